@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* The model of MODEL.md: one path, month by month, from a scenario and its scalar inputs. */
+#ifndef CX_MODELS_MODEL_H
+#define CX_MODELS_MODEL_H
+
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "sim/scenario.h"
+
+/* Per-path metrics (MODEL.md, "Per-path metrics"), in report order. */
+enum cx_metric {
+    CX_M_CAPEX_BURDEN,
+    CX_M_REVENUE_TOTAL,
+    CX_M_REVENUE_DEALS,
+    CX_M_REVENUE_TAAS,
+    CX_M_REVENUE_IAAS,
+    CX_M_REVENUE_RECSYS,
+    CX_M_COMMITTED_COST,
+    CX_M_IDLE_GW_MEAN,
+    CX_M_IDLE_GW_PEAK,
+    CX_M_MSL_SHORTFALL,
+    CX_M_OVERSOLD_GW_PEAK,
+    CX_M_MSL_SUCCESS,
+    CX_M_DEALS_SIGNED,
+    CX_M_DEALS_CANCELLED,
+    CX_M_DEALS_CLAWED_BACK,
+    CX_N_METRICS
+};
+/* "capex_burden", "revenue_total", ... indexed by cx_metric. */
+extern const char *const cx_metric_names[CX_N_METRICS];
+/* Index of a metric by name, or -1. */
+int cx_metric_find(const char *name);
+
+/* Quarterly series (MODEL.md): mean idle GW, revenue in the quarter, cumulative burden. */
+enum cx_qseries { CX_Q_IDLE_GW_MEAN, CX_Q_REVENUE, CX_Q_BURDEN_CUMULATIVE, CX_N_QSERIES };
+extern const char *const cx_qseries_names[CX_N_QSERIES];
+
+typedef struct cx_path_result {
+    double metric[CX_N_METRICS];
+    double quarter[CX_N_QSERIES][CX_MAX_QUARTERS]; /* first cx_model_quarters() used */
+} cx_path_result;
+
+/* Compiled, read-only form of a scenario: shared by all threads. */
+typedef struct cx_model cx_model;
+/* Per-thread scratch: deal slots and other state for one path at a time. */
+typedef struct cx_scratch cx_scratch;
+/* Optional per-month trace for tests (models/trace.h); NULL in production runs. */
+typedef struct cx_trace cx_trace;
+
+/*
+ * Compiles sc (borrowed; must outlive the model). Fails with CX_ERR_CONFIG and a message
+ * "FILE:LINE: KEY: ..." in err when the scenario could exceed the scratch it sizes (for
+ * example spot offers whose size has no positive lower bound).
+ * @note the caller frees *out with cx_model_free.
+ */
+int cx_model_new(cx_model **out, const cx_scenario *sc, char *err, size_t err_len);
+void cx_model_free(cx_model *m);
+/* Number of quarters in the series: ceil(horizon / 3). */
+int cx_model_quarters(const cx_model *m);
+
+/* @note the caller frees *out with cx_scratch_free (no-op on NULL). */
+int cx_scratch_new(cx_scratch **out, const cx_model *m);
+void cx_scratch_free(cx_scratch *s);
+
+/*
+ * Runs one path: x holds the path's scalar inputs (sc->n_inputs values), r is the path's
+ * stream (per-month randomness: MSL success, TaaS launch, signed-deal draws, price shocks,
+ * spot offers, cancellations). Pure: no allocation, no I/O, no globals; writes only *s,
+ * *out and *trace (if not NULL).
+ */
+void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s,
+                   cx_path_result *out, cx_trace *trace);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* Probability distributions of scalar inputs: sampler, CDF, inverse CDF, mean, variance. */
+#ifndef CX_SIM_DIST_H
+#define CX_SIM_DIST_H
+
+#include <stdbool.h>
+
+#include <gsl/gsl_rng.h>
+
+/* MODEL.md, "Uncertain inputs": every family, with its config parameter names. */
+typedef enum cx_dist_family {
+    CX_DIST_FIXED,      /* value */
+    CX_DIST_UNIFORM,    /* low, high */
+    CX_DIST_TRIANGULAR, /* low, mode, high */
+    CX_DIST_PERT,       /* low, mode, high, lambda (default 4) */
+    CX_DIST_NORMAL,     /* mean, sd */
+    CX_DIST_LOGNORMAL,  /* mu, sigma (median/p90 converted at init) */
+    CX_DIST_BETA,       /* alpha, beta */
+    CX_DIST_GAMMA,      /* shape, scale */
+    CX_DIST_BERNOULLI,  /* p */
+    CX_DIST_DISCRETE,   /* values, weights */
+    CX_DIST_N_FAMILIES
+} cx_dist_family;
+
+/* Config names of the families ("fixed", "uniform", ...), indexed by cx_dist_family. */
+extern const char *const cx_dist_family_names[CX_DIST_N_FAMILIES];
+
+/*
+ * A distribution. Plain data; the discrete family owns two heap arrays (values sorted
+ * ascending, cumulative weights normalised to end at 1), released by cx_dist_clear.
+ * min/max clamp every sample and quantile (-INFINITY/+INFINITY when absent).
+ */
+typedef struct cx_dist {
+    cx_dist_family family;
+    double p[4];         /* family parameters, in the order listed above */
+    double alpha, beta;  /* derived shape for PERT (scaled beta on [low, high]) */
+    double min, max;     /* clamps */
+    int n;               /* discrete: number of values */
+    double *values;      /* discrete: sorted ascending */
+    double *cum;         /* discrete: cumulative weights, cum[n-1] == 1 */
+} cx_dist;
+
+/*
+ * Initialisers. Each checks its parameters and returns CX_ERR_RANGE with a short reason in
+ * *why (a static string such as "sd must be > 0") when they are invalid; d is then unusable
+ * but safe to cx_dist_clear. Clamps start absent; set d->min/d->max after init, then call
+ * cx_dist_check_clamps.
+ */
+int cx_dist_fixed(cx_dist *d, double value, const char **why);
+int cx_dist_uniform(cx_dist *d, double low, double high, const char **why);
+int cx_dist_triangular(cx_dist *d, double low, double mode, double high, const char **why);
+int cx_dist_pert(cx_dist *d, double low, double mode, double high, double lambda,
+                 const char **why);
+int cx_dist_normal(cx_dist *d, double mean, double sd, const char **why);
+int cx_dist_lognormal(cx_dist *d, double mu, double sigma, const char **why);
+/* median > 0 and p90 > median. */
+int cx_dist_lognormal_median_p90(cx_dist *d, double median, double p90, const char **why);
+int cx_dist_beta(cx_dist *d, double alpha, double beta, const char **why);
+int cx_dist_gamma(cx_dist *d, double shape, double scale, const char **why);
+int cx_dist_bernoulli(cx_dist *d, double p, const char **why);
+/* Copies values and weights (weights >= 0, finite, sum > 0); may return CX_ERR_NOMEM. */
+int cx_dist_discrete(cx_dist *d, const double *values, const double *weights, int n,
+                     const char **why);
+/* min <= max, both not NaN. */
+int cx_dist_check_clamps(const cx_dist *d, const char **why);
+/* Releases the discrete arrays; safe on any initialised or zeroed cx_dist. */
+void cx_dist_clear(cx_dist *d);
+/* Deep copy (discrete arrays duplicated). */
+int cx_dist_copy(cx_dist *dst, const cx_dist *src);
+
+/* One draw, clamped. Exact sampler of the family (ziggurat normal for normal/lognormal). */
+double cx_dist_sample(const cx_dist *d, gsl_rng *r);
+/* Inverse CDF at u in (0, 1), clamped; for discrete/bernoulli the smallest value whose
+ * cumulative weight is >= u (MODEL.md). */
+double cx_dist_quantile(const cx_dist *d, double u);
+/* CDF of the clamped distribution at x. */
+double cx_dist_cdf(const cx_dist *d, double x);
+/* Mean and variance of the clamped distribution (analytic without clamps). */
+double cx_dist_mean(const cx_dist *d);
+double cx_dist_variance(const cx_dist *d);
+double cx_dist_median(const cx_dist *d);
+/* Lower and upper ends of the support after clamping (may be infinite). */
+double cx_dist_lower(const cx_dist *d);
+double cx_dist_upper(const cx_dist *d);
+/* True when the distribution is a single point (fixed, or clamps/params that pin it). */
+bool cx_dist_is_fixed(const cx_dist *d);
+
+#endif

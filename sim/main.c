@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: MIT */
+/* stub: to be written */
+typedef int cx_stub_main;
+int main(void) { return 0; }

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* PCG random number generators (O'Neill 2014): pcg32 and pcg64, streams per block. */
+#ifndef CX_SIM_PCG_H
+#define CX_SIM_PCG_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+typedef unsigned __int128 cx_u128;
+
+/* pcg32: XSH-RR output, 64-bit state. inc is odd. */
+typedef struct cx_pcg32 {
+    uint64_t state;
+    uint64_t inc;
+} cx_pcg32;
+
+/* pcg64: XSL-RR output, 128-bit state. inc is odd. */
+typedef struct cx_pcg64 {
+    cx_u128 state;
+    cx_u128 inc;
+} cx_pcg64;
+
+/* Seeds as the reference pcg32_srandom_r(initstate, initseq). */
+void cx_pcg32_seed(cx_pcg32 *g, uint64_t initstate, uint64_t initseq);
+/* Seeds as the reference pcg64_srandom_r(initstate, initseq). */
+void cx_pcg64_seed(cx_pcg64 *g, cx_u128 initstate, cx_u128 initseq);
+/* Jump ahead by delta steps in O(log delta) (Brown 1994). */
+void cx_pcg32_advance(cx_pcg32 *g, uint64_t delta);
+void cx_pcg64_advance(cx_pcg64 *g, cx_u128 delta);
+
+#define CX_PCG32_MULT 6364136223846793005ULL
+#define CX_PCG64_MULT                                                                   \
+    (((cx_u128)2549297995355413924ULL << 64) | (cx_u128)4865540595714422341ULL)
+
+static inline uint32_t cx_pcg32_next(cx_pcg32 *g)
+{
+    uint64_t old = g->state;
+    g->state = old * CX_PCG32_MULT + g->inc;
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
+static inline uint64_t cx_pcg64_next(cx_pcg64 *g)
+{
+    g->state = g->state * CX_PCG64_MULT + g->inc;
+    uint64_t hi = (uint64_t)(g->state >> 64), lo = (uint64_t)g->state;
+    uint64_t x = hi ^ lo;
+    unsigned rot = (unsigned)(g->state >> 122u);
+    return (x >> rot) | (x << ((-rot) & 63u));
+}
+
+/* A uniform double in [0, 1) with 53 random bits. */
+static inline double cx_pcg64_uniform(cx_pcg64 *g)
+{
+    return (double)(cx_pcg64_next(g) >> 11) * 0x1.0p-53;
+}
+
+/* A uniform double in (0, 1): never 0, for logs and inverse CDFs. */
+static inline double cx_pcg64_uniform_pos(cx_pcg64 *g)
+{
+    return ((double)(cx_pcg64_next(g) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/*
+ * The stream for block `block` of a run with seed `seed`: a pure function of (seed, block).
+ * State and increment both come from a strong 64-bit mixer of (seed, block), so that blocks
+ * never share an increment pattern (LCG streams that differ only in increment are correlated).
+ */
+void cx_pcg64_stream(cx_pcg64 *g, uint64_t seed, uint64_t block);
+
+/* GSL wrappers: gsl_rng_alloc(cx_gsl_rng_pcg64) gives a gsl_rng whose state is a cx_pcg64,
+ * so every gsl_ran_* sampler can draw from it. gsl_rng_set(r, s) seeds stream (s, 0). */
+extern const gsl_rng_type *cx_gsl_rng_pcg32;
+extern const gsl_rng_type *cx_gsl_rng_pcg64;
+
+/* The cx_pcg64 inside a gsl_rng made from cx_gsl_rng_pcg64, for inline draws in hot loops. */
+static inline cx_pcg64 *cx_rng_pcg64(gsl_rng *r)
+{
+    return (cx_pcg64 *)r->state;
+}
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-path scalar inputs: independent draws, or a Gaussian copula for rank correlations. */
+#ifndef CX_SIM_SAMPLER_H
+#define CX_SIM_SAMPLER_H
+
+#include <gsl/gsl_rng.h>
+
+#include "sim/dist.h"
+
+/* A Spearman rank correlation between scalar inputs a and b (indices), from the config. */
+typedef struct cx_corr {
+    int a, b;
+    double rho;   /* target Spearman correlation, in [-1, 1] */
+    int line;     /* config line, for messages */
+} cx_corr;
+
+typedef struct cx_sampler cx_sampler;
+
+/*
+ * Builds the sampler for n scalar inputs with distributions dists[i] (borrowed: they must
+ * outlive the sampler). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
+ * Cholesky (GSL) of the matrix. Inputs in no pair use their exact sampler.
+ * @return 0; CX_ERR_NOMEM; CX_ERR_CONFIG when the matrix is not positive definite, with
+ *         *bad_pair set to the index of the first pair (adding pairs in config order) after
+ *         which the Cholesky fails (MODEL.md, "Correlation").
+ */
+int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                   int n_pairs, int *bad_pair);
+/* No-op on NULL. */
+void cx_sampler_free(cx_sampler *s);
+/* Number of inputs. */
+int cx_sampler_n(const cx_sampler *s);
+/* Doubles of scratch that draw/map need in `work`. */
+int cx_sampler_work_size(const cx_sampler *s);
+
+/* One path's inputs into x[n], from the stream only. No allocation, no shared writes. */
+void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work);
+/*
+ * One path's inputs from n independent uniforms u[i] in (0, 1) (Latin hypercube, Sobol
+ * points, antithetic pairs): correlated inputs go through the copula, then every input
+ * through its inverse CDF.
+ */
+void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *work);
+
+#endif
