@@ -57,10 +57,11 @@ static inline double cx_pcg64_uniform(cx_pcg64 *g)
     return (double)(cx_pcg64_next(g) >> 11) * 0x1.0p-53;
 }
 
-/* A uniform double in (0, 1): never 0, for logs and inverse CDFs. */
+/* A uniform double in (0, 1): never 0, for logs and inverse CDFs. 52 bits plus a half:
+ * with 53 bits, (2^53 - 1) + 0.5 rounds to 2^53 and the result would be exactly 1. */
 static inline double cx_pcg64_uniform_pos(cx_pcg64 *g)
 {
-    return ((double)(cx_pcg64_next(g) >> 11) + 0.5) * 0x1.0p-53;
+    return ((double)(cx_pcg64_next(g) >> 12) + 0.5) * 0x1.0p-52;
 }
 
 /*
