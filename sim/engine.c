@@ -1,3 +1,297 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: to be written */
-typedef int cx_stub_engine;
+/* The engine: runs paths in fixed-size blocks on OpenMP threads, bit-reproducibly. */
+
+/*
+ * Flow of a run (see engine.h for why it is thread-count independent):
+ *   for each round of up to CX_ROUND_BLOCKS blocks:
+ *     parallel, dynamic schedule over the round's blocks:
+ *       seed the thread's gsl_rng to stream (seed, b); for each path of the block:
+ *       inputs -> model -> thread accumulator (integers) + the block's slot (moments, observer)
+ *     one thread: fold the slots into the total in block order; progress; stop predicate
+ *   merge the threads' integer state.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if CX_HAVE_OPENMP
+#include <omp.h>
+#define OMP(x) _Pragma(#x)
+#else
+#define OMP(x)
+#endif
+
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/pcg.h"
+#include "sim/sampler.h"
+
+/* Everything one thread touches in the per-path loop; aligned so threads share no line. */
+typedef struct thread_ctx {
+    gsl_rng *r;
+    cx_scratch *scratch;
+    double *x;
+    void *src_state;
+    cx_accum *acc;
+    cx_path_result res;
+} thread_ctx;
+
+/* One block's floating-point partials, in the round buffer. */
+typedef struct slot {
+    cx_block_moments bm;
+    void *obs;      /* observer's per-block state */
+    int n;          /* paths in the block */
+    int done;
+    char pad[64];   /* keeps the next slot's header off this one's line */
+} slot;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void *alloc_lines(size_t bytes)
+{
+    bytes = (bytes + 63) / 64 * 64;
+    if (!bytes) bytes = 64;
+    void *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+/* The default input source: the exact samplers (or the copula), from the block stream. */
+typedef struct default_src {
+    const cx_sampler *sampler;
+} default_src;
+
+static int default_thread_new(void *ctx, void **state)
+{
+    const default_src *d = ctx;
+    int n = cx_sampler_work_size(d->sampler);
+    *state = alloc_lines((size_t)(n > 0 ? n : 1) * sizeof(double));
+    return *state ? 0 : CX_ERR_NOMEM;
+}
+
+static void default_thread_free(void *ctx, void *state)
+{
+    (void)ctx;
+    free(state);
+}
+
+static void default_fill(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, double *x)
+{
+    (void)b;
+    (void)i;
+    const default_src *d = ctx;
+    cx_sampler_draw(d->sampler, r, x, state);
+}
+
+void cx_engine_opts_init(cx_engine_opts *o, const cx_scenario *sc)
+{
+    memset(o, 0, sizeof *o);
+    o->paths = sc && sc->has_paths && sc->run_paths ? sc->run_paths : CX_DEFAULT_PATHS;
+    o->seed = sc && sc->has_seed ? sc->run_seed : CX_DEFAULT_SEED;
+    o->threads = sc && sc->run_threads > 0 ? sc->run_threads : 1;
+}
+
+void cx_run_free(cx_run *r)
+{
+    if (!r) return;
+    cx_accum_free(r->accum);
+    free(r);
+}
+
+/* Runs block b (n paths) on thread t into slot s. Allocates nothing. */
+static void run_block(const cx_engine_opts *o, const cx_input_source *src, const cx_model *m,
+                      int nq, thread_ctx *t, int tid, slot *s, uint64_t b)
+{
+    cx_pcg64_stream(cx_rng_pcg64(t->r), o->seed, b);
+    if (src->block_begin) src->block_begin(src->ctx, t->src_state, b, s->n, t->r);
+    cx_block_moments_reset(&s->bm);
+    const cx_observer *obs = o->observer;
+    if (obs) obs->block_init(obs->ctx, s->obs, b);
+    for (int i = 0; i < s->n; i++) {
+        src->fill(src->ctx, t->src_state, b, i, t->r, t->x);
+        for (int k = 0; k < o->n_fixed; k++) t->x[o->fixed_input[k]] = o->fixed_value[k];
+        cx_model_path(m, t->x, t->r, t->scratch, &t->res, NULL);
+        cx_accum_add(t->acc, &t->res);
+        cx_block_moments_add(&s->bm, &t->res, nq);
+        if (obs) obs->path(obs->ctx, s->obs, tid, t->x, &t->res);
+    }
+    cx_block_moments_finish(&s->bm);
+}
+
+/* total's integer state := sum of the threads' (order-free); moments left as they are. */
+static int merge_threads(cx_accum *dst, thread_ctx **tc, int nt)
+{
+    cx_moments mm[CX_N_METRICS];
+    memcpy(mm, dst->mom_metric, sizeof mm);
+    size_t nqm = (size_t)(CX_N_QSERIES * dst->n_quarters) * sizeof *dst->mom_quarter;
+    cx_moments *mq = malloc(nqm ? nqm : 1);
+    if (!mq) return CX_ERR_NOMEM;
+    memcpy(mq, dst->mom_quarter, nqm);
+    cx_accum_reset(dst);
+    int rc = 0;
+    for (int t = 0; t < nt && rc == 0; t++) rc = cx_accum_merge(dst, tc[t]->acc);
+    memcpy(dst->mom_metric, mm, sizeof mm);
+    memcpy(dst->mom_quarter, mq, nqm);
+    free(mq);
+    return rc;
+}
+
+int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
+                  const cx_engine_opts *o)
+{
+    *out = NULL;
+    if (o->paths == 0 || o->threads < 1 || o->n_fixed < 0 || o->n_fixed > CX_ENGINE_MAX_FIXED)
+        return CX_ERR_RANGE;
+    for (int k = 0; k < o->n_fixed; k++)
+        if (o->fixed_input[k] < 0 || o->fixed_input[k] >= sc->n_inputs) return CX_ERR_RANGE;
+    if (o->observer && (!o->observer->block_init || !o->observer->path ||
+                        !o->observer->merge_block))
+        return CX_ERR_RANGE;
+#if CX_HAVE_OPENMP
+    int nt = o->threads;
+#else
+    int nt = 1;
+#endif
+    const int nq = cx_model_quarters(m);
+    const uint64_t nblocks = (o->paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
+    const int round_slots = nblocks < CX_ROUND_BLOCKS ? (int)nblocks : CX_ROUND_BLOCKS;
+
+    default_src dsrc = {sc->sampler};
+    cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill};
+    const cx_input_source *src = o->source ? o->source : &def;
+
+    int rc = CX_ERR_NOMEM;
+    cx_run *run = calloc(1, sizeof *run);
+    thread_ctx **tc = calloc((size_t)nt, sizeof *tc);
+    slot *slots = aligned_alloc(64, ((size_t)round_slots * sizeof *slots + 63) / 64 * 64);
+    cx_accum *snap = NULL;
+    if (!run || !tc || !slots) goto done;
+    memset(slots, 0, (size_t)round_slots * sizeof *slots);
+    run->threads = nt;
+    if ((rc = cx_accum_new(&run->accum, nq, sc->thresholds, sc->n_thresholds,
+                           sc->relative_error)) < 0)
+        goto done;
+    if (o->stop_needs_accum &&
+        (rc = cx_accum_new(&snap, nq, sc->thresholds, sc->n_thresholds, sc->relative_error)) < 0)
+        goto done;
+    /* per-thread state, all of it before the parallel region */
+    rc = CX_ERR_NOMEM;
+    for (int t = 0; t < nt; t++) {
+        thread_ctx *c = tc[t] = alloc_lines(sizeof *c);
+        if (!c) goto done;
+        if (!(c->r = gsl_rng_alloc(cx_gsl_rng_pcg64))) goto done;
+        if ((rc = cx_scratch_new(&c->scratch, m)) < 0) goto done;
+        rc = CX_ERR_NOMEM;
+        if (!(c->x = alloc_lines((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof *c->x)))
+            goto done;
+        if ((rc = cx_accum_new(&c->acc, nq, sc->thresholds, sc->n_thresholds,
+                               sc->relative_error)) < 0)
+            goto done;
+        if (src->thread_new && (rc = src->thread_new(src->ctx, &c->src_state)) < 0) goto done;
+        rc = CX_ERR_NOMEM;
+    }
+    for (int j = 0; j < round_slots; j++) {
+        if ((rc = cx_block_moments_init(&slots[j].bm, nq)) < 0) goto done;
+        rc = CX_ERR_NOMEM;
+        if (o->observer && !(slots[j].obs = alloc_lines(o->observer->block_bytes))) goto done;
+    }
+    if (o->observer && o->observer->start && (rc = o->observer->start(o->observer->ctx, nt)) < 0)
+        goto done;
+
+    double t0 = now_s();
+    run->complete = true;
+    for (uint64_t b0 = 0; b0 < nblocks; b0 += CX_ROUND_BLOCKS) {
+        const int rn = nblocks - b0 < CX_ROUND_BLOCKS ? (int)(nblocks - b0) : CX_ROUND_BLOCKS;
+        for (int j = 0; j < rn; j++) {
+            uint64_t b = b0 + (uint64_t)j, first = b * CX_BLOCK_PATHS;
+            uint64_t left = o->paths - first;
+            slots[j].n = left < CX_BLOCK_PATHS ? (int)left : CX_BLOCK_PATHS;
+            slots[j].done = 0;
+        }
+        OMP(omp parallel num_threads(nt))
+        {
+#if CX_HAVE_OPENMP
+            const int tid = omp_get_thread_num();
+#else
+            const int tid = 0;
+#endif
+            OMP(omp for schedule(dynamic, 1))
+            for (int j = 0; j < rn; j++) {
+                /* the only shared read in the loop: once per block, relaxed */
+                if (o->interrupt && atomic_load_explicit(o->interrupt, memory_order_relaxed))
+                    continue;
+                run_block(o, src, m, nq, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
+                slots[j].done = 1;
+            }
+        }
+        /* fold the round's blocks in block order: the bits do not depend on who ran them */
+        for (int j = 0; j < rn; j++) {
+            if (!slots[j].done) {
+                run->interrupted = true;
+                continue;
+            }
+            cx_accum_merge_block(run->accum, &slots[j].bm);
+            if (o->observer)
+                o->observer->merge_block(o->observer->ctx, slots[j].obs, b0 + (uint64_t)j);
+            run->paths_done += (uint64_t)slots[j].n;
+            run->blocks_done++;
+        }
+        if (run->interrupted) break;
+        if (o->progress || o->stop) {
+            cx_engine_progress p = {run->paths_done, o->paths, run->blocks_done, now_s() - t0,
+                                    NULL};
+            if (snap) {
+                cx_accum_reset(snap);
+                memcpy(snap->mom_metric, run->accum->mom_metric, sizeof snap->mom_metric);
+                memcpy(snap->mom_quarter, run->accum->mom_quarter,
+                       (size_t)(CX_N_QSERIES * nq) * sizeof *snap->mom_quarter);
+                if ((rc = merge_threads(snap, tc, nt)) < 0) goto done;
+                p.accum = snap;
+            }
+            if (o->progress) o->progress(o->cb_ctx, &p);
+            if (o->stop && run->paths_done < o->paths && o->stop(o->cb_ctx, &p)) {
+                run->stopped = true;
+                break;
+            }
+        }
+    }
+    run->elapsed_s = now_s() - t0;
+    run->complete = run->paths_done == o->paths;
+    if ((rc = merge_threads(run->accum, tc, nt)) < 0) goto done;
+    rc = 0;
+
+done:
+    for (int t = 0; tc && t < nt; t++) {
+        thread_ctx *c = tc[t];
+        if (!c) continue;
+        if (c->r) gsl_rng_free(c->r);
+        cx_scratch_free(c->scratch);
+        free(c->x);
+        cx_accum_free(c->acc);
+        if (c->src_state && src->thread_free) src->thread_free(src->ctx, c->src_state);
+        free(c);
+    }
+    free(tc);
+    if (slots) {
+        for (int j = 0; j < round_slots; j++) {
+            cx_block_moments_clear(&slots[j].bm);
+            free(slots[j].obs);
+        }
+        free(slots);
+    }
+    cx_accum_free(snap);
+    if (rc < 0) {
+        cx_run_free(run);
+        return rc;
+    }
+    *out = run;
+    return 0;
+}

@@ -1,3 +1,216 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: to be written */
-typedef int cx_stub_sketch;
+/* A mergeable quantile sketch with a guaranteed relative error (DDSketch-style log buckets). */
+
+/*
+ * Bucket index without log(). Write x > 0 as x = 2^e (1 + m), 0 <= m < 1, as its IEEE bits
+ * do, and let L(x) = e + m: a continuous, strictly increasing, piecewise-linear
+ * approximation of log2 x (DDSketch's "linearly interpolated mapping"). Bucket k holds the
+ * x with (k - 1) / s < L(x) <= k / s.
+ *
+ * Why every bucket is narrow enough: on one octave, log2 x = e + log2(1 + m) and
+ * d(log2 x) / dL = 1 / ((1 + m) ln 2) <= 1 / ln 2; across octaves L and log2 agree at the
+ * powers of two, so for any x1 < x2, log2(x2 / x1) <= (L(x2) - L(x1)) / ln 2. Two values of
+ * one bucket have L(x2) - L(x1) < 1 / s, hence ln(x2 / x1) < 1 / s. With
+ * s = (1 + 1e-6) / ln(gamma), gamma = (1 + alpha) / (1 - alpha), every bucket's ratio
+ * hi / lo is below gamma (the 1e-6 margin absorbs the rounding of L * s, which is ~1e-12).
+ * The representative is the harmonic mean v = 2 lo hi / (lo + hi): for lo <= x <= hi,
+ * |v - x| / x <= (hi - lo) / (hi + lo) = (r - 1) / (r + 1) < (gamma - 1) / (gamma + 1) = alpha.
+ * The linear log costs ~1.44x more buckets than an exact log, and is several times faster.
+ */
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "sim/error.h"
+#include "sim/sketch.h"
+
+#define L_MIN (-40) /* log2 of CX_SKETCH_MIN_ABS */
+#define L_MAX 50    /* log2 of CX_SKETCH_MAX_ABS */
+
+int cx_sketch_new(cx_sketch **out, double alpha)
+{
+    *out = NULL;
+    if (!(alpha > 0 && alpha < 0.5)) return CX_ERR_RANGE;
+    cx_sketch *sk = calloc(1, sizeof *sk);
+    if (!sk) return CX_ERR_NOMEM;
+    double gamma = (1 + alpha) / (1 - alpha);
+    sk->alpha = alpha;
+    sk->scale = (1 + 1e-6) / log(gamma);
+    sk->kmin = (int)ceil(L_MIN * sk->scale);
+    int kmax = (int)ceil(L_MAX * sk->scale);
+    sk->nb = kmax - sk->kmin + 1;
+    /* calloc: pages of buckets never touched are never made resident */
+    sk->pos = calloc((size_t)sk->nb, sizeof *sk->pos);
+    sk->neg = calloc((size_t)sk->nb, sizeof *sk->neg);
+    if (!sk->pos || !sk->neg) {
+        cx_sketch_free(sk);
+        return CX_ERR_NOMEM;
+    }
+    cx_sketch_reset(sk);
+    *out = sk;
+    return 0;
+}
+
+void cx_sketch_free(cx_sketch *sk)
+{
+    if (!sk) return;
+    free(sk->pos);
+    free(sk->neg);
+    free(sk);
+}
+
+void cx_sketch_reset(cx_sketch *sk)
+{
+    if (sk->pos_lo <= sk->pos_hi)
+        memset(sk->pos + sk->pos_lo, 0, (size_t)(sk->pos_hi - sk->pos_lo + 1) * sizeof *sk->pos);
+    if (sk->neg_lo <= sk->neg_hi)
+        memset(sk->neg + sk->neg_lo, 0, (size_t)(sk->neg_hi - sk->neg_lo + 1) * sizeof *sk->neg);
+    sk->pos_lo = sk->neg_lo = sk->nb;
+    sk->pos_hi = sk->neg_hi = -1;
+    sk->zero = sk->count = sk->nan = sk->clamped = 0;
+    sk->min = INFINITY;
+    sk->max = -INFINITY;
+}
+
+int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
+{
+    if (dst->alpha != src->alpha || dst->nb != src->nb) return CX_ERR_RANGE;
+    for (int i = src->pos_lo; i <= src->pos_hi; i++) dst->pos[i] += src->pos[i];
+    for (int i = src->neg_lo; i <= src->neg_hi; i++) dst->neg[i] += src->neg[i];
+    if (src->pos_lo < dst->pos_lo) dst->pos_lo = src->pos_lo;
+    if (src->pos_hi > dst->pos_hi) dst->pos_hi = src->pos_hi;
+    if (src->neg_lo < dst->neg_lo) dst->neg_lo = src->neg_lo;
+    if (src->neg_hi > dst->neg_hi) dst->neg_hi = src->neg_hi;
+    dst->zero += src->zero;
+    dst->count += src->count;
+    dst->nan += src->nan;
+    dst->clamped += src->clamped;
+    if (src->min < dst->min) dst->min = src->min;
+    if (src->max > dst->max) dst->max = src->max;
+    return 0;
+}
+
+uint64_t cx_sketch_count(const cx_sketch *sk)
+{
+    return sk->count;
+}
+
+/* Inverse of L: the x with L(x) = y. */
+static double l_inverse(double y)
+{
+    double e = floor(y);
+    return ldexp(1 + (y - e), (int)e);
+}
+
+/* Representative (> 0) of bucket index i: harmonic mean of its ends (see the top). */
+static double bucket_value(const cx_sketch *sk, int i)
+{
+    int k = i + sk->kmin;
+    double lo = l_inverse((k - 1) / sk->scale), hi = l_inverse(k / sk->scale);
+    return 2 * lo * hi / (lo + hi);
+}
+
+static double clamp(const cx_sketch *sk, double v)
+{
+    return v < sk->min ? sk->min : v > sk->max ? sk->max : v;
+}
+
+/* Answer for positive bucket i: the outermost bucket also holds the out-of-range values, and
+ * answers the exact max for them (the best guess there is, and exact when they are few). */
+static double pos_value(const cx_sketch *sk, int i)
+{
+    if (i == sk->nb - 1 && sk->clamped) return sk->max;
+    return clamp(sk, bucket_value(sk, i));
+}
+
+static double neg_value(const cx_sketch *sk, int i)
+{
+    if (i == sk->nb - 1 && sk->clamped) return sk->min;
+    return clamp(sk, -bucket_value(sk, i));
+}
+
+double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k)
+{
+    if (sk->count == 0) return NAN;
+    if (k < 1) k = 1;
+    if (k > sk->count) k = sk->count;
+    uint64_t seen = 0;
+    /* ascending order: most negative first */
+    for (int i = sk->neg_hi; i >= sk->neg_lo; i--) {
+        seen += sk->neg[i];
+        if (seen >= k) return neg_value(sk, i);
+    }
+    seen += sk->zero;
+    if (seen >= k) return clamp(sk, 0.0);
+    for (int i = sk->pos_lo; i <= sk->pos_hi; i++) {
+        seen += sk->pos[i];
+        if (seen >= k) return pos_value(sk, i);
+    }
+    return sk->max; /* not reached: the counts add up to count */
+}
+
+uint64_t cx_sketch_rank(uint64_t n, double q)
+{
+    if (n == 0) return 0;
+    double r = (double)n * q;
+    if (!(r > 1)) return 1;
+    if (r >= (double)n) return n;
+    uint64_t k = (uint64_t)ceil(r);
+    /* n q that rounding pushed just above an integer is that integer */
+    if ((double)(k - 1) >= r * (1 - 4 * DBL_EPSILON)) k--;
+    return k < 1 ? 1 : k > n ? n : k;
+}
+
+double cx_sketch_quantile(const cx_sketch *sk, double q)
+{
+    if (sk->count == 0) return NAN;
+    return cx_sketch_value_at_rank(sk, cx_sketch_rank(sk->count, q));
+}
+
+double cx_sketch_top_mean(const cx_sketch *sk, double k)
+{
+    if (sk->count == 0 || !(k > 0)) return NAN;
+    if (k > (double)sk->count) k = (double)sk->count;
+    double left = k, sum = 0;
+    /* descending order: largest positive first */
+    for (int i = sk->pos_hi; i >= sk->pos_lo && left > 0; i--) {
+        if (!sk->pos[i]) continue;
+        double c = (double)sk->pos[i], w = c < left ? c : left;
+        sum += w * pos_value(sk, i);
+        left -= w;
+    }
+    if (left > 0) {
+        double w = (double)sk->zero < left ? (double)sk->zero : left;
+        sum += w * clamp(sk, 0.0);
+        left -= w;
+    }
+    for (int i = sk->neg_lo; i <= sk->neg_hi && left > 0; i++) {
+        if (!sk->neg[i]) continue;
+        double c = (double)sk->neg[i], w = c < left ? c : left;
+        sum += w * neg_value(sk, i);
+        left -= w;
+    }
+    return sum / k;
+}
+
+bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b)
+{
+    if (a->alpha != b->alpha || a->nb != b->nb || a->zero != b->zero || a->count != b->count ||
+        a->nan != b->nan || a->clamped != b->clamped || a->pos_lo != b->pos_lo ||
+        a->pos_hi != b->pos_hi || a->neg_lo != b->neg_lo || a->neg_hi != b->neg_hi)
+        return false;
+    if (memcmp(&a->min, &b->min, sizeof a->min) || memcmp(&a->max, &b->max, sizeof a->max))
+        return false;
+    for (int i = a->pos_lo; i <= a->pos_hi; i++)
+        if (a->pos[i] != b->pos[i]) return false;
+    for (int i = a->neg_lo; i <= a->neg_hi; i++)
+        if (a->neg[i] != b->neg[i]) return false;
+    return true;
+}
+
+size_t cx_sketch_bytes(const cx_sketch *sk)
+{
+    return 2 * (size_t)sk->nb * sizeof *sk->pos;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Accumulators of per-path results: sketches, exact counts, and block-ordered moments. */
+#ifndef CX_SIM_ACCUM_H
+#define CX_SIM_ACCUM_H
+
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/sketch.h"
+
+/*
+ * Two kinds of state, kept apart because they merge differently:
+ * - integer state (sketches with their exact min/max, exceedance counts): merging adds
+ *   integers, so per-thread copies may be merged in any order, after the run;
+ * - floating-point moments (count, mean, M2): their sums depend on the order of additions,
+ *   so they are kept per block (cx_block_moments) and merged into the run's total strictly in
+ *   block order (cx_moments_merge). The bits of the mean and sd then depend only on the
+ *   seed and the block size, not on which thread or process ran a block.
+ */
+
+/* Count, mean and sum of squared deviations of a set of values. */
+typedef struct cx_moments {
+    uint64_t n;
+    double mean, m2;
+} cx_moments;
+
+/*
+ * dst := dst (+) src by Chan et al.'s pairwise formula. Deterministic for given inputs but not
+ * associative in floating point: call it in block order. Merging an empty src leaves dst's
+ * bits unchanged; merging into an empty dst copies src.
+ */
+void cx_moments_merge(cx_moments *dst, const cx_moments *src);
+/* Sample sd (n - 1); NAN when n < 2. */
+double cx_moments_sd(const cx_moments *m);
+
+/*
+ * The moments of one block of paths, accumulated by the thread that runs the block. Values
+ * are summed as deviations from the block's first path (a shift that removes most of the
+ * cancellation of sum-of-squares), then turned into mean and M2 at block end.
+ */
+typedef struct cx_block_moments {
+    uint64_t n;
+    int n_series;          /* CX_N_METRICS + CX_N_QSERIES x quarters */
+    double *shift, *s1, *s2;
+    cx_moments *out;       /* filled by cx_block_moments_finish */
+} cx_block_moments;
+
+/* Space for n_quarters; the caller owns b (a slot of a round buffer). */
+int cx_block_moments_init(cx_block_moments *b, int n_quarters);
+void cx_block_moments_clear(cx_block_moments *b);
+void cx_block_moments_reset(cx_block_moments *b);
+/* Adds one path. No allocation. */
+void cx_block_moments_add(cx_block_moments *b, const cx_path_result *res, int n_quarters);
+/* Turns the sums into out[]. */
+void cx_block_moments_finish(cx_block_moments *b);
+
+/*
+ * All statistics of a run (or of one thread's share of its integer state).
+ * metric[i] / quarter[s * n_quarters + q]: sketches (with exact min and max);
+ * exceed[j]: number of paths with capex_burden > thresholds[j] (strict; MODEL.md,
+ * "Statistics"); mom_metric / mom_quarter: moments, filled only in the run's total.
+ */
+typedef struct cx_accum {
+    int n_quarters;
+    int n_thresholds;
+    double *thresholds;
+    double relative_error;
+    uint64_t paths;        /* paths whose integer state is in here */
+    cx_sketch *metric[CX_N_METRICS];
+    cx_sketch **quarter;   /* CX_N_QSERIES x n_quarters */
+    uint64_t *exceed;
+    cx_moments mom_metric[CX_N_METRICS];
+    cx_moments *mom_quarter; /* CX_N_QSERIES x n_quarters */
+} cx_accum;
+
+/*
+ * thresholds (copied) are capex-burden levels in $B; alpha is the sketches' relative error.
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (bad alpha or n_quarters).
+ * @note the caller frees *out with cx_accum_free.
+ */
+int cx_accum_new(cx_accum **out, int n_quarters, const double *thresholds, int n_thresholds,
+                 double alpha);
+void cx_accum_free(cx_accum *a);
+void cx_accum_reset(cx_accum *a);
+
+/* Adds one path's integer state (sketches, counts). No allocation, no locks. */
+static inline void cx_accum_add(cx_accum *a, const cx_path_result *res)
+{
+    a->paths++;
+    for (int i = 0; i < CX_N_METRICS; i++) cx_sketch_add(a->metric[i], res->metric[i]);
+    for (int s = 0; s < CX_N_QSERIES; s++)
+        for (int q = 0; q < a->n_quarters; q++)
+            cx_sketch_add(a->quarter[s * a->n_quarters + q], res->quarter[s][q]);
+    double burden = res->metric[CX_M_CAPEX_BURDEN];
+    for (int j = 0; j < a->n_thresholds; j++) a->exceed[j] += burden > a->thresholds[j];
+}
+
+/* dst += src's integer state (any order). @return 0 or CX_ERR_RANGE on a shape mismatch. */
+int cx_accum_merge(cx_accum *dst, const cx_accum *src);
+/* dst's moments (+)= one block's; call in block order. */
+void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b);
+
+#endif

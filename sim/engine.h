@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine: runs paths in fixed-size blocks on OpenMP threads, bit-reproducibly. */
+#ifndef CX_SIM_ENGINE_H
+#define CX_SIM_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "models/model.h"
+#include "sim/accum.h"
+#include "sim/scenario.h"
+
+/*
+ * How a run is cut up (and why the result does not depend on the thread count):
+ * - paths are split into blocks of CX_BLOCK_PATHS (the last may be short); block b draws
+ *   everything, path after path (scalar inputs, then the model's per-month randomness), from
+ *   the stream cx_pcg64_stream(seed, b) and from nothing else;
+ * - blocks run in rounds of CX_ROUND_BLOCKS; each block's floating-point partials (moments,
+ *   observer state) go to its own slot of the round buffer, and after the round the slots are
+ *   merged into the run's total in block order, by one thread;
+ * - integer state (sketches, exceedance counts) goes to the running thread's accumulator;
+ *   those merge by adding integers, in any order, after the run.
+ * So a block's contribution is a pure function of (scenario, seed, b), and the total is a
+ * fixed fold over blocks: a multi-process (MPI) version gives the same bytes if each process
+ * runs any subset of blocks, sends their slots to rank 0 to be folded in block order, and sums
+ * its integer state. Round boundaries are the only places a run can be stopped early by a
+ * deterministic predicate; Ctrl-C stops at the next block boundary.
+ */
+#define CX_BLOCK_PATHS 1024
+#define CX_ROUND_BLOCKS 256
+
+/*
+ * Where a path's scalar inputs come from (issue 6: Latin hypercube, Sobol, antithetic).
+ * The default (NULL in cx_engine_opts) is cx_sampler_draw from the block stream.
+ * thread_new/thread_free make per-thread state (a uniforms buffer, say) before and after the
+ * parallel region; block_begin is called by the thread that runs block b before its first
+ * path, with r already seeded to the block's stream; fill writes x[sc->n_inputs] for path i
+ * of the block. block_begin and fill must depend only on (ctx, b, i, n, r) and allocate nothing.
+ */
+typedef struct cx_input_source {
+    void *ctx;
+    int (*thread_new)(void *ctx, void **state);             /* may be NULL */
+    void (*thread_free)(void *ctx, void *state);            /* may be NULL */
+    void (*block_begin)(void *ctx, void *state, uint64_t b, int n, gsl_rng *r); /* may be NULL */
+    void (*fill)(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, double *x);
+} cx_input_source;
+
+/*
+ * An optional per-path observer (tornado deciles, Sobol running sums). Its per-block state
+ * (block_bytes bytes, in the round buffer) is zeroed by block_init, updated by path, and
+ * merged in block order by merge_block (one thread, between rounds). Order-free integer state
+ * may instead live in per-thread state indexed by `tid` (0 .. n_threads-1; start is told
+ * n_threads before the run) and be merged by the observer after the run.
+ */
+typedef struct cx_observer {
+    void *ctx;
+    size_t block_bytes;
+    int (*start)(void *ctx, int n_threads);                 /* may be NULL */
+    void (*block_init)(void *ctx, void *bstate, uint64_t b);
+    void (*path)(void *ctx, void *bstate, int tid, const double *x, const cx_path_result *res);
+    void (*merge_block)(void *ctx, const void *bstate, uint64_t b);
+} cx_observer;
+
+/* What the engine tells progress and stop callbacks between rounds. */
+typedef struct cx_engine_progress {
+    uint64_t paths_done, paths_total;
+    uint64_t blocks_done;
+    double elapsed_s;
+    /* the run's total so far (moments folded in block order) with integer state merged;
+     * only when opts.stop_needs_accum, else NULL */
+    const cx_accum *accum;
+} cx_engine_progress;
+
+#define CX_ENGINE_MAX_FIXED 4
+
+typedef struct cx_engine_opts {
+    uint64_t paths;            /* > 0 */
+    uint64_t seed;
+    int threads;               /* >= 1 */
+    const cx_input_source *source;  /* NULL: cx_sampler_draw */
+    const cx_observer *observer;    /* NULL: none */
+    /* after the inputs are filled, x[fixed_input[k]] = fixed_value[k] (sweeps with common
+     * random numbers: every draw stays where it was, so only the fixed inputs change) */
+    int n_fixed;
+    int fixed_input[CX_ENGINE_MAX_FIXED];
+    double fixed_value[CX_ENGINE_MAX_FIXED];
+    /* between rounds (main thread): progress report, and a stop predicate (--target-ci) */
+    void (*progress)(void *ctx, const cx_engine_progress *p);
+    bool (*stop)(void *ctx, const cx_engine_progress *p);
+    void *cb_ctx;
+    bool stop_needs_accum;
+    /* checked before each block: set (e.g. by a SIGINT handler) to stop at the next block
+     * boundary; the blocks already started finish and are reported */
+    const atomic_int *interrupt;
+} cx_engine_opts;
+
+/* Defaults: paths/seed from sc (or 1000000 / CX_DEFAULT_SEED), 1 thread, no hooks. */
+#define CX_DEFAULT_PATHS 1000000ULL
+#define CX_DEFAULT_SEED 20260703ULL
+void cx_engine_opts_init(cx_engine_opts *o, const cx_scenario *sc);
+
+typedef struct cx_run {
+    cx_accum *accum;           /* merged: integer state and block-ordered moments */
+    uint64_t paths_done;       /* paths in completed blocks */
+    uint64_t blocks_done;
+    bool complete;             /* all requested paths ran */
+    bool interrupted;          /* stopped by opts.interrupt */
+    bool stopped;              /* stopped by opts.stop */
+    double elapsed_s;
+    int threads;
+} cx_run;
+
+/*
+ * Runs the model of m (built from sc) as opts says. On success *out holds the merged result
+ * (complete or not). Threads each own a gsl_rng, a cx_scratch, an input vector and
+ * accumulators, allocated before the parallel region.
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (bad opts).
+ * @note the caller frees *out with cx_run_free.
+ */
+int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
+                  const cx_engine_opts *opts);
+void cx_run_free(cx_run *r);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* A mergeable quantile sketch with a guaranteed relative error (DDSketch-style log buckets). */
+#ifndef CX_SIM_SKETCH_H
+#define CX_SIM_SKETCH_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * Values are counted in logarithmic buckets, one array for positive and one for negative
+ * values, plus a zero bucket. Every value |x| in [CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS) is
+ * returned within relative error alpha: |returned - x| <= alpha |x|. Values with
+ * |x| < CX_SKETCH_MIN_ABS (2^-40, about 9.1e-13) count in the zero bucket and are returned
+ * as 0 (an absolute error below 1e-12 in $B, GW or counts). Values with |x| >= CX_SKETCH_MAX_ABS
+ * (2^50, about 1.1e15, infinities included) count in the outermost bucket of their sign and in
+ * `clamped`; that bucket then answers the exact max (or min). The exact min and max are
+ * tracked, and every answer is clamped to [min, max].
+ * NaN values are counted in `nan` only: they take no part in count or quantiles.
+ *
+ * Counts are integers, so merging adds integers: the result cannot depend on the order or
+ * grouping of merges (unlike float sums). Memory is fixed by alpha alone (about
+ * 2 x 90 / ln((1+alpha)/(1-alpha)) counters: 720 kB of address space at alpha = 0.001), never
+ * by the number of values; the arrays come from calloc, so pages never touched cost no RSS,
+ * and merge/quantile walk only the index range in use.
+ *
+ * The struct is public so that cx_sketch_add can be inlined in the per-path loop; treat the
+ * fields as private.
+ */
+#define CX_SKETCH_MIN_ABS 0x1p-40
+#define CX_SKETCH_MAX_ABS 0x1p50
+
+typedef struct cx_sketch {
+    double alpha;          /* guaranteed relative error */
+    double scale;          /* buckets per unit of the approximate log2 (see sketch.c) */
+    int kmin;              /* key of bucket 0 */
+    int nb;                /* buckets per sign */
+    uint64_t *pos, *neg;   /* counts, nb each */
+    int pos_lo, pos_hi;    /* used index range, lo > hi when empty */
+    int neg_lo, neg_hi;
+    uint64_t zero;         /* |x| < CX_SKETCH_MIN_ABS */
+    uint64_t count;        /* all values but NaN */
+    uint64_t nan;          /* NaN values seen (not in count) */
+    uint64_t clamped;      /* values with |x| >= CX_SKETCH_MAX_ABS */
+    double min, max;       /* exact, over non-NaN values */
+} cx_sketch;
+
+/*
+ * A sketch with relative error alpha in (0, 0.5).
+ * @return 0, CX_ERR_RANGE for a bad alpha, CX_ERR_NOMEM.
+ * @note the caller frees *out with cx_sketch_free.
+ */
+int cx_sketch_new(cx_sketch **out, double alpha);
+/* No-op on NULL. */
+void cx_sketch_free(cx_sketch *sk);
+/* Empties the sketch (walks only the used range). */
+void cx_sketch_reset(cx_sketch *sk);
+
+/*
+ * The bucket key of |x| > 0: ceil(L(|x|) * scale), where L is the piecewise-linear log2 read
+ * from the IEEE bits (exponent + mantissa fraction); no call to log(). Exposed for tests.
+ */
+static inline int cx_sketch_key(const cx_sketch *sk, double ax)
+{
+    uint64_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;
+    double m = (double)(bits & 0xfffffffffffffULL) * 0x1p-52;
+    return (int)ceil(((double)e + m) * sk->scale);
+}
+
+/* Adds one value. No allocation, no locks; O(1). */
+static inline void cx_sketch_add(cx_sketch *sk, double x)
+{
+    if (isnan(x)) {
+        sk->nan++;
+        return;
+    }
+    sk->count++;
+    if (x < sk->min) sk->min = x;
+    if (x > sk->max) sk->max = x;
+    double ax = fabs(x);
+    if (ax < CX_SKETCH_MIN_ABS) {
+        sk->zero++;
+        return;
+    }
+    int i;
+    if (ax >= CX_SKETCH_MAX_ABS) {
+        sk->clamped++;
+        i = sk->nb - 1;
+    } else {
+        i = cx_sketch_key(sk, ax) - sk->kmin;
+    }
+    if (x > 0) {
+        sk->pos[i]++;
+        if (i < sk->pos_lo) sk->pos_lo = i;
+        if (i > sk->pos_hi) sk->pos_hi = i;
+    } else {
+        sk->neg[i]++;
+        if (i < sk->neg_lo) sk->neg_lo = i;
+        if (i > sk->neg_hi) sk->neg_hi = i;
+    }
+}
+
+/*
+ * dst += src. Both must have the same alpha. Integer additions only: the result does not
+ * depend on the order of merges.
+ * @return 0, CX_ERR_RANGE when the alphas differ (dst unchanged).
+ */
+int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src);
+
+/* Number of non-NaN values. */
+uint64_t cx_sketch_count(const cx_sketch *sk);
+
+/*
+ * The value of rank k (1 = smallest) among the values added, within relative error alpha
+ * (zero bucket: 0), clamped to [min, max]. NAN when empty; k is clipped to [1, count].
+ */
+double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k);
+
+/*
+ * MODEL.md, "Statistics": the q-quantile is the value of rank ceil(n q), clipped to [1, n].
+ * n q within a few ulp above an integer counts as that integer (10 x 0.7 is rank 7, not 8).
+ */
+uint64_t cx_sketch_rank(uint64_t n, double q);
+double cx_sketch_quantile(const cx_sketch *sk, double q);
+
+/*
+ * Mean of the k largest values (k > 0, fractional allowed: the boundary value has weight
+ * k - floor(k)), each value taken as its bucket's representative clamped to [min, max].
+ * Error: at most alpha times the mean of |x| over those values (plus 1e-12 for the zero
+ * bucket). NAN when empty or k <= 0; k is clipped to count.
+ */
+double cx_sketch_top_mean(const cx_sketch *sk, double k);
+
+/* True when a and b hold the same counts, min and max (bit for bit). */
+bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b);
+/* Bytes allocated for the bucket arrays (fixed by alpha). */
+size_t cx_sketch_bytes(const cx_sketch *sk);
+
+#endif

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the quantile sketch: relative-error bound against exact order statistics, merges. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "sim/sketch.h"
+
+#define N_BIG 1000000
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Shapes of data; each fills v[n] from r (a GSL generator independent of the project's). */
+typedef void (*shape_fn)(gsl_rng *r, double *v, size_t n);
+
+static void lognormal_heavy(gsl_rng *r, double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) v[i] = gsl_ran_lognormal(r, 1.0, 2.5);
+}
+static void pareto(gsl_rng *r, double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) v[i] = gsl_ran_pareto(r, 1.1, 0.01);
+}
+static void both_signs(gsl_rng *r, double *v, size_t n)
+{
+    /* a normal around 0 and a heavy negative tail: values of either sign and near zero */
+    for (size_t i = 0; i < n; i++)
+        v[i] = (i % 3 == 0) ? -gsl_ran_lognormal(r, 2.0, 2.0) : gsl_ran_gaussian(r, 50.0);
+}
+static void point_masses(gsl_rng *r, double *v, size_t n)
+{
+    /* 30% exact zeros, 20% at 5, 10% at -2.5, 5% tiny (below the zero floor), rest lognormal */
+    for (size_t i = 0; i < n; i++) {
+        double u = gsl_rng_uniform(r);
+        v[i] = u < 0.30 ? 0.0 : u < 0.50 ? 5.0 : u < 0.60 ? -2.5 : u < 0.65 ? 1e-14 * u
+                                                                  : gsl_ran_lognormal(r, 0, 1);
+    }
+}
+static void constant(gsl_rng *r, double *v, size_t n)
+{
+    (void)r;
+    for (size_t i = 0; i < n; i++) v[i] = 3.7;
+}
+static void wide_range(gsl_rng *r, double *v, size_t n)
+{
+    /* log-uniform over 1e-11 .. 1e14, both signs */
+    for (size_t i = 0; i < n; i++) {
+        double x = pow(10.0, gsl_ran_flat(r, -11, 14));
+        v[i] = gsl_rng_uniform(r) < 0.5 ? -x : x;
+    }
+}
+
+/* Asserts every tested rank is within the bound; returns the worst relative error seen. */
+static double check_shape(shape_fn f, double alpha, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    double *v = malloc(N_BIG * sizeof *v);
+    cr_assert(v != NULL);
+    f(r, v, N_BIG);
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, alpha), 0));
+    for (size_t i = 0; i < N_BIG; i++) cx_sketch_add(sk, v[i]);
+    qsort(v, N_BIG, sizeof *v, cmp_dbl);
+    cr_assert(eq(u64, cx_sketch_count(sk), N_BIG));
+    cr_assert(eq(dbl, sk->min, v[0]));
+    cr_assert(eq(dbl, sk->max, v[N_BIG - 1]));
+    double worst = 0;
+    /* 1000 quantiles evenly spread, plus the extremes and the tails in detail */
+    for (int j = 0; j <= 1030; j++) {
+        double q = j <= 1000 ? j / 1000.0 : 1 - pow(10.0, -(j - 1000) / 5.0);
+        uint64_t k = cx_sketch_rank(N_BIG, q);
+        double exact = v[k - 1], got = cx_sketch_quantile(sk, q);
+        double err = fabs(got - exact);
+        /* zero bucket: |x| < 2^-40 is returned as 0 */
+        double bound = fabs(exact) < CX_SKETCH_MIN_ABS ? CX_SKETCH_MIN_ABS : alpha * fabs(exact);
+        cr_assert(le(dbl, err, bound), "q=%g rank %llu: got %.17g, exact %.17g", q,
+                  (unsigned long long)k, got, exact);
+        if (exact != 0) worst = fmax(worst, err / fabs(exact));
+    }
+    cx_sketch_free(sk);
+    free(v);
+    gsl_rng_free(r);
+    return worst;
+}
+
+Test(sketch, lognormal_heavy_tail)
+{
+    double w = check_shape(lognormal_heavy, 0.001, 1);
+    cr_log_info("lognormal worst relative error %g", w);
+    /* a bound that is never approached would hint at a test that cannot fail */
+    cr_assert(gt(dbl, w, 0.0001));
+}
+Test(sketch, pareto) { check_shape(pareto, 0.001, 2); }
+Test(sketch, both_signs) { check_shape(both_signs, 0.001, 3); }
+Test(sketch, point_masses_and_zeros) { check_shape(point_masses, 0.001, 4); }
+Test(sketch, constant_is_exact) { check_shape(constant, 0.001, 5); }
+Test(sketch, wide_range_coarse_alpha) { check_shape(wide_range, 0.01, 6); }
+Test(sketch, wide_range_fine_alpha) { check_shape(wide_range, 0.0001, 7); }
+
+Test(sketch, constant_answers_exactly)
+{
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 0; i < 1000; i++) cx_sketch_add(sk, 3.7);
+    /* min = max = 3.7, and every answer is clamped to [min, max] */
+    cr_assert(eq(dbl, cx_sketch_quantile(sk, 0.5), 3.7));
+    cr_assert(eq(dbl, cx_sketch_top_mean(sk, 50), 3.7));
+    cx_sketch_free(sk);
+}
+
+Test(sketch, every_value_within_alpha)
+{
+    /* one value per sketch: the bucket representative itself, before any clamping */
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    cx_sketch *sk, *other;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&other, 0.001), 0));
+    for (int i = 0; i < 200000; i++) {
+        double x = pow(2.0, gsl_ran_flat(r, -39.9, 49.9)), y = x * 1.5; /* y keeps the max away */
+        cx_sketch_reset(sk);
+        cx_sketch_add(sk, x);
+        cx_sketch_add(sk, 0.0);
+        cx_sketch_add(sk, y);
+        double got = cx_sketch_value_at_rank(sk, 2);
+        cr_assert(le(dbl, fabs(got - x), 0.001 * x), "x=%.17g got %.17g", x, got);
+    }
+    cx_sketch_free(sk);
+    cx_sketch_free(other);
+    gsl_rng_free(r);
+}
+
+Test(sketch, counts_exact_and_clamped)
+{
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 0; i < 10; i++) cx_sketch_add(sk, 0.0);
+    for (int i = 0; i < 7; i++) cx_sketch_add(sk, -1e-13);
+    for (int i = 0; i < 3; i++) cx_sketch_add(sk, 1e20);
+    cx_sketch_add(sk, -INFINITY);
+    cx_sketch_add(sk, NAN);
+    cr_assert(eq(u64, cx_sketch_count(sk), 21));
+    cr_assert(eq(u64, sk->zero, 17));
+    cr_assert(eq(u64, sk->clamped, 4));
+    cr_assert(eq(u64, sk->nan, 1));
+    /* the largest rank answers the exact max, the smallest the exact min */
+    cr_assert(eq(dbl, cx_sketch_value_at_rank(sk, 21), 1e20));
+    cr_assert(eq(dbl, cx_sketch_value_at_rank(sk, 1), -INFINITY));
+    cr_assert(eq(dbl, cx_sketch_value_at_rank(sk, 2), 0.0));
+    cx_sketch_free(sk);
+}
+
+Test(sketch, rank_ceil_nq)
+{
+    /* MODEL.md: rank ceil(n q), clipped to [1, n] */
+    cr_assert(eq(u64, cx_sketch_rank(10, 0.7), 7));   /* 10 x 0.7 = 7.000000000000001 in doubles */
+    cr_assert(eq(u64, cx_sketch_rank(100, 0.29), 29));
+    cr_assert(eq(u64, cx_sketch_rank(100, 0.291), 30)); /* 29.1 -> 30 */
+    cr_assert(eq(u64, cx_sketch_rank(3, 0.5), 2));    /* 1.5 -> 2 */
+    cr_assert(eq(u64, cx_sketch_rank(4, 0.5), 2));    /* 2 -> 2 */
+    cr_assert(eq(u64, cx_sketch_rank(1, 0.01), 1));
+    cr_assert(eq(u64, cx_sketch_rank(5, 0.0), 1));
+    cr_assert(eq(u64, cx_sketch_rank(5, 1.0), 5));
+    cr_assert(eq(u64, cx_sketch_rank(1000000, 0.99), 990000));
+}
+
+Test(sketch, top_mean_fractional_boundary)
+{
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 1; i <= 100; i++) cx_sketch_add(sk, (double)i);
+    /* top 5: (100 + 99 + 98 + 97 + 96) / 5 = 98 */
+    double m5 = cx_sketch_top_mean(sk, 5);
+    cr_assert(le(dbl, fabs(m5 - 98.0), 0.001 * 98.0));
+    /* top 4.5: (100 + 99 + 98 + 97 + 0.5 x 96) / 4.5 = 442 / 4.5 = 98.2222... */
+    double m45 = cx_sketch_top_mean(sk, 4.5);
+    cr_assert(le(dbl, fabs(m45 - 442.0 / 4.5), 0.001 * 98.3));
+    cx_sketch_free(sk);
+}
+
+Test(sketch, merge_order_and_grouping_give_identical_sketches)
+{
+    enum { N = 200000, PARTS = 7 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double *v = malloc(N * sizeof *v);
+    both_signs(r, v, N);
+    for (int i = 0; i < N; i += 10) v[i] = 0; /* zeros too */
+    cx_sketch *whole, *part[PARTS], *a, *b, *c;
+    cr_assert(eq(int, cx_sketch_new(&whole, 0.001), 0));
+    for (int i = 0; i < N; i++) cx_sketch_add(whole, v[i]);
+    for (int p = 0; p < PARTS; p++) {
+        cr_assert(eq(int, cx_sketch_new(&part[p], 0.001), 0));
+        /* uneven, interleaved split */
+        for (int i = 0; i < N; i++)
+            if ((i * 31 + i / 1000) % PARTS == p) cx_sketch_add(part[p], v[i]);
+    }
+    cr_assert(eq(int, cx_sketch_new(&a, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&b, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&c, 0.001), 0));
+    for (int p = 0; p < PARTS; p++) cx_sketch_merge(a, part[p]);          /* forward */
+    for (int p = PARTS - 1; p >= 0; p--) cx_sketch_merge(b, part[p]);     /* backward */
+    cx_sketch_merge(part[1], part[0]);                                    /* a tree */
+    cx_sketch_merge(part[3], part[2]);
+    cx_sketch_merge(part[5], part[4]);
+    cx_sketch_merge(part[3], part[1]);
+    cx_sketch_merge(part[6], part[5]);
+    cx_sketch_merge(c, part[6]);
+    cx_sketch_merge(c, part[3]);
+    cr_assert(cx_sketch_equal(whole, a));
+    cr_assert(cx_sketch_equal(whole, b));
+    cr_assert(cx_sketch_equal(whole, c));
+    for (int j = 1; j < 100; j++)
+        cr_assert(eq(dbl, cx_sketch_quantile(a, j / 100.0), cx_sketch_quantile(c, j / 100.0)));
+    /* the test can fail: one more value breaks equality */
+    cx_sketch_add(c, 1.0);
+    cr_assert(not(cx_sketch_equal(whole, c)));
+    /* a sketch of another alpha refuses to merge */
+    cx_sketch *other;
+    cr_assert(eq(int, cx_sketch_new(&other, 0.01), 0));
+    cr_assert(lt(int, cx_sketch_merge(a, other), 0));
+    cx_sketch_free(other);
+    for (int p = 0; p < PARTS; p++) cx_sketch_free(part[p]);
+    cx_sketch_free(whole);
+    cx_sketch_free(a);
+    cx_sketch_free(b);
+    cx_sketch_free(c);
+    free(v);
+    gsl_rng_free(r);
+}
+
+Test(sketch, memory_does_not_grow_with_n)
+{
+    cx_sketch *small, *big;
+    cr_assert(eq(int, cx_sketch_new(&small, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&big, 0.001), 0));
+    size_t before = cx_sketch_bytes(big);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    for (int i = 0; i < 10; i++) cx_sketch_add(small, 1.0 + i);
+    for (int i = 0; i < 3 * N_BIG; i++) cx_sketch_add(big, gsl_ran_lognormal(r, 0, 3));
+    cr_assert(eq(sz, cx_sketch_bytes(big), before));
+    cr_assert(eq(sz, cx_sketch_bytes(big), cx_sketch_bytes(small)));
+    /* the fixed size: 2 signs x ~90 / ln((1+a)/(1-a)) buckets x 8 bytes, under 1 MB */
+    cr_assert(lt(sz, cx_sketch_bytes(big), (size_t)1 << 20));
+    cx_sketch_free(small);
+    cx_sketch_free(big);
+    gsl_rng_free(r);
+}
+
+Test(sketch, bad_alpha_and_empty)
+{
+    cx_sketch *sk = (cx_sketch *)1;
+    cr_assert(lt(int, cx_sketch_new(&sk, 0.0), 0));
+    cr_assert(sk == NULL);
+    cr_assert(lt(int, cx_sketch_new(&sk, 0.6), 0));
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    cr_assert(isnan(cx_sketch_quantile(sk, 0.5)));
+    cr_assert(isnan(cx_sketch_top_mean(sk, 1)));
+    cx_sketch_free(sk);
+    cx_sketch_free(NULL);
+}
