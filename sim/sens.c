@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/* Sensitivity studies: Sobol indices (Saltelli/Jansen), tornado by deciles, --target-ci. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+#if CX_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "models/model.h"
+#include "sim/error.h"
+#include "sim/pcg.h"
+#include "sim/sampler.h"
+#include "sim/sampling.h"
+#include "sim/sens.h"
+#include "sim/sketch.h"
+
+/*
+ * Both drivers follow the engine's shape: paths (or Saltelli rows) are cut into fixed-size
+ * blocks; block b draws everything from the stream cx_pcg64_stream(seed, b); threads take
+ * blocks dynamically and own all they write (scratch, stream, accumulators). Results cannot
+ * depend on which thread ran a block: Sobol keeps one record per block and combines them in
+ * block order; the tornado adds integers only (counts, fixed-point sums, sketch counts).
+ */
+
+#define CACHE_LINE 64
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+    if (!err || len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int thread_count(int requested)
+{
+#if CX_HAVE_OPENMP
+    return requested > 0 ? requested : omp_get_max_threads();
+#else
+    (void)requested;
+    return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#if CX_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Indices of the uncertain inputs, in input order; returns how many. */
+static int uncertain_inputs(const cx_scenario *sc, int *idx)
+{
+    int d = 0;
+    for (int i = 0; i < sc->n_inputs; i++)
+        if (sc->inputs[i].uncertain)
+            idx[d++] = i;
+    return d;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Sobol estimator core                                                                   */
+/* ------------------------------------------------------------------------------------- */
+
+/* Record layout: n, mean, M2 (Welford over f(A) and f(B)), spare, d1[d], d2[d]. */
+enum { R_N, R_MEAN, R_M2, R_HEAD = 4 };
+
+struct cx_sobol_acc {
+    int d, n_blocks;
+    size_t stride; /* doubles per record, a multiple of a cache line */
+    double *rec;
+};
+
+int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_blocks)
+{
+    *out = NULL;
+    if (d < 1 || n_blocks < 1)
+        return CX_ERR_RANGE;
+    cx_sobol_acc *a = calloc(1, sizeof *a);
+    if (!a)
+        return CX_ERR_NOMEM;
+    a->d = d;
+    a->n_blocks = n_blocks;
+    size_t per_line = CACHE_LINE / sizeof(double);
+    a->stride = ((size_t)R_HEAD + 2 * (size_t)d + per_line - 1) / per_line * per_line;
+    size_t bytes = a->stride * sizeof(double) * (size_t)n_blocks;
+    a->rec = aligned_alloc(CACHE_LINE, bytes);
+    if (!a->rec) {
+        free(a);
+        return CX_ERR_NOMEM;
+    }
+    memset(a->rec, 0, bytes);
+    *out = a;
+    return 0;
+}
+
+void cx_sobol_acc_free(cx_sobol_acc *a)
+{
+    if (!a)
+        return;
+    free(a->rec);
+    free(a);
+}
+
+static void welford(double *r, double v)
+{
+    r[R_N] += 1.0;
+    double delta = v - r[R_MEAN];
+    r[R_MEAN] += delta / r[R_N];
+    r[R_M2] += delta * (v - r[R_MEAN]);
+}
+
+void cx_sobol_acc_add(cx_sobol_acc *a, int block, double fa, double fb, const double *fab)
+{
+    double *r = a->rec + (size_t)block * a->stride;
+    welford(r, fa);
+    welford(r, fb);
+    double *d1 = r + R_HEAD, *d2 = d1 + a->d;
+    for (int i = 0; i < a->d; i++) {
+        double e1 = fb - fab[i], e2 = fa - fab[i];
+        d1[i] += e1 * e1;
+        d2[i] += e2 * e2;
+    }
+}
+
+/* dst += src: Chan et al.'s pairwise combination of (n, mean, M2), plain sums for d1, d2. */
+static void combine(double *dst, const double *src, int d)
+{
+    double na = dst[R_N], nb = src[R_N];
+    if (nb == 0.0)
+        return;
+    double n = na + nb, delta = src[R_MEAN] - dst[R_MEAN];
+    dst[R_MEAN] += delta * nb / n;
+    dst[R_M2] += src[R_M2] + delta * delta * na * nb / n;
+    dst[R_N] = n;
+    for (int i = 0; i < 2 * d; i++)
+        dst[R_HEAD + i] += src[R_HEAD + i];
+}
+
+/* Point estimates of one combined record; V from the 2n values. */
+static void estimate(const double *r, int d, double *s1, double *st)
+{
+    double samples = r[R_N] / 2.0;
+    double v = r[R_N] > 1.0 ? r[R_M2] / (r[R_N] - 1.0) : NAN;
+    for (int i = 0; i < d; i++) {
+        if (!(v > 0.0)) {
+            s1[i] = st[i] = NAN;
+            continue;
+        }
+        s1[i] = 1.0 - r[R_HEAD + i] / (2.0 * samples * v);
+        st[i] = r[R_HEAD + d + i] / (2.0 * samples * v);
+    }
+}
+
+void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum)
+{
+    int d = a->d;
+    size_t sz = (size_t)R_HEAD + 2 * (size_t)d;
+    /* Scratch for the totals, K batch records and K x 2d batch estimates. */
+    double *tot = calloc(sz, sizeof *tot);
+    double *bat = calloc(sz * CX_SOBOL_MAX_BATCHES, sizeof *bat);
+    double *est = calloc((size_t)2 * (size_t)d * CX_SOBOL_MAX_BATCHES, sizeof *est);
+    int used = 0;
+    for (int b = 0; b < a->n_blocks; b++)
+        if (a->rec[(size_t)b * a->stride + R_N] > 0.0)
+            used++;
+    int k = used < CX_SOBOL_MAX_BATCHES ? used : CX_SOBOL_MAX_BATCHES;
+
+    memset(sum, 0, sizeof *sum);
+    for (int i = 0; i < d; i++)
+        idx[i] = (cx_sobol_index){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    if (!tot || !bat || !est) {
+        free(tot);
+        free(bat);
+        free(est);
+        return;
+    }
+
+    /* Non-empty blocks, in block order, go to batches of (almost) equal size. */
+    int seen = 0;
+    for (int b = 0; b < a->n_blocks; b++) {
+        const double *r = a->rec + (size_t)b * a->stride;
+        if (r[R_N] == 0.0)
+            continue;
+        combine(tot, r, d);
+        int g = (int)((long long)seen * k / used);
+        combine(bat + (size_t)g * sz, r, d);
+        seen++;
+    }
+    double *s1 = calloc((size_t)2 * (size_t)d, sizeof *s1);
+    if (!s1) {
+        free(tot);
+        free(bat);
+        free(est);
+        return;
+    }
+    double *st = s1 + d;
+    estimate(tot, d, s1, st);
+    sum->n = (uint64_t)(tot[R_N] / 2.0);
+    sum->mean = tot[R_MEAN];
+    sum->variance = tot[R_N] > 1.0 ? tot[R_M2] / (tot[R_N] - 1.0) : NAN;
+    sum->batches = k >= 2 ? k : 0;
+    for (int g = 0; g < k; g++)
+        estimate(bat + (size_t)g * sz, d, est + (size_t)g * 2 * (size_t)d,
+                 est + (size_t)g * 2 * (size_t)d + d);
+    double t = k >= 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) : NAN;
+    for (int i = 0; i < d; i++) {
+        cx_sobol_index *x = &idx[i];
+        x->s1 = s1[i];
+        x->st = st[i];
+        if (k < 2)
+            continue;
+        for (int which = 0; which < 2; which++) {
+            double m = 0.0, ss = 0.0;
+            for (int g = 0; g < k; g++)
+                m += est[(size_t)g * 2 * (size_t)d + (size_t)which * (size_t)d + (size_t)i];
+            m /= k;
+            for (int g = 0; g < k; g++) {
+                double e =
+                    est[(size_t)g * 2 * (size_t)d + (size_t)which * (size_t)d + (size_t)i] - m;
+                ss += e * e;
+            }
+            double se = sqrt(ss / (k - 1)) / sqrt((double)k);
+            double c = which == 0 ? x->s1 : x->st;
+            if (which == 0) {
+                x->s1_se = se;
+                x->s1_lo = c - t * se;
+                x->s1_hi = c + t * se;
+            } else {
+                x->st_se = se;
+                x->st_lo = c - t * se;
+                x->st_hi = c + t * se;
+            }
+        }
+    }
+    free(s1);
+    free(tot);
+    free(bat);
+    free(est);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Per-thread state shared by both drivers                                                */
+/* ------------------------------------------------------------------------------------- */
+
+typedef struct worker {
+    cx_scratch *scr;
+    gsl_rng *r;
+    double *ublock;    /* block_paths x dim uniforms */
+    double *ufull;     /* n_inputs: one path's uniforms, fixed inputs at 1/2 */
+    double *uab;       /* n_inputs: AB_i */
+    double *ub;        /* n_inputs: B */
+    double *x;         /* n_inputs */
+    double *work;      /* sampler scratch */
+    double *fab;       /* d */
+    cx_path_result res;
+    /* tornado */
+    uint64_t *n;       /* 2d: low, high per input */
+    __int128 *sum;     /* 2d + 1 (the last: all paths) */
+    cx_sketch **sk;    /* 2d + 1 */
+    bool overflow;
+    int status;
+} worker;
+
+static void worker_free(worker *w, int d)
+{
+    if (!w)
+        return;
+    cx_scratch_free(w->scr);
+    if (w->r)
+        gsl_rng_free(w->r);
+    free(w->ublock);
+    free(w->ufull);
+    free(w->uab);
+    free(w->ub);
+    free(w->x);
+    free(w->work);
+    free(w->fab);
+    free(w->n);
+    free(w->sum);
+    if (w->sk)
+        for (int i = 0; i < 2 * d + 1; i++)
+            cx_sketch_free(w->sk[i]);
+    free(w->sk);
+    free(w);
+}
+
+static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, int block_paths,
+                      int dim, int d, bool tornado)
+{
+    worker *w = aligned_alloc(CACHE_LINE, (sizeof(worker) + CACHE_LINE - 1) / CACHE_LINE *
+                                              CACHE_LINE);
+    *out = NULL;
+    if (!w)
+        return CX_ERR_NOMEM;
+    memset(w, 0, sizeof *w);
+    size_t ni = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
+    int ws = cx_sampler_work_size(sc->sampler);
+    int rc = cx_scratch_new(&w->scr, m);
+    w->r = gsl_rng_alloc(cx_gsl_rng_pcg64);
+    w->ublock = malloc((size_t)block_paths * (size_t)(dim > 0 ? dim : 1) * sizeof(double));
+    w->ufull = malloc(ni * sizeof(double));
+    w->uab = malloc(ni * sizeof(double));
+    w->ub = malloc(ni * sizeof(double));
+    w->x = malloc(ni * sizeof(double));
+    w->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
+    w->fab = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
+    if (rc == 0 && tornado) {
+        w->n = calloc((size_t)2 * (size_t)d, sizeof *w->n);
+        w->sum = calloc((size_t)2 * (size_t)d + 1, sizeof *w->sum);
+        w->sk = calloc((size_t)2 * (size_t)d + 1, sizeof *w->sk);
+        if (!w->n || !w->sum || !w->sk)
+            rc = CX_ERR_NOMEM;
+        for (int i = 0; rc == 0 && i < 2 * d + 1; i++)
+            rc = cx_sketch_new(&w->sk[i], sc->relative_error > 0 ? sc->relative_error : 0.001);
+    }
+    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x ||
+                    !w->work || !w->fab))
+        rc = CX_ERR_NOMEM;
+    if (rc != 0) {
+        worker_free(w, d);
+        return rc;
+    }
+    for (size_t i = 0; i < ni; i++)
+        w->ufull[i] = w->uab[i] = w->ub[i] = 0.5;
+    *out = w;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Sobol driver                                                                           */
+/* ------------------------------------------------------------------------------------- */
+
+static double eval_path(const cx_scenario *sc, const cx_model *m, worker *w, const double *u,
+                        const cx_pcg64 *noise, int metric)
+{
+    cx_sampler_map(sc->sampler, u, w->x, w->work);
+    *cx_rng_pcg64(w->r) = *noise;
+    cx_model_path(m, w->x, w->r, w->scr, &w->res, NULL);
+    return w->res.metric[metric];
+}
+
+void cx_sobol_report_free(cx_sobol_report *r)
+{
+    if (!r)
+        return;
+    free(r->input);
+    free(r->idx);
+    free(r);
+}
+
+int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m,
+                 const cx_study_opts *opts, char *err, size_t err_len)
+{
+    *out = NULL;
+    double t0 = now_s();
+    int bp = opts->block_paths > 0 ? opts->block_paths : CX_SENS_BLOCK_PATHS;
+    if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
+        set_err(err, err_len, "sobol: unknown metric");
+        return CX_ERR_RANGE;
+    }
+    if (opts->paths == 0) {
+        set_err(err, err_len, "sobol: the number of base samples must be > 0");
+        return CX_ERR_RANGE;
+    }
+    cx_sobol_report *rep = calloc(1, sizeof *rep);
+    if (!rep)
+        return CX_ERR_NOMEM;
+    rep->input = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof(int));
+    if (!rep->input) {
+        cx_sobol_report_free(rep);
+        return CX_ERR_NOMEM;
+    }
+    int d = uncertain_inputs(sc, rep->input);
+    if (d == 0) {
+        set_err(err, err_len, "sobol: the scenario has no uncertain scalar input");
+        cx_sobol_report_free(rep);
+        return CX_ERR_RANGE;
+    }
+    rep->d = d;
+    rep->metric = opts->metric;
+    rep->seed = opts->seed;
+    rep->block_paths = bp;
+    rep->sampling = opts->sampling;
+    rep->idx = calloc((size_t)d, sizeof *rep->idx);
+    uint64_t nblocks64 = (opts->paths + (uint64_t)bp - 1) / (uint64_t)bp;
+    if (!rep->idx || nblocks64 > (uint64_t)INT32_MAX) {
+        cx_sobol_report_free(rep);
+        return rep->idx ? CX_ERR_RANGE : CX_ERR_NOMEM;
+    }
+    int nblocks = (int)nblocks64;
+    int nt = thread_count(opts->threads);
+    rep->threads = nt;
+
+    cx_sampling_plan *plan = NULL;
+    cx_sobol_acc *acc = NULL;
+    worker **ws = calloc((size_t)nt, sizeof *ws);
+    int rc = ws ? 0 : CX_ERR_NOMEM;
+    /* A and B are the two halves of one 2d-dimensional point set. */
+    if (rc == 0)
+        rc = cx_sampling_plan_new(&plan, opts->sampling, false, 2 * d, bp);
+    if (rc == 0)
+        rc = cx_sobol_acc_new(&acc, d, nblocks);
+    for (int t = 0; rc == 0 && t < nt; t++)
+        rc = worker_new(&ws[t], sc, m, bp, 2 * d, d, false);
+    if (rc != 0)
+        goto done;
+
+    const int *in = rep->input;
+    int metric = opts->metric;
+    volatile int stopped = 0;
+#if CX_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#endif
+    for (int b = 0; b < nblocks; b++) {
+        if (stopped || (opts->stop && *opts->stop)) {
+            stopped = 1;
+            continue;
+        }
+        worker *w = ws[thread_id()];
+        uint64_t first = (uint64_t)b * (uint64_t)bp;
+        int n = (int)(opts->paths - first < (uint64_t)bp ? opts->paths - first : (uint64_t)bp);
+        cx_pcg64 g;
+        cx_pcg64_stream(&g, opts->seed, (uint64_t)b);
+        cx_sampling_fill_block(plan, &g, n, w->ublock);
+        for (int k = 0; k < n; k++) {
+            const double *row = w->ublock + (size_t)k * 2 * (size_t)d;
+            /* One noise stream per row, replayed for each of its d + 2 evaluations. */
+            cx_pcg64 noise;
+            cx_pcg64_stream(&noise, cx_pcg64_next(&g), 0);
+            for (int i = 0; i < d; i++) {
+                w->ufull[in[i]] = row[i];
+                w->ub[in[i]] = row[d + i];
+            }
+            double fa = eval_path(sc, m, w, w->ufull, &noise, metric);
+            double fb = eval_path(sc, m, w, w->ub, &noise, metric);
+            memcpy(w->uab, w->ufull, (size_t)sc->n_inputs * sizeof(double));
+            for (int i = 0; i < d; i++) {
+                w->uab[in[i]] = row[d + i];
+                w->fab[i] = eval_path(sc, m, w, w->uab, &noise, metric);
+                w->uab[in[i]] = row[i];
+            }
+            cx_sobol_acc_add(acc, b, fa, fb, w->fab);
+        }
+    }
+    rep->complete = !stopped;
+    cx_sobol_acc_result(acc, rep->idx, &rep->sum);
+    rep->evaluations = rep->sum.n * (uint64_t)(d + 2);
+
+done:
+    if (ws)
+        for (int t = 0; t < nt; t++)
+            worker_free(ws[t], d);
+    free(ws);
+    cx_sobol_acc_free(acc);
+    cx_sampling_plan_free(plan);
+    if (rc != 0) {
+        set_err(err, err_len, "sobol: %s", cx_strerror(rc));
+        cx_sobol_report_free(rep);
+        return rc;
+    }
+    rep->elapsed_s = now_s() - t0;
+    *out = rep;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Tornado                                                                                */
+/* ------------------------------------------------------------------------------------- */
+
+/* Fixed-point sums at 2^-32: integer additions, so the total cannot depend on the order of
+ * the paths; |x| up to 2^62 and any count below 2^32 paths per 2^30 of magnitude fit. */
+#define FX_SCALE 0x1p32
+
+static void fx_add(worker *w, int slot, double v)
+{
+    if (!(fabs(v) < 0x1p62)) {
+        w->overflow = true;
+        return;
+    }
+    w->sum[slot] += (__int128)nearbyint(v * FX_SCALE);
+}
+
+static double fx_mean(__int128 s, uint64_t n)
+{
+    if (n == 0)
+        return NAN;
+    /* Split so that no precision is lost converting a large __int128 to double. */
+    __int128 q = s / (__int128)n, r = s % (__int128)n;
+    return ((double)q + (double)r / (double)n) / FX_SCALE;
+}
+
+void cx_tornado_thresholds(const cx_dist *dist, double *x_low, double *x_high)
+{
+    *x_low = cx_dist_quantile(dist, 0.1);
+    *x_high = cx_dist_quantile(dist, nextafter(0.9, 1.0));
+}
+
+void cx_tornado_report_free(cx_tornado_report *r)
+{
+    if (!r)
+        return;
+    free(r->rows);
+    free(r);
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const cx_tornado_row *a = pa, *b = pb;
+    bool na = isnan(a->swing), nb = isnan(b->swing);
+    if (na != nb)
+        return na ? 1 : -1;
+    if (!na && a->swing != b->swing)
+        return a->swing > b->swing ? -1 : 1;
+    return (a->input > b->input) - (a->input < b->input);
+}
+
+int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_model *m,
+                   const cx_study_opts *opts, char *err, size_t err_len)
+{
+    *out = NULL;
+    double t0 = now_s();
+    int bp = opts->block_paths > 0 ? opts->block_paths : CX_SENS_BLOCK_PATHS;
+    if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
+        set_err(err, err_len, "tornado: unknown metric");
+        return CX_ERR_RANGE;
+    }
+    if (opts->paths == 0) {
+        set_err(err, err_len, "tornado: the number of paths must be > 0");
+        return CX_ERR_RANGE;
+    }
+    int *in = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof(int));
+    cx_tornado_report *rep = calloc(1, sizeof *rep);
+    if (!in || !rep) {
+        free(in);
+        free(rep);
+        return CX_ERR_NOMEM;
+    }
+    int d = uncertain_inputs(sc, in);
+    if (d == 0) {
+        set_err(err, err_len, "tornado: the scenario has no uncertain scalar input");
+        free(in);
+        free(rep);
+        return CX_ERR_RANGE;
+    }
+    uint64_t nblocks64 = (opts->paths + (uint64_t)bp - 1) / (uint64_t)bp;
+    int nt = thread_count(opts->threads);
+    rep->d = d;
+    rep->metric = opts->metric;
+    rep->seed = opts->seed;
+    rep->threads = nt;
+    rep->block_paths = bp;
+    rep->sampling = opts->sampling;
+    rep->antithetic = opts->antithetic;
+    rep->rows = calloc((size_t)d, sizeof *rep->rows);
+    double *thr = malloc((size_t)2 * (size_t)d * sizeof *thr);
+    cx_sampling_plan *plan = NULL;
+    worker **ws = calloc((size_t)nt, sizeof *ws);
+    cx_sketch *all = NULL;
+    int rc = (rep->rows && thr && ws) ? 0 : CX_ERR_NOMEM;
+    if (rc == 0)
+        rc = cx_sampling_plan_new(&plan, opts->sampling, opts->antithetic, d, bp);
+    for (int t = 0; rc == 0 && t < nt; t++)
+        rc = worker_new(&ws[t], sc, m, bp, d, d, true);
+    if (rc != 0)
+        goto done;
+    for (int k = 0; k < d; k++)
+        cx_tornado_thresholds(&sc->inputs[in[k]].dist, &thr[2 * k], &thr[2 * k + 1]);
+
+    bool block_u = cx_sampling_plan_needs_block(plan);
+    int metric = opts->metric;
+    volatile int stopped = 0;
+#if CX_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#endif
+    for (int64_t b = 0; b < (int64_t)nblocks64; b++) {
+        if (stopped || (opts->stop && *opts->stop)) {
+            stopped = 1;
+            continue;
+        }
+        worker *w = ws[thread_id()];
+        uint64_t first = (uint64_t)b * (uint64_t)bp;
+        int n = (int)(opts->paths - first < (uint64_t)bp ? opts->paths - first : (uint64_t)bp);
+        cx_pcg64 *g = cx_rng_pcg64(w->r);
+        cx_pcg64_stream(g, opts->seed, (uint64_t)b);
+        if (block_u)
+            cx_sampling_fill_block(plan, g, n, w->ublock);
+        for (int p = 0; p < n; p++) {
+            if (block_u) {
+                const double *row = w->ublock + (size_t)p * (size_t)d;
+                for (int k = 0; k < d; k++)
+                    w->ufull[in[k]] = row[k];
+                cx_sampler_map(sc->sampler, w->ufull, w->x, w->work);
+            } else {
+                cx_sampler_draw(sc->sampler, w->r, w->x, w->work);
+            }
+            cx_model_path(m, w->x, w->r, w->scr, &w->res, NULL);
+            double f = w->res.metric[metric];
+            fx_add(w, 2 * d, f);
+            cx_sketch_add(w->sk[2 * d], f);
+            for (int k = 0; k < d; k++) {
+                double xv = w->x[in[k]];
+                if (xv <= thr[2 * k]) {
+                    w->n[2 * k]++;
+                    fx_add(w, 2 * k, f);
+                    cx_sketch_add(w->sk[2 * k], f);
+                }
+                if (xv >= thr[2 * k + 1]) {
+                    w->n[2 * k + 1]++;
+                    fx_add(w, 2 * k + 1, f);
+                    cx_sketch_add(w->sk[2 * k + 1], f);
+                }
+            }
+        }
+    }
+    rep->complete = !stopped;
+
+    /* Merge into thread 0's accumulators: integer additions only. */
+    worker *w0 = ws[0];
+    for (int t = 1; t < nt && rc == 0; t++) {
+        w0->overflow |= ws[t]->overflow;
+        for (int s = 0; s < 2 * d + 1 && rc == 0; s++) {
+            if (s < 2 * d)
+                w0->n[s] += ws[t]->n[s];
+            w0->sum[s] += ws[t]->sum[s];
+            rc = cx_sketch_merge(w0->sk[s], ws[t]->sk[s]);
+        }
+    }
+    if (rc != 0)
+        goto done;
+    all = w0->sk[2 * d];
+    rep->paths = cx_sketch_count(all) + all->nan;
+    rep->mean = w0->overflow ? NAN : fx_mean(w0->sum[2 * d], rep->paths);
+    rep->p50 = cx_sketch_quantile(all, 0.5);
+    for (int k = 0; k < d; k++) {
+        cx_tornado_row *row = &rep->rows[k];
+        row->input = in[k];
+        row->x_low = thr[2 * k];
+        row->x_high = thr[2 * k + 1];
+        row->n_low = w0->n[2 * k];
+        row->n_high = w0->n[2 * k + 1];
+        row->mean_low = w0->overflow ? NAN : fx_mean(w0->sum[2 * k], row->n_low);
+        row->mean_high = w0->overflow ? NAN : fx_mean(w0->sum[2 * k + 1], row->n_high);
+        row->p50_low = cx_sketch_quantile(w0->sk[2 * k], 0.5);
+        row->p50_high = cx_sketch_quantile(w0->sk[2 * k + 1], 0.5);
+        row->swing = fabs(row->mean_high - row->mean_low);
+    }
+    qsort(rep->rows, (size_t)d, sizeof *rep->rows, row_cmp);
+
+done:
+    if (ws)
+        for (int t = 0; t < nt; t++)
+            worker_free(ws[t], d);
+    free(ws);
+    free(thr);
+    free(in);
+    cx_sampling_plan_free(plan);
+    if (rc != 0) {
+        set_err(err, err_len, "tornado: %s", cx_strerror(rc));
+        cx_tornado_report_free(rep);
+        return rc;
+    }
+    rep->elapsed_s = now_s() - t0;
+    *out = rep;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* JSON and CSV                                                                           */
+/* ------------------------------------------------------------------------------------- */
+
+/* jansson refuses NaN and infinities: they become null. */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *header(const char *study, const cx_scenario *sc, int metric, uint64_t seed,
+                      int threads, int block_paths, cx_sampling sampling, double elapsed,
+                      bool complete)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:b}", "study", study,
+                     "scenario", sc->name ? sc->name : "", "scenario_sha256", sc->sha256,
+                     "metric", cx_metric_names[metric], "seed", (json_int_t)seed, "threads",
+                     threads, "block_paths", block_paths, "sampling",
+                     cx_sampling_names[sampling], "version", CX_VERSION, "elapsed_s",
+                     num(elapsed), "complete", complete);
+}
+
+json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc)
+{
+    json_t *j = header("sobol", sc, r->metric, r->seed, r->threads, r->block_paths, r->sampling,
+                       r->elapsed_s, r->complete);
+    json_t *arr = json_array();
+    if (!j || !arr) {
+        json_decref(j);
+        json_decref(arr);
+        return NULL;
+    }
+    json_object_set_new(j, "base_samples", json_integer((json_int_t)r->sum.n));
+    json_object_set_new(j, "evaluations", json_integer((json_int_t)r->evaluations));
+    json_object_set_new(j, "mean", num(r->sum.mean));
+    json_object_set_new(j, "variance", num(r->sum.variance));
+    json_object_set_new(j, "ci_batches", json_integer(r->sum.batches));
+    json_object_set_new(
+        j, "note",
+        json_string("Jansen estimators on Saltelli samples; 95% CIs from batch means over "
+                    "independent blocks. Swaps act on the independent uniforms before the "
+                    "copula: for correlated inputs an index measures the input's own "
+                    "Cholesky factor (the part not explained by correlated inputs earlier in "
+                    "input order). Per-month noise is common to a sample's evaluations and "
+                    "belongs to no input, so first-order indices sum to less than 1."));
+    for (int i = 0; i < r->d; i++) {
+        const cx_sobol_index *x = &r->idx[i];
+        json_t *o = json_pack("{s:s, s:o, s:o, s:[o,o], s:o, s:o, s:[o,o]}", "input",
+                              sc->inputs[r->input[i]].name, "s1", num(x->s1), "s1_se",
+                              num(x->s1_se), "s1_ci95", num(x->s1_lo), num(x->s1_hi), "st",
+                              num(x->st), "st_se", num(x->st_se), "st_ci95", num(x->st_lo),
+                              num(x->st_hi));
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    json_object_set_new(j, "indices", arr);
+    return j;
+}
+
+json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc)
+{
+    json_t *j = header("tornado", sc, r->metric, r->seed, r->threads, r->block_paths,
+                       r->sampling, r->elapsed_s, r->complete);
+    json_t *arr = json_array();
+    if (!j || !arr) {
+        json_decref(j);
+        json_decref(arr);
+        return NULL;
+    }
+    json_object_set_new(j, "paths", json_integer((json_int_t)r->paths));
+    json_object_set_new(j, "antithetic", json_boolean(r->antithetic));
+    json_object_set_new(j, "mean", num(r->mean));
+    json_object_set_new(j, "p50", num(r->p50));
+    for (int i = 0; i < r->d; i++) {
+        const cx_tornado_row *x = &r->rows[i];
+        json_t *o = json_pack(
+            "{s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "input",
+            sc->inputs[x->input].name, "x_low", num(x->x_low), "x_high", num(x->x_high),
+            "n_low", (json_int_t)x->n_low, "n_high", (json_int_t)x->n_high, "mean_low",
+            num(x->mean_low), "mean_high", num(x->mean_high), "p50_low", num(x->p50_low),
+            "p50_high", num(x->p50_high), "swing", num(x->swing));
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    json_object_set_new(j, "tornado", arr);
+    return j;
+}
+
+/* Opens a temporary file next to path; *tmp receives its name (caller frees). */
+static FILE *open_tmp(const char *path, char **tmp)
+{
+    size_t len = strlen(path) + 16;
+    *tmp = malloc(len);
+    if (!*tmp)
+        return NULL;
+    snprintf(*tmp, len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(*tmp);
+    if (fd < 0) {
+        free(*tmp);
+        *tmp = NULL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
+}
+
+/* Closes f and renames tmp to path, or removes tmp when anything failed. */
+static int close_tmp(FILE *f, char *tmp, const char *path, bool ok)
+{
+    ok = !ferror(f) && ok;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : CX_ERR_IO;
+}
+
+int cx_sens_write_json(const json_t *j, const char *path)
+{
+    char *tmp;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f)
+        return CX_ERR_IO;
+    bool ok = json_dumpf(j, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) == 0;
+    ok = fputc('\n', f) != EOF && ok;
+    return close_tmp(f, tmp, path, ok);
+}
+
+int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const char *path)
+{
+    char *tmp;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f)
+        return CX_ERR_IO;
+    fprintf(f, "input,s1,s1_se,s1_lo,s1_hi,st,st_se,st_lo,st_hi\n");
+    for (int i = 0; i < r->d; i++) {
+        const cx_sobol_index *x = &r->idx[i];
+        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                sc->inputs[r->input[i]].name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
+                x->st_se, x->st_lo, x->st_hi);
+    }
+    return close_tmp(f, tmp, path, true);
+}
+
+int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, const char *path)
+{
+    char *tmp;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f)
+        return CX_ERR_IO;
+    fprintf(f, "rank,input,x_low,x_high,n_low,n_high,mean_low,mean_high,p50_low,p50_high,"
+               "swing\n");
+    for (int i = 0; i < r->d; i++) {
+        const cx_tornado_row *x = &r->rows[i];
+        fprintf(f, "%d,%s,%.17g,%.17g,%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n", i + 1,
+                sc->inputs[x->input].name, x->x_low, x->x_high, (unsigned long long)x->n_low,
+                (unsigned long long)x->n_high, x->mean_low, x->mean_high, x->p50_low,
+                x->p50_high, x->swing);
+    }
+    return close_tmp(f, tmp, path, true);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* --target-ci                                                                            */
+/* ------------------------------------------------------------------------------------- */
+
+int cx_target_ci_parse(cx_target_ci *t, const char *text, char *err, size_t err_len)
+{
+    const char *c2 = strrchr(text, ':');
+    const char *c1 = NULL;
+    for (const char *p = text; c2 && p < c2; p++)
+        if (*p == ':')
+            c1 = p;
+    if (!c1 || !c2) {
+        set_err(err, err_len, "--target-ci: expected METRIC:Q:REL (e.g. capex_burden:0.95:0.01), "
+                              "got '%s'", text);
+        return CX_ERR_USAGE;
+    }
+    char name[64];
+    size_t nl = (size_t)(c1 - text);
+    if (nl == 0 || nl >= sizeof name) {
+        set_err(err, err_len, "--target-ci: bad metric name in '%s'", text);
+        return CX_ERR_USAGE;
+    }
+    memcpy(name, text, nl);
+    name[nl] = '\0';
+    t->metric = cx_metric_find(name);
+    if (t->metric < 0) {
+        set_err(err, err_len, "--target-ci: unknown metric '%s'", name);
+        return CX_ERR_USAGE;
+    }
+    char q_text[64];
+    size_t ql = (size_t)(c2 - c1 - 1);
+    if (ql == 0 || ql >= sizeof q_text) {
+        set_err(err, err_len, "--target-ci: bad quantile in '%s'", text);
+        return CX_ERR_USAGE;
+    }
+    memcpy(q_text, c1 + 1, ql);
+    q_text[ql] = '\0';
+    char *end;
+    errno = 0;
+    t->q = strtod(q_text, &end);
+    if (errno || *end || !(t->q > 0.0 && t->q < 1.0)) {
+        set_err(err, err_len, "--target-ci: the quantile must be a number in (0, 1), got '%s'",
+                q_text);
+        return CX_ERR_USAGE;
+    }
+    errno = 0;
+    t->rel = strtod(c2 + 1, &end);
+    if (errno || *end || c2[1] == '\0' || !(t->rel > 0.0) || !isfinite(t->rel)) {
+        set_err(err, err_len, "--target-ci: REL must be a number > 0, got '%s'", c2 + 1);
+        return CX_ERR_USAGE;
+    }
+    return 0;
+}
+
+void cx_target_ci_ranks(uint64_t n, double q, uint64_t *lo, uint64_t *hi)
+{
+    double nq = (double)n * q, h = 1.96 * sqrt(nq * (1.0 - q));
+    double l = floor(nq - h), u = ceil(nq + h);
+    *lo = l < 1.0 ? 1 : (uint64_t)l;
+    *hi = u > (double)n ? n : (uint64_t)u;
+}
+
+bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value, double *lo,
+                      double *hi)
+{
+    uint64_t n = cx_sketch_count(sk);
+    double v = cx_sketch_quantile(sk, t->q);
+    double nq = (double)n * t->q, h = 1.96 * sqrt(nq * (1.0 - t->q));
+    uint64_t rl, rh;
+    cx_target_ci_ranks(n, t->q, &rl, &rh);
+    double a = cx_sketch_value_at_rank(sk, rl), b = cx_sketch_value_at_rank(sk, rh);
+    if (value)
+        *value = v;
+    if (lo)
+        *lo = a;
+    if (hi)
+        *hi = b;
+    /* An interval clipped at rank 1 or n is not a 95% interval yet: keep going. */
+    if (n == 0 || nq - h < 1.0 || nq + h > (double)n)
+        return false;
+    return b - a < t->rel * fabs(v);
+}

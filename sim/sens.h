@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* Sensitivity studies: Sobol indices (Saltelli/Jansen), tornado by deciles, --target-ci. */
+#ifndef CX_SIM_SENS_H
+#define CX_SIM_SENS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "models/model.h"
+#include "sim/scenario.h"
+#include "sim/sketch.h"
+
+/* ------------------------------------------------------------------------------------- */
+/* Sobol indices: the estimator core, generic in the function (tests use Ishigami).       */
+/* ------------------------------------------------------------------------------------- */
+
+/*
+ * Saltelli sampling: two independent matrices A and B of base samples (rows of d
+ * independent uniforms), and for each i the matrix AB_i = A with column i taken from B.
+ * A sample is one row: f(A), f(B) and the d values f(AB_i). Jansen's estimators, with V the
+ * variance of the 2N values f(A), f(B):
+ *   first order  S_i  = 1 - sum (f(B) - f(AB_i))^2 / (2 N V)
+ *   total effect ST_i = sum (f(A) - f(AB_i))^2 / (2 N V)
+ * Only running sums are kept, one record per block: a block is filled by the one thread that
+ * runs it (lock-free), and records are combined in block order (bit-reproducible for any
+ * thread count). Confidence intervals come from batch means: the blocks are cut into up to
+ * CX_SOBOL_MAX_BATCHES contiguous batches, each an independent replicate; the standard error
+ * is the sd of the batch estimates / sqrt(batches), the interval uses Student's t.
+ */
+#define CX_SOBOL_MAX_BATCHES 25
+
+typedef struct cx_sobol_acc cx_sobol_acc;
+
+typedef struct cx_sobol_index {
+    double s1, s1_se, s1_lo, s1_hi; /* first order, its standard error and 95% CI */
+    double st, st_se, st_lo, st_hi; /* total effect */
+} cx_sobol_index;
+
+typedef struct cx_sobol_summary {
+    uint64_t n;       /* base samples (rows) */
+    double mean;      /* mean of f over A and B */
+    double variance;  /* V */
+    int batches;      /* batches behind the CIs (0: no CI, fewer than 2 non-empty blocks) */
+} cx_sobol_summary;
+
+/*
+ * d >= 1 indices, n_blocks >= 1 records.
+ * @return 0, CX_ERR_RANGE, CX_ERR_NOMEM. @note free with cx_sobol_acc_free.
+ */
+int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_blocks);
+void cx_sobol_acc_free(cx_sobol_acc *a);
+/* Adds one sample to block `block`'s record: fa = f(A), fb = f(B), fab[i] = f(AB_i). O(d),
+ * no allocation; only block's record is written. */
+void cx_sobol_acc_add(cx_sobol_acc *a, int block, double fa, double fb, const double *fab);
+/*
+ * Combines the records in block order and writes idx[d] and *sum. CIs are NAN when fewer than
+ * two blocks hold samples; every index is NAN when V is 0.
+ */
+void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum);
+
+/* ------------------------------------------------------------------------------------- */
+/* Study drivers on the model                                                             */
+/* ------------------------------------------------------------------------------------- */
+
+#define CX_SENS_BLOCK_PATHS 256 /* default paths (tornado) or base samples (Sobol) per block */
+
+typedef struct cx_study_opts {
+    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 2 paths) */
+    uint64_t seed;
+    int threads;         /* 0: all cores */
+    int block_paths;     /* 0: CX_SENS_BLOCK_PATHS */
+    cx_sampling sampling;
+    bool antithetic;     /* tornado only; Saltelli rows are not paired */
+    int metric;          /* cx_metric */
+    const volatile int *stop; /* optional: non-zero stops at the next block boundary */
+} cx_study_opts;
+
+typedef struct cx_sobol_report {
+    int metric;
+    int d;                 /* uncertain inputs */
+    int *input;            /* their scenario indices, in input order */
+    cx_sobol_index *idx;   /* d */
+    cx_sobol_summary sum;
+    uint64_t seed;
+    int threads, block_paths;
+    cx_sampling sampling;
+    uint64_t evaluations;  /* model paths run: N (d + 2) */
+    bool complete;
+    double elapsed_s;
+} cx_sobol_report;
+
+/*
+ * Sobol indices of every uncertain scalar input of sc for opts->metric. Swaps are done on
+ * the independent uniforms before the copula: with correlated inputs, index i measures the
+ * i-th independent factor of the Cholesky decomposition (inputs in sampler order), i.e. the
+ * part of input i not explained by the correlated inputs before it. The d + 2 evaluations of
+ * a sample share one per-month random stream (common noise), so the path noise adds to V and
+ * to no single index: the indices sum to less than 1 by the noise share.
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (no uncertain input, 0 paths), CX_ERR_INTERNAL; on
+ * failure a message in err. @note free *out with cx_sobol_report_free.
+ */
+int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m,
+                 const cx_study_opts *opts, char *err, size_t err_len);
+void cx_sobol_report_free(cx_sobol_report *r);
+
+typedef struct cx_tornado_row {
+    int input;              /* scenario index */
+    double x_low, x_high;   /* decile thresholds: low is x <= x_low, high is x >= x_high */
+    uint64_t n_low, n_high;
+    double mean_low, mean_high, p50_low, p50_high;
+    double swing;           /* |mean_high - mean_low| */
+} cx_tornado_row;
+
+typedef struct cx_tornado_report {
+    int metric;
+    int d;
+    cx_tornado_row *rows;   /* sorted by swing, largest first (ties: input order) */
+    uint64_t paths;
+    double mean, p50;       /* of the metric over all paths */
+    uint64_t seed;
+    int threads, block_paths;
+    cx_sampling sampling;
+    bool antithetic, complete;
+    double elapsed_s;
+} cx_tornado_report;
+
+/*
+ * Decile groups of an input with distribution dist: low is x <= F^-1(0.1), high is
+ * x >= F^-1(0.9+) (the smallest value with F(x) > 0.9). For continuous inputs these are the
+ * lowest and highest 10% of paths; a discrete or Bernoulli value whose probability straddles
+ * 10% (or 90%) belongs to the group entirely, so groups of such inputs hold more than 10%
+ * (a Bernoulli compares all zeros with all ones).
+ */
+void cx_tornado_thresholds(const cx_dist *dist, double *x_low, double *x_high);
+
+/*
+ * Tornado of every uncertain scalar input for opts->metric, in one run of opts->paths paths:
+ * per thread and per input, an exact fixed-point sum and count and a cx_sketch (relative
+ * error sc->relative_error) for each decile group; merged after the parallel region (integer
+ * additions: independent of the order and of the thread count).
+ * @note free *out with cx_tornado_report_free.
+ */
+int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_model *m,
+                   const cx_study_opts *opts, char *err, size_t err_len);
+void cx_tornado_report_free(cx_tornado_report *r);
+
+/* JSON documents (new references) and CSV tables of the studies. */
+json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc);
+json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc);
+/* @return 0 or CX_ERR_IO; written to a temporary name and renamed. */
+int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const char *path);
+int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, const char *path);
+/* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */
+int cx_sens_write_json(const json_t *j, const char *path);
+
+/* ------------------------------------------------------------------------------------- */
+/* --target-ci METRIC:Q:REL                                                               */
+/* ------------------------------------------------------------------------------------- */
+
+typedef struct cx_target_ci {
+    int metric;   /* cx_metric */
+    double q;     /* in (0, 1) */
+    double rel;   /* > 0 */
+} cx_target_ci;
+
+/* Parses "capex_burden:0.95:0.01". @return 0 or CX_ERR_USAGE with a message in err. */
+int cx_target_ci_parse(cx_target_ci *t, const char *text, char *err, size_t err_len);
+/* MODEL.md, "Statistics": CI ranks floor/ceil(n q -+ 1.96 sqrt(n q (1 - q))), clipped. */
+void cx_target_ci_ranks(uint64_t n, double q, uint64_t *lo, uint64_t *hi);
+/*
+ * True when the 95% CI of the q-quantile held in sk is narrower than rel x |quantile|
+ * (hi - lo < rel |value|). Writes the value and the interval when the pointers are not NULL.
+ */
+bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value, double *lo,
+                      double *hi);
+
+#endif
