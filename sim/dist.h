@@ -38,6 +38,9 @@ typedef struct cx_dist {
     int n;               /* discrete: number of values */
     double *values;      /* discrete: sorted ascending */
     double *cum;         /* discrete: cumulative weights, cum[n-1] == 1 */
+    double k[3];         /* derived constants set at init, so sampling stays cheap
+                            (triangular: CDF at the mode, (high-low)(mode-low),
+                            (high-low)(high-mode)); added by H1 */
 } cx_dist;
 
 /*
