@@ -124,6 +124,8 @@ typedef struct cx_scenario {
     int n_inputs;
     cx_input *inputs;
     cx_sampler *sampler;   /* built from inputs + correlations at load (validates the copula) */
+    cx_dist *dists_;       /* private: contiguous shallow copies of inputs[i].dist that the
+                              sampler borrows (discrete arrays stay owned by inputs) */
     int n_corr;
     cx_corr *corr;
 
