@@ -1,3 +1,238 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: to be written */
-typedef int cx_stub_output;
+/* Writers of a report: a table on a stream, JSON (jansson) and CSV files written atomically. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim/error.h"
+#include "sim/output.h"
+
+/* A number, or null where it is not finite (JSON has no NaN or Inf). */
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *u64(uint64_t x)
+{
+    if (x <= (uint64_t)INT64_MAX) return json_integer((json_int_t)x);
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)x); /* beyond JSON's safe integers */
+    return json_string(buf);
+}
+
+/* json_object_set_new that remembers a failure; jansson steals the value either way. */
+static void put(json_t *obj, const char *key, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new(obj, key, v) < 0) *bad = 1;
+}
+
+static json_t *metric_json(const cx_metric_stats *st, int *bad)
+{
+    json_t *o = json_object(), *pct = json_object(), *ci = json_object();
+    if (!o || !pct || !ci) {
+        json_decref(o);
+        json_decref(pct);
+        json_decref(ci);
+        *bad = 1;
+        return NULL;
+    }
+    put(o, "mean", num(st->mean), bad);
+    put(o, "se", num(st->se), bad);
+    put(o, "sd", num(st->sd), bad);
+    put(o, "min", num(st->min), bad);
+    put(o, "max", num(st->max), bad);
+    for (int j = 0; j < CX_N_PCT; j++) {
+        char key[8];
+        snprintf(key, sizeof key, "p%d", cx_report_pct[j]);
+        put(pct, key, num(st->pct[j]), bad);
+        json_t *pair = json_array();
+        if (!pair || json_array_append_new(pair, num(st->ci_lo[j])) < 0 ||
+            json_array_append_new(pair, num(st->ci_hi[j])) < 0)
+            *bad = 1;
+        put(ci, key, pair, bad);
+    }
+    put(o, "percentiles", pct, bad);
+    put(o, "ci95", ci, bad);
+    return o;
+}
+
+json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
+{
+    int bad = 0;
+    json_t *doc = json_object();
+    if (!doc) return NULL;
+    /* MODEL.md, "What a run reports": these keys, in this order */
+    put(doc, "scenario", json_string(info->scenario ? info->scenario : ""), &bad);
+    put(doc, "scenario_sha256", json_string(info->scenario_sha256 ? info->scenario_sha256 : ""),
+        &bad);
+    put(doc, "seed", u64(info->seed), &bad);
+    put(doc, "paths", u64(info->paths), &bad);
+    put(doc, "threads", json_integer(info->threads), &bad);
+    put(doc, "version", json_string(CX_VERSION), &bad);
+    put(doc, "elapsed_s", num(info->elapsed_s), &bad);
+    put(doc, "paths_per_s",
+        num(info->elapsed_s > 0 ? (double)info->paths / info->elapsed_s : 0.0), &bad);
+    put(doc, "complete", json_boolean(info->complete), &bad);
+    put(doc, "paths_requested", u64(info->paths_requested), &bad);
+    put(doc, "compiler", json_string(CX_COMPILER), &bad);
+    put(doc, "compiler_flags", json_string(CX_CFLAGS), &bad);
+    put(doc, "relative_error", num(r->relative_error), &bad);
+    put(doc, "block_paths", json_integer(info->block_paths), &bad);
+    put(doc, "sampling", json_string(info->sampling ? info->sampling : "mc"), &bad);
+
+    json_t *metrics = json_object();
+    put(doc, "metrics", metrics, &bad);
+    for (int i = 0; metrics && i < CX_N_METRICS; i++)
+        put(metrics, cx_metric_names[i], metric_json(&r->metric[i], &bad), &bad);
+
+    json_t *exc = json_object();
+    put(doc, "burden_exceedance", exc, &bad);
+    for (int j = 0; exc && j < r->n_thresholds; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "%g", r->thresholds[j]);
+        put(exc, key, num(r->exceed[j]), &bad);
+    }
+    put(doc, "burden_cvar95", num(r->burden_cvar95), &bad);
+
+    json_t *quarters = json_object();
+    put(doc, "quarters", quarters, &bad);
+    for (int s = 0; quarters && s < CX_N_QSERIES; s++) {
+        json_t *arr = json_array();
+        put(quarters, cx_qseries_names[s], arr, &bad);
+        for (int q = 0; arr && q < r->n_quarters; q++) {
+            const cx_quarter_stats *qs = &r->quarter[s][q];
+            json_t *o = json_object();
+            if (!o) {
+                bad = 1;
+                break;
+            }
+            put(o, "mean", num(qs->mean), &bad);
+            put(o, "p5", num(qs->p5), &bad);
+            put(o, "p50", num(qs->p50), &bad);
+            put(o, "p95", num(qs->p95), &bad);
+            if (json_array_append_new(arr, o) < 0) bad = 1;
+        }
+    }
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
+                           const void *ctx)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) return CX_ERR_NOMEM;
+    /* same directory as the target, so rename() is atomic (one file system) */
+    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return CX_ERR_IO;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fd, 0666 & ~um); /* mkstemp makes 0600; give the file the usual mode */
+    FILE *f = fdopen(fd, "w");
+    int rc = CX_ERR_IO;
+    if (!f) {
+        close(fd);
+        goto fail;
+    }
+    int wrc = writer(f, ctx);
+    if (fflush(f) != 0 || ferror(f) || wrc < 0 || fsync(fileno(f)) != 0) {
+        fclose(f);
+        goto fail;
+    }
+    if (fclose(f) != 0) goto fail;
+    if (rename(tmp, path) != 0) goto fail;
+    free(tmp);
+    return 0;
+fail: {
+    int e = errno;
+    unlink(tmp);
+    free(tmp);
+    errno = e;
+    return rc;
+}
+}
+
+static int json_writer(FILE *f, const void *ctx)
+{
+    if (json_dumpf((const json_t *)ctx, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0)
+        return CX_ERR_IO;
+    return fputc('\n', f) == EOF ? CX_ERR_IO : 0;
+}
+
+int cx_output_write_json(const char *path, const json_t *doc)
+{
+    return cx_output_write_atomic(path, json_writer, doc);
+}
+
+static int csv_writer(FILE *f, const void *ctx)
+{
+    const cx_report *r = ctx;
+    fprintf(f, "quarter,series,mean,p5,p50,p95\n");
+    for (int s = 0; s < CX_N_QSERIES; s++)
+        for (int q = 0; q < r->n_quarters; q++) {
+            const cx_quarter_stats *qs = &r->quarter[s][q];
+            fprintf(f, "%d,%s,%.17g,%.17g,%.17g,%.17g\n", q + 1, cx_qseries_names[s], qs->mean,
+                    qs->p5, qs->p50, qs->p95);
+        }
+    return ferror(f) ? CX_ERR_IO : 0;
+}
+
+int cx_output_write_csv(const char *dir, const cx_report *r)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return CX_ERR_IO;
+    size_t len = strlen(dir) + sizeof "/quarters.csv";
+    char *path = malloc(len);
+    if (!path) return CX_ERR_NOMEM;
+    snprintf(path, len, "%s/quarters.csv", dir);
+    int rc = cx_output_write_atomic(path, csv_writer, r);
+    free(path);
+    return rc;
+}
+
+void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
+{
+    fprintf(f, "scenario %s  seed %llu  paths %llu%s  threads %d  %.2f s (%.0f paths/s)\n",
+            info->scenario, (unsigned long long)info->seed, (unsigned long long)info->paths,
+            info->complete ? "" : " (incomplete)", info->threads, info->elapsed_s,
+            info->elapsed_s > 0 ? (double)info->paths / info->elapsed_s : 0.0);
+    fprintf(f, "\n%-18s %11s %9s %11s %11s %11s %11s %11s %11s\n", "metric", "mean", "se", "sd",
+            "min", "p5", "p50", "p95", "max");
+    for (int i = 0; i < CX_N_METRICS; i++) {
+        const cx_metric_stats *m = &r->metric[i];
+        fprintf(f, "%-18s %11.4g %9.3g %11.4g %11.4g %11.4g %11.4g %11.4g %11.4g\n",
+                cx_metric_names[i], m->mean, m->se, m->sd, m->min, m->pct[1], m->pct[4],
+                m->pct[7], m->max);
+    }
+    fprintf(f, "\ncapex burden CVaR95: %.4g $B", r->burden_cvar95);
+    for (int j = 0; j < r->n_thresholds; j++)
+        fprintf(f, "%s P(> %g) = %.4f", j ? "," : ";", r->thresholds[j], r->exceed[j]);
+    fprintf(f, "\n\n%-8s %26s %26s %26s\n", "quarter", "idle GW mean (p5..p95)",
+            "revenue $B (p5..p95)", "cum. burden $B (p5..p95)");
+    for (int q = 0; q < r->n_quarters; q++) {
+        fprintf(f, "%-8d", q + 1);
+        for (int s = 0; s < CX_N_QSERIES; s++) {
+            const cx_quarter_stats *qs = &r->quarter[s][q];
+            char cell[64];
+            snprintf(cell, sizeof cell, "%.3g (%.3g..%.3g)", qs->mean, qs->p5, qs->p95);
+            fprintf(f, " %26s", cell);
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "\npercentiles within %g relative error; CIs are 95%% order-statistic intervals\n",
+            r->relative_error);
+}

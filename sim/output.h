@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Writers of a report: a table on a stream, JSON (jansson) and CSV files written atomically. */
+#ifndef CX_SIM_OUTPUT_H
+#define CX_SIM_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "sim/report.h"
+
+/* What made a result, so that any result can be traced back (MODEL.md, the JSON shape). */
+typedef struct cx_run_info {
+    const char *scenario;        /* scenario name */
+    const char *scenario_sha256; /* hex SHA-256 of the scenario file's bytes */
+    const char *sampling;        /* "mc", "lhs", "sobol" (+ "+antithetic") */
+    uint64_t seed;
+    uint64_t paths;              /* paths completed (the report's n) */
+    uint64_t paths_requested;
+    int threads;
+    double elapsed_s;
+    bool complete;
+    int block_paths;
+} cx_run_info;
+
+/*
+ * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
+ * "compiler", "compiler_flags", "relative_error", "block_paths", "sampling". Non-finite
+ * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
+ * @return a new reference (caller json_decref's it), or NULL when out of memory.
+ */
+json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
+
+/*
+ * Writes text to path atomically: a temporary file in the same directory, fsync, rename().
+ * A crash leaves either the old file or the new one, never half of one.
+ * @return 0 or CX_ERR_IO (errno tells why; the temporary is removed).
+ */
+int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
+                           const void *ctx);
+/* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
+int cx_output_write_json(const char *path, const json_t *doc);
+/*
+ * The quarterly series as one long CSV table, DIR/quarters.csv (created with DIR if needed):
+ * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON.
+ * @return 0 or CX_ERR_IO.
+ */
+int cx_output_write_csv(const char *dir, const cx_report *r);
+/* A readable table of the report on f (stdout in the CLI). */
+void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Statistics of a run from its merged accumulators (MODEL.md, "What a run reports"). */
+#ifndef CX_SIM_REPORT_H
+#define CX_SIM_REPORT_H
+
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/accum.h"
+
+/* The percentiles reported, in percent: p1 p5 p10 p25 p50 p75 p90 p95 p99. */
+#define CX_N_PCT 9
+extern const int cx_report_pct[CX_N_PCT];
+
+typedef struct cx_metric_stats {
+    uint64_t n;
+    double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
+    double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error */
+    double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT]; /* values of the CI ranks */
+} cx_metric_stats;
+
+typedef struct cx_quarter_stats {
+    double mean, p5, p50, p95;
+} cx_quarter_stats;
+
+typedef struct cx_report {
+    uint64_t paths;
+    double relative_error;
+    cx_metric_stats metric[CX_N_METRICS];
+    int n_thresholds;
+    double *thresholds;             /* $B */
+    double *exceed;                 /* P(capex_burden > thresholds[j]), strict */
+    double burden_cvar95;           /* mean of the worst 5% of capex_burden */
+    int n_quarters;
+    cx_quarter_stats *quarter[CX_N_QSERIES]; /* n_quarters each */
+} cx_report;
+
+/*
+ * Statistics from a merged accumulator (integer state and moments of the same paths).
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE when acc holds no path.
+ * @note the caller frees *out with cx_report_free.
+ */
+int cx_report_new(cx_report **out, const cx_accum *acc);
+void cx_report_free(cx_report *r);
+
+/* MODEL.md, "Statistics": rank of percentile pct (1..99) among n, ceil(n pct / 100), exact. */
+uint64_t cx_report_rank(uint64_t n, int pct);
+/* The CI ranks floor(n q - 1.96 sqrt(n q (1 - q))) and ceil(n q + 1.96 sqrt(...)), clipped
+ * to [1, n], for q = pct / 100. */
+void cx_report_ci_ranks(uint64_t n, int pct, uint64_t *lo, uint64_t *hi);
+
+#endif

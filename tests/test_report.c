@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the report's statistics on small samples worked out by hand, and of its JSON/CSV. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <jansson.h>
+
+#include "sim/accum.h"
+#include "sim/output.h"
+#include "sim/report.h"
+
+#define ALPHA 0.001
+
+/* Within the sketch's relative error of the exact order statistic. */
+#define assert_near_rel(got, exact)                                                          \
+    cr_assert(le(dbl, fabs((got) - (exact)), ALPHA * fabs(exact)), "got %.17g, exact %.17g", \
+              (double)(got), (double)(exact))
+
+/* An accumulator fed with burdens v[n] (one block, moments folded like the engine does). */
+static cx_accum *feed(const double *v, int n, const double *thr, int n_thr)
+{
+    cx_accum *a;
+    cr_assert(eq(int, cx_accum_new(&a, 2, thr, n_thr, ALPHA), 0));
+    cx_block_moments b;
+    cr_assert(eq(int, cx_block_moments_init(&b, 2), 0));
+    cx_block_moments_reset(&b);
+    for (int i = 0; i < n; i++) {
+        cx_path_result res;
+        memset(&res, 0, sizeof res);
+        res.metric[CX_M_CAPEX_BURDEN] = v[i];
+        res.metric[CX_M_REVENUE_TOTAL] = 100.0 + v[i];
+        res.quarter[CX_Q_IDLE_GW_MEAN][0] = v[i] / 10;
+        res.quarter[CX_Q_REVENUE][1] = -v[i];
+        cx_accum_add(a, &res);
+        cx_block_moments_add(&b, &res, 2);
+    }
+    cx_block_moments_finish(&b);
+    cx_accum_merge_block(a, &b);
+    cx_block_moments_clear(&b);
+    return a;
+}
+
+/* burdens 3 1 4 1 5 9 2 6 5 3; sorted: 1 1 2 3 3 4 5 5 6 9 */
+static const double ten[10] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+static const double thr[2] = {3, 5};
+
+Test(report, mean_sd_se_min_max)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    const cx_metric_stats *b = &r->metric[CX_M_CAPEX_BURDEN];
+    /* sum 39, mean 3.9 */
+    cr_assert(ieee_ulp_eq(dbl, b->mean, 3.9, 4));
+    /* squared deviations: .81 8.41 .01 8.41 1.21 26.01 3.61 4.41 1.21 .81 = 54.9;
+     * sd = sqrt(54.9 / 9) = sqrt(6.1) (n - 1), se = sd / sqrt(10) */
+    cr_assert(ieee_ulp_eq(dbl, b->sd, sqrt(6.1), 8));
+    cr_assert(ieee_ulp_eq(dbl, b->se, sqrt(6.1) / sqrt(10.0), 8));
+    cr_assert(eq(dbl, b->min, 1.0));
+    cr_assert(eq(dbl, b->max, 9.0));
+    cr_assert(eq(u64, b->n, 10));
+    /* revenue_total = 100 + burden: mean 103.9, same sd */
+    cr_assert(ieee_ulp_eq(dbl, r->metric[CX_M_REVENUE_TOTAL].mean, 103.9, 4));
+    cr_assert(ieee_ulp_eq(dbl, r->metric[CX_M_REVENUE_TOTAL].sd, sqrt(6.1), 64));
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, percentiles_rank_ceil_nq)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    const cx_metric_stats *b = &r->metric[CX_M_CAPEX_BURDEN];
+    /* ranks ceil(10 q): p1 .1->1, p5 .5->1, p10 1->1, p25 2.5->3, p50 5->5, p75 7.5->8,
+     * p90 9->9, p95 9.5->10, p99 9.9->10; sorted 1 1 2 3 3 4 5 5 6 9 */
+    const double expect[CX_N_PCT] = {1, 1, 1, 2, 3, 5, 6, 9, 9};
+    for (int j = 0; j < CX_N_PCT; j++) assert_near_rel(b->pct[j], expect[j]);
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, ci_ranks)
+{
+    uint64_t lo, hi;
+    /* p50 of 10: nq = 5, 1.96 sqrt(5 x .5) = 3.0990; floor(1.901) = 1, ceil(8.099) = 9 */
+    cx_report_ci_ranks(10, 50, &lo, &hi);
+    cr_assert(eq(u64, lo, 1));
+    cr_assert(eq(u64, hi, 9));
+    /* p90 of 10: nq = 9, 1.96 sqrt(.9) = 1.8594; floor(7.14) = 7, ceil(10.86) = 11 -> 10 */
+    cx_report_ci_ranks(10, 90, &lo, &hi);
+    cr_assert(eq(u64, lo, 7));
+    cr_assert(eq(u64, hi, 10));
+    /* p25 of 10: nq = 2.5, 1.96 sqrt(1.875) = 2.6839; floor(-.18) -> 1, ceil(5.18) = 6 */
+    cx_report_ci_ranks(10, 25, &lo, &hi);
+    cr_assert(eq(u64, lo, 1));
+    cr_assert(eq(u64, hi, 6));
+    /* p50 of 10000: nq = 5000, 1.96 x 50 = 98; 4902 and 5098 */
+    cx_report_ci_ranks(10000, 50, &lo, &hi);
+    cr_assert(eq(u64, lo, 4902));
+    cr_assert(eq(u64, hi, 5098));
+    /* and the values: p50 CI of the ten = (rank 1, rank 9) = (1, 6); p90 = (5, 9) */
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    const cx_metric_stats *b = &r->metric[CX_M_CAPEX_BURDEN];
+    assert_near_rel(b->ci_lo[4], 1.0);
+    assert_near_rel(b->ci_hi[4], 6.0);
+    assert_near_rel(b->ci_lo[6], 5.0);
+    assert_near_rel(b->ci_hi[6], 9.0);
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, exceedance_is_strict)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    /* > 3: 4 5 9 6 5 -> 5/10 (the two 3s do not count); > 5: 9 6 -> 2/10 (the 5s do not) */
+    cr_assert(eq(dbl, r->exceed[0], 0.5));
+    cr_assert(eq(dbl, r->exceed[1], 0.2));
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, cvar95_fractional_boundary)
+{
+    /* 1..50: 0.05 x 50 = 2.5 worst paths: (50 + 49 + 0.5 x 48) / 2.5 = 123 / 2.5 = 49.2 */
+    double v[50];
+    for (int i = 0; i < 50; i++) v[i] = i + 1;
+    cx_accum *a = feed(v, 50, NULL, 0);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    assert_near_rel(r->burden_cvar95, 49.2);
+    cx_report_free(r);
+    cx_accum_free(a);
+    /* the ten: 0.5 paths, all of it the worst (9) */
+    a = feed(ten, 10, thr, 2);
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    assert_near_rel(r->burden_cvar95, 9.0);
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, quarters)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    cr_assert(eq(int, r->n_quarters, 2));
+    /* idle q1 = burden / 10: mean .39, p50 rank 5 = .3, p5 rank 1 = .1, p95 rank 10 = .9 */
+    const cx_quarter_stats *q = &r->quarter[CX_Q_IDLE_GW_MEAN][0];
+    cr_assert(ieee_ulp_eq(dbl, q->mean, 0.39, 8));
+    assert_near_rel(q->p50, 0.3);
+    assert_near_rel(q->p5, 0.1);
+    assert_near_rel(q->p95, 0.9);
+    /* revenue q2 = -burden: sorted -9 -6 -5 -5 -4 -3 -3 -2 -1 -1; p5 -9, p50 -4, p95 -1 */
+    q = &r->quarter[CX_Q_REVENUE][1];
+    cr_assert(ieee_ulp_eq(dbl, q->mean, -3.9, 8));
+    assert_near_rel(q->p5, -9.0);
+    assert_near_rel(q->p50, -4.0);
+    assert_near_rel(q->p95, -1.0);
+    /* untouched series: all zeros */
+    cr_assert(eq(dbl, r->quarter[CX_Q_BURDEN_CUMULATIVE][1].p50, 0.0));
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
+Test(report, moments_merge_in_blocks)
+{
+    /* {1,2,3} (+) {4,5}: mean 3, M2 = 4+1+0+1+4 = 10 */
+    cx_moments x = {3, 2.0, 2.0}, y = {2, 4.5, 0.5}, e = {0, 0, 0};
+    cx_moments_merge(&x, &e);
+    cr_assert(eq(u64, x.n, 3));
+    cr_assert(eq(dbl, x.mean, 2.0));
+    cx_moments_merge(&e, &x);
+    cr_assert(eq(dbl, e.m2, 2.0));
+    cx_moments_merge(&x, &y);
+    cr_assert(eq(u64, x.n, 5));
+    cr_assert(ieee_ulp_eq(dbl, x.mean, 3.0, 2));
+    cr_assert(ieee_ulp_eq(dbl, x.m2, 10.0, 4));
+    cr_assert(ieee_ulp_eq(dbl, cx_moments_sd(&x), sqrt(2.5), 4));
+    cx_moments one = {1, 7, 0};
+    cr_assert(isnan(cx_moments_sd(&one)));
+}
+
+Test(report, one_path_and_empty)
+{
+    double v[1] = {2.5};
+    cx_accum *a = feed(v, 1, NULL, 0);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    cr_assert(eq(dbl, r->metric[0].mean, 2.5));
+    cr_assert(isnan(r->metric[0].sd));
+    cr_assert(eq(dbl, r->metric[0].pct[0], 2.5));
+    /* JSON: sd and se are null, not NaN */
+    cx_run_info info = {"t", "00", "mc", 1, 1, 1, 1, 0.5, true, 1024};
+    json_t *doc = cx_output_json(r, &info);
+    cr_assert(doc != NULL);
+    json_t *m = json_object_get(json_object_get(doc, "metrics"), "capex_burden");
+    bool sd_null = json_is_null(json_object_get(m, "sd"));
+    bool mean_real = json_is_real(json_object_get(m, "mean"));
+    cr_assert(sd_null);
+    cr_assert(mean_real);
+    json_decref(doc);
+    cx_report_free(r);
+    cx_accum_reset(a);
+    cr_assert(lt(int, cx_report_new(&r, a), 0));
+    cx_accum_free(a);
+}
+
+Test(report, json_shape_and_atomic_files)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    cx_run_info info = {"demo", "abc", "mc", 7, 10, 10, 2, 0.25, true, 1024};
+    json_t *doc = cx_output_json(r, &info);
+    cr_assert(doc != NULL);
+    const char *keys[] = {"scenario", "scenario_sha256", "seed", "paths", "threads", "version",
+                          "elapsed_s", "paths_per_s", "complete", "metrics",
+                          "burden_exceedance", "burden_cvar95", "quarters"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        cr_assert(json_object_get(doc, keys[i]) != NULL, "missing %s", keys[i]);
+    cr_assert(eq(dbl, json_real_value(json_object_get(doc, "paths_per_s")), 40.0));
+    json_t *exc = json_object_get(doc, "burden_exceedance");
+    cr_assert(eq(dbl, json_real_value(json_object_get(exc, "3")), 0.5));
+    cr_assert(eq(dbl, json_real_value(json_object_get(exc, "5")), 0.2));
+    json_t *ci = json_object_get(json_object_get(json_object_get(doc, "metrics"), "capex_burden"),
+                                 "ci95");
+    cr_assert(eq(sz, json_array_size(json_object_get(ci, "p50")), 2));
+    json_t *qs = json_object_get(json_object_get(doc, "quarters"), "burden_cumulative");
+    cr_assert(eq(sz, json_array_size(qs), 2));
+
+    char dir[] = "/tmp/cx_report_XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char path[128], csvdir[128], csv[160];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    snprintf(csvdir, sizeof csvdir, "%s/csv", dir);
+    cr_assert(eq(int, cx_output_write_json(path, doc), 0));
+    json_error_t err;
+    json_t *back = json_load_file(path, 0, &err);
+    cr_assert(back != NULL, "%s", err.text);
+    cr_assert(json_equal(doc, back));
+    json_decref(back);
+    cr_assert(eq(int, cx_output_write_csv(csvdir, r), 0));
+    snprintf(csv, sizeof csv, "%s/quarters.csv", csvdir);
+    FILE *f = fopen(csv, "r");
+    cr_assert(f != NULL);
+    char line[256];
+    cr_assert(fgets(line, sizeof line, f) != NULL);
+    cr_assert(eq(str, line, "quarter,series,mean,p5,p50,p95\n"));
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) rows++;
+    fclose(f);
+    cr_assert(eq(int, rows, 3 * 2));
+    /* a file in a directory that does not exist: an error, nothing left behind */
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/nodir/r.json", dir);
+    cr_assert(lt(int, cx_output_write_json(bad, doc), 0));
+    unlink(path);
+    unlink(csv);
+    rmdir(csvdir);
+    cr_assert(eq(int, rmdir(dir), 0)); /* empty: no temporary file left */
+    json_decref(doc);
+    cx_report_free(r);
+    cx_accum_free(a);
+}
