@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of sampling plans (LHS, Sobol, antithetic), Sobol indices, tornado and --target-ci. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <gsl/gsl_errno.h>
+
+#include "sim/error.h"
+#include "sim/pcg.h"
+#include "sim/sampling.h"
+#include "sim/sens.h"
+#include "sim/sketch.h"
+
+static void setup(void)
+{
+    gsl_set_error_handler_off();
+}
+
+/* ---- sampling plans ---- */
+
+/* Fills block b of a plan and returns the uniforms (caller frees). */
+static double *fill(const cx_sampling_plan *p, uint64_t seed, uint64_t b, int n)
+{
+    double *u = malloc((size_t)n * (size_t)cx_sampling_plan_dim(p) * sizeof *u);
+    cr_assert(u != NULL);
+    cx_pcg64 g;
+    cx_pcg64_stream(&g, seed, b);
+    cx_sampling_fill_block(p, &g, n, u);
+    return u;
+}
+
+/* True when rows[0..m) of column j (rows step apart) put exactly one value in each of the m
+ * intervals [k/m, (k+1)/m), all inside (0, 1). */
+static bool stratified(const double *u, int dim, int j, int m, int step)
+{
+    int *hit = calloc((size_t)m, sizeof *hit);
+    bool ok = true;
+    for (int i = 0; i < m; i++) {
+        double v = u[(size_t)i * (size_t)step * (size_t)dim + (size_t)j];
+        if (!(v > 0.0 && v < 1.0)) {
+            ok = false;
+            break;
+        }
+        int k = (int)floor(v * m);
+        if (hit[k]++) {
+            ok = false;
+            break;
+        }
+    }
+    free(hit);
+    return ok;
+}
+
+Test(sampling, lhs_is_exactly_stratified_per_block, .init = setup)
+{
+    cx_sampling_plan *p;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_LHS, false, 7, 1000), 0));
+    /* Full blocks and a short last block (37 paths: 37 strata). */
+    int sizes[] = {1000, 37, 1};
+    for (int s = 0; s < 3; s++)
+        for (uint64_t b = 0; b < 3; b++) {
+            double *u = fill(p, 11, b, sizes[s]);
+            for (int j = 0; j < 7; j++)
+                cr_assert(stratified(u, 7, j, sizes[s], 1), "n %d block %llu dim %d", sizes[s],
+                          (unsigned long long)b, j);
+            free(u);
+        }
+    /* The permutations differ between dimensions and blocks (not the identity). */
+    double *u0 = fill(p, 11, 0, 1000), *u1 = fill(p, 11, 1, 1000);
+    int same = 0;
+    for (int i = 0; i < 1000; i++)
+        same += (int)floor(u0[i * 7] * 1000) == (int)floor(u1[i * 7] * 1000);
+    cr_assert(lt(int, same, 20), "blocks 0 and 1 share %d strata positions", same);
+    free(u0);
+    free(u1);
+    cx_sampling_plan_free(p);
+}
+
+Test(sampling, lhs_antithetic_pairs, .init = setup)
+{
+    cx_sampling_plan *p;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_LHS, true, 3, 100), 0));
+    double *u = fill(p, 5, 2, 99); /* odd: the last path has no partner */
+    for (int i = 0; 2 * i + 1 < 99; i++)
+        for (int j = 0; j < 3; j++)
+            cr_assert(eq(dbl, u[(2 * i + 1) * 3 + j], 1.0 - u[2 * i * 3 + j]));
+    /* The base points (even rows, 50 of them) are a Latin hypercube of 50 strata. */
+    for (int j = 0; j < 3; j++)
+        cr_assert(stratified(u, 3, j, 50, 2));
+    free(u);
+    cx_sampling_plan_free(p);
+}
+
+Test(sampling, mc_antithetic_pairs_and_range, .init = setup)
+{
+    cx_sampling_plan *p;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_MC, true, 4, 64), 0));
+    cr_assert(cx_sampling_plan_needs_block(p));
+    double *u = fill(p, 9, 0, 64);
+    for (int i = 0; i < 32; i++)
+        for (int j = 0; j < 4; j++) {
+            double a = u[2 * i * 4 + j], b = u[(2 * i + 1) * 4 + j];
+            cr_assert(a > 0.0 && a < 1.0 && b > 0.0 && b < 1.0);
+            cr_assert(eq(dbl, b, 1.0 - a));
+        }
+    free(u);
+    cx_sampling_plan_free(p);
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_MC, false, 4, 64), 0));
+    cr_assert(not(cx_sampling_plan_needs_block(p)));
+    cx_sampling_plan_free(p);
+}
+
+Test(sampling, sobol_points_are_nets_per_block, .init = setup)
+{
+    /* 45 dimensions: 40 from the Sobol sequence, 5 padded with a Latin hypercube. */
+    int dim = 45, n = 1024;
+    cx_sampling_plan *p;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_SOBOL, false, dim, n), 0));
+    for (uint64_t b = 0; b < 3; b++) {
+        double *u = fill(p, 3, b, n);
+        for (int j = 0; j < dim; j++)
+            cr_assert(stratified(u, dim, j, n, 1), "block %llu dim %d",
+                      (unsigned long long)b, j);
+        /* Dimensions 0 and 1 of Sobol's sequence are a (0, 10, 2)-net: each of the 32 x 32
+         * squares holds exactly one of the 1024 points; a digital shift keeps that. A Latin
+         * hypercube would leave about 1024 / e = 377 squares empty. */
+        int hit[32][32] = {{0}};
+        for (int i = 0; i < n; i++)
+            hit[(int)(u[i * dim] * 32)][(int)(u[i * dim + 1] * 32)]++;
+        for (int a = 0; a < 32; a++)
+            for (int c = 0; c < 32; c++)
+                cr_assert(eq(int, hit[a][c], 1));
+        free(u);
+    }
+    /* Blocks are different random shifts of the same points. */
+    double *u0 = fill(p, 3, 0, n), *u1 = fill(p, 3, 1, n);
+    cr_assert(u0[0] != u1[0]);
+    free(u0);
+    free(u1);
+    cx_sampling_plan_free(p);
+}
+
+Test(sampling, bad_plans, .init = setup)
+{
+    cx_sampling_plan *p = (cx_sampling_plan *)1;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_LHS, false, 3, 0), CX_ERR_RANGE));
+    cr_assert(p == NULL);
+    cr_assert(eq(int, cx_sampling_plan_new(&p, (cx_sampling)7, false, 3, 8), CX_ERR_RANGE));
+    cr_assert(eq(int, cx_sampling_find("lhs"), CX_SAMPLING_LHS));
+    cr_assert(eq(int, cx_sampling_find("sobol"), CX_SAMPLING_SOBOL));
+    cr_assert(eq(int, cx_sampling_find("halton"), -1));
+    cx_sampling_plan_free(NULL);
+}
+
+Test(sampling, bounded_is_uniform, .init = setup)
+{
+    /* 60000 draws in [0, 6): each face expects 10000, sd sqrt(60000 (1/6)(5/6)) = 91.3;
+     * 5 SE = 456. */
+    cx_pcg64 g;
+    cx_pcg64_stream(&g, 1, 0);
+    int count[6] = {0};
+    for (int i = 0; i < 60000; i++) {
+        uint64_t v = cx_sampling_bounded(&g, 6);
+        cr_assert(lt(u64, v, 6));
+        count[v]++;
+    }
+    for (int k = 0; k < 6; k++)
+        cr_assert(lt(dbl, fabs(count[k] - 10000.0), 456.0), "face %d: %d", k, count[k]);
+}
+
+/* ---- Sobol indices: the estimator core on functions with known indices ---- */
+
+/*
+ * Ishigami, a = 7, b = 0.1, x_i uniform on [-pi, pi]. Analytic (Sobol' and Levitan 1999):
+ *   V1 = 1/2 (1 + b pi^4 / 5)^2, V2 = a^2 / 8, V13 = b^2 pi^8 (1/18 - 1/50), V = V1 + V2 + V13
+ * With pi^4 = 97.409, pi^8 = 9488.5: V1 = 0.5 x 2.9482^2 = 4.3459, V2 = 6.125,
+ * V13 = 0.01 x 9488.5 x 0.035556 = 3.3737, V = 13.845:
+ *   S1 = 0.3139, S2 = 0.4424, S3 = 0, ST1 = 0.5576, ST2 = 0.4424, ST3 = 0.2437.
+ */
+#define PI 3.14159265358979323846
+
+static double ishigami(const double *u)
+{
+    double x1 = -PI + 2 * PI * u[0], x2 = -PI + 2 * PI * u[1],
+           x3 = -PI + 2 * PI * u[2];
+    return sin(x1) + 7.0 * sin(x2) * sin(x2) + 0.1 * pow(x3, 4) * sin(x1);
+}
+
+/* Runs N rows of Saltelli samples in blocks of bp through the core, with plan `method`. */
+static void saltelli(double (*f)(const double *), int d, cx_sampling method, int n_rows, int bp,
+                     cx_sobol_index *idx, cx_sobol_summary *sum)
+{
+    cx_sampling_plan *p;
+    cx_sobol_acc *acc;
+    int nb = n_rows / bp;
+    cr_assert(eq(int, cx_sampling_plan_new(&p, method, false, 2 * d, bp), 0));
+    cr_assert(eq(int, cx_sobol_acc_new(&acc, d, nb), 0));
+    double *u = malloc((size_t)bp * 2 * (size_t)d * sizeof *u);
+    double ab[16], fab[8];
+    for (int b = 0; b < nb; b++) {
+        cx_pcg64 g;
+        cx_pcg64_stream(&g, 2026, (uint64_t)b);
+        cx_sampling_fill_block(p, &g, bp, u);
+        for (int k = 0; k < bp; k++) {
+            const double *a = u + (size_t)k * 2 * (size_t)d, *bb = a + d;
+            for (int i = 0; i < d; i++) {
+                memcpy(ab, a, (size_t)d * sizeof *ab);
+                ab[i] = bb[i];
+                fab[i] = f(ab);
+            }
+            cx_sobol_acc_add(acc, b, f(a), f(bb), fab);
+        }
+    }
+    cx_sobol_acc_result(acc, idx, sum);
+    free(u);
+    cx_sobol_acc_free(acc);
+    cx_sampling_plan_free(p);
+}
+
+static void check_indices(const cx_sobol_index *idx, const double *s1, const double *st, int d,
+                          double max_se)
+{
+    for (int i = 0; i < d; i++) {
+        /* The SE must be small enough for the test to mean something, and the estimates
+         * within 5 SE of the analytic values. */
+        cr_assert(lt(dbl, idx[i].s1_se, max_se), "S%d se %g", i + 1, idx[i].s1_se);
+        cr_assert(lt(dbl, idx[i].st_se, max_se), "ST%d se %g", i + 1, idx[i].st_se);
+        cr_assert(le(dbl, fabs(idx[i].s1 - s1[i]), 5 * idx[i].s1_se), "S%d = %g +- %g, want %g",
+                  i + 1, idx[i].s1, idx[i].s1_se, s1[i]);
+        cr_assert(le(dbl, fabs(idx[i].st - st[i]), 5 * idx[i].st_se),
+                  "ST%d = %g +- %g, want %g", i + 1, idx[i].st, idx[i].st_se, st[i]);
+        cr_assert(idx[i].s1_lo <= idx[i].s1 && idx[i].s1 <= idx[i].s1_hi);
+        cr_assert(idx[i].st_lo <= idx[i].st && idx[i].st <= idx[i].st_hi);
+    }
+}
+
+static const double ishi_s1[3] = {0.3139, 0.4424, 0.0};
+static const double ishi_st[3] = {0.5576, 0.4424, 0.2437};
+
+Test(sobol, ishigami_mc, .init = setup)
+{
+    cx_sobol_index idx[3];
+    cx_sobol_summary sum;
+    saltelli(ishigami, 3, CX_SAMPLING_MC, 1 << 15, 1 << 10, idx, &sum);
+    cr_assert(eq(u64, sum.n, 1u << 15));
+    cr_assert(eq(int, sum.batches, 25));
+    /* V = 13.845; its estimate from 2^16 values is within a few percent. */
+    cr_assert(lt(dbl, fabs(sum.variance - 13.845), 0.05 * 13.845));
+    check_indices(idx, ishi_s1, ishi_st, 3, 0.03);
+}
+
+Test(sobol, ishigami_lhs_and_sobol, .init = setup)
+{
+    cx_sobol_index idx[3];
+    cx_sobol_summary sum;
+    saltelli(ishigami, 3, CX_SAMPLING_LHS, 1 << 14, 1 << 9, idx, &sum);
+    check_indices(idx, ishi_s1, ishi_st, 3, 0.03);
+    saltelli(ishigami, 3, CX_SAMPLING_SOBOL, 1 << 14, 1 << 9, idx, &sum);
+    check_indices(idx, ishi_s1, ishi_st, 3, 0.03);
+}
+
+/* f = 1 x1 + 2 x2 + 3 x3 + 0 x4 with independent uniforms: additive, so S_i = ST_i =
+ * a_i^2 / sum a^2 = 1/14, 4/14, 9/14, 0. */
+static double linear(const double *u)
+{
+    return 1.0 * u[0] + 2.0 * u[1] + 3.0 * u[2] + 0.0 * u[3];
+}
+
+Test(sobol, linear_model, .init = setup)
+{
+    cx_sobol_index idx[4];
+    cx_sobol_summary sum;
+    saltelli(linear, 4, CX_SAMPLING_MC, 1 << 14, 1 << 9, idx, &sum);
+    const double s[4] = {1.0 / 14, 4.0 / 14, 9.0 / 14, 0.0};
+    check_indices(idx, s, s, 4, 0.03);
+    /* x4 does nothing: f(A) == f(AB_4) exactly, so its total effect is exactly 0. */
+    cr_assert(eq(dbl, idx[3].st, 0.0));
+}
+
+Test(sobol, constant_function_gives_nan, .init = setup)
+{
+    cx_sobol_acc *acc;
+    cr_assert(eq(int, cx_sobol_acc_new(&acc, 2, 4), 0));
+    double fab[2] = {1.0, 1.0};
+    for (int b = 0; b < 4; b++)
+        for (int k = 0; k < 10; k++)
+            cx_sobol_acc_add(acc, b, 1.0, 1.0, fab);
+    cx_sobol_index idx[2];
+    cx_sobol_summary sum;
+    cx_sobol_acc_result(acc, idx, &sum);
+    cr_assert(eq(dbl, sum.variance, 0.0));
+    cr_assert(isnan(idx[0].s1) && isnan(idx[1].st));
+    cx_sobol_acc_free(acc);
+}
+
+/* ---- tornado deciles ---- */
+
+Test(tornado, decile_thresholds, .init = setup)
+{
+    const char *why;
+    cx_dist d;
+    cr_assert(eq(int, cx_dist_uniform(&d, 0.0, 10.0, &why), 0));
+    double lo, hi;
+    cx_tornado_thresholds(&d, &lo, &hi);
+    cr_assert(epsilon_eq(dbl, lo, 1.0, 1e-12));
+    cr_assert(epsilon_eq(dbl, hi, 9.0, 1e-6));
+    /* Bernoulli(0.7): P(0) = 0.3 straddles 10%, P(1) straddles 90%: all zeros are "low",
+     * all ones "high". */
+    cr_assert(eq(int, cx_dist_bernoulli(&d, 0.7, &why), 0));
+    cx_tornado_thresholds(&d, &lo, &hi);
+    cr_assert(eq(dbl, lo, 0.0));
+    cr_assert(eq(dbl, hi, 1.0));
+    /* Discrete {1: 0.05, 2: 0.9, 3: 0.05}: F(1) = 0.05 < 0.1, so low is x <= 2; the smallest
+     * value with F > 0.9 is 2 (F = 0.95): high is x >= 2. The middle atom is in both. */
+    double v[3] = {1, 2, 3}, w[3] = {0.05, 0.9, 0.05};
+    cr_assert(eq(int, cx_dist_discrete(&d, v, w, 3, &why), 0));
+    cx_tornado_thresholds(&d, &lo, &hi);
+    cr_assert(eq(dbl, lo, 2.0));
+    cr_assert(eq(dbl, hi, 2.0));
+    cx_dist_clear(&d);
+}
+
+/* ---- --target-ci ---- */
+
+Test(target_ci, parse, .init = setup)
+{
+    cx_target_ci t;
+    char err[200];
+    cr_assert(eq(int, cx_target_ci_parse(&t, "capex_burden:0.95:0.01", err, sizeof err), 0));
+    cr_assert(eq(int, t.metric, CX_M_CAPEX_BURDEN));
+    cr_assert(eq(dbl, t.q, 0.95));
+    cr_assert(eq(dbl, t.rel, 0.01));
+    const char *bad[] = {"capex_burden", "capex_burden:0.95", "nope:0.5:0.1",
+                         "capex_burden:1.5:0.1", "capex_burden:0.5:0", "capex_burden:0.5:x",
+                         "capex_burden::0.1", ":0.5:0.1", "capex_burden:0.5:"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert(eq(int, cx_target_ci_parse(&t, bad[i], err, sizeof err), CX_ERR_USAGE), "%s",
+                  bad[i]);
+        cr_assert(strstr(err, "--target-ci") != NULL);
+    }
+}
+
+Test(target_ci, ranks_and_predicate, .init = setup)
+{
+    /* n = 1000, q = 0.95: n q = 950, sqrt(950 x 0.05) = 6.8920, x 1.96 = 13.508:
+     * ranks floor(936.49) = 936 and ceil(963.51) = 964. */
+    uint64_t lo, hi;
+    cx_target_ci_ranks(1000, 0.95, &lo, &hi);
+    cr_assert(eq(u64, lo, 936));
+    cr_assert(eq(u64, hi, 964));
+    /* Clipping: n = 10, q = 0.95: 9.5 +- 1.35 -> 8 and 11 -> 10. */
+    cx_target_ci_ranks(10, 0.95, &lo, &hi);
+    cr_assert(eq(u64, lo, 8));
+    cr_assert(eq(u64, hi, 10));
+
+    /* Values 1..1000: P95 = 950 (rank 950), CI [936, 964] (width 28 within 0.1%):
+     * 28 / 950 = 2.9%, so REL 0.03 is met and 0.029 is not (sketch error 0.1% either way is
+     * 2 x 0.001 x 964 = 1.9 at most: 26.1 .. 29.9; pick margins beyond it: 0.033, 0.026). */
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 1; i <= 1000; i++)
+        cx_sketch_add(sk, (double)i);
+    cx_target_ci t = {CX_M_CAPEX_BURDEN, 0.95, 0.033};
+    double v, a, b;
+    cr_assert(cx_target_ci_met(sk, &t, &v, &a, &b));
+    cr_assert(lt(dbl, fabs(v - 950.0), 1.0));
+    cr_assert(lt(dbl, fabs(a - 936.0), 1.0));
+    cr_assert(lt(dbl, fabs(b - 964.0), 1.0));
+    t.rel = 0.026;
+    cr_assert(not(cx_target_ci_met(sk, &t, NULL, NULL, NULL)));
+    /* A tiny sample whose interval is clipped at the maximum never meets a target. */
+    cx_sketch_reset(sk);
+    for (int i = 1; i <= 10; i++)
+        cx_sketch_add(sk, 100.0);
+    t.rel = 10.0;
+    cr_assert(not(cx_target_ci_met(sk, &t, NULL, NULL, NULL)));
+    cx_sketch_free(sk);
+}
