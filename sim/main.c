@@ -1,4 +1,325 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: to be written */
-typedef int cx_stub_main;
-int main(void) { return 0; }
+/* The capexsim command line: a thin layer of flags, files and signals over the library. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#if CX_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "models/model.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/output.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+
+#define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130
+
+/* Set by the first Ctrl-C; the engine reads it before each block. */
+static atomic_int g_interrupt;
+
+static void on_sigint(int sig)
+{
+    if (atomic_load(&g_interrupt)) {
+        /* second Ctrl-C: end now, with the default action (exit status 128 + SIGINT) */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    atomic_store(&g_interrupt, 1);
+}
+
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *cmd, const char *fmt,
+                                                              ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("capexsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'capexsim %s%s--help' for more information.\n", cmd ? cmd : "",
+            cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+/* A decimal integer in [min, max]; no sign, no trailing junk, no overflow. */
+static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+                     const char *what, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < min || v > max) {
+        usage_error(cmd, "%s: expected %s, got '%s'", opt, what, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int default_threads(void)
+{
+#if CX_HAVE_OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+/* Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr. */
+static int load(const char *path, cx_scenario **sc, cx_model **m)
+{
+    char err[1024] = "";
+    int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
+                  : cx_scenario_load_default(sc, err, sizeof err);
+    if (rc < 0) {
+        if (err[0])
+            fprintf(stderr, "capexsim: %s\n", err);
+        else
+            fprintf(stderr, "capexsim: %s: %s\n", path ? path : "<built-in>", cx_strerror(rc));
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
+    }
+    err[0] = 0;
+    if ((rc = cx_model_new(m, *sc, err, sizeof err)) < 0) {
+        fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
+        cx_scenario_free(*sc);
+        *sc = NULL;
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Progress line on stderr, between rounds (only when stderr is a terminal). */
+static void progress(void *ctx, const cx_engine_progress *p)
+{
+    (void)ctx;
+    double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
+    double eta = rate > 0 ? (double)(p->paths_total - p->paths_done) / rate : 0;
+    fprintf(stderr, "\r%" PRIu64 " / %" PRIu64 " paths  %.3g paths/s  ETA %.0f s   ",
+            p->paths_done, p->paths_total, rate, eta);
+    fflush(stderr);
+}
+
+static void run_help(void)
+{
+    printf("Usage: capexsim run [SCENARIO] [options]\n"
+           "Runs the Monte Carlo paths of SCENARIO (default: the built-in %s scenario)\n"
+           "and prints a report; flags override the scenario's run group.\n\n"
+           "  -n, --paths N     paths to run (default: run.paths, else %llu)\n"
+           "  -s, --seed S      seed of the block streams (default: run.seed, else %llu)\n"
+           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
+           "  -j, --json FILE   write the JSON report to FILE (default: none)\n"
+           "  -c, --csv DIR     write the quarterly series to DIR/quarters.csv (default: none)\n"
+           "  -q, --quiet       no table on stdout and no progress line (default: off)\n"
+           "  -h, --help        this help\n\n"
+           "The result for a seed is the same, bit for bit, for any number of threads.\n"
+           "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
+           "exit code 130); a second Ctrl-C ends at once.\n"
+           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
+           "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
+           (unsigned long long)CX_DEFAULT_SEED, default_threads());
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"paths", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    uint64_t paths = 0, seed = 0, threads = 0;
+    bool has_paths = false, has_seed = false, quiet = false;
+    const char *json_path = NULL, *csv_dir = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
+                          &paths) < 0)
+                return EXIT_USAGE;
+            has_paths = true;
+            break;
+        case 's':
+            if (parse_u64("run", "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
+                          &seed) < 0)
+                return EXIT_USAGE;
+            has_seed = true;
+            break;
+        case 't':
+            if (parse_u64("run", "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
+                          &threads) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'j': json_path = optarg; break;
+        case 'c': csv_dir = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': run_help(); return 0;
+        case ':':
+            return usage_error("run", "%s: missing argument", argv[optind - 1]);
+        default:
+            return usage_error("run", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
+    const char *path = optind < argc ? argv[optind] : NULL;
+
+    cx_scenario *sc = NULL;
+    cx_model *m = NULL;
+    int rc = load(path, &sc, &m);
+    if (rc) return rc;
+
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.threads = sc->run_threads > 0 ? sc->run_threads : default_threads();
+    if (has_paths) o.paths = paths;
+    if (has_seed) o.seed = seed;
+    if (threads) o.threads = (int)threads;
+    if (isatty(STDERR_FILENO) && !quiet) o.progress = progress;
+    o.interrupt = &g_interrupt;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
+    cx_run *run = NULL;
+    cx_report *rep = NULL;
+    json_t *doc = NULL;
+    int exit_code = EXIT_FAILURE;
+    if ((rc = cx_engine_run(&run, sc, m, &o)) < 0) {
+        fprintf(stderr, "capexsim: run failed: %s\n", cx_strerror(rc));
+        goto done;
+    }
+    if (o.progress) fputs("\r\033[K", stderr);
+    if (run->paths_done == 0) {
+        fprintf(stderr, "capexsim: interrupted before any path completed\n");
+        exit_code = EXIT_INTERRUPTED;
+        goto done;
+    }
+    if ((rc = cx_report_new(&rep, run->accum)) < 0) {
+        fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
+        goto done;
+    }
+    cx_run_info info = {sc->name,        sc->sha256,       "mc",           o.seed,
+                        run->paths_done, o.paths,          run->threads,   run->elapsed_s,
+                        run->complete,   CX_BLOCK_PATHS};
+    if (!quiet) cx_output_table(stdout, rep, &info);
+    if (json_path) {
+        if (!(doc = cx_output_json(rep, &info))) {
+            fprintf(stderr, "capexsim: out of memory building the JSON report\n");
+            goto done;
+        }
+        if (cx_output_write_json(json_path, doc) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
+            goto done;
+        }
+    }
+    if (csv_dir && cx_output_write_csv(csv_dir, rep) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", csv_dir, strerror(errno));
+        goto done;
+    }
+    if (run->interrupted) {
+        fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
+                run->paths_done, o.paths);
+        exit_code = EXIT_INTERRUPTED;
+    } else {
+        exit_code = 0;
+    }
+done:
+    json_decref(doc);
+    cx_report_free(rep);
+    cx_run_free(run);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+    return exit_code;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("Usage: capexsim check FILE\n"
+                   "Loads and validates a scenario and prints a summary of it.\n"
+                   "Exit codes: 0 valid, 2 invalid (the message names file, line and key).\n");
+            return 0;
+        }
+        return usage_error("check", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (argc - optind != 1) return usage_error("check", "expected one scenario FILE");
+    cx_scenario *sc = NULL;
+    cx_model *m = NULL;
+    int rc = load(argv[optind], &sc, &m);
+    if (rc) return rc;
+    cx_scenario_print_summary(sc, stdout);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+    return 0;
+}
+
+/* Subcommands; sweep, tornado, sobol and plot (issue 6) add their lines here. */
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"run", cmd_run, "run the Monte Carlo paths of a scenario and report"},
+    {"check", cmd_check, "validate a scenario file and summarise it"},
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static void main_help(void)
+{
+    printf("Usage: capexsim COMMAND [ARGS]\n"
+           "Monte Carlo risk simulator for AI-compute capacity portfolios.\n\nCommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\nOptions:\n"
+           "  -h, --help     this help\n"
+           "  -V, --version  print the version\n\n"
+           "'capexsim COMMAND --help' lists a command's options and their defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        main_help();
+        return EXIT_USAGE;
+    }
+    const char *a = argv[1];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
+        main_help();
+        return 0;
+    }
+    if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+        printf("capexsim %s (%s; %s)\n", CX_VERSION, CX_COMPILER, CX_CFLAGS);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(a, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (a[0] == '-') return usage_error(NULL, "unknown option '%s'", a);
+    return usage_error(NULL, "unknown command '%s'", a);
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the engine: bit-identical reports for any thread count, stops, hooks. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <gsl/gsl_errno.h>
+#include <jansson.h>
+
+#include "models/model.h"
+#include "sim/engine.h"
+#include "sim/output.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+
+#define CFG CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"
+#define N_PATHS 50000 /* 48 full blocks and a short one of 848 */
+
+static cx_scenario *sc;
+static cx_model *model;
+
+static void setup(void)
+{
+    char err[1024] = "";
+    gsl_set_error_handler_off();
+    cr_assert(eq(int, cx_scenario_load(&sc, CFG, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, cx_model_new(&model, sc, err, sizeof err), 0), "%s", err);
+}
+
+static void teardown(void)
+{
+    cx_model_free(model);
+    cx_scenario_free(sc);
+}
+
+/* The JSON report of a run, timing fields (threads, elapsed_s, paths_per_s) removed. */
+static char *report_json(const cx_run *run, const cx_engine_opts *o)
+{
+    cx_report *rep;
+    cr_assert(eq(int, cx_report_new(&rep, run->accum), 0));
+    cx_run_info info = {sc->name, sc->sha256, "mc", o->seed, run->paths_done, o->paths,
+                        run->threads, run->elapsed_s, run->complete, CX_BLOCK_PATHS};
+    json_t *doc = cx_output_json(rep, &info);
+    cr_assert(doc != NULL);
+    json_object_del(doc, "threads");
+    json_object_del(doc, "elapsed_s");
+    json_object_del(doc, "paths_per_s");
+    char *s = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    cr_assert(s != NULL);
+    json_decref(doc);
+    cx_report_free(rep);
+    return s;
+}
+
+static char *run_json(uint64_t paths, uint64_t seed, int threads)
+{
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = paths;
+    o.seed = seed;
+    o.threads = threads;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(run->complete);
+    cr_assert(eq(u64, run->paths_done, paths));
+    cr_assert(eq(u64, run->accum->paths, paths));
+    cr_assert(eq(u64, run->accum->mom_metric[0].n, paths));
+    char *s = report_json(run, &o);
+    cx_run_free(run);
+    return s;
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+Test(engine, identical_bytes_at_1_2_3_8_threads)
+{
+    char *one = run_json(N_PATHS, 42, 1);
+    const int threads[] = {2, 3, 8};
+    for (int i = 0; i < 3; i++) {
+        char *other = run_json(N_PATHS, 42, threads[i]);
+        cr_assert(eq(str, other, one), "%d threads differ from 1", threads[i]);
+        free(other);
+    }
+    /* a thread count that does not divide the blocks, on a second seed */
+    char *a = run_json(7 * CX_BLOCK_PATHS + 5, 7, 1), *b = run_json(7 * CX_BLOCK_PATHS + 5, 7, 5);
+    cr_assert(eq(str, a, b));
+    free(a);
+    free(b);
+    free(one);
+}
+
+Test(engine, different_seeds_differ)
+{
+    char *a = run_json(N_PATHS / 5, 1, 2), *b = run_json(N_PATHS / 5, 2, 2);
+    cr_assert(strcmp(a, b) != 0);
+    free(a);
+    free(b);
+}
+
+static bool stop_after_first_round(void *ctx, const cx_engine_progress *p)
+{
+    int *calls = ctx;
+    ++*calls;
+    cr_assert(p->accum != NULL);
+    cr_assert(eq(u64, p->accum->paths, p->paths_done));
+    return true;
+}
+
+Test(engine, stop_predicate_reports_completed_blocks_only, .timeout = 120)
+{
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = (CX_ROUND_BLOCKS + 10) * (uint64_t)CX_BLOCK_PATHS;
+    o.seed = 5;
+    o.threads = 2;
+    int calls = 0;
+    o.stop = stop_after_first_round;
+    o.cb_ctx = &calls;
+    o.stop_needs_accum = true;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(eq(int, calls, 1));
+    cr_assert(not(run->complete));
+    cr_assert(run->stopped);
+    const uint64_t round = CX_ROUND_BLOCKS * (uint64_t)CX_BLOCK_PATHS;
+    cr_assert(eq(u64, run->paths_done, round));
+    cr_assert(eq(u64, run->accum->paths, round));
+    cr_assert(eq(u64, run->accum->mom_metric[CX_M_CAPEX_BURDEN].n, round));
+    cr_assert(eq(u64, cx_sketch_count(run->accum->metric[CX_M_CAPEX_BURDEN]), round));
+    /* the stopped run's statistics are those of a complete run of just those blocks */
+    char *stopped = report_json(run, &o);
+    cx_run_free(run);
+    cx_engine_opts_init(&o, sc);
+    o.paths = round;
+    o.seed = 5;
+    o.threads = 1;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    char *full = report_json(run, &o);
+    json_t *js = json_loads(stopped, 0, NULL), *jf = json_loads(full, 0, NULL);
+    bool js_false = json_is_false(json_object_get(js, "complete"));
+    bool jf_true = json_is_true(json_object_get(jf, "complete"));
+    cr_assert(js_false);
+    cr_assert(jf_true);
+    cr_assert(json_equal(json_object_get(js, "metrics"), json_object_get(jf, "metrics")));
+    cr_assert(json_equal(json_object_get(js, "quarters"), json_object_get(jf, "quarters")));
+    json_decref(js);
+    json_decref(jf);
+    free(stopped);
+    free(full);
+    cx_run_free(run);
+}
+
+Test(engine, interrupt_flag_stops_before_blocks)
+{
+    static atomic_int flag = 1;
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 10000;
+    o.threads = 2;
+    o.interrupt = &flag;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(run->interrupted);
+    cr_assert(not(run->complete));
+    cr_assert(eq(u64, run->paths_done, 0));
+    cr_assert(eq(u64, run->accum->paths, 0));
+    cx_run_free(run);
+}
+
+/* An observer: per-block path count and burden sum, folded in block order. */
+typedef struct obs_block {
+    uint64_t n;
+    double sum;
+} obs_block;
+typedef struct obs_ctx {
+    uint64_t n, next_block;
+    double sum;
+    int in_order;
+} obs_ctx;
+
+static void ob_init(void *ctx, void *bs, uint64_t b)
+{
+    (void)ctx;
+    (void)b;
+    memset(bs, 0, sizeof(obs_block));
+}
+static void ob_path(void *ctx, void *bs, int tid, const double *x, const cx_path_result *res)
+{
+    (void)ctx;
+    (void)tid;
+    (void)x;
+    obs_block *o = bs;
+    o->n++;
+    o->sum += res->metric[CX_M_CAPEX_BURDEN];
+}
+static void ob_merge(void *ctx, const void *bs, uint64_t b)
+{
+    obs_ctx *c = ctx;
+    const obs_block *o = bs;
+    c->in_order &= b == c->next_block;
+    c->next_block = b + 1;
+    c->n += o->n;
+    c->sum += o->sum;
+}
+
+static double observed_sum(int threads, obs_ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->in_order = 1;
+    cx_observer ob = {c, sizeof(obs_block), NULL, ob_init, ob_path, ob_merge};
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 20000;
+    o.seed = 11;
+    o.threads = threads;
+    o.observer = &ob;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(eq(u64, c->n, 20000));
+    cr_assert(c->in_order);
+    /* the observer's mean agrees with the engine's (different summation order: 1e-12) */
+    double mean = run->accum->mom_metric[CX_M_CAPEX_BURDEN].mean;
+    cr_assert(le(dbl, fabs(c->sum / 20000 - mean), 1e-12 * fabs(mean) + 1e-300));
+    cx_run_free(run);
+    return c->sum;
+}
+
+Test(engine, observer_blocks_merge_in_order)
+{
+    obs_ctx a, b;
+    double s1 = observed_sum(1, &a), s3 = observed_sum(3, &b);
+    cr_assert(eq(dbl, s1, s3)); /* bit for bit: folded in block order */
+}
+
+Test(engine, fixed_input_common_random_numbers)
+{
+    /* fixing an uncertain input changes the result, identically for any thread count */
+    int in = -1;
+    for (int i = 0; i < sc->n_inputs && in < 0; i++)
+        if (sc->inputs[i].uncertain) in = i;
+    cr_assert(ge(int, in, 0), "the default scenario has uncertain inputs");
+    double v = cx_dist_quantile(&sc->inputs[in].dist, 0.9);
+    char *s[2];
+    for (int k = 0; k < 2; k++) {
+        cx_engine_opts o;
+        cx_engine_opts_init(&o, sc);
+        o.paths = 5000;
+        o.seed = 3;
+        o.threads = k ? 4 : 1;
+        o.n_fixed = 1;
+        o.fixed_input[0] = in;
+        o.fixed_value[0] = v;
+        cx_run *run;
+        cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+        s[k] = report_json(run, &o);
+        cx_run_free(run);
+    }
+    cr_assert(eq(str, s[0], s[1]));
+    char *plain = run_json(5000, 3, 2);
+    cr_assert(strcmp(plain, s[0]) != 0, "fixing %s changed nothing", sc->inputs[in].name);
+    free(plain);
+    free(s[0]);
+    free(s[1]);
+}
+
+Test(engine, bad_options)
+{
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    cx_run *run = (cx_run *)1;
+    o.paths = 0;
+    cr_assert(lt(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(run == NULL);
+    o.paths = 10;
+    o.threads = 0;
+    cr_assert(lt(int, cx_engine_run(&run, sc, model, &o), 0));
+    o.threads = 1;
+    o.n_fixed = 1;
+    o.fixed_input[0] = sc->n_inputs;
+    cr_assert(lt(int, cx_engine_run(&run, sc, model, &o), 0));
+}
