@@ -135,29 +135,32 @@ static void join_index(char *buf, const char *prefix, int i)
         buf[0] = '\0';
 }
 
-/* Case-insensitive edit distance (insert, delete, substitute), words cut at 63 bytes. */
+/*
+ * Case-insensitive optimal-string-alignment distance (insert, delete, substitute, swap two
+ * neighbours: "mni" is one edit from "min"); words cut at 63 bytes.
+ */
 static int levenshtein(const char *a, const char *b)
 {
     int na = (int)strnlen(a, 63), nb = (int)strnlen(b, 63);
-    int row[64];
+    int d[64][64];
+    for (int i = 0; i <= na; i++)
+        d[i][0] = i;
     for (int j = 0; j <= nb; j++)
-        row[j] = j;
-    for (int i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = i;
+        d[0][j] = j;
+    for (int i = 1; i <= na; i++)
         for (int j = 1; j <= nb; j++) {
-            int up = row[j];
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
-    }
-    return row[nb];
+    return d[na][nb];
 }
 
 /*
@@ -791,8 +794,11 @@ static int scalar(loader *l, const config_setting_t *g, const char *prefix, cons
     cx_dist d;
     const char *why = NULL;
     memset(&d, 0, sizeof d);
-    if (cx_dist_fixed(&d, def, &why) != 0)
+    if (cx_dist_fixed(&d, isinf(def) ? 0.0 : def, &why) != 0)
         return fail(l, g, key, "invalid default %g", def);
+    /* "unlimited" defaults (MODEL.md): cx_dist_fixed takes only finite values from files, but
+     * a point at +inf is well defined for every query the model makes (lower, upper, median) */
+    d.p[0] = def;
     int rc = add_input(l, key, &d, 0, false, rk, out);
     cx_dist_clear(&d);
     return rc;

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/* Scenario files: every class of bad input gives its exact message; good files fill defaults. */
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+#include <gsl/gsl_errno.h>
+
+#include "sim/error.h"
+#include "sim/scenario.h"
+
+static void setup(void)
+{
+    gsl_set_error_handler_off();
+}
+
+TestSuite(scenario, .init = setup);
+
+/* Two lines that make a valid scenario: the bad cases add lines from line 3 on. */
+#define SUPPLY "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n"
+#define MARKET "market = { price0 = 12.0; };\n"
+#define BASE SUPPLY MARKET
+/* A market whose drift is the distribution under test (line 2). */
+#define DRIFT(d) SUPPLY "market = { price0 = 12.0; drift = " d "; };\n"
+/* Uncertain inputs to correlate (lines 3 and 4). */
+#define UNC                                                                          \
+    "msl = { schedule = ((0, 1.0)); p_success = { dist = \"beta\"; alpha = 2.0; beta = 3.0; }; };\n" \
+    "recsys = { base_gw = 1.0; scale_multiple = { dist = \"lognormal\"; median = 10.0; p90 = 16.0; }; " \
+    "ramp_months = { dist = \"uniform\"; low = 12; high = 30; }; };\n"
+
+typedef struct bad_case {
+    const char *text;
+    const char *msg;
+} bad_case;
+
+static bad_case cases[] = {
+        /* syntax, from libconfig: file and line */
+        {BASE "x = = 1;\n", "t.cfg:3: syntax error"},
+        {BASE "market = { price0 = 1.0; };\n", "t.cfg:3: duplicate setting name"},
+        /* libconfig has no nan literal */
+        {DRIFT("nan"), "t.cfg:2: syntax error"},
+        /* unknown keys, with and without a close suggestion */
+        {BASE "horizon_month = 24;\n",
+         "t.cfg:3: horizon_month: unknown key (did you mean 'horizon_months'?)"},
+        {BASE "msl = { schedule = ((0, 1.0)); p_sucess = 0.5; };\n",
+         "t.cfg:3: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)"},
+        {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key"},
+        {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_yr = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches.a.cost_per_gw_yr: unknown key (did you mean "
+         "'supply.tranches.a.cost_per_gw_year'?)"},
+        {DRIFT("{ dist = \"normal\"; mean = 0.0; sd = 0.1; mni = -1.0; }"),
+         "t.cfg:2: market.drift.mni: unknown key (did you mean 'market.drift.min'?)"},
+        {BASE "deals = { spot = { gw = 0.1; offers_per_month = 1.0; premum = 2.0; }; };\n",
+         "t.cfg:3: deals.spot.premum: unknown key (did you mean 'deals.spot.premium'?)"},
+        /* wrong types */
+        {BASE "horizon_months = \"36\";\n",
+         "t.cfg:3: horizon_months: expected an integer, got a string"},
+        {BASE "iaas = { enabled = 1; };\n",
+         "t.cfg:3: iaas.enabled: expected a boolean (true or false), got an integer"},
+        {BASE "msl = { schedule = ((0, 1.0)); p_success = \"high\"; };\n",
+         "t.cfg:3: msl.p_success: expected a number or a distribution group { dist = ...; }, got a "
+         "string"},
+        {BASE "msl = 3;\n", "t.cfg:3: msl: expected a group { ... }, got an integer"},
+        {"supply = { tranches = { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; }; };\n" MARKET,
+         "t.cfg:1: supply.tranches: expected a list of tranche groups ( { ... }, ... ), got a group"},
+        {BASE "name = 7;\n", "t.cfg:3: name: expected a string, got an integer"},
+        /* missing required keys */
+        {MARKET, "t.cfg: supply: missing required group supply = { ... }"},
+        {SUPPLY "market = { drift = 0.1; };\n", "t.cfg:2: market.price0: missing required key"},
+        {"supply = { tranches = ( { name = \"a\"; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches.a.gw: missing required key"},
+        {"supply = { tranches = ( { gw = 1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches[0].name: missing required key (every tranche needs a name)"},
+        {"supply = { tranches = (); };\n" MARKET,
+         "t.cfg:1: supply.tranches: at least one tranche is required"},
+        {BASE "recsys = { scale_multiple = 2.0; };\n",
+         "t.cfg:3: recsys.base_gw: missing required key"},
+        {BASE "deals = { spot = { offers_per_month = 1.0; }; };\n",
+         "t.cfg:3: deals.spot.gw: missing required key"},
+        {BASE "msl = { p_success = 0.5; };\n",
+         "t.cfg:3: msl.schedule: missing required key (a list of (month, gw) points)"},
+        /* probabilities */
+        {BASE "msl = { schedule = ((0, 1.0)); p_success = 1.5; };\n",
+         "t.cfg:3: msl.p_success: a probability must be in [0, 1], got 1.5"},
+        {BASE "msl = { schedule = ((0, 1.0)); p_success = { dist = \"normal\"; mean = 0.5; sd = 0.1; "
+              "}; };\n",
+         "t.cfg:3: msl.p_success: a probability must be in [0, 1], but this normal distribution "
+         "ranges over [-inf, inf] (clamp it with min = 0 and max = 1)"},
+        {BASE "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = 50.0; p_signed = "
+              "-0.1; } ); };\n",
+         "t.cfg:3: deals.signed.d.p_signed: a probability must be in [0, 1], got -0.1"},
+        {DRIFT("{ dist = \"bernoulli\"; p = 1.2; }"),
+         "t.cfg:2: market.drift.p: a probability must be in [0, 1], got 1.2"},
+        /* negative GW and other signs */
+        {"supply = { tranches = ( { name = \"a\"; gw = -1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches.a.gw: must be >= 0, got -1"},
+        {"supply = { tranches = ( { name = \"a\"; gw = { dist = \"uniform\"; low = -1.0; high = 2.0; "
+         "}; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches.a.gw: must be >= 0, but this uniform distribution reaches down "
+         "to -1 (clamp it with min = 0)"},
+        {BASE "deals = { spot = { offers_per_month = 1.0; gw = { dist = \"normal\"; mean = 0.2; sd = "
+              "0.1; }; }; };\n",
+         "t.cfg:3: deals.spot.gw: must be >= 0, but this normal distribution reaches down to -inf "
+         "(clamp it with min = 0)"},
+        {SUPPLY "market = { price0 = 0; };\n", "t.cfg:2: market.price0: must be > 0, got 0"},
+        {BASE "recsys = { base_gw = 0.0; };\n", "t.cfg:3: recsys.base_gw: must be > 0, got 0"},
+        /* distribution parameters */
+        {DRIFT("{ dist = \"normal\"; mean = 0.0; sd = 0.0; }"),
+         "t.cfg:2: market.drift.sd: must be > 0, got 0"},
+        {DRIFT("{ dist = \"uniform\"; low = 1.0; high = 0.0; }"),
+         "t.cfg:2: market.drift: low must be < high, got low = 1, high = 0"},
+        {DRIFT("{ dist = \"pert\"; low = 0.0; mode = 2.0; high = 1.0; }"),
+         "t.cfg:2: market.drift.mode: mode must lie in [low, high] = [0, 1], got 2"},
+        {DRIFT("{ dist = \"pert\"; low = 0.0; mode = 0.5; high = 1.0; lambda = 0; }"),
+         "t.cfg:2: market.drift.lambda: must be > 0, got 0"},
+        {DRIFT("{ dist = \"discrete\"; values = [1.0, 2.0]; weights = [0.0, 0.0]; }"),
+         "t.cfg:2: market.drift.weights: the weights sum to 0; at least one must be > 0"},
+        {DRIFT("{ dist = \"discrete\"; values = [1.0, 2.0]; weights = [1.0, -1.0]; }"),
+         "t.cfg:2: market.drift.weights: weights must be >= 0, got -1"},
+        {DRIFT("{ dist = \"discrete\"; values = [1.0, 2.0, 3.0]; weights = [1.0, 1.0]; }"),
+         "t.cfg:2: market.drift: values and weights must have the same length, got 3 values and 2 "
+         "weights"},
+        {DRIFT("1e999"), "t.cfg:2: market.drift: a number must be finite, got inf"},
+        {DRIFT("{ dist = \"uniform\"; low = -1e999; high = 0.0; }"),
+         "t.cfg:2: market.drift.low: a number must be finite, got -inf"},
+        {DRIFT("{ dist = \"lognorm\"; median = 1.0; p90 = 2.0; }"),
+         "t.cfg:2: market.drift.dist: unknown distribution \"lognorm\" (did you mean 'lognormal'?)"},
+        {DRIFT("{ dist = \"weibull\"; shape = 1.0; }"),
+         "t.cfg:2: market.drift.dist: unknown distribution \"weibull\" (expected one of fixed, "
+         "uniform, triangular, pert, normal, lognormal, beta, gamma, bernoulli, discrete)"},
+        {DRIFT("{ mean = 0.0; sd = 0.1; }"),
+         "t.cfg:2: market.drift: a distribution group needs dist = \"<family>\" (one of fixed, "
+         "uniform, triangular, pert, normal, lognormal, beta, gamma, bernoulli, discrete)"},
+        {DRIFT("{ dist = \"normal\"; mean = 0.0; }"),
+         "t.cfg:2: market.drift: the normal distribution needs 'sd'"},
+        {DRIFT("{ dist = \"normal\"; mean = 0.0; sd = 0.1; low = 0.0; }"),
+         "t.cfg:2: market.drift.low: 'low' is not a parameter of the normal distribution (it takes "
+         "mean, sd, min, max)"},
+        {DRIFT("{ dist = \"lognormal\"; median = 1.0; p90 = 2.0; sigma = 0.5; }"),
+         "t.cfg:2: market.drift: give either median and p90 or mu and sigma, not both"},
+        {DRIFT("{ dist = \"lognormal\"; mu = 0.0; }"),
+         "t.cfg:2: market.drift: the lognormal distribution needs 'sigma'"},
+        {SUPPLY "market = { price0 = { dist = \"lognormal\"; median = 12.0; p90 = 10.0; }; };\n",
+         "t.cfg:2: market.price0.p90: must be > median = 12, got 10"},
+        {DRIFT("{ dist = \"gamma\"; shape = -1.0; scale = 1.0; }"),
+         "t.cfg:2: market.drift.shape: must be > 0, got -1"},
+        {DRIFT("{ dist = \"normal\"; mean = 0.0; sd = 0.1; min = 1.0; max = 0.0; }"),
+         "t.cfg:2: market.drift: min must be <= max, got min = 1, max = 0"},
+        /* schedules */
+        {BASE "msl = { schedule = ((0, 1.0), (12, 2.0), (12, 3.0)); };\n",
+         "t.cfg:3: msl.schedule[2]: schedule months must be strictly increasing, got 12 after 12"},
+        {BASE "msl = { schedule = ((0, 1.0), (2.5, 2.0)); };\n",
+         "t.cfg:3: msl.schedule[1]: a schedule month must be a whole number, got 2.5"},
+        {BASE "msl = { schedule = ((0, 1.0, 3.0)); };\n",
+         "t.cfg:3: msl.schedule[0]: expected a (month, gw) point, got a list"},
+        /* names */
+        {"supply = { tranches = (\n{ name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; },\n"
+         "{ name = \"a\"; gw = 2.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:3: supply.tranches[1].name: duplicate tranche name \"a\" (first at line 2)"},
+        {BASE "deals = { signed = (\n{ name = \"d\"; gw = 0.1; price_per_gw_year = 50.0; },\n"
+              "{ name = \"d\"; gw = 0.1; price_per_gw_year = 40.0; } ); };\n",
+         "t.cfg:5: deals.signed[1].name: duplicate deal name \"d\" (first at line 4)"},
+        {"supply = { tranches = ( { name = \"a.b\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches[0].name: a name may use letters, digits, '-' and '_' only, got "
+         "\"a.b\""},
+        {"supply = { tranches = ( { name = \"a\"; kind = \"owend\"; gw = 1.0; cost_per_gw_year = 10.0; "
+         "} ); };\n" MARKET,
+         "t.cfg:1: supply.tranches.a.kind: unknown kind \"owend\" (did you mean 'owned'?)"},
+        /* correlations */
+        {BASE UNC "correlations = ( (\"msl.p_sucess\", \"recsys.scale_multiple\", 0.3) );\n",
+         "t.cfg:5: correlations[0]: unknown input \"msl.p_sucess\" (did you mean 'msl.p_success'?)"},
+        {BASE UNC "correlations = ( (\"msl.p_success\", \"deals.spot.premium\", 0.3) );\n",
+         "t.cfg:5: correlations[0]: \"deals.spot.premium\" is drawn per spot offer, not once per "
+         "path, so it cannot be correlated"},
+        {BASE UNC "correlations = ( (\"msl.p_success\", \"market.drift\", 0.3) );\n",
+         "t.cfg:5: correlations[0]: \"market.drift\" is fixed, so it cannot be correlated (give it "
+         "a distribution)"},
+        {BASE UNC "correlations = ( (\"msl.p_success\", \"recsys.scale_multiple\", 1.5) );\n",
+         "t.cfg:5: correlations[0]: rho must be in [-1, 1], got 1.5"},
+        {BASE UNC "correlations = ( (\"msl.p_success\", \"msl.p_success\", 0.5) );\n",
+         "t.cfg:5: correlations[0]: an input cannot be correlated with itself (\"msl.p_success\")"},
+        {BASE UNC "correlations = (\n(\"msl.p_success\", \"recsys.scale_multiple\", 0.3),\n"
+                  "(\"recsys.scale_multiple\", \"msl.p_success\", 0.2) );\n",
+         "t.cfg:7: correlations[1]: the pair (\"recsys.scale_multiple\", \"msl.p_success\") is "
+         "already given at line 6"},
+        {BASE UNC "correlations = ( (\"msl.p_success\", 0.3) );\n",
+         "t.cfg:5: correlations[0]: expected (\"input\", \"input\", rho), got a list"},
+        /* r = 2 sin(pi rho / 6): rho 0.6 -> r = 2 sin(0.1 pi) = 0.618. After two pairs the
+         * matrix [[1, r, r], [r, 1, 0], [r, 0, 1]] has determinant 1 - 2 r^2 = 0.236 > 0; the
+         * third pair (r = -0.618) makes it 1 - 3 r^2 + 2 r r (-r) = 1 - 1.146 - 0.472 < 0. */
+        {BASE UNC "correlations = (\n(\"msl.p_success\", \"recsys.scale_multiple\", 0.6),\n"
+                  "(\"msl.p_success\", \"recsys.ramp_months\", 0.6),\n"
+                  "(\"recsys.scale_multiple\", \"recsys.ramp_months\", -0.6) );\n",
+         "t.cfg:8: correlations: the correlation matrix is not positive definite once the pair "
+         "(\"recsys.scale_multiple\", \"recsys.ramp_months\", -0.6) is added"},
+        /* allocation */
+        {BASE "allocation = { priority = [ \"msl\", \"recsis\", \"taas\" ]; };\n",
+         "t.cfg:3: allocation.priority[1]: unknown use \"recsis\" (did you mean 'recsys'?)"},
+        {BASE "allocation = { priority = [ \"msl\", \"msl\", \"taas\" ]; };\n",
+         "t.cfg:3: allocation.priority[1]: \"msl\" is listed twice"},
+        {BASE "allocation = { priority = [ \"msl\", \"taas\" ]; };\n",
+         "t.cfg:3: allocation.priority: must name msl, recsys and taas once each; \"recsys\" is "
+         "missing"},
+        /* horizon, run, report */
+        {BASE "horizon_months = 0;\n", "t.cfg:3: horizon_months: must be in [1, 240], got 0"},
+        {BASE "horizon_months = 241;\n", "t.cfg:3: horizon_months: must be in [1, 240], got 241"},
+        {BASE "run = { sampling = \"random\"; };\n",
+         "t.cfg:3: run.sampling: unknown sampling method \"random\" (expected one of mc, lhs, "
+         "sobol)"},
+        {BASE "run = { paths = 0; };\n",
+         "t.cfg:3: run.paths: must be in [1, 9223372036854775807], got 0"},
+        {BASE "report = { relative_error = 0.5; };\n",
+         "t.cfg:3: report.relative_error: must be in (0, 0.1], got 0.5"},
+        /* sweeps */
+        {BASE "sweep = { inputs = ( { name = \"market.drfit\"; values = [0.0, 0.1]; } ); };\n",
+         "t.cfg:3: sweep.inputs[0].name: unknown input \"market.drfit\" (did you mean "
+         "'market.drift'?)"},
+        {BASE "sweep = { inputs = ( { name = \"market.drift\"; from = 0.0; to = 0.1; steps = 1; } ); "
+              "};\n",
+         "t.cfg:3: sweep.inputs[0].steps: must be in [2, 100000], got 1"},
+        {BASE "sweep = { inputs = ( { name = \"market.drift\"; values = [0.0, 0.1]; from = 0.0; } ); "
+              "};\n",
+         "t.cfg:3: sweep.inputs[0]: give either values or from, to and steps, not both"},
+        {BASE "sweep = { inputs = ( { name = \"msl.p_success\"; values = [0.5, 1.2]; } ); };\n",
+         "t.cfg:3: sweep.inputs[0].values: msl.p_success: every value must be a probability in [0, "
+         "1], got 1.2"},
+        {BASE "sweep = { inputs = ( { name = \"deals.spot.gw\"; values = [0.1, 0.2]; } ); };\n",
+         "t.cfg:3: sweep.inputs[0].name: \"deals.spot.gw\" is drawn per spot offer, not once per "
+         "path, so it cannot be swept"},
+        /* metrics */
+        {BASE "tornado = { metric = \"capex_burdn\"; };\n",
+         "t.cfg:3: tornado.metric: unknown metric \"capex_burdn\" (did you mean 'capex_burden'?)"},
+        {BASE "sobol = { metric = \"revenue_total\"; paths = 0; };\n",
+         "t.cfg:3: sobol.paths: must be in [1, 9223372036854775807], got 0"},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+/* The parameter is an index into cases: Criterion runs each test in a fresh worker process,
+ * where pointers held in a parameter (to the strings of a case) need not be valid. */
+ParameterizedTestParameters(scenario, bad)
+{
+    static int idx[N_CASES];
+    for (size_t i = 0; i < N_CASES; i++)
+        idx[i] = (int)i;
+    return cr_make_param_array(int, idx, N_CASES);
+}
+
+ParameterizedTest(int *i, scenario, bad)
+{
+    const bad_case *c = &cases[*i];
+    char err[1024] = "";
+    cx_scenario *sc = (cx_scenario *)1;
+    int rc = cx_scenario_load_string(&sc, c->text, "t.cfg", err, sizeof err);
+    cr_expect(eq(int, rc, CX_ERR_CONFIG), "for:\n%s", c->text);
+    cr_expect(eq(ptr, sc, NULL));
+    cr_expect(eq(str, err, (char *)c->msg), "for:\n%s", c->text);
+}
+
+/* The table must keep covering every class of error the issue names (at least 30 cases). */
+Test(scenario, bad_table_size)
+{
+    cr_assert(ge(sz, N_CASES, 30));
+}
+
+static cx_scenario *load_ok(const char *text)
+{
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "unexpected error: %s", err);
+    cr_assert(ne(ptr, sc, NULL));
+    return sc;
+}
+
+/* Value of a fixed input by name (fails the test when absent or uncertain). */
+static double fixed_value(const cx_scenario *sc, const char *name)
+{
+    int i = cx_scenario_find_input(sc, name);
+    cr_assert(ge(int, i, 0), "no input %s", name);
+    cr_assert(not(sc->inputs[i].uncertain), "%s is uncertain", name);
+    return cx_dist_lower(&sc->inputs[i].dist);
+}
+
+Test(scenario, defaults_follow_model_md)
+{
+    cx_scenario *sc = load_ok(BASE);
+    /* MODEL.md, "Details that settle edge cases": defaults */
+    cr_expect(eq(int, sc->horizon_months, 36));
+    cr_expect(eq(str, sc->name, "t"));
+    cr_expect(eq(str, sc->path, "t.cfg"));
+    cr_expect(eq(ptr, sc->description, NULL));
+    cr_expect(eq(int, sc->n_tranches, 1));
+    cr_expect(eq(int, sc->tranches[0].kind, CX_KIND_OWNED));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.start_month"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.delay_months"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.term_months"), 36.0));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.gw"), 1.0));
+    cr_expect(not(sc->msl.present));
+    cr_expect(not(sc->recsys.present));
+    cr_expect(not(sc->taas.present));
+    cr_expect(eq(dbl, fixed_value(sc, "msl.p_success"), 1.0));
+    cr_expect(eq(dbl, fixed_value(sc, "msl.decision_month"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "msl.success_multiplier"), 1.0));
+    cr_expect(eq(dbl, fixed_value(sc, "msl.failure_multiplier"), 1.0));
+    cr_expect(sc->msl.clawback);
+    cr_expect(not(sc->recsys.clawback));
+    cr_expect(not(sc->taas.clawback));
+    cr_expect(eq(dbl, fixed_value(sc, "recsys.scale_multiple"), 1.0));
+    cr_expect(eq(dbl, fixed_value(sc, "recsys.ramp_months"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "taas.ramp_months"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "taas.p_launch"), 1.0));
+    cr_expect(eq(dbl, fixed_value(sc, "market.drift"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "market.vol"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.hazard_base"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.hazard_price"), 0.0));
+    cr_expect(not(sc->iaas.enabled));
+    cr_expect(eq(dbl, fixed_value(sc, "iaas.max_gw"), INFINITY));
+    cr_expect(eq(dbl, fixed_value(sc, "iaas.discount"), 0.0));
+    cr_expect(not(sc->deals.spot.present));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.spot.offers_per_month"), 0.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.spot.max_external_gw"), INFINITY));
+    cr_expect(eq(dbl, cx_dist_lower(&sc->deals.spot.premium), 1.0));
+    cr_expect(cx_dist_is_fixed(&sc->deals.spot.premium));
+    cr_expect(eq(int, sc->n_thresholds, 0));
+    cr_expect(eq(dbl, sc->relative_error, 0.001));
+    cr_expect(eq(int, sc->priority[0], CX_USE_MSL));
+    cr_expect(eq(int, sc->priority[1], CX_USE_RECSYS));
+    cr_expect(eq(int, sc->priority[2], CX_USE_TAAS));
+    cr_expect(eq(str, sc->tornado_metric, "capex_burden"));
+    cr_expect(eq(str, sc->sobol_metric, "capex_burden"));
+    cr_expect(eq(u64, sc->sobol_paths, 0));
+    cr_expect(not(sc->has_paths));
+    cr_expect(not(sc->has_seed));
+    cr_expect(eq(int, sc->run_threads, 0));
+    cr_expect(eq(int, sc->sampling, CX_SAMPLING_MC));
+    cr_expect(not(sc->antithetic));
+    cr_expect(eq(int, sc->n_corr, 0));
+    cr_expect(eq(int, sc->n_sweep, 0));
+    cr_expect(ne(ptr, sc->sampler, NULL));
+    /* every default is fixed, comes from no line, and is not shown as uncertain */
+    for (int i = 0; i < sc->n_inputs; i++) {
+        const cx_input *in = &sc->inputs[i];
+        bool given = strcmp(in->name, "supply.tranches.a.gw") == 0 ||
+                     strcmp(in->name, "supply.tranches.a.cost_per_gw_year") == 0 ||
+                     strcmp(in->name, "market.price0") == 0;
+        cr_expect(eq(int, in->from_config, given), "%s", in->name);
+        cr_expect(eq(int, in->line, given ? (strncmp(in->name, "market", 6) ? 1 : 2) : 0), "%s",
+                  in->name);
+        cr_expect(not(in->uncertain), "%s", in->name);
+    }
+    /* printf 'supply = ...\nmarket = ...\n' | sha256sum */
+    cr_expect(eq(str, sc->sha256,
+                 "9b21d0184474a41807b32e4c3abfabae7bbeeffc00f7f5d54a9932bf3300bd83"));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, term_defaults_to_horizon)
+{
+    cx_scenario *sc = load_ok(BASE "horizon_months = 24;\n"
+                              "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = "
+                              "50.0; } ); spot = { gw = 0.1; offers_per_month = 0.5; }; };\n");
+    cr_expect(eq(int, sc->horizon_months, 24));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.term_months"), 24.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.signed.d.term_months"), 24.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.spot.term_months"), 24.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.signed.d.notice_days"), 90.0));
+    cr_expect(eq(dbl, fixed_value(sc, "deals.signed.d.p_signed"), 1.0));
+    cr_expect(not(sc->deals.signed_deals[0].cancellable));
+    cr_expect(sc->deals.spot.present);
+    cx_scenario_free(sc);
+}
+
+/* A scenario with every group, to check names, values and the parsed settings. */
+static const char full[] =
+    "name = \"full\";\n"                                                                     /* 1 */
+    "description = \"every group\";\n"                                                        /* 2 */
+    "horizon_months = 36;\n"                                                                 /* 3 */
+    "run = { paths = 5000; seed = 7; threads = 2; sampling = \"lhs\"; antithetic = true; };\n" /* 4 */
+    "supply = { tranches = (\n"                                                              /* 5 */
+    "  { name = \"campuses\"; kind = \"owned\"; gw = 2.5; start_month = 6;\n"                   /* 6 */
+    "    delay_months = { dist = \"triangular\"; low = 0; mode = 2; high = 9; };\n"            /* 7 */
+    "    cost_per_gw_year = { dist = \"pert\"; low = 7.0; mode = 9.0; high = 12.0; }; },\n"    /* 8 */
+    "  { name = \"neo-1\"; kind = \"neocloud\"; gw = 1; cost_per_gw_year = 12; term_months = 60; "
+    "} ); };\n"                                                                              /* 9 */
+    "msl = { schedule = ( (0, 1.5), (18, { dist = \"uniform\"; low = 2.5; high = 3.5; }), (35, "
+    "4.5) );\n"                                                                              /* 10 */
+    "  p_success = { dist = \"beta\"; alpha = 3.0; beta = 4.0; };\n"                          /* 11 */
+    "  decision_month = { dist = \"uniform\"; low = 6; high = 12; };\n"                       /* 12 */
+    "  success_multiplier = 1.3; failure_multiplier = 0.3; clawback = true; };\n"            /* 13 */
+    "recsys = { base_gw = 1.0; scale_multiple = { dist = \"lognormal\"; median = 10.0; p90 = "
+    "16.0; };\n"                                                                             /* 14 */
+    "  ramp_months = 30; ad_revenue_base = 200.0;\n"                                         /* 15 */
+    "  uplift_per_doubling = { dist = \"uniform\"; low = 0.03; high = 0.05; }; };\n"          /* 16 */
+    "taas = { p_launch = 0.6; launch_month = 9; target_gw = 0.8; ramp_months = 18;\n"        /* 17 */
+    "  revenue_per_gw_year = 20.0; clawback = true; };\n"                                    /* 18 */
+    "market = { price0 = 12.0; drift = { dist = \"normal\"; mean = -0.15; sd = 0.05; }; vol = "
+    "0.25; };\n"                                                                             /* 19 */
+    "deals = { signed = ( { name = \"premium-1\"; p_signed = 0.7; start_month = 3; gw = 0.2;\n" /* 20 */
+    "    price_per_gw_year = 50.0; term_months = 36; cancellable = true; notice_days = 90; } );\n" /* 21 */
+    "  spot = { start_month = 6; offers_per_month = 0.3; gw = { dist = \"uniform\"; low = 0.1; "
+    "high = 0.4; };\n"                                                                       /* 22 */
+    "    premium = { dist = \"uniform\"; low = 2.6; high = 4.0; }; term_months = 36; notice_days = "
+    "90; max_external_gw = 1.0; };\n"                                                        /* 23 */
+    "  hazard_base = 0.02; hazard_price = 0.10; };\n"                                        /* 24 */
+    "iaas = { enabled = true; max_gw = 0.5; discount = 0.3; };\n"                            /* 25 */
+    "allocation = { priority = [ \"recsys\", \"msl\", \"taas\" ]; };\n"                      /* 26 */
+    "correlations = ( (\"msl.p_success\", \"recsys.scale_multiple\", -0.3),\n"               /* 27 */
+    "  (\"market.drift\", \"supply.tranches.campuses.cost_per_gw_year\", 0.4) );\n"          /* 28 */
+    "report = { thresholds = [ 10.0, 25.0, 50.0 ]; relative_error = 0.002; };\n"               /* 29 */
+    "sweep = { inputs = ( { name = \"msl.p_success\"; from = 0.0; to = 1.0; steps = 5; },\n"  /* 30 */
+    "  { name = \"market.vol\"; values = [ 0.1, 0.3 ]; } ); };\n"                            /* 31 */
+    "tornado = { metric = \"revenue_total\"; };\n"                                           /* 32 */
+    "sobol = { metric = \"idle_gw_peak\"; paths = 4096; };\n";                               /* 33 */
+
+Test(scenario, full_scenario_names_and_values)
+{
+    cx_scenario *sc = load_ok(full);
+    cr_expect(eq(str, sc->name, "full"));
+    cr_expect(eq(str, sc->description, "every group"));
+    cr_expect(sc->has_paths);
+    cr_expect(eq(u64, sc->run_paths, 5000));
+    cr_expect(eq(u64, sc->run_seed, 7));
+    cr_expect(eq(int, sc->run_threads, 2));
+    cr_expect(eq(int, sc->sampling, CX_SAMPLING_LHS));
+    cr_expect(sc->antithetic);
+    cr_expect(eq(int, sc->n_tranches, 2));
+    cr_expect(eq(str, sc->tranches[1].name, "neo-1"));
+    cr_expect(eq(int, sc->tranches[1].kind, CX_KIND_NEOCLOUD));
+    /* an integer setting is a number too */
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.neo-1.gw"), 1.0));
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.neo-1.term_months"), 60.0));
+    int i = cx_scenario_find_input(sc, "supply.tranches.campuses.delay_months");
+    cr_assert(ge(int, i, 0));
+    cr_expect(eq(int, sc->inputs[i].dist.family, CX_DIST_TRIANGULAR));
+    cr_expect(eq(int, sc->inputs[i].line, 7));
+    cr_expect(sc->inputs[i].from_config);
+    cr_expect(sc->inputs[i].uncertain);
+    cr_expect(eq(int, sc->tranches[0].delay_months, i));
+    /* schedule points: fixed months, gw may be uncertain, named msl.schedule[i] */
+    cr_expect(eq(int, sc->msl.n_sched, 3));
+    cr_expect(eq(int, sc->msl.sched[1].month, 18));
+    cr_expect(eq(int, sc->msl.sched[2].month, 35));
+    cr_expect(eq(int, sc->msl.sched[1].gw, cx_scenario_find_input(sc, "msl.schedule[1]")));
+    cr_expect(sc->inputs[sc->msl.sched[1].gw].uncertain);
+    cr_expect(eq(dbl, fixed_value(sc, "msl.schedule[2]"), 4.5));
+    cr_expect(eq(int, cx_scenario_find_input(sc, "deals.signed.premium-1.p_signed"),
+                 sc->deals.signed_deals[0].p_signed));
+    cr_expect(sc->deals.signed_deals[0].cancellable);
+    cr_expect(ge(int, cx_scenario_find_input(sc, "deals.spot.start_month"), 0));
+    /* per-offer spot distributions are not scalar inputs */
+    cr_expect(eq(int, cx_scenario_find_input(sc, "deals.spot.gw"), -1));
+    cr_expect(eq(int, cx_scenario_find_input(sc, "deals.spot.premium"), -1));
+    cr_expect(eq(int, sc->deals.spot.premium.family, CX_DIST_UNIFORM));
+    cr_expect(eq(int, cx_scenario_find_input(sc, "no.such.input"), -1));
+    cr_expect(sc->taas.clawback);
+    cr_expect(sc->iaas.enabled);
+    cr_expect(eq(int, sc->priority[0], CX_USE_RECSYS));
+    cr_expect(eq(int, sc->priority[1], CX_USE_MSL));
+    cr_expect(eq(int, sc->n_corr, 2));
+    cr_expect(eq(int, sc->corr[1].line, 28));
+    cr_expect(eq(dbl, sc->corr[0].rho, -0.3));
+    cr_expect(eq(int, sc->corr[0].a, cx_scenario_find_input(sc, "msl.p_success")));
+    cr_expect(eq(int, sc->n_thresholds, 3));
+    cr_expect(eq(dbl, sc->thresholds[1], 25.0));
+    cr_expect(eq(dbl, sc->relative_error, 0.002));
+    /* sweep from 0 to 1 in 5 steps: 0, 0.25, 0.5, 0.75, 1 (all exact in binary) */
+    cr_expect(eq(int, sc->n_sweep, 2));
+    cr_expect(eq(int, sc->sweep[0].n, 5));
+    double want[5] = {0.0, 0.25, 0.5, 0.75, 1.0};
+    for (int k = 0; k < 5; k++)
+        cr_expect(eq(dbl, sc->sweep[0].values[k], want[k]));
+    cr_expect(eq(str, sc->sweep[1].name, "market.vol"));
+    cr_expect(eq(int, sc->sweep[1].input, sc->market.vol));
+    cr_expect(eq(int, sc->sweep[1].n, 2));
+    cr_expect(eq(str, sc->tornado_metric, "revenue_total"));
+    cr_expect(eq(str, sc->sobol_metric, "idle_gw_peak"));
+    cr_expect(eq(u64, sc->sobol_paths, 4096));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, lognormal_median_p90)
+{
+    cx_scenario *sc = load_ok(full);
+    int i = cx_scenario_find_input(sc, "recsys.scale_multiple");
+    cr_assert(ge(int, i, 0));
+    const cx_dist *d = &sc->inputs[i].dist;
+    /* median 10, p90 16: mu = ln 10 = 2.302585, sigma = ln(16 / 10) / z_0.9 with
+     * z_0.9 = 1.2815515655446004, so sigma = 0.4700036 / 1.2815516 = 0.3667459 */
+    double z90 = 1.2815515655446004;
+    cr_expect(eq(int, d->family, CX_DIST_LOGNORMAL));
+    cr_expect(epsilon_eq(dbl, d->p[0], log(10.0), 1e-12));
+    cr_expect(epsilon_eq(dbl, d->p[1], log(1.6) / z90, 1e-9));
+    cr_expect(epsilon_eq(dbl, cx_dist_median(d), 10.0, 1e-9));
+    cr_expect(epsilon_eq(dbl, cx_dist_quantile(d, 0.9), 16.0, 1e-6));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, with_fixed)
+{
+    cx_scenario *sc = load_ok(full);
+    int ps = cx_scenario_find_input(sc, "msl.p_success");
+    cx_scenario *c = NULL;
+    cr_assert(eq(int, cx_scenario_with_fixed(&c, sc, ps, 0.25), 0));
+    cr_assert(ne(ptr, c, NULL));
+    /* same layout and indices */
+    cr_expect(eq(int, c->n_inputs, sc->n_inputs));
+    for (int i = 0; i < sc->n_inputs; i++) {
+        cr_expect(eq(str, c->inputs[i].name, sc->inputs[i].name));
+        cr_expect(ne(ptr, c->inputs[i].name, sc->inputs[i].name));
+        if (i != ps)
+            cr_expect(eq(int, c->inputs[i].uncertain, sc->inputs[i].uncertain));
+    }
+    cr_expect(not(c->inputs[ps].uncertain));
+    cr_expect(eq(dbl, cx_dist_lower(&c->inputs[ps].dist), 0.25));
+    cr_expect(eq(dbl, cx_dist_upper(&c->inputs[ps].dist), 0.25));
+    /* the pair with the now-fixed input is dropped, the other kept */
+    cr_expect(eq(int, c->n_corr, 1));
+    cr_expect(eq(int, c->corr[0].a, cx_scenario_find_input(sc, "market.drift")));
+    cr_expect(ne(ptr, c->sampler, NULL));
+    cr_expect(eq(int, cx_sampler_n(c->sampler), sc->n_inputs));
+    cr_expect(eq(str, c->tranches[0].name, "campuses"));
+    cr_expect(ne(ptr, c->tranches[0].name, sc->tranches[0].name));
+    cr_expect(eq(str, c->deals.signed_deals[0].name, "premium-1"));
+    cr_expect(eq(int, c->msl.sched[1].gw, sc->msl.sched[1].gw));
+    cr_expect(eq(str, c->sweep[1].name, "market.vol"));
+    cr_expect(eq(str, c->sha256, sc->sha256));
+    /* the original is untouched */
+    cr_expect(sc->inputs[ps].uncertain);
+    cr_expect(eq(int, sc->n_corr, 2));
+    cx_scenario_free(c);
+    cx_scenario_free(sc);
+
+    cr_expect(eq(int, cx_scenario_with_fixed(&c, sc = load_ok(BASE), -1, 1.0), CX_ERR_RANGE));
+    cr_expect(eq(ptr, c, NULL));
+    cr_expect(eq(int, cx_scenario_with_fixed(&c, sc, 0, NAN), CX_ERR_RANGE));
+    cx_scenario_free(sc);
+    cx_scenario_free(NULL);
+}
+
+Test(scenario, missing_file_is_io_error)
+{
+    char err[512] = "";
+    cx_scenario *sc = (cx_scenario *)1;
+    int rc = cx_scenario_load(&sc, "/nonexistent/dir/x.cfg", err, sizeof err);
+    cr_expect(eq(int, rc, CX_ERR_IO));
+    cr_expect(eq(ptr, sc, NULL));
+    cr_expect(eq(str, err, "/nonexistent/dir/x.cfg: cannot read: No such file or directory"));
+    rc = cx_scenario_load(&sc, "/", err, sizeof err);
+    cr_expect(eq(int, rc, CX_ERR_IO));
+    cr_expect(eq(str, err, "/: cannot read: Is a directory"));
+}
+
+Test(scenario, file_matches_string)
+{
+    char path[] = "/tmp/cx_scenario_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(ge(int, fd, 0));
+    FILE *f = fdopen(fd, "w");
+    cr_assert(ne(ptr, f, NULL));
+    fputs(BASE, f);
+    fclose(f);
+    char err[512] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load(&sc, path, err, sizeof err);
+    remove(path);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cr_expect(eq(str, sc->path, path));
+    cr_expect(eq(str, sc->name, path + 5)); /* base name, no .cfg to strip */
+    cr_expect(eq(str, sc->sha256,
+                 "9b21d0184474a41807b32e4c3abfabae7bbeeffc00f7f5d54a9932bf3300bd83"));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, error_in_file_names_the_path)
+{
+    char path[] = "/tmp/cx_scenario_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(ge(int, fd, 0));
+    FILE *f = fdopen(fd, "w");
+    fputs(BASE "msl = { schedule = ((0, 1.0)); p_success = 2.0; };\n", f);
+    fclose(f);
+    char err[512] = "", want[512];
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load(&sc, path, err, sizeof err);
+    remove(path);
+    snprintf(want, sizeof want, "%s:3: msl.p_success: a probability must be in [0, 1], got 2", path);
+    cr_expect(eq(int, rc, CX_ERR_CONFIG));
+    cr_expect(eq(str, err, want));
+}
+
+Test(scenario, default_scenario_loads)
+{
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load_default(&sc, err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cr_expect(eq(str, sc->path, "<built-in>"));
+    cr_expect(eq(sz, strlen(sc->sha256), 64));
+    cr_expect(ge(int, sc->n_tranches, 1));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, every_config_loads)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/configs", CX_SOURCE_ROOT);
+    DIR *d = opendir(dir);
+    cr_assert(ne(ptr, d, NULL), "cannot open %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[2048], err[1024] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        cx_scenario *sc = NULL;
+        int rc = cx_scenario_load(&sc, path, err, sizeof err);
+        cr_expect(eq(int, rc, 0), "%s", err);
+        cx_scenario_free(sc);
+        n++;
+    }
+    closedir(d);
+    cr_expect(ge(int, n, 1));
+}
+
+Test(scenario, summary_prints_one_screen)
+{
+    cx_scenario *sc = load_ok(full);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(ne(ptr, f, NULL));
+    cx_scenario_print_summary(sc, f);
+    fclose(f);
+    cr_expect(ne(ptr, strstr(buf, "campuses"), NULL));
+    cr_expect(ne(ptr, strstr(buf, "premium-1"), NULL));
+    cr_expect(ne(ptr, strstr(buf, "recsys.scale_multiple"), NULL));
+    cr_expect(ne(ptr, strstr(buf, "lognormal"), NULL));
+    char prefix[17];
+    snprintf(prefix, sizeof prefix, "%.16s", sc->sha256);
+    cr_expect(ne(ptr, strstr(buf, prefix), NULL));
+    int lines = 0;
+    for (const char *p = buf; *p; p++)
+        lines += *p == '\n';
+    cr_expect(le(int, lines, 60), "%s", buf);
+    free(buf);
+    cx_scenario_free(sc);
+}
