@@ -25,13 +25,25 @@
  *   4. (t >= 1) one standard normal (gsl_ran_gaussian_ziggurat) for the price shock, when
  *      the path's vol is not 0 and the price matters to the scenario (IaaS, spot deals, or
  *      a cancellable signed deal with a hazard_price that is not fixed at 0);
- *   5. one uniform per active cancellable deal not under notice, in slot order (the order
- *      the deals began), when the month's hazard is > 0: notice iff u < hazard;
- *   6. (t >= spot start) the number of offers, gsl_ran_poisson(offers_per_month), when an
+ *   5. when a cancellable deal begins (step 2 for a signed deal, in config order; step 7
+ *      for a spot deal, right after its premium) and the path's hazards are not both 0:
+ *      one uniform u in (0, 1), its survival threshold (below).
+ *   6. (t >= spot start) the number of offers ~ Poisson(offers_per_month): one uniform
+ *      by inversion of the Poisson CDF when the mean is <= 12, else gsl_ran_poisson; when an
  *      offer could still be signed (what is left and the external cap both leave room for
  *      the smallest possible offer; otherwise every offer would be rejected, so none are
  *      drawn); then per offer its gw (cx_dist_sample) and, only if the offer is signed,
  *      its premium (cx_dist_sample).
+ *
+ * Counterparty notices (MODEL.md, Counterparty cancellation) are an independent Bernoulli
+ * draw with probability h(t) for each eligible deal each month. Drawing one uniform per
+ * month and deal dominated the run time, so each deal instead draws one uniform u when it
+ * becomes eligible and receives notice in the first month t where the survival product
+ * prod (1 - h(s)) over its eligible months falls to u or below. That event has exactly
+ * the same law: given survival through t-1, it happens in month t with probability
+ * 1 - (S(t) / S(t-1)) = h(t), independently across deals. The product is shared by all
+ * deals (hz_surv); each deal stores u times the product before its first eligible month
+ * (hz_at), so a month costs one multiply and one compare unless some deal gets notice.
  */
 
 #include <limits.h>
@@ -115,6 +127,7 @@ typedef struct deal {
     int term_end;
     int notice_m;       /* notice months */
     int id;             /* trace id; also the last clawback tie-break */
+    double hz_at;       /* survival threshold: buyer notice when the product <= hz_at */
     unsigned char cancellable, noticed;
 } deal;
 
@@ -343,7 +356,15 @@ static inline int month_of(double v)
         return NEVER;
     if (v <= -1e8)
         return -NEVER;
-    return (int)round(v);
+    /* round() without the libm call: truncate toward zero, then step away from zero on a
+     * fraction of at least one half (v - i is exact for |v| < 2^52). */
+    int i = (int)v;
+    double f = v - (double)i;
+    if (f >= 0.5)
+        i++;
+    else if (f <= -0.5)
+        i--;
+    return i;
 }
 
 /* A term in months from its input; a term left out of the config runs past the horizon
@@ -402,6 +423,27 @@ static int capacity_at(const cx_scratch *s, int t, double *cap, double *cost_yea
     *cap = c;
     *cost_year = k;
     return next;
+}
+
+/* Largest mean for which offers are counted by inversion (below); above it, GSL. */
+#define POISSON_INVERSION_MAX 12.0
+
+/* A Poisson(lambda) count by inversion of its CDF from one uniform, given
+ * exp_neg = exp(-lambda): exact, and one uniform for the usual zero-or-one offer a month,
+ * where gsl_ran_poisson costs ~100 instructions. Only for lambda <= POISSON_INVERSION_MAX. */
+static inline int poisson_small(cx_pcg64 *g, double lambda, double exp_neg)
+{
+    double u = cx_pcg64_uniform(g);
+    double p = exp_neg, cdf = exp_neg;
+    int k = 0;
+    /* the cap only guards against a CDF that rounding keeps below u: beyond 200 the
+     * tail of Poisson(12) is far below 2^-53 */
+    while (u >= cdf && k < 200) {
+        k++;
+        p *= lambda / k;
+        cdf += p;
+    }
+    return k;
 }
 
 /* The owner gives notice on the cheapest deal not under notice (ties: earliest start, then
@@ -533,6 +575,9 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     /* Hazard: MODEL.md, Counterparty cancellation. */
     const double hz_base = x[sc->deals.hazard_base], hz_price = x[sc->deals.hazard_price];
     const bool hz_any = hz_base != 0.0 || hz_price != 0.0;
+    /* Survival product of the months since it was last restarted, and the largest
+     * threshold of a deal waiting on it (0: none waits). */
+    double hz_surv = 1.0, hz_max = 0.0;
 
     /* Spot deals. */
     const bool spot_on = sc->deals.spot.present;
@@ -551,6 +596,8 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             spot_start = NEVER;
     }
     int spot_id = n_signed;
+    const bool spot_small = spot_lambda <= POISSON_INVERSION_MAX;
+    const double spot_exp_neg = spot_small ? exp(-spot_lambda) : 0.0;
 
     /* IaaS. */
     const bool iaas_on = sc->iaas.enabled;
@@ -561,8 +608,10 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     int prio[CX_N_USES];
     for (int i = 0; i < CX_N_USES; i++)
         prio[i] = sc->priority[i];
-    const bool any_clawback =
-        m->clawback[CX_USE_MSL] || m->clawback[CX_USE_RECSYS] || m->clawback[CX_USE_TAAS];
+    int claw_use[CX_N_USES], n_claw = 0;
+    for (int u = 0; u < CX_N_USES; u++)
+        if (m->clawback[u])
+            claw_use[n_claw++] = u;
 
     /* ---- accumulators ---- */
     double burden = 0, rev_deals = 0, rev_taas = 0, rev_iaas = 0, rev_recsys = 0, cost = 0;
@@ -633,6 +682,21 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                     d->id = i;
                     d->cancellable = sd->cancellable;
                     d->noticed = 0;
+                /* first counterparty month is t + 1: the product already holds month t */
+                d->hz_at = 0.0;
+                if (hz_any) {
+                    d->hz_at = cx_pcg64_uniform_pos(g) * hz_surv;
+                    if (d->hz_at > hz_max)
+                        hz_max = d->hz_at;
+                }
+                    /* Buyer notice: survive each month with probability 1 - h(t), drawn
+                     * once as a threshold on the survival product (header, draw 5). */
+                    d->hz_at = 0.0;
+                    if (hz_any && d->cancellable) {
+                        d->hz_at = cx_pcg64_uniform_pos(g) * hz_surv;
+                        if (d->hz_at > hz_max)
+                            hz_max = d->hz_at;
+                    }
                     if (d->end < next_end)
                         next_end = d->end;
                     /* MODEL.md, Details: signed deals that begin inside the horizon. */
@@ -647,20 +711,25 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             }
         }
 
-        /* Step 3: counterparty notices, one draw per cancellable deal not under notice. */
-        if (hz_any && nd > 0) {
+        /* Step 3: counterparty notices. A cancellable deal not under notice gets notice in
+         * month t with probability h(t); drawn through its survival threshold (header). */
+        if (hz_max > 0.0) {
             double fall = logp0 - logp; /* ln(P(0) / P(t)) */
             if (!(fall > 0.0))
                 fall = 0.0;
-            double h = hz_base + hz_price * fall;
-            if (h > 1.0)
-                h = 1.0;
-            if (h > 0.0) {
+            double h = hz_base + hz_price * fall; /* MODEL.md: clamped to [0, 1] */
+            if (h >= 1.0) {
+                hz_surv = 0.0; /* every eligible deal gets notice */
+            } else if (h > 0.0) {
+                hz_surv *= 1.0 - h;
+            }
+            if (hz_surv <= hz_max) {
+                double new_max = 0.0;
                 for (int i = 0; i < nd; i++) {
                     deal *d = &dl[i];
                     if (!d->cancellable || d->noticed)
                         continue;
-                    if (cx_pcg64_uniform(g) < h) {
+                    if (hz_surv <= d->hz_at) {
                         int e = t + d->notice_m;
                         d->noticed = 1;
                         if (e < d->end)
@@ -670,8 +739,20 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                         n_cancelled++;
                         if (tr != NULL)
                             trace_event(tr, t, CX_EV_NOTICE_BUYER, d, n_signed, 0.0);
+                    } else if (d->hz_at > new_max) {
+                        new_max = d->hz_at;
                     }
                 }
+                hz_max = new_max;
+            }
+            if (hz_max == 0.0) {
+                hz_surv = 1.0; /* no deal waits on the product: start it afresh */
+            } else if (hz_surv < 0x1p-900) {
+                /* keep the product away from underflow; thresholds scale with it */
+                hz_surv *= 0x1p900;
+                for (int i = 0; i < nd; i++)
+                    dl[i].hz_at *= 0x1p900;
+                hz_max *= 0x1p900;
             }
         }
 
@@ -751,10 +832,9 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
 
         /* Step 6: clawback notices for the shortfall of clawback uses. */
         double claw_short = 0.0;
-        if (any_clawback) {
-            for (int u = 0; u < CX_N_USES; u++)
-                if (m->clawback[u])
-                    claw_short += demand[u] - alloc[u];
+        if (n_claw > 0) {
+            for (int k = 0; k < n_claw; k++)
+                claw_short += demand[claw_use[k]] - alloc[claw_use[k]];
             if (claw_short > 0.0 && nd > 0) {
                 double covered = 0.0;
                 for (int i = 0; i < nd; i++)
@@ -783,7 +863,8 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         double spot_gw = 0.0, spot_rev = 0.0;
         int offers = 0, signed_now = 0;
         if (t >= spot_start && left >= spot_lo && reserved + spot_lo <= spot_max_ext) {
-            offers = (int)gsl_ran_poisson(r, spot_lambda);
+            offers = spot_small ? poisson_small(g, spot_lambda, spot_exp_neg)
+                                : (int)gsl_ran_poisson(r, spot_lambda);
             double ext = reserved;
             for (int k = 0; k < offers; k++) {
                 double ogw = cx_dist_sample(&sc->deals.spot.gw, r);
