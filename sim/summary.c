@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/scenario.h"
 
@@ -149,12 +150,16 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
         n_unc += sc->inputs[i].uncertain;
     fprintf(f, "\nuncertain inputs (%d of %d; %d correlation pairs)\n", n_unc, sc->n_inputs,
             sc->n_corr);
-    fprintf(f, "  %-44s %-10s %10s %10s %10s\n", "input", "family", "median", "p5", "p95");
+    int w = 20; /* the name column fits the longest dotted name shown */
+    for (int i = 0; i < sc->n_inputs; i++)
+        if (sc->inputs[i].uncertain && (int)strlen(sc->inputs[i].name) > w)
+            w = (int)strlen(sc->inputs[i].name);
+    fprintf(f, "  %-*s %-10s %10s %10s %10s\n", w, "input", "family", "median", "p5", "p95");
     for (int i = 0; i < sc->n_inputs; i++) {
         const cx_input *x = &sc->inputs[i];
         if (!x->uncertain)
             continue;
-        fprintf(f, "  %-44s %-10s %10.4g %10.4g %10.4g\n", x->name,
+        fprintf(f, "  %-*s %-10s %10.4g %10.4g %10.4g\n", w, x->name,
                 cx_dist_family_names[x->dist.family], cx_dist_median(&x->dist),
                 cx_dist_quantile(&x->dist, 0.05), cx_dist_quantile(&x->dist, 0.95));
     }
