@@ -8,7 +8,9 @@
 
 #include <gsl/gsl_qrng.h>
 
+#include "sim/engine.h"
 #include "sim/error.h"
+#include "sim/sampler.h"
 #include "sim/sampling.h"
 
 /*
@@ -186,4 +188,113 @@ void cx_sampling_fill_block(const cx_sampling_plan *p, cx_pcg64 *g, int n, doubl
             for (int j = 0; j < dim; j++)
                 u[(size_t)(2 * i + 1) * (size_t)dim + (size_t)j] =
                     1.0 - u[(size_t)(2 * i) * (size_t)dim + (size_t)j];
+}
+
+/* ---- the engine's input source ---- */
+
+struct cx_sampling_source {
+    cx_sampling_plan *plan;
+    const cx_sampler *sampler;
+    int n_inputs, d;
+    int *idx; /* uncertain inputs, in input order */
+};
+
+typedef struct source_thread {
+    double *u;     /* block_paths x d */
+    double *ufull; /* n_inputs */
+    double *work;
+} source_thread;
+
+static int source_thread_new(void *ctx, void **state)
+{
+    const cx_sampling_source *s = ctx;
+    source_thread *t = calloc(1, sizeof *t);
+    int ws = cx_sampler_work_size(s->sampler);
+    if (!t)
+        return CX_ERR_NOMEM;
+    t->u = malloc((size_t)s->plan->block_paths * (size_t)(s->d > 0 ? s->d : 1) * sizeof(double));
+    t->ufull = malloc((size_t)(s->n_inputs > 0 ? s->n_inputs : 1) * sizeof(double));
+    t->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
+    if (!t->u || !t->ufull || !t->work) {
+        free(t->u);
+        free(t->ufull);
+        free(t->work);
+        free(t);
+        return CX_ERR_NOMEM;
+    }
+    for (int i = 0; i < s->n_inputs; i++)
+        t->ufull[i] = 0.5;
+    *state = t;
+    return 0;
+}
+
+static void source_thread_free(void *ctx, void *state)
+{
+    (void)ctx;
+    source_thread *t = state;
+    if (!t)
+        return;
+    free(t->u);
+    free(t->ufull);
+    free(t->work);
+    free(t);
+}
+
+/* The block's uniforms come first from its stream; the paths' per-month draws follow. */
+static void source_block_begin(void *ctx, void *state, uint64_t b, int n, gsl_rng *r)
+{
+    (void)b;
+    const cx_sampling_source *s = ctx;
+    source_thread *t = state;
+    cx_sampling_fill_block(s->plan, cx_rng_pcg64(r), n, t->u);
+}
+
+static void source_fill(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, double *x)
+{
+    (void)b;
+    (void)r;
+    const cx_sampling_source *s = ctx;
+    source_thread *t = state;
+    const double *row = t->u + (size_t)i * (size_t)s->d;
+    for (int k = 0; k < s->d; k++)
+        t->ufull[s->idx[k]] = row[k];
+    cx_sampler_map(s->sampler, t->ufull, x, t->work);
+}
+
+int cx_sampling_source_new(cx_sampling_source **out, struct cx_input_source *src,
+                           const cx_scenario *sc, cx_sampling method, bool antithetic,
+                           int block_paths)
+{
+    *out = NULL;
+    cx_sampling_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return CX_ERR_NOMEM;
+    s->sampler = sc->sampler;
+    s->n_inputs = sc->n_inputs;
+    s->idx = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof(int));
+    if (!s->idx) {
+        free(s);
+        return CX_ERR_NOMEM;
+    }
+    for (int i = 0; i < sc->n_inputs; i++)
+        if (sc->inputs[i].uncertain)
+            s->idx[s->d++] = i;
+    int rc = cx_sampling_plan_new(&s->plan, method, antithetic, s->d, block_paths);
+    if (rc != 0) {
+        cx_sampling_source_free(s);
+        return rc;
+    }
+    *src = (cx_input_source){s, source_thread_new, source_thread_free, source_block_begin,
+                             source_fill};
+    *out = s;
+    return 0;
+}
+
+void cx_sampling_source_free(cx_sampling_source *s)
+{
+    if (!s)
+        return;
+    cx_sampling_plan_free(s->plan);
+    free(s->idx);
+    free(s);
 }

@@ -64,6 +64,21 @@ bool cx_sampling_plan_needs_block(const cx_sampling_plan *p);
  */
 void cx_sampling_fill_block(const cx_sampling_plan *p, cx_pcg64 *g, int n, double *u);
 
+/*
+ * An input source for the engine (cx_input_source of sim/engine.h) that gives each block
+ * the uniforms of `method` (and antithetic pairs) for sc's uncertain inputs, mapped through
+ * cx_sampler_map; fixed inputs get u = 1/2 (their value whatever u). Blocks of block_paths
+ * paths (the engine's CX_BLOCK_PATHS). *src is filled to point into *out.
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE. @note free *out with cx_sampling_source_free after
+ * the run (not before: src->ctx points into it).
+ */
+typedef struct cx_sampling_source cx_sampling_source;
+struct cx_input_source;
+int cx_sampling_source_new(cx_sampling_source **out, struct cx_input_source *src,
+                           const cx_scenario *sc, cx_sampling method, bool antithetic,
+                           int block_paths);
+void cx_sampling_source_free(cx_sampling_source *s);
+
 /* An unbiased integer in [0, bound) from g (Lemire's multiply-and-reject); bound >= 1. */
 uint64_t cx_sampling_bounded(cx_pcg64 *g, uint64_t bound);
 

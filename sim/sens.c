@@ -20,7 +20,9 @@
 
 #include "models/model.h"
 #include "sim/error.h"
+#include "sim/engine.h"
 #include "sim/pcg.h"
+#include "sim/report.h"
 #include "sim/sampler.h"
 #include "sim/sampling.h"
 #include "sim/sens.h"
@@ -406,7 +408,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     rep->seed = opts->seed;
     rep->block_paths = bp;
     rep->sampling = opts->sampling;
-    rep->idx = calloc((size_t)d, sizeof *rep->idx);
+    rep->idx = calloc((size_t)d + 1, sizeof *rep->idx);
     uint64_t nblocks64 = (opts->paths + (uint64_t)bp - 1) / (uint64_t)bp;
     if (!rep->idx || nblocks64 > (uint64_t)INT32_MAX) {
         cx_sobol_report_free(rep);
@@ -424,9 +426,9 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     if (rc == 0)
         rc = cx_sampling_plan_new(&plan, opts->sampling, false, 2 * d, bp);
     if (rc == 0)
-        rc = cx_sobol_acc_new(&acc, d, nblocks);
+        rc = cx_sobol_acc_new(&acc, d + 1, nblocks);
     for (int t = 0; rc == 0 && t < nt; t++)
-        rc = worker_new(&ws[t], sc, m, bp, 2 * d, d, false);
+        rc = worker_new(&ws[t], sc, m, bp, 2 * d, d + 1, false);
     if (rc != 0)
         goto done;
 
@@ -449,32 +451,37 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
         cx_sampling_fill_block(plan, &g, n, w->ublock);
         for (int k = 0; k < n; k++) {
             const double *row = w->ublock + (size_t)k * 2 * (size_t)d;
-            /* One noise stream per row, replayed for each of its d + 2 evaluations. */
-            cx_pcg64 noise;
-            cx_pcg64_stream(&noise, cx_pcg64_next(&g), 0);
+            /* The per-month noise is one more input, drawn like the others: A's stream
+             * for f(A) and every f(AB_i), B's own stream for f(B), and the extra
+             * evaluation f(x_A, noise_B) gives the noise's own indices (index d). */
+            cx_pcg64 noise_a, noise_b;
+            uint64_t key = cx_pcg64_next(&g);
+            cx_pcg64_stream(&noise_a, key, 0);
+            cx_pcg64_stream(&noise_b, key, 1);
             for (int i = 0; i < d; i++) {
                 w->ufull[in[i]] = row[i];
                 w->ub[in[i]] = row[d + i];
             }
-            double fa = eval_path(sc, m, w, w->ufull, &noise, metric);
-            double fb = eval_path(sc, m, w, w->ub, &noise, metric);
+            double fa = eval_path(sc, m, w, w->ufull, &noise_a, metric);
+            double fb = eval_path(sc, m, w, w->ub, &noise_b, metric);
             memcpy(w->uab, w->ufull, (size_t)sc->n_inputs * sizeof(double));
             for (int i = 0; i < d; i++) {
                 w->uab[in[i]] = row[d + i];
-                w->fab[i] = eval_path(sc, m, w, w->uab, &noise, metric);
+                w->fab[i] = eval_path(sc, m, w, w->uab, &noise_a, metric);
                 w->uab[in[i]] = row[i];
             }
+            w->fab[d] = eval_path(sc, m, w, w->ufull, &noise_b, metric);
             cx_sobol_acc_add(acc, b, fa, fb, w->fab);
         }
     }
     rep->complete = !stopped;
     cx_sobol_acc_result(acc, rep->idx, &rep->sum);
-    rep->evaluations = rep->sum.n * (uint64_t)(d + 2);
+    rep->evaluations = rep->sum.n * (uint64_t)(d + 3);
 
 done:
     if (ws)
         for (int t = 0; t < nt; t++)
-            worker_free(ws[t], d);
+            worker_free(ws[t], d + 1);
     free(ws);
     cx_sobol_acc_free(acc);
     cx_sampling_plan_free(plan);
@@ -732,12 +739,13 @@ json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc)
                     "independent blocks. Swaps act on the independent uniforms before the "
                     "copula: for correlated inputs an index measures the input's own "
                     "Cholesky factor (the part not explained by correlated inputs earlier in "
-                    "input order). Per-month noise is common to a sample's evaluations and "
-                    "belongs to no input, so first-order indices sum to less than 1."));
-    for (int i = 0; i < r->d; i++) {
+                    "input order). The per-month randomness of a path (price shocks, "
+                    "arrivals, cancellations) is treated as one more input, listed last as "
+                    "\"(per-month noise)\"."));
+    for (int i = 0; i <= r->d; i++) {
         const cx_sobol_index *x = &r->idx[i];
         json_t *o = json_pack("{s:s, s:o, s:o, s:[o,o], s:o, s:o, s:[o,o]}", "input",
-                              sc->inputs[r->input[i]].name, "s1", num(x->s1), "s1_se",
+                              i < r->d ? sc->inputs[r->input[i]].name : CX_SOBOL_NOISE_NAME, "s1", num(x->s1), "s1_se",
                               num(x->s1_se), "s1_ci95", num(x->s1_lo), num(x->s1_hi), "st",
                               num(x->st), "st_se", num(x->st_se), "st_ci95", num(x->st_lo),
                               num(x->st_hi));
@@ -832,10 +840,10 @@ int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const c
     if (!f)
         return CX_ERR_IO;
     fprintf(f, "input,s1,s1_se,s1_lo,s1_hi,st,st_se,st_lo,st_hi\n");
-    for (int i = 0; i < r->d; i++) {
+    for (int i = 0; i <= r->d; i++) {
         const cx_sobol_index *x = &r->idx[i];
         fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                sc->inputs[r->input[i]].name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
+                i < r->d ? sc->inputs[r->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
                 x->st_se, x->st_lo, x->st_hi);
     }
     return close_tmp(f, tmp, path, true);
@@ -940,4 +948,189 @@ bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value,
     if (n == 0 || nq - h < 1.0 || nq + h > (double)n)
         return false;
     return b - a < t->rel * fabs(v);
+}
+
+bool cx_target_ci_stop(void *ctx, const cx_engine_progress *p)
+{
+    const cx_target_ci *t = ctx;
+    return p->accum && cx_target_ci_met(p->accum->metric[t->metric], t, NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Sweeps                                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+int cx_sens_engine_run(cx_run **run, const cx_scenario *sc, const cx_engine_opts *opts,
+                       cx_sampling sampling, bool antithetic, char *err, size_t err_len)
+{
+    *run = NULL;
+    cx_model *m = NULL;
+    cx_sampling_source *ss = NULL;
+    cx_input_source src;
+    cx_engine_opts o = *opts;
+    int rc = cx_model_new(&m, sc, err, err_len);
+    if (rc != 0)
+        return rc;
+    if (sampling != CX_SAMPLING_MC || antithetic) {
+        rc = cx_sampling_source_new(&ss, &src, sc, sampling, antithetic, CX_BLOCK_PATHS);
+        o.source = &src;
+    }
+    if (rc == 0)
+        rc = cx_engine_run(run, sc, m, &o);
+    if (rc != 0)
+        set_err(err, err_len, "%s", cx_strerror(rc));
+    cx_sampling_source_free(ss);
+    cx_model_free(m);
+    return rc;
+}
+
+void cx_sweep_report_free(cx_sweep_report *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n_points; i++)
+        cx_report_free(r->pt[i].report);
+    free(r->pt);
+    free(r);
+}
+
+int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_opts *base,
+                 cx_sampling sampling, bool antithetic, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (sc->n_sweep < 1 || sc->n_sweep > 2) {
+        set_err(err, err_len, "%s: no sweep group (sweep = { inputs = ( { name = ...; "
+                              "values = [...]; } ); })", sc->path ? sc->path : "scenario");
+        return CX_ERR_CONFIG;
+    }
+    double t0 = now_s();
+    cx_sweep_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return CX_ERR_NOMEM;
+    r->n_axes = sc->n_sweep;
+    r->axis = sc->sweep;
+    int n1 = sc->sweep[0].n, n2 = sc->n_sweep > 1 ? sc->sweep[1].n : 1;
+    r->pt = calloc((size_t)n1 * (size_t)n2, sizeof *r->pt);
+    if (!r->pt) {
+        free(r);
+        return CX_ERR_NOMEM;
+    }
+    r->seed = base->seed;
+    r->paths = base->paths;
+    r->threads = base->threads;
+    r->sampling = sampling;
+    r->antithetic = antithetic;
+    r->complete = true;
+    int rc = 0;
+    for (int i = 0; i < n1 && rc == 0 && r->complete; i++)
+        for (int j = 0; j < n2 && rc == 0 && r->complete; j++) {
+            cx_sweep_point *p = &r->pt[r->n_points];
+            cx_scenario *s1 = NULL, *s2 = NULL;
+            cx_run *run = NULL;
+            p->value[0] = sc->sweep[0].values[i];
+            rc = cx_scenario_with_fixed(&s1, sc, sc->sweep[0].input, p->value[0]);
+            if (rc == 0 && sc->n_sweep > 1) {
+                p->value[1] = sc->sweep[1].values[j];
+                rc = cx_scenario_with_fixed(&s2, s1, sc->sweep[1].input, p->value[1]);
+            }
+            if (rc == 0)
+                rc = cx_sens_engine_run(&run, s2 ? s2 : s1, base, sampling, antithetic, err,
+                                        err_len);
+            if (rc == 0)
+                rc = cx_report_new(&p->report, run->accum);
+            if (rc == 0) {
+                p->complete = run->complete;
+                r->complete = run->complete;
+                r->n_points++;
+            }
+            cx_run_free(run);
+            cx_scenario_free(s2);
+            cx_scenario_free(s1);
+        }
+    if (rc != 0) {
+        if (err && !err[0])
+            set_err(err, err_len, "sweep: %s", cx_strerror(rc));
+        cx_sweep_report_free(r);
+        return rc;
+    }
+    r->elapsed_s = now_s() - t0;
+    *out = r;
+    return 0;
+}
+
+/* Index of percentile pct in cx_report_pct. */
+static int pct_index(int pct)
+{
+    for (int k = 0; k < CX_N_PCT; k++)
+        if (cx_report_pct[k] == pct)
+            return k;
+    return 0;
+}
+
+json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:b, s:s, s:o, s:b}", "study",
+                          "sweep", "scenario", sc->name ? sc->name : "", "scenario_sha256",
+                          sc->sha256, "seed", (json_int_t)r->seed, "paths",
+                          (json_int_t)r->paths, "threads", r->threads, "sampling",
+                          cx_sampling_names[r->sampling], "antithetic", r->antithetic,
+                          "version", CX_VERSION, "elapsed_s", num(r->elapsed_s), "complete",
+                          r->complete);
+    json_t *axes = json_array(), *pts = json_array();
+    if (!j || !axes || !pts) {
+        json_decref(j);
+        json_decref(axes);
+        json_decref(pts);
+        return NULL;
+    }
+    for (int a = 0; a < r->n_axes; a++) {
+        json_t *vals = json_array();
+        for (int k = 0; k < r->axis[a].n; k++)
+            json_array_append_new(vals, num(r->axis[a].values[k]));
+        json_array_append_new(axes, json_pack("{s:s, s:o}", "name", r->axis[a].name, "values",
+                                              vals));
+    }
+    int i5 = pct_index(5), i50 = pct_index(50), i95 = pct_index(95);
+    for (int i = 0; i < r->n_points; i++) {
+        const cx_sweep_point *p = &r->pt[i];
+        json_t *vals = json_array(), *ms = json_object();
+        for (int a = 0; a < r->n_axes; a++)
+            json_array_append_new(vals, num(p->value[a]));
+        for (int k = 0; k < CX_N_METRICS; k++) {
+            const cx_metric_stats *st = &p->report->metric[k];
+            json_object_set_new(ms, cx_metric_names[k],
+                                json_pack("{s:o, s:o, s:o, s:o, s:o}", "mean", num(st->mean),
+                                          "se", num(st->se), "p5", num(st->pct[i5]), "p50",
+                                          num(st->pct[i50]), "p95", num(st->pct[i95])));
+        }
+        json_array_append_new(pts, json_pack("{s:o, s:I, s:b, s:o}", "values", vals, "paths",
+                                             (json_int_t)p->report->paths, "complete",
+                                             p->complete, "metrics", ms));
+    }
+    json_object_set_new(j, "axes", axes);
+    json_object_set_new(j, "points", pts);
+    return j;
+}
+
+int cx_sweep_report_csv(const cx_sweep_report *r, const char *path)
+{
+    char *tmp;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f)
+        return CX_ERR_IO;
+    for (int a = 0; a < r->n_axes; a++)
+        fprintf(f, "%s,", r->axis[a].name);
+    fprintf(f, "metric,mean,se,p5,p50,p95\n");
+    int i5 = pct_index(5), i50 = pct_index(50), i95 = pct_index(95);
+    for (int i = 0; i < r->n_points; i++) {
+        const cx_sweep_point *p = &r->pt[i];
+        for (int k = 0; k < CX_N_METRICS; k++) {
+            const cx_metric_stats *st = &p->report->metric[k];
+            for (int a = 0; a < r->n_axes; a++)
+                fprintf(f, "%.17g,", p->value[a]);
+            fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g\n", cx_metric_names[k], st->mean,
+                    st->se, st->pct[i5], st->pct[i50], st->pct[i95]);
+        }
+    }
+    return close_tmp(f, tmp, path, true);
 }

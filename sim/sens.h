@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "models/model.h"
+#include "sim/engine.h"
+#include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/sketch.h"
 
@@ -68,7 +70,7 @@ void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_su
 #define CX_SENS_BLOCK_PATHS 256 /* default paths (tornado) or base samples (Sobol) per block */
 
 typedef struct cx_study_opts {
-    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 2 paths) */
+    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 3 paths) */
     uint64_t seed;
     int threads;         /* 0: all cores */
     int block_paths;     /* 0: CX_SENS_BLOCK_PATHS */
@@ -78,16 +80,19 @@ typedef struct cx_study_opts {
     const volatile int *stop; /* optional: non-zero stops at the next block boundary */
 } cx_study_opts;
 
+/* Name of the pseudo-input for the per-month randomness in Sobol results. */
+#define CX_SOBOL_NOISE_NAME "(per-month noise)"
+
 typedef struct cx_sobol_report {
     int metric;
     int d;                 /* uncertain inputs */
     int *input;            /* their scenario indices, in input order */
-    cx_sobol_index *idx;   /* d */
+    cx_sobol_index *idx;   /* d + 1: the inputs, then the per-month noise */
     cx_sobol_summary sum;
     uint64_t seed;
     int threads, block_paths;
     cx_sampling sampling;
-    uint64_t evaluations;  /* model paths run: N (d + 2) */
+    uint64_t evaluations;  /* model paths run: N (d + 3) */
     bool complete;
     double elapsed_s;
 } cx_sobol_report;
@@ -96,9 +101,12 @@ typedef struct cx_sobol_report {
  * Sobol indices of every uncertain scalar input of sc for opts->metric. Swaps are done on
  * the independent uniforms before the copula: with correlated inputs, index i measures the
  * i-th independent factor of the Cholesky decomposition (inputs in sampler order), i.e. the
- * part of input i not explained by the correlated inputs before it. The d + 2 evaluations of
- * a sample share one per-month random stream (common noise), so the path noise adds to V and
- * to no single index: the indices sum to less than 1 by the noise share.
+ * part of input i not explained by the correlated inputs before it.
+ * The per-month randomness of a path is one more input (index d, CX_SOBOL_NOISE_NAME): f(A)
+ * and every f(AB_i) share A's noise stream (so total effects compare paths that differ in
+ * x_i only), f(B) has its own, and one more evaluation f(x_A, noise_B) gives the noise's own
+ * indices: d + 3 model paths per sample. (Sharing one stream with f(B) too would make f(A)
+ * and f(B) correlated and add the common-noise share to every first-order index.)
  * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (no uncertain input, 0 paths), CX_ERR_INTERNAL; on
  * failure a message in err. @note free *out with cx_sobol_report_free.
  */
@@ -157,6 +165,54 @@ int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, con
 int cx_sens_write_json(const json_t *j, const char *path);
 
 /* ------------------------------------------------------------------------------------- */
+/* Sweeps                                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+typedef struct cx_sweep_point {
+    double value[2];       /* the axes' values (value[1] unused with one axis) */
+    cx_report *report;     /* the full statistics of the run at this point */
+    bool complete;
+} cx_sweep_point;
+
+typedef struct cx_sweep_report {
+    int n_axes;
+    const cx_sweep_axis *axis; /* borrowed from the scenario */
+    int n_points;              /* axis 0 outer, axis 1 inner */
+    cx_sweep_point *pt;
+    uint64_t seed, paths;
+    int threads;
+    cx_sampling sampling;
+    bool antithetic, complete;
+    double elapsed_s;
+} cx_sweep_report;
+
+/*
+ * Runs the engine at every point of sc's sweep group: the scenario with the axes' inputs
+ * fixed at the point's values (cx_scenario_with_fixed), with base's paths, seed, threads and
+ * interrupt, and the sampling method given (a source built per point, since fixing an input
+ * changes the uncertain set). Every point uses the same seed and block streams (common
+ * random numbers), so a point is, byte for byte, a separate run of that fixed scenario.
+ * @return 0; CX_ERR_CONFIG (no sweep group), CX_ERR_NOMEM, ...; a message in err.
+ * Stops after the point that an interrupt cut short (complete = false).
+ * @note free *out with cx_sweep_report_free.
+ */
+int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_opts *base,
+                 cx_sampling sampling, bool antithetic, char *err, size_t err_len);
+void cx_sweep_report_free(cx_sweep_report *r);
+/* {"study": "sweep", ..., "axes": [{name, values}], "points": [{values, complete, metrics:
+ * {name: {mean, se, p5, p50, p95}}}]} */
+json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc);
+/* Long table: axis names..., metric, mean, se, p5, p50, p95. @return 0 or CX_ERR_IO. */
+int cx_sweep_report_csv(const cx_sweep_report *r, const char *path);
+
+/*
+ * One run of the engine on sc with the given sampling (the engine's default exact samplers
+ * for plain MC): a helper shared by sweeps and the CLI. *run as cx_engine_run.
+ */
+int cx_sens_engine_run(cx_run **run, const cx_scenario *sc, const cx_engine_opts *opts,
+                       cx_sampling sampling, bool antithetic, char *err, size_t err_len);
+
+/* ------------------------------------------------------------------------------------- */
 /* --target-ci METRIC:Q:REL                                                               */
 /* ------------------------------------------------------------------------------------- */
 
@@ -176,5 +232,8 @@ void cx_target_ci_ranks(uint64_t n, double q, uint64_t *lo, uint64_t *hi);
  */
 bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value, double *lo,
                       double *hi);
+/* The engine's stop predicate (cx_engine_opts.stop with stop_needs_accum): ctx is a
+ * const cx_target_ci *. */
+bool cx_target_ci_stop(void *ctx, const cx_engine_progress *p);
 
 #endif
