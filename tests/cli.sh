@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Command-line tests of capexsim (TAP): exit codes, messages, files, Ctrl-C.
+# Usage: cli.sh PATH_TO_CAPEXSIM SOURCE_ROOT
+set -u
+BIN=$1
+ROOT=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
+check() { # check NAME CONDITION-EXIT-STATUS [diagnostic]
+    if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi
+}
+json_get() { # json_get FILE PYTHON-EXPR-ON-d
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+echo "1..16"
+
+out=$("$BIN" --help); rc=$?
+[ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
+check "--help exits 0 and lists the commands" $?
+
+out=$("$BIN" run --help); rc=$?
+[ $rc -eq 0 ] && for o in --paths --seed --threads --json --csv --quiet; do grep -q -- "$o" <<<"$out" || exit 1; done \
+  && grep -q "default" <<<"$out"
+check "run --help exits 0 and lists every option with its default" $?
+
+out=$("$BIN" --version); rc=$?
+[ $rc -eq 0 ] && grep -q "^capexsim [0-9]" <<<"$out"
+check "--version" $?
+
+err=$("$BIN" run --paths abc 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -qF "capexsim: --paths: expected a positive integer, got 'abc'" <<<"$err" && grep -q -- "--help" <<<"$err"
+check "bad --paths is a usage error (exit 2) with a message and a hint" $? "rc=$rc err=$err"
+
+all=0
+for bad in "--paths 0" "--paths -5" "--paths 12x" "--seed 99999999999999999999999" "--threads 0"; do
+    "$BIN" run $bad >/dev/null 2>&1
+    rc=$?
+    [ $rc -eq 2 ] || { all=1; echo "# $bad: exit $rc"; }
+done
+check "zero, negative, trailing junk, overflow and zero threads are usage errors" $all
+
+err=$("$BIN" run --frobnicate 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err"
+check "unknown option exits 2" $? "rc=$rc err=$err"
+
+err=$("$BIN" frob 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "unknown command 'frob'" <<<"$err"
+check "unknown command exits 2" $?
+
+err=$("$BIN" run "$TMP/no-such.cfg" --paths 10 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "no-such.cfg" <<<"$err" && grep -q "^capexsim: " <<<"$err"
+check "missing scenario file exits 2 naming it" $? "rc=$rc err=$err"
+
+all=0
+for cfg in "$ROOT"/configs/*.cfg; do
+    "$BIN" check "$cfg" >/dev/null 2>"$TMP/check.err" || { all=1; echo "# check $cfg: $(cat "$TMP/check.err")"; }
+done
+check "check exits 0 on every shipped config" $all
+
+printf 'horizon_months = 36;\nmarket = { price0 = 12.0; };\nbogus_key = 1;\n' >"$TMP/bad.cfg"
+err=$("$BIN" check "$TMP/bad.cfg" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "^capexsim: .*bad.cfg" <<<"$err"
+check "check on an invalid config exits 2 with file in the message" $? "rc=$rc err=$err"
+
+"$BIN" run --paths 3000 --seed 9 --threads 2 --json "$TMP/r.json" --csv "$TMP/csv" >"$TMP/table.txt" 2>"$TMP/run.err"; rc=$?
+[ $rc -eq 0 ] && python3 -m json.tool "$TMP/r.json" >/dev/null
+check "run --paths --json writes valid JSON" $? "rc=$rc $(cat "$TMP/run.err")"
+
+[ "$(json_get "$TMP/r.json" "d['paths'], d['seed'], d['complete'], len(d['metrics']), sorted(d['metrics']['capex_burden']['percentiles'])==sorted(['p1','p5','p10','p25','p50','p75','p90','p95','p99'])")" = "3000 9 True 15 True" ]
+check "JSON carries paths, seed, complete, every metric and percentile" $?
+
+grep -q "capex_burden" "$TMP/table.txt" && ! ls "$TMP"/r.json.tmp.* >/dev/null 2>&1
+check "table on stdout, no temporary file left" $?
+
+head -1 "$TMP/csv/quarters.csv" | grep -qx "quarter,series,mean,p5,p50,p95" && [ "$(wc -l <"$TMP/csv/quarters.csv")" -gt 3 ]
+check "--csv writes the quarterly series" $?
+
+"$BIN" run --paths 2000 --seed 9 --threads 1 --json "$TMP/r1.json" -q >"$TMP/q.out" 2>&1
+"$BIN" run --paths 2000 --seed 9 --threads 3 --json "$TMP/r3.json" -q >>"$TMP/q.out" 2>&1
+strip='json.dumps({k: v for k, v in d.items() if k not in ("threads", "elapsed_s", "paths_per_s")}, sort_keys=True)'
+[ "$(json_get "$TMP/r1.json" "$strip")" = "$(json_get "$TMP/r3.json" "$strip")" ] && [ ! -s "$TMP/q.out" ]
+check "same JSON at 1 and 3 threads; --quiet prints nothing" $?
+
+"$BIN" run --paths 1000000000 --threads 2 --json "$TMP/int.json" -q >/dev/null 2>"$TMP/int.err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 130 ] && [ "$(json_get "$TMP/int.json" "d['complete'], d['paths'] > 0, d['paths'] < 1000000000, d['paths'] % 1024 == 0")" = "False True True True" ]
+check "SIGINT: exit 130, JSON of the completed blocks with complete false" $? "rc=$rc $(cat "$TMP/int.err")"
+
+[ $fails -eq 0 ]
