@@ -10,8 +10,12 @@
 #include <criterion/new/assert.h>
 #include <gsl/gsl_errno.h>
 
+#include "models/model.h"
+#include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/pcg.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
 #include "sim/sampling.h"
 #include "sim/sens.h"
 #include "sim/sketch.h"
@@ -380,4 +384,170 @@ Test(target_ci, ranks_and_predicate, .init = setup)
     t.rel = 10.0;
     cr_assert(not(cx_target_ci_met(sk, &t, NULL, NULL, NULL)));
     cx_sketch_free(sk);
+}
+
+/* ---- studies on a small scenario (engine, model, loader) ---- */
+
+/*
+ * One tranche whose size is very uncertain (1 to 5 GW) against a fixed 1 GW of MSL demand:
+ * idle = gw - 1, burden = idle x cost. The size dominates; the cost (9.9 to 10.1) barely
+ * matters; the market drift matters not at all for burden.
+ */
+static const char *small_cfg =
+    "horizon_months = 12;\n"
+    "supply = { tranches = ( { name = \"a\"; gw = { dist = \"uniform\"; low = 1.0; high = 5.0; };\n"
+    "  cost_per_gw_year = { dist = \"uniform\"; low = 9.9; high = 10.1; }; } ); };\n"
+    "msl = { schedule = ( (0, 1.0) ); };\n"
+    "market = { price0 = 12.0; drift = { dist = \"uniform\"; low = -0.2; high = 0.2; }; vol = 0.2; };\n"
+    "sweep = { inputs = ( { name = \"supply.tranches.a.cost_per_gw_year\"; values = [8.0, 12.0]; } ); };\n";
+
+static cx_scenario *load_small(void)
+{
+    cx_scenario *sc;
+    char err[512];
+    int rc = cx_scenario_load_string(&sc, small_cfg, "small.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    return sc;
+}
+
+Test(studies, tornado_ranks_the_dominant_input_first_any_threads, .init = setup)
+{
+    cx_scenario *sc = load_small();
+    cx_model *m;
+    char err[512];
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0), "%s", err);
+    cx_tornado_report *t1, *t2;
+    /* Blocks of 200 antithetic paths: 100 Latin hypercube strata per block, of which 10 are
+     * below u = 0.1 and 10 above 0.9 (whose partners 1 - u fall below 0.1). */
+    cx_study_opts o = {.paths = 20000, .seed = 3, .threads = 1, .metric = CX_M_CAPEX_BURDEN,
+                       .sampling = CX_SAMPLING_LHS, .antithetic = true, .block_paths = 200};
+    cr_assert(eq(int, cx_tornado_run(&t1, sc, m, &o, err, sizeof err), 0), "%s", err);
+    o.threads = 2;
+    cr_assert(eq(int, cx_tornado_run(&t2, sc, m, &o, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, t1->d, 3));
+    cr_assert(eq(str, sc->inputs[t1->rows[0].input].name, "supply.tranches.a.gw"));
+    /* Low decile: gw in [1, 1.4], idle mean 0.2 GW, burden 0.2 x 10 = 2 $B; high decile:
+     * gw in [4.6, 5], idle 3.8 GW, 38 $B. 2000 paths each (Latin hypercube: exactly). */
+    cr_assert(eq(u64, t1->rows[0].n_low, 2000));
+    cr_assert(eq(u64, t1->rows[0].n_high, 2000));
+    cr_assert(lt(dbl, fabs(t1->rows[0].mean_low - 2.0), 0.05));
+    cr_assert(lt(dbl, fabs(t1->rows[0].mean_high - 38.0), 0.1));
+    /* Bit for bit the same with 1 and 2 threads. */
+    cr_assert(eq(u64, t1->paths, 20000));
+    cr_assert(eq(dbl, t1->mean, t2->mean));
+    for (int k = 0; k < t1->d; k++) {
+        cr_assert(eq(int, t1->rows[k].input, t2->rows[k].input));
+        cr_assert(eq(dbl, t1->rows[k].mean_low, t2->rows[k].mean_low));
+        cr_assert(eq(dbl, t1->rows[k].p50_high, t2->rows[k].p50_high));
+    }
+    cx_tornado_report_free(t1);
+    cx_tornado_report_free(t2);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}
+
+Test(studies, sobol_on_the_model_any_threads, .init = setup)
+{
+    cx_scenario *sc = load_small();
+    cx_model *m;
+    char err[512];
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0), "%s", err);
+    cx_sobol_report *s1, *s2;
+    cx_study_opts o = {.paths = 4096, .seed = 5, .threads = 1, .metric = CX_M_CAPEX_BURDEN,
+                       .sampling = CX_SAMPLING_SOBOL};
+    cr_assert(eq(int, cx_sobol_run(&s1, sc, m, &o, err, sizeof err), 0), "%s", err);
+    o.threads = 2;
+    cr_assert(eq(int, cx_sobol_run(&s2, sc, m, &o, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, s1->d, 3));
+    cr_assert(eq(u64, s1->evaluations, 4096u * 6u));
+    /* burden = 10 (gw - 1) c/10 with gw ~ U(1, 5), c ~ U(9.9, 10.1): Var from gw is
+     * 100 x 16/12 = 133.3; from c about 2^2 x (0.2^2/12) = 0.013: S_gw = 0.9999. Drift and
+     * the noise do not touch burden: their indices are 0 (total effect exactly 0). */
+    int gw = -1;
+    for (int i = 0; i < s1->d; i++)
+        if (strcmp(sc->inputs[s1->input[i]].name, "supply.tranches.a.gw") == 0)
+            gw = i;
+    cr_assert(ge(int, gw, 0));
+    cr_assert(lt(dbl, fabs(s1->idx[gw].s1 - 1.0), 5 * s1->idx[gw].s1_se + 1e-3));
+    cr_assert(lt(dbl, fabs(s1->idx[gw].st - 1.0), 5 * s1->idx[gw].st_se + 1e-3));
+    cr_assert(eq(dbl, s1->idx[s1->d].st, 0.0)); /* per-month noise */
+    for (int i = 0; i <= s1->d; i++) {
+        cr_assert(eq(dbl, s1->idx[i].s1, s2->idx[i].s1));
+        cr_assert(eq(dbl, s1->idx[i].st_hi, s2->idx[i].st_hi));
+    }
+    cx_sobol_report_free(s1);
+    cx_sobol_report_free(s2);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}
+
+Test(studies, sweep_point_equals_a_separate_run, .init = setup)
+{
+    cx_scenario *sc = load_small();
+    char err[512] = "";
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 3000;
+    o.seed = 8;
+    o.threads = 2;
+    for (int s = 0; s < 2; s++) {
+        cx_sampling method = s == 0 ? CX_SAMPLING_MC : CX_SAMPLING_LHS;
+        cx_sweep_report *r;
+        cr_assert(eq(int, cx_sweep_run(&r, sc, &o, method, s == 1, err, sizeof err), 0), "%s",
+                  err);
+        cr_assert(eq(int, r->n_points, 2));
+        /* The second point, run on its own (1 thread) with the input fixed at 12. */
+        cx_scenario *fixed;
+        int in = cx_scenario_find_input(sc, "supply.tranches.a.cost_per_gw_year");
+        cr_assert(eq(int, cx_scenario_with_fixed(&fixed, sc, in, 12.0), 0));
+        cx_engine_opts o1 = o;
+        o1.threads = 1;
+        cx_run *run;
+        cr_assert(eq(int, cx_sens_engine_run(&run, fixed, &o1, method, s == 1, err, sizeof err),
+                     0));
+        cx_report *rep;
+        cr_assert(eq(int, cx_report_new(&rep, run->accum), 0));
+        cr_assert(eq(dbl, r->pt[1].value[0], 12.0));
+        for (int k = 0; k < CX_N_METRICS; k++)
+            cr_assert(memcmp(&rep->metric[k], &r->pt[1].report->metric[k],
+                             sizeof rep->metric[k]) == 0,
+                      "metric %d", k);
+        /* Common random numbers: burden scales with the cost exactly (idle does not move),
+         * so the means are in the ratio 12 / 8. */
+        double b8 = r->pt[0].report->metric[CX_M_CAPEX_BURDEN].mean;
+        double b12 = r->pt[1].report->metric[CX_M_CAPEX_BURDEN].mean;
+        cr_assert(lt(dbl, fabs(b12 / b8 - 1.5), 1e-9));
+        cx_report_free(rep);
+        cx_run_free(run);
+        cx_scenario_free(fixed);
+        cx_sweep_report_free(r);
+    }
+    cx_scenario_free(sc);
+}
+
+Test(studies, target_ci_stops_when_met, .init = setup)
+{
+    cx_scenario *sc = load_small();
+    char err[512] = "";
+    cx_target_ci t;
+    cr_assert(eq(int, cx_target_ci_parse(&t, "capex_burden:0.95:0.01", err, sizeof err), 0));
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 100000000; /* far more than needed: the predicate must stop it */
+    o.seed = 1;
+    o.threads = 2;
+    o.stop = cx_target_ci_stop;
+    o.cb_ctx = &t;
+    o.stop_needs_accum = true;
+    cx_run *run;
+    cr_assert(eq(int, cx_sens_engine_run(&run, sc, &o, CX_SAMPLING_MC, false, err, sizeof err),
+                 0), "%s", err);
+    cr_assert(run->stopped);
+    cr_assert(not(run->complete));
+    cr_assert(lt(u64, run->paths_done, o.paths));
+    double v, lo, hi;
+    cr_assert(cx_target_ci_met(run->accum->metric[CX_M_CAPEX_BURDEN], &t, &v, &lo, &hi));
+    cr_assert(lt(dbl, hi - lo, 0.01 * fabs(v)));
+    cx_run_free(run);
+    cx_scenario_free(sc);
 }
