@@ -273,15 +273,15 @@ static int plot_hist(plotter *p, const json_t *doc, const char *metric, const ch
     }
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"%s\\n{/*0.8 %s}\" noenhanced\n"
+             "set title \"%s\\n(%s)\" noenhanced\n"
              "set xlabel '%s'\nset ylabel 'density'\nset grid ytics\nset key top right\n"
              "set style fill solid 0.55 border rgb '#1f4e79'\nset yrange [0:*]\n"
              "set arrow 1 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#c0392b' dt 2 lw 2\n"
              "set arrow 2 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#000000' lw 2\n"
              "set arrow 3 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#c0392b' dt 2 lw 2\n"
-             "set label 1 'P5 %.4g' at %.17g, graph 0.97 right offset -0.5,0 tc rgb '#c0392b'\n"
-             "set label 2 'P50 %.4g' at %.17g, graph 0.92 left offset 0.5,0\n"
-             "set label 3 'P95 %.4g' at %.17g, graph 0.97 left offset 0.5,0 tc rgb '#c0392b'\n"
+             "set label 1 'P5 %.4g' at %.17g, graph 0.97 left offset 0.5,0 tc rgb '#c0392b'\n"
+             "set label 2 'P50 %.4g' at %.17g, graph 0.91 left offset 0.5,0\n"
+             "set label 3 'P95 %.4g' at %.17g, graph 0.85 left offset 0.5,0 tc rgb '#c0392b'\n"
              "plot '%s' using 1:3:2 with boxes lc rgb '#5b9bd5' title 'paths'\n",
              title, how, unit, p5, p5, p50, p50, p95, p95, p5, p5, p50, p50, p95, p95, dpath);
     return render(p, name, body);
@@ -308,7 +308,7 @@ static int plot_fan(plotter *p, const json_t *doc, const char *series, const cha
     fclose(f);
     char body[4096];
     snprintf(body, sizeof body,
-             "set title '%s' noenhanced\nset xlabel 'quarter (1 = Q3 2026)'\nset ylabel '%s'\n"
+             "set title '%s' noenhanced\nset xlabel 'quarter (1 = months 0 to 2)'\nset ylabel '%s'\n"
              "set grid\nset key top left\nset xtics 1\nset xrange [0.5:%zu.5]\n"
              "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
              "     '' using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
@@ -335,11 +335,14 @@ static int plot_tornado(plotter *p, const json_t *doc)
     if (!f)
         return CX_ERR_IO;
     /* Rank 1 on top: y = n - i. Columns: y, low mean, high mean, name. */
+    size_t widest = 8;
     for (size_t i = 0; i < n; i++) {
         const json_t *r = json_array_get(rows, i);
         const char *nm = json_string_value(json_object_get(r, "input"));
         char lab[160];
         label(lab, sizeof lab, nm ? nm : "?");
+        if (strlen(lab) > widest)
+            widest = strlen(lab);
         fprintf(f, "%zu %.17g %.17g \"%s\"\n", n - i, jnum(r, "mean_low"), jnum(r, "mean_high"),
                 lab);
     }
@@ -350,19 +353,38 @@ static int plot_tornado(plotter *p, const json_t *doc)
     char body[4096];
     snprintf(body, sizeof body,
              "set title \"Tornado: mean %s when each input is in its lowest or highest decile\" noenhanced\n"
-             "set xlabel '%s (mean over the paths in the decile)'\nunset ylabel\n"
-             "set ytics nomirror noenhanced\nset grid xtics\nset key bottom right\n"
+             "set xlabel '%s (mean over the paths in the decile)' noenhanced\nunset ylabel\n"
+             "set ytics nomirror noenhanced\nset grid xtics\nset key below horizontal\n"
              "set yrange [0.3:%zu.7]\nset style fill solid 0.8 noborder\n"
              "set arrow 1 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb 'black' lw 1.5\n"
-             "set lmargin 34\n"
+             "set lmargin %zu\n"
              "plot '%s' using ((%.17g+$2)/2):1:(abs($2-%.17g)/2):(0.36):ytic(4) with boxxyerror lc rgb '#2b8cbe' title 'lowest decile', \\\n"
              "     '' using ((%.17g+$3)/2):1:(abs($3-%.17g)/2):(0.36) with boxxyerror lc rgb '#e34a33' title 'highest decile'\n",
-             metric, metric, n, mean, mean, dpath, mean, mean, mean, mean);
+             metric, metric, n, mean, mean, widest + 3, dpath, mean, mean, mean, mean);
     return render(p, "tornado", body);
 }
 
 /* ---- Sobol indices ---- */
 
+typedef struct sobol_row {
+    double s1, l1, h1, st, lt, ht;
+    char lab[160];
+} sobol_row;
+
+static double ci_end(const json_t *ci, size_t k, double dflt)
+{
+    const json_t *v = json_array_get(ci, k);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static int by_st(const void *pa, const void *pb)
+{
+    const sobol_row *a = pa, *b = pb;
+    double x = isnan(a->st) ? -1 : a->st, y = isnan(b->st) ? -1 : b->st;
+    return (x < y) - (x > y);
+}
+
+/* Horizontal bars, the 15 largest total effects on top: S1 and ST with 95% CIs. */
 static int plot_sobol(plotter *p, const json_t *doc)
 {
     const json_t *rows = json_object_get(doc, "indices");
@@ -371,39 +393,53 @@ static int plot_sobol(plotter *p, const json_t *doc)
         set_err(p->err, p->err_len, "plot: the Sobol result has no indices");
         return CX_ERR_CONFIG;
     }
+    sobol_row *r = calloc(n, sizeof *r);
+    if (!r)
+        return CX_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(rows, i);
+        const json_t *c1 = json_object_get(o, "s1_ci95"), *ct = json_object_get(o, "st_ci95");
+        const char *nm = json_string_value(json_object_get(o, "input"));
+        label(r[i].lab, sizeof r[i].lab, nm ? nm : "?");
+        r[i].s1 = jnum(o, "s1");
+        r[i].st = jnum(o, "st");
+        r[i].l1 = ci_end(c1, 0, r[i].s1);
+        r[i].h1 = ci_end(c1, 1, r[i].s1);
+        r[i].lt = ci_end(ct, 0, r[i].st);
+        r[i].ht = ci_end(ct, 1, r[i].st);
+    }
+    qsort(r, n, sizeof *r, by_st);
+    size_t shown = n > 15 ? 15 : n, widest = 8;
     char dpath[512];
     FILE *f = tmp_open(p, "sobol.dat", dpath, sizeof dpath);
-    if (!f)
+    if (!f) {
+        free(r);
         return CX_ERR_IO;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *r = json_array_get(rows, i);
-        const json_t *c1 = json_object_get(r, "s1_ci95"), *ct = json_object_get(r, "st_ci95");
-        const char *nm = json_string_value(json_object_get(r, "input"));
-        char lab[160];
-        label(lab, sizeof lab, nm ? nm : "?");
-        double s1 = jnum(r, "s1"), st = jnum(r, "st");
-        double l1 = json_is_number(json_array_get(c1, 0)) ? json_number_value(json_array_get(c1, 0)) : s1;
-        double h1 = json_is_number(json_array_get(c1, 1)) ? json_number_value(json_array_get(c1, 1)) : s1;
-        double lt = json_is_number(json_array_get(ct, 0)) ? json_number_value(json_array_get(ct, 0)) : st;
-        double ht = json_is_number(json_array_get(ct, 1)) ? json_number_value(json_array_get(ct, 1)) : st;
-        fprintf(f, "%zu %.17g %.17g %.17g %.17g %.17g %.17g \"%s\"\n", i, isnan(s1) ? 0 : s1, l1,
-                h1, isnan(st) ? 0 : st, lt, ht, lab);
+    }
+    for (size_t i = 0; i < shown; i++) {
+        if (strlen(r[i].lab) > widest)
+            widest = strlen(r[i].lab);
+        fprintf(f, "%zu %.17g %.17g %.17g %.17g %.17g %.17g \"%s\"\n", shown - i,
+                isnan(r[i].s1) ? 0 : r[i].s1, r[i].l1, r[i].h1, isnan(r[i].st) ? 0 : r[i].st,
+                r[i].lt, r[i].ht, r[i].lab);
     }
     fclose(f);
+    free(r);
     char metric[80];
     const char *ms = json_string_value(json_object_get(doc, "metric"));
     label(metric, sizeof metric, ms ? ms : "metric");
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"Sobol indices of %s (95%% CI)\" noenhanced\n"
-             "set ylabel 'share of variance'\nset grid ytics\nset key top right\n"
-             "set xtics rotate by 40 right noenhanced\nset bmargin 12\n"
-             "set xrange [-0.6:%zu.6]\nset yrange [*:*]\nset boxwidth 0.36\nset style fill solid 0.75 noborder\n"
-             "plot '%s' using ($1-0.19):2:xtic(8) with boxes lc rgb '#3182bd' title 'first order S1', \\\n"
-             "     '' using ($1+0.19):5 with boxes lc rgb '#fd8d3c' title 'total effect ST', \\\n"
-             "     '' using ($1-0.19):2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \\\n"
-             "     '' using ($1+0.19):5:6:7 with yerrorbars lc rgb 'black' pt -1 notitle\n",
-             metric, n - 1, dpath);
+             "set title \"Sobol indices of %s: the %zu largest total effects (bars: 95%% CI)\" noenhanced\n"
+             "set xlabel 'share of the variance of %s' noenhanced\nunset ylabel\n"
+             "set ytics nomirror noenhanced\nset grid xtics\nset key below horizontal\n"
+             "set yrange [0.4:%zu.6]\nset xrange [*:*]\nset style fill solid 0.8 noborder\n"
+             "set lmargin %zu\n"
+             "plot '%s' using ($5/2):($1-0.19):($5/2):(0.17):ytic(8) with boxxyerror lc rgb '#fd8d3c' title 'total effect ST', \\\n"
+             "     '' using ($2/2):($1+0.19):($2/2):(0.17) with boxxyerror lc rgb '#3182bd' title 'first order S1', \\\n"
+             "     '' using 5:($1-0.19):6:7 with xerrorbars lc rgb 'black' pt -1 notitle, \\\n"
+             "     '' using 2:($1+0.19):3:4 with xerrorbars lc rgb 'black' pt -1 notitle\n",
+             metric, shown, metric, shown, widest + 3, dpath);
     return render(p, "sobol", body);
 }
 
@@ -455,7 +491,7 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
     if (na > 1)
         snprintf(body, sizeof body,
                  "set title \"Sweep: mean %s (dashed: P5 and P95), one line per %s\" noenhanced\n"
-                 "set xlabel '%s' noenhanced\nset ylabel '%s'\nset grid\nset key outside right noenhanced\n"
+                 "set xlabel '%s' noenhanced\nset ylabel '%s' noenhanced\nset grid\nset key outside right noenhanced\n"
                  "plot for [i=0:%zu] '%s' index i using 1:2 with linespoints lw 2 pt 7 lc i+1 title sprintf('%s = %%s', word('%s', i+1)), \\\n"
                  "     for [i=0:%zu] '' index i using 1:3 with lines dt 2 lc i+1 notitle, \\\n"
                  "     for [i=0:%zu] '' index i using 1:5 with lines dt 2 lc i+1 notitle\n",
@@ -463,7 +499,7 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
     else
         snprintf(body, sizeof body,
                  "set title \"Sweep of %s: %s (common random numbers)\" noenhanced\n"
-                 "set xlabel '%s' noenhanced\nset ylabel '%s'\nset grid\nset key top left\n"
+                 "set xlabel '%s' noenhanced\nset ylabel '%s' noenhanced\nset grid\nset key top left\n"
                  "plot '%s' using 1:3:5 with filledcurves lc rgb '#c6dbef' fs solid 0.7 title 'P5 to P95', \\\n"
                  "     '' using 1:4 with linespoints lw 2 pt 7 lc rgb '#08519c' title 'median', \\\n"
                  "     '' using 1:2 with linespoints lw 1.5 dt 2 pt 5 lc rgb '#e6550d' title 'mean'\n",
@@ -535,7 +571,7 @@ int cx_plot_result(const char *json_path, const char *out_dir, int *n_written, c
                            "Total revenue over the horizon", "revenue ($B)");
         if (rc == 0)
             rc = plot_fan(&p, doc, "idle_gw_mean", "fan_idle_gw",
-                          "Idle capacity per quarter (mean over the quarter's months)", "idle GW");
+                          "Idle capacity per quarter (mean over its months)", "idle GW");
         if (rc == 0)
             rc = plot_fan(&p, doc, "burden_cumulative", "fan_burden",
                           "Cumulative capex burden at quarter end", "$B");
