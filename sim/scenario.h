@@ -157,6 +157,8 @@ typedef struct cx_scenario {
  * "FILE:LINE: KEY: what was expected, got what" (for example
  * "s.cfg:12: msl.p_success: a probability must be in [0, 1], got 1.5"), or for unknown keys
  * "s.cfg:5: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)". *out is NULL then.
+ * A required top-level group that is missing has no line: "s.cfg: market: missing ...".
+ * A file that cannot be read gives "FILE: cannot read: <strerror>" and CX_ERR_IO.
  * @note the caller frees *out with cx_scenario_free.
  */
 int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_len);
