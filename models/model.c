@@ -682,13 +682,6 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                     d->id = i;
                     d->cancellable = sd->cancellable;
                     d->noticed = 0;
-                /* first counterparty month is t + 1: the product already holds month t */
-                d->hz_at = 0.0;
-                if (hz_any) {
-                    d->hz_at = cx_pcg64_uniform_pos(g) * hz_surv;
-                    if (d->hz_at > hz_max)
-                        hz_max = d->hz_at;
-                }
                     /* Buyer notice: survive each month with probability 1 - h(t), drawn
                      * once as a threshold on the survival product (header, draw 5). */
                     d->hz_at = 0.0;
@@ -886,6 +879,13 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                 d->id = spot_id++;
                 d->cancellable = 1;
                 d->noticed = 0;
+                /* first counterparty month is t + 1: the product already holds month t */
+                d->hz_at = 0.0;
+                if (hz_any) {
+                    d->hz_at = cx_pcg64_uniform_pos(g) * hz_surv;
+                    if (d->hz_at > hz_max)
+                        hz_max = d->hz_at;
+                }
                 if (d->end < next_end)
                     next_end = d->end;
                 left -= ogw;

@@ -680,3 +680,34 @@ Test(model, configs_compile)
     cx_scratch_free(NULL);
     cx_trace_free(NULL);
 }
+
+/* Spot deals get their first counterparty draw the month after signing: with hazard 1
+ * and 30 days of notice (1 month), pairs signed at t = 1, 3, 5 get notice at t = 2, 4
+ * (ending at 3, 5); the pair signed at 5 would get notice at 6, past the horizon. */
+Test(model, spot_first_notice_next_month)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 6;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { spot = { start_month = 1; offers_per_month = 50.0; gw = 0.25;\n"
+                 "                   premium = 3.0; max_external_gw = 0.5; notice_days = 30; };\n"
+                 "          hazard_base = 1.0; };\n");
+    for (int p = 0; p < 100; p++) {
+        const double *mt = run(&f);
+        NEAR(mt[CX_M_DEALS_SIGNED], 6.0);
+        NEAR(mt[CX_M_DEALS_CANCELLED], 4.0);
+        /* 0.75 a month per deal: 4 deals x 2 months + 2 deals x 1 month = 10 x 0.75 */
+        NEAR(mt[CX_M_REVENUE_DEALS], 7.5);
+        for (int i = 0; i < f.tr->n_events; i++) {
+            const cx_trace_event *e = &f.tr->events[i];
+            if (e->kind == CX_EV_BEGIN)
+                cr_assert(eq(int, e->month % 2, 1));
+            if (e->kind == CX_EV_NOTICE_BUYER) {
+                cr_assert(eq(int, e->month % 2, 0));
+                cr_assert(eq(int, e->end_month, e->month + 1));
+            }
+        }
+    }
+    fix_close(&f);
+}
