@@ -496,7 +496,15 @@ double cx_dist_quantile(const cx_dist *d, double u)
         return cx_dist_lower(d);
     if (u >= 1)
         return cx_dist_upper(d);
-    return clamp(d, raw_quantile(d, u));
+    double x = raw_quantile(d, u);
+    if (isnan(x)) {
+        /* GSL's beta and gamma Pinv give up (NaN) in far tails such as u = 1e-300 with a
+         * shape below 1, where the true quantile underflows to the support's end: use it. */
+        double lo, hi;
+        support(d, &lo, &hi);
+        x = u < 0.5 ? lo : hi;
+    }
+    return clamp(d, x);
 }
 
 /* Unclamped CDF P(X <= x). */
