@@ -24,6 +24,10 @@
 #include "sim/output.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+/* issue 6 (H6): sampling, sensitivity studies, plots */
+#include "sim/plot.h"
+#include "sim/sampling.h"
+#include "sim/sens.h"
 
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130
@@ -113,6 +117,8 @@ static void progress(void *ctx, const cx_engine_progress *p)
     fflush(stderr);
 }
 
+#include "sim/main_sens.inc" /* issue 6 (H6): flags of run, and sweep/tornado/sobol/plot */
+
 static void run_help(void)
 {
     printf("Usage: capexsim run [SCENARIO] [options]\n"
@@ -124,13 +130,20 @@ static void run_help(void)
            "  -j, --json FILE   write the JSON report to FILE (default: none)\n"
            "  -c, --csv DIR     write the quarterly series to DIR/quarters.csv (default: none)\n"
            "  -q, --quiet       no table on stdout and no progress line (default: off)\n"
+           "      --sampling M  scalar inputs by mc, lhs (Latin hypercube) or sobol (scrambled\n"
+           "                    Sobol points) (default: run.sampling, else mc)\n"
+           "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic, else off)\n"
+           "      --target-ci METRIC:Q:REL  stop once the 95%% CI of METRIC's Q-quantile is\n"
+           "                    narrower than REL of its value, e.g. capex_burden:0.95:0.01\n"
+           "                    (checked every %d paths; default: off)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
            "exit code 130); a second Ctrl-C ends at once.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
-           (unsigned long long)CX_DEFAULT_SEED, default_threads());
+           (unsigned long long)CX_DEFAULT_SEED, default_threads(),
+           CX_BLOCK_PATHS * CX_ROUND_BLOCKS);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -139,14 +152,21 @@ static int cmd_run(int argc, char **argv)
         {"paths", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},
+        {"sampling", required_argument, NULL, 'S'}, {"antithetic", no_argument, NULL, 'A'},
+        {"target-ci", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
     uint64_t paths = 0, seed = 0, threads = 0;
     bool has_paths = false, has_seed = false, quiet = false;
+    sens_flags sf = {.sampling = -1}; /* issue 6 */
     const char *json_path = NULL, *csv_dir = NULL;
-    int c;
+    int c, rc_flag = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qh", longopts, NULL)) != -1) {
+        if (sens_flag("run", c, optarg, &sf, &rc_flag)) {
+            if (rc_flag) return rc_flag;
+            continue;
+        }
         switch (c) {
         case 'n':
             if (parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
@@ -192,6 +212,12 @@ static int cmd_run(int argc, char **argv)
     if (threads) o.threads = (int)threads;
     if (isatty(STDERR_FILENO) && !quiet) o.progress = progress;
     o.interrupt = &g_interrupt;
+    sens_setup setup;
+    if ((rc = sens_setup_run(&setup, &sf, sc, &o)) != 0) {
+        cx_model_free(m);
+        cx_scenario_free(sc);
+        return rc;
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -217,7 +243,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
-    cx_run_info info = {sc->name,        sc->sha256,       "mc",           o.seed,
+    cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         run->complete,   CX_BLOCK_PATHS};
     if (!quiet) cx_output_table(stdout, rep, &info);
@@ -226,6 +252,7 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "capexsim: out of memory building the JSON report\n");
             goto done;
         }
+        sens_add_json(&setup, doc, run);
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
             goto done;
@@ -235,6 +262,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "capexsim: %s: %s\n", csv_dir, strerror(errno));
         goto done;
     }
+    sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
                 run->paths_done, o.paths);
@@ -246,6 +274,7 @@ done:
     json_decref(doc);
     cx_report_free(rep);
     cx_run_free(run);
+    sens_setup_free(&setup);
     cx_model_free(m);
     cx_scenario_free(sc);
     return exit_code;
@@ -287,6 +316,10 @@ typedef struct command {
 static const command commands[] = {
     {"run", cmd_run, "run the Monte Carlo paths of a scenario and report"},
     {"check", cmd_check, "validate a scenario file and summarise it"},
+    {"sweep", cmd_sweep, "run a scenario at each point of its sweep group"},
+    {"tornado", cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
+    {"sobol", cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
+    {"plot", cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
