@@ -68,7 +68,11 @@ static inline int cx_sketch_key(const cx_sketch *sk, double ax)
     memcpy(&bits, &ax, sizeof bits);
     int e = (int)((bits >> 52) & 0x7ff) - 1023;
     double m = (double)(bits & 0xfffffffffffffULL) * 0x1p-52;
-    return (int)ceil(((double)e + m) * sk->scale);
+    double y = ((double)e + m) * sk->scale;
+    /* ceil without a libm call (baseline x86-64 has no roundsd): truncation is the ceiling
+     * for y <= 0, and one below it for a positive non-integer */
+    int k = (int)y;
+    return k + ((double)k < y);
 }
 
 /* Adds one value. No allocation, no locks; O(1). */
