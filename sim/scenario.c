@@ -1554,6 +1554,62 @@ static void base_name(const char *path, char *buf, size_t n)
 }
 
 /*
+ * libconfig 1.5 reads an integer literal that does not fit in 32 bits without complaint and
+ * wraps it (9999999999 becomes 1410065407), which would silently change a seed or a path
+ * count. This lexical pass finds such literals before libconfig sees the text: it skips
+ * comments and strings, and flags a decimal or hex integer of magnitude above INT32_MAX that
+ * carries no L suffix and is not part of a float. It parses nothing else.
+ */
+static int check_int_literals(const char *text, const char *file, char *err, size_t err_len)
+{
+    int line = 1;
+    for (const char *p = text; *p;) {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                line += *p == '\n';
+            p += *p ? 2 : 0;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                line += *p == '\n';
+            }
+            p += *p ? 1 : 0;
+        } else if (isdigit((unsigned char)*p)) {
+            const char *start = p;
+            bool word = start > text && (isalnum((unsigned char)start[-1]) || start[-1] == '_' ||
+                                         start[-1] == '.');
+            bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+            p += hex ? 2 : 0;
+            while (hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p))
+                p++;
+            bool real = !hex && (*p == '.' || *p == 'e' || *p == 'E');
+            if (word || real || *p == 'L' || *p == '_' || isalpha((unsigned char)*p))
+                continue;
+            errno = 0;
+            unsigned long long v = strtoull(start, NULL, hex ? 16 : 10);
+            if (errno == ERANGE || v > (unsigned long long)INT32_MAX) {
+                int n = (int)(p - start);
+                set_err(err, err_len,
+                        "%s:%d: integer %.*s does not fit in 32 bits, and libconfig would "
+                        "silently change it: write %.*sL (64-bit) or %.*s.0",
+                        file, line, n, start, n, start, n, start);
+                return CX_ERR_CONFIG;
+            }
+        } else {
+            p++;
+        }
+    }
+    return 0;
+}
+
+/*
  * Parses text (len bytes, NUL-terminated) that came from `file`; include_dir (or NULL) is
  * where @include looks. path is what sc->path records.
  */
@@ -1570,6 +1626,8 @@ static int load_text(cx_scenario **out, const char *text, size_t len, const char
     config_init(&cfg);
     if (include_dir)
         config_set_include_dir(&cfg, include_dir);
+    if ((rc = check_int_literals(text, file, err, err_len)))
+        goto done;
     if (!config_read_string(&cfg, text)) {
         const char *ef = config_error_file(&cfg);
         set_err(err, err_len, "%s:%d: %s", ef ? ef : file, config_error_line(&cfg),

@@ -45,6 +45,13 @@ static bad_case cases[] = {
         {BASE "market = { price0 = 1.0; };\n", "t.cfg:3: duplicate setting name"},
         /* libconfig has no nan literal */
         {DRIFT("nan"), "t.cfg:2: syntax error"},
+        /* libconfig 1.5 wraps integers beyond 32 bits silently; the loader refuses them */
+        {BASE "# seed = 99999999999 in a comment is fine\nrun = { seed = 9999999999; };\n",
+         "t.cfg:4: integer 9999999999 does not fit in 32 bits, and libconfig would silently "
+         "change it: write 9999999999L (64-bit) or 9999999999.0"},
+        {BASE "run = { paths = 0x100000000; };\n",
+         "t.cfg:3: integer 0x100000000 does not fit in 32 bits, and libconfig would silently "
+         "change it: write 0x100000000L (64-bit) or 0x100000000.0"},
         /* unknown keys, with and without a close suggestion */
         {BASE "horizon_month = 24;\n",
          "t.cfg:3: horizon_month: unknown key (did you mean 'horizon_months'?)"},
