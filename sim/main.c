@@ -19,35 +19,36 @@
 #endif
 
 #include "models/model.h"
+#include "sim/cli.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/output.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
-/* issue 6 (H6): sampling, sensitivity studies, plots */
-#include "sim/plot.h"
-#include "sim/sampling.h"
-#include "sim/sens.h"
 
-#define EXIT_USAGE 2
-#define EXIT_INTERRUPTED 130
-
-/* Set by the first Ctrl-C; the engine reads it before each block. */
-static atomic_int g_interrupt;
+atomic_int cli_interrupt;
 
 static void on_sigint(int sig)
 {
-    if (atomic_load(&g_interrupt)) {
+    if (atomic_load(&cli_interrupt)) {
         /* second Ctrl-C: end now, with the default action (exit status 128 + SIGINT) */
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
-    atomic_store(&g_interrupt, 1);
+    atomic_store(&cli_interrupt, 1);
 }
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *cmd, const char *fmt,
-                                                              ...)
+void cli_catch_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,25 +57,24 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const char *cmd, co
     va_end(ap);
     fprintf(stderr, "\nTry 'capexsim %s%s--help' for more information.\n", cmd ? cmd : "",
             cmd ? " " : "");
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
-/* A decimal integer in [min, max]; no sign, no trailing junk, no overflow. */
-static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
                      const char *what, uint64_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (s[0] < '0' || s[0] > '9' || *end || errno || v < min || v > max) {
-        usage_error(cmd, "%s: expected %s, got '%s'", opt, what, s);
+        cli_usage_error(cmd, "%s: expected %s, got '%s'", opt, what, s);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int default_threads(void)
+int cli_default_threads(void)
 {
 #if CX_HAVE_OPENMP
     return omp_get_num_procs();
@@ -83,8 +83,7 @@ static int default_threads(void)
 #endif
 }
 
-/* Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr. */
-static int load(const char *path, cx_scenario **sc, cx_model **m)
+int cli_load(const char *path, cx_scenario **sc, cx_model **m)
 {
     char err[1024] = "";
     int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
@@ -94,20 +93,19 @@ static int load(const char *path, cx_scenario **sc, cx_model **m)
             fprintf(stderr, "capexsim: %s\n", err);
         else
             fprintf(stderr, "capexsim: %s: %s\n", path ? path : "<built-in>", cx_strerror(rc));
-        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
     }
     err[0] = 0;
     if ((rc = cx_model_new(m, *sc, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         cx_scenario_free(*sc);
         *sc = NULL;
-        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
     }
     return 0;
 }
 
-/* Progress line on stderr, between rounds (only when stderr is a terminal). */
-static void progress(void *ctx, const cx_engine_progress *p)
+void cli_progress(void *ctx, const cx_engine_progress *p)
 {
     (void)ctx;
     double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
@@ -116,8 +114,6 @@ static void progress(void *ctx, const cx_engine_progress *p)
             p->paths_done, p->paths_total, rate, eta);
     fflush(stderr);
 }
-
-#include "sim/main_sens.inc" /* issue 6 (H6): flags of run, and sweep/tornado/sobol/plot */
 
 static void run_help(void)
 {
@@ -142,7 +138,7 @@ static void run_help(void)
            "exit code 130); a second Ctrl-C ends at once.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
-           (unsigned long long)CX_DEFAULT_SEED, default_threads(),
+           (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
            CX_BLOCK_PATHS * CX_ROUND_BLOCKS);
 }
 
@@ -153,77 +149,73 @@ static int cmd_run(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
-        {"sampling", required_argument, NULL, 'S'}, {"antithetic", no_argument, NULL, 'A'},
-        {"target-ci", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
+        {"sampling", required_argument, NULL, CLI_OPT_SAMPLING}, {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
+        {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI}, {NULL, 0, NULL, 0}};
     uint64_t paths = 0, seed = 0, threads = 0;
     bool has_paths = false, has_seed = false, quiet = false;
-    sens_flags sf = {.sampling = -1}; /* issue 6 */
+    cli_sens_flags sf = {.sampling = -1}; /* issue 6 */
     const char *json_path = NULL, *csv_dir = NULL;
     int c, rc_flag = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qh", longopts, NULL)) != -1) {
-        if (sens_flag("run", c, optarg, &sf, &rc_flag)) {
+        if (cli_sens_flag("run", c, optarg, &sf, &rc_flag)) {
             if (rc_flag) return rc_flag;
             continue;
         }
         switch (c) {
         case 'n':
-            if (parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
+            if (cli_parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
                           &paths) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             has_paths = true;
             break;
         case 's':
-            if (parse_u64("run", "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
+            if (cli_parse_u64("run", "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
                           &seed) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             has_seed = true;
             break;
         case 't':
-            if (parse_u64("run", "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
+            if (cli_parse_u64("run", "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
                           &threads) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             break;
         case 'j': json_path = optarg; break;
         case 'c': csv_dir = optarg; break;
         case 'q': quiet = true; break;
         case 'h': run_help(); return 0;
         case ':':
-            return usage_error("run", "%s: missing argument", argv[optind - 1]);
+            return cli_usage_error("run", "%s: missing argument", argv[optind - 1]);
         default:
-            return usage_error("run", "unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind > 1)
-        return usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
+        return cli_usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
     const char *path = optind < argc ? argv[optind] : NULL;
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    int rc = load(path, &sc, &m);
+    int rc = cli_load(path, &sc, &m);
     if (rc) return rc;
 
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = sc->run_threads > 0 ? sc->run_threads : default_threads();
+    o.threads = sc->run_threads > 0 ? sc->run_threads : cli_default_threads();
     if (has_paths) o.paths = paths;
     if (has_seed) o.seed = seed;
     if (threads) o.threads = (int)threads;
-    if (isatty(STDERR_FILENO) && !quiet) o.progress = progress;
-    o.interrupt = &g_interrupt;
-    sens_setup setup;
-    if ((rc = sens_setup_run(&setup, &sf, sc, &o)) != 0) {
+    if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
+    o.interrupt = &cli_interrupt;
+    cli_sens_setup setup;
+    if ((rc = cli_sens_setup_run(&setup, &sf, sc, &o)) != 0) {
         cx_model_free(m);
         cx_scenario_free(sc);
         return rc;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    cli_catch_sigint();
 
     cx_run *run = NULL;
     cx_report *rep = NULL;
@@ -236,7 +228,7 @@ static int cmd_run(int argc, char **argv)
     if (o.progress) fputs("\r\033[K", stderr);
     if (run->paths_done == 0) {
         fprintf(stderr, "capexsim: interrupted before any path completed\n");
-        exit_code = EXIT_INTERRUPTED;
+        exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
     }
     if ((rc = cx_report_new(&rep, run->accum)) < 0) {
@@ -252,7 +244,7 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "capexsim: out of memory building the JSON report\n");
             goto done;
         }
-        sens_add_json(&setup, doc, run);
+        cli_sens_add_json(&setup, doc, run);
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
             goto done;
@@ -262,11 +254,11 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "capexsim: %s: %s\n", csv_dir, strerror(errno));
         goto done;
     }
-    sens_report_target(&setup, run, quiet);
+    cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
                 run->paths_done, o.paths);
-        exit_code = EXIT_INTERRUPTED;
+        exit_code = CLI_EXIT_INTERRUPTED;
     } else {
         exit_code = 0;
     }
@@ -274,7 +266,7 @@ done:
     json_decref(doc);
     cx_report_free(rep);
     cx_run_free(run);
-    sens_setup_free(&setup);
+    cli_sens_setup_free(&setup);
     cx_model_free(m);
     cx_scenario_free(sc);
     return exit_code;
@@ -293,12 +285,12 @@ static int cmd_check(int argc, char **argv)
                    "Exit codes: 0 valid, 2 invalid (the message names file, line and key).\n");
             return 0;
         }
-        return usage_error("check", "unknown option '%s'", argv[optind - 1]);
+        return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
     }
-    if (argc - optind != 1) return usage_error("check", "expected one scenario FILE");
+    if (argc - optind != 1) return cli_usage_error("check", "expected one scenario FILE");
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    int rc = load(argv[optind], &sc, &m);
+    int rc = cli_load(argv[optind], &sc, &m);
     if (rc) return rc;
     cx_scenario_print_summary(sc, stdout);
     cx_model_free(m);
@@ -316,10 +308,10 @@ typedef struct command {
 static const command commands[] = {
     {"run", cmd_run, "run the Monte Carlo paths of a scenario and report"},
     {"check", cmd_check, "validate a scenario file and summarise it"},
-    {"sweep", cmd_sweep, "run a scenario at each point of its sweep group"},
-    {"tornado", cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
-    {"sobol", cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
-    {"plot", cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
+    {"sweep", cli_cmd_sweep, "run a scenario at each point of its sweep group"},
+    {"tornado", cli_cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
+    {"sobol", cli_cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
+    {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -340,7 +332,7 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
     if (argc < 2) {
         main_help();
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     const char *a = argv[1];
     if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
@@ -353,6 +345,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(a, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    if (a[0] == '-') return usage_error(NULL, "unknown option '%s'", a);
-    return usage_error(NULL, "unknown command '%s'", a);
+    if (a[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", a);
+    return cli_usage_error(NULL, "unknown command '%s'", a);
 }

@@ -1,31 +1,46 @@
 /* SPDX-License-Identifier: MIT */
-/* Part of main.c (issue 6, H6): run's --sampling/--antithetic/--target-ci, and the sweep,
- * tornado, sobol and plot subcommands. Included by main.c after its helpers (usage_error,
- * parse_u64, load, default_threads, progress); kept in its own file so that main.c's edits
- * stay small. CLI code only: everything it computes comes from sim/sens.h and sim/plot.h. */
+/* The CLI's issue-6 parts: run's --sampling/--antithetic/--target-ci, and the sweep, tornado,
+ * sobol and plot subcommands. CLI code only (flags, tables, files, exit codes): everything
+ * they compute comes from sim/sens.h and sim/plot.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "models/model.h"
+#include "sim/cli.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/output.h"
+#include "sim/plot.h"
+#include "sim/report.h"
+#include "sim/sampling.h"
+#include "sim/scenario.h"
+#include "sim/sens.h"
 
 /* ---- run: --sampling, --antithetic, --target-ci ---- */
 
-typedef struct sens_flags {
-    int sampling;          /* cx_sampling, -1 when not given */
-    bool antithetic;
-    const char *target;    /* --target-ci text or NULL */
-} sens_flags;
-
 /* Handles one of the issue-6 flags; returns 1 if c was one (with *rc an exit code on error). */
-static int sens_flag(const char *cmd, int c, const char *arg, sens_flags *f, int *rc)
+int cli_sens_flag(const char *cmd, int c, const char *arg, cli_sens_flags *f, int *rc)
 {
     *rc = 0;
     switch (c) {
-    case 'S':
+    case CLI_OPT_SAMPLING:
         f->sampling = cx_sampling_find(arg);
         if (f->sampling < 0)
-            *rc = usage_error(cmd, "--sampling: expected mc, lhs or sobol, got '%s'", arg);
+            *rc = cli_usage_error(cmd, "--sampling: expected mc, lhs or sobol, got '%s'", arg);
         return 1;
-    case 'A':
+    case CLI_OPT_ANTITHETIC:
         f->antithetic = true;
         return 1;
-    case 'T':
+    case CLI_OPT_TARGET_CI:
         f->target = arg;
         return 1;
     default:
@@ -33,25 +48,15 @@ static int sens_flag(const char *cmd, int c, const char *arg, sens_flags *f, int
     }
 }
 
-typedef struct sens_setup {
-    cx_sampling sampling;
-    bool antithetic;
-    cx_sampling_source *ss;
-    cx_input_source src;
-    bool has_target;
-    cx_target_ci target;
-    char sampling_name[32];  /* "lhs", "sobol+antithetic", ... for the report */
-} sens_setup;
-
-static void sens_setup_free(sens_setup *s)
+void cli_sens_setup_free(cli_sens_setup *s)
 {
     cx_sampling_source_free(s->ss);
     s->ss = NULL;
 }
 
 /* Applies the flags (or the scenario's run group) to o. Returns 0 or an exit code. */
-static int sens_setup_run(sens_setup *s, const sens_flags *f, const cx_scenario *sc,
-                          cx_engine_opts *o)
+int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scenario *sc,
+                       cx_engine_opts *o)
 {
     memset(s, 0, sizeof *s);
     s->sampling = f->sampling >= 0 ? (cx_sampling)f->sampling : sc->sampling;
@@ -61,7 +66,7 @@ static int sens_setup_run(sens_setup *s, const sens_flags *f, const cx_scenario 
     if (f->target) {
         char err[256];
         if (cx_target_ci_parse(&s->target, f->target, err, sizeof err) < 0)
-            return usage_error("run", "%s", err);
+            return cli_usage_error("run", "%s", err);
         s->has_target = true;
         o->stop = cx_target_ci_stop;
         o->cb_ctx = &s->target;
@@ -80,7 +85,7 @@ static int sens_setup_run(sens_setup *s, const sens_flags *f, const cx_scenario 
 }
 
 /* Adds "histograms" (for `capexsim plot`) and "target_ci" to the run's JSON. */
-static void sens_add_json(const sens_setup *s, json_t *doc, const cx_run *run)
+void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run)
 {
     json_t *h = json_object();
     if (h) {
@@ -109,7 +114,7 @@ static void sens_add_json(const sens_setup *s, json_t *doc, const cx_run *run)
 }
 
 /* One line on stderr saying whether --target-ci was met and after how many paths. */
-static void sens_report_target(const sens_setup *s, const cx_run *run, bool quiet)
+void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool quiet)
 {
     if (!s->has_target || quiet)
         return;
@@ -130,7 +135,7 @@ typedef struct study_args {
     uint64_t paths, seed, threads;
     bool has_paths, has_seed, quiet;
     const char *metric;
-    sens_flags sf;
+    cli_sens_flags sf;
 } study_args;
 
 static void study_help(const char *cmd, const char *what, const char *paths_default,
@@ -150,7 +155,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.\n",
-           cmd, what, paths_default, (unsigned long long)CX_DEFAULT_SEED, default_threads(),
+           cmd, what, paths_default, (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
            strcmp(cmd, "sobol") ? "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic)\n" : "",
            metric ? "  -m, --metric NAME metric to study (default: the scenario's group, else capex_burden)\n"
                   : "");
@@ -165,7 +170,7 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
         {"threads", required_argument, NULL, 't'},   {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},       {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},            {"metric", required_argument, NULL, 'm'},
-        {"sampling", required_argument, NULL, 'S'},  {"antithetic", no_argument, NULL, 'A'},
+        {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},  {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->sf.sampling = -1;
@@ -173,44 +178,44 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhm:", longopts, NULL)) != -1) {
-        if (c != 'T' && sens_flag(cmd, c, optarg, &a->sf, &rc)) {
+        if (c != CLI_OPT_TARGET_CI && cli_sens_flag(cmd, c, optarg, &a->sf, &rc)) {
             if (rc) return rc;
             continue;
         }
         switch (c) {
         case 'n':
-            if (parse_u64(cmd, "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
+            if (cli_parse_u64(cmd, "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
                           &a->paths) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             a->has_paths = true;
             break;
         case 's':
-            if (parse_u64(cmd, "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
+            if (cli_parse_u64(cmd, "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
                           &a->seed) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             a->has_seed = true;
             break;
         case 't':
-            if (parse_u64(cmd, "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
+            if (cli_parse_u64(cmd, "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
                           &a->threads) < 0)
-                return EXIT_USAGE;
+                return CLI_EXIT_USAGE;
             break;
         case 'j': a->json = optarg; break;
         case 'c': a->csv = optarg; break;
         case 'q': a->quiet = true; break;
         case 'm':
-            if (!metric) return usage_error(cmd, "unknown option '--metric'");
+            if (!metric) return cli_usage_error(cmd, "unknown option '--metric'");
             if (cx_metric_find(optarg) < 0)
-                return usage_error(cmd, "--metric: unknown metric '%s'", optarg);
+                return cli_usage_error(cmd, "--metric: unknown metric '%s'", optarg);
             a->metric = optarg;
             break;
         case 'h': study_help(cmd, what, paths_default, metric); return -1;
-        case ':': return usage_error(cmd, "%s: missing argument", argv[optind - 1]);
-        default: return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        case ':': return cli_usage_error(cmd, "%s: missing argument", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind > 1)
-        return usage_error(cmd, "one scenario at most, got '%s' too", argv[optind + 1]);
+        return cli_usage_error(cmd, "one scenario at most, got '%s' too", argv[optind + 1]);
     a->path = optind < argc ? argv[optind] : NULL;
     return 0;
 }
@@ -230,7 +235,7 @@ static int write_json_doc(const char *path, json_t *doc)
     return 0;
 }
 
-static int cmd_tornado(int argc, char **argv)
+int cli_cmd_tornado(int argc, char **argv)
 {
     study_args a;
     int rc = study_parse("tornado", argc, argv, &a, true,
@@ -241,13 +246,13 @@ static int cmd_tornado(int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = load(a.path, &sc, &m))) return rc;
+    if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
     cx_study_opts o = {.paths = a.has_paths ? a.paths : eo.paths,
                        .seed = a.has_seed ? a.seed : eo.seed,
                        .threads = a.threads ? (int)a.threads
-                                            : (sc->run_threads > 0 ? sc->run_threads : default_threads()),
+                                            : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads()),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .antithetic = a.sf.antithetic || sc->antithetic,
                        .metric = cx_metric_find(a.metric ? a.metric
@@ -258,7 +263,7 @@ static int cmd_tornado(int argc, char **argv)
     int exit_code = EXIT_FAILURE;
     if ((rc = cx_tornado_run(&t, sc, m, &o, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        exit_code = rc == CX_ERR_RANGE ? EXIT_USAGE : EXIT_FAILURE;
+        exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     if (!a.quiet) {
@@ -289,7 +294,7 @@ done:
     return exit_code;
 }
 
-static int cmd_sobol(int argc, char **argv)
+int cli_cmd_sobol(int argc, char **argv)
 {
     study_args a;
     int rc = study_parse("sobol", argc, argv, &a, true,
@@ -298,16 +303,16 @@ static int cmd_sobol(int argc, char **argv)
                          "from batch means over blocks. Each base sample costs d + 3 paths.",
                          "base samples (default: sobol.paths, else 4096)");
     if (rc) return rc < 0 ? 0 : rc;
-    if (a.sf.antithetic) return usage_error("sobol", "--antithetic does not apply to Saltelli samples");
+    if (a.sf.antithetic) return cli_usage_error("sobol", "--antithetic does not apply to Saltelli samples");
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = load(a.path, &sc, &m))) return rc;
+    if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
     cx_study_opts o = {.paths = a.has_paths ? a.paths : sc->sobol_paths ? sc->sobol_paths : 4096,
                        .seed = a.has_seed ? a.seed : eo.seed,
                        .threads = a.threads ? (int)a.threads
-                                            : (sc->run_threads > 0 ? sc->run_threads : default_threads()),
+                                            : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads()),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = cx_metric_find(a.metric ? a.metric
                                                 : sc->sobol_metric ? sc->sobol_metric
@@ -317,7 +322,7 @@ static int cmd_sobol(int argc, char **argv)
     int exit_code = EXIT_FAILURE;
     if ((rc = cx_sobol_run(&s, sc, m, &o, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        exit_code = rc == CX_ERR_RANGE ? EXIT_USAGE : EXIT_FAILURE;
+        exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     if (!a.quiet) {
@@ -350,7 +355,7 @@ done:
     return exit_code;
 }
 
-static int cmd_sweep(int argc, char **argv)
+int cli_cmd_sweep(int argc, char **argv)
 {
     study_args a;
     int rc = study_parse("sweep", argc, argv, &a, false,
@@ -361,10 +366,10 @@ static int cmd_sweep(int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = load(a.path, &sc, &m))) return rc;
+    if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = a.threads ? (int)a.threads : (sc->run_threads > 0 ? sc->run_threads : default_threads());
+    o.threads = a.threads ? (int)a.threads : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads());
     if (a.has_paths) o.paths = a.paths;
     if (a.has_seed) o.seed = a.seed;
     char err[512] = "";
@@ -373,7 +378,7 @@ static int cmd_sweep(int argc, char **argv)
     if ((rc = cx_sweep_run(&r, sc, &o, a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                            a.sf.antithetic || sc->antithetic, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        exit_code = rc == CX_ERR_CONFIG ? EXIT_USAGE : EXIT_FAILURE;
+        exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     if (!a.quiet) {
@@ -404,7 +409,7 @@ done:
     return exit_code;
 }
 
-static int cmd_plot(int argc, char **argv)
+int cli_cmd_plot(int argc, char **argv)
 {
     static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
                                              {"help", no_argument, NULL, 'h'},
@@ -426,17 +431,17 @@ static int cmd_plot(int argc, char **argv)
                    "gives tornado; Sobol indices give sobol; a sweep gives sweep_capex_burden and\n"
                    "sweep_revenue_total. Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n");
             return 0;
-        case ':': return usage_error("plot", "%s: missing argument", argv[optind - 1]);
-        default: return usage_error("plot", "unknown option '%s'", argv[optind - 1]);
+        case ':': return cli_usage_error("plot", "%s: missing argument", argv[optind - 1]);
+        default: return cli_usage_error("plot", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1) return usage_error("plot", "expected one RESULT.json");
+    if (argc - optind != 1) return cli_usage_error("plot", "expected one RESULT.json");
     char err[1024] = "";
     int n = 0;
     int rc = cx_plot_result(argv[optind], out, &n, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        return rc == CX_ERR_USAGE || rc == CX_ERR_CONFIG ? EXIT_USAGE : EXIT_FAILURE;
+        return rc == CX_ERR_USAGE || rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
     }
     printf("wrote %d plot files to %s\n", n, out);
     return 0;

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* What the capexsim executable's files (main.c, cli_sens.c) share; never part of the library. */
+#ifndef CX_SIM_CLI_H
+#define CX_SIM_CLI_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "models/model.h"
+#include "sim/engine.h"
+#include "sim/sampling.h"
+#include "sim/scenario.h"
+#include "sim/sens.h"
+
+/* Exit codes (STYLE.md, "Errors and ownership"; issue 4: 130 after Ctrl-C). */
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_INTERRUPTED 130
+
+/*
+ * Set by the first Ctrl-C once cli_catch_sigint has run; the engine and the study drivers
+ * read it before each block and stop at the next block boundary. A second Ctrl-C ends the
+ * process at once (default action: status 128 + SIGINT).
+ */
+extern atomic_int cli_interrupt;
+/* Installs the SIGINT handler that sets cli_interrupt. */
+void cli_catch_sigint(void);
+
+/* "capexsim: message" and a hint to --help on stderr. @return CLI_EXIT_USAGE. */
+__attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd, const char *fmt, ...);
+/*
+ * A decimal integer in [min, max]: no sign, no trailing junk, no overflow. On error prints a
+ * usage error naming opt and what was expected. @return 0 or -1.
+ */
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+                  const char *what, uint64_t *out);
+/* Threads when neither a flag nor the scenario says: all cores (1 without OpenMP). */
+int cli_default_threads(void);
+/*
+ * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr.
+ * @return 0, or an exit code (CLI_EXIT_USAGE, EXIT_FAILURE) with *sc and *m NULL.
+ * @note the caller frees *m and *sc.
+ */
+int cli_load(const char *path, cx_scenario **sc, cx_model **m);
+/* The progress line on stderr (an engine progress callback; only when stderr is a terminal). */
+void cli_progress(void *ctx, const cx_engine_progress *p);
+
+/* ---- cli_sens.c: run's issue-6 flags ---- */
+
+typedef struct cli_sens_flags {
+    int sampling;          /* cx_sampling, -1 when not given */
+    bool antithetic;
+    const char *target;    /* --target-ci text or NULL */
+} cli_sens_flags;
+
+/* getopt codes of the issue-6 long options (no short forms). */
+#define CLI_OPT_SAMPLING 'S'
+#define CLI_OPT_ANTITHETIC 'A'
+#define CLI_OPT_TARGET_CI 'T'
+
+/* Handles one of the issue-6 flags; returns 1 if c was one (with *rc an exit code on error). */
+int cli_sens_flag(const char *cmd, int c, const char *arg, cli_sens_flags *f, int *rc);
+
+typedef struct cli_sens_setup {
+    cx_sampling sampling;
+    bool antithetic;
+    cx_sampling_source *ss;
+    cx_input_source src;
+    bool has_target;
+    cx_target_ci target;
+    char sampling_name[32];  /* "lhs", "sobol+antithetic", ... for the report */
+} cli_sens_setup;
+
+/*
+ * Applies the flags (or the scenario's run group) to o: sampling source, --target-ci stop.
+ * @return 0 or an exit code. @note free s with cli_sens_setup_free (also after an error).
+ */
+int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scenario *sc,
+                       cx_engine_opts *o);
+void cli_sens_setup_free(cli_sens_setup *s);
+/* Adds "histograms" (for `capexsim plot`), "antithetic" and "target_ci" to the run's JSON. */
+void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run);
+/* One line on stderr saying whether --target-ci was met and after how many paths. */
+void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool quiet);
+
+/* ---- cli_sens.c: subcommands (argv[0] is the subcommand's name) ---- */
+int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_tornado(int argc, char **argv);
+int cli_cmd_sobol(int argc, char **argv);
+int cli_cmd_plot(int argc, char **argv);
+
+#endif
