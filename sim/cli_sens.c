@@ -154,7 +154,10 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean.\n"
-           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.\n",
+           "Ctrl-C stops at the next block and reports what is complete (\"complete\": false\n"
+           "in the JSON, a complete column in the CSV; exit code 130); a second Ctrl-C ends\n"
+           "at once.\n"
+           "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            cmd, what, paths_default, (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
            strcmp(cmd, "sobol") ? "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic)\n" : "",
            metric ? "  -m, --metric NAME metric to study (default: the scenario's group, else capex_burden)\n"
@@ -235,6 +238,26 @@ static int write_json_doc(const char *path, json_t *doc)
     return 0;
 }
 
+/*
+ * Ctrl-C, as in run: the first stops the study at the next block boundary and what is
+ * complete is reported ("complete": false) with exit code 130; a second ends at once.
+ * The exit code of a study that wrote its outputs: 0, or 130 with a line on stderr when an
+ * interrupt cut it short.
+ */
+static int study_exit(bool complete, uint64_t done, uint64_t requested, const char *what)
+{
+    if (complete) return 0;
+    fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " %s\n", done,
+            requested, what);
+    return CLI_EXIT_INTERRUPTED;
+}
+
+static int nothing_done(void)
+{
+    fprintf(stderr, "capexsim: interrupted before any path completed\n");
+    return CLI_EXIT_INTERRUPTED;
+}
+
 int cli_cmd_tornado(int argc, char **argv)
 {
     study_args a;
@@ -257,19 +280,26 @@ int cli_cmd_tornado(int argc, char **argv)
                        .antithetic = a.sf.antithetic || sc->antithetic,
                        .metric = cx_metric_find(a.metric ? a.metric
                                                 : sc->tornado_metric ? sc->tornado_metric
-                                                                     : "capex_burden")};
+                                                                     : "capex_burden"),
+                       .interrupt = &cli_interrupt};
     char err[512] = "";
     cx_tornado_report *t = NULL;
     int exit_code = EXIT_FAILURE;
+    cli_catch_sigint();
     if ((rc = cx_tornado_run(&t, sc, m, &o, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    if (t->paths == 0) {
+        exit_code = nothing_done();
+        goto done;
+    }
     if (!a.quiet) {
-        printf("Tornado of %s (%s): %" PRIu64 " paths, seed %" PRIu64 ", %s%s, %d threads, "
+        printf("Tornado of %s (%s): %" PRIu64 " paths%s, seed %" PRIu64 ", %s%s, %d threads, "
                "%.2f s\nmean %.6g, P50 %.6g\n\n%4s  %-44s %12s %12s %12s %12s %12s\n",
-               cx_metric_names[t->metric], sc->name, t->paths, t->seed,
+               cx_metric_names[t->metric], sc->name, t->paths,
+               t->complete ? "" : " (incomplete)", t->seed,
                cx_sampling_names[t->sampling], t->antithetic ? "+antithetic" : "", t->threads,
                t->elapsed_s, t->mean, t->p50, "rank", "input", "mean low", "mean high", "swing",
                "P50 low", "P50 high");
@@ -286,7 +316,7 @@ int cli_cmd_tornado(int argc, char **argv)
         exit_code = EXIT_FAILURE;
         goto done;
     }
-    exit_code = 0;
+    exit_code = study_exit(t->complete, t->paths, t->requested, "paths");
 done:
     cx_tornado_report_free(t);
     cx_model_free(m);
@@ -316,20 +346,27 @@ int cli_cmd_sobol(int argc, char **argv)
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = cx_metric_find(a.metric ? a.metric
                                                 : sc->sobol_metric ? sc->sobol_metric
-                                                                   : "capex_burden")};
+                                                                   : "capex_burden"),
+                       .interrupt = &cli_interrupt};
     char err[512] = "";
     cx_sobol_report *s = NULL;
     int exit_code = EXIT_FAILURE;
+    cli_catch_sigint();
     if ((rc = cx_sobol_run(&s, sc, m, &o, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    if (s->sum.n == 0) {
+        exit_code = nothing_done();
+        goto done;
+    }
     if (!a.quiet) {
-        printf("Sobol indices of %s (%s): %" PRIu64 " base samples, %" PRIu64
+        printf("Sobol indices of %s (%s): %" PRIu64 " base samples%s, %" PRIu64
                " paths, seed %" PRIu64 ", %s, %d threads, %.2f s\nmean %.6g, variance %.6g; "
                "95%% CIs from %d batches\n\n%-44s %22s %22s\n",
-               cx_metric_names[s->metric], sc->name, s->sum.n, s->evaluations, s->seed,
+               cx_metric_names[s->metric], sc->name, s->sum.n,
+               s->complete ? "" : " (incomplete)", s->evaluations, s->seed,
                cx_sampling_names[s->sampling], s->threads, s->elapsed_s, s->sum.mean,
                s->sum.variance, s->sum.batches, "input", "S1 [95% CI]", "ST [95% CI]");
         for (int i = 0; i <= s->d; i++) {
@@ -347,7 +384,7 @@ int cli_cmd_sobol(int argc, char **argv)
         exit_code = EXIT_FAILURE;
         goto done;
     }
-    exit_code = 0;
+    exit_code = study_exit(s->complete, s->sum.n, s->requested, "base samples");
 done:
     cx_sobol_report_free(s);
     cx_model_free(m);
@@ -372,18 +409,25 @@ int cli_cmd_sweep(int argc, char **argv)
     o.threads = a.threads ? (int)a.threads : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads());
     if (a.has_paths) o.paths = a.paths;
     if (a.has_seed) o.seed = a.seed;
+    o.interrupt = &cli_interrupt;
     char err[512] = "";
     cx_sweep_report *r = NULL;
     int exit_code = EXIT_FAILURE;
+    cli_catch_sigint();
     if ((rc = cx_sweep_run(&r, sc, &o, a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                            a.sf.antithetic || sc->antithetic, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    if (r->n_points == 0) {
+        exit_code = nothing_done();
+        goto done;
+    }
     if (!a.quiet) {
-        printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s\n\n",
-               sc->name, r->n_points, r->paths, r->seed, r->elapsed_s);
+        printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s%s\n\n",
+               sc->name, r->n_points, r->paths, r->seed, r->elapsed_s,
+               r->complete ? "" : " (incomplete: interrupted)");
         for (int k = 0; k < r->n_axes; k++) printf("%-28s ", r->axis[k].name);
         printf("%12s %12s %12s %12s %14s\n", "burden mean", "burden P5", "burden P50",
                "burden P95", "revenue mean");
@@ -391,8 +435,10 @@ int cli_cmd_sweep(int argc, char **argv)
             const cx_report *p = r->pt[i].report;
             for (int k = 0; k < r->n_axes; k++) printf("%-28.6g ", r->pt[i].value[k]);
             const cx_metric_stats *b = &p->metric[CX_M_CAPEX_BURDEN];
-            printf("%12.6g %12.6g %12.6g %12.6g %14.6g\n", b->mean, b->pct[1], b->pct[4],
+            printf("%12.6g %12.6g %12.6g %12.6g %14.6g", b->mean, b->pct[1], b->pct[4],
                    b->pct[7], p->metric[CX_M_REVENUE_TOTAL].mean);
+            if (!r->pt[i].complete) printf("  (partial: %" PRIu64 " paths)", p->paths);
+            putchar('\n');
         }
     }
     if (a.json && (exit_code = write_json_doc(a.json, cx_sweep_report_json(r, sc)))) goto done;
@@ -401,7 +447,16 @@ int cli_cmd_sweep(int argc, char **argv)
         exit_code = EXIT_FAILURE;
         goto done;
     }
-    exit_code = 0;
+    if (!r->complete) {
+        int full = 0;
+        for (int i = 0; i < r->n_points; i++) full += r->pt[i].complete;
+        fprintf(stderr, "capexsim: interrupted: reported %d finished point%s%s\n", full,
+                full == 1 ? "" : "s",
+                full < r->n_points ? ", then the partial point" : "");
+        exit_code = CLI_EXIT_INTERRUPTED;
+    } else {
+        exit_code = 0;
+    }
 done:
     cx_sweep_report_free(r);
     cx_model_free(m);

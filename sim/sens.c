@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,6 +409,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     rep->seed = opts->seed;
     rep->block_paths = bp;
     rep->sampling = opts->sampling;
+    rep->requested = opts->paths;
     rep->idx = calloc((size_t)d + 1, sizeof *rep->idx);
     uint64_t nblocks64 = (opts->paths + (uint64_t)bp - 1) / (uint64_t)bp;
     if (!rep->idx || nblocks64 > (uint64_t)INT32_MAX) {
@@ -434,13 +436,15 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
 
     const int *in = rep->input;
     int metric = opts->metric;
-    volatile int stopped = 0;
+    /* set (relaxed) by whichever thread first sees the interrupt: later blocks are skipped */
+    atomic_int stopped = 0;
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
     for (int b = 0; b < nblocks; b++) {
-        if (stopped || (opts->stop && *opts->stop)) {
-            stopped = 1;
+        if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
+            (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
+            atomic_store_explicit(&stopped, 1, memory_order_relaxed);
             continue;
         }
         worker *w = ws[thread_id()];
@@ -474,7 +478,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
             cx_sobol_acc_add(acc, b, fa, fb, w->fab);
         }
     }
-    rep->complete = !stopped;
+    rep->complete = !atomic_load(&stopped);
     cx_sobol_acc_result(acc, rep->idx, &rep->sum);
     rep->evaluations = rep->sum.n * (uint64_t)(d + 3);
 
@@ -583,6 +587,7 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     rep->block_paths = bp;
     rep->sampling = opts->sampling;
     rep->antithetic = opts->antithetic;
+    rep->requested = opts->paths;
     rep->rows = calloc((size_t)d, sizeof *rep->rows);
     double *thr = malloc((size_t)2 * (size_t)d * sizeof *thr);
     cx_sampling_plan *plan = NULL;
@@ -600,13 +605,15 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
 
     bool block_u = cx_sampling_plan_needs_block(plan);
     int metric = opts->metric;
-    volatile int stopped = 0;
+    /* set (relaxed) by whichever thread first sees the interrupt: later blocks are skipped */
+    atomic_int stopped = 0;
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
     for (int64_t b = 0; b < (int64_t)nblocks64; b++) {
-        if (stopped || (opts->stop && *opts->stop)) {
-            stopped = 1;
+        if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
+            (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
+            atomic_store_explicit(&stopped, 1, memory_order_relaxed);
             continue;
         }
         worker *w = ws[thread_id()];
@@ -644,7 +651,7 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
             }
         }
     }
-    rep->complete = !stopped;
+    rep->complete = !atomic_load(&stopped);
 
     /* Merge into thread 0's accumulators: integer additions only. */
     worker *w0 = ws[0];
@@ -729,6 +736,7 @@ json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc)
         return NULL;
     }
     json_object_set_new(j, "base_samples", json_integer((json_int_t)r->sum.n));
+    json_object_set_new(j, "base_samples_requested", json_integer((json_int_t)r->requested));
     json_object_set_new(j, "evaluations", json_integer((json_int_t)r->evaluations));
     json_object_set_new(j, "mean", num(r->sum.mean));
     json_object_set_new(j, "variance", num(r->sum.variance));
@@ -767,6 +775,7 @@ json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc
         return NULL;
     }
     json_object_set_new(j, "paths", json_integer((json_int_t)r->paths));
+    json_object_set_new(j, "paths_requested", json_integer((json_int_t)r->requested));
     json_object_set_new(j, "antithetic", json_boolean(r->antithetic));
     json_object_set_new(j, "mean", num(r->mean));
     json_object_set_new(j, "p50", num(r->p50));
@@ -839,12 +848,13 @@ int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const c
     FILE *f = open_tmp(path, &tmp);
     if (!f)
         return CX_ERR_IO;
-    fprintf(f, "input,s1,s1_se,s1_lo,s1_hi,st,st_se,st_lo,st_hi\n");
+    fprintf(f, "input,s1,s1_se,s1_lo,s1_hi,st,st_se,st_lo,st_hi,complete\n");
     for (int i = 0; i <= r->d; i++) {
         const cx_sobol_index *x = &r->idx[i];
-        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                i < r->d ? sc->inputs[r->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
-                x->st_se, x->st_lo, x->st_hi);
+        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+                i < r->d ? sc->inputs[r->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1,
+                x->s1_se, x->s1_lo, x->s1_hi, x->st, x->st_se, x->st_lo, x->st_hi,
+                r->complete ? "true" : "false");
     }
     return close_tmp(f, tmp, path, true);
 }
@@ -856,13 +866,13 @@ int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, con
     if (!f)
         return CX_ERR_IO;
     fprintf(f, "rank,input,x_low,x_high,n_low,n_high,mean_low,mean_high,p50_low,p50_high,"
-               "swing\n");
+               "swing,complete\n");
     for (int i = 0; i < r->d; i++) {
         const cx_tornado_row *x = &r->rows[i];
-        fprintf(f, "%d,%s,%.17g,%.17g,%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n", i + 1,
+        fprintf(f, "%d,%s,%.17g,%.17g,%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n", i + 1,
                 sc->inputs[x->input].name, x->x_low, x->x_high, (unsigned long long)x->n_low,
                 (unsigned long long)x->n_high, x->mean_low, x->mean_high, x->p50_low,
-                x->p50_high, x->swing);
+                x->p50_high, x->swing, r->complete ? "true" : "false");
     }
     return close_tmp(f, tmp, path, true);
 }
@@ -1027,6 +1037,10 @@ int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_o
             cx_sweep_point *p = &r->pt[r->n_points];
             cx_scenario *s1 = NULL, *s2 = NULL;
             cx_run *run = NULL;
+            if (base->interrupt && atomic_load(base->interrupt)) {
+                r->complete = false; /* interrupted between points */
+                break;
+            }
             p->value[0] = sc->sweep[0].values[i];
             rc = cx_scenario_with_fixed(&s1, sc, sc->sweep[0].input, p->value[0]);
             if (rc == 0 && sc->n_sweep > 1) {
@@ -1036,9 +1050,9 @@ int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_o
             if (rc == 0)
                 rc = cx_sens_engine_run(&run, s2 ? s2 : s1, base, sampling, antithetic, err,
                                         err_len);
-            if (rc == 0)
-                rc = cx_report_new(&p->report, run->accum);
-            if (rc == 0) {
+            if (rc == 0 && run->paths_done == 0)
+                r->complete = false; /* interrupted before its first block: no point */
+            else if (rc == 0 && (rc = cx_report_new(&p->report, run->accum)) == 0) {
                 p->complete = run->complete;
                 r->complete = run->complete;
                 r->n_points++;
@@ -1120,7 +1134,7 @@ int cx_sweep_report_csv(const cx_sweep_report *r, const char *path)
         return CX_ERR_IO;
     for (int a = 0; a < r->n_axes; a++)
         fprintf(f, "%s,", r->axis[a].name);
-    fprintf(f, "metric,mean,se,p5,p50,p95\n");
+    fprintf(f, "metric,mean,se,p5,p50,p95,complete\n");
     int i5 = pct_index(5), i50 = pct_index(50), i95 = pct_index(95);
     for (int i = 0; i < r->n_points; i++) {
         const cx_sweep_point *p = &r->pt[i];
@@ -1128,8 +1142,9 @@ int cx_sweep_report_csv(const cx_sweep_report *r, const char *path)
             const cx_metric_stats *st = &p->report->metric[k];
             for (int a = 0; a < r->n_axes; a++)
                 fprintf(f, "%.17g,", p->value[a]);
-            fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g\n", cx_metric_names[k], st->mean,
-                    st->se, st->pct[i5], st->pct[i50], st->pct[i95]);
+            fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n", cx_metric_names[k], st->mean,
+                    st->se, st->pct[i5], st->pct[i50], st->pct[i95],
+                    p->complete ? "true" : "false");
         }
     }
     return close_tmp(f, tmp, path, true);

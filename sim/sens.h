@@ -3,6 +3,7 @@
 #ifndef CX_SIM_SENS_H
 #define CX_SIM_SENS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,7 +78,9 @@ typedef struct cx_study_opts {
     cx_sampling sampling;
     bool antithetic;     /* tornado only; Saltelli rows are not paired */
     int metric;          /* cx_metric */
-    const volatile int *stop; /* optional: non-zero stops at the next block boundary */
+    /* optional (a SIGINT handler sets it): non-zero stops at the next block boundary; the
+     * blocks already started finish and the report holds them (complete = false) */
+    const atomic_int *interrupt;
 } cx_study_opts;
 
 /* Name of the pseudo-input for the per-month randomness in Sobol results. */
@@ -93,7 +96,8 @@ typedef struct cx_sobol_report {
     int threads, block_paths;
     cx_sampling sampling;
     uint64_t evaluations;  /* model paths run: N (d + 3) */
-    bool complete;
+    uint64_t requested;    /* base samples asked for (opts->paths) */
+    bool complete;         /* every block ran (false after an interrupt) */
     double elapsed_s;
 } cx_sobol_report;
 
@@ -126,12 +130,14 @@ typedef struct cx_tornado_report {
     int metric;
     int d;
     cx_tornado_row *rows;   /* sorted by swing, largest first (ties: input order) */
-    uint64_t paths;
-    double mean, p50;       /* of the metric over all paths */
+    uint64_t paths;         /* paths run (fewer than requested after an interrupt) */
+    uint64_t requested;     /* opts->paths */
+    double mean, p50;       /* of the metric over all paths; NAN when no path ran */
     uint64_t seed;
     int threads, block_paths;
     cx_sampling sampling;
-    bool antithetic, complete;
+    bool antithetic;
+    bool complete;          /* every block ran (false after an interrupt) */
     double elapsed_s;
 } cx_tornado_report;
 
@@ -158,7 +164,9 @@ void cx_tornado_report_free(cx_tornado_report *r);
 /* JSON documents (new references) and CSV tables of the studies. */
 json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc);
 json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc);
-/* @return 0 or CX_ERR_IO; written to a temporary name and renamed. */
+/* One row per input; the last column, "complete", is the report's (true/false) on every row,
+ * so that a table cut short by an interrupt says so.
+ * @return 0 or CX_ERR_IO; written to a temporary name and renamed. */
 int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const char *path);
 int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, const char *path);
 /* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */
@@ -193,7 +201,9 @@ typedef struct cx_sweep_report {
  * changes the uncertain set). Every point uses the same seed and block streams (common
  * random numbers), so a point is, byte for byte, a separate run of that fixed scenario.
  * @return 0; CX_ERR_CONFIG (no sweep group), CX_ERR_NOMEM, ...; a message in err.
- * Stops after the point that an interrupt cut short (complete = false).
+ * After an interrupt (base->interrupt) it stops: the points finished are kept, then the point
+ * the interrupt cut short (complete = false) if any of its blocks ran; r->complete is false.
+ * Every point holds at least one path.
  * @note free *out with cx_sweep_report_free.
  */
 int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_opts *base,
@@ -202,7 +212,8 @@ void cx_sweep_report_free(cx_sweep_report *r);
 /* {"study": "sweep", ..., "axes": [{name, values}], "points": [{values, complete, metrics:
  * {name: {mean, se, p5, p50, p95}}}]} */
 json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc);
-/* Long table: axis names..., metric, mean, se, p5, p50, p95. @return 0 or CX_ERR_IO. */
+/* Long table: axis names..., metric, mean, se, p5, p50, p95, complete (true/false: the
+ * point's). @return 0 or CX_ERR_IO. */
 int cx_sweep_report_csv(const cx_sweep_report *r, const char *path);
 
 /*

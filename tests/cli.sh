@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..16"
+echo "1..18"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -94,5 +94,36 @@ kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] && [ "$(json_get "$TMP/int.json" "d['complete'], d['paths'] > 0, d['paths'] < 1000000000, d['paths'] % 1024 == 0")" = "False True True True" ]
 check "SIGINT: exit 130, JSON of the completed blocks with complete false" $? "rc=$rc $(cat "$TMP/int.err")"
+
+# Ctrl-C in the studies, as in run: what is complete is written, marked, exit code 130.
+"$BIN" tornado --paths 1000000000 --threads 2 --json "$TMP/tor.json" --csv "$TMP/tor.csv" -q >/dev/null 2>"$TMP/tor.err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 130 ] && [ "$(json_get "$TMP/tor.json" "d['complete'], 0 < d['paths'] < d['paths_requested'] == 1000000000, d['paths'] % d['block_paths'] == 0")" = "False True True" ] \
+  && head -1 "$TMP/tor.csv" | grep -q ',complete$' && [ "$(tail -n +2 "$TMP/tor.csv" | cut -d, -f12 | sort -u)" = "false" ] \
+  && grep -q "interrupted: reported" "$TMP/tor.err"
+check "SIGINT in tornado: exit 130, JSON and CSV of the completed blocks marked incomplete" $? "rc=$rc $(cat "$TMP/tor.err")"
+
+cat >"$TMP/sweep.cfg" <<'CFG'
+horizon_months = 36;
+supply = { tranches = ( { name = "a"; gw = { dist = "uniform"; low = 1.0; high = 5.0; };
+  cost_per_gw_year = { dist = "uniform"; low = 9.0; high = 11.0; }; } ); };
+msl = { schedule = ( (0, 1.0), (11, 2.0) ); };
+market = { price0 = 12.0; drift = { dist = "uniform"; low = -0.2; high = 0.2; }; vol = 0.2; };
+sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5]; } ); };
+CFG
+"$BIN" sweep "$TMP/sweep.cfg" --paths 400000 --threads 2 --json "$TMP/sw.json" --csv "$TMP/sw.csv" -q >/dev/null 2>"$TMP/sw.err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+# finished points (complete), then at most one partial point; fewer points than the sweep has
+flags=$(json_get "$TMP/sw.json" "d['complete'], ''.join('T' if p['complete'] else 'F' for p in d['points'])")
+csvflags=$(awk -F, 'NR > 1 && $2 == "capex_burden" { printf "%s", ($8 == "true" ? "T" : "F") }' "$TMP/sw.csv")
+[ $rc -eq 130 ] && [[ "$flags" =~ ^False\ T*F?$ ]] && [ "${flags#False }" != "" ] \
+  && [ ${#csvflags} -lt 8 ] && [ "$csvflags" = "${flags#False }" ]
+check "SIGINT in sweep: exit 130, finished points and the partial one marked in JSON and CSV" $? "rc=$rc flags=$flags csv=$csvflags $(cat "$TMP/sw.err")"
 
 [ $fails -eq 0 ]
