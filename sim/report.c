@@ -10,6 +10,19 @@
 
 const int cx_report_pct[CX_N_PCT] = {1, 5, 10, 25, 50, 75, 90, 95, 99};
 
+const bool cx_report_integer_metric[CX_N_METRICS] = {
+    [CX_M_MSL_SUCCESS] = true,
+    [CX_M_DEALS_SIGNED] = true,
+    [CX_M_DEALS_CANCELLED] = true,
+    [CX_M_DEALS_CLAWED_BACK] = true,
+};
+
+double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k)
+{
+    bool integer = metric >= 0 && metric < CX_N_METRICS && cx_report_integer_metric[metric];
+    return integer ? cx_sketch_int_value_at_rank(sk, k) : cx_sketch_value_at_rank(sk, k);
+}
+
 uint64_t cx_report_rank(uint64_t n, int pct)
 {
     /* integer arithmetic: n q is exact, so ceil never sees a rounding error */
@@ -36,7 +49,8 @@ void cx_report_free(cx_report *r)
     free(r);
 }
 
-static void metric_stats(cx_metric_stats *st, const cx_sketch *sk, const cx_moments *mom)
+static void metric_stats(cx_metric_stats *st, int metric, const cx_sketch *sk,
+                         const cx_moments *mom)
 {
     uint64_t n = cx_sketch_count(sk);
     st->n = n;
@@ -47,10 +61,10 @@ static void metric_stats(cx_metric_stats *st, const cx_sketch *sk, const cx_mome
     st->max = n ? sk->max : NAN;
     for (int j = 0; j < CX_N_PCT; j++) {
         uint64_t lo, hi;
-        st->pct[j] = cx_sketch_value_at_rank(sk, cx_report_rank(n, cx_report_pct[j]));
+        st->pct[j] = cx_report_metric_at_rank(sk, metric, cx_report_rank(n, cx_report_pct[j]));
         cx_report_ci_ranks(n, cx_report_pct[j], &lo, &hi);
-        st->ci_lo[j] = cx_sketch_value_at_rank(sk, lo);
-        st->ci_hi[j] = cx_sketch_value_at_rank(sk, hi);
+        st->ci_lo[j] = cx_report_metric_at_rank(sk, metric, lo);
+        st->ci_hi[j] = cx_report_metric_at_rank(sk, metric, hi);
     }
 }
 
@@ -73,7 +87,7 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
         return CX_ERR_NOMEM;
     }
     for (int i = 0; i < CX_N_METRICS; i++)
-        metric_stats(&r->metric[i], acc->metric[i], &acc->mom_metric[i]);
+        metric_stats(&r->metric[i], i, acc->metric[i], &acc->mom_metric[i]);
     /* MODEL.md, "Statistics": P(burden > x) is strict; counted exactly per path */
     for (int j = 0; j < acc->n_thresholds; j++) {
         r->thresholds[j] = acc->thresholds[j];

@@ -3,6 +3,7 @@
 #ifndef CX_SIM_REPORT_H
 #define CX_SIM_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "models/model.h"
@@ -12,10 +13,22 @@
 #define CX_N_PCT 9
 extern const int cx_report_pct[CX_N_PCT];
 
+/*
+ * The metrics whose every value is an integer (MODEL.md, "Per-path metrics": msl_success is
+ * 0/1, deals_signed, deals_cancelled and deals_clawed_back are counts). Their percentiles and
+ * CI ends are exact integers (cx_sketch_int_value_at_rank) rather than bucket
+ * representatives such as 6.004; the one place that says which metrics are integers.
+ */
+extern const bool cx_report_integer_metric[CX_N_METRICS];
+/* Value of rank k of a sketch of metric (cx_metric): exact for integer metrics where the
+ * bucket allows (cx_sketch_int_value_at_rank), else within the sketch's relative error. */
+double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k);
+
 typedef struct cx_metric_stats {
     uint64_t n;
     double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
-    double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error */
+    double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error
+                                       (exact for cx_report_integer_metric) */
     double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT]; /* values of the CI ranks */
 } cx_metric_stats;
 

@@ -539,6 +539,12 @@ void cx_tornado_report_free(cx_tornado_report *r)
     free(r);
 }
 
+/* Median of a metric's sketch: an exact integer for integer-valued metrics. */
+static double p50(const cx_sketch *sk, int metric)
+{
+    return cx_report_metric_at_rank(sk, metric, cx_sketch_rank(cx_sketch_count(sk), 0.5));
+}
+
 static int row_cmp(const void *pa, const void *pb)
 {
     const cx_tornado_row *a = pa, *b = pb;
@@ -669,7 +675,7 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     all = w0->sk[2 * d];
     rep->paths = cx_sketch_count(all) + all->nan;
     rep->mean = w0->overflow ? NAN : fx_mean(w0->sum[2 * d], rep->paths);
-    rep->p50 = cx_sketch_quantile(all, 0.5);
+    rep->p50 = p50(all, metric);
     for (int k = 0; k < d; k++) {
         cx_tornado_row *row = &rep->rows[k];
         row->input = in[k];
@@ -679,8 +685,8 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
         row->n_high = w0->n[2 * k + 1];
         row->mean_low = w0->overflow ? NAN : fx_mean(w0->sum[2 * k], row->n_low);
         row->mean_high = w0->overflow ? NAN : fx_mean(w0->sum[2 * k + 1], row->n_high);
-        row->p50_low = cx_sketch_quantile(w0->sk[2 * k], 0.5);
-        row->p50_high = cx_sketch_quantile(w0->sk[2 * k + 1], 0.5);
+        row->p50_low = p50(w0->sk[2 * k], metric);
+        row->p50_high = p50(w0->sk[2 * k + 1], metric);
         row->swing = fabs(row->mean_high - row->mean_low);
     }
     qsort(rep->rows, (size_t)d, sizeof *rep->rows, row_cmp);
@@ -943,11 +949,12 @@ bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value,
                       double *hi)
 {
     uint64_t n = cx_sketch_count(sk);
-    double v = cx_sketch_quantile(sk, t->q);
+    double v = cx_report_metric_at_rank(sk, t->metric, cx_sketch_rank(n, t->q));
     double nq = (double)n * t->q, h = 1.96 * sqrt(nq * (1.0 - t->q));
     uint64_t rl, rh;
     cx_target_ci_ranks(n, t->q, &rl, &rh);
-    double a = cx_sketch_value_at_rank(sk, rl), b = cx_sketch_value_at_rank(sk, rh);
+    double a = cx_report_metric_at_rank(sk, t->metric, rl);
+    double b = cx_report_metric_at_rank(sk, t->metric, rh);
     if (value)
         *value = v;
     if (lo)

@@ -131,24 +131,69 @@ static double neg_value(const cx_sketch *sk, int i)
     return clamp(sk, -bucket_value(sk, i));
 }
 
+/* Where the value of rank k (1 <= k <= count) lies: -1 (negative bucket *i), 0 (the zero
+ * bucket) or +1 (positive bucket *i). */
+static int locate(const cx_sketch *sk, uint64_t k, int *i)
+{
+    uint64_t seen = 0;
+    /* ascending order: most negative first */
+    for (*i = sk->neg_hi; *i >= sk->neg_lo; (*i)--) {
+        seen += sk->neg[*i];
+        if (seen >= k) return -1;
+    }
+    seen += sk->zero;
+    if (seen >= k) return 0;
+    for (*i = sk->pos_lo; *i <= sk->pos_hi; (*i)++) {
+        seen += sk->pos[*i];
+        if (seen >= k) return 1;
+    }
+    *i = sk->pos_hi; /* not reached: the counts add up to count */
+    return 1;
+}
+
 double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k)
 {
     if (sk->count == 0) return NAN;
     if (k < 1) k = 1;
     if (k > sk->count) k = sk->count;
-    uint64_t seen = 0;
-    /* ascending order: most negative first */
-    for (int i = sk->neg_hi; i >= sk->neg_lo; i--) {
-        seen += sk->neg[i];
-        if (seen >= k) return neg_value(sk, i);
-    }
-    seen += sk->zero;
-    if (seen >= k) return clamp(sk, 0.0);
-    for (int i = sk->pos_lo; i <= sk->pos_hi; i++) {
-        seen += sk->pos[i];
-        if (seen >= k) return pos_value(sk, i);
-    }
-    return sk->max; /* not reached: the counts add up to count */
+    int i, sign = locate(sk, k, &i);
+    return sign < 0 ? neg_value(sk, i) : sign > 0 ? pos_value(sk, i) : clamp(sk, 0.0);
+}
+
+/*
+ * The one integer m >= 1 whose key is bucket i's, or 0 when the bucket can hold none or
+ * several. The bucket holds the x with L(x) in ((k - 1) / s, k / s], roughly (lo, hi]; a span
+ * of 2 or more holds at least two integers. Narrower spans are settled by computing the key
+ * of each candidate integer with the very function that cx_sketch_add uses, so rounding at
+ * the bucket's ends cannot put an integer in the wrong bucket.
+ */
+static double bucket_integer(const cx_sketch *sk, int i)
+{
+    int key = i + sk->kmin;
+    double lo = l_inverse((key - 1) / sk->scale), hi = l_inverse(key / sk->scale);
+    if (!(hi - lo < 2) || hi >= CX_SKETCH_MAX_ABS) return 0;
+    double found = 0;
+    int n = 0;
+    for (double m = floor(lo); m <= ceil(hi); m++)
+        if (m >= 1 && cx_sketch_key(sk, m) == key) {
+            found = m;
+            n++;
+        }
+    return n == 1 ? found : 0;
+}
+
+double cx_sketch_int_value_at_rank(const cx_sketch *sk, uint64_t k)
+{
+    if (sk->count == 0) return NAN;
+    if (k < 1) k = 1;
+    if (k > sk->count) k = sk->count;
+    int i, sign = locate(sk, k, &i);
+    if (sign == 0) return clamp(sk, 0.0);
+    /* the outermost bucket also holds the out-of-range values: keep its exact min/max */
+    if (i == sk->nb - 1 && sk->clamped) return sign > 0 ? sk->max : sk->min;
+    double m = bucket_integer(sk, i);
+    if (m == 0) return sign > 0 ? pos_value(sk, i) : neg_value(sk, i);
+    return clamp(sk, sign > 0 ? m : -m);
 }
 
 uint64_t cx_sketch_rank(uint64_t n, double q)

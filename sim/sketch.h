@@ -125,6 +125,16 @@ uint64_t cx_sketch_count(const cx_sketch *sk);
 double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k);
 
 /*
+ * As cx_sketch_value_at_rank, for a sketch whose every value is an integer (a count, a 0/1
+ * outcome): when the bucket holding rank k can hold exactly one integer (true of every bucket
+ * below 1 / (2 alpha) in magnitude: 500 at alpha = 0.001), that integer is the exact order
+ * statistic and is returned; otherwise (a bucket wide enough for several integers) the
+ * bucket's representative, as cx_sketch_value_at_rank. Values that are not integers break the
+ * premise: the answer is then the integer of their bucket, within 1 of them.
+ */
+double cx_sketch_int_value_at_rank(const cx_sketch *sk, uint64_t k);
+
+/*
  * MODEL.md, "Statistics": the q-quantile is the value of rank ceil(n q), clipped to [1, n].
  * n q within a few ulp above an integer counts as that integer (10 x 0.7 is rank 7, not 8).
  */

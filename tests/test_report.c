@@ -86,6 +86,62 @@ Test(report, percentiles_rank_ceil_nq)
     cx_accum_free(a);
 }
 
+/*
+ * Integer metrics (deals_signed, ...): every percentile and CI end is the exact order statistic,
+ * an integer, where a plain metric gets the sketch's bucket representative. Values 0..20,
+ * value v taken (v % 7) + 1 times; the sorted list is built by the same loop.
+ */
+Test(report, integer_metrics_exact_percentiles)
+{
+    static double sorted[200];
+    int n = 0;
+    for (int v = 0; v <= 20; v++)
+        for (int c = 0; c < v % 7 + 1; c++) sorted[n++] = v;
+    /* v % 7 + 1 over 0..20 is 1..7 three times: n = 3 x 28 = 84 */
+    cr_assert(eq(int, n, 84));
+    cx_accum *a;
+    cr_assert(eq(int, cx_accum_new(&a, 2, NULL, 0, ALPHA), 0));
+    for (int i = 0; i < n; i++) {
+        cx_path_result res;
+        memset(&res, 0, sizeof res);
+        /* fed in a scrambled order: 37 is prime to 84 */
+        double v = sorted[(i * 37) % n];
+        res.metric[CX_M_DEALS_SIGNED] = v;
+        res.metric[CX_M_DEALS_CANCELLED] = v;
+        res.metric[CX_M_CAPEX_BURDEN] = v; /* the same values in a plain metric */
+        cx_accum_add(a, &res);
+    }
+    cr_assert(cx_report_integer_metric[CX_M_DEALS_SIGNED]);
+    cr_assert(cx_report_integer_metric[CX_M_MSL_SUCCESS]);
+    cr_assert(not(cx_report_integer_metric[CX_M_CAPEX_BURDEN]));
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    int plain_inexact = 0;
+    for (int m = 0; m < 2; m++) {
+        const cx_metric_stats *st = &r->metric[m ? CX_M_DEALS_CANCELLED : CX_M_DEALS_SIGNED];
+        for (int j = 0; j < CX_N_PCT; j++) {
+            uint64_t k = cx_report_rank((uint64_t)n, cx_report_pct[j]), lo, hi;
+            cx_report_ci_ranks((uint64_t)n, cx_report_pct[j], &lo, &hi);
+            cr_assert(eq(dbl, st->pct[j], sorted[k - 1]), "p%d", cx_report_pct[j]);
+            cr_assert(eq(dbl, st->ci_lo[j], sorted[lo - 1]), "p%d lo", cx_report_pct[j]);
+            cr_assert(eq(dbl, st->ci_hi[j], sorted[hi - 1]), "p%d hi", cx_report_pct[j]);
+            cr_assert(eq(dbl, st->pct[j], round(st->pct[j])));
+        }
+    }
+    /* p50: rank ceil(84 / 2) = 42; the counts 1..7 of 0..6 sum to 28, of 7..13 to 56, so
+     * rank 42 is in the second run: 28 + (1 + 2 + 3 + 4) = 38 < 42 <= 38 + 5, value 11 */
+    cr_assert(eq(dbl, r->metric[CX_M_DEALS_SIGNED].pct[4], 11.0));
+    for (int j = 0; j < CX_N_PCT; j++) {
+        const cx_metric_stats *st = &r->metric[CX_M_CAPEX_BURDEN];
+        uint64_t k = cx_report_rank((uint64_t)n, cx_report_pct[j]);
+        assert_near_rel(st->pct[j], sorted[k - 1]);
+        plain_inexact += st->pct[j] != sorted[k - 1];
+    }
+    cr_assert(gt(int, plain_inexact, 0)); /* the plain metric keeps the representatives */
+    cx_report_free(r);
+    cx_accum_free(a);
+}
+
 Test(report, ci_ranks)
 {
     uint64_t lo, hi;

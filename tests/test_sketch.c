@@ -268,3 +268,49 @@ Test(sketch, bad_alpha_and_empty)
     cx_sketch_free(sk);
     cx_sketch_free(NULL);
 }
+
+/*
+ * Integer-valued data (counts): every bucket below 1 / (2 alpha) = 500 holds at most one
+ * integer, so the integer query gives the exact order statistic at every rank, of either sign;
+ * where a bucket spans several integers (around 10^6 at alpha = 0.001, buckets are ~2000 wide)
+ * it falls back to the representative.
+ */
+Test(sketch, integer_values_exact_order_statistics)
+{
+    enum { N = 5000 };
+    static double v[N];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 0; i < N; i++) {
+        /* 0..20 with uneven weights (binomial), a few negative counts and a tail up to 499 */
+        int x = (int)gsl_ran_binomial(r, 0.3, 20);
+        if (i % 50 == 0) x = -(int)gsl_ran_binomial(r, 0.5, 30);
+        if (i % 97 == 0) x = 400 + (int)gsl_rng_uniform_int(r, 100);
+        v[i] = x;
+        cx_sketch_add(sk, v[i]);
+    }
+    qsort(v, N, sizeof *v, cmp_dbl);
+    int inexact = 0;
+    for (uint64_t k = 1; k <= N; k++) {
+        double got = cx_sketch_int_value_at_rank(sk, k);
+        cr_assert(eq(dbl, got, v[k - 1]), "rank %llu: got %.17g, exact %.17g",
+                  (unsigned long long)k, got, v[k - 1]);
+        inexact += cx_sketch_value_at_rank(sk, k) != v[k - 1];
+    }
+    /* the representatives alone are not integers (6.004, ...): the query is what makes it exact */
+    cr_assert(gt(int, inexact, N / 2));
+    cx_sketch_free(sk);
+
+    /* large counts: a bucket around 10^6 spans ~2000 integers, so the representative */
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 0; i < 100; i++) cx_sketch_add(sk, 1000000.0 + i);
+    cx_sketch_add(sk, 0.0);
+    cx_sketch_add(sk, 3e6);
+    for (uint64_t k = 1; k <= 102; k++)
+        cr_assert(eq(dbl, cx_sketch_int_value_at_rank(sk, k), cx_sketch_value_at_rank(sk, k)));
+    cr_assert(eq(dbl, cx_sketch_int_value_at_rank(sk, 1), 0.0));
+    cx_sketch_free(sk);
+    gsl_rng_free(r);
+}
