@@ -19,7 +19,9 @@ typedef struct cx_sampler cx_sampler;
 /*
  * Builds the sampler for n scalar inputs with distributions dists[i] (borrowed: they must
  * outlive the sampler). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
- * Cholesky (GSL) of the matrix. Inputs in no pair use their exact sampler.
+ * Cholesky (GSL) of the matrix. Beta, PERT and gamma inputs (and uniforms in the copula)
+ * map a normal score through a table of F^-1(Phi(z)) built here (error <= 1e-9 sd, see
+ * sampler.c); other inputs in no pair use their exact sampler.
  * @return 0; CX_ERR_NOMEM; CX_ERR_CONFIG when the matrix is not positive definite, with
  *         *bad_pair set to the index of the first pair (adding pairs in config order) after
  *         which the Cholesky fails (MODEL.md, "Correlation").
@@ -41,5 +43,18 @@ void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work);
  * through its inverse CDF.
  */
 void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *work);
+
+/*
+ * Input i's value at normal score z, F^-1(Phi(z)) clamped, computed the way draw and map
+ * compute it (from the input's normal-score table when it has one; see sampler.c). For tests
+ * and benchmarks. Added by H5 (issue 5).
+ */
+double cx_sampler_value_at_z(const cx_sampler *s, int i, double z);
+/*
+ * The table's build error for input i, in the input's units: the worst miss, at the cell
+ * midpoints, of the half-size grid (the table's own error is about 16 times smaller);
+ * -1 when input i uses no table. Added by H5 (issue 5).
+ */
+double cx_sampler_table_error(const cx_sampler *s, int i);
 
 #endif

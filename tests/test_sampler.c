@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for sim/sampler: copula rank correlations, non-PD pairs, map() marginals, independence. */
+/* Tests for sim/sampler: copula rank correlations, non-PD pairs, map() marginals, normal-score tables. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -7,6 +7,7 @@
 #include <criterion/new/assert.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -195,6 +196,12 @@ Test(sampler, non_positive_definite_names_the_pair)
     cx_sampler_free(NULL);
 }
 
+/* The families whose inputs go through a normal-score table (sampler.c). */
+static int tabulated(const cx_dist *d)
+{
+    return d->family == CX_DIST_BETA || d->family == CX_DIST_PERT || d->family == CX_DIST_GAMMA;
+}
+
 Test(sampler, map_gives_exact_marginals, .timeout = 60)
 {
     cx_dist d[NIN];
@@ -204,21 +211,24 @@ Test(sampler, map_gives_exact_marginals, .timeout = 60)
     int bad;
     cr_assert(eq(int, cx_sampler_new(&s, d, NIN, pairs, 1, &bad), 0));
     double u[NIN], x[NIN], work[2];
-    /* Inputs in no pair: exactly the quantile of their own uniform. The first copula row
-     * has L[0][0] = 1, so input 1 is F^-1(Phi(Phi^-1(u))) = F^-1(u) up to rounding.
-     * Fixed input 4: its value. */
+    /* Inputs in no pair: the quantile of their own uniform, exactly for the families that
+     * have no table (lognormal 0, triangular 2), within the table bound (1e-9 sd, sampler.c)
+     * for gamma 5. The first copula row has L[0][0] = 1, so input 1 is F^-1(Phi(Phi^-1(u)))
+     * = F^-1(u) within the same bound. Fixed input 4: its value. */
     for (int t = 1; t < 100; t++) {
         for (int i = 0; i < NIN; i++)
             u[i] = fmod(t * (0.01 + 0.1237 * i) + 0.005, 1.0);
         cx_sampler_map(s, u, x, work);
         for (int i = 0; i < NIN; i++) {
+            double q = cx_dist_quantile(&d[i], u[i]);
             if (i == 4)
                 cr_assert(eq(dbl, x[i], 2.5));
-            else if (i != 1 && i != 3)
-                cr_assert(eq(dbl, x[i], cx_dist_quantile(&d[i], u[i])), "input %d", i);
+            else if (i == 0 || i == 2)
+                cr_assert(eq(dbl, x[i], q), "input %d", i);
+            else if (i != 3)
+                cr_assert(le(dbl, fabs(x[i] - q), 1e-9 * sqrt(cx_dist_variance(&d[i]))),
+                          "input %d, u %.4f: %.15g vs %.15g", i, u[i], x[i], q);
         }
-        double q1 = cx_dist_quantile(&d[1], u[1]);
-        cr_assert(le(dbl, fabs(x[1] - q1), 1e-9), "u %.4f: %.15g vs %.15g", u[1], x[1], q1);
     }
     /* Correlated input 3 (second copula row): over uniform points its marginal is still
      * exact. 10^5 pseudo-random uniform vectors: KS against its CDF at alpha 0.01. */
@@ -250,24 +260,36 @@ Test(sampler, map_gives_exact_marginals, .timeout = 60)
         cx_dist_clear(&d[i]);
 }
 
-Test(sampler, no_pairs_uses_exact_samplers)
+Test(sampler, no_pairs_draw_order)
 {
-    /* Without correlations the sampler draws each input with cx_dist_sample in input order
-     * from the same stream, and needs no scratch. */
+    /* Without correlations the sampler needs no scratch and draws, in input order, one
+     * ziggurat normal for a tabulated input (beta 1, PERT 3, gamma 5: x = T(z)) and
+     * cx_dist_sample's draws for the others (lognormal 0, triangular 2); fixed 4 draws
+     * nothing. Replaying the same stream by hand gives the same values bit for bit. */
     cx_dist d[NIN];
     make_inputs(d);
     cx_sampler *s;
     int bad;
     cr_assert(eq(int, cx_sampler_new(&s, d, NIN, NULL, 0, &bad), 0));
     cr_assert(eq(int, cx_sampler_work_size(s), 0));
+    for (int i = 0; i < NIN; i++)
+        cr_assert(eq(int, cx_sampler_table_error(s, i) >= 0, tabulated(&d[i])), "input %d", i);
     gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
     gsl_rng_set(r1, 3u);
     gsl_rng_set(r2, 3u);
     double x[NIN];
     for (int t = 0; t < 1000; t++) {
         cx_sampler_draw(s, r1, x, NULL);
-        for (int i = 0; i < NIN; i++)
-            cr_assert(eq(dbl, x[i], cx_dist_sample(&d[i], r2)), "input %d", i);
+        for (int i = 0; i < NIN; i++) {
+            double want;
+            if (i == 4)
+                want = 2.5;
+            else if (tabulated(&d[i]))
+                want = cx_sampler_value_at_z(s, i, gsl_ran_gaussian_ziggurat(r2, 1.0));
+            else
+                want = cx_dist_sample(&d[i], r2);
+            cr_assert(eq(dbl, x[i], want), "input %d", i);
+        }
     }
     gsl_rng_free(r1);
     gsl_rng_free(r2);
@@ -279,4 +301,174 @@ Test(sampler, no_pairs_uses_exact_samplers)
     cx_sampler_free(s);
     for (int i = 0; i < NIN; i++)
         cx_dist_clear(&d[i]);
+}
+
+/*
+ * How far x is from the exact quantile F^-1(Phi(z)), in x's units, by one Newton step on
+ * the CDF: |F(x) - Phi(z)| / f(x), with the upper tails Q = 1 - F and Phi(-z) in the upper
+ * half so that neither loses digits to 1 - u. GSL's CDFs are the oracle rather than its
+ * inverse CDFs, because the inverses are themselves iterative and, for large gamma shapes,
+ * sometimes stop far from the root (gamma(1000, 0.01) near z = 1.98: off by 1.1, 3 sd).
+ */
+static double quantile_miss(const cx_dist *d, double z, double x)
+{
+    double lo = 0, w = 1, a = 0, b = 0, tail, f;
+    switch (d->family) {
+    case CX_DIST_PERT:
+    case CX_DIST_BETA: {
+        if (d->family == CX_DIST_PERT) {
+            lo = d->p[0];
+            w = d->p[2] - d->p[0];
+            a = d->alpha;
+            b = d->beta;
+        } else {
+            a = d->p[0];
+            b = d->p[1];
+        }
+        double y = (x - lo) / w;
+        tail = z <= 0 ? gsl_cdf_beta_P(y, a, b) : gsl_cdf_beta_Q(y, a, b);
+        f = gsl_ran_beta_pdf(y, a, b) / w;
+        break;
+    }
+    case CX_DIST_GAMMA:
+        tail = z <= 0 ? gsl_cdf_gamma_P(x, d->p[0], d->p[1]) : gsl_cdf_gamma_Q(x, d->p[0], d->p[1]);
+        f = gsl_ran_gamma_pdf(x, d->p[0], d->p[1]);
+        break;
+    case CX_DIST_UNIFORM:
+        w = d->p[1] - d->p[0];
+        tail = z <= 0 ? (x - d->p[0]) / w : (d->p[1] - x) / w;
+        f = 1.0 / w;
+        break;
+    default:
+        return NAN;
+    }
+    double g = z <= 0 ? gsl_cdf_ugaussian_P(z) : gsl_cdf_ugaussian_Q(z);
+    return fabs(tail - g) / f;
+}
+
+Test(sampler, tables_match_the_exact_quantile, .timeout = 60)
+{
+    /* Every tabulated family, shapes from the default scenario and extreme ones (U-shaped,
+     * J-shaped, near-normal, heavy-tailed), each as a correlated input (so a uniform gets
+     * its Phi table too). At 2 x 10^5 points that fall between the grid nodes (the grid
+     * has a power-of-two number of cells on [-8.25, 8.25]; the points are offset by 0.37 of
+     * their own spacing, an irrational-looking fraction), the value must be within
+     * 1e-9 sd of the exact quantile. The build stops at 1e-10 sd at the midpoints of the
+     * half-size grid, so the bound holds with a margin of ~160 (h^4). */
+    const char *why;
+    struct {
+        cx_dist_family f;
+        double p[3];
+    } cases[] = {
+        {CX_DIST_BETA, {3, 4}},        {CX_DIST_BETA, {0.5, 0.5}},   {CX_DIST_BETA, {0.2, 3}},
+        {CX_DIST_BETA, {30, 2}},       {CX_DIST_BETA, {1, 1}},       {CX_DIST_BETA, {200, 300}},
+        {CX_DIST_PERT, {7, 9, 12}},    {CX_DIST_PERT, {0, 0, 1}},    {CX_DIST_PERT, {0, 1, 1}},
+        {CX_DIST_PERT, {-0.35, -0.12, 0.10}},                        {CX_DIST_PERT, {180, 230, 300}},
+        {CX_DIST_GAMMA, {2, 1.5}},     {CX_DIST_GAMMA, {0.3, 1}},    {CX_DIST_GAMMA, {0.7, 2}},
+        {CX_DIST_GAMMA, {50, 1}},      {CX_DIST_GAMMA, {1000, 0.01}},
+        {CX_DIST_UNIFORM, {-1, 1}},    {CX_DIST_UNIFORM, {0.1, 0.6}},
+    };
+    const int npts = 200000;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cx_dist dd[2];
+        const double *p = cases[k].p;
+        switch (cases[k].f) {
+        case CX_DIST_BETA:
+            cr_assert(eq(int, cx_dist_beta(&dd[0], p[0], p[1], &why), 0));
+            break;
+        case CX_DIST_PERT:
+            cr_assert(eq(int, cx_dist_pert(&dd[0], p[0], p[1], p[2], 4, &why), 0));
+            break;
+        case CX_DIST_GAMMA:
+            cr_assert(eq(int, cx_dist_gamma(&dd[0], p[0], p[1], &why), 0));
+            break;
+        default:
+            cr_assert(eq(int, cx_dist_uniform(&dd[0], p[0], p[1], &why), 0));
+            break;
+        }
+        cr_assert(eq(int, cx_dist_normal(&dd[1], 0, 1, &why), 0));
+        const cx_corr pair = {0, 1, 0.1, 1};
+        cx_sampler *s;
+        int bad;
+        cr_assert(eq(int, cx_sampler_new(&s, dd, 2, &pair, 1, &bad), 0));
+        double sd = sqrt(cx_dist_variance(&dd[0]));
+        cr_assert(ge(dbl, cx_sampler_table_error(s, 0), 0.0), "case %zu has no table", k);
+        cr_assert(le(dbl, cx_sampler_table_error(s, 0), 1e-10 * sd), "case %zu", k);
+        double worst = 0, worst_z = 0;
+        for (int i = 0; i < npts; i++) {
+            double z = -8.25 + 16.5 * (i + 0.37) / npts;
+            double e = quantile_miss(&dd[0], z, cx_sampler_value_at_z(s, 0, z));
+            if (!(e <= worst)) {
+                worst = e;
+                worst_z = z;
+            }
+        }
+        fprintf(stderr, "# %s(%g, %g, %g): worst miss %.2e sd at z = %.3f\n",
+                cx_dist_family_names[cases[k].f], p[0], p[1], p[2], worst / sd, worst_z);
+        cr_assert(le(dbl, worst, 1e-9 * sd), "case %zu: %.3g sd at z = %.4f", k, worst / sd,
+                  worst_z);
+        /* Beyond the grid the exact quantile takes over, continuing the table. */
+        double in = cx_sampler_value_at_z(s, 0, -8.2499999), out = cx_sampler_value_at_z(s, 0, -8.2500001);
+        cr_assert(le(dbl, out, in), "case %zu", k);
+        cx_sampler_free(s);
+    }
+    /* A shape too sharp for TAB_NMAX cells keeps its exact quantile: beta(0.05, 0.05). */
+    cx_dist dd[2];
+    cr_assert(eq(int, cx_dist_beta(&dd[0], 0.05, 0.05, &why), 0));
+    cr_assert(eq(int, cx_dist_normal(&dd[1], 0, 1, &why), 0));
+    const cx_corr pair = {0, 1, 0.1, 1};
+    cx_sampler *s;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new(&s, dd, 2, &pair, 1, &bad), 0));
+    cr_assert(eq(dbl, cx_sampler_table_error(s, 0), -1.0));
+    for (double z = -3; z <= 3; z += 0.25)
+        cr_assert(eq(dbl, cx_sampler_value_at_z(s, 0, z),
+                     cx_dist_quantile(&dd[0], gsl_cdf_ugaussian_P(z))));
+    cx_sampler_free(s);
+}
+
+Test(sampler, tabulated_marginals_mean_variance_ks, .timeout = 120)
+{
+    /* Draws of tabulated inputs in no pair (beta, PERT, gamma, a clamped PERT) have their
+     * family's mean (5 SE), variance (5 SE of the sample variance, from the sample's
+     * fourth central moment) and pass KS at alpha = 0.001 (D < 1.949 / sqrt(n)). */
+    const char *why;
+    enum { K = 5 };
+    cx_dist d[K];
+    cr_assert(eq(int, cx_dist_beta(&d[0], 3, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[1], 7, 9, 12, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_gamma(&d[2], 0.7, 2, &why), 0));
+    cr_assert(eq(int, cx_dist_beta(&d[3], 0.5, 0.5, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[4], 0, 1, 4, 4, &why), 0));
+    d[4].max = 2.5; /* a clamp inside the support: mass 0.046 at 2.5 */
+    cx_sampler *s;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new(&s, d, K, NULL, 0, &bad), 0));
+    const size_t n = N_PATHS;
+    double *c = draw_paths(s, n, 21u);
+    for (int i = 0; i < K; i++) {
+        double *v = c + (size_t)i * n;
+        cr_assert(ge(dbl, cx_sampler_table_error(s, i), 0.0), "input %d", i);
+        double m = gsl_stats_mean(v, 1, n), var = gsl_stats_variance_m(v, 1, n, m);
+        double m4 = 0;
+        for (size_t p = 0; p < n; p++)
+            m4 += pow(v[p] - m, 4);
+        m4 /= n;
+        double se_m = sqrt(cx_dist_variance(&d[i]) / n), se_v = sqrt((m4 - var * var) / n);
+        cr_assert(le(dbl, fabs(m - cx_dist_mean(&d[i])), 5 * se_m), "input %d mean %.6g vs %.6g",
+                  i, m, cx_dist_mean(&d[i]));
+        cr_assert(le(dbl, fabs(var - cx_dist_variance(&d[i])), 5 * se_v),
+                  "input %d variance %.6g vs %.6g", i, var, cx_dist_variance(&d[i]));
+        gsl_sort(v, 1, n);
+        double dks = 0;
+        for (size_t p = 0; p < n; p++) {
+            /* at the clamp the CDF jumps: compare both sides of the atom */
+            double f = cx_dist_cdf(&d[i], v[p]);
+            double f_lo = v[p] == d[i].max ? cx_dist_cdf(&d[i], nextafter(v[p], 0)) : f;
+            dks = fmax(dks, fmax((double)(p + 1) / n - f, f_lo - (double)p / n));
+        }
+        cr_assert(lt(dbl, dks, 1.949 / sqrt((double)n)), "input %d: KS D = %.5f", i, dks);
+    }
+    free(c);
+    cx_sampler_free(s);
 }
