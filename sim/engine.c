@@ -3,11 +3,12 @@
 
 /*
  * Flow of a run (see engine.h for why it is thread-count independent):
- *   for each round of up to CX_ROUND_BLOCKS blocks:
+ *   for each round of blocks (round_size):
  *     parallel, dynamic schedule over the round's blocks:
  *       seed the thread's gsl_rng to stream (seed, b); for each path of the block:
  *       inputs -> model -> thread accumulator (integers) + the block's slot (moments, observer)
- *     one thread: fold the slots into the total in block order; progress; stop predicate
+ *     one thread: fold the slots into the total in block order; with a stop predicate, move
+ *     the threads' integer state into the total too; progress; stop predicate
  *   merge the threads' integer state.
  */
 #include "config.h"
@@ -126,29 +127,36 @@ static void run_block(const cx_engine_opts *o, const cx_input_source *src, const
     cx_block_moments_finish(&s->bm);
 }
 
-/* total's integer state := sum of the threads' (order-free); moments left as they are. */
-static int merge_threads(cx_accum *dst, thread_ctx **tc, int nt)
+/*
+ * total's integer state += the threads' (integer additions: order-free), and the threads'
+ * emptied, so that this may run after every round and once more at the end. Moments are not
+ * touched: cx_accum_merge adds integer state only.
+ */
+static int drain_threads(cx_accum *dst, thread_ctx **tc, int nt)
 {
-    cx_moments mm[CX_N_METRICS];
-    memcpy(mm, dst->mom_metric, sizeof mm);
-    size_t nqm = (size_t)(CX_N_QSERIES * dst->n_quarters) * sizeof *dst->mom_quarter;
-    cx_moments *mq = malloc(nqm ? nqm : 1);
-    if (!mq) return CX_ERR_NOMEM;
-    memcpy(mq, dst->mom_quarter, nqm);
-    cx_accum_reset(dst);
-    int rc = 0;
-    for (int t = 0; t < nt && rc == 0; t++) rc = cx_accum_merge(dst, tc[t]->acc);
-    memcpy(dst->mom_metric, mm, sizeof mm);
-    memcpy(dst->mom_quarter, mq, nqm);
-    free(mq);
-    return rc;
+    for (int t = 0; t < nt; t++) {
+        int rc = cx_accum_merge(dst, tc[t]->acc);
+        if (rc < 0) return rc;
+        cx_accum_reset(tc[t]->acc);
+    }
+    return 0;
+}
+
+/* Blocks in the round that starts after `done` blocks (engine.h: the stop schedule). */
+static uint64_t round_size(const cx_engine_opts *o, uint64_t done)
+{
+    if (o->round_blocks > 0) return (uint64_t)o->round_blocks;
+    if (!o->stop) return CX_ROUND_BLOCKS;
+    uint64_t r = done / CX_STOP_ROUND_DIV;
+    return r < CX_STOP_ROUND_MIN ? CX_STOP_ROUND_MIN : r > CX_ROUND_BLOCKS ? CX_ROUND_BLOCKS : r;
 }
 
 int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
                   const cx_engine_opts *o)
 {
     *out = NULL;
-    if (o->paths == 0 || o->threads < 1 || o->n_fixed < 0 || o->n_fixed > CX_ENGINE_MAX_FIXED)
+    if (o->paths == 0 || o->threads < 1 || o->n_fixed < 0 || o->n_fixed > CX_ENGINE_MAX_FIXED ||
+        o->round_blocks < 0 || o->round_blocks > CX_MAX_ROUND_BLOCKS)
         return CX_ERR_RANGE;
     for (int k = 0; k < o->n_fixed; k++)
         if (o->fixed_input[k] < 0 || o->fixed_input[k] >= sc->n_inputs) return CX_ERR_RANGE;
@@ -162,7 +170,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
 #endif
     const int nq = cx_model_quarters(m);
     const uint64_t nblocks = (o->paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
-    const int round_slots = nblocks < CX_ROUND_BLOCKS ? (int)nblocks : CX_ROUND_BLOCKS;
+    const uint64_t max_round = o->round_blocks > 0 ? (uint64_t)o->round_blocks : CX_ROUND_BLOCKS;
+    const int round_slots = nblocks < max_round ? (int)nblocks : (int)max_round;
 
     default_src dsrc = {sc->sampler};
     cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill};
@@ -172,15 +181,11 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     cx_run *run = calloc(1, sizeof *run);
     thread_ctx **tc = calloc((size_t)nt, sizeof *tc);
     slot *slots = aligned_alloc(64, ((size_t)round_slots * sizeof *slots + 63) / 64 * 64);
-    cx_accum *snap = NULL;
     if (!run || !tc || !slots) goto done;
     memset(slots, 0, (size_t)round_slots * sizeof *slots);
     run->threads = nt;
     if ((rc = cx_accum_new(&run->accum, nq, sc->thresholds, sc->n_thresholds,
                            sc->relative_error)) < 0)
-        goto done;
-    if (o->stop_needs_accum &&
-        (rc = cx_accum_new(&snap, nq, sc->thresholds, sc->n_thresholds, sc->relative_error)) < 0)
         goto done;
     /* per-thread state, all of it before the parallel region */
     rc = CX_ERR_NOMEM;
@@ -208,8 +213,9 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
 
     double t0 = now_s();
     run->complete = true;
-    for (uint64_t b0 = 0; b0 < nblocks; b0 += CX_ROUND_BLOCKS) {
-        const int rn = nblocks - b0 < CX_ROUND_BLOCKS ? (int)(nblocks - b0) : CX_ROUND_BLOCKS;
+    for (uint64_t b0 = 0, rs; b0 < nblocks; b0 += rs) {
+        rs = round_size(o, b0);
+        const int rn = nblocks - b0 < rs ? (int)(nblocks - b0) : (int)rs;
         for (int j = 0; j < rn; j++) {
             uint64_t b = b0 + (uint64_t)j, first = b * CX_BLOCK_PATHS;
             uint64_t left = o->paths - first;
@@ -248,13 +254,9 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
         if (o->progress || o->stop) {
             cx_engine_progress p = {run->paths_done, o->paths, run->blocks_done, now_s() - t0,
                                     NULL};
-            if (snap) {
-                cx_accum_reset(snap);
-                memcpy(snap->mom_metric, run->accum->mom_metric, sizeof snap->mom_metric);
-                memcpy(snap->mom_quarter, run->accum->mom_quarter,
-                       (size_t)(CX_N_QSERIES * nq) * sizeof *snap->mom_quarter);
-                if ((rc = merge_threads(snap, tc, nt)) < 0) goto done;
-                p.accum = snap;
+            if (o->stop_needs_accum) {
+                if ((rc = drain_threads(run->accum, tc, nt)) < 0) goto done;
+                p.accum = run->accum;
             }
             if (o->progress) o->progress(o->cb_ctx, &p);
             if (o->stop && run->paths_done < o->paths && o->stop(o->cb_ctx, &p)) {
@@ -265,7 +267,7 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     }
     run->elapsed_s = now_s() - t0;
     run->complete = run->paths_done == o->paths;
-    if ((rc = merge_threads(run->accum, tc, nt)) < 0) goto done;
+    if ((rc = drain_threads(run->accum, tc, nt)) < 0) goto done;
     rc = 0;
 
 done:
@@ -287,7 +289,6 @@ done:
         }
         free(slots);
     }
-    cx_accum_free(snap);
     if (rc < 0) {
         cx_run_free(run);
         return rc;

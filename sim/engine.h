@@ -19,19 +19,32 @@
  * - paths are split into blocks of CX_BLOCK_PATHS (the last may be short); block b draws
  *   everything, path after path (scalar inputs, then the model's per-month randomness), from
  *   the stream cx_pcg64_stream(seed, b) and from nothing else;
- * - blocks run in rounds of CX_ROUND_BLOCKS; each block's floating-point partials (moments,
- *   observer state) go to its own slot of the round buffer, and after the round the slots are
- *   merged into the run's total in block order, by one thread;
+ * - blocks run in rounds (CX_ROUND_BLOCKS, or the schedule below with a stop predicate); each
+ *   block's floating-point partials (moments, observer state) go to its own slot of the round
+ *   buffer, and after the round the slots are merged into the run's total in block order, by
+ *   one thread; so the total is the same fold over blocks whatever the rounds are;
  * - integer state (sketches, exceedance counts) goes to the running thread's accumulator;
- *   those merge by adding integers, in any order, after the run.
+ *   those merge by adding integers, in any order: after the run, or after every round when a
+ *   stop predicate needs the total.
  * So a block's contribution is a pure function of (scenario, seed, b), and the total is a
  * fixed fold over blocks: a multi-process (MPI) version gives the same bytes if each process
  * runs any subset of blocks, sends their slots to rank 0 to be folded in block order, and sums
  * its integer state. Round boundaries are the only places a run can be stopped early by a
  * deterministic predicate; Ctrl-C stops at the next block boundary.
+ *
+ * Rounds with a stop predicate (--target-ci), so that a small target does not overshoot by
+ * up to a full round of 262,144 paths: the round after `done` blocks has
+ * clamp(done / CX_STOP_ROUND_DIV, CX_STOP_ROUND_MIN, CX_ROUND_BLOCKS) blocks, i.e. a check
+ * every 16,384 paths up to 262,144, then after every 1/16 of the paths done (so a run goes
+ * at most 16,384 paths, or about 1/16 of its paths, past the point where its target is first
+ * met), at most every 262,144. The
+ * schedule depends only on blocks done, never on threads: the stopping point, and so every
+ * byte of a stopped run, is the same for any thread count.
  */
 #define CX_BLOCK_PATHS 1024
 #define CX_ROUND_BLOCKS 256
+#define CX_STOP_ROUND_MIN 16
+#define CX_STOP_ROUND_DIV 16
 
 /*
  * Where a path's scalar inputs come from (issue 6: Latin hypercube, Sobol, antithetic).
@@ -70,12 +83,13 @@ typedef struct cx_engine_progress {
     uint64_t paths_done, paths_total;
     uint64_t blocks_done;
     double elapsed_s;
-    /* the run's total so far (moments folded in block order) with integer state merged;
-     * only when opts.stop_needs_accum, else NULL */
+    /* the run's total so far (moments folded in block order, the threads' integer state
+     * merged); only when opts.stop_needs_accum, else NULL */
     const cx_accum *accum;
 } cx_engine_progress;
 
 #define CX_ENGINE_MAX_FIXED 4
+#define CX_MAX_ROUND_BLOCKS 65536
 
 typedef struct cx_engine_opts {
     uint64_t paths;            /* > 0 */
@@ -93,6 +107,10 @@ typedef struct cx_engine_opts {
     bool (*stop)(void *ctx, const cx_engine_progress *p);
     void *cb_ctx;
     bool stop_needs_accum;
+    /* blocks per round: 0 picks CX_ROUND_BLOCKS, or the schedule above with a stop predicate;
+     * > 0 forces rounds of that many (tests: results cannot depend on it, except where a stop
+     * predicate stops). At most CX_MAX_ROUND_BLOCKS. */
+    int round_blocks;
     /* checked before each block: set (e.g. by a SIGINT handler) to stop at the next block
      * boundary; the blocks already started finish and are reported */
     const atomic_int *interrupt;
@@ -118,7 +136,8 @@ typedef struct cx_run {
  * Runs the model of m (built from sc) as opts says. On success *out holds the merged result
  * (complete or not). Threads each own a gsl_rng, a cx_scratch, an input vector and
  * accumulators, allocated before the parallel region.
- * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (bad opts).
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (bad opts: no paths, threads < 1, bad fixed inputs,
+ * an observer without its hooks, round_blocks outside [0, CX_MAX_ROUND_BLOCKS]).
  * @note the caller frees *out with cx_run_free.
  */
 int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,

@@ -130,8 +130,10 @@ static void run_help(void)
            "                    Sobol points) (default: run.sampling, else mc)\n"
            "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic, else off)\n"
            "      --target-ci METRIC:Q:REL  stop once the 95%% CI of METRIC's Q-quantile is\n"
-           "                    narrower than REL of its value, e.g. capex_burden:0.95:0.01\n"
-           "                    (checked every %d paths; default: off)\n"
+           "                    narrower than REL of its value, e.g. capex_burden:0.95:0.01;\n"
+           "                    --paths is then the limit. Checked every %d paths up to %d,\n"
+           "                    then after every 1/%d of the paths done (at most every %d),\n"
+           "                    at the same paths for any thread count (default: off)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
@@ -139,6 +141,8 @@ static void run_help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
            (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
+           CX_BLOCK_PATHS * CX_STOP_ROUND_MIN,
+           CX_BLOCK_PATHS * CX_STOP_ROUND_MIN * CX_STOP_ROUND_DIV, CX_STOP_ROUND_DIV,
            CX_BLOCK_PATHS * CX_ROUND_BLOCKS);
 }
 

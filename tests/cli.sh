@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..18"
+echo "1..19"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -94,6 +94,14 @@ kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] && [ "$(json_get "$TMP/int.json" "d['complete'], d['paths'] > 0, d['paths'] < 1000000000, d['paths'] % 1024 == 0")" = "False True True True" ]
 check "SIGINT: exit 130, JSON of the completed blocks with complete false" $? "rc=$rc $(cat "$TMP/int.err")"
+
+# --target-ci is checked every 16384 paths at first (engine.h), and stops at the same path
+# for any thread count: a loose target stops long before the old 262144-path rounds.
+"$BIN" run --target-ci capex_burden:0.95:0.05 --paths 10000000 --threads 1 -q --json "$TMP/tc1.json" 2>/dev/null
+"$BIN" run --target-ci capex_burden:0.95:0.05 --paths 10000000 --threads 2 -q --json "$TMP/tc2.json" 2>/dev/null
+tc=$(json_get "$TMP/tc1.json" "d['target_ci']['met'], d['paths'] % 16384 == 0, d['paths'] < 262144")
+[ "$tc" = "True True True" ] && [ "$(json_get "$TMP/tc1.json" "$strip")" = "$(json_get "$TMP/tc2.json" "$strip")" ]
+check "--target-ci stops at a 16384-path check, the same at 1 and 2 threads" $? "$tc"
 
 # Ctrl-C in the studies, as in run: what is complete is written, marked, exit code 130.
 "$BIN" tornado --paths 1000000000 --threads 2 --json "$TMP/tor.json" --csv "$TMP/tor.csv" -q >/dev/null 2>"$TMP/tor.err" &

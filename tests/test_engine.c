@@ -13,6 +13,7 @@
 
 #include "models/model.h"
 #include "sim/engine.h"
+#include "sim/error.h"
 #include "sim/output.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -126,7 +127,8 @@ Test(engine, stop_predicate_reports_completed_blocks_only, .timeout = 120)
     cr_assert(eq(int, calls, 1));
     cr_assert(not(run->complete));
     cr_assert(run->stopped);
-    const uint64_t round = CX_ROUND_BLOCKS * (uint64_t)CX_BLOCK_PATHS;
+    /* with a stop predicate the first round is CX_STOP_ROUND_MIN blocks (engine.h) */
+    const uint64_t round = CX_STOP_ROUND_MIN * (uint64_t)CX_BLOCK_PATHS;
     cr_assert(eq(u64, run->paths_done, round));
     cr_assert(eq(u64, run->accum->paths, round));
     cr_assert(eq(u64, run->accum->mom_metric[CX_M_CAPEX_BURDEN].n, round));
@@ -151,6 +153,115 @@ Test(engine, stop_predicate_reports_completed_blocks_only, .timeout = 120)
     json_decref(jf);
     free(stopped);
     free(full);
+    cx_run_free(run);
+}
+
+/* The per-block partials are folded in block order whatever the rounds: forcing rounds of 1,
+ * 3 or 7 blocks (and the default 256) gives the same bytes, at 1 and 3 threads. */
+static char *run_json_rounds(uint64_t paths, uint64_t seed, int threads, int round_blocks)
+{
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = paths;
+    o.seed = seed;
+    o.threads = threads;
+    o.round_blocks = round_blocks;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(run->complete);
+    char *s = report_json(run, &o);
+    cx_run_free(run);
+    return s;
+}
+
+Test(engine, round_size_does_not_change_bytes)
+{
+    char *ref = run_json_rounds(N_PATHS, 42, 2, 0);
+    const int rounds[] = {1, 3, 7, CX_ROUND_BLOCKS};
+    for (int i = 0; i < 4; i++)
+        for (int t = 1; t <= 3; t += 2) {
+            char *other = run_json_rounds(N_PATHS, 42, t, rounds[i]);
+            cr_assert(eq(str, other, ref), "rounds of %d blocks, %d threads", rounds[i], t);
+            free(other);
+        }
+    free(ref);
+    /* a round size out of range is refused */
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    cx_run *run = NULL;
+    o.round_blocks = -1;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), CX_ERR_RANGE));
+    o.round_blocks = CX_MAX_ROUND_BLOCKS + 1;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), CX_ERR_RANGE));
+    cr_assert(run == NULL);
+}
+
+typedef struct stop_log {
+    uint64_t stop_at;     /* stop once this many paths are done */
+    int calls;
+    uint64_t blocks[64];  /* blocks done at each call */
+} stop_log;
+
+static bool stop_when_paths(void *ctx, const cx_engine_progress *p)
+{
+    stop_log *l = ctx;
+    cr_assert(p->accum != NULL);
+    cr_assert(eq(u64, p->accum->paths, p->paths_done));
+    cr_assert(eq(u64, p->accum->mom_metric[CX_M_CAPEX_BURDEN].n, p->paths_done));
+    if (l->calls < 64) l->blocks[l->calls] = p->blocks_done;
+    l->calls++;
+    return p->paths_done >= l->stop_at;
+}
+
+/* engine.h: with a stop predicate, rounds of clamp(done / 16, 16, 256) blocks */
+Test(engine, stop_schedule_is_fine_and_thread_independent, .timeout = 120)
+{
+    char *json[2];
+    for (int k = 0; k < 2; k++) {
+        cx_engine_opts o;
+        cx_engine_opts_init(&o, sc);
+        o.paths = 100 * (uint64_t)CX_BLOCK_PATHS;
+        o.seed = 3;
+        o.threads = k ? 3 : 1;
+        stop_log l = {.stop_at = 40000};
+        o.stop = stop_when_paths;
+        o.cb_ctx = &l;
+        o.stop_needs_accum = true;
+        cx_run *run;
+        cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+        /* checks after 16, 32 and 48 blocks; 48 x 1024 = 49152 >= 40000 stops it (before,
+         * the first check came after 256 blocks: 262144 paths) */
+        cr_assert(eq(int, l.calls, 3));
+        cr_assert(eq(u64, l.blocks[0], 16));
+        cr_assert(eq(u64, l.blocks[2], 48));
+        cr_assert(run->stopped);
+        cr_assert(eq(u64, run->paths_done, 49152));
+        json[k] = report_json(run, &o);
+        cx_run_free(run);
+    }
+    cr_assert(eq(str, json[0], json[1]));
+    free(json[0]);
+    free(json[1]);
+
+    /* past 256 blocks the round is 1/16 of the blocks done: 256 + 16 = 272, + 17 = 289,
+     * + 18 = 307 (the last round is cut at the 300 blocks of the run, which then ends) */
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 300 * (uint64_t)CX_BLOCK_PATHS;
+    o.seed = 3;
+    o.threads = 2;
+    stop_log l = {.stop_at = UINT64_MAX};
+    o.stop = stop_when_paths;
+    o.cb_ctx = &l;
+    o.stop_needs_accum = true;
+    cx_run *run;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), 0));
+    cr_assert(run->complete);
+    /* the predicate is not asked after the last round: 16 rounds of 16, then 272 and 289 */
+    cr_assert(eq(int, l.calls, 18));
+    for (int i = 0; i < 16; i++) cr_assert(eq(u64, l.blocks[i], 16 * (uint64_t)(i + 1)));
+    cr_assert(eq(u64, l.blocks[16], 272));
+    cr_assert(eq(u64, l.blocks[17], 289));
     cx_run_free(run);
 }
 
