@@ -76,6 +76,12 @@ double cx_dist_sample(const cx_dist *d, gsl_rng *r);
 /* Inverse CDF at u in (0, 1), clamped; for discrete/bernoulli the smallest value whose
  * cumulative weight is >= u (MODEL.md). */
 double cx_dist_quantile(const cx_dist *d, double u);
+/*
+ * Polishes a gamma(shape, scale) quantile x0 by Newton steps on GSL's CDF: towards P(x) =
+ * target, or Q(x) = target when upper (precise in the upper tail). GSL's gamma inverse CDFs
+ * sometimes stop far from the root for large shapes. Added by H5 (issue 5).
+ */
+double cx_gamma_polish(double x0, double target, bool upper, double shape, double scale);
 /* CDF of the clamped distribution at x. */
 double cx_dist_cdf(const cx_dist *d, double x);
 /* Mean and variance of the clamped distribution (analytic without clamps). */

@@ -132,13 +132,15 @@ static double std_quantile(int shape, double a, double b, double z)
     if (z <= 0) {
         double u = gsl_cdf_ugaussian_P(z);
         x = shape == STD_BETA ? gsl_cdf_beta_Pinv(u, a, b)
-            : shape == STD_GAMMA ? gsl_cdf_gamma_Pinv(u, a, 1.0) : u;
+            : shape == STD_GAMMA ? cx_gamma_polish(gsl_cdf_gamma_Pinv(u, a, 1.0), u, false, a, 1.0)
+                                 : u;
         if (isnan(x))
             x = 0.0;
     } else {
         double q = gsl_cdf_ugaussian_Q(z);
         x = shape == STD_BETA ? gsl_cdf_beta_Qinv(q, a, b)
-            : shape == STD_GAMMA ? gsl_cdf_gamma_Qinv(q, a, 1.0) : 1.0 - q;
+            : shape == STD_GAMMA ? cx_gamma_polish(gsl_cdf_gamma_Qinv(q, a, 1.0), q, true, a, 1.0)
+                                 : 1.0 - q;
         if (isnan(x))
             x = shape == STD_GAMMA ? INFINITY : 1.0;
     }
