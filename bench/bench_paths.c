@@ -42,7 +42,7 @@ static double best_run(const cx_scenario *sc, const cx_model *m, uint64_t paths,
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_parse(&o, argc, argv, 1000000, 1 << 17);
+    bench_parse(&o, argc, argv, 1000000, 1 << 16);
     cx_scenario *sc;
     cx_model *m;
     bench_load(o.scenario, &sc, &m);
