@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -150,7 +151,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "      --sampling M  mc, lhs or sobol (default: run.sampling, else mc)\n"
            "%s"
            "%s"
-           "  -q, --quiet       no table on stdout (default: off)\n"
+           "  -q, --quiet       no table on stdout%s (default: off)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean.\n"
@@ -159,9 +160,12 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "at once.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            cmd, what, paths_default, (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
-           strcmp(cmd, "sobol") ? "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic)\n" : "",
-           metric ? "  -m, --metric NAME metric to study (default: the scenario's group, else capex_burden)\n"
-                  : "");
+           strcmp(cmd, "sobol") ? "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic,\n"
+                                  "                    else off)\n" : "",
+           !metric ? ""
+           : strcmp(cmd, "sobol") ? "  -m, --metric NAME metric to study (default: tornado.metric, else capex_burden)\n"
+                                  : "  -m, --metric NAME metric to study (default: sobol.metric, else capex_burden)\n",
+           strcmp(cmd, "sweep") ? "" : " and no progress line");
 }
 
 /* Returns -1 after --help (exit 0), an exit code > 0 on error, 0 to go on. */
@@ -392,6 +396,25 @@ done:
     return exit_code;
 }
 
+/* The progress line of a sweep: the engine reports each point's run; a report with all of
+ * a point's paths done ends that point. */
+typedef struct sweep_progress {
+    int n_points, point;
+} sweep_progress;
+
+static void sweep_progress_line(void *ctx, const cx_engine_progress *p)
+{
+    sweep_progress *s = ctx;
+    double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
+    double left = (double)(p->paths_total - p->paths_done) +
+                  (double)(s->n_points - s->point - 1) * (double)p->paths_total;
+    fprintf(stderr, "\rpoint %d / %d: %" PRIu64 " / %" PRIu64 " paths  %.0f paths/s  ETA %.0f s   ",
+            s->point + 1, s->n_points, p->paths_done, p->paths_total, rate,
+            rate > 0 ? left / rate : 0);
+    fflush(stderr);
+    if (p->paths_done == p->paths_total) s->point++;
+}
+
 int cli_cmd_sweep(int argc, char **argv)
 {
     study_args a;
@@ -410,16 +433,24 @@ int cli_cmd_sweep(int argc, char **argv)
     if (a.has_paths) o.paths = a.paths;
     if (a.has_seed) o.seed = a.seed;
     o.interrupt = &cli_interrupt;
+    sweep_progress sp = {sc->n_sweep >= 1 ? sc->sweep[0].n : 0, 0};
+    if (sc->n_sweep > 1) sp.n_points *= sc->sweep[1].n;
+    if (isatty(STDERR_FILENO) && !a.quiet) {
+        o.progress = sweep_progress_line;
+        o.cb_ctx = &sp;
+    }
     char err[512] = "";
     cx_sweep_report *r = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
     if ((rc = cx_sweep_run(&r, sc, &o, a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                            a.sf.antithetic || sc->antithetic, err, sizeof err)) < 0) {
+        if (o.progress) fputs("\r\033[K", stderr);
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    if (o.progress) fputs("\r\033[K", stderr);
     if (r->n_points == 0) {
         exit_code = nothing_done();
         goto done;

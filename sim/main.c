@@ -110,7 +110,7 @@ void cli_progress(void *ctx, const cx_engine_progress *p)
     (void)ctx;
     double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
     double eta = rate > 0 ? (double)(p->paths_total - p->paths_done) / rate : 0;
-    fprintf(stderr, "\r%" PRIu64 " / %" PRIu64 " paths  %.3g paths/s  ETA %.0f s   ",
+    fprintf(stderr, "\r%" PRIu64 " / %" PRIu64 " paths  %.0f paths/s  ETA %.0f s   ",
             p->paths_done, p->paths_total, rate, eta);
     fflush(stderr);
 }
@@ -285,7 +285,8 @@ static int cmd_check(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (c == 'h') {
             printf("Usage: capexsim check FILE\n"
-                   "Loads and validates a scenario and prints a summary of it.\n"
+                   "Loads and validates a scenario and prints a summary of it.\n\n"
+                   "  -h, --help        this help\n\n"
                    "Exit codes: 0 valid, 2 invalid (the message names file, line and key).\n");
             return 0;
         }

@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..19"
+echo "1..21"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -94,6 +94,41 @@ kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] && [ "$(json_get "$TMP/int.json" "d['complete'], d['paths'] > 0, d['paths'] < 1000000000, d['paths'] % 1024 == 0")" = "False True True True" ]
 check "SIGINT: exit 130, JSON of the completed blocks with complete false" $? "rc=$rc $(cat "$TMP/int.err")"
+
+# Every option of every subcommand's --help states its default (continuation lines joined).
+all=0
+for c in run check sweep tornado sobol plot; do
+    "$BIN" $c --help >"$TMP/help.txt" || { all=1; echo "# $c --help failed"; continue; }
+    python3 - "$TMP/help.txt" "$c" <<'PY' || all=1
+import re, sys
+opts, cur = [], None
+for line in open(sys.argv[1]):
+    if re.match(r'^ {2,6}-', line):
+        cur = [line.strip()]; opts.append(cur)
+    elif cur is not None and re.match(r'^ {10,}\S', line):
+        cur.append(line.strip())
+    else:
+        cur = None
+bad = [o[0] for o in opts if not o[0].startswith('-h, --help') and 'default' not in ' '.join(o)]
+if not opts or bad:
+    print(f"# {sys.argv[2]}: options without a default: {bad or 'no options listed'}")
+    sys.exit(1)
+PY
+done
+check "every subcommand's --help lists each option with its default" $all
+
+# The progress line: on stderr when it is a terminal (a pseudo-terminal from script), never
+# with --quiet, never when stderr is not a terminal.
+if command -v script >/dev/null; then
+    script -qc "'$BIN' run --paths 300000 --threads 2 >/dev/null" /dev/null >"$TMP/tty.out" 2>&1
+    script -qc "'$BIN' run --paths 300000 --threads 2 -q" /dev/null >"$TMP/ttyq.out" 2>&1
+    "$BIN" run --paths 300000 --threads 2 >/dev/null 2>"$TMP/notty.err"
+    grep -q "262144 / 300000 paths .* paths/s  ETA" "$TMP/tty.out" && ! grep -q "paths/s" "$TMP/ttyq.out" \
+      && ! grep -q "paths/s" "$TMP/notty.err"
+    check "progress line only on a terminal and not with --quiet" $? "$(tr '\r' '\n' <"$TMP/tty.out" | head -3)"
+else
+    ok "progress line only on a terminal and not with --quiet # SKIP script(1) not installed"
+fi
 
 # --target-ci is checked every 16384 paths at first (engine.h), and stops at the same path
 # for any thread count: a loose target stops long before the old 262144-path rounds.
