@@ -176,11 +176,13 @@ static char *run_json_rounds(uint64_t paths, uint64_t seed, int threads, int rou
 
 Test(engine, round_size_does_not_change_bytes)
 {
-    char *ref = run_json_rounds(N_PATHS, 42, 2, 0);
+    /* 20 full blocks and a short one: rounds of 3 and 7 end mid-run and leave a short round */
+    const uint64_t paths = 20 * CX_BLOCK_PATHS + 300;
+    char *ref = run_json_rounds(paths, 42, 2, 0);
     const int rounds[] = {1, 3, 7, CX_ROUND_BLOCKS};
     for (int i = 0; i < 4; i++)
         for (int t = 1; t <= 3; t += 2) {
-            char *other = run_json_rounds(N_PATHS, 42, t, rounds[i]);
+            char *other = run_json_rounds(paths, 42, t, rounds[i]);
             cr_assert(eq(str, other, ref), "rounds of %d blocks, %d threads", rounds[i], t);
             free(other);
         }
