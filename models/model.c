@@ -22,7 +22,7 @@
  *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
  *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
  *   then, for each month t = 0 .. H-1:
- *   4. (t >= 1) one standard normal (gsl_ran_gaussian_ziggurat) for the price shock, when
+ *   4. (t >= 1) one standard normal (cx_normal, sim/normal.h) for the price shock, when
  *      the path's vol is not 0 and the price matters to the scenario (IaaS, spot deals, or
  *      a cancellable signed deal with a hazard_price that is not fixed at 0);
  *   5. when a cancellable deal begins (step 2 for a signed deal, in config order; step 7
@@ -60,6 +60,7 @@
 #include "models/trace.h"
 #include "sim/dist.h"
 #include "sim/error.h"
+#include "sim/normal.h"
 #include "sim/pcg.h"
 
 /* A month that never comes (a term to the end of the horizon and beyond). Half of INT_MAX
@@ -643,7 +644,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         if (t > 0 && price_moves) {
             logp += log_drift;
             if (price_shocks)
-                logp += log_sd * gsl_ran_gaussian_ziggurat(r, 1.0);
+                logp += log_sd * cx_normal(g);
             price_ok = false;
         }
 

@@ -23,6 +23,7 @@
 
 #include "sim/dist.h"
 #include "sim/error.h"
+#include "sim/normal.h"
 #include "sim/pcg.h"
 
 const char *const cx_dist_family_names[CX_DIST_N_FAMILIES] = {
@@ -325,6 +326,14 @@ static inline double uniform01(gsl_rng *r)
     return gsl_rng_uniform(r);
 }
 
+/* A standard normal: the inline ziggurat for our pcg64 (sim/normal.h), else GSL's. */
+static inline double normal01(gsl_rng *r)
+{
+    if (r->type == cx_gsl_rng_pcg64)
+        return cx_normal(cx_rng_pcg64(r));
+    return gsl_ran_gaussian_ziggurat(r, 1.0);
+}
+
 /* Smallest i with cum[i] > u (sampling, u in [0, 1)) or cum[i] >= u (quantile). */
 static int discrete_index(const cx_dist *d, double u, int inclusive)
 {
@@ -364,11 +373,11 @@ double cx_dist_sample(const cx_dist *d, gsl_rng *r)
         x = d->p[0] + (d->p[2] - d->p[0]) * gsl_ran_beta(r, d->alpha, d->beta);
         break;
     case CX_DIST_NORMAL:
-        x = d->p[0] + d->p[1] * gsl_ran_gaussian_ziggurat(r, 1.0);
+        x = d->p[0] + d->p[1] * normal01(r);
         break;
     case CX_DIST_LOGNORMAL:
         /* Not gsl_ran_lognormal: that is Box-Muller, 2 to 3 times slower (issue 2). */
-        x = exp(d->p[0] + d->p[1] * gsl_ran_gaussian_ziggurat(r, 1.0));
+        x = exp(d->p[0] + d->p[1] * normal01(r));
         break;
     case CX_DIST_BETA:
         x = gsl_ran_beta(r, d->p[0], d->p[1]);

@@ -5,7 +5,7 @@
  * correlation r = 2 sin(pi rho / 6) (for a Gaussian copula, Spearman = (6/pi) asin(r/2)).
  * The inputs named in any pair form the "correlated set" of m inputs; their m x m matrix
  * (unit diagonal, r for each pair, 0 elsewhere) is factored once, R = L L^T (GSL Cholesky).
- * Per path: z ~ N(0, I_m) (ziggurat), y = L z, x = F^-1(Phi(y)).
+ * Per path: z ~ N(0, I_m) (cx_normal, sim/normal.h), y = L z, x = F^-1(Phi(y)).
  *
  * Normal-score tables. F^-1(Phi(z)) of a beta, PERT or gamma costs an iterative solver in
  * GSL (~16,000 instructions for a beta), and their exact samplers two gamma variates each;
@@ -17,7 +17,7 @@
  * precision) and the exact slopes dT/dz = phi(z) / f(T(z)) (f: GSL's pdf). Between nodes,
  * the cubic Hermite interpolant; outside the grid (probability 1.6e-16 per draw), the exact
  * quantile. An input is then x = offset + scale T(z), clamped: for an input in no pair z
- * is one ziggurat normal (so the marginal is F up to the table's error), in the copula z is
+ * is one cx_normal (so the marginal is F up to the table's error), in the copula z is
  * the correlated normal y.
  *
  * Error bound: the Hermite error in a cell is T''''(xi) h^4 s^2 (1-s)^2 / 24, largest at the
@@ -36,7 +36,7 @@
  * (clamped) value.
  *
  * Draws of one path, in this order: the m copula normals (copula rows in input order), then
- * for each input in input order: nothing (fixed or correlated), one ziggurat normal
+ * for each input in input order: nothing (fixed or correlated), one cx_normal
  * (tabulated), or the draws of cx_dist_sample (the rest).
  */
 #include <float.h>
@@ -51,6 +51,8 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim/error.h"
+#include "sim/normal.h"
+#include "sim/pcg.h"
 #include "sim/sampler.h"
 
 #define PI 3.14159265358979323846
@@ -500,9 +502,10 @@ static inline double from_z(const cx_sampler *s, int i, double z)
 
 void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
 {
+    cx_pcg64 *g = cx_rng_pcg64(r);
     if (s->m > 0) {
         for (int k = 0; k < s->m; k++)
-            work[k] = gsl_ran_gaussian_ziggurat(r, 1.0);
+            work[k] = cx_normal(g);
         mul_chol(s, work);
     }
     for (int i = 0; i < s->n; i++) {
@@ -512,7 +515,7 @@ void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
         else if (in->slot >= 0)
             x[i] = from_z(s, i, work[in->slot]);
         else if (in->map == MAP_TABLE)
-            x[i] = from_z(s, i, gsl_ran_gaussian_ziggurat(r, 1.0));
+            x[i] = from_z(s, i, cx_normal(g));
         else
             x[i] = cx_dist_sample(&s->dists[i], r);
     }

@@ -35,7 +35,9 @@ int cx_sampler_n(const cx_sampler *s);
 /* Doubles of scratch that draw/map need in `work`. */
 int cx_sampler_work_size(const cx_sampler *s);
 
-/* One path's inputs into x[n], from the stream only. No allocation, no shared writes. */
+/* One path's inputs into x[n], from the stream only. No allocation, no shared writes.
+ * r must hold a cx_pcg64 (cx_gsl_rng_pcg64, as for cx_model_path): normals are drawn inline
+ * from it (cx_normal, sim/normal.h). */
 void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work);
 /*
  * One path's inputs from n independent uniforms u[i] in (0, 1) (Latin hypercube, Sobol
