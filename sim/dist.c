@@ -315,7 +315,7 @@ int cx_dist_copy(cx_dist *dst, const cx_dist *src)
 
 static inline double clamp(const cx_dist *d, double x)
 {
-    return x < d->min ? d->min : (x > d->max ? d->max : x);
+    return cx_dist_clamp(d, x);
 }
 
 /* A uniform in [0, 1): inline for our pcg64 (no function-pointer call), else GSL's. */
@@ -351,9 +351,7 @@ static int discrete_index(const cx_dist *d, double u, int inclusive)
 
 static inline double triangular_inv(const cx_dist *d, double u)
 {
-    if (u < d->k[0])
-        return d->p[0] + sqrt(u * d->k[1]);
-    return d->p[2] - sqrt((1.0 - u) * d->k[2]);
+    return cx_dist_triangular_inv(d, u);
 }
 
 double cx_dist_sample(const cx_dist *d, gsl_rng *r)

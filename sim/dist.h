@@ -5,7 +5,11 @@
 
 #include <stdbool.h>
 
+#include <math.h>
+
 #include <gsl/gsl_rng.h>
+
+#include "sim/pcg.h"
 
 /* MODEL.md, "Uncertain inputs": every family, with its config parameter names. */
 typedef enum cx_dist_family {
@@ -73,6 +77,43 @@ int cx_dist_copy(cx_dist *dst, const cx_dist *src);
 
 /* One draw, clamped. Exact sampler of the family (ziggurat normal for normal/lognormal). */
 double cx_dist_sample(const cx_dist *d, gsl_rng *r);
+/* d's clamps applied to x (NaN passes through). */
+static inline double cx_dist_clamp(const cx_dist *d, double x)
+{
+    return x < d->min ? d->min : (x > d->max ? d->max : x);
+}
+
+/* Unclamped inverse CDF of a triangular d at u, from the constants in d->k. */
+static inline double cx_dist_triangular_inv(const cx_dist *d, double u)
+{
+    if (u < d->k[0])
+        return d->p[0] + sqrt(u * d->k[1]);
+    return d->p[2] - sqrt((1.0 - u) * d->k[2]);
+}
+
+/*
+ * cx_dist_sample for hot loops: the same draws and the same value, bit for bit, with the
+ * uniform, triangular and fixed families inline (one cx_pcg64_uniform, no call) when r was
+ * made from cx_gsl_rng_pcg64; other families and streams call cx_dist_sample. Added by H8.
+ */
+static inline double cx_dist_sample_inline(const cx_dist *d, gsl_rng *r)
+{
+    if (r->type == cx_gsl_rng_pcg64) {
+        switch (d->family) {
+        case CX_DIST_FIXED:
+            return cx_dist_clamp(d, d->p[0]);
+        case CX_DIST_UNIFORM:
+            return cx_dist_clamp(d, d->p[0] + (d->p[1] - d->p[0]) *
+                                                  cx_pcg64_uniform(cx_rng_pcg64(r)));
+        case CX_DIST_TRIANGULAR:
+            return cx_dist_clamp(d, cx_dist_triangular_inv(d, cx_pcg64_uniform(cx_rng_pcg64(r))));
+        default:
+            break;
+        }
+    }
+    return cx_dist_sample(d, r);
+}
+
 /* Inverse CDF at u in (0, 1), clamped; for discrete/bernoulli the smallest value whose
  * cumulative weight is >= u (MODEL.md). */
 double cx_dist_quantile(const cx_dist *d, double u);

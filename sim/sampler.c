@@ -96,6 +96,13 @@ struct cx_sampler {
     double *chol;          /* m x m, row-major; lower triangle holds L */
     int n_tab;
     qtable *tab;
+    /* Per path, draw copies fixed_x (every fixed input's value, 0 elsewhere) and then
+     * visits only the act[0 .. n_act-1] inputs that are not fixed, in input order: most
+     * inputs of a scenario are bare numbers, and skipping them one by one cost more than
+     * the copy. */
+    double *fixed_x;
+    int *act;
+    int n_act;
 };
 
 void cx_sampler_free(cx_sampler *s)
@@ -105,6 +112,8 @@ void cx_sampler_free(cx_sampler *s)
     for (int k = 0; k < s->n_tab; k++)
         free(s->tab[k].c);
     free(s->tab);
+    free(s->fixed_x);
+    free(s->act);
     free(s->in);
     free(s->slot);
     free(s->chol);
@@ -436,6 +445,17 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
         if ((rc = plan_input(s, i)) < 0)
             goto done;
     }
+    rc = CX_ERR_NOMEM;
+    s->fixed_x = calloc(nn, sizeof *s->fixed_x);
+    s->act = malloc(nn * sizeof *s->act);
+    if (!s->fixed_x || !s->act)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        if (s->in[i].map == MAP_FIXED)
+            s->fixed_x[i] = s->in[i].value;
+        else
+            s->act[s->n_act++] = i;
+    }
     rc = 0;
 
 done:
@@ -508,16 +528,17 @@ void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
             work[k] = cx_normal(g);
         mul_chol(s, work);
     }
-    for (int i = 0; i < s->n; i++) {
+    if (s->n > 0)
+        memcpy(x, s->fixed_x, (size_t)s->n * sizeof *x);
+    for (int k = 0; k < s->n_act; k++) {
+        int i = s->act[k];
         const input *in = &s->in[i];
-        if (in->map == MAP_FIXED)
-            x[i] = in->value;
-        else if (in->slot >= 0)
+        if (in->slot >= 0)
             x[i] = from_z(s, i, work[in->slot]);
         else if (in->map == MAP_TABLE)
             x[i] = from_z(s, i, cx_normal(g));
         else
-            x[i] = cx_dist_sample(&s->dists[i], r);
+            x[i] = cx_dist_sample_inline(&s->dists[i], r);
     }
 }
 
