@@ -6,25 +6,29 @@
  * that depends on sampled inputs (rounded months, notice months, ramps) is worked out at
  * the start of each path from x[], because every month-valued input may be random.
  *
- * The month loop follows MODEL.md's nine steps in order. It keeps the state that changes
- * slowly incrementally instead of recomputing it every month:
- *   - capacity and committed cost are summed again only in months where a tranche comes
- *     online or goes offline (next_cap);
- *   - the market price is kept as log P(t): the hazard needs ln(P(0)/P(t)), and exp() is
- *     taken only in months where P(t) itself is needed (IaaS revenue, a spot offer's price);
- *   - the RecSys ramp multiplies by M^(1/R) each month instead of calling pow();
- *   - reserved GW and deal revenue are summed again only when the set of deals changed;
- *   - deals are removed only in months where one ends (next_end), by a stable compaction,
- *     so the slots stay in the order the deals began.
+ * A path has three passes over the months (per-month arrays in cx_scratch.mo):
+ *   1. what no deal can change, one tight loop per quantity: log P(t) and P(t) (MODEL.md,
+ *      one month, step 1; exp() for every month in one loop when IaaS or spot deals use the
+ *      level, which cost less than calls spread through the month loop), capacity and
+ *      committed cost (summed again only in months where a tranche comes online or goes
+ *      offline, next_cap), and the demands of step 5 (the RecSys ramp multiplies by
+ *      M^(1/R) each month instead of calling pow());
+ *   2. the month loop, MODEL.md's steps 2 to 9 in order: deals, notices, allocation,
+ *      clawback, spot offers, IaaS; it leaves each month's idle GW, deal and IaaS revenue
+ *      and allocations. Reserved GW and deal revenue are summed again only when the set
+ *      of deals changed; deals are removed only in months where one ends (next_end), by a
+ *      stable compaction, so the slots stay in the order the deals began;
+ *   3. the month's burden and revenue and the path's sums, in month order.
  *
  * Random draws of a path, in this order (the order defines results for a seed):
  *   1. one uniform for MSL success (if `msl` is present): success iff u < p_success;
  *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
  *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
+ *   4. one standard normal (cx_normal, sim/normal.h) for the price shock of each month
+ *      t = 1 .. H-1, in month order, all before month 0 runs, when the path's vol is not 0
+ *      and the price matters to the scenario (IaaS, spot deals, or a cancellable signed
+ *      deal with a hazard_price that is not fixed at 0);
  *   then, for each month t = 0 .. H-1:
- *   4. (t >= 1) one standard normal (cx_normal, sim/normal.h) for the price shock, when
- *      the path's vol is not 0 and the price matters to the scenario (IaaS, spot deals, or
- *      a cancellable signed deal with a hazard_price that is not fixed at 0);
  *   5. when a cancellable deal begins (step 2 for a signed deal, in config order; step 7
  *      for a spot deal, right after its premium) and the path's hazards are not both 0:
  *      one uniform u in (0, 1), its survival threshold (below).
@@ -32,8 +36,8 @@
  *      by inversion of the Poisson CDF when the mean is <= 12, else gsl_ran_poisson; when an
  *      offer could still be signed (what is left and the external cap both leave room for
  *      the smallest possible offer; otherwise every offer would be rejected, so none are
- *      drawn); then per offer its gw (cx_dist_sample) and, only if the offer is signed,
- *      its premium (cx_dist_sample).
+ *      drawn); then per offer its gw (cx_dist_sample_inline: cx_dist_sample's draws) and,
+ *      only if the offer is signed, its premium (likewise).
  *
  * Counterparty notices (MODEL.md, Counterparty cancellation) are an independent Bernoulli
  * draw with probability h(t) for each eligible deal each month. Drawing one uniform per
@@ -108,8 +112,18 @@ struct cx_model {
     int deal_slots;       /* signed deals + the most spot deals that can be active */
 };
 
+/* Per-month arrays of a path in cx_scratch.mo, MO_N rows of h doubles: what the month loop
+ * reads (price, capacity, demands) and what it leaves for the sums after it. */
+enum {
+    MO_LOGP, MO_PRICE, MO_CAP, MO_COST, MO_BPG,
+    MO_DMSL, MO_DREC, MO_DTAAS, MO_L2REC, MO_AMSL, MO_AREC, MO_ATAAS,
+    MO_IDLE, MO_RD, MO_IAAS, MO_N
+};
+
 struct cx_scratch {
     int cap;          /* deal slots */
+    int h;            /* months */
+    double *mo;       /* MO_N x h, see MO_LOGP */
     int n_tranches, n_signed;
     struct deal *deals;
     int *tr_on, *tr_off;       /* per tranche: online for tr_on <= t < tr_off */
@@ -283,6 +297,7 @@ void cx_scratch_free(cx_scratch *s)
     if (s == NULL)
         return;
     free(s->deals);
+    free(s->mo);
     free(s->tr_on);
     free(s->tr_off);
     free(s->tr_gw);
@@ -304,6 +319,8 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->n_tranches = m->sc->n_tranches;
     s->n_signed = m->sc->deals.n_signed;
     s->deals = calloc((size_t)m->deal_slots + 1, sizeof(deal));
+    s->h = m->horizon;
+    s->mo = calloc((size_t)MO_N * (size_t)m->horizon, sizeof(double));
     s->tr_on = calloc(nt, sizeof(int));
     s->tr_off = calloc(nt, sizeof(int));
     s->tr_gw = calloc(nt, sizeof(double));
@@ -311,7 +328,7 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->sd_begin = calloc(nd, sizeof(int));
     s->sd_term_end = calloc(nd, sizeof(int));
     s->sd_notice = calloc(nd, sizeof(int));
-    if (!s->deals || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->sd_begin ||
+    if (!s->deals || !s->mo || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->sd_begin ||
         !s->sd_term_end || !s->sd_notice) {
         cx_scratch_free(s);
         return CX_ERR_NOMEM;
@@ -520,7 +537,6 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     /* MSL schedule and multiplier. */
     const int n_sched = msl_on ? sc->msl.n_sched : 0;
     const cx_sched_point *sched = sc->msl.sched;
-    int seg = 0; /* schedule segment: sched[seg].month <= t < sched[seg+1].month */
     int msl_decision = msl_on ? month_of(x[sc->msl.decision_month]) : NEVER;
     double msl_mult = msl_on ? (msl_ok ? x[sc->msl.success_multiplier]
                                        : x[sc->msl.failure_multiplier])
@@ -561,7 +577,9 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         taas_rev = x[sc->taas.revenue_per_gw_year] / 12.0;
     }
 
-    /* Market: log P(t) is the state. */
+    /* Market: log P(t) is the state (MODEL.md, Market price). All shocks are drawn here,
+     * before the month loop (header, draw 4), and P(t) = exp(log P(t)) is taken for every
+     * month in one tight loop when IaaS or spot deals use the level. */
     const double price0 = x[sc->market.price0];
     const bool price_pos = price0 > 0.0;
     const double logp0 = price_pos ? log(price0) : 0.0;
@@ -569,9 +587,37 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     const double log_drift = (x[sc->market.drift] - 0.5 * vol * vol) / 12.0;
     const double log_sd = vol / sqrt(12.0);
     const bool price_moves = m->price_used && price_pos && (log_drift != 0.0 || log_sd != 0.0);
-    const bool price_shocks = price_moves && log_sd != 0.0;
-    double logp = logp0, price = price0;
-    bool price_ok = true;
+    double *const lp = s->mo + (size_t)MO_LOGP * s->h;
+    double *const pr = s->mo + (size_t)MO_PRICE * s->h;
+    const bool level_used = sc->iaas.enabled || sc->deals.spot.present || tr != NULL;
+    {
+        double logp = logp0;
+        lp[0] = logp0;
+        if (price_moves && log_sd != 0.0) {
+            for (int t = 1; t < H; t++) {
+                logp += log_drift;
+                logp += log_sd * cx_normal(g);
+                lp[t] = logp;
+            }
+        } else if (price_moves) {
+            for (int t = 1; t < H; t++) {
+                logp += log_drift;
+                lp[t] = logp;
+            }
+        } else {
+            for (int t = 1; t < H; t++)
+                lp[t] = logp0;
+        }
+        if (level_used) {
+            pr[0] = price0;
+            if (price_moves)
+                for (int t = 1; t < H; t++)
+                    pr[t] = exp(lp[t]);
+            else
+                for (int t = 1; t < H; t++)
+                    pr[t] = price0;
+        }
+    }
 
     /* Hazard: MODEL.md, Counterparty cancellation. */
     const double hz_base = x[sc->deals.hazard_base], hz_price = x[sc->deals.hazard_price];
@@ -605,24 +651,117 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     const double iaas_max = iaas_on ? x[sc->iaas.max_gw] : 0.0;
     const double iaas_k = iaas_on ? (1.0 - x[sc->iaas.discount]) / 12.0 : 0.0;
 
+    /* ---- per-month inputs that no deal can change, one tight loop each ---- */
+    /* Step 1: capacity and committed cost; they change only when a tranche comes online or
+     * goes offline (next_cap). */
+    double *const capm = s->mo + (size_t)MO_CAP * s->h;
+    double *const costm = s->mo + (size_t)MO_COST * s->h;
+    double *const bpg = s->mo + (size_t)MO_BPG * s->h;
+    {
+        double cap = 0, cost_year = 0, cost_m = 0, burden_per_gw = 0;
+        int next_cap = 0;
+        for (int t = 0; t < H; t++) {
+            if (t == next_cap) {
+                next_cap = capacity_at(s, t, &cap, &cost_year);
+                cost_m = cost_year / 12.0;
+                /* u(t) / 12 = Cost(t) / C(t): burden of one idle GW for the month */
+                burden_per_gw = cap > 0.0 ? cost_m / cap : 0.0;
+            }
+            capm[t] = cap;
+            costm[t] = cost_m;
+            bpg[t] = burden_per_gw;
+        }
+    }
+
+    /* Step 5's demands (MODEL.md, Demand), by use id. */
+    double *const dem[CX_N_USES] = {s->mo + (size_t)MO_DMSL * s->h,
+                                    s->mo + (size_t)MO_DREC * s->h,
+                                    s->mo + (size_t)MO_DTAAS * s->h};
+    double *const alc[CX_N_USES] = {s->mo + (size_t)MO_AMSL * s->h,
+                                    s->mo + (size_t)MO_AREC * s->h,
+                                    s->mo + (size_t)MO_ATAAS * s->h};
+    double *const rec_l2m = s->mo + (size_t)MO_L2REC * s->h;
+    /* MSL: base schedule m(t), flat outside its points, multiplier from the decision. */
+    {
+        double *d = dem[CX_USE_MSL];
+        int seg = 0; /* schedule segment: sched[seg].month <= t < sched[seg+1].month */
+        for (int t = 0; t < H; t++) {
+            double msl_d = 0.0;
+            if (n_sched > 0) {
+                while (seg + 1 < n_sched && t >= sched[seg + 1].month)
+                    seg++;
+                if (t < sched[0].month || seg + 1 >= n_sched) {
+                    msl_d = x[sched[seg].gw];
+                } else {
+                    double g0 = x[sched[seg].gw], g1 = x[sched[seg + 1].gw];
+                    msl_d = g0 + (g1 - g0) * (double)(t - sched[seg].month) *
+                                     m->sched_inv_len[seg];
+                }
+                if (t >= msl_decision)
+                    msl_d *= msl_mult;
+            }
+            d[t] = msl_d;
+        }
+    }
+    /* RecSys: the geometric ramp, and log2 of its multiple (the uplift when fully
+     * allocated). */
+    {
+        double *d = dem[CX_USE_RECSYS];
+        for (int t = 0; t < H; t++) {
+            double rec_l2 = 0.0;
+            if (rec_on) {
+                if (t > 0 && rec_ramp > 0.0) {
+                    if ((double)t < rec_ramp)
+                        rec_d *= rec_step;
+                    else
+                        rec_d = rec_full;
+                }
+                rec_l2 = (rec_ramp > 0.0 && (double)t < rec_ramp) ? (double)t * rec_l2_step
+                                                                   : rec_l2_full;
+            }
+            d[t] = rec_d;
+            rec_l2m[t] = rec_l2;
+        }
+    }
+    /* TaaS: linear ramp from the launch month. */
+    {
+        double *d = dem[CX_USE_TAAS];
+        for (int t = 0; t < H; t++) {
+            double taas_d = 0.0;
+            if (t >= taas_launch) {
+                if (taas_instant) {
+                    taas_d = taas_target;
+                } else {
+                    double f = (double)(t - taas_launch) * taas_inv_ramp;
+                    taas_d = f < 1.0 ? taas_target * f : taas_target;
+                }
+            }
+            d[t] = taas_d;
+        }
+    }
+
     /* Allocation order and clawback flags. */
-    int prio[CX_N_USES];
-    for (int i = 0; i < CX_N_USES; i++)
-        prio[i] = sc->priority[i];
-    int claw_use[CX_N_USES], n_claw = 0;
+    const double *dprio[CX_N_USES];
+    double *aprio[CX_N_USES];
+    for (int i = 0; i < CX_N_USES; i++) {
+        dprio[i] = dem[sc->priority[i]];
+        aprio[i] = alc[sc->priority[i]];
+    }
+    const double *claw_d[CX_N_USES], *claw_a[CX_N_USES];
+    int n_claw = 0;
     for (int u = 0; u < CX_N_USES; u++)
-        if (m->clawback[u])
-            claw_use[n_claw++] = u;
+        if (m->clawback[u]) {
+            claw_d[n_claw] = dem[u];
+            claw_a[n_claw++] = alc[u];
+        }
 
-    /* ---- accumulators ---- */
-    double burden = 0, rev_deals = 0, rev_taas = 0, rev_iaas = 0, rev_recsys = 0, cost = 0;
-    double idle_sum = 0, idle_peak = 0, msl_short = 0, oversold_peak = 0;
+    /* What the month loop leaves for the sums after it. */
+    double *const idlem = s->mo + (size_t)MO_IDLE * s->h;
+    double *const rdm = s->mo + (size_t)MO_RD * s->h;
+    double *const iaasm = s->mo + (size_t)MO_IAAS * s->h;
+
+    double oversold_peak = 0;
     int n_signed_count = 0, n_cancelled = 0, n_clawed = 0;
-    double q_idle = 0, q_rev = 0;
-    int q = 0, q_len = 0;
-
-    double cap = 0, cost_year = 0, cost_m = 0, burden_per_gw = 0;
-    int next_cap = 0;
     int next_end = NEVER;
     double reserved = 0, deals_rev_m = 0;
     bool dirty = true;
@@ -634,19 +773,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     }
 
     for (int t = 0; t < H; t++) {
-        /* Step 1: capacity, committed cost, price. */
-        if (t == next_cap) {
-            next_cap = capacity_at(s, t, &cap, &cost_year);
-            cost_m = cost_year / 12.0;
-            /* u(t) / 12 = Cost(t) / C(t): burden of one idle GW for the month */
-            burden_per_gw = cap > 0.0 ? cost_m / cap : 0.0;
-        }
-        if (t > 0 && price_moves) {
-            logp += log_drift;
-            if (price_shocks)
-                logp += log_sd * cx_normal(g);
-            price_ok = false;
-        }
+        /* Step 1: capacity, committed cost and price are in capm, costm, lp, pr. */
 
         /* Step 2: deals that end now leave (stable, so slots keep their begin order);
          * signed deals that start now begin. */
@@ -708,7 +835,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         /* Step 3: counterparty notices. A cancellable deal not under notice gets notice in
          * month t with probability h(t); drawn through its survival threshold (header). */
         if (hz_max > 0.0) {
-            double fall = logp0 - logp; /* ln(P(0) / P(t)) */
+            double fall = logp0 - lp[t]; /* ln(P(0) / P(t)) */
             if (!(fall > 0.0))
                 fall = 0.0;
             double h = hz_base + hz_price * fall; /* MODEL.md: clamped to [0, 1] */
@@ -761,7 +888,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             deals_rev_m = rsum;
             dirty = false;
         }
-        double avail = cap - reserved;
+        double avail = capm[t] - reserved;
         double oversold = 0.0;
         if (!(avail > 0.0)) {
             oversold = -avail;
@@ -771,54 +898,13 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             oversold_peak = oversold;
 
         /* Step 5: internal uses, in priority order. */
-        double demand[CX_N_USES], alloc[CX_N_USES];
-        /* MSL: base schedule m(t), flat outside its points, multiplier from the decision. */
-        double msl_d = 0.0;
-        if (n_sched > 0) {
-            while (seg + 1 < n_sched && t >= sched[seg + 1].month)
-                seg++;
-            if (t < sched[0].month || seg + 1 >= n_sched) {
-                msl_d = x[sched[seg].gw];
-            } else {
-                double g0 = x[sched[seg].gw], g1 = x[sched[seg + 1].gw];
-                msl_d = g0 + (g1 - g0) * (double)(t - sched[seg].month) * m->sched_inv_len[seg];
-            }
-            if (t >= msl_decision)
-                msl_d *= msl_mult;
-        }
-        demand[CX_USE_MSL] = msl_d;
-        /* RecSys: the geometric ramp. */
-        double rec_l2 = 0.0;
-        if (rec_on) {
-            if (t > 0 && rec_ramp > 0.0) {
-                if ((double)t < rec_ramp)
-                    rec_d *= rec_step;
-                else
-                    rec_d = rec_full;
-            }
-            rec_l2 = (rec_ramp > 0.0 && (double)t < rec_ramp) ? (double)t * rec_l2_step
-                                                               : rec_l2_full;
-        }
-        demand[CX_USE_RECSYS] = rec_d;
-        /* TaaS: linear ramp from the launch month. */
-        double taas_d = 0.0;
-        if (t >= taas_launch) {
-            if (taas_instant) {
-                taas_d = taas_target;
-            } else {
-                double f = (double)(t - taas_launch) * taas_inv_ramp;
-                taas_d = f < 1.0 ? taas_target * f : taas_target;
-            }
-        }
-        demand[CX_USE_TAAS] = taas_d;
-
         double left = avail;
         for (int k = 0; k < CX_N_USES; k++) {
-            int u = prio[k];
-            double a = demand[u] < left ? demand[u] : left;
+            double dk = dprio[k][t];
+            double a = dk < left ? dk : left;
             if (!(a > 0.0))
                 a = 0.0;
-            alloc[u] = a;
+            aprio[k][t] = a;
             left -= a;
         }
         if (!(left > 0.0))
@@ -828,7 +914,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         double claw_short = 0.0;
         if (n_claw > 0) {
             for (int k = 0; k < n_claw; k++)
-                claw_short += demand[claw_use[k]] - alloc[claw_use[k]];
+                claw_short += claw_d[k][t] - claw_a[k][t];
             if (claw_short > 0.0 && nd > 0) {
                 double covered = 0.0;
                 for (int i = 0; i < nd; i++)
@@ -861,17 +947,13 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                                 : (int)gsl_ran_poisson(r, spot_lambda);
             double ext = reserved;
             for (int k = 0; k < offers; k++) {
-                double ogw = cx_dist_sample(&sc->deals.spot.gw, r);
+                double ogw = cx_dist_sample_inline(&sc->deals.spot.gw, r);
                 if (!(ogw <= left) || !(ext + ogw <= spot_max_ext) || nd >= s->cap)
                     continue;
-                double prem = cx_dist_sample(&sc->deals.spot.premium, r);
-                if (!price_ok) {
-                    price = exp(logp);
-                    price_ok = true;
-                }
+                double prem = cx_dist_sample_inline(&sc->deals.spot.premium, r);
                 deal *d = &dl[nd++];
                 d->gw = ogw;
-                d->price = price * prem;
+                d->price = pr[t] * prem;
                 d->rev_m = d->gw * d->price / 12.0;
                 d->start = t;
                 d->term_end = t + spot_term;
@@ -911,42 +993,68 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             iaas_gw = left < iaas_max ? left : iaas_max;
             if (!(iaas_gw > 0.0))
                 iaas_gw = 0.0;
-            if (!price_ok) {
-                price = exp(logp);
-                price_ok = true;
-            }
-            iaas_rev = iaas_gw * price * iaas_k;
+            iaas_rev = iaas_gw * pr[t] * iaas_k;
             left -= iaas_gw;
             if (!(left > 0.0))
                 left = 0.0;
         }
 
-        /* Step 9: idle and burden. */
-        double idle = left;
-        double burden_t = idle * burden_per_gw;
+        /* Step 9: idle (burden and the sums follow the loop). */
+        idlem[t] = left;
+        rdm[t] = deals_rev_m + spot_rev;
+        iaasm[t] = iaas_rev;
 
-        /* Revenue of the month. */
-        double rd = deals_rev_m + spot_rev;
-        double rt = alloc[CX_USE_TAAS] * taas_rev;
+        if (tr != NULL) {
+            cx_trace_month *tm = &tr->month[t];
+            tm->reserved_gw = reserved;
+            tm->reserved_end_gw = reserved + spot_gw;
+            tm->available_gw = avail;
+            tm->oversold_gw = oversold;
+            tm->clawback_short_gw = claw_short;
+            tm->spot_gw = spot_gw;
+            tm->iaas_gw = iaas_gw;
+            tm->n_active = nd;
+            tm->spot_offers = offers;
+            tm->spot_signed = signed_now;
+            for (int i = 0; i < nd; i++)
+                trace_event(tr, t, CX_EV_EARN, &dl[i], n_signed, dl[i].rev_m);
+        }
+    }
+
+    /* ---- the month's burden and revenue, and the path's sums, in month order ---- */
+    double burden = 0, rev_deals = 0, rev_taas = 0, rev_iaas = 0, rev_recsys = 0, cost = 0;
+    double idle_sum = 0, idle_peak = 0, msl_short = 0;
+    double q_idle = 0, q_rev = 0;
+    int q = 0, q_len = 0;
+    const double *const a_msl = alc[CX_USE_MSL], *const a_rec = alc[CX_USE_RECSYS],
+                        *const a_taas = alc[CX_USE_TAAS], *const d_msl = dem[CX_USE_MSL],
+                        *const d_rec = dem[CX_USE_RECSYS];
+    for (int t = 0; t < H; t++) {
+        double idle = idlem[t];
+        double burden_t = idle * bpg[t]; /* MODEL.md, one month, step 9 */
+        double rd = rdm[t];
+        double rt = a_taas[t] * taas_rev;
         double rr = 0.0;
-        if (rec_k != 0.0 && alloc[CX_USE_RECSYS] > 0.0) {
-            double l2 = alloc[CX_USE_RECSYS] == rec_d ? rec_l2
-                                                      : log2(alloc[CX_USE_RECSYS] / rec_b);
+        double ar = a_rec[t];
+        if (rec_k != 0.0 && ar > 0.0) {
+            /* log2 of the allocation over the base; the ramp's own log2 when fully met */
+            double l2 = ar == d_rec[t] ? rec_l2m[t] : log2(ar / rec_b);
             if (l2 > 0.0) /* log2(max(1, a / b)) */
                 rr = rec_k * l2;
         }
-        double rev_m = rd + rt + iaas_rev + rr;
+        double ri = iaasm[t];
+        double rev_m = rd + rt + ri + rr;
 
         burden += burden_t;
-        cost += cost_m;
+        cost += costm[t];
         rev_deals += rd;
         rev_taas += rt;
-        rev_iaas += iaas_rev;
+        rev_iaas += ri;
         rev_recsys += rr;
         idle_sum += idle;
         if (idle > idle_peak)
             idle_peak = idle;
-        msl_short += demand[CX_USE_MSL] - alloc[CX_USE_MSL];
+        msl_short += d_msl[t] - a_msl[t];
 
         /* Quarterly series: months 3q .. 3q+2. */
         q_idle += idle;
@@ -963,39 +1071,24 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         }
 
         if (tr != NULL) {
-            if (!price_ok) {
-                price = exp(logp);
-                price_ok = true;
-            }
             cx_trace_month *tm = &tr->month[t];
+            double cap = capm[t];
             tm->capacity_gw = cap;
-            tm->cost_b = cost_m;
-            tm->unit_cost = cap > 0.0 ? cost_m * 12.0 / cap : 0.0;
-            tm->price = price;
-            tm->reserved_gw = reserved;
-            tm->reserved_end_gw = reserved + spot_gw;
-            tm->available_gw = avail;
-            tm->oversold_gw = oversold;
+            tm->cost_b = costm[t];
+            tm->unit_cost = cap > 0.0 ? costm[t] * 12.0 / cap : 0.0;
+            tm->price = pr[t];
             for (int u = 0; u < CX_N_USES; u++) {
-                tm->demand_gw[u] = demand[u];
-                tm->alloc_gw[u] = alloc[u];
+                tm->demand_gw[u] = dem[u][t];
+                tm->alloc_gw[u] = alc[u][t];
             }
-            tm->clawback_short_gw = claw_short;
-            tm->spot_gw = spot_gw;
-            tm->iaas_gw = iaas_gw;
             tm->idle_gw = idle;
             tm->burden_b = burden_t;
             tm->rev_deals_b = rd;
             tm->rev_taas_b = rt;
-            tm->rev_iaas_b = iaas_rev;
+            tm->rev_iaas_b = ri;
             tm->rev_recsys_b = rr;
             tm->rev_total_b = rev_m;
-            tm->n_active = nd;
-            tm->spot_offers = offers;
-            tm->spot_signed = signed_now;
             tm->taas_launched = taas_on;
-            for (int i = 0; i < nd; i++)
-                trace_event(tr, t, CX_EV_EARN, &dl[i], n_signed, dl[i].rev_m);
         }
     }
 
