@@ -99,6 +99,76 @@ void cx_block_moments_add(cx_block_moments *b, const cx_path_result *res, int n_
     }
 }
 
+int cx_accum_buf_init(cx_accum_buf *b, int n_quarters, int cap)
+{
+    memset(b, 0, sizeof *b);
+    if (n_quarters < 0 || n_quarters > CX_MAX_QUARTERS || cap < 1) return CX_ERR_RANGE;
+    b->n_quarters = n_quarters;
+    b->n_series = CX_N_METRICS + CX_N_QSERIES * n_quarters;
+    b->cap = cap;
+    /* whole lines plus one, so that consecutive rows start in different L1 sets */
+    b->stride = ((size_t)cap + 7) / 8 * 8 + 8;
+    b->val = alloc_lines((size_t)b->n_series * b->stride * sizeof *b->val);
+    if (!b->val) {
+        cx_accum_buf_clear(b);
+        return CX_ERR_NOMEM;
+    }
+    return 0;
+}
+
+void cx_accum_buf_clear(cx_accum_buf *b)
+{
+    free(b->val);
+    memset(b, 0, sizeof *b);
+}
+
+/* bm's sums += row i's n values, as cx_block_moments_add would add them path by path. */
+static void moments_add_row(cx_block_moments *bm, int i, const double *x, int n)
+{
+    double k = bm->shift[i], s1 = bm->s1[i], s2 = bm->s2[i];
+    for (int p = 0; p < n; p++) {
+        double d = x[p] - k;
+        s1 += d;
+        s2 += d * d;
+    }
+    bm->s1[i] = s1;
+    bm->s2[i] = s2;
+}
+
+void cx_block_moments_add_buf(cx_block_moments *bm, const cx_accum_buf *b, int first, int n)
+{
+    if (n <= 0) return;
+    if (bm->n == 0)
+        /* the block's first path is the shift of every series (cx_block_moments_add) */
+        for (int i = 0; i < b->n_series; i++) {
+            double v = b->val[(size_t)i * b->stride + (size_t)first];
+            bm->shift[i] = isfinite(v) ? v : 0;
+        }
+    bm->n += (uint64_t)n;
+    for (int i = 0; i < b->n_series; i++)
+        moments_add_row(bm, i, b->val + (size_t)i * b->stride + (size_t)first, n);
+}
+
+void cx_accum_add_buf(cx_accum *a, cx_accum_buf *b)
+{
+    const int n = b->n;
+    if (n == 0) return;
+    a->paths += (uint64_t)n;
+    for (int i = 0; i < CX_N_METRICS; i++)
+        cx_sketch_add_n(a->metric[i], b->val + (size_t)i * b->stride, (size_t)n);
+    for (int i = 0; i < CX_N_QSERIES * a->n_quarters; i++)
+        cx_sketch_add_n(a->quarter[i], b->val + (size_t)(CX_N_METRICS + i) * b->stride,
+                        (size_t)n);
+    const double *burden = b->val + (size_t)CX_M_CAPEX_BURDEN * b->stride;
+    for (int j = 0; j < a->n_thresholds; j++) {
+        const double t = a->thresholds[j];
+        uint64_t c = 0;
+        for (int p = 0; p < n; p++) c += burden[p] > t;
+        a->exceed[j] += c;
+    }
+    b->n = 0;
+}
+
 void cx_block_moments_finish(cx_block_moments *b)
 {
     double n = (double)b->n;

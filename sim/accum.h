@@ -95,6 +95,58 @@ static inline void cx_accum_add(cx_accum *a, const cx_path_result *res)
     for (int j = 0; j < a->n_thresholds; j++) a->exceed[j] += burden > a->thresholds[j];
 }
 
+/*
+ * A thread's buffer of per-path values for batched accumulation: up to `cap` paths, stored
+ * series by series (row s holds series s of paths 0..n-1; series as in cx_block_moments:
+ * the metrics, then each quarterly series by quarter). Feeding the sketches and the block
+ * moments a row at a time keeps one sketch's buckets in cache for the whole row, instead of
+ * touching all CX_N_METRICS + CX_N_QSERIES x quarters sketches (more than L2 holds) on every
+ * path. Rows are padded by one cache line so that the rows' n-th values (written together
+ * by cx_accum_buf_put) do not all fall in the same L1 set.
+ * Batching changes no result: a sketch's values arrive in the same order, counts are
+ * integers, and each block-moment series is summed in the same path order.
+ */
+typedef struct cx_accum_buf {
+    int n_series;
+    int n_quarters;
+    int cap;               /* paths per batch */
+    int n;                 /* paths held */
+    size_t stride;         /* doubles per row */
+    double *val;           /* n_series rows of stride doubles, cache-line aligned */
+} cx_accum_buf;
+
+/*
+ * Space for cap >= 1 paths of n_quarters quarters; the caller owns b (per-thread state).
+ * @return 0, CX_ERR_RANGE, CX_ERR_NOMEM (b then cleared). @note release with
+ * cx_accum_buf_clear (a no-op on a cleared or zeroed b).
+ */
+int cx_accum_buf_init(cx_accum_buf *b, int n_quarters, int cap);
+void cx_accum_buf_clear(cx_accum_buf *b);
+
+/* Stores one path's values as the next column; the caller flushes before b->n == b->cap. */
+static inline void cx_accum_buf_put(cx_accum_buf *b, const cx_path_result *res)
+{
+    double *v = b->val + b->n;
+    const size_t st = b->stride;
+    for (int i = 0; i < CX_N_METRICS; i++) v[(size_t)i * st] = res->metric[i];
+    v += (size_t)CX_N_METRICS * st;
+    for (int s = 0; s < CX_N_QSERIES; s++)
+        for (int q = 0; q < b->n_quarters; q++, v += st) *v = res->quarter[s][q];
+    b->n++;
+}
+
+/*
+ * bm's sums += buffered paths first .. first + n - 1 (as cx_block_moments_add of each path in
+ * that order: the same bits). b and bm must have the same quarters. No allocation.
+ */
+void cx_block_moments_add_buf(cx_block_moments *bm, const cx_accum_buf *b, int first, int n);
+
+/*
+ * a's integer state += every buffered path (as cx_accum_add of each path in order: the same
+ * bits), then empties b. a and b must have the same quarters. No allocation.
+ */
+void cx_accum_add_buf(cx_accum *a, cx_accum_buf *b);
+
 /* dst += src's integer state (any order). @return 0 or CX_ERR_RANGE on a shape mismatch. */
 int cx_accum_merge(cx_accum *dst, const cx_accum *src);
 /* dst's moments (+)= one block's; call in block order. */

@@ -6,7 +6,9 @@
  *   for each round of blocks (round_size):
  *     parallel, dynamic schedule over the round's blocks:
  *       seed the thread's gsl_rng to stream (seed, b); for each path of the block:
- *       inputs -> model -> thread accumulator (integers) + the block's slot (moments, observer)
+ *       inputs -> model -> the thread's value buffer (+ the block's observer state);
+ *       at block end, the block's moments from the buffer into its slot; when the buffer is
+ *       full and at the round's end, the buffer into the thread's accumulator (integers)
  *     one thread: fold the slots into the total in block order; with a stop predicate, move
  *     the threads' integer state into the total too; progress; stop predicate
  *   merge the threads' integer state.
@@ -37,6 +39,7 @@ typedef struct thread_ctx {
     double *x;
     void *src_state;
     cx_accum *acc;
+    cx_accum_buf buf;   /* the values of its latest paths: moments per block, acc in batches */
     cx_path_result res;
 } thread_ctx;
 
@@ -109,21 +112,25 @@ void cx_run_free(cx_run *r)
 
 /* Runs block b (n paths) on thread t into slot s. Allocates nothing. */
 static void run_block(const cx_engine_opts *o, const cx_input_source *src, const cx_model *m,
-                      int nq, thread_ctx *t, int tid, slot *s, uint64_t b)
+                      thread_ctx *t, int tid, slot *s, uint64_t b)
 {
     cx_pcg64_stream(cx_rng_pcg64(t->r), o->seed, b);
     if (src->block_begin) src->block_begin(src->ctx, t->src_state, b, s->n, t->r);
     cx_block_moments_reset(&s->bm);
     const cx_observer *obs = o->observer;
     if (obs) obs->block_init(obs->ctx, s->obs, b);
+    /* room for the whole block in the buffer (its capacity is a multiple of the block) */
+    if (t->buf.cap - t->buf.n < s->n) cx_accum_add_buf(t->acc, &t->buf);
+    const int first = t->buf.n;
     for (int i = 0; i < s->n; i++) {
         src->fill(src->ctx, t->src_state, b, i, t->r, t->x);
         for (int k = 0; k < o->n_fixed; k++) t->x[o->fixed_input[k]] = o->fixed_value[k];
         cx_model_path(m, t->x, t->r, t->scratch, &t->res, NULL);
-        cx_accum_add(t->acc, &t->res);
-        cx_block_moments_add(&s->bm, &t->res, nq);
+        cx_accum_buf_put(&t->buf, &t->res);
         if (obs) obs->path(obs->ctx, s->obs, tid, t->x, &t->res);
     }
+    /* the block's moments now, from its rows while they are in cache; the sketches later */
+    cx_block_moments_add_buf(&s->bm, &t->buf, first, s->n);
     cx_block_moments_finish(&s->bm);
 }
 
@@ -200,6 +207,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
         if ((rc = cx_accum_new(&c->acc, nq, sc->thresholds, sc->n_thresholds,
                                sc->relative_error)) < 0)
             goto done;
+        if ((rc = cx_accum_buf_init(&c->buf, nq, CX_ACCUM_BATCH_BLOCKS * CX_BLOCK_PATHS)) < 0)
+            goto done;
         if (src->thread_new && (rc = src->thread_new(src->ctx, &c->src_state)) < 0) goto done;
         rc = CX_ERR_NOMEM;
     }
@@ -234,9 +243,12 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
                 /* the only shared read in the loop: once per block, relaxed */
                 if (o->interrupt && atomic_load_explicit(o->interrupt, memory_order_relaxed))
                     continue;
-                run_block(o, src, m, nq, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
+                run_block(o, src, m, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
                 slots[j].done = 1;
             }
+            /* each thread empties its own buffer into its own accumulator (no barrier needed
+             * before: nothing else reads either), so that drain_threads sees every path */
+            cx_accum_add_buf(tc[tid]->acc, &tc[tid]->buf);
         }
         /* fold the round's blocks in block order: the bits do not depend on who ran them */
         for (int j = 0; j < rn; j++) {
@@ -278,6 +290,7 @@ done:
         cx_scratch_free(c->scratch);
         free(c->x);
         cx_accum_free(c->acc);
+        cx_accum_buf_clear(&c->buf);
         if (c->src_state && src->thread_free) src->thread_free(src->ctx, c->src_state);
         free(c);
     }

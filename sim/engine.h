@@ -47,6 +47,19 @@
 #define CX_STOP_ROUND_DIV 16
 
 /*
+ * Blocks per accumulation batch (cx_accum_buf): a thread buffers the values of its paths and
+ * feeds them to its sketches a series at a time when the buffer is full and at the end of
+ * each round (block moments are taken from the buffer at the end of each block). Fed a path
+ * at a time, the 51 sketches of the default scenario (tens of kB of buckets in use each,
+ * MBs in all) do not fit in L2 and nearly every insert misses; fed a long row at a time, a
+ * sketch's lines are reused within the row. Changes no result (see cx_accum_buf).
+ * Costs 8 x 51 x CX_ACCUM_BATCH_BLOCKS x CX_BLOCK_PATHS bytes per thread.
+ */
+#ifndef CX_ACCUM_BATCH_BLOCKS
+#define CX_ACCUM_BATCH_BLOCKS 8
+#endif
+
+/*
  * Where a path's scalar inputs come from (issue 6: Latin hypercube, Sobol, antithetic).
  * The default (NULL in cx_engine_opts) is cx_sampler_draw from the block stream.
  * thread_new/thread_free make per-thread state (a uniforms buffer, say) before and after the

@@ -74,6 +74,59 @@ void cx_sketch_reset(cx_sketch *sk)
     sk->max = -INFINITY;
 }
 
+void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
+{
+    /* cx_sketch_add with the sketch's scalar state in locals: a bucket increment (a uint64_t
+     * store) could alias count or zero as far as the compiler knows, which would force every
+     * field back to memory after each insert */
+    uint64_t *const pos = sk->pos, *const neg = sk->neg;
+    const int top = sk->nb - 1;
+    int pos_lo = sk->pos_lo, pos_hi = sk->pos_hi, neg_lo = sk->neg_lo, neg_hi = sk->neg_hi;
+    uint64_t count = 0, nan = 0, zero = 0, clamped = 0;
+    double lo = sk->min, hi = sk->max;
+    for (size_t j = 0; j < n; j++) {
+        double v = x[j];
+        if (isnan(v)) {
+            nan++;
+            continue;
+        }
+        count++;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        double av = fabs(v);
+        if (av < CX_SKETCH_MIN_ABS) {
+            zero++;
+            continue;
+        }
+        int i;
+        if (av >= CX_SKETCH_MAX_ABS) {
+            clamped++;
+            i = top;
+        } else {
+            i = cx_sketch_key(sk, av) - sk->kmin;
+        }
+        if (v > 0) {
+            pos[i]++;
+            pos_lo = i < pos_lo ? i : pos_lo;
+            pos_hi = i > pos_hi ? i : pos_hi;
+        } else {
+            neg[i]++;
+            neg_lo = i < neg_lo ? i : neg_lo;
+            neg_hi = i > neg_hi ? i : neg_hi;
+        }
+    }
+    sk->pos_lo = pos_lo;
+    sk->pos_hi = pos_hi;
+    sk->neg_lo = neg_lo;
+    sk->neg_hi = neg_hi;
+    sk->count += count;
+    sk->nan += nan;
+    sk->zero += zero;
+    sk->clamped += clamped;
+    sk->min = lo;
+    sk->max = hi;
+}
+
 int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
 {
     if (dst->alpha != src->alpha || dst->nb != src->nb) return CX_ERR_RANGE;

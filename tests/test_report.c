@@ -9,6 +9,8 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <jansson.h>
 
 #include "sim/accum.h"
@@ -327,5 +329,118 @@ Test(report, json_shape_and_atomic_files)
     cr_assert(eq(int, rmdir(dir), 0)); /* empty: no temporary file left */
     json_decref(doc);
     cx_report_free(r);
+    cx_accum_free(a);
+}
+
+/* A made-up path result: every series of 3 quarters filled from r, with zeros and signs. */
+static void random_result(cx_path_result *res, gsl_rng *r)
+{
+    memset(res, 0, sizeof *res);
+    for (int i = 0; i < CX_N_METRICS; i++)
+        res->metric[i] = gsl_rng_uniform(r) < 0.2 ? 0.0 : gsl_ran_gaussian(r, 10.0) + i;
+    for (int s = 0; s < CX_N_QSERIES; s++)
+        for (int q = 0; q < 3; q++) res->quarter[s][q] = gsl_ran_lognormal(r, s, 1.0) - q;
+}
+
+Test(report, batched_accumulation_is_bit_identical)
+{
+    /* The engine buffers paths (cx_accum_buf) and feeds sketches and block moments a series
+     * at a time; the result must be the same bits as feeding them path by path. Blocks of 7
+     * paths, a buffer of 10: flushes fall inside blocks and between them. */
+    enum { PATHS = 3000, BLOCK = 7, CAP = 10 };
+    const double t[2] = {5.0, 9.5};
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    cx_accum *one, *bat;
+    cx_block_moments bm1, bm2;
+    cx_accum_buf buf;
+    cr_assert(eq(int, cx_accum_new(&one, 3, t, 2, ALPHA), 0));
+    cr_assert(eq(int, cx_accum_new(&bat, 3, t, 2, ALPHA), 0));
+    cr_assert(eq(int, cx_block_moments_init(&bm1, 3), 0));
+    cr_assert(eq(int, cx_block_moments_init(&bm2, 3), 0));
+    cr_assert(eq(int, cx_accum_buf_init(&buf, 3, CAP), 0));
+    cx_path_result res;
+    for (int b0 = 0; b0 < PATHS; b0 += BLOCK) {
+        cx_block_moments_reset(&bm1);
+        cx_block_moments_reset(&bm2);
+        int n = PATHS - b0 < BLOCK ? PATHS - b0 : BLOCK, done = 0;
+        for (int i = 0; i < n; i++) {
+            random_result(&res, r);
+            cx_accum_add(one, &res);
+            cx_block_moments_add(&bm1, &res, 3);
+            cx_accum_buf_put(&buf, &res);
+            if (buf.n == buf.cap) {
+                /* moments of this block's paths in the buffer, then the sketches */
+                int in_buf = i + 1 - done;
+                cx_block_moments_add_buf(&bm2, &buf, buf.n - in_buf, in_buf);
+                done = i + 1;
+                cx_accum_add_buf(bat, &buf);
+                cr_assert(eq(int, buf.n, 0));
+            }
+        }
+        cx_block_moments_add_buf(&bm2, &buf, buf.n - (n - done), n - done);
+        cx_block_moments_finish(&bm1);
+        cx_block_moments_finish(&bm2);
+        cr_assert(eq(u64, bm1.n, bm2.n));
+        cr_assert(eq(int, memcmp(bm1.out, bm2.out, (size_t)bm1.n_series * sizeof *bm1.out), 0),
+                  "block moments differ at block %d", b0 / BLOCK);
+        cx_accum_merge_block(one, &bm1);
+        cx_accum_merge_block(bat, &bm2);
+    }
+    cx_accum_add_buf(bat, &buf);
+    cr_assert(eq(u64, one->paths, bat->paths));
+    for (int i = 0; i < CX_N_METRICS; i++) cr_assert(cx_sketch_equal(one->metric[i], bat->metric[i]));
+    for (int i = 0; i < CX_N_QSERIES * 3; i++)
+        cr_assert(cx_sketch_equal(one->quarter[i], bat->quarter[i]));
+    for (int j = 0; j < 2; j++) cr_assert(eq(u64, one->exceed[j], bat->exceed[j]));
+    cr_assert(gt(u64, one->exceed[0], 0));
+    cr_assert(eq(int, memcmp(one->mom_metric, bat->mom_metric, sizeof one->mom_metric), 0));
+    cr_assert(eq(int, memcmp(one->mom_quarter, bat->mom_quarter,
+                             (size_t)CX_N_QSERIES * 3 * sizeof *one->mom_quarter), 0));
+    cx_accum_buf_clear(&buf);
+    cx_accum_buf_clear(&buf); /* a cleared buffer clears again */
+    cx_block_moments_clear(&bm1);
+    cx_block_moments_clear(&bm2);
+    cx_accum_free(one);
+    cx_accum_free(bat);
+    gsl_rng_free(r);
+}
+
+Test(report, moments_accurate_when_mean_dwarfs_sd)
+{
+    /* values 1e9 + k 2^-10, k = 0 .. 2999 (exact doubles: ulp(1e9) = 2^-23), in blocks of
+     * 1024 merged in order. Sample variance of k = 0 .. n-1 is n (n + 1) / 12, so
+     * sd = 2^-10 sqrt(3000 x 3001 / 12) = 0.8465..., mean = 1e9 + 2^-10 x 1499.5.
+     * Naive sum of squares would lose everything (x^2 ~ 1e18, spread ~1); the shifted block
+     * sums are exact here and Chan's merge errs by about ulp(1e9) / (block mean spread ~1),
+     * ~1e-7 relative: the bound below is 1e-6. */
+    enum { N = 3000, BLOCK = 1024 };
+    cx_accum *a;
+    cr_assert(eq(int, cx_accum_new(&a, 1, NULL, 0, ALPHA), 0));
+    cx_block_moments b;
+    cr_assert(eq(int, cx_block_moments_init(&b, 1), 0));
+    cx_accum_buf buf;
+    cr_assert(eq(int, cx_accum_buf_init(&buf, 1, BLOCK), 0));
+    cx_path_result res;
+    memset(&res, 0, sizeof res);
+    for (int b0 = 0; b0 < N; b0 += BLOCK) {
+        cx_block_moments_reset(&b);
+        int n = N - b0 < BLOCK ? N - b0 : BLOCK;
+        for (int k = b0; k < b0 + n; k++) {
+            res.metric[CX_M_CAPEX_BURDEN] = 1e9 + k * 0x1p-10;
+            cx_accum_buf_put(&buf, &res);
+        }
+        cx_block_moments_add_buf(&b, &buf, 0, n);
+        cx_block_moments_finish(&b);
+        cx_accum_merge_block(a, &b);
+        cx_accum_add_buf(a, &buf);
+    }
+    const cx_moments *m = &a->mom_metric[CX_M_CAPEX_BURDEN];
+    double sd = 0x1p-10 * sqrt(3000.0 * 3001.0 / 12.0);
+    cr_assert(eq(u64, m->n, N));
+    cr_assert(le(dbl, fabs(cx_moments_sd(m) - sd), 1e-6 * sd), "sd %.17g, want %.17g",
+              cx_moments_sd(m), sd);
+    cr_assert(le(dbl, fabs(m->mean - (1e9 + 1499.5 * 0x1p-10)), 2 * 0x1p-23));
+    cx_block_moments_clear(&b);
+    cx_accum_buf_clear(&buf);
     cx_accum_free(a);
 }

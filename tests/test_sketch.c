@@ -314,3 +314,45 @@ Test(sketch, integer_values_exact_order_statistics)
     cx_sketch_free(sk);
     gsl_rng_free(r);
 }
+
+Test(sketch, add_n_equals_adding_one_by_one)
+{
+    /* every kind of value: both signs, zeros of both signs, below CX_SKETCH_MIN_ABS, beyond
+     * CX_SKETCH_MAX_ABS, infinities, NaN; fed one by one and in uneven batches */
+    enum { N = 50000 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double *v = malloc(N * sizeof *v);
+    both_signs(r, v, N);
+    const double special[] = {0.0, -0.0, 1e-13, -1e-14, 1e20, -1e20, INFINITY, -INFINITY, NAN,
+                              0x1p50, -0x1p50, 0x1p-40, 3.5};
+    const int n_special = (int)(sizeof special / sizeof special[0]);
+    for (int i = 0; i < N; i += 7) v[i] = special[(i / 7) % n_special];
+    cx_sketch *one, *batch;
+    cr_assert(eq(int, cx_sketch_new(&one, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&batch, 0.001), 0));
+    for (int i = 0; i < N; i++) cx_sketch_add(one, v[i]);
+    for (int i = 0, len = 1; i < N; i += len, len = len * 3 % 1001 + 1)
+        cx_sketch_add_n(batch, v + i, (size_t)(i + len <= N ? len : N - i));
+    cx_sketch_add_n(batch, v, 0);
+    cr_assert(cx_sketch_equal(one, batch)); /* counts, ranges, min and max bit for bit */
+    cr_assert(eq(u64, one->nan, batch->nan));
+    cr_assert(gt(u64, batch->nan, 0));
+    cr_assert(gt(u64, batch->clamped, 0));
+    cr_assert(eq(u64, cx_sketch_count(batch), cx_sketch_count(one)));
+    /* the comparison can fail */
+    double extra = 2.0;
+    cx_sketch_add_n(batch, &extra, 1);
+    cr_assert(not(cx_sketch_equal(one, batch)));
+    /* signed zeros: the first of equal values is kept as min and max, in both */
+    const double zeros[3] = {-0.0, 0.0, -0.0};
+    cx_sketch_reset(one);
+    cx_sketch_reset(batch);
+    for (int i = 0; i < 3; i++) cx_sketch_add(one, zeros[i]);
+    cx_sketch_add_n(batch, zeros, 3);
+    cr_assert(cx_sketch_equal(one, batch));
+    cr_assert(signbit(batch->min) && signbit(batch->max));
+    cx_sketch_free(one);
+    cx_sketch_free(batch);
+    free(v);
+    gsl_rng_free(r);
+}
