@@ -33,8 +33,8 @@
  * Both drivers follow the engine's shape: paths (or Saltelli rows) are cut into fixed-size
  * blocks; block b draws everything from the stream cx_pcg64_stream(seed, b); threads take
  * blocks dynamically and own all they write (scratch, stream, accumulators). Results cannot
- * depend on which thread ran a block: Sobol keeps one record per block and combines them in
- * block order; the tornado adds integers only (counts, fixed-point sums, sketch counts).
+ * depend on which thread ran a block: Sobol keeps one record per block of a round and folds
+ * them in block order after the round; the tornado adds integers only (counts, fixed-point sums, sketch counts).
  */
 
 #define CACHE_LINE 64
@@ -92,31 +92,50 @@ static int uncertain_inputs(const cx_scenario *sc, int *idx)
 /* Record layout: n, mean, M2 (Welford over f(A) and f(B)), spare, d1[d], d2[d]. */
 enum { R_N, R_MEAN, R_M2, R_HEAD = 4 };
 
+/*
+ * Memory bounded whatever N is: records exist for one round of blocks only (the slots);
+ * cx_sobol_acc_fold folds them in block order into the total and into the batches, then
+ * empties them. Batches: each holds `bsize` consecutive non-empty blocks (bsize = 1, 2, 4,
+ * ...); when CX_SOBOL_MAX_BATCHES batches are full and another block arrives, adjacent pairs
+ * are combined (bsize doubles), so there are never more than CX_SOBOL_MAX_BATCHES full
+ * batches plus the one being filled. Which blocks share a batch depends only on the sequence
+ * of non-empty blocks, never on rounds or threads.
+ */
 struct cx_sobol_acc {
-    int d, n_blocks;
-    size_t stride; /* doubles per record, a multiple of a cache line */
-    double *rec;
+    int d, n_slots;
+    size_t stride;   /* doubles per slot record, a multiple of a cache line */
+    size_t sz;       /* doubles per record in use: R_HEAD + 2d */
+    double *rec;     /* n_slots records */
+    double *tot;     /* every folded block */
+    double *bat;     /* CX_SOBOL_MAX_BATCHES full batches, then the one being filled */
+    int n_full;      /* full batches */
+    int cur_blocks;  /* blocks in the batch being filled */
+    uint64_t bsize;  /* blocks per full batch */
 };
 
-int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_blocks)
+int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_slots)
 {
     *out = NULL;
-    if (d < 1 || n_blocks < 1)
+    if (d < 1 || n_slots < 1)
         return CX_ERR_RANGE;
     cx_sobol_acc *a = calloc(1, sizeof *a);
     if (!a)
         return CX_ERR_NOMEM;
     a->d = d;
-    a->n_blocks = n_blocks;
+    a->n_slots = n_slots;
+    a->sz = (size_t)R_HEAD + 2 * (size_t)d;
     size_t per_line = CACHE_LINE / sizeof(double);
-    a->stride = ((size_t)R_HEAD + 2 * (size_t)d + per_line - 1) / per_line * per_line;
-    size_t bytes = a->stride * sizeof(double) * (size_t)n_blocks;
+    a->stride = (a->sz + per_line - 1) / per_line * per_line;
+    size_t bytes = a->stride * sizeof(double) * (size_t)n_slots;
     a->rec = aligned_alloc(CACHE_LINE, bytes);
-    if (!a->rec) {
-        free(a);
+    a->tot = calloc(a->sz, sizeof(double));
+    a->bat = calloc(a->sz * (CX_SOBOL_MAX_BATCHES + 1), sizeof(double));
+    if (!a->rec || !a->tot || !a->bat) {
+        cx_sobol_acc_free(a);
         return CX_ERR_NOMEM;
     }
     memset(a->rec, 0, bytes);
+    a->bsize = 1;
     *out = a;
     return 0;
 }
@@ -126,6 +145,8 @@ void cx_sobol_acc_free(cx_sobol_acc *a)
     if (!a)
         return;
     free(a->rec);
+    free(a->tot);
+    free(a->bat);
     free(a);
 }
 
@@ -137,9 +158,9 @@ static void welford(double *r, double v)
     r[R_M2] += delta * (v - r[R_MEAN]);
 }
 
-void cx_sobol_acc_add(cx_sobol_acc *a, int block, double fa, double fb, const double *fab)
+void cx_sobol_acc_add(cx_sobol_acc *a, int slot, double fa, double fb, const double *fab)
 {
-    double *r = a->rec + (size_t)block * a->stride;
+    double *r = a->rec + (size_t)slot * a->stride;
     welford(r, fa);
     welford(r, fb);
     double *d1 = r + R_HEAD, *d2 = d1 + a->d;
@@ -164,6 +185,43 @@ static void combine(double *dst, const double *src, int d)
         dst[R_HEAD + i] += src[R_HEAD + i];
 }
 
+/* One non-empty block record into the total and the batches (see the struct). */
+static void fold_block(cx_sobol_acc *a, const double *r)
+{
+    const size_t sz = a->sz;
+    combine(a->tot, r, a->d);
+    if (a->cur_blocks == 0 && a->n_full == CX_SOBOL_MAX_BATCHES) {
+        /* pairs (0,1), (2,3), ... become batches 0, 1, ...: bsize doubles */
+        for (int g = 0; g < CX_SOBOL_MAX_BATCHES / 2; g++) {
+            double *dst = a->bat + (size_t)g * sz;
+            if (g > 0)
+                memcpy(dst, a->bat + (size_t)(2 * g) * sz, sz * sizeof(double));
+            combine(dst, a->bat + (size_t)(2 * g + 1) * sz, a->d);
+        }
+        a->n_full = CX_SOBOL_MAX_BATCHES / 2;
+        a->bsize *= 2;
+        memset(a->bat + (size_t)a->n_full * sz, 0,
+               (CX_SOBOL_MAX_BATCHES + 1 - (size_t)a->n_full) * sz * sizeof(double));
+    }
+    combine(a->bat + (size_t)a->n_full * sz, r, a->d);
+    if ((uint64_t)++a->cur_blocks == a->bsize) {
+        a->n_full++;
+        a->cur_blocks = 0;
+    }
+}
+
+void cx_sobol_acc_fold(cx_sobol_acc *a, int n)
+{
+    if (n > a->n_slots)
+        n = a->n_slots;
+    for (int j = 0; j < n; j++) {
+        double *r = a->rec + (size_t)j * a->stride;
+        if (r[R_N] > 0.0)
+            fold_block(a, r);
+        memset(r, 0, a->sz * sizeof(double));
+    }
+}
+
 /* Point estimates of one combined record; V from the 2n values. */
 static void estimate(const double *r, int d, double *s1, double *st)
 {
@@ -179,58 +237,49 @@ static void estimate(const double *r, int d, double *s1, double *st)
     }
 }
 
-void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum)
+void cx_sobol_acc_result(cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum)
 {
-    int d = a->d;
-    size_t sz = (size_t)R_HEAD + 2 * (size_t)d;
-    /* Scratch for the totals, K batch records and K x 2d batch estimates. */
-    double *tot = calloc(sz, sizeof *tot);
-    double *bat = calloc(sz * CX_SOBOL_MAX_BATCHES, sizeof *bat);
-    double *est = calloc((size_t)2 * (size_t)d * CX_SOBOL_MAX_BATCHES, sizeof *est);
-    int used = 0;
-    for (int b = 0; b < a->n_blocks; b++)
-        if (a->rec[(size_t)b * a->stride + R_N] > 0.0)
-            used++;
-    int k = used < CX_SOBOL_MAX_BATCHES ? used : CX_SOBOL_MAX_BATCHES;
-
+    cx_sobol_acc_fold(a, a->n_slots);
+    const int d = a->d;
+    const size_t sz = a->sz;
     memset(sum, 0, sizeof *sum);
     for (int i = 0; i < d; i++)
         idx[i] = (cx_sobol_index){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-    if (!tot || !bat || !est) {
-        free(tot);
+    /* Batches for the CIs: the full ones, and the one being filled: on its own when it holds
+     * at least half a batch, else combined into the last full one (so no batch is smaller
+     * than half the others); with no full batch, it is the only one. */
+    int k = a->n_full;
+    double *bat = malloc(sz * (CX_SOBOL_MAX_BATCHES + 1) * sizeof *bat);
+    double *est = malloc((size_t)2 * (size_t)d * (CX_SOBOL_MAX_BATCHES + 2) * sizeof *est);
+    if (!bat || !est) {
         free(bat);
         free(est);
         return;
     }
-
-    /* Non-empty blocks, in block order, go to batches of (almost) equal size. */
-    int seen = 0;
-    for (int b = 0; b < a->n_blocks; b++) {
-        const double *r = a->rec + (size_t)b * a->stride;
-        if (r[R_N] == 0.0)
-            continue;
-        combine(tot, r, d);
-        int g = (int)((long long)seen * k / used);
-        combine(bat + (size_t)g * sz, r, d);
-        seen++;
+    memcpy(bat, a->bat, sz * (CX_SOBOL_MAX_BATCHES + 1) * sizeof *bat);
+    if (a->cur_blocks > 0) {
+        if (k == 0 || 2 * (uint64_t)a->cur_blocks >= a->bsize)
+            k++;
+        else
+            combine(bat + (size_t)(k - 1) * sz, bat + (size_t)k * sz, d);
     }
-    double *s1 = calloc((size_t)2 * (size_t)d, sizeof *s1);
-    if (!s1) {
-        free(tot);
-        free(bat);
-        free(est);
-        return;
-    }
-    double *st = s1 + d;
-    estimate(tot, d, s1, st);
-    sum->n = (uint64_t)(tot[R_N] / 2.0);
-    sum->mean = tot[R_MEAN];
-    sum->variance = tot[R_N] > 1.0 ? tot[R_M2] / (tot[R_N] - 1.0) : NAN;
+    double *s1 = est + (size_t)k * 2 * (size_t)d, *st = s1 + d;
+    estimate(a->tot, d, s1, st);
+    sum->n = (uint64_t)(a->tot[R_N] / 2.0);
+    sum->mean = a->tot[R_MEAN];
+    sum->variance = a->tot[R_N] > 1.0 ? a->tot[R_M2] / (a->tot[R_N] - 1.0) : NAN;
     sum->batches = k >= 2 ? k : 0;
     for (int g = 0; g < k; g++)
         estimate(bat + (size_t)g * sz, d, est + (size_t)g * 2 * (size_t)d,
                  est + (size_t)g * 2 * (size_t)d + d);
+    /*
+     * Batch means with batches of unequal size N_g (N = sum N_g): each batch estimate e_g has
+     * variance ~ sigma^2 / N_g, so sigma^2 ~ sum N_g (e_g - e_w)^2 / (K - 1) with e_w the
+     * N_g-weighted mean, and the whole estimate's variance is sigma^2 / N. With equal sizes
+     * this is the usual sd(e_g)^2 / K.
+     */
     double t = k >= 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) : NAN;
+    double n_all = a->tot[R_N] / 2.0;
     for (int i = 0; i < d; i++) {
         cx_sobol_index *x = &idx[i];
         x->s1 = s1[i];
@@ -240,14 +289,15 @@ void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_su
         for (int which = 0; which < 2; which++) {
             double m = 0.0, ss = 0.0;
             for (int g = 0; g < k; g++)
-                m += est[(size_t)g * 2 * (size_t)d + (size_t)which * (size_t)d + (size_t)i];
-            m /= k;
+                m += bat[(size_t)g * sz + R_N] / 2.0 *
+                     est[(size_t)g * 2 * (size_t)d + (size_t)which * (size_t)d + (size_t)i];
+            m /= n_all;
             for (int g = 0; g < k; g++) {
                 double e =
                     est[(size_t)g * 2 * (size_t)d + (size_t)which * (size_t)d + (size_t)i] - m;
-                ss += e * e;
+                ss += bat[(size_t)g * sz + R_N] / 2.0 * e * e;
             }
-            double se = sqrt(ss / (k - 1)) / sqrt((double)k);
+            double se = sqrt(ss / ((k - 1) * n_all));
             double c = which == 0 ? x->s1 : x->st;
             if (which == 0) {
                 x->s1_se = se;
@@ -260,8 +310,6 @@ void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_su
             }
         }
     }
-    free(s1);
-    free(tot);
     free(bat);
     free(est);
 }
@@ -427,8 +475,9 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     /* A and B are the two halves of one 2d-dimensional point set. */
     if (rc == 0)
         rc = cx_sampling_plan_new(&plan, opts->sampling, false, 2 * d, bp);
+    const int round = nblocks < CX_SOBOL_ROUND_BLOCKS ? nblocks : CX_SOBOL_ROUND_BLOCKS;
     if (rc == 0)
-        rc = cx_sobol_acc_new(&acc, d + 1, nblocks);
+        rc = cx_sobol_acc_new(&acc, d + 1, round);
     for (int t = 0; rc == 0 && t < nt; t++)
         rc = worker_new(&ws[t], sc, m, bp, 2 * d, d + 1, false);
     if (rc != 0)
@@ -438,45 +487,54 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     int metric = opts->metric;
     /* set (relaxed) by whichever thread first sees the interrupt: later blocks are skipped */
     atomic_int stopped = 0;
+    /* Rounds of `round` blocks, like the engine's: block b0 + j fills slot j; after the
+     * round the slots are folded in block order (one thread), so memory does not grow with
+     * the number of blocks and the bits do not depend on the threads or on the round size. */
+    for (int b0 = 0; b0 < nblocks && !atomic_load(&stopped); b0 += round) {
+        const int rn = nblocks - b0 < round ? nblocks - b0 : round;
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int b = 0; b < nblocks; b++) {
-        if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
-            (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
-            atomic_store_explicit(&stopped, 1, memory_order_relaxed);
-            continue;
-        }
-        worker *w = ws[thread_id()];
-        uint64_t first = (uint64_t)b * (uint64_t)bp;
-        int n = (int)(opts->paths - first < (uint64_t)bp ? opts->paths - first : (uint64_t)bp);
-        cx_pcg64 g;
-        cx_pcg64_stream(&g, opts->seed, (uint64_t)b);
-        cx_sampling_fill_block(plan, &g, n, w->ublock);
-        for (int k = 0; k < n; k++) {
-            const double *row = w->ublock + (size_t)k * 2 * (size_t)d;
-            /* The per-month noise is one more input, drawn like the others: A's stream
-             * for f(A) and every f(AB_i), B's own stream for f(B), and the extra
-             * evaluation f(x_A, noise_B) gives the noise's own indices (index d). */
-            cx_pcg64 noise_a, noise_b;
-            uint64_t key = cx_pcg64_next(&g);
-            cx_pcg64_stream(&noise_a, key, 0);
-            cx_pcg64_stream(&noise_b, key, 1);
-            for (int i = 0; i < d; i++) {
-                w->ufull[in[i]] = row[i];
-                w->ub[in[i]] = row[d + i];
+        for (int j = 0; j < rn; j++) {
+            if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
+                (opts->interrupt &&
+                 atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
+                atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+                continue;
             }
-            double fa = eval_path(sc, m, w, w->ufull, &noise_a, metric);
-            double fb = eval_path(sc, m, w, w->ub, &noise_b, metric);
-            memcpy(w->uab, w->ufull, (size_t)sc->n_inputs * sizeof(double));
-            for (int i = 0; i < d; i++) {
-                w->uab[in[i]] = row[d + i];
-                w->fab[i] = eval_path(sc, m, w, w->uab, &noise_a, metric);
-                w->uab[in[i]] = row[i];
+            const int b = b0 + j;
+            worker *w = ws[thread_id()];
+            uint64_t first = (uint64_t)b * (uint64_t)bp;
+            int n = (int)(opts->paths - first < (uint64_t)bp ? opts->paths - first : (uint64_t)bp);
+            cx_pcg64 g;
+            cx_pcg64_stream(&g, opts->seed, (uint64_t)b);
+            cx_sampling_fill_block(plan, &g, n, w->ublock);
+            for (int k = 0; k < n; k++) {
+                const double *row = w->ublock + (size_t)k * 2 * (size_t)d;
+                /* The per-month noise is one more input, drawn like the others: A's stream
+                 * for f(A) and every f(AB_i), B's own stream for f(B), and the extra
+                 * evaluation f(x_A, noise_B) gives the noise's own indices (index d). */
+                cx_pcg64 noise_a, noise_b;
+                uint64_t key = cx_pcg64_next(&g);
+                cx_pcg64_stream(&noise_a, key, 0);
+                cx_pcg64_stream(&noise_b, key, 1);
+                for (int i = 0; i < d; i++) {
+                    w->ufull[in[i]] = row[i];
+                    w->ub[in[i]] = row[d + i];
+                }
+                double fa = eval_path(sc, m, w, w->ufull, &noise_a, metric);
+                double fb = eval_path(sc, m, w, w->ub, &noise_b, metric);
+                memcpy(w->uab, w->ufull, (size_t)sc->n_inputs * sizeof(double));
+                for (int i = 0; i < d; i++) {
+                    w->uab[in[i]] = row[d + i];
+                    w->fab[i] = eval_path(sc, m, w, w->uab, &noise_a, metric);
+                    w->uab[in[i]] = row[i];
+                }
+                w->fab[d] = eval_path(sc, m, w, w->ufull, &noise_b, metric);
+                cx_sobol_acc_add(acc, j, fa, fb, w->fab);
             }
-            w->fab[d] = eval_path(sc, m, w, w->ufull, &noise_b, metric);
-            cx_sobol_acc_add(acc, b, fa, fb, w->fab);
         }
+        cx_sobol_acc_fold(acc, rn);
     }
     rep->complete = !atomic_load(&stopped);
     cx_sobol_acc_result(acc, rep->idx, &rep->sum);

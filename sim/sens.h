@@ -27,13 +27,20 @@
  * variance of the 2N values f(A), f(B):
  *   first order  S_i  = 1 - sum (f(B) - f(AB_i))^2 / (2 N V)
  *   total effect ST_i = sum (f(A) - f(AB_i))^2 / (2 N V)
- * Only running sums are kept, one record per block: a block is filled by the one thread that
- * runs it (lock-free), and records are combined in block order (bit-reproducible for any
- * thread count). Confidence intervals come from batch means: the blocks are cut into up to
- * CX_SOBOL_MAX_BATCHES contiguous batches, each an independent replicate; the standard error
- * is the sd of the batch estimates / sqrt(batches), the interval uses Student's t.
+ * Only running sums are kept, one record per block of a round: a block is filled by the one
+ * thread that runs it (lock-free), and after each round the records are folded in block
+ * order into the total (bit-reproducible for any thread count and round size), so memory
+ * does not grow with N. Confidence intervals come from batch means: consecutive blocks form
+ * batches of 1, 2, 4, ... blocks, adjacent batches being combined pairwise whenever
+ * CX_SOBOL_MAX_BATCHES are full and another block arrives; so a run ends with between
+ * CX_SOBOL_MAX_BATCHES / 2 and CX_SOBOL_MAX_BATCHES batches (one per block below that),
+ * each an independent replicate. The standard error is that of the size-weighted batch
+ * estimates (the sd of the batch estimates / sqrt(batches) for equal sizes); the interval
+ * uses Student's t.
  */
-#define CX_SOBOL_MAX_BATCHES 25
+#define CX_SOBOL_MAX_BATCHES 32
+/* Blocks per round of the Sobol driver (records in memory at once). */
+#define CX_SOBOL_ROUND_BLOCKS 256
 
 typedef struct cx_sobol_acc cx_sobol_acc;
 
@@ -50,19 +57,26 @@ typedef struct cx_sobol_summary {
 } cx_sobol_summary;
 
 /*
- * d >= 1 indices, n_blocks >= 1 records.
+ * d >= 1 indices, n_slots >= 1 block records (one round's blocks); memory is fixed by d and
+ * n_slots, never by the number of samples.
  * @return 0, CX_ERR_RANGE, CX_ERR_NOMEM. @note free with cx_sobol_acc_free.
  */
-int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_blocks);
+int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_slots);
 void cx_sobol_acc_free(cx_sobol_acc *a);
-/* Adds one sample to block `block`'s record: fa = f(A), fb = f(B), fab[i] = f(AB_i). O(d),
- * no allocation; only block's record is written. */
-void cx_sobol_acc_add(cx_sobol_acc *a, int block, double fa, double fb, const double *fab);
+/* Adds one sample to slot `slot`'s block record: fa = f(A), fb = f(B), fab[i] = f(AB_i).
+ * O(d), no allocation; only that slot's record is written. */
+void cx_sobol_acc_add(cx_sobol_acc *a, int slot, double fa, double fb, const double *fab);
 /*
- * Combines the records in block order and writes idx[d] and *sum. CIs are NAN when fewer than
- * two blocks hold samples; every index is NAN when V is 0.
+ * Folds slots 0 .. n - 1 (the next blocks, in block order; empty ones are skipped) into the
+ * total and the batches, and empties them for the next round. One thread.
  */
-void cx_sobol_acc_result(const cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum);
+void cx_sobol_acc_fold(cx_sobol_acc *a, int n);
+/*
+ * Folds every slot (cx_sobol_acc_fold(a, n_slots)), then writes idx[d] and *sum from all the
+ * blocks folded so far. CIs are NAN when fewer than two batches hold samples; every index is
+ * NAN when V is 0.
+ */
+void cx_sobol_acc_result(cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary *sum);
 
 /* ------------------------------------------------------------------------------------- */
 /* Study drivers on the model                                                             */

@@ -252,7 +252,9 @@ Test(sobol, ishigami_mc, .init = setup)
     cx_sobol_summary sum;
     saltelli(ishigami, 3, CX_SAMPLING_MC, 1 << 15, 1 << 10, idx, &sum);
     cr_assert(eq(u64, sum.n, 1u << 15));
-    cr_assert(eq(int, sum.batches, 25));
+    /* 2^15 rows in blocks of 2^10: 32 blocks, one batch each (CX_SOBOL_MAX_BATCHES = 32
+     * full batches are only combined when a 33rd block arrives) */
+    cr_assert(eq(int, sum.batches, 32));
     /* V = 13.845; its estimate from 2^16 values is within a few percent. */
     cr_assert(lt(dbl, fabs(sum.variance - 13.845), 0.05 * 13.845));
     check_indices(idx, ishi_s1, ishi_st, 3, 0.03);
@@ -300,6 +302,81 @@ Test(sobol, constant_function_gives_nan, .init = setup)
     cr_assert(eq(dbl, sum.variance, 0.0));
     cr_assert(isnan(idx[0].s1) && isnan(idx[1].st));
     cx_sobol_acc_free(acc);
+}
+
+/* One block record of `rows` made-up samples: f(A), f(B) and f(AB_i) from g. */
+static void fake_block(cx_sobol_acc *acc, int slot, cx_pcg64 *g, int rows, int d)
+{
+    double fab[4];
+    for (int k = 0; k < rows; k++) {
+        double fa = cx_pcg64_uniform(g), fb = cx_pcg64_uniform(g);
+        for (int i = 0; i < d; i++) fab[i] = 0.5 * fa + 0.5 * cx_pcg64_uniform(g);
+        cx_sobol_acc_add(acc, slot, fa, fb, fab);
+    }
+}
+
+Test(sobol, rounds_bound_memory_and_change_no_bit, .init = setup)
+{
+    /* 800 blocks (the last one short, one empty, as after an interrupt), through 8 slots
+     * folded 100 times, and through 800 slots folded once: the same bits. Batches: 32 of one
+     * block at block 32; the 33rd block combines them into 16 of 2; 32 of 2 at 64, 16 of 4 at
+     * 65, ..., 32 of 16 at 512, 16 of 32 at 513 (counting non-empty blocks); the other
+     * 799 - 512 = 287 non-empty blocks fill 8 more batches of 32 (256 blocks) and leave 31,
+     * at least half of 32: a batch of its own. 16 + 8 + 1 = 25. */
+    enum { D = 3, NB = 800, SLOTS = 8, ROWS = 20 };
+    cx_sobol_acc *small, *big;
+    cr_assert(eq(int, cx_sobol_acc_new(&small, D, SLOTS), 0));
+    cr_assert(eq(int, cx_sobol_acc_new(&big, D, NB), 0));
+    for (int b = 0; b < NB; b++) {
+        int rows = b == NB - 1 ? 7 : b == 300 ? 0 : ROWS;
+        cx_pcg64 g1, g2;
+        cx_pcg64_stream(&g1, 77, (uint64_t)b);
+        g2 = g1;
+        fake_block(small, b % SLOTS, &g1, rows, D);
+        fake_block(big, b, &g2, rows, D);
+        if (b % SLOTS == SLOTS - 1)
+            cx_sobol_acc_fold(small, SLOTS);
+    }
+    cx_sobol_index i1[D], i2[D];
+    cx_sobol_summary s1, s2;
+    cx_sobol_acc_result(small, i1, &s1);
+    cx_sobol_acc_result(big, i2, &s2);
+    cr_assert(eq(int, s1.batches, 25));
+    cr_assert(eq(u64, s1.n, (uint64_t)(NB - 2) * ROWS + 7));
+    cr_assert(eq(int, memcmp(&s1, &s2, sizeof s1), 0));
+    cr_assert(eq(int, memcmp(i1, i2, sizeof i1), 0));
+    for (int i = 0; i < D; i++) {
+        cr_assert(gt(dbl, i1[i].s1_se, 0.0));
+        cr_assert(i1[i].st_lo < i1[i].st && i1[i].st < i1[i].st_hi);
+    }
+    cx_sobol_acc_free(small);
+    cx_sobol_acc_free(big);
+}
+
+Test(sobol, partial_batch_small_joins_the_last, .init = setup)
+{
+    /* 33 blocks: 16 batches of 2 and one block left, half a batch: a batch of its own (17).
+     * 34 blocks: 17 batches of 2. 35 blocks: 17 of 2 and one block, again its own (18).
+     * 66 blocks: 16 of 4 and 2 blocks (half of 4): 17. 65 blocks: 16 of 4 and one block
+     * (a quarter): joins the last batch, 16. */
+    const int blocks[5] = {33, 34, 35, 66, 65}, want[5] = {17, 17, 18, 17, 16};
+    for (int c = 0; c < 5; c++) {
+        cx_sobol_acc *acc;
+        cr_assert(eq(int, cx_sobol_acc_new(&acc, 2, 4), 0));
+        for (int b = 0; b < blocks[c]; b++) {
+            cx_pcg64 g;
+            cx_pcg64_stream(&g, 78, (uint64_t)b);
+            fake_block(acc, b % 4, &g, 10, 2);
+            if (b % 4 == 3)
+                cx_sobol_acc_fold(acc, 4);
+        }
+        cx_sobol_index idx[2];
+        cx_sobol_summary sum;
+        cx_sobol_acc_result(acc, idx, &sum);
+        cr_assert(eq(int, sum.batches, want[c]), "%d blocks: %d batches, want %d", blocks[c],
+                  sum.batches, want[c]);
+        cx_sobol_acc_free(acc);
+    }
 }
 
 /* ---- tornado deciles ---- */
