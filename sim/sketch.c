@@ -74,45 +74,77 @@ void cx_sketch_reset(cx_sketch *sk)
     sk->max = -INFINITY;
 }
 
+/*
+ * ceil(L(|x|) * scale) as cx_sketch_key computes it, written so that the compiler can
+ * vectorise it with SSE2 (no int64 to double conversion, no branch, results as doubles):
+ * with E the biased exponent and m the mantissa fraction, 2^52 + E and 1 + m are built from
+ * the bits, and (E - 1024) + (1 + m) is the exact value (e - 1) + (1 + m) = e + m rounded
+ * once, exactly as (double)e + m is rounded in cx_sketch_key: the same double y, the same
+ * truncation and the same ceiling. Any bits give a finite y of modest size (NaN, infinities,
+ * zeros and denormals too), so the conversion is always defined; pass two ignores the keys
+ * of values outside [CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS).
+ */
+static inline double key_as_double(double x, double scale)
+{
+    uint64_t bits, eb, mb;
+    memcpy(&bits, &x, sizeof bits);
+    eb = ((bits >> 52) & 0x7ff) | 0x4330000000000000ULL;
+    mb = (bits & 0xfffffffffffffULL) | 0x3ff0000000000000ULL;
+    double e52, one_m;
+    memcpy(&e52, &eb, sizeof e52);
+    memcpy(&one_m, &mb, sizeof one_m);
+    double y = ((e52 - (0x1p52 + 1024.0)) + one_m) * scale;
+    double t = (double)(int)y;
+    return t + (t < y ? 1.0 : 0.0);
+}
+
+#define ADD_CHUNK 128
+
 void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
 {
-    /* cx_sketch_add with the sketch's scalar state in locals: a bucket increment (a uint64_t
-     * store) could alias count or zero as far as the compiler knows, which would force every
-     * field back to memory after each insert */
+    /* Two passes per chunk: the bucket keys of every value (branch-free, vectorised), then
+     * cx_sketch_add's logic with the sketch's scalar state in locals (a bucket increment, a
+     * uint64_t store, could alias count or zero as far as the compiler knows, which would
+     * force every field back to memory after each insert). */
     uint64_t *const pos = sk->pos, *const neg = sk->neg;
-    const int top = sk->nb - 1;
+    const int top = sk->nb - 1, kmin = sk->kmin;
+    const double scale = sk->scale;
     int pos_lo = sk->pos_lo, pos_hi = sk->pos_hi, neg_lo = sk->neg_lo, neg_hi = sk->neg_hi;
     uint64_t count = 0, nan = 0, zero = 0, clamped = 0;
     double lo = sk->min, hi = sk->max;
-    for (size_t j = 0; j < n; j++) {
-        double v = x[j];
-        if (isnan(v)) {
-            nan++;
-            continue;
-        }
-        count++;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-        double av = fabs(v);
-        if (av < CX_SKETCH_MIN_ABS) {
-            zero++;
-            continue;
-        }
-        int i;
-        if (av >= CX_SKETCH_MAX_ABS) {
-            clamped++;
-            i = top;
-        } else {
-            i = cx_sketch_key(sk, av) - sk->kmin;
-        }
-        if (v > 0) {
-            pos[i]++;
-            pos_lo = i < pos_lo ? i : pos_lo;
-            pos_hi = i > pos_hi ? i : pos_hi;
-        } else {
-            neg[i]++;
-            neg_lo = i < neg_lo ? i : neg_lo;
-            neg_hi = i > neg_hi ? i : neg_hi;
+    double key[ADD_CHUNK];
+    for (size_t j0 = 0; j0 < n; j0 += ADD_CHUNK) {
+        const size_t len = n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK;
+        const double *xc = x + j0;
+        for (size_t j = 0; j < len; j++) key[j] = key_as_double(xc[j], scale);
+        for (size_t j = 0; j < len; j++) {
+            double v = xc[j];
+            if (isnan(v)) {
+                nan++;
+                continue;
+            }
+            count++;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+            double av = fabs(v);
+            if (av < CX_SKETCH_MIN_ABS) {
+                zero++;
+                continue;
+            }
+            int i = (int)key[j] - kmin;
+            if (av >= CX_SKETCH_MAX_ABS) {
+                clamped++;
+                i = top;
+            }
+            if (v > 0) {
+                pos[i]++;
+                pos_lo = i < pos_lo ? i : pos_lo;
+                pos_hi = i > pos_hi ? i : pos_hi;
+            } else {
+                neg[i]++;
+                neg_lo = i < neg_lo ? i : neg_lo;
+                neg_hi = i > neg_hi ? i : neg_hi;
+            }
         }
     }
     sk->pos_lo = pos_lo;

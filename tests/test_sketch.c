@@ -339,6 +339,22 @@ Test(sketch, add_n_equals_adding_one_by_one)
     cr_assert(gt(u64, batch->nan, 0));
     cr_assert(gt(u64, batch->clamped, 0));
     cr_assert(eq(u64, cx_sketch_count(batch), cx_sketch_count(one)));
+    /* every octave the sketch covers, and beyond, at 1e-4 (another scale): the batched key
+     * computation must give cx_sketch_key's bucket for every value */
+    cx_sketch *one4, *batch4;
+    cr_assert(eq(int, cx_sketch_new(&one4, 0.0001), 0));
+    cr_assert(eq(int, cx_sketch_new(&batch4, 0.0001), 0));
+    for (int i = 0; i < N; i++) {
+        double u = gsl_rng_uniform(r);
+        v[i] = ldexp(1.0 + u, (i % 101) - 45) * (i % 2 ? -1.0 : 1.0);
+    }
+    v[1] = nextafter(1.0, 2.0); /* mantissa ends and bucket edges */
+    v[2] = nextafter(2.0, 0.0);
+    for (int i = 0; i < N; i++) cx_sketch_add(one4, v[i]);
+    cx_sketch_add_n(batch4, v, N);
+    cr_assert(cx_sketch_equal(one4, batch4));
+    cx_sketch_free(one4);
+    cx_sketch_free(batch4);
     /* the comparison can fail */
     double extra = 2.0;
     cx_sketch_add_n(batch, &extra, 1);
