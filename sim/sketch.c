@@ -124,8 +124,8 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
                 continue;
             }
             count++;
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
+            if (v < lo) lo = v + 0.0; /* no -0.0: see cx_sketch_add */
+            if (v > hi) hi = v + 0.0;
             double av = fabs(v);
             if (av < CX_SKETCH_MIN_ABS) {
                 zero++;

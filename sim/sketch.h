@@ -83,8 +83,10 @@ static inline void cx_sketch_add(cx_sketch *sk, double x)
         return;
     }
     sk->count++;
-    if (x < sk->min) sk->min = x;
-    if (x > sk->max) sk->max = x;
+    /* + 0.0 turns -0.0 into +0.0, so the exact min and max never depend on which zero a
+     * thread saw first (merges then give the same bytes for any thread count) */
+    if (x < sk->min) sk->min = x + 0.0;
+    if (x > sk->max) sk->max = x + 0.0;
     double ax = fabs(x);
     if (ax < CX_SKETCH_MIN_ABS) {
         sk->zero++;
