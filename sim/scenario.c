@@ -247,6 +247,23 @@ static int get_group(loader *l, const config_setting_t *g, const char *prefix, c
     return 0;
 }
 
+/*
+ * The member `name` of g as get_group finds it, with every one of its members checked against
+ * `allowed` (NULL-terminated) under the key prefix.name. Errors as get_group, then check_keys;
+ * *out is NULL (and 0 returned) when the group is absent and not required.
+ */
+static int get_checked_group(loader *l, const config_setting_t *g, const char *prefix,
+                             const char *name, bool required, const char *const *allowed,
+                             const config_setting_t **out)
+{
+    char key[KEY_LEN];
+    int rc = get_group(l, g, prefix, name, required, out);
+    if (rc != 0 || !*out)
+        return rc;
+    join(key, prefix, name);
+    return check_keys(l, *out, key, allowed);
+}
+
 static int number_of(loader *l, const config_setting_t *s, const char *key, double *v)
 {
     switch (config_setting_type(s)) {
@@ -854,9 +871,7 @@ static int parse_run(loader *l, const config_setting_t *root)
     long long v = 0;
     bool have;
     int rc;
-    if ((rc = get_group(l, root, "", "run", false, &g)) != 0 || !g)
-        return rc;
-    if ((rc = check_keys(l, g, "run", keys)) != 0)
+    if ((rc = get_checked_group(l, root, "", "run", false, keys, &g)) != 0 || !g)
         return rc;
     if ((rc = get_int(l, g, "run", "paths", 1, LLONG_MAX, &v, &have)) != 0)
         return rc;
@@ -939,8 +954,7 @@ static int parse_supply(loader *l, const config_setting_t *root)
     cx_scenario *sc = l->sc;
     const config_setting_t *g, *list;
     int rc;
-    if ((rc = get_group(l, root, "", "supply", true, &g)) != 0 ||
-        (rc = check_keys(l, g, "supply", keys)) != 0)
+    if ((rc = get_checked_group(l, root, "", "supply", true, keys, &g)) != 0)
         return rc;
     list = config_setting_get_member(g, "tranches");
     if (!list)
@@ -1042,8 +1056,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
 
     /* MODEL.md, details: defaults of the uses (a missing use has no demand) */
     cx_msl *m = &sc->msl;
-    if ((rc = get_group(l, root, "", "msl", false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, "msl", mkeys)) != 0) ||
+    if ((rc = get_checked_group(l, root, "", "msl", false, mkeys, &g)) != 0 ||
         (g && (rc = parse_schedule(l, g)) != 0) ||
         (rc = scalar(l, g, "msl", "p_success", R_PROB, 1, false, &m->p_success)) != 0 ||
         (rc = scalar(l, g, "msl", "decision_month", R_ANY, 0, false, &m->decision_month)) != 0 ||
@@ -1056,8 +1069,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
     m->present = g != NULL;
 
     cx_recsys *r = &sc->recsys;
-    if ((rc = get_group(l, root, "", "recsys", false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, "recsys", rkeys)) != 0) ||
+    if ((rc = get_checked_group(l, root, "", "recsys", false, rkeys, &g)) != 0 ||
         /* MODEL.md, details: base_gw must be > 0 (demand is a multiple of it) */
         (rc = scalar(l, g, "recsys", "base_gw", R_POS, 1, true, &r->base_gw)) != 0 ||
         (rc = scalar(l, g, "recsys", "scale_multiple", R_POS, 1, false, &r->scale_multiple)) != 0 ||
@@ -1071,8 +1083,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
     r->present = g != NULL;
 
     cx_taas *t = &sc->taas;
-    if ((rc = get_group(l, root, "", "taas", false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, "taas", tkeys)) != 0) ||
+    if ((rc = get_checked_group(l, root, "", "taas", false, tkeys, &g)) != 0 ||
         (rc = scalar(l, g, "taas", "p_launch", R_PROB, 1, false, &t->p_launch)) != 0 ||
         (rc = scalar(l, g, "taas", "launch_month", R_ANY, 0, false, &t->launch_month)) != 0 ||
         (rc = scalar(l, g, "taas", "target_gw", R_NONNEG, 0, true, &t->target_gw)) != 0 ||
@@ -1091,8 +1102,7 @@ static int parse_market(loader *l, const config_setting_t *root)
     cx_market *mk = &l->sc->market;
     const config_setting_t *g;
     int rc;
-    if ((rc = get_group(l, root, "", "market", true, &g)) != 0 ||
-        (rc = check_keys(l, g, "market", keys)) != 0 ||
+    if ((rc = get_checked_group(l, root, "", "market", true, keys, &g)) != 0 ||
         /* the hazard takes ln(P(0) / P(t)): the price must stay > 0 */
         (rc = scalar(l, g, "market", "price0", R_POS, 0, true, &mk->price0)) != 0 ||
         (rc = scalar(l, g, "market", "drift", R_ANY, 0, false, &mk->drift)) != 0 ||
@@ -1131,8 +1141,7 @@ static int parse_deals(loader *l, const config_setting_t *root)
     const config_setting_t *g, *list = NULL, *sp = NULL;
     double h = sc->horizon_months;
     int rc;
-    if ((rc = get_group(l, root, "", "deals", false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, "deals", keys)) != 0))
+    if ((rc = get_checked_group(l, root, "", "deals", false, keys, &g)) != 0)
         return rc;
     if (g)
         list = config_setting_get_member(g, "signed");
@@ -1172,8 +1181,7 @@ static int parse_deals(loader *l, const config_setting_t *root)
 
     /* MODEL.md, details: no deals.spot means no offers; premium 1, max_external_gw unlimited */
     cx_spot *s = &dl->spot;
-    if ((g && (rc = get_group(l, g, "deals", "spot", false, &sp)) != 0) ||
-        (sp && (rc = check_keys(l, sp, "deals.spot", skeys)) != 0) ||
+    if ((rc = get_checked_group(l, g, "deals", "spot", false, skeys, &sp)) != 0 ||
         (rc = scalar(l, sp, "deals.spot", "start_month", R_NONNEG, 0, false, &s->start_month)) != 0 ||
         (rc = scalar(l, sp, "deals.spot", "offers_per_month", R_NONNEG, 0, true,
                      &s->offers_per_month)) != 0 ||
@@ -1198,8 +1206,7 @@ static int parse_iaas(loader *l, const config_setting_t *root)
     cx_iaas *ia = &l->sc->iaas;
     const config_setting_t *g;
     int rc;
-    if ((rc = get_group(l, root, "", "iaas", false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, "iaas", keys)) != 0) ||
+    if ((rc = get_checked_group(l, root, "", "iaas", false, keys, &g)) != 0 ||
         (rc = get_bool(l, g, "iaas", "enabled", false, &ia->enabled)) != 0 ||
         (rc = scalar(l, g, "iaas", "max_gw", R_NONNEG, INFINITY, false, &ia->max_gw)) != 0 ||
         /* a discount off the market price is a fraction */
@@ -1217,8 +1224,7 @@ static int parse_allocation(loader *l, const config_setting_t *root)
     int rc;
     for (int i = 0; i < CX_N_USES; i++)
         sc->priority[i] = i;
-    if ((rc = get_group(l, root, "", "allocation", false, &g)) != 0 || !g ||
-        (rc = check_keys(l, g, "allocation", keys)) != 0)
+    if ((rc = get_checked_group(l, root, "", "allocation", false, keys, &g)) != 0 || !g)
         return rc;
     if (!(s = config_setting_get_member(g, "priority")))
         return 0;
@@ -1253,8 +1259,7 @@ static int parse_report(loader *l, const config_setting_t *root)
     const config_setting_t *g, *s;
     int rc;
     sc->relative_error = DEFAULT_RELATIVE_ERROR;
-    if ((rc = get_group(l, root, "", "report", false, &g)) != 0 || !g ||
-        (rc = check_keys(l, g, "report", keys)) != 0)
+    if ((rc = get_checked_group(l, root, "", "report", false, keys, &g)) != 0 || !g)
         return rc;
     if ((s = config_setting_get_member(g, "thresholds")) != NULL) {
         if (!config_setting_is_array(s) && !config_setting_is_list(s))
@@ -1387,8 +1392,7 @@ static int parse_sweep(loader *l, const config_setting_t *root)
     cx_scenario *sc = l->sc;
     const config_setting_t *g, *list;
     int rc;
-    if ((rc = get_group(l, root, "", "sweep", false, &g)) != 0 || !g ||
-        (rc = check_keys(l, g, "sweep", keys)) != 0)
+    if ((rc = get_checked_group(l, root, "", "sweep", false, keys, &g)) != 0 || !g)
         return rc;
     if (!(list = config_setting_get_member(g, "inputs")))
         return fail(l, g, "sweep.inputs", "missing required key (one or two inputs to sweep)");
@@ -1470,8 +1474,7 @@ static int parse_metric_group(loader *l, const config_setting_t *root, const cha
     char key[KEY_LEN];
     int rc;
     join(key, group, "metric");
-    if ((rc = get_group(l, root, "", group, false, &g)) != 0 ||
-        (g && (rc = check_keys(l, g, group, with_paths ? skeys : tkeys)) != 0))
+    if ((rc = get_checked_group(l, root, "", group, false, with_paths ? skeys : tkeys, &g)) != 0)
         return rc;
     if (g && (s = config_setting_get_member(g, "metric")) != NULL) {
         static const char *names[N_METRICS + 1];
