@@ -39,6 +39,9 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min,
                   const char *what, uint64_t *out);
 /* Threads when neither a flag nor the scenario says: all cores (1 without OpenMP). */
 int cli_default_threads(void);
+/* Threads for a command: the --threads value when given (non-zero), else the scenario's
+ * run.threads when set (> 0), else cli_default_threads(). */
+int cli_threads(uint64_t flag, const cx_scenario *sc);
 /*
  * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr.
  * @return 0, or an exit code (CLI_EXIT_USAGE, EXIT_FAILURE) with *sc and *m NULL.

@@ -256,6 +256,13 @@ static int study_exit(bool complete, uint64_t done, uint64_t requested, const ch
     return CLI_EXIT_INTERRUPTED;
 }
 
+/* The metric of a study: the --metric flag, else the scenario's tornado.metric or
+ * sobol.metric (scenario_metric, NULL when unset), else capex_burden. */
+static int study_metric(const char *flag, const char *scenario_metric)
+{
+    return cx_metric_find(flag ? flag : scenario_metric ? scenario_metric : "capex_burden");
+}
+
 static int nothing_done(void)
 {
     fprintf(stderr, "capexsim: interrupted before any path completed\n");
@@ -278,13 +285,10 @@ int cli_cmd_tornado(int argc, char **argv)
     cx_engine_opts_init(&eo, sc);
     cx_study_opts o = {.paths = a.has_paths ? a.paths : eo.paths,
                        .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = a.threads ? (int)a.threads
-                                            : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads()),
+                       .threads = cli_threads(a.threads, sc),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .antithetic = a.sf.antithetic || sc->antithetic,
-                       .metric = cx_metric_find(a.metric ? a.metric
-                                                : sc->tornado_metric ? sc->tornado_metric
-                                                                     : "capex_burden"),
+                       .metric = study_metric(a.metric, sc->tornado_metric),
                        .interrupt = &cli_interrupt};
     char err[512] = "";
     cx_tornado_report *t = NULL;
@@ -345,12 +349,9 @@ int cli_cmd_sobol(int argc, char **argv)
     cx_engine_opts_init(&eo, sc);
     cx_study_opts o = {.paths = a.has_paths ? a.paths : sc->sobol_paths ? sc->sobol_paths : 4096,
                        .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = a.threads ? (int)a.threads
-                                            : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads()),
+                       .threads = cli_threads(a.threads, sc),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
-                       .metric = cx_metric_find(a.metric ? a.metric
-                                                : sc->sobol_metric ? sc->sobol_metric
-                                                                   : "capex_burden"),
+                       .metric = study_metric(a.metric, sc->sobol_metric),
                        .interrupt = &cli_interrupt};
     char err[512] = "";
     cx_sobol_report *s = NULL;
@@ -429,7 +430,7 @@ int cli_cmd_sweep(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = a.threads ? (int)a.threads : (sc->run_threads > 0 ? sc->run_threads : cli_default_threads());
+    o.threads = cli_threads(a.threads, sc);
     if (a.has_paths) o.paths = a.paths;
     if (a.has_seed) o.seed = a.seed;
     o.interrupt = &cli_interrupt;

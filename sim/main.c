@@ -83,6 +83,13 @@ int cli_default_threads(void)
 #endif
 }
 
+int cli_threads(uint64_t flag, const cx_scenario *sc)
+{
+    if (flag)
+        return (int)flag;
+    return sc->run_threads > 0 ? sc->run_threads : cli_default_threads();
+}
+
 int cli_load(const char *path, cx_scenario **sc, cx_model **m)
 {
     char err[1024] = "";
@@ -206,10 +213,9 @@ static int cmd_run(int argc, char **argv)
 
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = sc->run_threads > 0 ? sc->run_threads : cli_default_threads();
+    o.threads = cli_threads(threads, sc);
     if (has_paths) o.paths = paths;
     if (has_seed) o.seed = seed;
-    if (threads) o.threads = (int)threads;
     if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
     o.interrupt = &cli_interrupt;
     cli_sens_setup setup;
