@@ -49,6 +49,23 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The checks every study makes of its options before it allocates: a known metric and at
+ * least one path (`unit` names them in the message). @return 0, or CX_ERR_RANGE with
+ * "study: ..." in err. */
+static int check_opts(const cx_study_opts *opts, const char *study, const char *unit, char *err,
+                      size_t err_len)
+{
+    if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
+        set_err(err, err_len, "%s: unknown metric", study);
+        return CX_ERR_RANGE;
+    }
+    if (opts->paths == 0) {
+        set_err(err, err_len, "%s: the number of %s must be > 0", study, unit);
+        return CX_ERR_RANGE;
+    }
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -430,14 +447,9 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     *out = NULL;
     double t0 = now_s();
     int bp = opts->block_paths > 0 ? opts->block_paths : CX_SENS_BLOCK_PATHS;
-    if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
-        set_err(err, err_len, "sobol: unknown metric");
-        return CX_ERR_RANGE;
-    }
-    if (opts->paths == 0) {
-        set_err(err, err_len, "sobol: the number of base samples must be > 0");
-        return CX_ERR_RANGE;
-    }
+    int rc = check_opts(opts, "sobol", "base samples", err, err_len);
+    if (rc != 0)
+        return rc;
     cx_sobol_report *rep = calloc(1, sizeof *rep);
     if (!rep)
         return CX_ERR_NOMEM;
@@ -471,7 +483,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     cx_sampling_plan *plan = NULL;
     cx_sobol_acc *acc = NULL;
     worker **ws = calloc((size_t)nt, sizeof *ws);
-    int rc = ws ? 0 : CX_ERR_NOMEM;
+    rc = ws ? 0 : CX_ERR_NOMEM;
     /* A and B are the two halves of one 2d-dimensional point set. */
     if (rc == 0)
         rc = cx_sampling_plan_new(&plan, opts->sampling, false, 2 * d, bp);
@@ -620,14 +632,9 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     *out = NULL;
     double t0 = now_s();
     int bp = opts->block_paths > 0 ? opts->block_paths : CX_SENS_BLOCK_PATHS;
-    if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
-        set_err(err, err_len, "tornado: unknown metric");
-        return CX_ERR_RANGE;
-    }
-    if (opts->paths == 0) {
-        set_err(err, err_len, "tornado: the number of paths must be > 0");
-        return CX_ERR_RANGE;
-    }
+    int rc = check_opts(opts, "tornado", "paths", err, err_len);
+    if (rc != 0)
+        return rc;
     int *in = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof(int));
     cx_tornado_report *rep = calloc(1, sizeof *rep);
     if (!in || !rep) {
@@ -657,7 +664,7 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     cx_sampling_plan *plan = NULL;
     worker **ws = calloc((size_t)nt, sizeof *ws);
     cx_sketch *all = NULL;
-    int rc = (rep->rows && thr && ws) ? 0 : CX_ERR_NOMEM;
+    rc = (rep->rows && thr && ws) ? 0 : CX_ERR_NOMEM;
     if (rc == 0)
         rc = cx_sampling_plan_new(&plan, opts->sampling, opts->antithetic, d, bp);
     for (int t = 0; rc == 0 && t < nt; t++)
