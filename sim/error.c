@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Human-readable names for cx_err codes. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "sim/error.h"
 
 const char *cx_strerror(int code)
@@ -15,4 +18,14 @@ const char *cx_strerror(int code)
     case CX_ERR_INTERRUPTED: return "interrupted";
     default: return "unknown error";
     }
+}
+
+void cx_set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (!err || err_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
 }

@@ -3,6 +3,8 @@
 #ifndef CX_SIM_ERROR_H
 #define CX_SIM_ERROR_H
 
+#include <stddef.h>
+
 /* Functions that can fail return 0 or one of these (negative) codes. */
 enum cx_err {
     CX_OK = 0,
@@ -17,5 +19,10 @@ enum cx_err {
 
 /* @return a static, human-readable description of code (never NULL). */
 const char *cx_strerror(int code);
+
+/* Formats a one-line message into err (err_len bytes, truncated, NUL-terminated); does
+ * nothing when err is NULL or err_len is 0. Every module's error text goes through it. */
+void cx_set_err(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

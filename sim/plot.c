@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <math.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,16 +40,6 @@ typedef struct plotter {
     char *err;
     size_t err_len;
 } plotter;
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- histogram from a sketch ---- */
 
@@ -141,21 +130,21 @@ static int render(plotter *p, const char *name, const char *body)
     snprintf(sname, sizeof sname, "%s.gp", name);
     FILE *f = tmp_open(p, sname, spath, sizeof spath);
     if (!f) {
-        set_err(p->err, p->err_len, "plot: cannot write %s: %s", spath, strerror(errno));
+        cx_set_err(p->err, p->err_len, "plot: cannot write %s: %s", spath, strerror(errno));
         return CX_ERR_IO;
     }
     fprintf(f, "set encoding utf8\n%s\nset output '%s'\n%s\nunset output\n", PNG_TERM, png,
             body);
     fprintf(f, "%s\nset output '%s'\n%s\nunset output\n", SVG_TERM, svg, body);
     if (fclose(f) != 0) {
-        set_err(p->err, p->err_len, "plot: cannot write %s", spath);
+        cx_set_err(p->err, p->err_len, "plot: cannot write %s", spath);
         return CX_ERR_IO;
     }
     char *argv[] = {"gnuplot", spath, NULL};
     pid_t pid;
     int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
     if (rc != 0) {
-        set_err(p->err, p->err_len,
+        cx_set_err(p->err, p->err_len,
                 "plot: cannot run gnuplot (%s): install it (Debian package gnuplot-nox)",
                 strerror(rc));
         return CX_ERR_INTERNAL;
@@ -163,11 +152,11 @@ static int render(plotter *p, const char *name, const char *body)
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
-            set_err(p->err, p->err_len, "plot: waitpid: %s", strerror(errno));
+            cx_set_err(p->err, p->err_len, "plot: waitpid: %s", strerror(errno));
             return CX_ERR_INTERNAL;
         }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        set_err(p->err, p->err_len,
+        cx_set_err(p->err, p->err_len,
                 WIFEXITED(status) && WEXITSTATUS(status) == 127
                     ? "plot: gnuplot not found: install it (Debian package gnuplot-nox)"
                     : "plot: gnuplot failed on %s (exit status %d)",
@@ -175,7 +164,7 @@ static int render(plotter *p, const char *name, const char *body)
         return CX_ERR_INTERNAL;
     }
     if (!file_ok(png) || !file_ok(svg)) {
-        set_err(p->err, p->err_len, "plot: gnuplot wrote no %s.png/.svg", name);
+        cx_set_err(p->err, p->err_len, "plot: gnuplot wrote no %s.png/.svg", name);
         return CX_ERR_INTERNAL;
     }
     p->written += 2;
@@ -324,7 +313,7 @@ static int plot_tornado(plotter *p, const json_t *doc)
     const json_t *rows = json_object_get(doc, "tornado");
     size_t n = json_array_size(rows);
     if (n == 0) {
-        set_err(p->err, p->err_len, "plot: the tornado has no rows");
+        cx_set_err(p->err, p->err_len, "plot: the tornado has no rows");
         return CX_ERR_CONFIG;
     }
     if (n > 15)
@@ -390,7 +379,7 @@ static int plot_sobol(plotter *p, const json_t *doc)
     const json_t *rows = json_object_get(doc, "indices");
     size_t n = json_array_size(rows);
     if (n == 0) {
-        set_err(p->err, p->err_len, "plot: the Sobol result has no indices");
+        cx_set_err(p->err, p->err_len, "plot: the Sobol result has no indices");
         return CX_ERR_CONFIG;
     }
     sobol_row *r = calloc(n, sizeof *r);
@@ -450,7 +439,7 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
     const json_t *axes = json_object_get(doc, "axes"), *pts = json_object_get(doc, "points");
     size_t na = json_array_size(axes), np = json_array_size(pts);
     if (na < 1 || np == 0) {
-        set_err(p->err, p->err_len, "plot: the sweep has no axes or points");
+        cx_set_err(p->err, p->err_len, "plot: the sweep has no axes or points");
         return CX_ERR_CONFIG;
     }
     const char *xname = json_string_value(json_object_get(json_array_get(axes, 0), "name"));
@@ -531,17 +520,17 @@ int cx_plot_result(const char *json_path, const char *out_dir, int *n_written, c
     if (n_written)
         *n_written = 0;
     if (strchr(out_dir, '\'') || strlen(out_dir) > 200) {
-        set_err(err, err_len, "plot: output directory name must be short and contain no '");
+        cx_set_err(err, err_len, "plot: output directory name must be short and contain no '");
         return CX_ERR_USAGE;
     }
     json_error_t jerr;
     json_t *doc = json_load_file(json_path, 0, &jerr);
     if (!doc) {
-        set_err(err, err_len, "plot: %s:%d: %s", json_path, jerr.line, jerr.text);
+        cx_set_err(err, err_len, "plot: %s:%d: %s", json_path, jerr.line, jerr.text);
         return CX_ERR_IO;
     }
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        set_err(err, err_len, "plot: cannot create %s: %s", out_dir, strerror(errno));
+        cx_set_err(err, err_len, "plot: cannot create %s: %s", out_dir, strerror(errno));
         json_decref(doc);
         return CX_ERR_IO;
     }
@@ -549,7 +538,7 @@ int cx_plot_result(const char *json_path, const char *out_dir, int *n_written, c
     const char *base = getenv("TMPDIR");
     snprintf(p.tmp, sizeof p.tmp, "%s/capexsim-plot-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(p.tmp)) {
-        set_err(err, err_len, "plot: cannot make a temporary directory: %s", strerror(errno));
+        cx_set_err(err, err_len, "plot: cannot make a temporary directory: %s", strerror(errno));
         json_decref(doc);
         return CX_ERR_IO;
     }
@@ -576,12 +565,12 @@ int cx_plot_result(const char *json_path, const char *out_dir, int *n_written, c
             rc = plot_fan(&p, doc, "burden_cumulative", "fan_burden",
                           "Cumulative capex burden at quarter end", "$B");
     } else {
-        set_err(err, err_len, "plot: %s is not a capexsim result (no \"metrics\" or \"study\")",
+        cx_set_err(err, err_len, "plot: %s is not a capexsim result (no \"metrics\" or \"study\")",
                 json_path);
         rc = CX_ERR_CONFIG;
     }
     if (rc == 0 && p.written == 0) {
-        set_err(err, err_len, "plot: %s holds nothing to plot", json_path);
+        cx_set_err(err, err_len, "plot: %s holds nothing to plot", json_path);
         rc = CX_ERR_CONFIG;
     }
     tmp_cleanup(&p);

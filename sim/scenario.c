@@ -65,18 +65,6 @@ typedef struct loader {
 
 /* ---------------------------------------------------------------- messages */
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 /*
  * Writes "FILE:LINE: KEY: message" (or "FILE: KEY: message" when the setting is absent or is
  * the root, which has no line) and returns CX_ERR_CONFIG.
@@ -101,7 +89,7 @@ static int fail(loader *l, const config_setting_t *s, const char *key, const cha
 
 static int oom(loader *l)
 {
-    set_err(l->err, l->err_len, "%s: out of memory", l->file);
+    cx_set_err(l->err, l->err_len, "%s: out of memory", l->file);
     return CX_ERR_NOMEM;
 }
 
@@ -1352,7 +1340,7 @@ static int build_sampler(cx_scenario *sc, char *err, size_t err_len, const char 
     free(sc->dists_);
     sc->dists_ = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *sc->dists_);
     if (!sc->dists_) {
-        set_err(err, err_len, "%s: out of memory", file);
+        cx_set_err(err, err_len, "%s: out of memory", file);
         return CX_ERR_NOMEM;
     }
     for (int i = 0; i < sc->n_inputs; i++)
@@ -1361,13 +1349,13 @@ static int build_sampler(cx_scenario *sc, char *err, size_t err_len, const char 
     int rc = cx_sampler_new(&sc->sampler, sc->dists_, sc->n_inputs, sc->corr, sc->n_corr, &bad);
     if (rc == CX_ERR_CONFIG && bad >= 0 && bad < sc->n_corr) {
         const cx_corr *c = &sc->corr[bad];
-        set_err(err, err_len, "%s:%d: correlations: the correlation matrix is not positive "
+        cx_set_err(err, err_len, "%s:%d: correlations: the correlation matrix is not positive "
                 "definite once the pair (\"%s\", \"%s\", %g) is added", file, c->line,
                 sc->inputs[c->a].name, sc->inputs[c->b].name, c->rho);
     } else if (rc == CX_ERR_NOMEM) {
-        set_err(err, err_len, "%s: out of memory", file);
+        cx_set_err(err, err_len, "%s: out of memory", file);
     } else if (rc) {
-        set_err(err, err_len, "%s: correlations: %s", file, cx_strerror(rc));
+        cx_set_err(err, err_len, "%s: correlations: %s", file, cx_strerror(rc));
     }
     return rc;
 }
@@ -1599,7 +1587,7 @@ static int check_int_literals(const char *text, const char *file, char *err, siz
             unsigned long long v = strtoull(start, NULL, hex ? 16 : 10);
             if (errno == ERANGE || v > (unsigned long long)INT32_MAX) {
                 int n = (int)(p - start);
-                set_err(err, err_len,
+                cx_set_err(err, err_len,
                         "%s:%d: integer %.*s does not fit in 32 bits, and libconfig would "
                         "silently change it: write %.*sL (64-bit) or %.*s.0",
                         file, line, n, start, n, start, n, start);
@@ -1633,7 +1621,7 @@ static int load_text(cx_scenario **out, const char *text, size_t len, const char
         goto done;
     if (!config_read_string(&cfg, text)) {
         const char *ef = config_error_file(&cfg);
-        set_err(err, err_len, "%s:%d: %s", ef ? ef : file, config_error_line(&cfg),
+        cx_set_err(err, err_len, "%s:%d: %s", ef ? ef : file, config_error_line(&cfg),
                 config_error_text(&cfg));
         rc = CX_ERR_CONFIG;
         goto done;
@@ -1676,7 +1664,7 @@ int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+        cx_set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
         return CX_ERR_IO;
     }
     for (;;) {
@@ -1684,7 +1672,7 @@ int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_
             cap = cap ? 2 * cap : 16384;
             char *nb = realloc(buf, cap);
             if (!nb) {
-                set_err(err, err_len, "%s: out of memory", path);
+                cx_set_err(err, err_len, "%s: out of memory", path);
                 rc = CX_ERR_NOMEM;
                 goto done;
             }
@@ -1694,7 +1682,7 @@ int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_
         len += got;
         if (got == 0) {
             if (ferror(f)) {
-                set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+                cx_set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
                 rc = CX_ERR_IO;
                 goto done;
             }
@@ -1703,14 +1691,14 @@ int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
-        set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)", path);
+        cx_set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)", path);
         rc = CX_ERR_CONFIG;
         goto done;
     }
     /* @include paths are relative to the scenario's own folder */
     const char *slash = strrchr(path, '/');
     if (slash && !(dir = strndup(path, (size_t)(slash - path) + 1))) {
-        set_err(err, err_len, "%s: out of memory", path);
+        cx_set_err(err, err_len, "%s: out of memory", path);
         rc = CX_ERR_NOMEM;
         goto done;
     }

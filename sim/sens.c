@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,16 +38,6 @@
 
 #define CACHE_LINE 64
 
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
-
 /* The checks every study makes of its options before it allocates: a known metric and at
  * least one path (`unit` names them in the message). @return 0, or CX_ERR_RANGE with
  * "study: ..." in err. */
@@ -56,11 +45,11 @@ static int check_opts(const cx_study_opts *opts, const char *study, const char *
                       size_t err_len)
 {
     if (opts->metric < 0 || opts->metric >= CX_N_METRICS) {
-        set_err(err, err_len, "%s: unknown metric", study);
+        cx_set_err(err, err_len, "%s: unknown metric", study);
         return CX_ERR_RANGE;
     }
     if (opts->paths == 0) {
-        set_err(err, err_len, "%s: the number of %s must be > 0", study, unit);
+        cx_set_err(err, err_len, "%s: the number of %s must be > 0", study, unit);
         return CX_ERR_RANGE;
     }
     return 0;
@@ -460,7 +449,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     }
     int d = uncertain_inputs(sc, rep->input);
     if (d == 0) {
-        set_err(err, err_len, "sobol: the scenario has no uncertain scalar input");
+        cx_set_err(err, err_len, "sobol: the scenario has no uncertain scalar input");
         cx_sobol_report_free(rep);
         return CX_ERR_RANGE;
     }
@@ -560,7 +549,7 @@ done:
     cx_sobol_acc_free(acc);
     cx_sampling_plan_free(plan);
     if (rc != 0) {
-        set_err(err, err_len, "sobol: %s", cx_strerror(rc));
+        cx_set_err(err, err_len, "sobol: %s", cx_strerror(rc));
         cx_sobol_report_free(rep);
         return rc;
     }
@@ -644,7 +633,7 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     }
     int d = uncertain_inputs(sc, in);
     if (d == 0) {
-        set_err(err, err_len, "tornado: the scenario has no uncertain scalar input");
+        cx_set_err(err, err_len, "tornado: the scenario has no uncertain scalar input");
         free(in);
         free(rep);
         return CX_ERR_RANGE;
@@ -765,7 +754,7 @@ done:
     free(in);
     cx_sampling_plan_free(plan);
     if (rc != 0) {
-        set_err(err, err_len, "tornado: %s", cx_strerror(rc));
+        cx_set_err(err, err_len, "tornado: %s", cx_strerror(rc));
         cx_tornado_report_free(rep);
         return rc;
     }
@@ -960,27 +949,27 @@ int cx_target_ci_parse(cx_target_ci *t, const char *text, char *err, size_t err_
         if (*p == ':')
             c1 = p;
     if (!c1 || !c2) {
-        set_err(err, err_len, "--target-ci: expected METRIC:Q:REL (e.g. capex_burden:0.95:0.01), "
+        cx_set_err(err, err_len, "--target-ci: expected METRIC:Q:REL (e.g. capex_burden:0.95:0.01), "
                               "got '%s'", text);
         return CX_ERR_USAGE;
     }
     char name[64];
     size_t nl = (size_t)(c1 - text);
     if (nl == 0 || nl >= sizeof name) {
-        set_err(err, err_len, "--target-ci: bad metric name in '%s'", text);
+        cx_set_err(err, err_len, "--target-ci: bad metric name in '%s'", text);
         return CX_ERR_USAGE;
     }
     memcpy(name, text, nl);
     name[nl] = '\0';
     t->metric = cx_metric_find(name);
     if (t->metric < 0) {
-        set_err(err, err_len, "--target-ci: unknown metric '%s'", name);
+        cx_set_err(err, err_len, "--target-ci: unknown metric '%s'", name);
         return CX_ERR_USAGE;
     }
     char q_text[64];
     size_t ql = (size_t)(c2 - c1 - 1);
     if (ql == 0 || ql >= sizeof q_text) {
-        set_err(err, err_len, "--target-ci: bad quantile in '%s'", text);
+        cx_set_err(err, err_len, "--target-ci: bad quantile in '%s'", text);
         return CX_ERR_USAGE;
     }
     memcpy(q_text, c1 + 1, ql);
@@ -989,14 +978,14 @@ int cx_target_ci_parse(cx_target_ci *t, const char *text, char *err, size_t err_
     errno = 0;
     t->q = strtod(q_text, &end);
     if (errno || *end || !(t->q > 0.0 && t->q < 1.0)) {
-        set_err(err, err_len, "--target-ci: the quantile must be a number in (0, 1), got '%s'",
+        cx_set_err(err, err_len, "--target-ci: the quantile must be a number in (0, 1), got '%s'",
                 q_text);
         return CX_ERR_USAGE;
     }
     errno = 0;
     t->rel = strtod(c2 + 1, &end);
     if (errno || *end || c2[1] == '\0' || !(t->rel > 0.0) || !isfinite(t->rel)) {
-        set_err(err, err_len, "--target-ci: REL must be a number > 0, got '%s'", c2 + 1);
+        cx_set_err(err, err_len, "--target-ci: REL must be a number > 0, got '%s'", c2 + 1);
         return CX_ERR_USAGE;
     }
     return 0;
@@ -1060,7 +1049,7 @@ int cx_sens_engine_run(cx_run **run, const cx_scenario *sc, const cx_engine_opts
     if (rc == 0)
         rc = cx_engine_run(run, sc, m, &o);
     if (rc != 0)
-        set_err(err, err_len, "%s", cx_strerror(rc));
+        cx_set_err(err, err_len, "%s", cx_strerror(rc));
     cx_sampling_source_free(ss);
     cx_model_free(m);
     return rc;
@@ -1081,7 +1070,7 @@ int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_o
 {
     *out = NULL;
     if (sc->n_sweep < 1 || sc->n_sweep > 2) {
-        set_err(err, err_len, "%s: no sweep group (sweep = { inputs = ( { name = ...; "
+        cx_set_err(err, err_len, "%s: no sweep group (sweep = { inputs = ( { name = ...; "
                               "values = [...]; } ); })", sc->path ? sc->path : "scenario");
         return CX_ERR_CONFIG;
     }
@@ -1135,7 +1124,7 @@ int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_o
         }
     if (rc != 0) {
         if (err && !err[0])
-            set_err(err, err_len, "sweep: %s", cx_strerror(rc));
+            cx_set_err(err, err_len, "sweep: %s", cx_strerror(rc));
         cx_sweep_report_free(r);
         return rc;
     }
