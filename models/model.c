@@ -378,11 +378,8 @@ static inline int month_of(double v)
      * fraction of at least one half (v - i is exact for |v| < 2^52). */
     int i = (int)v;
     double f = v - (double)i;
-    if (f >= 0.5)
-        i++;
-    else if (f <= -0.5)
-        i--;
-    return i;
+    /* comparisons as 0/1, not branches: the fraction is random per path */
+    return i + (f >= 0.5) - (f <= -0.5);
 }
 
 /* A term in months from its input; a term left out of the config runs past the horizon
@@ -427,16 +424,17 @@ static int capacity_at(const cx_scratch *s, int t, double *cap, double *cost_yea
 {
     double c = 0.0, k = 0.0;
     int next = NEVER;
+    /* Selects instead of branches (online or not depends on each path's delays). Adding
+     * +0.0 for an offline tranche leaves c and k as they were: they start at +0.0 and a
+     * sum of doubles is never -0.0 in round-to-nearest unless both terms are. */
     for (int i = 0; i < s->n_tranches; i++) {
         int on = s->tr_on[i], off = s->tr_off[i];
-        if (on <= t && t < off) {
-            c += s->tr_gw[i];
-            k += s->tr_cost[i];
-            if (off < next)
-                next = off;
-        } else if (on > t && on < off && on < next) {
-            next = on;
-        }
+        bool online = (on <= t) & (t < off);
+        bool later = (on > t) & (on < off);
+        c += online ? s->tr_gw[i] : 0.0;
+        k += online ? s->tr_cost[i] : 0.0;
+        int cand = online ? off : (later ? on : NEVER);
+        next = cand < next ? cand : next;
     }
     *cap = c;
     *cost_year = k;
@@ -836,8 +834,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
          * month t with probability h(t); drawn through its survival threshold (header). */
         if (hz_max > 0.0) {
             double fall = logp0 - lp[t]; /* ln(P(0) / P(t)) */
-            if (!(fall > 0.0))
-                fall = 0.0;
+            fall = fall > 0.0 ? fall : 0.0;
             double h = hz_base + hz_price * fall; /* MODEL.md: clamped to [0, 1] */
             if (h >= 1.0) {
                 hz_surv = 0.0; /* every eligible deal gets notice */
@@ -902,13 +899,11 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         for (int k = 0; k < CX_N_USES; k++) {
             double dk = dprio[k][t];
             double a = dk < left ? dk : left;
-            if (!(a > 0.0))
-                a = 0.0;
+            a = a > 0.0 ? a : 0.0; /* maxsd, not a branch: same as if (!(a > 0)) a = 0 */
             aprio[k][t] = a;
             left -= a;
         }
-        if (!(left > 0.0))
-            left = 0.0;
+        left = left > 0.0 ? left : 0.0;
 
         /* Step 6: clawback notices for the shortfall of clawback uses. */
         double claw_short = 0.0;
@@ -1060,15 +1055,16 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         q_idle += idle;
         q_rev += rev_m;
         q_len++;
-        if (q_len == 3 || t == H - 1) {
-            out->quarter[CX_Q_IDLE_GW_MEAN][q] = q_idle / q_len;
-            out->quarter[CX_Q_REVENUE][q] = q_rev;
-            out->quarter[CX_Q_BURDEN_CUMULATIVE][q] = burden;
-            q++;
-            q_idle = 0.0;
-            q_rev = 0.0;
-            q_len = 0;
-        }
+        /* The quarter's entries are written every month, so the last write (the quarter's
+         * last month, or the horizon's) is what stays, without a branch per month. */
+        out->quarter[CX_Q_IDLE_GW_MEAN][q] = q_idle / q_len;
+        out->quarter[CX_Q_REVENUE][q] = q_rev;
+        out->quarter[CX_Q_BURDEN_CUMULATIVE][q] = burden;
+        bool q_end = q_len == 3;
+        q += q_end;
+        q_idle = q_end ? 0.0 : q_idle;
+        q_rev = q_end ? 0.0 : q_rev;
+        q_len = q_end ? 0 : q_len;
 
         if (tr != NULL) {
             cx_trace_month *tm = &tr->month[t];
