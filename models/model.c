@@ -57,6 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -366,6 +370,28 @@ void cx_trace_free(cx_trace *t)
 /* ------------------------------------------------------------------------------------ */
 /* Path helpers                                                                           */
 
+/* v when c holds, else +0.0, by masking its bits (pos_part without SSE2). */
+static inline double keep_if(bool c, double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    b &= -(uint64_t)c;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+/* max(0, a) as MODEL.md's clamps write it: a when a > 0, else +0.0 (also for NaN and
+ * -0.0). MAXSD returns its first operand when it is greater, else its second: exactly
+ * this, in one instruction. */
+static inline double pos_part(double a)
+{
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_setzero_pd()));
+#else
+    return keep_if(a > 0.0, a);
+#endif
+}
+
 /* MODEL.md, Details: a random month-valued input rounds half away from zero. Infinite or
  * huge values become NEVER so that sums of months cannot overflow. */
 static inline int month_of(double v)
@@ -424,17 +450,16 @@ static int capacity_at(const cx_scratch *s, int t, double *cap, double *cost_yea
 {
     double c = 0.0, k = 0.0;
     int next = NEVER;
-    /* Selects instead of branches (online or not depends on each path's delays). Adding
-     * +0.0 for an offline tranche leaves c and k as they were: they start at +0.0 and a
-     * sum of doubles is never -0.0 in round-to-nearest unless both terms are. */
     for (int i = 0; i < s->n_tranches; i++) {
         int on = s->tr_on[i], off = s->tr_off[i];
-        bool online = (on <= t) & (t < off);
-        bool later = (on > t) & (on < off);
-        c += online ? s->tr_gw[i] : 0.0;
-        k += online ? s->tr_cost[i] : 0.0;
-        int cand = online ? off : (later ? on : NEVER);
-        next = cand < next ? cand : next;
+        if (on <= t && t < off) {
+            c += s->tr_gw[i];
+            k += s->tr_cost[i];
+            if (off < next)
+                next = off;
+        } else if (on > t && on < off && on < next) {
+            next = on;
+        }
     }
     *cap = c;
     *cost_year = k;
@@ -834,7 +859,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
          * month t with probability h(t); drawn through its survival threshold (header). */
         if (hz_max > 0.0) {
             double fall = logp0 - lp[t]; /* ln(P(0) / P(t)) */
-            fall = fall > 0.0 ? fall : 0.0;
+            fall = pos_part(fall);
             double h = hz_base + hz_price * fall; /* MODEL.md: clamped to [0, 1] */
             if (h >= 1.0) {
                 hz_surv = 0.0; /* every eligible deal gets notice */
@@ -899,11 +924,11 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         for (int k = 0; k < CX_N_USES; k++) {
             double dk = dprio[k][t];
             double a = dk < left ? dk : left;
-            a = a > 0.0 ? a : 0.0; /* maxsd, not a branch: same as if (!(a > 0)) a = 0 */
+            a = pos_part(a); /* if (!(a > 0)) a = 0, without a branch */
             aprio[k][t] = a;
             left -= a;
         }
-        left = left > 0.0 ? left : 0.0;
+        left = pos_part(left);
 
         /* Step 6: clawback notices for the shortfall of clawback uses. */
         double claw_short = 0.0;
@@ -978,20 +1003,15 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                 n_signed_count += signed_now;
                 dirty = true;
             }
-            if (!(left > 0.0))
-                left = 0.0;
+            left = pos_part(left);
         }
 
         /* Step 8: IaaS resale of what is left. */
         double iaas_gw = 0.0, iaas_rev = 0.0;
         if (iaas_on && left > 0.0) {
-            iaas_gw = left < iaas_max ? left : iaas_max;
-            if (!(iaas_gw > 0.0))
-                iaas_gw = 0.0;
+            iaas_gw = pos_part(left < iaas_max ? left : iaas_max);
             iaas_rev = iaas_gw * pr[t] * iaas_k;
-            left -= iaas_gw;
-            if (!(left > 0.0))
-                left = 0.0;
+            left = pos_part(left - iaas_gw);
         }
 
         /* Step 9: idle (burden and the sums follow the loop). */
@@ -1055,16 +1075,15 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         q_idle += idle;
         q_rev += rev_m;
         q_len++;
-        /* The quarter's entries are written every month, so the last write (the quarter's
-         * last month, or the horizon's) is what stays, without a branch per month. */
-        out->quarter[CX_Q_IDLE_GW_MEAN][q] = q_idle / q_len;
-        out->quarter[CX_Q_REVENUE][q] = q_rev;
-        out->quarter[CX_Q_BURDEN_CUMULATIVE][q] = burden;
-        bool q_end = q_len == 3;
-        q += q_end;
-        q_idle = q_end ? 0.0 : q_idle;
-        q_rev = q_end ? 0.0 : q_rev;
-        q_len = q_end ? 0 : q_len;
+        if (q_len == 3 || t == H - 1) {
+            out->quarter[CX_Q_IDLE_GW_MEAN][q] = q_idle / q_len;
+            out->quarter[CX_Q_REVENUE][q] = q_rev;
+            out->quarter[CX_Q_BURDEN_CUMULATIVE][q] = burden;
+            q++;
+            q_idle = 0.0;
+            q_rev = 0.0;
+            q_len = 0;
+        }
 
         if (tr != NULL) {
             cx_trace_month *tm = &tr->month[t];
