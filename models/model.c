@@ -704,26 +704,35 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                                     s->mo + (size_t)MO_AREC * s->h,
                                     s->mo + (size_t)MO_ATAAS * s->h};
     double *const rec_l2m = s->mo + (size_t)MO_L2REC * s->h;
-    /* MSL: base schedule m(t), flat outside its points, multiplier from the decision. */
+    /* MSL: base schedule m(t), flat outside its points, multiplier from the decision.
+     * One loop per schedule segment (sched[seg].month <= t < sched[seg+1].month), then the
+     * multiplier from the decision month on: the same operations per month as a per-month
+     * search for the segment, without its branches. */
     {
         double *d = dem[CX_USE_MSL];
-        int seg = 0; /* schedule segment: sched[seg].month <= t < sched[seg+1].month */
-        for (int t = 0; t < H; t++) {
-            double msl_d = 0.0;
-            if (n_sched > 0) {
-                while (seg + 1 < n_sched && t >= sched[seg + 1].month)
-                    seg++;
-                if (t < sched[0].month || seg + 1 >= n_sched) {
-                    msl_d = x[sched[seg].gw];
-                } else {
-                    double g0 = x[sched[seg].gw], g1 = x[sched[seg + 1].gw];
-                    msl_d = g0 + (g1 - g0) * (double)(t - sched[seg].month) *
-                                     m->sched_inv_len[seg];
-                }
-                if (t >= msl_decision)
-                    msl_d *= msl_mult;
+        int t = 0;
+        if (n_sched > 0) {
+            /* flat at the first point before it */
+            const double g_first = x[sched[0].gw];
+            for (int e = sched[0].month < H ? sched[0].month : H; t < e; t++)
+                d[t] = g_first;
+            for (int seg = 0; seg + 1 < n_sched && t < H; seg++) {
+                const int m0 = sched[seg].month;
+                const int e = sched[seg + 1].month < H ? sched[seg + 1].month : H;
+                const double g0 = x[sched[seg].gw], g1 = x[sched[seg + 1].gw];
+                const double inv_len = m->sched_inv_len[seg];
+                for (; t < e; t++)
+                    d[t] = g0 + (g1 - g0) * (double)(t - m0) * inv_len;
             }
-            d[t] = msl_d;
+            /* flat at the last point after it */
+            const double g_last = x[sched[n_sched - 1].gw];
+            for (; t < H; t++)
+                d[t] = g_last;
+            for (t = msl_decision > 0 ? msl_decision : 0; t < H; t++)
+                d[t] *= msl_mult;
+        } else {
+            for (; t < H; t++)
+                d[t] = 0.0;
         }
     }
     /* RecSys: the geometric ramp, and log2 of its multiple (the uplift when fully
