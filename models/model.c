@@ -736,23 +736,30 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         }
     }
     /* RecSys: the geometric ramp, and log2 of its multiple (the uplift when fully
-     * allocated). */
+     * allocated). One loop for the ramp's months and one for the full multiple after it,
+     * the same operations per month as testing t < R in every month. */
     {
         double *d = dem[CX_USE_RECSYS];
-        for (int t = 0; t < H; t++) {
-            double rec_l2 = 0.0;
-            if (rec_on) {
-                if (t > 0 && rec_ramp > 0.0) {
-                    if ((double)t < rec_ramp)
-                        rec_d *= rec_step;
-                    else
-                        rec_d = rec_full;
-                }
-                rec_l2 = (rec_ramp > 0.0 && (double)t < rec_ramp) ? (double)t * rec_l2_step
-                                                                   : rec_l2_full;
+        int t = 0;
+        if (rec_on && rec_ramp > 0.0) {
+            d[0] = rec_d; /* M^0 */
+            rec_l2m[0] = (double)t * rec_l2_step;
+            for (t = 1; t < H && (double)t < rec_ramp; t++) {
+                rec_d *= rec_step;
+                d[t] = rec_d;
+                rec_l2m[t] = (double)t * rec_l2_step;
             }
-            d[t] = rec_d;
-            rec_l2m[t] = rec_l2;
+            for (; t < H; t++) {
+                d[t] = rec_full;
+                rec_l2m[t] = rec_l2_full;
+            }
+        } else {
+            /* no ramp: the full multiple (rec_d = rec_full) from month 0; no RecSys: 0 */
+            const double l2 = rec_on ? rec_l2_full : 0.0;
+            for (; t < H; t++) {
+                d[t] = rec_d;
+                rec_l2m[t] = l2;
+            }
         }
     }
     /* TaaS: linear ramp from the launch month. */
