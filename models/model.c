@@ -762,21 +762,23 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
             }
         }
     }
-    /* TaaS: linear ramp from the launch month. */
+    /* TaaS: linear ramp from the launch month. 0 before it; then target x f while
+     * f = (t - L) / ramp < 1 (f only grows with t), then the target. */
     {
         double *d = dem[CX_USE_TAAS];
-        for (int t = 0; t < H; t++) {
-            double taas_d = 0.0;
-            if (t >= taas_launch) {
-                if (taas_instant) {
-                    taas_d = taas_target;
-                } else {
-                    double f = (double)(t - taas_launch) * taas_inv_ramp;
-                    taas_d = f < 1.0 ? taas_target * f : taas_target;
-                }
+        int t = 0;
+        for (int e = taas_launch < 0 ? 0 : (taas_launch < H ? taas_launch : H); t < e; t++)
+            d[t] = 0.0;
+        if (!taas_instant) {
+            for (; t < H; t++) {
+                double f = (double)(t - taas_launch) * taas_inv_ramp;
+                if (!(f < 1.0))
+                    break;
+                d[t] = taas_target * f;
             }
-            d[t] = taas_d;
         }
+        for (; t < H; t++)
+            d[t] = taas_target;
     }
 
     /* Allocation order and clawback flags. */
