@@ -744,7 +744,9 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         if (rec_on && rec_ramp > 0.0) {
             d[0] = rec_d; /* M^0 */
             rec_l2m[0] = (double)t * rec_l2_step;
-            for (t = 1; t < H && (double)t < rec_ramp; t++) {
+            /* for whole t, t < R iff t < ceil(R): the test without a conversion a month */
+            const int ramp_end = rec_ramp < (double)H ? (int)ceil(rec_ramp) : H;
+            for (t = 1; t < ramp_end; t++) {
                 rec_d *= rec_step;
                 d[t] = rec_d;
                 rec_l2m[t] = (double)t * rec_l2_step;
