@@ -74,6 +74,9 @@
 /* A month that never comes (a term to the end of the horizon and beyond). Half of INT_MAX
  * leaves room to add two such months without overflow. */
 #define NEVER (1 << 29)
+/* MODEL.md, Details: every comparison of GW allows 1e-9 GW, so that no result depends on
+ * binary rounding or on the order of a sum. */
+#define GW_EPS 1e-9
 /* The most deal slots a scenario may need before cx_model_new refuses it. */
 #define MAX_DEAL_SLOTS 1000000
 
@@ -133,6 +136,7 @@ struct cx_scratch {
     int *tr_on, *tr_off;       /* per tranche: online for tr_on <= t < tr_off */
     double *tr_gw, *tr_cost;   /* per tranche: gw, gw x cost per GW-year */
     int *sd_begin;             /* per signed deal: begin month, or NEVER */
+    int *sd_start;             /* per signed deal: configured (rounded) start month */
     int *sd_term_end, *sd_notice;
 };
 
@@ -271,7 +275,7 @@ int cx_model_new(cx_model **out, const cx_scenario *sc, char *err, size_t err_le
             rc = CX_ERR_CONFIG;
             goto fail;
         }
-        double n_spot = floor(fmax(0.0, bound) / lo) + 1.0;
+        double n_spot = floor((fmax(0.0, bound) + GW_EPS) / lo) + 1.0;
         if (n_spot + m->deal_slots > MAX_DEAL_SLOTS) {
             char d[256];
             snprintf(d, sizeof d,
@@ -307,6 +311,7 @@ void cx_scratch_free(cx_scratch *s)
     free(s->tr_gw);
     free(s->tr_cost);
     free(s->sd_begin);
+    free(s->sd_start);
     free(s->sd_term_end);
     free(s->sd_notice);
     free(s);
@@ -330,10 +335,11 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->tr_gw = calloc(nt, sizeof(double));
     s->tr_cost = calloc(nt, sizeof(double));
     s->sd_begin = calloc(nd, sizeof(int));
+    s->sd_start = calloc(nd, sizeof(int));
     s->sd_term_end = calloc(nd, sizeof(int));
     s->sd_notice = calloc(nd, sizeof(int));
     if (!s->deals || !s->mo || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->sd_begin ||
-        !s->sd_term_end || !s->sd_notice) {
+        !s->sd_start || !s->sd_term_end || !s->sd_notice) {
         cx_scratch_free(s);
         return CX_ERR_NOMEM;
     }
@@ -540,6 +546,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         if (!happens || begin >= H || term_end <= begin)
             begin = NEVER;
         s->sd_begin[i] = begin;
+        s->sd_start[i] = start;
         s->sd_term_end[i] = term_end;
         s->sd_notice[i] = notice_months_of(x[sd->notice_days]);
         if (begin < next_sign)
@@ -846,7 +853,8 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                     d->gw = x[sd->gw];
                     d->price = x[sd->price_per_gw_year];
                     d->rev_m = d->gw * d->price / 12.0;
-                    d->start = t;
+                    /* MODEL.md, Clawback ties: the configured start month (may be < 0) */
+                    d->start = s->sd_start[i];
                     d->term_end = s->sd_term_end[i];
                     d->end = d->term_end;
                     d->notice_m = s->sd_notice[i];
@@ -864,7 +872,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
                     if (d->end < next_end)
                         next_end = d->end;
                     /* MODEL.md, Details: signed deals that begin inside the horizon. */
-                    if (month_of(x[sd->start_month]) >= 0)
+                    if (s->sd_start[i] >= 0)
                         n_signed_count++;
                     dirty = true;
                     if (tr != NULL)
@@ -933,7 +941,8 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         double avail = capm[t] - reserved;
         double oversold = 0.0;
         if (!(avail > 0.0)) {
-            oversold = -avail;
+            /* MODEL.md, Details: D(t) > C(t) beyond the 1e-9 GW tolerance */
+            oversold = -avail > GW_EPS ? -avail : 0.0;
             avail = 0.0;
         }
         if (oversold > oversold_peak)
@@ -955,12 +964,14 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         if (n_claw > 0) {
             for (int k = 0; k < n_claw; k++)
                 claw_short += claw_d[k][t] - claw_a[k][t];
-            if (claw_short > 0.0 && nd > 0) {
+            /* MODEL.md, Details: a shortfall counts only beyond 1e-9 GW, and is covered
+             * once the GW under notice reaches it less 1e-9 */
+            if (claw_short > GW_EPS && nd > 0) {
                 double covered = 0.0;
                 for (int i = 0; i < nd; i++)
                     if (dl[i].noticed)
                         covered += dl[i].gw;
-                while (covered < claw_short) {
+                while (covered < claw_short - GW_EPS) {
                     int i = cheapest_free(dl, nd);
                     if (i < 0)
                         break;
@@ -982,13 +993,18 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
         /* Step 7: spot offers against what is left after step 5. */
         double spot_gw = 0.0, spot_rev = 0.0;
         int offers = 0, signed_now = 0;
-        if (t >= spot_start && left >= spot_lo && reserved + spot_lo <= spot_max_ext) {
+        /* the same tests as for an offer of the smallest size (MODEL.md, Details) */
+        if (t >= spot_start && spot_lo <= left + GW_EPS &&
+            reserved + spot_lo <= spot_max_ext + GW_EPS) {
             offers = spot_small ? poisson_small(g, spot_lambda, spot_exp_neg)
                                 : (int)gsl_ran_poisson(r, spot_lambda);
             double ext = reserved;
             for (int k = 0; k < offers; k++) {
                 double ogw = cx_dist_sample_inline(&sc->deals.spot.gw, r);
-                if (!(ogw <= left) || !(ext + ogw <= spot_max_ext) || nd >= s->cap)
+                /* MODEL.md, Details: fits when gw <= left + 1e-9 and the cap holds when
+                 * ext + gw <= max + 1e-9; offers of gw <= 0 are rejected */
+                if (!(ogw > 0.0) || !(ogw <= left + GW_EPS) ||
+                    !(ext + ogw <= spot_max_ext + GW_EPS) || nd >= s->cap)
                     continue;
                 double prem = cx_dist_sample_inline(&sc->deals.spot.premium, r);
                 deal *d = &dl[nd++];

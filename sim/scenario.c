@@ -973,7 +973,7 @@ static int parse_supply(loader *l, const config_setting_t *root)
         if ((rc = check_keys(l, e, p, tkeys)) != 0 ||
             (ks && (rc = choose(l, ks, kkey, "kind", kinds, &kind)) != 0) ||
             (rc = scalar(l, e, p, "gw", R_NONNEG, 0, true, &t->gw)) != 0 ||
-            (rc = scalar(l, e, p, "start_month", R_NONNEG, 0, false, &t->start_month)) != 0 ||
+            (rc = scalar(l, e, p, "start_month", R_ANY, 0, false, &t->start_month)) != 0 ||
             (rc = scalar(l, e, p, "delay_months", R_ANY, 0, false, &t->delay_months)) != 0 ||
             /* MODEL.md, details: a tranche's default term keeps it online to the horizon */
             (rc = scalar(l, e, p, "term_months", R_NONNEG, sc->horizon_months, false,
@@ -1153,7 +1153,7 @@ static int parse_deals(loader *l, const config_setting_t *root)
             names[i] = d->name;
             if ((rc = check_keys(l, e, p, dkeys)) != 0 ||
                 (rc = scalar(l, e, p, "p_signed", R_PROB, 1, false, &d->p_signed)) != 0 ||
-                (rc = scalar(l, e, p, "start_month", R_NONNEG, 0, false, &d->start_month)) != 0 ||
+                (rc = scalar(l, e, p, "start_month", R_ANY, 0, false, &d->start_month)) != 0 ||
                 (rc = scalar(l, e, p, "gw", R_NONNEG, 0, true, &d->gw)) != 0 ||
                 (rc = scalar(l, e, p, "price_per_gw_year", R_NONNEG, 0, true,
                              &d->price_per_gw_year)) != 0 ||

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Model tests: known answers worked out by hand, and behaviour of deals and clawback. */
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -662,12 +663,21 @@ Test(model, spot_slots_need_bounds)
 }
 
 /* The shipped scenarios compile, and their deal slots are bounded. */
+/* Every scenario in configs/ loads and compiles (new ones are picked up as they land). */
 Test(model, configs_compile)
 {
-    const char *names[] = { "meta-2026h1", "spacex-2026", "stress" };
-    for (int i = 0; i < 3; i++) {
-        char path[1024], err[512];
-        snprintf(path, sizeof path, "%s/configs/%s.cfg", CX_SOURCE_ROOT, names[i]);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/configs", CX_SOURCE_ROOT);
+    DIR *d = opendir(dir);
+    cr_assert(d != NULL, "cannot open %s", dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0)
+            continue;
+        n++;
+        char path[2048], err[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         cx_scenario *sc = NULL;
         cx_model *m = NULL;
         cr_assert(eq(int, cx_scenario_load(&sc, path, err, sizeof err), 0), "%s", err);
@@ -676,6 +686,8 @@ Test(model, configs_compile)
         cx_model_free(m);
         cx_scenario_free(sc);
     }
+    closedir(d);
+    cr_assert(ge(int, n, 4), "only %d scenarios in %s", n, dir);
     cx_model_free(NULL);
     cx_scratch_free(NULL);
     cx_trace_free(NULL);
@@ -708,6 +720,203 @@ Test(model, spot_first_notice_next_month)
                 cr_assert(eq(int, e->end_month, e->month + 1));
             }
         }
+    }
+    fix_close(&f);
+}
+
+/* ---- MODEL.md, "Details that settle edge cases" (issue 10) ---- */
+
+/* Index of a named input (the tests set sampled values in x directly). */
+static int input_of(const fix *f, const char *name)
+{
+    int i = cx_scenario_find_input(f->sc, name);
+    cr_assert(ge(int, i, 0), "no input %s", name);
+    return i;
+}
+
+/* The external cap holds with 1e-9 GW of tolerance: signed deals of 0.1 + 0.1 GW and a
+ * spot offer of 0.1 against a cap of 0.3 sum to 0.30000000000000004 in binary, and the offer
+ * is signed; a second one (0.4) is not. 50 offers a month: at least 2 with probability
+ * 1 - 51 e^-50. */
+Test(model, gw_tolerance_external_cap)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 2;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { signed = ( { name = \"x\"; gw = 0.1; price_per_gw_year = 12.0; },\n"
+                 "                     { name = \"y\"; gw = 0.1; price_per_gw_year = 12.0; } );\n"
+                 "  spot = { start_month = 1; offers_per_month = 50.0; gw = 0.1; premium = 1.0;\n"
+                 "           max_external_gw = 0.3; }; };\n");
+    for (int p = 0; p < 100; p++) {
+        const double *mt = run(&f);
+        cr_assert(eq(int, f.tr->month[1].spot_signed, 1));
+        NEAR(mt[CX_M_DEALS_SIGNED], 3.0);
+    }
+    fix_close(&f);
+}
+
+/* An offer fits with 1e-9 GW of tolerance: 0.3 GW less MSL's 0.1 leaves 0.19999999999999998
+ * in binary, and an offer of 0.2 GW is signed. Offers of gw <= 0 are never signed. */
+Test(model, gw_tolerance_offer_fits)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 2;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 0.3; cost_per_gw_year = 12.0; } ); };\n"
+                 "msl = { schedule = ( (0, 0.1) ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { spot = { start_month = 1; offers_per_month = 50.0; gw = 0.2;\n"
+                 "                   premium = 1.0; }; };\n");
+    for (int p = 0; p < 100; p++) {
+        const double *mt = run(&f);
+        cr_assert(eq(int, f.tr->month[1].spot_signed, 1));
+        NEAR(mt[CX_M_DEALS_SIGNED], 1.0);
+        NEAR(f.tr->month[1].idle_gw, 0.0);
+    }
+    fix_close(&f);
+}
+
+/* A clawback shortfall counts only beyond 1e-9 GW: 0.7 GW less a 0.4 GW deal leaves
+ * 0.29999999999999993 for MSL's 0.3, a shortfall of 5.6e-17 GW: no clawback. */
+Test(model, gw_tolerance_clawback_shortfall)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 6;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 0.7; cost_per_gw_year = 12.0; } ); };\n"
+                 "msl = { schedule = ( (0, 0.3) ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { signed = ( { name = \"d\"; gw = 0.4; price_per_gw_year = 30.0;\n"
+                 "                       cancellable = true; } ); };\n");
+    const double *mt = run(&f);
+    NEAR(mt[CX_M_DEALS_CLAWED_BACK], 0.0);
+    cr_assert(eq(int, count_events(f.tr, CX_EV_NOTICE_OWNER, -1), 0));
+    NEAR(mt[CX_M_REVENUE_DEALS], 0.4 * 30.0 / 2.0); /* six months */
+    fix_close(&f);
+}
+
+/* A shortfall is covered once the GW under notice reaches it less 1e-9: on 2 GW, deals
+ * A 0.1 ($10), B 0.5 ($20), X 0.5 ($30) leave 0.8999999999999999 GW; MSL wants 1.5, short
+ * 0.6000000000000001 in binary; A + B = 0.6 covers it, so X keeps running. */
+Test(model, gw_tolerance_clawback_covered)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 6;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 2.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "msl = { schedule = ( (0, 1.5) ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { signed = (\n"
+                 "  { name = \"A\"; gw = 0.1; price_per_gw_year = 10.0; cancellable = true; },\n"
+                 "  { name = \"B\"; gw = 0.5; price_per_gw_year = 20.0; cancellable = true; },\n"
+                 "  { name = \"X\"; gw = 0.5; price_per_gw_year = 30.0; cancellable = true; } ); };\n");
+    const double *mt = run(&f);
+    NEAR(mt[CX_M_DEALS_CLAWED_BACK], 2.0);
+    cr_assert(eq(int, count_events(f.tr, CX_EV_NOTICE_OWNER, 0), 1));
+    cr_assert(eq(int, count_events(f.tr, CX_EV_NOTICE_OWNER, 1), 1));
+    cr_assert(eq(int, count_events(f.tr, CX_EV_NOTICE_OWNER, 2), 0));
+    fix_close(&f);
+}
+
+/* Negative start months: a tranche that started at -3 for 6 months is online in months 0..2;
+ * a signed deal that started at -2 runs from month 0, is not counted in deals_signed, and
+ * gets buyer notice in month 0 (hazard 1): notice of 3 months, it earns months 0, 1, 2. A
+ * deal that started at -12 for 12 months has ended before month 0. */
+Test(model, negative_start_months)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 12;\n"
+                 "supply = { tranches = (\n"
+                 "  { name = \"old\"; gw = 1.0; start_month = -3; term_months = 6;\n"
+                 "    cost_per_gw_year = 12.0; },\n"
+                 "  { name = \"new\"; gw = 1.0; cost_per_gw_year = 24.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n"
+                 "deals = { signed = (\n"
+                 "  { name = \"running\"; gw = 0.5; price_per_gw_year = 24.0; start_month = -2;\n"
+                 "    term_months = 12; cancellable = true; },\n"
+                 "  { name = \"ended\"; gw = 0.5; price_per_gw_year = 24.0; start_month = -12;\n"
+                 "    term_months = 12; } );\n"
+                 "  hazard_base = 1.0; };\n");
+    const double *mt = run(&f);
+    for (int t = 0; t < 12; t++)
+        NEAR(f.tr->month[t].capacity_gw, t < 3 ? 2.0 : 1.0);
+    NEAR(mt[CX_M_COMMITTED_COST], 3.0 * 1.0 + 12.0 * 2.0); /* old: 3 months x 1; new: 2 x 12 */
+    NEAR(mt[CX_M_DEALS_SIGNED], 0.0);
+    NEAR(mt[CX_M_DEALS_CANCELLED], 1.0);
+    int last = -1;
+    NEAR(deal_earned(f.tr, 0, &last), 3.0 * 0.5 * 24.0 / 12.0);
+    cr_assert(eq(int, last, 2));
+    cr_assert(eq(int, count_events(f.tr, CX_EV_BEGIN, 1), 0));
+    fix_close(&f);
+}
+
+/* A random start month rounds half away from zero before the rule applies: -2.5 is -3
+ * (the 4-month tranche is online in month 0 only), -2.4 is -2 (months 0 and 1). */
+Test(model, negative_start_month_rounds_away_from_zero)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 4;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; start_month = -2.0;\n"
+                 "                          term_months = 4; cost_per_gw_year = 12.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n");
+    int i = input_of(&f, "supply.tranches.a.start_month");
+    f.x[i] = -2.5;
+    run(&f);
+    NEAR(f.tr->month[0].capacity_gw, 1.0);
+    NEAR(f.tr->month[1].capacity_gw, 0.0);
+    f.x[i] = -2.4;
+    run(&f);
+    NEAR(f.tr->month[1].capacity_gw, 1.0);
+    NEAR(f.tr->month[2].capacity_gw, 0.0);
+    fix_close(&f);
+}
+
+/* Without an msl group, msl_success is 0 on every path. */
+Test(model, msl_success_zero_without_msl)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 6;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "recsys = { base_gw = 0.5; };\n"
+                 "market = { price0 = 12.0; };\n");
+    for (int p = 0; p < 1000; p++)
+        cr_assert(eq(dbl, run(&f)[CX_M_MSL_SUCCESS], 0.0));
+    fix_close(&f);
+}
+
+/* Clawback ties (MODEL.md, Clawback): equal prices go by earliest start month (the configured
+ * one for a signed deal, the signing month for a spot deal), then signed deals in config
+ * order before spot deals. Config order S2 (start 0), S3 (start 1), S1 (start -2): ids 0, 1, 2;
+ * the spot deal signed in month 1 at 20 x 1.0 is id 3. In month 2 MSL wants 2 GW of 2 GW:
+ * short 1 GW, all four are clawed back, in the order S1, S2, S3, spot. */
+Test(model, clawback_ties)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 6;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 2.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "msl = { schedule = ( (0, 0.5), (1, 0.5), (2, 2.0) ); };\n"
+                 "market = { price0 = 20.0; };\n"
+                 "deals = { signed = (\n"
+                 "  { name = \"S2\"; gw = 0.25; price_per_gw_year = 20.0; cancellable = true; },\n"
+                 "  { name = \"S3\"; gw = 0.25; price_per_gw_year = 20.0; cancellable = true;\n"
+                 "    start_month = 1; },\n"
+                 "  { name = \"S1\"; gw = 0.25; price_per_gw_year = 20.0; cancellable = true;\n"
+                 "    start_month = -2; } );\n"
+                 "  spot = { start_month = 1; offers_per_month = 50.0; gw = 0.25; premium = 1.0;\n"
+                 "           max_external_gw = 1.0; }; };\n");
+    for (int p = 0; p < 50; p++) {
+        run(&f);
+        cr_assert(eq(int, f.tr->month[1].spot_signed, 1));
+        const int want[] = { 2, 0, 1, 3 };
+        int k = 0;
+        for (int i = 0; i < f.tr->n_events; i++) {
+            const cx_trace_event *e = &f.tr->events[i];
+            if (e->kind != CX_EV_NOTICE_OWNER)
+                continue;
+            cr_assert(lt(int, k, 4));
+            cr_assert(eq(int, e->deal, want[k]), "notice %d went to deal %d", k, e->deal);
+            cr_assert(eq(int, e->month, 2));
+            k++;
+        }
+        cr_assert(eq(int, k, 4));
     }
     fix_close(&f);
 }

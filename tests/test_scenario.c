@@ -115,6 +115,9 @@ static bad_case cases[] = {
               "0.1; }; }; };\n",
          "t.cfg:3: deals.spot.gw: must be >= 0, but this normal distribution reaches down to -inf "
          "(clamp it with min = 0)"},
+        /* MODEL.md allows negative start months for tranches and signed deals, not spot */
+        {BASE "deals = { spot = { start_month = -2; offers_per_month = 1.0; gw = 0.2; }; };\n",
+         "t.cfg:3: deals.spot.start_month: must be >= 0, got -2"},
         {SUPPLY "market = { price0 = 0; };\n", "t.cfg:2: market.price0: must be > 0, got 0"},
         {BASE "recsys = { base_gw = 0.0; };\n", "t.cfg:3: recsys.base_gw: must be > 0, got 0"},
         /* distribution parameters */
@@ -658,5 +661,22 @@ Test(scenario, summary_prints_one_screen)
         lines += *p == '\n';
     cr_expect(le(int, lines, 60), "%s", buf);
     free(buf);
+    cx_scenario_free(sc);
+}
+
+/* MODEL.md, Details: tranches and signed deals may start before month 0. */
+Test(scenario, negative_start_months_load)
+{
+    char err[512] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load_string(&sc,
+        "supply = { tranches = ( { name = \"a\"; gw = 1.0; start_month = -3; "
+        "cost_per_gw_year = 10.0; } ); };\n"
+        "market = { price0 = 12.0; };\n"
+        "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = 50.0; "
+        "start_month = { dist = \"uniform\"; low = -6.0; high = 2.0; }; } ); };\n",
+        "t.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.start_month"), -3.0));
     cx_scenario_free(sc);
 }
