@@ -141,6 +141,9 @@ static void run_help(void)
            "                    --paths is then the limit. Checked every %d paths up to %d,\n"
            "                    then after every 1/%d of the paths done (at most every %d),\n"
            "                    at the same paths for any thread count (default: off)\n"
+           "      --export-paths FILE  one CSV row per path, in path order: path index, every\n"
+           "                    uncertain input, every metric (default: none; docs/analyst.md)\n"
+           "      --export-max N  export only the first N paths (default: all)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
@@ -161,16 +164,24 @@ static int cmd_run(int argc, char **argv)
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING}, {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
-        {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI}, {NULL, 0, NULL, 0}};
+        {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI},
+        {"export-paths", required_argument, NULL, CLI_OPT_EXPORT_PATHS}, /* issue 14 */
+        {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX}, {NULL, 0, NULL, 0}};
     uint64_t paths = 0, seed = 0, threads = 0;
     bool has_paths = false, has_seed = false, quiet = false;
     cli_sens_flags sf = {.sampling = -1}; /* issue 6 */
+    cli_export_flags ef = {0};             /* issue 14 */
+    cx_export *exp = NULL;
     const char *json_path = NULL, *csv_dir = NULL;
     int c, rc_flag = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qh", longopts, NULL)) != -1) {
         if (cli_sens_flag("run", c, optarg, &sf, &rc_flag)) {
+            if (rc_flag) return rc_flag;
+            continue;
+        }
+        if (cli_export_flag("run", c, optarg, &ef, &rc_flag)) {
             if (rc_flag) return rc_flag;
             continue;
         }
@@ -205,6 +216,8 @@ static int cmd_run(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
     const char *path = optind < argc ? argv[optind] : NULL;
+    if (ef.has_max && !ef.path)
+        return cli_usage_error("run", "--export-max: needs --export-paths FILE");
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
@@ -219,7 +232,9 @@ static int cmd_run(int argc, char **argv)
     if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
     o.interrupt = &cli_interrupt;
     cli_sens_setup setup;
-    if ((rc = cli_sens_setup_run(&setup, &sf, sc, &o)) != 0) {
+    if ((rc = cli_sens_setup_run(&setup, &sf, sc, &o)) != 0 ||
+        (rc = cli_export_setup(&exp, &ef, sc, &o)) != 0) {
+        cli_sens_setup_free(&setup);
         cx_model_free(m);
         cx_scenario_free(sc);
         return rc;
@@ -236,6 +251,7 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     if (o.progress) fputs("\r\033[K", stderr);
+    if (exp && cli_export_finish(exp, &ef) != 0) goto done;
     if (run->paths_done == 0) {
         fprintf(stderr, "capexsim: interrupted before any path completed\n");
         exit_code = CLI_EXIT_INTERRUPTED;
@@ -276,6 +292,7 @@ done:
     json_decref(doc);
     cx_report_free(rep);
     cx_run_free(run);
+    cx_export_free(exp);
     cli_sens_setup_free(&setup);
     cx_model_free(m);
     cx_scenario_free(sc);
