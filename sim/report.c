@@ -23,6 +23,22 @@ double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k)
     return integer ? cx_sketch_int_value_at_rank(sk, k) : cx_sketch_value_at_rank(sk, k);
 }
 
+bool cx_report_metric_bounds_at_rank(const cx_sketch *sk, int metric, uint64_t k, double *lo,
+                                     double *hi)
+{
+    bool resolved = cx_sketch_bounds_at_rank(sk, k, lo, hi);
+    bool integer = metric >= 0 && metric < CX_N_METRICS && cx_report_integer_metric[metric];
+    if (integer && isfinite(*lo) && isfinite(*hi)) {
+        /* every value is an integer: the exact one lies in [ceil(lo), floor(hi)] */
+        double a = ceil(*lo), b = floor(*hi);
+        if (a <= b) {
+            *lo = a;
+            *hi = b;
+        }
+    }
+    return resolved;
+}
+
 uint64_t cx_report_rank(uint64_t n, int pct)
 {
     /* integer arithmetic: n q is exact, so ceil never sees a rounding error */
@@ -63,8 +79,12 @@ static void metric_stats(cx_metric_stats *st, int metric, const cx_sketch *sk,
         uint64_t lo, hi;
         st->pct[j] = cx_report_metric_at_rank(sk, metric, cx_report_rank(n, cx_report_pct[j]));
         cx_report_ci_ranks(n, cx_report_pct[j], &lo, &hi);
-        st->ci_lo[j] = cx_report_metric_at_rank(sk, metric, lo);
-        st->ci_hi[j] = cx_report_metric_at_rank(sk, metric, hi);
+        /* MODEL.md, "A reported interval must hold what it claims": bucket edges */
+        double a, b;
+        cx_report_metric_bounds_at_rank(sk, metric, lo, &a, &b);
+        st->ci_lo[j] = a;
+        cx_report_metric_bounds_at_rank(sk, metric, hi, &a, &b);
+        st->ci_hi[j] = b;
     }
 }
 

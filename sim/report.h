@@ -24,12 +24,23 @@ extern const bool cx_report_integer_metric[CX_N_METRICS];
  * bucket allows (cx_sketch_int_value_at_rank), else within the sketch's relative error. */
 double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k);
 
+/*
+ * Bounds on the exact value of rank k of a sketch of metric: the edges of the bucket that
+ * holds it (cx_sketch_bounds_at_rank); for integer metrics rounded inwards to the integers
+ * the bucket can hold (the single integer where there is one). lo <= exact <= hi always.
+ * @return as cx_sketch_bounds_at_rank: false when the sketch cannot resolve rank k.
+ */
+bool cx_report_metric_bounds_at_rank(const cx_sketch *sk, int metric, uint64_t k, double *lo,
+                                     double *hi);
+
 typedef struct cx_metric_stats {
     uint64_t n;
     double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
     double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error
                                        (exact for cx_report_integer_metric) */
-    double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT]; /* values of the CI ranks */
+    /* 95% CI: lower edge of the bucket holding rank lo, upper edge of the bucket holding
+     * rank hi (plain MC), so that it contains the exact order statistics */
+    double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT];
 } cx_metric_stats;
 
 typedef struct cx_quarter_stats {

@@ -1007,8 +1007,10 @@ bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value,
     double nq = (double)n * t->q, h = 1.96 * sqrt(nq * (1.0 - t->q));
     uint64_t rl, rh;
     cx_target_ci_ranks(n, t->q, &rl, &rh);
-    double a = cx_report_metric_at_rank(sk, t->metric, rl);
-    double b = cx_report_metric_at_rank(sk, t->metric, rh);
+    /* the same interval as the report's (bucket edges: report.c, metric_stats) */
+    double a, b, x;
+    cx_report_metric_bounds_at_rank(sk, t->metric, rl, &a, &x);
+    cx_report_metric_bounds_at_rank(sk, t->metric, rh, &x, &b);
     if (value)
         *value = v;
     if (lo)

@@ -245,6 +245,41 @@ double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k)
     return sign < 0 ? neg_value(sk, i) : sign > 0 ? pos_value(sk, i) : clamp(sk, 0.0);
 }
 
+/* Relative widening of bucket edges: the keys' rounding moves a value across an edge by at
+ * most ~1e-14 relative (L to ~1.4e-14 absolute, times scale, then 2^L) */
+#define EDGE_SLACK 1e-12
+
+bool cx_sketch_bounds_at_rank(const cx_sketch *sk, uint64_t k, double *lo, double *hi)
+{
+    if (sk->count == 0) {
+        *lo = *hi = NAN;
+        return false;
+    }
+    if (k < 1) k = 1;
+    if (k > sk->count) k = sk->count;
+    int i, sign = locate(sk, k, &i);
+    double a, b; /* edges of |x| */
+    bool resolved = true;
+    if (sign == 0) {
+        *lo = -CX_SKETCH_MIN_ABS;
+        *hi = CX_SKETCH_MIN_ABS;
+    } else {
+        int key = i + sk->kmin;
+        a = l_inverse((key - 1) / sk->scale) * (1 - EDGE_SLACK);
+        b = l_inverse(key / sk->scale) * (1 + EDGE_SLACK);
+        if (i == sk->nb - 1 && sk->clamped) {
+            /* the outermost bucket: values up to the exact extreme, infinities included */
+            b = INFINITY;
+            resolved = false;
+        }
+        *lo = sign > 0 ? a : -b;
+        *hi = sign > 0 ? b : -a;
+    }
+    *lo = clamp(sk, *lo);
+    *hi = clamp(sk, *hi);
+    return resolved;
+}
+
 /*
  * The one integer m >= 1 whose key is bucket i's, or 0 when the bucket can hold none or
  * several. The bucket holds the x with L(x) in ((k - 1) / s, k / s], roughly (lo, hi]; a span

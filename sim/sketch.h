@@ -135,6 +135,20 @@ uint64_t cx_sketch_count(const cx_sketch *sk);
 double cx_sketch_value_at_rank(const cx_sketch *sk, uint64_t k);
 
 /*
+ * Bounds on the exact value of rank k (k clipped to [1, count]): *lo is the lower edge and
+ * *hi the upper edge of the bucket that holds rank k, clamped to [min, max], so that
+ * *lo <= the exact order statistic <= *hi whatever the values were (MODEL.md, "A reported
+ * interval must hold what it claims"). The edges are widened by 1e-12 relative to absorb the
+ * rounding of the bucket keys; the zero bucket's edges are -+CX_SKETCH_MIN_ABS. For the
+ * outermost bucket of a sign that also holds out-of-range values (`clamped`), the outer
+ * bound is the exact max (or min), possibly infinite.
+ * @return true when the sketch resolves the value of rank k (within alpha); false when rank k
+ * lies in an outermost bucket holding out-of-range values (|x| >= CX_SKETCH_MAX_ABS or
+ * infinite): its value is then only known to lie in [*lo, *hi]. When empty: false, NANs.
+ */
+bool cx_sketch_bounds_at_rank(const cx_sketch *sk, uint64_t k, double *lo, double *hi);
+
+/*
  * As cx_sketch_value_at_rank, for a sketch whose every value is an integer (a count, a 0/1
  * outcome): when the bucket holding rank k can hold exactly one integer (true of every bucket
  * below 1 / (2 alpha) in magnitude: 500 at alpha = 0.001), that integer is the exact order

@@ -88,6 +88,15 @@ static double check_shape(shape_fn f, double alpha, unsigned long seed)
         cr_assert(le(dbl, err, bound), "q=%g rank %llu: got %.17g, exact %.17g", q,
                   (unsigned long long)k, got, exact);
         if (exact != 0) worst = fmax(worst, err / fabs(exact));
+        /* the bucket's edges hold the exact order statistic and are one bucket apart */
+        double lo, hi;
+        cr_assert(cx_sketch_bounds_at_rank(sk, k, &lo, &hi));
+        cr_assert(le(dbl, lo, exact), "q=%g: lower edge %.17g > exact %.17g", q, lo, exact);
+        cr_assert(ge(dbl, hi, exact), "q=%g: upper edge %.17g < exact %.17g", q, hi, exact);
+        double width = fabs(exact) < CX_SKETCH_MIN_ABS ? 2 * CX_SKETCH_MIN_ABS
+                                                        : 2 * alpha / (1 - alpha) * fabs(exact);
+        cr_assert(le(dbl, hi - lo, width * (1 + 1e-9)), "q=%g: [%.17g, %.17g] wider than a bucket",
+                  q, lo, hi);
     }
     cx_sketch_free(sk);
     free(v);
@@ -401,4 +410,68 @@ Test(sketch, signed_zeros_merge_to_the_same_bytes)
     cx_sketch_free(b);
     cx_sketch_free(m1);
     cx_sketch_free(m2);
+}
+
+/*
+ * Bucket edges hold the value whatever it is: every power of two from 2^-40 to 2^49 and its
+ * neighbours one ulp away (where L(x) is exact and keys change), and values spread over each
+ * octave, each between a smaller min and a larger max so that the clamp does not decide.
+ */
+Test(sketch, bounds_hold_every_value)
+{
+    cx_sketch *sk;
+    for (int a = 0; a < 3; a++) {
+        static const double alphas[3] = {0.01, 0.001, 0.0001};
+        cr_assert(eq(int, cx_sketch_new(&sk, alphas[a]), 0));
+        for (int e = -40; e < 50; e++)
+            for (int j = -1; j < 40; j++) {
+                double x = ldexp(1.0, e);
+                if (j == -1) x = nextafter(x, 0);
+                else if (j == 1) x = nextafter(x, INFINITY);
+                else if (j > 1) x = ldexp(1.0 + (j - 1) / 39.0 + 1e-7 * j, e);
+                if (!(x >= CX_SKETCH_MIN_ABS && x < CX_SKETCH_MAX_ABS)) continue;
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    cx_sketch_reset(sk);
+                    cx_sketch_add(sk, -1e300);
+                    cx_sketch_add(sk, sign * x);
+                    cx_sketch_add(sk, 1e300 * 0.5);
+                    double lo, hi;
+                    cx_sketch_bounds_at_rank(sk, 2, &lo, &hi);
+                    cr_assert(lo <= sign * x && sign * x <= hi,
+                              "alpha %g: %.17g outside [%.17g, %.17g]", alphas[a], sign * x, lo,
+                              hi);
+                    cr_assert(lo < hi);
+                }
+            }
+        cx_sketch_free(sk);
+    }
+}
+
+/* Ranks in an outermost bucket that holds out-of-range values are not resolved: the bounds
+ * run from that bucket's lower edge to the exact max (infinite here). */
+Test(sketch, bounds_of_out_of_range_ranks)
+{
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    for (int i = 1; i <= 8; i++) cx_sketch_add(sk, (double)i);
+    cx_sketch_add(sk, 3e20);
+    cx_sketch_add(sk, INFINITY);
+    double lo, hi;
+    cr_assert(cx_sketch_bounds_at_rank(sk, 8, &lo, &hi));
+    cr_assert(le(dbl, lo, 8.0));
+    cr_assert(ge(dbl, hi, 8.0));
+    cr_assert(not(cx_sketch_bounds_at_rank(sk, 9, &lo, &hi)));
+    cr_assert(le(dbl, lo, 3e20));
+    cr_assert(ge(dbl, lo, CX_SKETCH_MAX_ABS * 0.99));
+    cr_assert(eq(dbl, hi, INFINITY));
+    cr_assert(not(cx_sketch_bounds_at_rank(sk, 10, &lo, &hi)));
+    /* and the negative side */
+    cx_sketch_add(sk, -5e16);
+    cr_assert(not(cx_sketch_bounds_at_rank(sk, 1, &lo, &hi)));
+    cr_assert(eq(dbl, lo, -5e16));
+    cr_assert(ge(dbl, hi, -5e16));
+    cx_sketch_reset(sk);
+    cr_assert(not(cx_sketch_bounds_at_rank(sk, 1, &lo, &hi)));
+    cr_assert(isnan(lo) && isnan(hi));
+    cx_sketch_free(sk);
 }
