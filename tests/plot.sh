@@ -37,7 +37,7 @@ cat >>"$TMP/s1.cfg" <<'CFG'
 sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5]; } ); };
 CFG
 
-echo "1..9"
+echo "1..17"
 if check "$CX" run "$TMP/s.cfg" --paths 4000 --threads 2 --quiet --json "$TMP/run.json" &&
    check "$CX" plot "$TMP/run.json" --out "$TMP/run" &&
    images "$TMP/run" burden_hist revenue_hist fan_idle_gw fan_burden; then
@@ -89,5 +89,119 @@ else not_ok "a JSON that is no result is a usage error (rc $rc)"; fi
 PATH=/nonexistent "$CX" plot "$TMP/run.json" --out "$TMP/nognuplot" >/dev/null 2>"$TMP/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "gnuplot" "$TMP/err"; then ok "missing gnuplot is a clear runtime error"
 else not_ok "missing gnuplot is a clear runtime error (rc $rc)"; fi
+
+# ---- hostile results (issue 11): nothing from the JSON runs, work is bounded, no leftovers.
+# Every plot below runs with TMPDIR in a folder of its own, which must end empty.
+mkdir -p "$TMP/t"
+plot_h() { TMPDIR="$TMP/t" "$CX" plot "$@"; }
+no_tmp_left() { [ -z "$(ls -A "$TMP/t")" ] || { echo "# left in TMPDIR: $(ls "$TMP/t")"; return 1; }; }
+
+cd "$TMP" || exit 1
+evil=$'m\n!touch pwned1\nset output \'pwned2\'\n`touch pwned3`\nsystem(\"touch pwned4\")\n\x1b[31m@x $y %s'
+python3 - "$TMP/tornado.json" "$TMP/sobol.json" "$TMP/sweep.json" "$evil" <<'PY'
+import json, sys
+evil = sys.argv[4]
+t = json.load(open(sys.argv[1])); t["metric"] = evil
+for r in t["tornado"]: r["input"] = evil
+json.dump(t, open("evil_tornado.json", "w"))
+s = json.load(open(sys.argv[2])); s["metric"] = evil
+for r in s["indices"]: r["input"] = evil
+json.dump(s, open("evil_sobol.json", "w"))
+w = json.load(open(sys.argv[3]))
+for a in w["axes"]: a["name"] = evil
+json.dump(w, open("evil_sweep.json", "w"))
+PY
+all=0
+for k in tornado sobol sweep; do
+    plot_h "evil_$k.json" --out "$TMP/evil_$k" >/dev/null 2>"$TMP/err" || { all=1; sed 's/^/# /' "$TMP/err"; }
+done
+if [ $all -eq 0 ] && ! ls "$TMP"/pwned* "$TMP"/evil_*/pwned* >/dev/null 2>&1 &&
+   images "$TMP/evil_tornado" tornado && images "$TMP/evil_sweep" sweep_capex_burden && no_tmp_left; then
+    ok "strings with newlines, quotes, backquotes and escapes in a result run nothing"
+else not_ok "strings with newlines, quotes, backquotes and escapes in a result run nothing"; fi
+cd - >/dev/null || exit 1
+
+# No LANG or LC_*: gnuplot runs in C.UTF-8 and prints no iconv warning.
+env -i PATH="$PATH" TMPDIR="$TMP/t" "$CX" plot "$TMP/run.json" --out "$TMP/nolang" >/dev/null 2>"$TMP/err"; rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$TMP/err" ]; then ok "no locale: no warnings on stderr"
+else not_ok "no locale: no warnings on stderr (rc $rc)"; sed 's/^/# /' "$TMP/err"; fi
+
+# A 30,000 x 30,000 sweep and a 2,000,000-bin histogram are refused at once, naming the limit.
+python3 - "$TMP/run.json" <<'PY'
+import json, sys
+n = 30000
+json.dump({"study": "sweep", "axes": [{"name": "a", "values": list(range(n))},
+                                      {"name": "b", "values": list(range(n))}],
+           "points": [{"values": [i, i], "metrics": {}} for i in range(n)]},
+          open(sys.argv[1] + ".bigsweep", "w"))
+d = json.load(open(sys.argv[1]))
+b = 2000000
+d["histograms"]["capex_burden"] = {"edges": list(range(b + 1)), "counts": [1] * b, "below": 0, "above": 0}
+json.dump(d, open(sys.argv[1] + ".bighist", "w"))
+PY
+start=$(date +%s)
+plot_h "$TMP/run.json.bigsweep" --out "$TMP/big1" >/dev/null 2>"$TMP/err1"; rc1=$?
+plot_h "$TMP/run.json.bighist" --out "$TMP/big2" >/dev/null 2>"$TMP/err2"; rc2=$?
+took=$(( $(date +%s) - start ))
+if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && grep -q "at most 100$" "$TMP/err1" && grep -q "at most 10001$" "$TMP/err2" &&
+   [ $took -lt 30 ] && no_tmp_left; then ok "huge sweeps and histograms are refused with the limit, no temporary files left"
+else not_ok "huge sweeps and histograms are refused with the limit (rc $rc1 $rc2, ${took}s)"; cat "$TMP/err1" "$TMP/err2" | sed 's/^/# /'; fi
+
+# Not JSON, not a regular file (a FIFO must not hang), missing: all exit 2 with one line.
+mkfifo "$TMP/fifo.json"
+all=0
+for f in "$TMP/bad.json" "$TMP/fifo.json" "$TMP/missing.json" "$TMP"; do
+    timeout 20 "$CX" plot "$f" --out "$TMP/bad" >/dev/null 2>"$TMP/err"; rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] || { all=1; echo "# $f: rc $rc: $(cat "$TMP/err")"; }
+done
+if [ $all -eq 0 ]; then ok "not JSON, a FIFO, a missing file, a folder: exit 2, one line"
+else not_ok "not JSON, a FIFO, a missing file, a folder: exit 2, one line"; fi
+
+# JSON where numbers should be (null, strings, NaN-like) fails cleanly or plots; never a crash.
+python3 - "$TMP/run.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["metrics"]["capex_burden"]["percentiles"] = {k: None for k in d["metrics"]["capex_burden"]["percentiles"]}
+d["histograms"]["capex_burden"]["counts"] = ["x"] * len(d["histograms"]["capex_burden"]["counts"])
+d["quarters"]["idle_gw_mean"] = [{"mean": "a"}] * 3
+json.dump(d, open(sys.argv[1] + ".odd", "w"))
+PY
+plot_h "$TMP/run.json.odd" --out "$TMP/odd" >/dev/null 2>"$TMP/err"; rc=$?
+if { [ $rc -eq 0 ] || [ $rc -eq 2 ]; } && [ "$(grep -c "^capexsim" "$TMP/err")" -le 1 ] && no_tmp_left; then
+    ok "nulls and strings where numbers belong: no crash (rc $rc)"
+else not_ok "nulls and strings where numbers belong (rc $rc)"; sed 's/^/# /' "$TMP/err"; fi
+
+# Ctrl-C while gnuplot runs: gnuplot is stopped, the temporary folder removed, exit 130.
+mkdir -p "$TMP/slowbin"
+printf '#!/bin/sh\nsleep 30\n' >"$TMP/slowbin/gnuplot"
+chmod +x "$TMP/slowbin/gnuplot"
+PATH="$TMP/slowbin:$PATH" TMPDIR="$TMP/t" "$CX" plot "$TMP/run.json" --out "$TMP/slow" >/dev/null 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 50); do [ -n "$(ls -A "$TMP/t")" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT $pid
+start=$(date +%s)
+wait $pid; rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc -eq 130 ] && [ $took -lt 10 ] && no_tmp_left && grep -q "interrupted" "$TMP/err"; then
+    ok "Ctrl-C during gnuplot: exit 130 at once, temporary files removed"
+else not_ok "Ctrl-C during gnuplot (rc $rc, ${took}s)"; sed 's/^/# /' "$TMP/err"; fi
+
+# SIGTERM likewise.
+PATH="$TMP/slowbin:$PATH" TMPDIR="$TMP/t" "$CX" plot "$TMP/run.json" --out "$TMP/slow" >/dev/null 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 50); do [ -n "$(ls -A "$TMP/t")" ] && break; sleep 0.1; done
+sleep 0.3
+kill -TERM $pid
+wait $pid; rc=$?
+if [ $rc -eq 130 ] && no_tmp_left; then ok "SIGTERM during gnuplot: temporary files removed"
+else not_ok "SIGTERM during gnuplot (rc $rc)"; fi
+
+# An output folder name with a quote or a newline is refused (it would go into the script).
+"$CX" plot "$TMP/run.json" --out "$TMP/a'b" >/dev/null 2>"$TMP/err"; rc1=$?
+"$CX" plot "$TMP/run.json" --out "$TMP/a
+b" >/dev/null 2>"$TMP/err"; rc2=$?
+if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ]; then ok "output folder names with a quote or a newline: exit 2"
+else not_ok "output folder names with a quote or a newline (rc $rc1 $rc2)"; fi
 [ -n "${SRC}" ] || true
 exit $((fails > 0))
