@@ -31,6 +31,24 @@ double cx_moments_sd(const cx_moments *m)
     return sqrt(v > 0 ? v : 0);
 }
 
+void cx_wmoments_add(cx_wmoments *m, double x, double w)
+{
+    /* West (1979): weighted incremental mean and M2 */
+    m->n++;
+    double w_new = m->w + w;
+    double delta = x - m->mean;
+    double r = delta * w / w_new;
+    m->mean += r;
+    m->m2 += m->w * delta * r;
+    m->w = w_new;
+}
+
+double cx_wmoments_dev2(const cx_wmoments *m, double c)
+{
+    double d = m->mean - c;
+    return m->m2 + m->w * d * d;
+}
+
 static void *alloc_lines(size_t bytes)
 {
     bytes = (bytes + 63) / 64 * 64;
@@ -56,8 +74,20 @@ int cx_block_moments_init(cx_block_moments *b, int n_quarters)
     return 0;
 }
 
+int cx_block_moments_keep_values(cx_block_moments *b, int cap)
+{
+    if (cap < 1) return CX_ERR_RANGE;
+    free(b->vals);
+    /* not cleared: a block's values are written before they are read (vals_ok) */
+    b->vals = malloc((size_t)CX_N_METRICS * (size_t)cap * sizeof *b->vals);
+    b->cap = b->vals ? cap : 0;
+    b->vals_ok = 0;
+    return b->vals ? 0 : CX_ERR_NOMEM;
+}
+
 void cx_block_moments_clear(cx_block_moments *b)
 {
+    free(b->vals);
     free(b->shift);
     free(b->s1);
     free(b->s2);
@@ -135,9 +165,77 @@ static void moments_add_row(cx_block_moments *bm, int i, const double *x, int n)
     bm->s2[i] = s2;
 }
 
+static inline void swap_dbl(double *v, int i, int j)
+{
+    double t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+}
+
+/*
+ * Puts at v[k[0]], ..., v[k[nk-1]] (ascending 0-based positions inside [lo, hi)) the values a
+ * full ascending sort of v[lo..hi) would put there. Quickselect on several ranks at once with
+ * a three-way partition, so runs of equal values (atoms such as 0 or a count) cost one pass.
+ * No NaN in v. Recursion only into the left part.
+ */
+static void select_ranks(double *v, int lo, int hi, const int *k, int nk)
+{
+    while (nk > 0 && hi - lo > 1) {
+        double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+        double p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int lt = lo, i = lo, gt = hi;
+        while (i < gt) {
+            if (v[i] < p) swap_dbl(v, lt++, i++);
+            else if (v[i] > p) swap_dbl(v, i, --gt);
+            else i++;
+        }
+        int na = 0;
+        while (na < nk && k[na] < lt) na++;
+        int nb = na;
+        while (nb < nk && k[nb] < gt) nb++;
+        select_ranks(v, lo, lt, k, na);
+        k += nb;
+        nk -= nb;
+        lo = gt;
+    }
+}
+
+/* q_out[j] := the q[j]-quantile (rank ceil(m q[j]) among the m non-NaN values) of x[0..n-1];
+ * NAN when all are NaN. w: n doubles of scratch. */
+static void quantiles_of(const double *x, int n, const double *q, int nq, double *w,
+                         double *q_out)
+{
+    int m = 0;
+    for (int p = 0; p < n; p++)
+        if (!isnan(x[p])) w[m++] = x[p];
+    int k[CX_REP_MAX_Q], order[CX_REP_MAX_Q], nk = 0;
+    /* positions in ascending order (levels need not be sorted; equal ranks are fine) */
+    for (int j = 0; j < nq; j++) {
+        int r = m ? (int)cx_sketch_rank((uint64_t)m, q[j]) - 1 : 0;
+        int at = nk++;
+        while (at > 0 && k[at - 1] > r) {
+            k[at] = k[at - 1];
+            order[at] = order[at - 1];
+            at--;
+        }
+        k[at] = r;
+        order[at] = j;
+    }
+    if (m) select_ranks(w, 0, m, k, nk);
+    for (int t = 0; t < nk; t++) q_out[order[t]] = m ? w[k[t]] : NAN;
+}
+
 void cx_block_moments_add_buf(cx_block_moments *bm, const cx_accum_buf *b, int first, int n)
 {
     if (n <= 0) return;
+    if (bm->cap) {
+        /* a block in several calls (or larger than promised) cannot be kept whole */
+        bm->vals_ok = bm->n == 0 && n <= bm->cap;
+        if (bm->vals_ok)
+            for (int i = 0; i < CX_N_METRICS; i++)
+                memcpy(bm->vals + (size_t)i * (size_t)bm->cap,
+                       b->val + (size_t)i * b->stride + (size_t)first, (size_t)n * sizeof(double));
+    }
     if (bm->n == 0)
         /* the block's first path is the shift of every series (cx_block_moments_add) */
         for (int i = 0; i < b->n_series; i++) {
@@ -225,12 +323,51 @@ void cx_accum_free(cx_accum *a)
     free(a->thresholds);
     free(a->exceed);
     free(a->mom_quarter);
+    free(a->pool);
+    free(a->work);
     free(a);
+}
+
+int cx_accum_want_replicates(cx_accum *a, const double *q, int n_q, int block_paths)
+{
+    if (n_q < 1 || n_q > CX_REP_MAX_Q || block_paths < 1 ||
+        block_paths > INT32_MAX / CX_REP_BATCH_BLOCKS)
+        return CX_ERR_RANGE;
+    for (int j = 0; j < n_q; j++)
+        if (!(q[j] > 0 && q[j] < 1)) return CX_ERR_RANGE;
+    free(a->pool);
+    free(a->work);
+    a->batch_cap = CX_REP_BATCH_BLOCKS * block_paths;
+    a->pool = malloc((size_t)CX_N_METRICS * (size_t)a->batch_cap * sizeof *a->pool);
+    a->work = malloc((size_t)a->batch_cap * sizeof *a->work);
+    if (!a->pool || !a->work) {
+        free(a->pool);
+        free(a->work);
+        a->pool = a->work = NULL;
+        a->n_rq = 0;
+        return CX_ERR_NOMEM;
+    }
+    memcpy(a->rq, q, (size_t)n_q * sizeof *q);
+    a->n_rq = n_q;
+    cx_accum_reset(a);
+    return 0;
+}
+
+int cx_accum_replicate_index(const cx_accum *a, double q)
+{
+    for (int j = 0; j < a->n_rq; j++)
+        if (a->rq[j] == q) return j;
+    return -1;
 }
 
 void cx_accum_reset(cx_accum *a)
 {
     a->paths = 0;
+    a->rep_blocks = a->rep_batches = a->rep_batch_paths = 0;
+    a->pool_n = a->pool_blocks = 0;
+    a->pool_ok = 1;
+    memset(a->rep_mean, 0, sizeof a->rep_mean);
+    memset(a->rep_q, 0, sizeof a->rep_q);
     for (int i = 0; i < CX_N_METRICS; i++) cx_sketch_reset(a->metric[i]);
     for (int i = 0; i < CX_N_QSERIES * a->n_quarters; i++) cx_sketch_reset(a->quarter[i]);
     memset(a->exceed, 0, (size_t)a->n_thresholds * sizeof *a->exceed);
@@ -257,4 +394,33 @@ void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b)
     for (int i = 0; i < CX_N_METRICS; i++) cx_moments_merge(&dst->mom_metric[i], &b->out[i]);
     for (int i = 0; i < CX_N_QSERIES * dst->n_quarters; i++)
         cx_moments_merge(&dst->mom_quarter[i], &b->out[CX_N_METRICS + i]);
+    if (!dst->n_rq || b->n == 0) return;
+    /* replicates: block means with weight n_b^2 (sim/report.c, replicate_se) */
+    double w = (double)b->n * (double)b->n;
+    dst->rep_blocks++;
+    for (int i = 0; i < CX_N_METRICS; i++) cx_wmoments_add(&dst->rep_mean[i], b->out[i].mean, w);
+    /* the block's values join the batch being filled */
+    int n = (int)b->n;
+    if (!b->cap || !b->vals_ok || dst->pool_n + n > dst->batch_cap) {
+        dst->pool_ok = 0;
+    } else {
+        for (int i = 0; i < CX_N_METRICS; i++)
+            memcpy(dst->pool + (size_t)i * (size_t)dst->batch_cap + (size_t)dst->pool_n,
+                   b->vals + (size_t)i * (size_t)b->cap, (size_t)n * sizeof(double));
+        dst->pool_n += n;
+    }
+    if (++dst->pool_blocks < CX_REP_BATCH_BLOCKS) return;
+    /* a full batch: its quantiles, each an estimate from independent paths of the design */
+    for (int i = 0; i < CX_N_METRICS; i++) {
+        double qv[CX_REP_MAX_Q];
+        if (dst->pool_ok)
+            quantiles_of(dst->pool + (size_t)i * (size_t)dst->batch_cap, dst->pool_n, dst->rq,
+                         dst->n_rq, dst->work, qv);
+        for (int j = 0; j < dst->n_rq; j++)
+            cx_wmoments_add(&dst->rep_q[i][j], dst->pool_ok ? qv[j] : NAN, 1.0);
+    }
+    dst->rep_batches++;
+    dst->rep_batch_paths += (uint64_t)dst->pool_n;
+    dst->pool_n = dst->pool_blocks = 0;
+    dst->pool_ok = 1;
 }

@@ -34,6 +34,36 @@ void cx_moments_merge(cx_moments *dst, const cx_moments *src);
 double cx_moments_sd(const cx_moments *m);
 
 /*
+ * Weighted moments of replicate estimates: sum of weights w, weighted mean and weighted sum of
+ * squared deviations m2 (West's update), n replicates. Deterministic for given inputs; add
+ * in block order.
+ */
+typedef struct cx_wmoments {
+    uint64_t n;
+    double w, mean, m2;
+} cx_wmoments;
+
+/* m (+)= x with weight w > 0. A non-finite x makes mean and m2 NaN for good. */
+void cx_wmoments_add(cx_wmoments *m, double x, double w);
+/* sum of w_b (x_b - c)^2 over the replicates added: m2 + w (mean - c)^2. */
+double cx_wmoments_dev2(const cx_wmoments *m, double c);
+
+/*
+ * Replicate statistics (MODEL.md, "A reported interval must hold what it claims"). Under
+ * Latin hypercube, Sobol or antithetic sampling the paths of a block are not independent, but
+ * blocks are independent randomisations of the same design. So the run's total can keep the
+ * mean of every metric in each block (batch means: the se of a mean), and the quantiles of
+ * every metric in each batch of CX_REP_BATCH_BLOCKS consecutive blocks, pooled (sectioning:
+ * the CI of a quantile), at up to CX_REP_MAX_Q levels, all folded in block order.
+ * Why batches of blocks for quantiles and not single blocks: under stratification a block's
+ * quantile rests on the one point of its stratum, whose spread understates that of the
+ * pooled estimate (which is an interior order statistic among the B points of that stratum);
+ * pooling 16 blocks brings a batch's quantile close to the pooled estimate's behaviour.
+ */
+#define CX_REP_MAX_Q 12
+#define CX_REP_BATCH_BLOCKS 16
+
+/*
  * The moments of one block of paths, accumulated by the thread that runs the block. Values
  * are summed as deviations from the block's first path (a shift that removes most of the
  * cancellation of sum-of-squares), then turned into mean and M2 at block end.
@@ -43,13 +73,24 @@ typedef struct cx_block_moments {
     int n_series;          /* CX_N_METRICS + CX_N_QSERIES x quarters */
     double *shift, *s1, *s2;
     cx_moments *out;       /* filled by cx_block_moments_finish */
+    /* the block's values, kept for replicate quantiles (cx_block_moments_keep_values) */
+    int cap;               /* most paths of a block; 0 when values are not kept */
+    int vals_ok;           /* vals holds the whole block (one cx_block_moments_add_buf call) */
+    double *vals;          /* CX_N_METRICS rows of cap values */
 } cx_block_moments;
 
 /* Space for n_quarters; the caller owns b (a slot of a round buffer). */
 int cx_block_moments_init(cx_block_moments *b, int n_quarters);
 void cx_block_moments_clear(cx_block_moments *b);
 void cx_block_moments_reset(cx_block_moments *b);
-/* Adds one path. No allocation. */
+/*
+ * Keeps the metrics' values of the block (at most cap paths) for the run's replicate
+ * quantiles; cx_block_moments_add_buf must then get the whole block in one call (otherwise
+ * the block's values are marked unusable). @return 0, CX_ERR_RANGE, CX_ERR_NOMEM.
+ * cx_block_moments_clear frees the space.
+ */
+int cx_block_moments_keep_values(cx_block_moments *b, int cap);
+/* Adds one path. No allocation. (Values are kept only by cx_block_moments_add_buf.) */
 void cx_block_moments_add(cx_block_moments *b, const cx_path_result *res, int n_quarters);
 /* Turns the sums into out[]. */
 void cx_block_moments_finish(cx_block_moments *b);
@@ -71,6 +112,19 @@ typedef struct cx_accum {
     uint64_t *exceed;
     cx_moments mom_metric[CX_N_METRICS];
     cx_moments *mom_quarter; /* CX_N_QSERIES x n_quarters */
+    /* replicate statistics (cx_accum_want_replicates), folded by cx_accum_merge_block in
+     * block order; n_rq = 0 when not kept (plain Monte Carlo) */
+    int n_rq;
+    double rq[CX_REP_MAX_Q];
+    uint64_t rep_blocks;                 /* blocks folded */
+    cx_wmoments rep_mean[CX_N_METRICS];  /* block means, weight n_b^2 */
+    int batch_cap;                       /* paths a batch can hold */
+    int pool_n, pool_blocks, pool_ok;    /* the batch being filled */
+    double *pool;                        /* CX_N_METRICS rows of batch_cap values */
+    double *work;                        /* batch_cap doubles of scratch */
+    uint64_t rep_batches;                /* full batches folded */
+    uint64_t rep_batch_paths;            /* paths in them */
+    cx_wmoments rep_q[CX_N_METRICS][CX_REP_MAX_Q]; /* batch quantiles, weight 1 */
 } cx_accum;
 
 /*
@@ -82,6 +136,14 @@ int cx_accum_new(cx_accum **out, int n_quarters, const double *thresholds, int n
                  double alpha);
 void cx_accum_free(cx_accum *a);
 void cx_accum_reset(cx_accum *a);
+/*
+ * Keeps replicate statistics at the quantile levels q[0..n_q-1] (each in (0, 1),
+ * 1 <= n_q <= CX_REP_MAX_Q), fed by blocks of at most block_paths paths that keep their
+ * values (cx_block_moments_keep_values). @return 0, CX_ERR_RANGE, CX_ERR_NOMEM.
+ */
+int cx_accum_want_replicates(cx_accum *a, const double *q, int n_q, int block_paths);
+/* Index of level q among a's replicate levels (exact comparison), or -1. */
+int cx_accum_replicate_index(const cx_accum *a, double q);
 
 /* Adds one path's integer state (sketches, counts). No allocation, no locks. */
 static inline void cx_accum_add(cx_accum *a, const cx_path_result *res)
@@ -149,7 +211,9 @@ void cx_accum_add_buf(cx_accum *a, cx_accum_buf *b);
 
 /* dst += src's integer state (any order). @return 0 or CX_ERR_RANGE on a shape mismatch. */
 int cx_accum_merge(cx_accum *dst, const cx_accum *src);
-/* dst's moments (+)= one block's; call in block order. */
+/* dst's moments (+)= one block's, and its replicate statistics when dst keeps them (the
+ * block's mean; its values join the batch being filled, whose quantiles are folded when it
+ * has CX_REP_BATCH_BLOCKS blocks); call in block order. */
 void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b);
 
 #endif

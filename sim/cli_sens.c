@@ -82,6 +82,8 @@ int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scen
             return EXIT_FAILURE;
         }
         o->source = &s->src;
+        /* blocks are the independent replicates of the error bars (sim/report.c) */
+        o->n_rep_q = cx_report_replicate_levels(o->rep_q, s->has_target ? s->target.q : NAN);
     }
     return 0;
 }
@@ -101,8 +103,7 @@ void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run)
     json_object_set_new(doc, "antithetic", json_boolean(s->antithetic));
     if (s->has_target) {
         double v, lo, hi;
-        bool met = cx_target_ci_met(run->accum->metric[s->target.metric], &s->target, &v, &lo,
-                                    &hi);
+        bool met = cx_target_ci_met_accum(run->accum, &s->target, &v, &lo, &hi);
         json_t *t = json_pack("{s:s, s:f, s:f, s:b, s:I}", "metric",
                               cx_metric_names[s->target.metric], "q", s->target.q, "rel",
                               s->target.rel, "met", met, "paths", (json_int_t)run->paths_done);
@@ -121,7 +122,7 @@ void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool qui
     if (!s->has_target || quiet)
         return;
     double v, lo, hi;
-    bool met = cx_target_ci_met(run->accum->metric[s->target.metric], &s->target, &v, &lo, &hi);
+    bool met = cx_target_ci_met_accum(run->accum, &s->target, &v, &lo, &hi);
     fprintf(stderr,
             "capexsim: --target-ci %s:%g:%g %s after %" PRIu64 " paths: Q = %.6g, 95%% CI "
             "[%.6g, %.6g] (width %.3g%% of Q)\n",

@@ -163,7 +163,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
 {
     *out = NULL;
     if (o->paths == 0 || o->threads < 1 || o->n_fixed < 0 || o->n_fixed > CX_ENGINE_MAX_FIXED ||
-        o->round_blocks < 0 || o->round_blocks > CX_MAX_ROUND_BLOCKS)
+        o->round_blocks < 0 || o->round_blocks > CX_MAX_ROUND_BLOCKS || o->n_rep_q < 0 ||
+        o->n_rep_q > CX_REP_MAX_Q)
         return CX_ERR_RANGE;
     for (int k = 0; k < o->n_fixed; k++)
         if (o->fixed_input[k] < 0 || o->fixed_input[k] >= sc->n_inputs) return CX_ERR_RANGE;
@@ -194,6 +195,9 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     if ((rc = cx_accum_new(&run->accum, nq, sc->thresholds, sc->n_thresholds,
                            sc->relative_error)) < 0)
         goto done;
+    if (o->n_rep_q &&
+        (rc = cx_accum_want_replicates(run->accum, o->rep_q, o->n_rep_q, CX_BLOCK_PATHS)) < 0)
+        goto done;
     /* per-thread state, all of it before the parallel region */
     rc = CX_ERR_NOMEM;
     for (int t = 0; t < nt; t++) {
@@ -214,6 +218,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     }
     for (int j = 0; j < round_slots; j++) {
         if ((rc = cx_block_moments_init(&slots[j].bm, nq)) < 0) goto done;
+        if (o->n_rep_q && (rc = cx_block_moments_keep_values(&slots[j].bm, CX_BLOCK_PATHS)) < 0)
+            goto done;
         rc = CX_ERR_NOMEM;
         if (o->observer && !(slots[j].obs = alloc_lines(o->observer->block_bytes))) goto done;
     }

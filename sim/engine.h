@@ -127,6 +127,12 @@ typedef struct cx_engine_opts {
     /* checked before each block: set (e.g. by a SIGINT handler) to stop at the next block
      * boundary; the blocks already started finish and are reported */
     const atomic_int *interrupt;
+    /* replicate intervals (sim/accum.h): with n_rep_q > 0 (Latin hypercube, Sobol or
+     * antithetic sampling, where blocks are the independent replicates) each slot keeps its
+     * block's metric values, and the run's total folds the block means and the quantiles at
+     * rep_q[] of batches of blocks, in block order. 0 <= n_rep_q <= CX_REP_MAX_Q. */
+    int n_rep_q;
+    double rep_q[CX_REP_MAX_Q];
 } cx_engine_opts;
 
 /* Defaults: paths/seed from sc (or 1000000 / CX_DEFAULT_SEED), 1 thread, no hooks. */

@@ -33,7 +33,7 @@ static void put(json_t *obj, const char *key, json_t *v, int *bad)
     if (!v || json_object_set_new(obj, key, v) < 0) *bad = 1;
 }
 
-static json_t *metric_json(const cx_metric_stats *st, int *bad)
+static json_t *metric_json(const cx_metric_stats *st, cx_interval_method method, int *bad)
 {
     json_t *o = json_object(), *pct = json_object(), *ci = json_object();
     if (!o || !pct || !ci) {
@@ -60,6 +60,11 @@ static json_t *metric_json(const cx_metric_stats *st, int *bad)
     }
     put(o, "percentiles", pct, bad);
     put(o, "ci95", ci, bad);
+    /* which method made each interval (MODEL.md, "A reported interval must hold what it
+     * claims") */
+    put(o, "se_method", json_string(method == CX_INTERVAL_IID ? "iid" : "batch_means"), bad);
+    put(o, "ci95_method",
+        json_string(method == CX_INTERVAL_IID ? "order_statistics" : "sectioning"), bad);
     return o;
 }
 
@@ -86,11 +91,20 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     put(doc, "relative_error", num(r->relative_error), &bad);
     put(doc, "block_paths", json_integer(info->block_paths), &bad);
     put(doc, "sampling", json_string(info->sampling ? info->sampling : "mc"), &bad);
+    put(doc, "interval_method",
+        json_string(r->interval_method == CX_INTERVAL_IID ? "iid" : "batch_means"), &bad);
+    if (r->interval_method == CX_INTERVAL_REPLICATES) {
+        /* blocks behind each se, batches of blocks behind each percentile CI */
+        put(doc, "interval_replicates", u64(r->replicates), &bad);
+        put(doc, "interval_batches", u64(r->replicate_batches), &bad);
+        put(doc, "interval_batch_blocks", json_integer(CX_REP_BATCH_BLOCKS), &bad);
+    }
 
     json_t *metrics = json_object();
     put(doc, "metrics", metrics, &bad);
     for (int i = 0; metrics && i < CX_N_METRICS; i++)
-        put(metrics, cx_metric_names[i], metric_json(&r->metric[i], &bad), &bad);
+        put(metrics, cx_metric_names[i], metric_json(&r->metric[i], r->interval_method, &bad),
+            &bad);
 
     json_t *exc = json_object();
     put(doc, "burden_exceedance", exc, &bad);
@@ -233,6 +247,13 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
         }
         fputc('\n', f);
     }
-    fprintf(f, "\npercentiles within %g relative error; CIs are 95%% order-statistic intervals\n",
-            r->relative_error);
+    fprintf(f, "\npercentiles within %g relative error; ", r->relative_error);
+    if (r->interval_method == CX_INTERVAL_IID)
+        fprintf(f, "se = sd / sqrt(n); 95%% CIs are order-statistic intervals to bucket edges\n");
+    else
+        fprintf(f, "under %s sampling the paths of a block are not\n"
+                   "independent: se from %llu independent blocks (batch means), 95%% CIs from %llu\n"
+                   "batches of %d blocks (sectioning); null/nan where there are fewer than 2\n",
+                info->sampling ? info->sampling : "this", (unsigned long long)r->replicates,
+                (unsigned long long)r->replicate_batches, CX_REP_BATCH_BLOCKS);
 }

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "sim/error.h"
 #include "sim/report.h"
 
@@ -65,19 +67,124 @@ void cx_report_free(cx_report *r)
     free(r);
 }
 
-static void metric_stats(cx_metric_stats *st, int metric, const cx_sketch *sk,
-                         const cx_moments *mom)
+int cx_report_replicate_levels(double *q, double extra)
 {
+    int n = 0;
+    for (int j = 0; j < CX_N_PCT; j++) q[n++] = cx_report_pct[j] / 100.0;
+    if (extra > 0 && extra < 1) {
+        bool have = false;
+        for (int j = 0; j < n; j++) have |= q[j] == extra;
+        if (!have) q[n++] = extra;
+    }
+    return n;
+}
+
+/*
+ * Replicates (MODEL.md, "A reported interval must hold what it claims"). The mean: B
+ * independent blocks of n_b paths, N = sum n_b; the mean over all paths is the weighted mean
+ * sum (n_b / N) m_b of the block means, so its variance is estimated by the cluster formula
+ * B / (B - 1) sum (n_b / N)^2 (m_b - m)^2 (for equal blocks: the spread of the block means
+ * around m, / B (B - 1): batch means).
+ * A quantile (sectioning, Asmussen and Glynn): K full batches of CX_REP_BATCH_BLOCKS blocks,
+ * P paths in all, each batch's own quantile x_k; the variance of one batch's quantile is
+ * estimated by sum (x_k - x)^2 / (K - 1) around the estimate x over all N paths, and scaled
+ * from a batch (P / K paths) to N paths. Centring on x rather than on the mean of the x_k
+ * (which are biased at O(1 / batch)) lets that bias widen, never shift, the interval. The
+ * blocks after the last full batch count in x but not in the variance.
+ * Intervals use Student's t with B - 1 (K - 1) degrees of freedom.
+ */
+static double replicate_se(const cx_accum *acc, const cx_wmoments *wm, double x, uint64_t n)
+{
+    uint64_t b = acc->rep_blocks;
+    if (b < 2 || n == 0) return NAN;
+    double nn = (double)n;
+    double v = (double)b / (double)(b - 1) * cx_wmoments_dev2(wm, x) / (nn * nn);
+    return sqrt(v > 0 ? v : 0);
+}
+
+static double sectioning_se(const cx_accum *acc, const cx_wmoments *wm, double x, uint64_t n)
+{
+    uint64_t k = acc->rep_batches;
+    if (k < 2 || n == 0) return NAN;
+    double per_batch = (double)acc->rep_batch_paths / (double)k;
+    double v = cx_wmoments_dev2(wm, x) / (double)(k - 1) * per_batch / (double)n;
+    return sqrt(v > 0 ? v : 0);
+}
+
+static double t975(uint64_t b)
+{
+    return b >= 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(b - 1)) : NAN;
+}
+
+/* The point estimate, CI and whether it is a full interval, for level q (index rj among the
+ * replicate levels, or -1 for iid), from the run's accumulator. */
+static bool quantile_ci(const cx_accum *acc, int metric, double q, int rj, double *value,
+                        double *lo, double *hi)
+{
+    const cx_sketch *sk = acc->metric[metric];
+    uint64_t n = cx_sketch_count(sk);
+    uint64_t k = cx_sketch_rank(n, q);
+    *value = cx_report_metric_at_rank(sk, metric, k);
+    if (n == 0) {
+        *lo = *hi = NAN;
+        return false;
+    }
+    if (acc->n_rq == 0) {
+        /* MODEL.md, "Statistics": ranks floor/ceil(n q -+ 1.96 sqrt(n q (1 - q))), clipped */
+        double nq = (double)n * q, h = 1.96 * sqrt(nq * (1 - q));
+        double l = floor(nq - h), u = ceil(nq + h);
+        uint64_t rl = l < 1 ? 1 : l > (double)n ? n : (uint64_t)l;
+        uint64_t rh = u < 1 ? 1 : u > (double)n ? n : (uint64_t)u;
+        double x;
+        bool ok = cx_report_metric_bounds_at_rank(sk, metric, rl, lo, &x);
+        ok &= cx_report_metric_bounds_at_rank(sk, metric, rh, &x, hi);
+        return ok && nq - h >= 1 && nq + h <= (double)n;
+    }
+    uint64_t nm = acc->mom_metric[metric].n;
+    double se = rj >= 0 ? sectioning_se(acc, &acc->rep_q[metric][rj], *value, nm) : NAN;
+    double a, b;
+    bool ok = cx_report_metric_bounds_at_rank(sk, metric, k, &a, &b);
+    if (!isfinite(se)) {
+        *lo = *hi = NAN;
+        return false;
+    }
+    double h = t975(acc->rep_batches) * se;
+    *lo = a - h < sk->min ? sk->min : a - h;
+    *hi = b + h > sk->max ? sk->max : b + h;
+    return ok;
+}
+
+bool cx_report_quantile_ci(const cx_accum *acc, int metric, double q, double *value, double *lo,
+                           double *hi)
+{
+    int rj = acc->n_rq ? cx_accum_replicate_index(acc, q) : -1;
+    return quantile_ci(acc, metric, q, rj, value, lo, hi);
+}
+
+static void metric_stats(cx_metric_stats *st, int metric, const cx_accum *acc)
+{
+    const cx_sketch *sk = acc->metric[metric];
+    const cx_moments *mom = &acc->mom_metric[metric];
     uint64_t n = cx_sketch_count(sk);
     st->n = n;
     st->mean = mom->n ? mom->mean : NAN;
     st->sd = cx_moments_sd(mom);
-    st->se = mom->n >= 2 ? st->sd / sqrt((double)mom->n) : NAN;
+    if (acc->n_rq)
+        st->se = replicate_se(acc, &acc->rep_mean[metric], st->mean, mom->n);
+    else
+        st->se = mom->n >= 2 ? st->sd / sqrt((double)mom->n) : NAN;
     st->min = n ? sk->min : NAN;
     st->max = n ? sk->max : NAN;
     for (int j = 0; j < CX_N_PCT; j++) {
-        uint64_t lo, hi;
         st->pct[j] = cx_report_metric_at_rank(sk, metric, cx_report_rank(n, cx_report_pct[j]));
+        if (acc->n_rq) {
+            /* replicates: sectioning around the bucket that holds the estimate */
+            double v, q = cx_report_pct[j] / 100.0;
+            quantile_ci(acc, metric, q, cx_accum_replicate_index(acc, q), &v, &st->ci_lo[j],
+                        &st->ci_hi[j]);
+            continue;
+        }
+        uint64_t lo, hi;
         cx_report_ci_ranks(n, cx_report_pct[j], &lo, &hi);
         /* MODEL.md, "A reported interval must hold what it claims": bucket edges */
         double a, b;
@@ -106,8 +213,10 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
         cx_report_free(r);
         return CX_ERR_NOMEM;
     }
-    for (int i = 0; i < CX_N_METRICS; i++)
-        metric_stats(&r->metric[i], i, acc->metric[i], &acc->mom_metric[i]);
+    r->interval_method = acc->n_rq ? CX_INTERVAL_REPLICATES : CX_INTERVAL_IID;
+    r->replicates = acc->n_rq ? acc->rep_blocks : 0;
+    r->replicate_batches = acc->n_rq ? acc->rep_batches : 0;
+    for (int i = 0; i < CX_N_METRICS; i++) metric_stats(&r->metric[i], i, acc);
     /* MODEL.md, "Statistics": P(burden > x) is strict; counted exactly per path */
     for (int j = 0; j < acc->n_thresholds; j++) {
         r->thresholds[j] = acc->thresholds[j];

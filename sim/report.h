@@ -33,6 +33,12 @@ double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k);
 bool cx_report_metric_bounds_at_rank(const cx_sketch *sk, int metric, uint64_t k, double *lo,
                                      double *hi);
 
+/* How an interval was made (MODEL.md, "A reported interval must hold what it claims"). */
+typedef enum cx_interval_method {
+    CX_INTERVAL_IID,         /* independent paths: se = sd / sqrt(n), order-statistic CIs */
+    CX_INTERVAL_REPLICATES,  /* independent blocks: batch means (se), sectioning (CIs) */
+} cx_interval_method;
+
 typedef struct cx_metric_stats {
     uint64_t n;
     double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
@@ -50,6 +56,12 @@ typedef struct cx_quarter_stats {
 typedef struct cx_report {
     uint64_t paths;
     double relative_error;
+    /* how se and the percentile CIs were made (CX_INTERVAL_REPLICATES): replicates, the
+     * independent blocks behind each se (fewer than 2: se NAN); replicate_batches, the full
+     * batches of CX_REP_BATCH_BLOCKS blocks behind each percentile CI (fewer than 2: NAN) */
+    cx_interval_method interval_method;
+    uint64_t replicates;
+    uint64_t replicate_batches;
     cx_metric_stats metric[CX_N_METRICS];
     int n_thresholds;
     double *thresholds;             /* $B */
@@ -66,6 +78,24 @@ typedef struct cx_report {
  */
 int cx_report_new(cx_report **out, const cx_accum *acc);
 void cx_report_free(cx_report *r);
+
+/*
+ * The levels at which the engine keeps replicate quantiles (cx_accum_want_replicates) for a
+ * report: the reported percentiles pct / 100, plus `extra` (a --target-ci level) when it is in
+ * (0, 1) and not among them. Writes q[CX_REP_MAX_Q]; @return the number of levels.
+ */
+int cx_report_replicate_levels(double *q, double extra);
+
+/*
+ * The 95% CI of metric's q-quantile as the report makes it: with acc keeping replicates
+ * (acc->n_rq > 0), sectioning over batches of blocks (q must be one of acc's levels); else the
+ * order-statistic interval. Both end at bucket edges. *value is the point estimate.
+ * @return true when the interval is a full 95% interval: false when its ranks are clipped at
+ * 1 or n (iid), when fewer than 2 full batches or q is not a kept level (replicates; NANs
+ * then), or when the sketch cannot resolve the quantile.
+ */
+bool cx_report_quantile_ci(const cx_accum *acc, int metric, double q, double *value, double *lo,
+                           double *hi);
 
 /* MODEL.md, "Statistics": rank of percentile pct (1..99) among n, ceil(n pct / 100), exact. */
 uint64_t cx_report_rank(uint64_t n, int pct);

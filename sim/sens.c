@@ -1023,10 +1023,21 @@ bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value,
     return b - a < t->rel * fabs(v);
 }
 
+bool cx_target_ci_met_accum(const cx_accum *acc, const cx_target_ci *t, double *value,
+                            double *lo, double *hi)
+{
+    double v, a, b;
+    bool full = cx_report_quantile_ci(acc, t->metric, t->q, &v, &a, &b);
+    if (value) *value = v;
+    if (lo) *lo = a;
+    if (hi) *hi = b;
+    return full && b - a < t->rel * fabs(v);
+}
+
 bool cx_target_ci_stop(void *ctx, const cx_engine_progress *p)
 {
     const cx_target_ci *t = ctx;
-    return p->accum && cx_target_ci_met(p->accum->metric[t->metric], t, NULL, NULL, NULL);
+    return p->accum && cx_target_ci_met_accum(p->accum, t, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -1047,6 +1058,8 @@ int cx_sens_engine_run(cx_run **run, const cx_scenario *sc, const cx_engine_opts
     if (sampling != CX_SAMPLING_MC || antithetic) {
         rc = cx_sampling_source_new(&ss, &src, sc, sampling, antithetic, CX_BLOCK_PATHS);
         o.source = &src;
+        /* blocks are the independent replicates of the error bars (sim/report.c) */
+        if (o.n_rep_q == 0) o.n_rep_q = cx_report_replicate_levels(o.rep_q, NAN);
     }
     if (rc == 0)
         rc = cx_engine_run(run, sc, m, &o);

@@ -257,8 +257,15 @@ void cx_target_ci_ranks(uint64_t n, double q, uint64_t *lo, uint64_t *hi);
  */
 bool cx_target_ci_met(const cx_sketch *sk, const cx_target_ci *t, double *value, double *lo,
                       double *hi);
+/*
+ * As cx_target_ci_met, with the interval the report gives (cx_report_quantile_ci): from
+ * independent blocks when acc keeps replicates (Latin hypercube, Sobol, antithetic), else
+ * the order-statistic interval of acc's sketch. False while the interval is not a full one.
+ */
+bool cx_target_ci_met_accum(const cx_accum *acc, const cx_target_ci *t, double *value,
+                            double *lo, double *hi);
 /* The engine's stop predicate (cx_engine_opts.stop with stop_needs_accum): ctx is a
- * const cx_target_ci *. */
+ * const cx_target_ci *; uses cx_target_ci_met_accum. */
 bool cx_target_ci_stop(void *ctx, const cx_engine_progress *p);
 
 #endif

@@ -304,6 +304,13 @@ Test(report, json_shape_and_atomic_files)
     json_t *ci = json_object_get(json_object_get(json_object_get(doc, "metrics"), "capex_burden"),
                                  "ci95");
     cr_assert(eq(sz, json_array_size(json_object_get(ci, "p50")), 2));
+    /* plain MC: the independent-paths formulas, said so */
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(doc, "interval_method")), "iid"));
+    json_t *bm = json_object_get(json_object_get(doc, "metrics"), "capex_burden");
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(bm, "se_method")), "iid"));
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(bm, "ci95_method")),
+                 "order_statistics"));
+    cr_assert(json_object_get(doc, "interval_replicates") == NULL);
     json_t *qs = json_object_get(json_object_get(doc, "quarters"), "burden_cumulative");
     cr_assert(eq(sz, json_array_size(qs), 2));
 
@@ -452,5 +459,125 @@ Test(report, moments_accurate_when_mean_dwarfs_sd)
     cr_assert(le(dbl, fabs(m->mean - (1e9 + 1499.5 * 0x1p-10)), 2 * 0x1p-23));
     cx_block_moments_clear(&b);
     cx_accum_buf_clear(&buf);
+    cx_accum_free(a);
+}
+
+/*
+ * Replicate statistics worked out by hand. 40 blocks of 64 paths fed through the buffer as
+ * the engine does; block b holds the values 1000 c + 50 floor(b / 16) + k (k = 0..63, in a
+ * scrambled order; c = b mod 16, plus 4 in the last 8 blocks) of capex_burden, and b alone (a
+ * constant block) of revenue_total. The last 8 blocks do not fill a batch of 16: 2 full
+ * batches.
+ */
+static double rep_value(int b, int k)
+{
+    int c = b % 16 + (b >= 32 ? 4 : 0);
+    return 1000.0 * c + 50.0 * (b / 16) + k;
+}
+
+Test(report, replicates_batch_means_and_sectioning)
+{
+    enum { B = 40, N = 64 };
+    double levels[CX_REP_MAX_Q];
+    int nl = cx_report_replicate_levels(levels, 0.3);
+    cr_assert(eq(int, nl, CX_N_PCT + 1));
+    cr_assert(eq(dbl, levels[nl - 1], 0.3));
+    cr_assert(eq(int, cx_report_replicate_levels(levels, 0.5), CX_N_PCT)); /* already there */
+    cx_accum *a;
+    cr_assert(eq(int, cx_accum_new(&a, 1, NULL, 0, ALPHA), 0));
+    cr_assert(eq(int, cx_accum_want_replicates(a, levels, nl, N), 0));
+    cx_block_moments bm;
+    cx_accum_buf buf;
+    cr_assert(eq(int, cx_block_moments_init(&bm, 1), 0));
+    cr_assert(eq(int, cx_block_moments_keep_values(&bm, N), 0));
+    cr_assert(eq(int, cx_accum_buf_init(&buf, 1, N), 0));
+    for (int b = 0; b < B; b++) {
+        cx_block_moments_reset(&bm);
+        for (int i = 0; i < N; i++) {
+            cx_path_result res;
+            memset(&res, 0, sizeof res);
+            res.metric[CX_M_CAPEX_BURDEN] = rep_value(b, (i * 37) % N);
+            res.metric[CX_M_REVENUE_TOTAL] = (double)b;
+            cx_accum_buf_put(&buf, &res);
+        }
+        cx_block_moments_add_buf(&bm, &buf, 0, N);
+        cx_block_moments_finish(&bm);
+        cx_accum_add_buf(a, &buf);
+        cx_accum_merge_block(a, &bm);
+    }
+    cr_assert(eq(u64, a->rep_blocks, B));
+    cr_assert(eq(u64, a->rep_batches, 2));
+    cr_assert(eq(u64, a->rep_batch_paths, 2 * 16 * N));
+    /* batch 0 pools blocks 0..15: 1024 values; its median (rank 512) is block 7's largest,
+     * 7063; batch 1 (blocks 16..31) the same plus 50: 7113 */
+    int j50 = cx_accum_replicate_index(a, 0.5);
+    cr_assert(eq(int, j50, 4));
+    cr_assert(eq(dbl, a->rep_q[CX_M_CAPEX_BURDEN][j50].mean, (7063.0 + 7113.0) / 2));
+    cr_assert(eq(dbl, a->rep_q[CX_M_CAPEX_BURDEN][j50].m2, 2 * 25.0 * 25.0));
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    cr_assert(eq(int, r->interval_method, CX_INTERVAL_REPLICATES));
+    cr_assert(eq(u64, r->replicates, B));
+    cr_assert(eq(u64, r->replicate_batches, 2));
+    /* revenue_total: block means b = 0..39, mean 19.5; equal blocks, so the se is the sd of
+     * the block means over sqrt(B): sum (b - 19.5)^2 = 40 (40^2 - 1) / 12 = 5330,
+     * se = sqrt(5330 / (39 x 40)) */
+    const cx_metric_stats *rev = &r->metric[CX_M_REVENUE_TOTAL];
+    cr_assert(ieee_ulp_eq(dbl, rev->mean, 19.5, 4));
+    cr_assert(ieee_ulp_eq(dbl, rev->se, sqrt(5330.0 / (39.0 * 40.0)), 16));
+    /* capex_burden p50: the estimate over all 2560 paths is rank 1280; there are 128 values
+     * 1000 c + ... for each c in 0..3 and 192 for each c in 4..7 (the last 8 blocks have
+     * c = 4..11, + 100): 512 + 768 = 1280, so rank 1280 is the largest of c = 7, 7163
+     * (within the sketch's error). Sectioning: sum (x_k - x)^2 over the two batches (7063 and
+     * 7113 around x), / (K - 1), x 1024 paths a batch / 2560 paths, t(1) = 12.706; the
+     * interval runs from the lower edge of x's bucket - t se to its upper edge + t se */
+    const cx_metric_stats *bu = &r->metric[CX_M_CAPEX_BURDEN];
+    double x = bu->pct[4];
+    cr_assert(le(dbl, fabs(x - 7163.0), ALPHA * 7163.0));
+    double se = sqrt(((7063 - x) * (7063 - x) + (7113 - x) * (7113 - x)) * 1024.0 / 2560.0);
+    double t = 12.706204736174707, w = 2 * ALPHA / (1 - ALPHA) * x;
+    cr_assert(gt(dbl, bu->ci_lo[4], 0.0)); /* not clamped at the min */
+    cr_assert(le(dbl, bu->ci_lo[4], x - t * se + 1e-9 * x));
+    cr_assert(ge(dbl, bu->ci_lo[4], x - t * se - w));
+    cr_assert(ge(dbl, bu->ci_hi[4], x + t * se - 1e-9 * x));
+    cr_assert(le(dbl, bu->ci_hi[4], x + t * se + w));
+    /* the same interval through cx_report_quantile_ci; a level not kept gives none */
+    double v, lo, hi;
+    cr_assert(cx_report_quantile_ci(a, CX_M_CAPEX_BURDEN, 0.5, &v, &lo, &hi));
+    cr_assert(eq(dbl, lo, bu->ci_lo[4]));
+    cr_assert(not(cx_report_quantile_ci(a, CX_M_CAPEX_BURDEN, 0.42, &v, &lo, &hi)));
+    cr_assert(isnan(lo) && isnan(hi));
+    /* JSON says which method made each interval */
+    cx_run_info info = {"demo", "abc", "lhs", 7, B * N, B * N, 1, 1.0, true, N};
+    json_t *doc = cx_output_json(r, &info);
+    cr_assert(doc != NULL);
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(doc, "interval_method")),
+                 "batch_means"));
+    cr_assert(eq(int, (int)json_integer_value(json_object_get(doc, "interval_replicates")), B));
+    cr_assert(eq(int, (int)json_integer_value(json_object_get(doc, "interval_batches")), 2));
+    json_t *bm_json = json_object_get(json_object_get(doc, "metrics"), "capex_burden");
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(bm_json, "se_method")),
+                 "batch_means"));
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(bm_json, "ci95_method")),
+                 "sectioning"));
+    json_decref(doc);
+    cx_report_free(r);
+    /* a block given in two calls has no whole set of values: its batch's quantiles are NaN */
+    cx_accum_reset(a);
+    cx_block_moments_reset(&bm);
+    for (int i = 0; i < N; i++) {
+        cx_path_result res;
+        memset(&res, 0, sizeof res);
+        cx_accum_buf_put(&buf, &res);
+    }
+    cx_block_moments_add_buf(&bm, &buf, 0, N / 2);
+    cx_block_moments_add_buf(&bm, &buf, N / 2, N / 2);
+    cr_assert(not(bm.vals_ok));
+    cx_block_moments_finish(&bm);
+    for (int b = 0; b < 16; b++) cx_accum_merge_block(a, &bm);
+    cr_assert(eq(u64, a->rep_batches, 1));
+    cr_assert(isnan(a->rep_q[CX_M_CAPEX_BURDEN][0].mean));
+    cx_accum_buf_clear(&buf);
+    cx_block_moments_clear(&bm);
     cx_accum_free(a);
 }
