@@ -20,6 +20,7 @@
 
 #include "models/model.h"
 #include "sim/cli.h"
+#include "sim/cli_compare.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/output.h"
@@ -340,6 +341,7 @@ static const command commands[] = {
     {"tornado", cli_cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
     {"sobol", cli_cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
     {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
+    {"compare", cli_cmd_compare, "compare two results: same risk picture, or moved beyond the noise"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# capexsim compare on real runs (issue 13): two seeds pass, a 4% cost change fails, --exact,
+# bad input, and the false-alarm rate over seed pairs. TAP output.
+#   bash tests/compare.sh BUILD/capexsim SOURCE_ROOT
+set -u
+bin=$1
+root=$2
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { # check NAME EXPECTED_RC ACTUAL_RC
+    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
+}
+cfg=$root/configs/meta-2026h1.cfg
+echo "1..24"
+
+"$bin" run "$cfg" -n 20000 -s 1 -t 2 -q -j "$t/s1.json"
+"$bin" run "$cfg" -n 20000 -s 1 -t 1 -q -j "$t/s1t1.json"
+"$bin" run "$cfg" -n 20000 -s 2 -t 2 -q -j "$t/s2.json"
+
+"$bin" compare "$t/s2.json" "$t/s1.json" --allow-seed >"$t/out" 2>&1
+check "two seeds of one scenario: same" 0 $?
+grep -q "DIFFERENT SEEDS (2 vs 1)" "$t/out" && ok "the table says the seeds differ" || bad "the table says the seeds differ"
+
+"$bin" compare "$t/s2.json" "$t/s1.json" >"$t/out" 2>&1
+check "different seeds refused without --allow-seed" 2 $?
+grep -q -- "--allow-seed" "$t/out" && ok "the refusal names --allow-seed" || bad "the refusal names --allow-seed"
+
+"$bin" compare "$t/s1t1.json" "$t/s1.json" --exact -q
+check "--exact: same seed, 1 and 2 threads" 0 $?
+"$bin" compare "$t/s2.json" "$t/s1.json" --exact --allow-seed -q
+check "--exact: different seeds differ" 1 $?
+
+# A real change: 4% higher cost on one tranche (installed-2025, the first pert 7/9/12 cost).
+awk '!d && /low = 7.0; mode = 9.0; high = 12.0;/ {sub(/low = 7.0; mode = 9.0; high = 12.0;/,
+     "low = 7.28; mode = 9.36; high = 12.48;"); d = 1} {print}' "$cfg" >"$t/cost4.cfg"
+"$bin" run "$t/cost4.cfg" -n 20000 -s 2 -t 2 -q -j "$t/c4.json"
+"$bin" compare "$t/c4.json" "$t/s1.json" --allow-seed --allow-scenario --json "$t/c4cmp.json" \
+    >"$t/out" 2>&1
+check "4% higher cost on one tranche: different" 1 $?
+grep -q "^\* metrics.committed_cost.mean" "$t/out" && ok "committed_cost.mean is flagged" \
+    || bad "committed_cost.mean is flagged"
+grep -q "DIFFERENT SCENARIOS" "$t/out" && ok "the table says the scenarios differ" \
+    || bad "the table says the scenarios differ"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['kind'] == 'capexsim-compare' and d['verdict'] == 'different', d['verdict']
+assert d['rows'][0]['verdict'] == 'different'
+assert all(r['verdict'] != 'different' or r['p_holm'] <= 0.01 for r in d['rows'])
+" "$t/c4cmp.json" && ok "--json: verdict and rows worst first" || bad "--json: verdict and rows worst first"
+"$bin" compare "$t/c4.json" "$t/s1.json" --allow-seed -q 2>"$t/err"
+check "different scenarios refused without --allow-scenario" 2 $?
+
+# Keys another version may add are ignored; a metric that vanished is a difference.
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['interval_method'] = 'order-statistic'; d['nonfinite'] = {'capex_burden': 0}
+d['metrics']['capex_burden']['extra'] = [1, 2]
+json.dump(d, open(sys.argv[2], 'w'))
+del d['metrics']['revenue_iaas']
+json.dump(d, open(sys.argv[3], 'w'))
+" "$t/s2.json" "$t/extra.json" "$t/less.json"
+"$bin" compare "$t/extra.json" "$t/s1.json" --allow-seed -q
+check "unknown keys are ignored" 0 $?
+"$bin" compare "$t/less.json" "$t/s1.json" --allow-seed -q
+check "a metric missing in NEW is a difference" 1 $?
+
+# Bad input: exit 2 with a message naming the file.
+"$bin" compare "$t/nope.json" "$t/s1.json" 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "nope.json" "$t/err" && ok "unreadable file: exit 2, named" \
+    || bad "unreadable file: exit 2, named (exit $rc)"
+printf '{"a": 1' >"$t/broken.json"
+"$bin" compare "$t/broken.json" "$t/s1.json" 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "broken.json:1" "$t/err" && ok "not JSON: exit 2 with the line" \
+    || bad "not JSON: exit 2 with the line (exit $rc)"
+echo '{"metrics": 3}' >"$t/other.json"
+"$bin" compare "$t/other.json" "$t/s1.json" 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "not a capexsim result" "$t/err" && ok "other JSON: not a capexsim result" \
+    || bad "other JSON: not a capexsim result (exit $rc)"
+"$bin" compare "$t/s1.json" 2>/dev/null
+check "one file: usage error" 2 $?
+"$bin" compare --alpha 2 "$t/s1.json" "$t/s1.json" 2>/dev/null
+check "--alpha 2: usage error" 2 $?
+
+# Studies.
+"$bin" sweep "$cfg" -n 2048 -s 1 -q -j "$t/w1.json"
+"$bin" sweep "$cfg" -n 2048 -s 2 -q -j "$t/w2.json"
+"$bin" compare "$t/w2.json" "$t/w1.json" --allow-seed -q
+check "sweep, two seeds: same" 0 $?
+"$bin" compare "$t/w1.json" "$t/s1.json" 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "different studies" "$t/err" && ok "sweep vs run: different studies" \
+    || bad "sweep vs run: different studies (exit $rc)"
+"$bin" tornado "$cfg" -n 4096 -s 1 -q -j "$t/t1.json"
+"$bin" compare "$t/t1.json" "$t/t1.json" 2>/dev/null
+check "tornado without --exact: refused" 2 $?
+"$bin" compare "$t/t1.json" "$t/t1.json" --exact -q
+check "tornado --exact: same" 0 $?
+"$bin" sobol "$cfg" -n 2048 -s 1 -q -j "$t/o1.json"
+"$bin" sobol "$cfg" -n 2048 -s 2 -q -j "$t/o2.json"
+"$bin" compare "$t/o2.json" "$t/o1.json" --allow-seed -q
+check "sobol, two seeds: same" 0 $?
+
+# False alarms over seed pairs: at alpha 0.01 the rate must be <= 1%; with 30 pairs,
+# P(3 or more alarms | rate 0.01) = 0.0033, so 3 or more fails the test.
+pairs=30
+alarms=0
+for p in $(seq 1 $pairs); do
+    "$bin" run "$cfg" -n 10000 -s $((100 + 2 * p)) -t 2 -q -j "$t/a.json"
+    "$bin" run "$cfg" -n 10000 -s $((101 + 2 * p)) -t 2 -q -j "$t/b.json"
+    "$bin" compare "$t/a.json" "$t/b.json" --allow-seed -q
+    rc=$?
+    [ $rc = 1 ] && alarms=$((alarms + 1))
+    [ $rc = 2 ] && alarms=$((alarms + 100))
+done
+echo "# false alarms: $alarms of $pairs seed pairs (alpha 0.01)"
+[ $alarms -le 2 ] && ok "false alarms over $pairs seed pairs: $alarms (<= 2)" \
+    || bad "false alarms over $pairs seed pairs: $alarms (<= 2)"
+exit 0
