@@ -262,6 +262,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
+    cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         run->complete,   CX_BLOCK_PATHS};

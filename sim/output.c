@@ -60,6 +60,19 @@ static json_t *metric_json(const cx_metric_stats *st, cx_interval_method method,
     }
     put(o, "percentiles", pct, bad);
     put(o, "ci95", ci, bad);
+    /* nothing non-finite or out of range silently (issue 11) */
+    put(o, "n", u64(st->n), bad);
+    put(o, "n_nan", u64(st->n_nan), bad);
+    put(o, "n_inf", u64(st->n_inf), bad);
+    put(o, "n_out_of_range", u64(st->n_out_of_range), bad);
+    json_t *unres = json_array();
+    for (int j = 0; unres && j < CX_N_PCT; j++)
+        if (st->unresolved & (1u << j)) {
+            char key[8];
+            snprintf(key, sizeof key, "p%d", cx_report_pct[j]);
+            if (json_array_append_new(unres, json_string(key)) < 0) *bad = 1;
+        }
+    put(o, "unresolved_percentiles", unres, bad);
     /* which method made each interval (MODEL.md, "A reported interval must hold what it
      * claims") */
     put(o, "se_method", json_string(method == CX_INTERVAL_IID ? "iid" : "batch_means"), bad);
@@ -114,6 +127,15 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
         put(exc, key, num(r->exceed[j]), &bad);
     }
     put(doc, "burden_cvar95", num(r->burden_cvar95), &bad);
+
+    json_t *warn = json_array();
+    put(doc, "warnings", warn, &bad);
+    for (int w = 0; warn && w < CX_N_METRICS + CX_N_QSERIES; w++) {
+        char line[512];
+        if (cx_report_warning(r, w, line, sizeof line) &&
+            json_array_append_new(warn, json_string(line)) < 0)
+            bad = 1;
+    }
 
     json_t *quarters = json_object();
     put(doc, "quarters", quarters, &bad);
@@ -218,6 +240,39 @@ int cx_output_write_csv(const char *dir, const cx_report *r)
     return rc;
 }
 
+int cx_output_warnings(FILE *f, const cx_report *r)
+{
+    int n = 0;
+    for (int w = 0; w < CX_N_METRICS + CX_N_QSERIES; w++) {
+        char line[512];
+        if (cx_report_warning(r, w, line, sizeof line)) {
+            fprintf(f, "capexsim: warning: %s\n", line);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* A table cell: the number, or "n/a" where it is NaN. */
+static const char *cell(char *buf, size_t len, double v, int digits)
+{
+    if (isnan(v)) snprintf(buf, len, "n/a");
+    else snprintf(buf, len, "%.*g", digits, v);
+    return buf;
+}
+
+/* A percentile's cell: its value, or for one the sketch cannot resolve the bound it knows
+ * (">=1.124e+15": the lower edge of the outermost bucket). */
+static const char *pct_cell(char *buf, size_t len, const cx_metric_stats *m, int j)
+{
+    if (!(m->unresolved & (1u << j))) return cell(buf, len, m->pct[j], 4);
+    /* nudged by 1e-3 towards zero before rounding to 4 digits (an error of at most 5e-4),
+     * so the printed bound never claims more than the sketch knows */
+    if (m->pct_lo[j] > 0) snprintf(buf, len, ">=%.4g", m->pct_lo[j] * (1 - 1e-3));
+    else snprintf(buf, len, "<=%.4g", m->pct_hi[j] * (1 - 1e-3));
+    return buf;
+}
+
 void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
 {
     fprintf(f, "scenario %s  seed %llu  paths %llu%s  threads %d  %.2f s (%.0f paths/s)\n",
@@ -226,12 +281,24 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
             info->elapsed_s > 0 ? (double)info->paths / info->elapsed_s : 0.0);
     fprintf(f, "\n%-18s %11s %9s %11s %11s %11s %11s %11s %11s\n", "metric", "mean", "se", "sd",
             "min", "p5", "p50", "p95", "max");
+    int flagged = 0;
     for (int i = 0; i < CX_N_METRICS; i++) {
         const cx_metric_stats *m = &r->metric[i];
-        fprintf(f, "%-18s %11.4g %9.3g %11.4g %11.4g %11.4g %11.4g %11.4g %11.4g\n",
-                cx_metric_names[i], m->mean, m->se, m->sd, m->min, m->pct[1], m->pct[4],
-                m->pct[7], m->max);
+        char c[8][32], name[32];
+        bool flag = m->n_nan || m->n_inf || m->n_out_of_range || m->unresolved;
+        flagged += flag;
+        snprintf(name, sizeof name, "%s%s", cx_metric_names[i], flag ? "*" : "");
+        fprintf(f, "%-18s %11s %9s %11s %11s %11s %11s %11s %11s\n", name,
+                cell(c[0], 32, m->mean, 4), cell(c[1], 32, m->se, 3),
+                cell(c[2], 32, m->sd, 4), cell(c[3], 32, m->min, 4),
+                pct_cell(c[4], 32, m, 1), pct_cell(c[5], 32, m, 4), pct_cell(c[6], 32, m, 7),
+                cell(c[7], 32, m->max, 4));
     }
+    if (flagged)
+        for (int i = 0; i < CX_N_METRICS; i++) {
+            char line[512];
+            if (cx_report_warning(r, i, line, sizeof line)) fprintf(f, "* %s\n", line);
+        }
     fprintf(f, "\ncapex burden CVaR95: %.4g $B", r->burden_cvar95);
     for (int j = 0; j < r->n_thresholds; j++)
         fprintf(f, "%s P(> %g) = %.4f", j ? "," : ";", r->thresholds[j], r->exceed[j]);
@@ -241,9 +308,10 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
         fprintf(f, "%-8d", q + 1);
         for (int s = 0; s < CX_N_QSERIES; s++) {
             const cx_quarter_stats *qs = &r->quarter[s][q];
-            char cell[64];
-            snprintf(cell, sizeof cell, "%.3g (%.3g..%.3g)", qs->mean, qs->p5, qs->p95);
-            fprintf(f, " %26s", cell);
+            char a[3][32], txt[100];
+            snprintf(txt, sizeof txt, "%s (%s..%s)", cell(a[0], 32, qs->mean, 3),
+                     cell(a[1], 32, qs->p5, 3), cell(a[2], 32, qs->p95, 3));
+            fprintf(f, " %26s", txt);
         }
         fputc('\n', f);
     }

@@ -48,7 +48,15 @@ int cx_output_write_json(const char *path, const json_t *doc);
  * @return 0 or CX_ERR_IO.
  */
 int cx_output_write_csv(const char *dir, const cx_report *r);
-/* A readable table of the report on f (stdout in the CLI). */
+/*
+ * One "capexsim: warning: ..." line on f for each metric or quarterly series with NaN,
+ * infinite or out-of-range values or unresolved percentiles (cx_report_warning).
+ * @return the number of lines.
+ */
+int cx_output_warnings(FILE *f, const cx_report *r);
+/* A readable table of the report on f (stdout in the CLI): "n/a" for undefined figures, a
+ * bound (">=1.13e+15") for a percentile the sketch cannot resolve, and metrics with such
+ * values marked with "*" and explained under the table. */
 void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info);
 
 #endif

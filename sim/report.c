@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
@@ -175,8 +176,19 @@ static void metric_stats(cx_metric_stats *st, int metric, const cx_accum *acc)
         st->se = mom->n >= 2 ? st->sd / sqrt((double)mom->n) : NAN;
     st->min = n ? sk->min : NAN;
     st->max = n ? sk->max : NAN;
+    st->n_nan = sk->nan;
+    st->n_inf = sk->inf;
+    st->n_out_of_range = sk->clamped - sk->inf;
+    st->unresolved = 0;
     for (int j = 0; j < CX_N_PCT; j++) {
-        st->pct[j] = cx_report_metric_at_rank(sk, metric, cx_report_rank(n, cx_report_pct[j]));
+        uint64_t k = cx_report_rank(n, cx_report_pct[j]);
+        st->pct[j] = cx_report_metric_at_rank(sk, metric, k);
+        /* never a percentile the sketch cannot resolve as if it could */
+        if (!cx_report_metric_bounds_at_rank(sk, metric, k, &st->pct_lo[j], &st->pct_hi[j]) &&
+            n) {
+            st->unresolved |= 1u << j;
+            st->pct[j] = NAN;
+        }
         if (acc->n_rq) {
             /* replicates: sectioning around the bucket that holds the estimate */
             double v, q = cx_report_pct[j] / 100.0;
@@ -193,6 +205,14 @@ static void metric_stats(cx_metric_stats *st, int metric, const cx_accum *acc)
         cx_report_metric_bounds_at_rank(sk, metric, hi, &a, &b);
         st->ci_hi[j] = b;
     }
+}
+
+/* The value of rank k, or NAN where the sketch cannot resolve it (out-of-range values). */
+static double resolved_value(const cx_sketch *sk, uint64_t k)
+{
+    double lo, hi;
+    if (!cx_sketch_bounds_at_rank(sk, k, &lo, &hi)) return NAN;
+    return cx_sketch_value_at_rank(sk, k);
 }
 
 int cx_report_new(cx_report **out, const cx_accum *acc)
@@ -233,10 +253,56 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
             cx_quarter_stats *qs = &r->quarter[s][q];
             uint64_t n = cx_sketch_count(sk);
             qs->mean = acc->mom_quarter[k].n ? acc->mom_quarter[k].mean : NAN;
-            qs->p5 = cx_sketch_value_at_rank(sk, cx_report_rank(n, 5));
-            qs->p50 = cx_sketch_value_at_rank(sk, cx_report_rank(n, 50));
-            qs->p95 = cx_sketch_value_at_rank(sk, cx_report_rank(n, 95));
+            qs->p5 = resolved_value(sk, cx_report_rank(n, 5));
+            qs->p50 = resolved_value(sk, cx_report_rank(n, 50));
+            qs->p95 = resolved_value(sk, cx_report_rank(n, 95));
+            qs->n_nonfinite = sk->nan + sk->inf;
+            qs->n_out_of_range = sk->clamped - sk->inf;
         }
     *out = r;
     return 0;
+}
+
+bool cx_report_warning(const cx_report *r, int which, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (which < 0 || which >= CX_N_METRICS + CX_N_QSERIES) return false;
+    size_t at = 0;
+#define ADD(...)                                                                             \
+    do {                                                                                     \
+        int w_ = snprintf(buf + at, len - at, __VA_ARGS__);                                  \
+        if (w_ > 0) at = at + (size_t)w_ < len ? at + (size_t)w_ : len - 1;                 \
+    } while (0)
+    if (which < CX_N_METRICS) {
+        const cx_metric_stats *st = &r->metric[which];
+        if (!st->n_nan && !st->n_inf && !st->n_out_of_range && !st->unresolved) return false;
+        ADD("%s: of %llu paths", cx_metric_names[which], (unsigned long long)r->paths);
+        if (st->n_nan) ADD(", %llu NaN (left out of the percentiles)", (unsigned long long)st->n_nan);
+        if (st->n_inf) ADD(", %llu infinite", (unsigned long long)st->n_inf);
+        if (st->n_out_of_range)
+            ADD(", %llu beyond the sketch's range (|x| >= %.3g)",
+                (unsigned long long)st->n_out_of_range, CX_SKETCH_MAX_ABS);
+        if (st->n_nan || st->n_inf) ADD("; mean, sd and se not finite");
+        if (st->unresolved) {
+            ADD("; not resolved:");
+            for (int j = 0; j < CX_N_PCT; j++)
+                if (st->unresolved & (1u << j)) ADD(" p%d", cx_report_pct[j]);
+        }
+    } else {
+        int s = which - CX_N_METRICS;
+        uint64_t nf = 0, oor = 0;
+        int unres = 0;
+        for (int q = 0; q < r->n_quarters; q++) {
+            const cx_quarter_stats *qs = &r->quarter[s][q];
+            nf += qs->n_nonfinite;
+            oor += qs->n_out_of_range;
+            unres += isnan(qs->p5) + isnan(qs->p50) + isnan(qs->p95);
+        }
+        if (!nf && !oor && !unres) return false;
+        ADD("quarters %s: %llu NaN or infinite values, %llu beyond the sketch's range; %d "
+            "quarterly percentiles not resolved", cx_qseries_names[s], (unsigned long long)nf,
+            (unsigned long long)oor, unres);
+    }
+#undef ADD
+    return true;
 }

@@ -43,14 +43,27 @@ typedef struct cx_metric_stats {
     uint64_t n;
     double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
     double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error
-                                       (exact for cx_report_integer_metric) */
+                                       (exact for cx_report_integer_metric); NAN when
+                                       unresolved */
+    /* MODEL.md, "A reported interval must hold what it claims" / issue 11: nothing
+     * non-finite or out of range is reported silently */
+    uint64_t n_nan;                 /* NaN values: not in n, so not in the percentiles; the
+                                       mean, sd and se are then NAN */
+    uint64_t n_inf;                 /* infinite values (in n) */
+    uint64_t n_out_of_range;        /* finite values with |x| >= CX_SKETCH_MAX_ABS (in n) */
+    unsigned unresolved;            /* bit j: percentile j lies in a bucket that holds values
+                                       beyond the sketch's range; pct[j] is then NAN and the
+                                       value only known to lie in [pct_lo[j], pct_hi[j]] */
+    double pct_lo[CX_N_PCT], pct_hi[CX_N_PCT]; /* edges of the bucket holding percentile j */
     /* 95% CI: lower edge of the bucket holding rank lo, upper edge of the bucket holding
      * rank hi (plain MC), so that it contains the exact order statistics */
     double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT];
 } cx_metric_stats;
 
 typedef struct cx_quarter_stats {
-    double mean, p5, p50, p95;
+    double mean, p5, p50, p95;      /* a percentile the sketch cannot resolve is NAN */
+    uint64_t n_nonfinite;           /* NaN and infinite values */
+    uint64_t n_out_of_range;        /* finite values with |x| >= CX_SKETCH_MAX_ABS */
 } cx_quarter_stats;
 
 typedef struct cx_report {
@@ -70,6 +83,14 @@ typedef struct cx_report {
     int n_quarters;
     cx_quarter_stats *quarter[CX_N_QSERIES]; /* n_quarters each */
 } cx_report;
+
+/*
+ * One line (no newline) describing what is wrong with series `which` of r: metric i for
+ * 0 <= which < CX_N_METRICS, quarterly series s for which = CX_N_METRICS + s: its NaN,
+ * infinite and out-of-range values and the percentiles that are not resolved. Writes buf.
+ * @return false (and an empty buf) when there is nothing to say.
+ */
+bool cx_report_warning(const cx_report *r, int which, char *buf, size_t len);
 
 /*
  * Statistics from a merged accumulator (integer state and moments of the same paths).

@@ -69,7 +69,7 @@ void cx_sketch_reset(cx_sketch *sk)
         memset(sk->neg + sk->neg_lo, 0, (size_t)(sk->neg_hi - sk->neg_lo + 1) * sizeof *sk->neg);
     sk->pos_lo = sk->neg_lo = sk->nb;
     sk->pos_hi = sk->neg_hi = -1;
-    sk->zero = sk->count = sk->nan = sk->clamped = 0;
+    sk->zero = sk->count = sk->nan = sk->clamped = sk->inf = 0;
     sk->min = INFINITY;
     sk->max = -INFINITY;
 }
@@ -110,7 +110,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     const int top = sk->nb - 1, kmin = sk->kmin;
     const double scale = sk->scale;
     int pos_lo = sk->pos_lo, pos_hi = sk->pos_hi, neg_lo = sk->neg_lo, neg_hi = sk->neg_hi;
-    uint64_t count = 0, nan = 0, zero = 0, clamped = 0;
+    uint64_t count = 0, nan = 0, zero = 0, clamped = 0, inf = 0;
     double lo = sk->min, hi = sk->max;
     double key[ADD_CHUNK];
     for (size_t j0 = 0; j0 < n; j0 += ADD_CHUNK) {
@@ -134,6 +134,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
             int i = (int)key[j] - kmin;
             if (av >= CX_SKETCH_MAX_ABS) {
                 clamped++;
+                inf += isinf(v) != 0;
                 i = top;
             }
             if (v > 0) {
@@ -155,6 +156,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     sk->nan += nan;
     sk->zero += zero;
     sk->clamped += clamped;
+    sk->inf += inf;
     sk->min = lo;
     sk->max = hi;
 }
@@ -172,6 +174,7 @@ int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
     dst->count += src->count;
     dst->nan += src->nan;
     dst->clamped += src->clamped;
+    dst->inf += src->inf;
     if (src->min < dst->min) dst->min = src->min;
     if (src->max > dst->max) dst->max = src->max;
     return 0;
@@ -363,7 +366,8 @@ double cx_sketch_top_mean(const cx_sketch *sk, double k)
 bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b)
 {
     if (a->alpha != b->alpha || a->nb != b->nb || a->zero != b->zero || a->count != b->count ||
-        a->nan != b->nan || a->clamped != b->clamped || a->pos_lo != b->pos_lo ||
+        a->nan != b->nan || a->clamped != b->clamped || a->inf != b->inf ||
+        a->pos_lo != b->pos_lo ||
         a->pos_hi != b->pos_hi || a->neg_lo != b->neg_lo || a->neg_hi != b->neg_hi)
         return false;
     if (memcmp(&a->min, &b->min, sizeof a->min) || memcmp(&a->max, &b->max, sizeof a->max))

@@ -43,7 +43,8 @@ typedef struct cx_sketch {
     uint64_t zero;         /* |x| < CX_SKETCH_MIN_ABS */
     uint64_t count;        /* all values but NaN */
     uint64_t nan;          /* NaN values seen (not in count) */
-    uint64_t clamped;      /* values with |x| >= CX_SKETCH_MAX_ABS */
+    uint64_t clamped;      /* values with |x| >= CX_SKETCH_MAX_ABS (infinities included) */
+    uint64_t inf;          /* infinite values (also in clamped) */
     double min, max;       /* exact, over non-NaN values */
 } cx_sketch;
 
@@ -95,6 +96,7 @@ static inline void cx_sketch_add(cx_sketch *sk, double x)
     int i;
     if (ax >= CX_SKETCH_MAX_ABS) {
         sk->clamped++;
+        sk->inf += isinf(x) != 0;
         i = sk->nb - 1;
     } else {
         i = cx_sketch_key(sk, ax) - sk->kmin;

@@ -581,3 +581,104 @@ Test(report, replicates_batch_means_and_sectioning)
     cx_block_moments_clear(&bm);
     cx_accum_free(a);
 }
+
+/*
+ * Nothing non-finite or out of range silently (issue 11): 90 ordinary values 1..90, 4 NaN,
+ * 3 values of 1e20 (beyond the sketch's range 2^50), 2 infinities and 1 -inf. n = 96 non-NaN
+ * values; p95 (rank 92) and p99 (rank 96) fall in the outermost bucket: not resolved.
+ */
+Test(report, nonfinite_and_out_of_range_are_reported)
+{
+    cx_accum *a;
+    cr_assert(eq(int, cx_accum_new(&a, 1, NULL, 0, ALPHA), 0));
+    cx_block_moments b;
+    cr_assert(eq(int, cx_block_moments_init(&b, 1), 0));
+    cx_block_moments_reset(&b);
+    double v[100];
+    int n = 0;
+    for (int i = 1; i <= 90; i++) v[n++] = i;
+    for (int i = 0; i < 4; i++) v[n++] = NAN;
+    for (int i = 0; i < 3; i++) v[n++] = 1e20;
+    v[n++] = INFINITY;
+    v[n++] = INFINITY;
+    v[n++] = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        cx_path_result res;
+        memset(&res, 0, sizeof res);
+        res.metric[CX_M_CAPEX_BURDEN] = v[i];
+        res.metric[CX_M_REVENUE_TOTAL] = i < 90 ? v[i] : 5e15; /* finite, out of range */
+        res.quarter[CX_Q_REVENUE][0] = i < 50 ? 1.0 : 2e16;
+        cx_accum_add(a, &res);
+        cx_block_moments_add(&b, &res, 1);
+    }
+    cx_block_moments_finish(&b);
+    cx_accum_merge_block(a, &b);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    const cx_metric_stats *st = &r->metric[CX_M_CAPEX_BURDEN];
+    cr_assert(eq(u64, st->n, 96));
+    cr_assert(eq(u64, st->n_nan, 4));
+    cr_assert(eq(u64, st->n_inf, 3));
+    cr_assert(eq(u64, st->n_out_of_range, 3));
+    cr_assert(isnan(st->mean));
+    /* ranks: -inf first, then 1..90 (ranks 2..91), then the 1e20s and infinities */
+    cr_assert(isnan(st->pct[7]) && isnan(st->pct[8])); /* p95, p99 */
+    cr_assert(eq(u32, st->unresolved, (1u << 7) | (1u << 8) | 1u)); /* p1 is rank 1: -inf */
+    cr_assert(ge(dbl, st->pct_lo[7], CX_SKETCH_MAX_ABS * 0.99));
+    cr_assert(eq(dbl, st->pct_hi[7], INFINITY));
+    assert_near_rel(st->pct[4], 47.0); /* p50: rank 48 = 47 */
+    /* revenue: every value finite, 10 beyond the range: mean fine, p95 and p99 unresolved */
+    const cx_metric_stats *rv = &r->metric[CX_M_REVENUE_TOTAL];
+    cr_assert(eq(u64, rv->n_out_of_range, 10));
+    cr_assert(eq(u64, rv->n_inf + rv->n_nan, 0));
+    cr_assert(isfinite(rv->mean));
+    cr_assert(eq(u32, rv->unresolved, (1u << 7) | (1u << 8)));
+    /* a quarterly series: p95 beyond the range is NAN, p5 resolved */
+    cr_assert(isnan(r->quarter[CX_Q_REVENUE][0].p95));
+    cr_assert(eq(dbl, r->quarter[CX_Q_REVENUE][0].p5, 1.0));
+    cr_assert(eq(u64, r->quarter[CX_Q_REVENUE][0].n_out_of_range, 50));
+    /* the warning lines say it */
+    char line[512];
+    cr_assert(cx_report_warning(r, CX_M_CAPEX_BURDEN, line, sizeof line));
+    cr_assert(strstr(line, "4 NaN") && strstr(line, "3 infinite") && strstr(line, "p95 p99"),
+              "%s", line);
+    cr_assert(cx_report_warning(r, CX_M_REVENUE_TOTAL, line, sizeof line));
+    cr_assert(not(cx_report_warning(r, CX_M_IDLE_GW_PEAK, line, sizeof line)));
+    cr_assert(eq(str, line, ""));
+    cr_assert(cx_report_warning(r, CX_N_METRICS + CX_Q_REVENUE, line, sizeof line));
+    FILE *devnull = fopen("/dev/null", "w");
+    cr_assert(eq(int, cx_output_warnings(devnull, r), 3));
+    fclose(devnull);
+    /* JSON: counts, the unresolved list, nulls, and the warnings */
+    cx_run_info info = {"demo", "abc", "mc", 7, 100, 100, 1, 1.0, true, 1024};
+    json_t *doc = cx_output_json(r, &info);
+    cr_assert(doc != NULL);
+    json_t *m = json_object_get(json_object_get(doc, "metrics"), "capex_burden");
+    cr_assert(eq(int, (int)json_integer_value(json_object_get(m, "n_nan")), 4));
+    cr_assert(eq(int, (int)json_integer_value(json_object_get(m, "n_inf")), 3));
+    cr_assert(eq(int, (int)json_integer_value(json_object_get(m, "n_out_of_range")), 3));
+    json_t *un = json_object_get(m, "unresolved_percentiles");
+    cr_assert(eq(sz, json_array_size(un), 3));
+    cr_assert(eq(str, (char *)json_string_value(json_array_get(un, 1)), "p95"));
+    bool p95_null = json_is_null(json_object_get(json_object_get(m, "percentiles"), "p95"));
+    bool mean_null = json_is_null(json_object_get(m, "mean"));
+    cr_assert(p95_null);
+    cr_assert(mean_null);
+    cr_assert(eq(sz, json_array_size(json_object_get(doc, "warnings")), 3));
+    json_decref(doc);
+    /* the table marks the metric, prints n/a and a bound, and explains under the table */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *mem = open_memstream(&text, &text_len);
+    cx_output_table(mem, r, &info);
+    fclose(mem);
+    cr_assert(strstr(text, "capex_burden*") != NULL, "%s", text);
+    cr_assert(strstr(text, ">=1.12") != NULL, "%s", text); /* 2^50 / (1 + 2 alpha), rounded down */
+    cr_assert(strstr(text, "n/a") != NULL);
+    cr_assert(strstr(text, "* capex_burden: of 100 paths") != NULL, "%s", text);
+    cr_assert(strstr(text, "nan") == NULL, "%s", text);
+    free(text);
+    cx_report_free(r);
+    cx_block_moments_clear(&b);
+    cx_accum_free(a);
+}
