@@ -40,15 +40,25 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min,
                   const char *what, uint64_t *out);
 /* Threads when neither a flag nor the scenario says: all cores (1 without OpenMP). */
 int cli_default_threads(void);
+/* Threads past this many per core are not used (issue 11: they only cost memory). */
+#define CLI_THREADS_PER_CORE 4
 /* Threads for a command: the --threads value when given (non-zero), else the scenario's
- * run.threads when set (> 0), else cli_default_threads(). */
-int cli_threads(uint64_t flag, const cx_scenario *sc);
+ * run.threads when set (> 0), else cli_default_threads(); then at most one per block
+ * (paths / block_paths, rounded up; no block cap when block_paths is 0) and at most
+ * CLI_THREADS_PER_CORE per core. */
+int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t block_paths);
 /*
  * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr.
  * @return 0, or an exit code (CLI_EXIT_USAGE, EXIT_FAILURE) with *sc and *m NULL.
  * @note the caller frees *m and *sc.
  */
 int cli_load(const char *path, cx_scenario **sc, cx_model **m);
+/*
+ * Checks an output flag's target before any work (sim/output.h): a file, or with dir_file a
+ * folder that will hold dir_file. Nothing to check when path is NULL. On error prints
+ * "capexsim: OPT: message" (one line). @return 0 or an exit code (CLI_EXIT_USAGE).
+ */
+int cli_check_output(const char *opt, const char *path, const char *dir_file);
 /* The progress line on stderr (an engine progress callback; only when stderr is a terminal). */
 void cli_progress(void *ctx, const cx_engine_progress *p);
 

@@ -147,7 +147,8 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
     printf("Usage: capexsim %s [SCENARIO] [options]\n%s\n\n"
            "  -n, --paths N     %s\n"
            "  -s, --seed S      seed of the block streams (default: run.seed, else %llu)\n"
-           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
+           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores;\n"
+           "                    at most one per block and %d per core)\n"
            "  -j, --json FILE   write the result as JSON to FILE (default: none)\n"
            "  -c, --csv FILE    write the result as a CSV table to FILE (default: none)\n"
            "      --sampling M  mc, lhs or sobol (default: run.sampling, else mc)\n"
@@ -162,6 +163,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "at once.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            cmd, what, paths_default, (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
+           CLI_THREADS_PER_CORE,
            strcmp(cmd, "sobol") ? "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic,\n"
                                   "                    else off)\n" : "",
            !metric ? ""
@@ -226,6 +228,10 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
     if (argc - optind > 1)
         return cli_usage_error(cmd, "one scenario at most, got '%s' too", argv[optind + 1]);
     a->path = optind < argc ? argv[optind] : NULL;
+    /* output targets are checked before the study, not discovered after it */
+    if ((rc = cli_check_output("--json", a->json, NULL)) ||
+        (rc = cli_check_output("--csv", a->csv, NULL)))
+        return rc;
     return 0;
 }
 
@@ -287,7 +293,8 @@ int cli_cmd_tornado(int argc, char **argv)
     cx_engine_opts_init(&eo, sc);
     cx_study_opts o = {.paths = a.has_paths ? a.paths : eo.paths,
                        .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = cli_threads(a.threads, sc),
+                       .threads = cli_threads(a.threads, sc, a.has_paths ? a.paths : eo.paths,
+                                              CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .antithetic = a.sf.antithetic || sc->antithetic,
                        .metric = study_metric(a.metric, sc->tornado_metric),
@@ -349,9 +356,10 @@ int cli_cmd_sobol(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
-    cx_study_opts o = {.paths = a.has_paths ? a.paths : sc->sobol_paths ? sc->sobol_paths : 4096,
+    uint64_t base = a.has_paths ? a.paths : sc->sobol_paths ? sc->sobol_paths : 4096;
+    cx_study_opts o = {.paths = base,
                        .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = cli_threads(a.threads, sc),
+                       .threads = cli_threads(a.threads, sc, base, CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = study_metric(a.metric, sc->sobol_metric),
                        .interrupt = &cli_interrupt};
@@ -432,8 +440,8 @@ int cli_cmd_sweep(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = cli_threads(a.threads, sc);
     if (a.has_paths) o.paths = a.paths;
+    o.threads = cli_threads(a.threads, sc, o.paths, CX_BLOCK_PATHS);
     if (a.has_seed) o.seed = a.seed;
     o.interrupt = &cli_interrupt;
     sweep_progress sp = {sc->n_sweep >= 1 ? sc->sweep[0].n : 0, 0};

@@ -84,11 +84,17 @@ int cli_default_threads(void)
 #endif
 }
 
-int cli_threads(uint64_t flag, const cx_scenario *sc)
+int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t block_paths)
 {
-    if (flag)
-        return (int)flag;
-    return sc->run_threads > 0 ? sc->run_threads : cli_default_threads();
+    uint64_t t = flag ? flag : sc->run_threads > 0 ? (uint64_t)sc->run_threads
+                                                   : (uint64_t)cli_default_threads();
+    /* More threads than blocks idle; more than CLI_THREADS_PER_CORE per core only cost
+     * memory (each holds its own buffers). Results do not depend on the count. */
+    uint64_t blocks = block_paths ? paths / block_paths + (paths % block_paths != 0) : t;
+    uint64_t cores = (uint64_t)(cli_default_threads() > 0 ? cli_default_threads() : 1);
+    if (t > blocks) t = blocks;
+    if (t > CLI_THREADS_PER_CORE * cores) t = CLI_THREADS_PER_CORE * cores;
+    return t < 1 ? 1 : (int)t;
 }
 
 int cli_load(const char *path, cx_scenario **sc, cx_model **m)
@@ -113,6 +119,19 @@ int cli_load(const char *path, cx_scenario **sc, cx_model **m)
     return 0;
 }
 
+int cli_check_output(const char *opt, const char *path, const char *dir_file)
+{
+    char err[1024] = "";
+    if (!path)
+        return 0;
+    int rc = dir_file ? cx_output_check_dir(path, dir_file, err, sizeof err)
+                      : cx_output_check_file(path, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "capexsim: %s: %s\n", opt, err[0] ? err : cx_strerror(rc));
+    return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+}
+
 void cli_progress(void *ctx, const cx_engine_progress *p)
 {
     (void)ctx;
@@ -130,7 +149,8 @@ static void run_help(void)
            "and prints a report; flags override the scenario's run group.\n\n"
            "  -n, --paths N     paths to run (default: run.paths, else %llu)\n"
            "  -s, --seed S      seed of the block streams (default: run.seed, else %llu)\n"
-           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
+           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores;\n"
+           "                    at most one per block of %d paths and %d per core)\n"
            "  -j, --json FILE   write the JSON report to FILE (default: none)\n"
            "  -c, --csv DIR     write the quarterly series to DIR/quarters.csv (default: none)\n"
            "  -q, --quiet       no table on stdout and no progress line (default: off)\n"
@@ -151,7 +171,8 @@ static void run_help(void)
            "exit code 130); a second Ctrl-C ends at once.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
-           (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(),
+           (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(), CX_BLOCK_PATHS,
+           CLI_THREADS_PER_CORE,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN * CX_STOP_ROUND_DIV, CX_STOP_ROUND_DIV,
            CX_BLOCK_PATHS * CX_ROUND_BLOCKS);
@@ -219,16 +240,21 @@ static int cmd_run(int argc, char **argv)
     const char *path = optind < argc ? argv[optind] : NULL;
     if (ef.has_max && !ef.path)
         return cli_usage_error("run", "--export-max: needs --export-paths FILE");
+    int rc;
+    /* output targets are checked before the run, not discovered after it */
+    if ((rc = cli_check_output("--json", json_path, NULL)) ||
+        (rc = cli_check_output("--csv", csv_dir, "quarters.csv")) ||
+        (rc = cli_check_output("--export-paths", ef.path, NULL)))
+        return rc;
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    int rc = cli_load(path, &sc, &m);
-    if (rc) return rc;
+    if ((rc = cli_load(path, &sc, &m))) return rc;
 
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    o.threads = cli_threads(threads, sc);
     if (has_paths) o.paths = paths;
+    o.threads = cli_threads(threads, sc, o.paths, CX_BLOCK_PATHS);
     if (has_seed) o.seed = seed;
     if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
     o.interrupt = &cli_interrupt;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -163,14 +164,150 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     return doc;
 }
 
+/* The folder part of path ("." when it has none) into a new string; NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* Whether path exists as something other than a regular file (lstat: a symbolic link
+ * counts as one), with why. 0: a regular file or nothing there. */
+static int not_regular(const char *path, const char **why)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return 0;
+    *why = S_ISLNK(st.st_mode)    ? "is a symbolic link"
+           : S_ISDIR(st.st_mode)  ? "is a folder"
+           : S_ISFIFO(st.st_mode) ? "is a FIFO"
+           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "is a device"
+           : S_ISSOCK(st.st_mode) ? "is a socket"
+                                  : "is not a regular file";
+    return 1;
+}
+
+int cx_output_check_file(const char *path, char *err, size_t err_len)
+{
+    const char *why = NULL;
+    if (!path[0]) {
+        cx_set_err(err, err_len, "the file name is empty");
+        return CX_ERR_USAGE;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!base[0]) {
+        cx_set_err(err, err_len, "%s: expected a file name, got a folder", path);
+        return CX_ERR_USAGE;
+    }
+    if (strlen(base) > NAME_MAX) {
+        cx_set_err(err, err_len, "%s: the file name is longer than %d bytes", path, NAME_MAX);
+        return CX_ERR_USAGE;
+    }
+    if (not_regular(path, &why)) {
+        cx_set_err(err, err_len, "%s: %s; capexsim writes only regular files", path, why);
+        return CX_ERR_USAGE;
+    }
+    char *dir = dir_of(path);
+    if (!dir) {
+        cx_set_err(err, err_len, "out of memory");
+        return CX_ERR_NOMEM;
+    }
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0) {
+        cx_set_err(err, err_len, "%s: the folder %s: %s", path, dir, strerror(errno));
+        rc = CX_ERR_USAGE;
+    } else if (!S_ISDIR(st.st_mode)) {
+        cx_set_err(err, err_len, "%s: %s is not a folder", path, dir);
+        rc = CX_ERR_USAGE;
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        cx_set_err(err, err_len, "%s: cannot write in the folder %s: %s", path, dir,
+                   strerror(errno));
+        rc = CX_ERR_USAGE;
+    }
+    free(dir);
+    return rc;
+}
+
+int cx_output_check_dir(const char *dir, const char *file, char *err, size_t err_len)
+{
+    struct stat st;
+    if (!dir[0]) {
+        cx_set_err(err, err_len, "the folder name is empty");
+        return CX_ERR_USAGE;
+    }
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            cx_set_err(err, err_len, "%s: exists and is not a folder", dir);
+            return CX_ERR_USAGE;
+        }
+        if (!file)
+            return access(dir, W_OK | X_OK) == 0
+                       ? 0
+                       : (cx_set_err(err, err_len, "%s: cannot write in it: %s", dir,
+                                     strerror(errno)),
+                          CX_ERR_USAGE);
+        size_t len = strlen(dir) + strlen(file) + 2;
+        char *path = malloc(len);
+        if (!path) {
+            cx_set_err(err, err_len, "out of memory");
+            return CX_ERR_NOMEM;
+        }
+        snprintf(path, len, "%s/%s", dir, file);
+        int rc = cx_output_check_file(path, err, err_len);
+        free(path);
+        return rc;
+    }
+    if (errno != ENOENT) {
+        cx_set_err(err, err_len, "%s: %s", dir, strerror(errno));
+        return CX_ERR_USAGE;
+    }
+    /* made at write time: its parent must be a folder we can write in */
+    char *parent = dir_of(dir);
+    if (!parent) {
+        cx_set_err(err, err_len, "out of memory");
+        return CX_ERR_NOMEM;
+    }
+    int rc = 0;
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cx_set_err(err, err_len, "%s: cannot be made: %s is not a folder", dir, parent);
+        rc = CX_ERR_USAGE;
+    } else if (access(parent, W_OK | X_OK) != 0) {
+        cx_set_err(err, err_len, "%s: cannot be made in %s: %s", dir, parent, strerror(errno));
+        rc = CX_ERR_USAGE;
+    }
+    free(parent);
+    return rc;
+}
+
 int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
                            const void *ctx)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) return CX_ERR_NOMEM;
-    /* same directory as the target, so rename() is atomic (one file system) */
-    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
+    const char *why;
+    if (not_regular(path, &why)) {
+        errno = EEXIST; /* never replace a link, a FIFO or a device (cx_output_check_file) */
+        return CX_ERR_IO;
+    }
+    /* A short temporary name in the target's folder, so rename() is atomic (one file
+     * system) and the name fits NAME_MAX whatever the target's length. */
+    char *dir = dir_of(path);
+    if (!dir)
+        return CX_ERR_NOMEM;
+    size_t len = strlen(dir) + sizeof "/.capexsim-XXXXXX";
+    char *tmp = malloc(len);
+    if (!tmp) {
+        free(dir);
+        return CX_ERR_NOMEM;
+    }
+    snprintf(tmp, len, "%s/.capexsim-XXXXXX", dir);
+    free(dir);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         free(tmp);
@@ -191,6 +328,10 @@ int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *
         goto fail;
     }
     if (fclose(f) != 0) goto fail;
+    if (not_regular(path, &why)) {
+        errno = EEXIST;
+        goto fail;
+    }
     if (rename(tmp, path) != 0) goto fail;
     free(tmp);
     return 0;

@@ -34,9 +34,24 @@ typedef struct cx_run_info {
 json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
 
 /*
- * Writes text to path atomically: a temporary file in the same directory, fsync, rename().
- * A crash leaves either the old file or the new one, never half of one.
- * @return 0 or CX_ERR_IO (errno tells why; the temporary is removed).
+ * Checks, before any work, that path can take an output file: it is a regular file or
+ * nothing (not a symbolic link, a FIFO, a device or a folder), its name fits NAME_MAX, and
+ * its folder exists and is writable.
+ * @return 0, or CX_ERR_USAGE (CX_ERR_NOMEM) with a one-line message in err that starts with
+ * the path.
+ */
+int cx_output_check_file(const char *path, char *err, size_t err_len);
+/*
+ * The same for an output folder (made at write time when missing: its parent must then be
+ * a writable folder) and, when file is not NULL, for the file dir/file in it.
+ */
+int cx_output_check_dir(const char *dir, const char *file, char *err, size_t err_len);
+/*
+ * Writes text to path atomically: a temporary file (.capexsim-XXXXXX) in the same folder,
+ * fsync, rename(). A crash leaves either the old file or the new one, never half of one.
+ * A path that is a symbolic link, a FIFO, a device or a folder is never replaced.
+ * @return 0 or CX_ERR_IO (errno tells why; EEXIST for a target that is not a regular file;
+ * the temporary is removed).
  */
 int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
                            const void *ctx);

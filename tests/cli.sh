@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..21"
+echo "1..25"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -75,7 +75,7 @@ check "run --paths --json writes valid JSON" $? "rc=$rc $(cat "$TMP/run.err")"
 [ "$(json_get "$TMP/r.json" "d['paths'], d['seed'], d['complete'], len(d['metrics']), sorted(d['metrics']['capex_burden']['percentiles'])==sorted(['p1','p5','p10','p25','p50','p75','p90','p95','p99'])")" = "3000 9 True 15 True" ]
 check "JSON carries paths, seed, complete, every metric and percentile" $?
 
-grep -q "capex_burden" "$TMP/table.txt" && ! ls "$TMP"/r.json.tmp.* >/dev/null 2>&1
+grep -q "capex_burden" "$TMP/table.txt" && ! ls -A "$TMP" | grep -q '^\.capexsim-'
 check "table on stdout, no temporary file left" $?
 
 head -1 "$TMP/csv/quarters.csv" | grep -qx "quarter,series,mean,p5,p50,p95" && [ "$(wc -l <"$TMP/csv/quarters.csv")" -gt 3 ]
@@ -168,5 +168,45 @@ csvflags=$(awk -F, 'NR > 1 && $2 == "capex_burden" { printf "%s", ($8 == "true" 
 [ $rc -eq 130 ] && [[ "$flags" =~ ^False\ T*F?$ ]] && [ "${flags#False }" != "" ] \
   && [ ${#csvflags} -lt 8 ] && [ "$csvflags" = "${flags#False }" ]
 check "SIGINT in sweep: exit 130, finished points and the partial one marked in JSON and CSV" $? "rc=$rc flags=$flags csv=$csvflags $(cat "$TMP/sw.err")"
+
+# ---- issue 11: output targets are checked before any work; only regular files are written.
+ln -s "$TMP/target.json" "$TMP/link.json"
+mkfifo "$TMP/fifo.out"
+all=0
+for t in "--json $TMP/link.json" "--json /dev/null" "--json $TMP/fifo.out" "--json $TMP/no-dir/r.json" \
+         "--json $TMP" "--csv $TMP/no-dir/sub" "--csv $TMP/table.txt"; do
+    start=$(date +%s%N)
+    timeout 20 "$BIN" run --paths 100000000 -q $t >/dev/null 2>"$TMP/o.err"; rc=$?
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ $rc -eq 2 ] && [ "$(wc -l <"$TMP/o.err")" -eq 1 ] && grep -q "^capexsim: --" "$TMP/o.err" && [ $ms -lt 5000 ] \
+      || { all=1; echo "# $t: rc $rc ${ms} ms: $(cat "$TMP/o.err")"; }
+done
+for c in tornado sweep; do
+    timeout 20 "$BIN" $c "$TMP/sweep.cfg" --paths 100000000 -q --csv "$TMP/link.json" >/dev/null 2>"$TMP/o.err"; rc=$?
+    [ $rc -eq 2 ] && grep -q "symbolic link" "$TMP/o.err" || { all=1; echo "# $c: rc $rc: $(cat "$TMP/o.err")"; }
+done
+[ $all -eq 0 ] && [ -L "$TMP/link.json" ] && [ ! -e "$TMP/target.json" ] && [ -p "$TMP/fifo.out" ]
+check "symlink, device, FIFO, folder, missing folder as output: exit 2 at once, nothing replaced" $?
+
+long=$(printf 'x%.0s' $(seq 250))
+"$BIN" run --paths 2000 -q --json "$TMP/$long.json" >/dev/null 2>"$TMP/o.err"; rc=$?
+[ $rc -eq 0 ] && python3 -m json.tool "$TMP/$long.json" >/dev/null && ! ls -A "$TMP" | grep -q '^\.capexsim-'
+check "a 255-character file name works (short temporary name)" $? "rc=$rc $(cat "$TMP/o.err")"
+
+# --threads is capped at what can be used: one per block, a few per core.
+"$BIN" run --paths 1000 --threads 1024 -q --json "$TMP/th.json" >/dev/null 2>&1; rc1=$?
+"$BIN" tornado "$TMP/sweep.cfg" --paths 600 --threads 4096 -q --json "$TMP/tht.json" >/dev/null 2>&1; rc2=$?
+"$BIN" sobol "$TMP/sweep.cfg" --paths 300 --threads 4096 -q --json "$TMP/ths.json" >/dev/null 2>&1; rc3=$?
+"$BIN" sweep "$TMP/sweep.cfg" --paths 1000 --threads 4096 -q --json "$TMP/thw.json" >/dev/null 2>&1; rc4=$?
+[ "$rc1$rc2$rc3$rc4" = 0000 ] && [ "$(json_get "$TMP/th.json" "d['threads']")" = 1 ] \
+  && [ "$(json_get "$TMP/tht.json" "d['threads']")" = 3 ] && [ "$(json_get "$TMP/ths.json" "d['threads']")" = 2 ] \
+  && [ "$(json_get "$TMP/thw.json" "d['threads']")" = 1 ]
+check "--threads capped at one per block: run, tornado, sobol, sweep" $? "rc $rc1$rc2$rc3$rc4"
+
+cores=$(nproc)
+"$BIN" run --paths 10000000 --threads 4096 -q --target-ci capex_burden:0.5:0.5 --json "$TMP/thc.json" >/dev/null 2>&1
+t=$(json_get "$TMP/thc.json" "d['threads']")
+[ "$t" -le $((4 * cores)) ] && [ "$t" -ge 1 ]
+check "--threads capped at 4 per core" $? "threads=$t cores=$cores"
 
 [ $fails -eq 0 ]
