@@ -21,8 +21,14 @@ enum cx_err {
 const char *cx_strerror(int code);
 
 /* Formats a one-line message into err (err_len bytes, truncated, NUL-terminated); does
- * nothing when err is NULL or err_len is 0. Every module's error text goes through it. */
+ * nothing when err is NULL or err_len is 0. Every module's error text goes through it.
+ * Control characters from the values in it (a newline in a string) are escaped
+ * (cx_err_one_line), so a message is always one line. */
 void cx_set_err(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Escapes, in place, the control characters of the message in err as \n, \t, \r or \xHH
+ * (truncating what no longer fits in err_len), so that it prints as one line. */
+void cx_err_one_line(char *err, size_t err_len);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 #include <nettle/sha2.h>
@@ -48,13 +49,50 @@ static const char *const metric_names[] = {
 #define SPOT_PREMIUM "deals.spot.premium"
 
 #define KEY_LEN 512
+/* Limits on what a file may ask for (issue 11: bounded work and memory at load). A name of at
+ * most MAX_NAME_LEN keeps every dotted input name well inside KEY_LEN, so no two names can
+ * collide by truncation. */
+#define MAX_NAME_LEN 128
+#define MAX_LIST 10000          /* tranches, signed deals */
+#define MAX_PAIRS 20000         /* correlation pairs */
+#define MAX_COPULA 2000         /* inputs named in correlations (the matrix is m x m) */
+#define MAX_TEXT (16L << 20)    /* bytes of scenario text, includes expanded */
+#define MAX_LINES 65535         /* libconfig keeps line numbers in 16 bits */
+#define MAX_INCLUDE_DEPTH 10
 #define DEFAULT_RELATIVE_ERROR 0.001
 #define MAX_RELATIVE_ERROR 0.1
 
-/* What values a scalar input may take (checked on its whole clamped support). */
-typedef enum range_kind { R_ANY, R_NONNEG, R_POS, R_PROB } range_kind;
+/* What values a scalar input may take (checked on its whole clamped support). R_OFFERS:
+ * >= 0 and at most MAX_OFFERS_PER_MONTH (a rate of spot offers; each offer is work in the
+ * month loop, so an absurd rate would make a single path run for hours). */
+typedef enum range_kind { R_ANY, R_NONNEG, R_POS, R_PROB, R_OFFERS } range_kind;
+#define MAX_OFFERS_PER_MONTH 1000.0
+
+/*
+ * The scenario text as libconfig sees it: the file with every @include expanded in place
+ * (sim/scenario.c reads included files itself, so that each is checked like the main file,
+ * is part of scenario_sha256, and a bad one gets a message rather than libconfig's fatal
+ * "input in flex scanner failed"). Segments map lines of the text back to FILE:LINE.
+ */
+typedef struct src_seg {
+    int out_line;  /* first line of the text in this segment */
+    int file;      /* index into files */
+    int file_line; /* its line in that file */
+} src_seg;
+
+typedef struct source {
+    char *text;
+    size_t len, cap;
+    int line;      /* line of the text being written (1-based) */
+    char **files;  /* files[0] is the scenario (as given), the others as opened */
+    int n_files;
+    src_seg *seg;
+    int n_seg, cap_seg;
+    const char *dir; /* where relative @include names are looked up (NULL: the working folder) */
+} source;
 
 typedef struct loader {
+    const source *src; /* maps lines to files; NULL: one file, lines as they are */
     const char *file; /* as given, for messages */
     char *err;
     size_t err_len;
@@ -64,6 +102,38 @@ typedef struct loader {
 } loader;
 
 /* ---------------------------------------------------------------- messages */
+
+/* FILE:LINE of a line of the expanded text (unchanged when src is NULL or line is 0). */
+static void src_where(const source *src, int line, const char **file, int *fline)
+{
+    if (!src || line <= 0 || src->n_seg == 0)
+        return;
+    int lo = 0, hi = src->n_seg - 1; /* last segment starting at or before line */
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (src->seg[mid].out_line <= line)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const src_seg *g = &src->seg[lo];
+    *file = src->files[g->file];
+    *fline = g->file_line + (line - g->out_line);
+}
+
+/* "line N" when line is in the same file as line `here`, else "FILE:N" (into buf). */
+static const char *line_ref(const loader *l, int here, int line, char *buf, size_t n)
+{
+    const char *f0 = l->file, *f1 = l->file;
+    int l0 = here, l1 = line;
+    src_where(l->src, here, &f0, &l0);
+    src_where(l->src, line, &f1, &l1);
+    if (strcmp(f0, f1) == 0)
+        snprintf(buf, n, "line %d", l1);
+    else
+        snprintf(buf, n, "%s:%d", f1, l1);
+    return buf;
+}
 
 /*
  * Writes "FILE:LINE: KEY: message" (or "FILE: KEY: message" when the setting is absent or is
@@ -76,14 +146,18 @@ static int fail(loader *l, const config_setting_t *s, const char *key, const cha
     if (!l->err || l->err_len == 0)
         return CX_ERR_CONFIG;
     unsigned line = s ? config_setting_source_line(s) : 0;
-    int k = line ? snprintf(l->err, l->err_len, "%s:%u: %s: ", l->file, line, key)
-                 : snprintf(l->err, l->err_len, "%s: %s: ", l->file, key);
+    const char *file = l->file;
+    int fline = (int)line;
+    src_where(l->src, (int)line, &file, &fline);
+    int k = line ? snprintf(l->err, l->err_len, "%s:%d: %s: ", file, fline, key)
+                 : snprintf(l->err, l->err_len, "%s: %s: ", file, key);
     if (k >= 0 && (size_t)k < l->err_len) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(l->err + k, l->err_len - (size_t)k, fmt, ap);
         va_end(ap);
     }
+    cx_err_one_line(l->err, l->err_len);
     return CX_ERR_CONFIG;
 }
 
@@ -325,6 +399,17 @@ static int get_int(loader *l, const config_setting_t *g, const char *prefix, con
         return fail(l, s, key, "must be in [%lld, %lld], got %lld", lo, hi, v);
     *out = v;
     return 0;
+}
+
+/* Whether s holds a control byte (C0 or DEL); newlines and tabs pass when text is true. */
+static bool control_char(const char *s, bool text)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 || c == 0x7f) && !(text && (c == '\n' || c == '\t')))
+            return true;
+    }
+    return false;
 }
 
 /* A name used inside dotted input names: no dots, brackets or spaces. */
@@ -695,6 +780,15 @@ static int check_range(loader *l, const config_setting_t *where, const char *key
             return fail(l, where, key, "a probability must be in [0, 1], got %g", lo < 0 ? lo : hi);
         return fail(l, where, key, "a probability must be in [0, 1], but this %s distribution "
                     "ranges over [%g, %g] (clamp it with min = 0 and max = 1)", family_of(d), lo, hi);
+    case R_OFFERS:
+        if (lo >= 0 && hi <= MAX_OFFERS_PER_MONTH)
+            return 0;
+        if (fixed)
+            return fail(l, where, key, "must be in [0, %g] (offers a month), got %g",
+                        MAX_OFFERS_PER_MONTH, lo < 0 ? lo : hi);
+        return fail(l, where, key, "must be in [0, %g] (offers a month), but this %s "
+                    "distribution ranges over [%g, %g] (clamp it with min = 0 and max <= %g)",
+                    MAX_OFFERS_PER_MONTH, family_of(d), lo, hi, MAX_OFFERS_PER_MONTH);
     case R_NONNEG:
         if (lo >= 0)
             return 0;
@@ -891,6 +985,8 @@ static int get_group_list(loader *l, const config_setting_t *g, const char *key,
         return fail(l, *out, key, "expected a list of %s groups ( { ... }, ... ), got %s", what,
                     type_name(*out));
     int n = config_setting_length(*out);
+    if (n > MAX_LIST)
+        return fail(l, *out, key, "at most %d %s groups, got %d", MAX_LIST, what, n);
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(*out, (unsigned)i);
         if (!config_setting_is_group(e)) {
@@ -923,10 +1019,19 @@ static int element_name(loader *l, const config_setting_t *e, const char *list, 
         return rc;
     if (!good_name(nm))
         return fail(l, s, nkey, "a name may use letters, digits, '-' and '_' only, got \"%s\"", nm);
+    if (strlen(nm) > MAX_NAME_LEN)
+        return fail(l, s, nkey, "a name may be at most %d characters long, got %zu", MAX_NAME_LEN,
+                    strlen(nm));
     for (int j = 0; j < i; j++)
         if (names[j] && strcmp(names[j], nm) == 0)
-            return fail(l, s, nkey, "duplicate %s name \"%s\" (first at line %u)", what, nm,
-                        config_setting_source_line(config_setting_get_elem(list_s, (unsigned)j)));
+        {
+            char ref[KEY_LEN];
+            return fail(l, s, nkey, "duplicate %s name \"%s\" (first at %s)", what, nm,
+                        line_ref(l, (int)config_setting_source_line(s),
+                                 (int)config_setting_source_line(
+                                     config_setting_get_elem(list_s, (unsigned)j)),
+                                 ref, sizeof ref));
+        }
     if (!(*out = strdup(nm)))
         return oom(l);
     join(prefix, list, nm);
@@ -1171,7 +1276,7 @@ static int parse_deals(loader *l, const config_setting_t *root)
     cx_spot *s = &dl->spot;
     if ((rc = get_checked_group(l, g, "deals", "spot", false, skeys, &sp)) != 0 ||
         (rc = scalar(l, sp, "deals.spot", "start_month", R_NONNEG, 0, false, &s->start_month)) != 0 ||
-        (rc = scalar(l, sp, "deals.spot", "offers_per_month", R_NONNEG, 0, true,
+        (rc = scalar(l, sp, "deals.spot", "offers_per_month", R_OFFERS, 0, true,
                      &s->offers_per_month)) != 0 ||
         (rc = spot_dist(l, sp, "gw", true, 0, &s->gw)) != 0 ||
         (rc = spot_dist(l, sp, "premium", false, 1, &s->premium)) != 0 ||
@@ -1288,6 +1393,8 @@ static int parse_correlations(loader *l, const config_setting_t *root)
         return fail(l, s, "correlations", "expected a list of (\"input\", \"input\", rho) lists, "
                     "got %s", type_name(s));
     int n = config_setting_length(s);
+    if (n > MAX_PAIRS)
+        return fail(l, s, "correlations", "at most %d pairs, got %d", MAX_PAIRS, n);
     if (n > 0 && !(sc->corr = calloc((size_t)n, sizeof *sc->corr)))
         return oom(l);
     for (int i = 0; i < n; i++) {
@@ -1321,12 +1428,30 @@ static int parse_correlations(loader *l, const config_setting_t *root)
         for (int j = 0; j < i; j++)
             if ((sc->corr[j].a == ia && sc->corr[j].b == ib) ||
                 (sc->corr[j].a == ib && sc->corr[j].b == ia))
-                return fail(l, e, key, "the pair (\"%s\", \"%s\") is already given at line %d", na,
-                            nb, sc->corr[j].line);
+            {
+                char ref[KEY_LEN];
+                return fail(l, e, key, "the pair (\"%s\", \"%s\") is already given at %s", na,
+                            nb, line_ref(l, (int)config_setting_source_line(e), sc->corr[j].line,
+                                         ref, sizeof ref));
+            }
         sc->corr[i] = (cx_corr){.a = ia, .b = ib, .rho = rho,
                                 .line = (int)config_setting_source_line(e)};
         sc->n_corr = i + 1;
     }
+    /* the copula's matrix is m x m for the m inputs named in pairs */
+    bool *named = calloc((size_t)(sc->n_inputs ? sc->n_inputs : 1), sizeof *named);
+    if (!named)
+        return oom(l);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++) {
+            int x = k ? sc->corr[i].b : sc->corr[i].a;
+            m += !named[x];
+            named[x] = true;
+        }
+    free(named);
+    if (m > MAX_COPULA)
+        return fail(l, s, "correlations", "at most %d correlated inputs, got %d", MAX_COPULA, m);
     return 0;
 }
 
@@ -1335,7 +1460,8 @@ static int parse_correlations(loader *l, const config_setting_t *root)
  * of the input distributions; dists_ holds shallow copies (the discrete arrays stay owned by
  * the inputs). A failing Cholesky is reported at the pair after which it fails.
  */
-static int build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *file)
+static int build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *file,
+                         const source *src)
 {
     free(sc->dists_);
     sc->dists_ = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *sc->dists_);
@@ -1349,8 +1475,10 @@ static int build_sampler(cx_scenario *sc, char *err, size_t err_len, const char 
     int rc = cx_sampler_new(&sc->sampler, sc->dists_, sc->n_inputs, sc->corr, sc->n_corr, &bad);
     if (rc == CX_ERR_CONFIG && bad >= 0 && bad < sc->n_corr) {
         const cx_corr *c = &sc->corr[bad];
+        int line = c->line;
+        src_where(src, c->line, &file, &line);
         cx_set_err(err, err_len, "%s:%d: correlations: the correlation matrix is not positive "
-                "definite once the pair (\"%s\", \"%s\", %g) is added", file, c->line,
+                "definite once the pair (\"%s\", \"%s\", %g) is added", file, line,
                 sc->inputs[c->a].name, sc->inputs[c->b].name, c->rho);
     } else if (rc == CX_ERR_NOMEM) {
         cx_set_err(err, err_len, "%s: out of memory", file);
@@ -1368,6 +1496,8 @@ static const char *value_problem(range_kind rk, double v)
     switch (rk) {
     case R_PROB: return v >= 0 && v <= 1 ? NULL : "must be a probability in [0, 1]";
     case R_NONNEG: return v >= 0 ? NULL : "must be >= 0";
+    case R_OFFERS:
+        return v >= 0 && v <= MAX_OFFERS_PER_MONTH ? NULL : "must be in [0, 1000] (offers a month)";
     case R_POS: return v > 0 ? NULL : "must be > 0";
     default: return NULL;
     }
@@ -1497,10 +1627,22 @@ static int parse_root(loader *l, const config_setting_t *root, const char *defau
         return rc;
     if ((rc = get_string(l, root, "", "name", &s, &where)) != 0)
         return rc;
+    /* name and description reach terminals: no escape sequences or other control bytes
+     * (a description may span lines and use tabs) */
+    if (s && control_char(s, false))
+        return fail(l, where, "name", "must be printable, without control characters, got \"%s\"",
+                    s);
     if (!(sc->name = strdup(s ? s : default_name)))
         return oom(l);
+    if (!s) /* the file's own name: shown with '?' for control bytes */
+        for (char *c = sc->name; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
     if ((rc = get_string(l, root, "", "description", &s, &where)) != 0)
         return rc;
+    if (s && control_char(s, true))
+        return fail(l, where, "description", "must be printable, without control characters "
+                    "other than newlines and tabs, got \"%s\"", s);
     if (s && !(sc->description = strdup(s)))
         return oom(l);
     if ((rc = get_int(l, root, "", "horizon_months", 1, CX_MAX_HORIZON, &h, NULL)) != 0)
@@ -1511,7 +1653,7 @@ static int parse_root(loader *l, const config_setting_t *root, const char *defau
         (rc = parse_deals(l, root)) != 0 || (rc = parse_iaas(l, root)) != 0 ||
         (rc = parse_allocation(l, root)) != 0 || (rc = parse_report(l, root)) != 0 ||
         (rc = parse_correlations(l, root)) != 0 ||
-        (rc = build_sampler(sc, l->err, l->err_len, l->file)) != 0 ||
+        (rc = build_sampler(sc, l->err, l->err_len, l->file, l->src)) != 0 ||
         (rc = parse_sweep(l, root)) != 0 ||
         (rc = parse_metric_group(l, root, "tornado", false, &sc->tornado_metric, NULL)) != 0 ||
         (rc = parse_metric_group(l, root, "sobol", true, &sc->sobol_metric, &sc->sobol_paths)) != 0)
@@ -1544,85 +1686,553 @@ static void base_name(const char *path, char *buf, size_t n)
         buf[len - 4] = '\0';
 }
 
-/*
- * libconfig 1.5 reads an integer literal that does not fit in 32 bits without complaint and
- * wraps it (9999999999 becomes 1410065407), which would silently change a seed or a path
- * count. This lexical pass finds such literals before libconfig sees the text: it skips
- * comments and strings, and flags a decimal or hex integer of magnitude above INT32_MAX that
- * carries no L suffix and is not part of a float. It parses nothing else.
- */
-static int check_int_literals(const char *text, const char *file, char *err, size_t err_len)
+/* ---------------------------------------------------------------- source text */
+
+static int src_fail(char *err, size_t err_len, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int src_fail(char *err, size_t err_len, const char *file, int line, const char *fmt, ...)
 {
-    int line = 1;
-    for (const char *p = text; *p;) {
-        if (*p == '\n') {
-            line++;
-            p++;
-        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-                line += *p == '\n';
-            p += *p ? 2 : 0;
-        } else if (*p == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                line += *p == '\n';
-            }
-            p += *p ? 1 : 0;
-        } else if (isdigit((unsigned char)*p)) {
-            const char *start = p;
-            bool word = start > text && (isalnum((unsigned char)start[-1]) || start[-1] == '_' ||
-                                         start[-1] == '.');
-            bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-            p += hex ? 2 : 0;
-            while (hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p))
-                p++;
-            bool real = !hex && (*p == '.' || *p == 'e' || *p == 'E');
-            if (word || real || *p == 'L' || *p == '_' || isalpha((unsigned char)*p))
-                continue;
-            errno = 0;
-            unsigned long long v = strtoull(start, NULL, hex ? 16 : 10);
-            if (errno == ERANGE || v > (unsigned long long)INT32_MAX) {
-                int n = (int)(p - start);
-                cx_set_err(err, err_len,
-                        "%s:%d: integer %.*s does not fit in 32 bits, and libconfig would "
-                        "silently change it: write %.*sL (64-bit) or %.*s.0",
-                        file, line, n, start, n, start, n, start);
-                return CX_ERR_CONFIG;
-            }
-        } else {
-            p++;
-        }
+    if (!err || err_len == 0)
+        return CX_ERR_CONFIG;
+    int k = line > 0 ? snprintf(err, err_len, "%s:%d: ", file, line)
+                     : snprintf(err, err_len, "%s: ", file);
+    if (k >= 0 && (size_t)k < err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + k, err_len - (size_t)k, fmt, ap);
+        va_end(ap);
     }
+    cx_err_one_line(err, err_len);
+    return CX_ERR_CONFIG;
+}
+
+static void src_free(source *s)
+{
+    free(s->text);
+    for (int i = 0; i < s->n_files; i++)
+        free(s->files[i]);
+    free(s->files);
+    free(s->seg);
+    memset(s, 0, sizeof *s);
+}
+
+/* Lines of the text from here on come from line file_line of file. */
+static int src_mark(source *s, int file, int file_line)
+{
+    if (s->n_seg > 0 && s->seg[s->n_seg - 1].out_line == s->line)
+        s->n_seg--; /* an empty segment: replaced */
+    if (s->n_seg == s->cap_seg) {
+        int cap = s->cap_seg ? 2 * s->cap_seg : 8;
+        src_seg *g = realloc(s->seg, (size_t)cap * sizeof *g);
+        if (!g)
+            return CX_ERR_NOMEM;
+        s->seg = g;
+        s->cap_seg = cap;
+    }
+    s->seg[s->n_seg++] = (src_seg){.out_line = s->line, .file = file, .file_line = file_line};
+    return 0;
+}
+
+/* Appends n bytes to the text (within MAX_TEXT), counting its lines. */
+static int src_put(source *s, const char *p, size_t n, char *err, size_t err_len)
+{
+    if (s->len + n > (size_t)MAX_TEXT)
+        return src_fail(err, err_len, s->files[0], 0,
+                        "the scenario text, includes expanded, is longer than %ld bytes",
+                        MAX_TEXT);
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *t = realloc(s->text, cap);
+        if (!t) {
+            cx_set_err(err, err_len, "%s: out of memory", s->files[0]);
+            return CX_ERR_NOMEM;
+        }
+        s->text = t;
+        s->cap = cap;
+    }
+    memcpy(s->text + s->len, p, n);
+    s->len += n;
+    s->text[s->len] = '\0';
+    for (size_t i = 0; i < n; i++)
+        s->line += p[i] == '\n';
     return 0;
 }
 
 /*
- * Parses text (len bytes, NUL-terminated) that came from `file`; include_dir (or NULL) is
- * where @include looks. path is what sc->path records.
+ * A whole file into a new NUL-terminated buffer. regular_only refuses folders, FIFOs and
+ * devices (an @include); the scenario itself may be a pipe. Messages start with `who`
+ * (FILE:LINE of an @include, or the file). CX_ERR_IO for a file that cannot be opened or
+ * read, CX_ERR_CONFIG for one that is not text or too long.
  */
-static int load_text(cx_scenario **out, const char *text, size_t len, const char *file,
-                     const char *path, const char *include_dir, char *err, size_t err_len)
+static int read_whole(const char *path, bool regular_only, const char *who, char **out,
+                      size_t *out_len, char *err, size_t err_len)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cx_set_err(err, err_len, "%s: cannot read: %s", who, strerror(errno));
+        return CX_ERR_IO;
+    }
+    struct stat st;
+    int rc = 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cx_set_err(err, err_len, "%s: cannot read: %s", who, strerror(EISDIR));
+        rc = CX_ERR_IO;
+        goto done;
+    }
+    if (regular_only && fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        cx_set_err(err, err_len, "%s: is not a regular file", who);
+        rc = CX_ERR_CONFIG;
+        goto done;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            if (cap > (size_t)MAX_TEXT) {
+                cx_set_err(err, err_len, "%s: longer than %ld bytes", who, MAX_TEXT);
+                rc = CX_ERR_CONFIG;
+                goto done;
+            }
+            cap = cap ? 2 * cap : 16384;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                cx_set_err(err, err_len, "%s: out of memory", who);
+                rc = CX_ERR_NOMEM;
+                goto done;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                cx_set_err(err, err_len, "%s: cannot read: %s", who, strerror(errno));
+                rc = CX_ERR_IO;
+                goto done;
+            }
+            break;
+        }
+    }
+    buf[len] = '\0';
+    if (memchr(buf, '\0', len)) {
+        cx_set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)", who);
+        rc = CX_ERR_CONFIG;
+        goto done;
+    }
+done:
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+static int expand(source *s, const char *text, size_t len, int file, int depth, char *err,
+                  size_t err_len);
+
+/*
+ * The @include at text (a line start, in no comment or string) names `name`: reads it and
+ * expands it in place. libconfig's rules: `@include "NAME"` alone at the start of a line;
+ * a relative NAME is looked up in the scenario's folder (s->dir), at any depth.
+ */
+static int include_file(source *s, const char *name, int file, int line, int depth, char *err,
+                        size_t err_len)
+{
+    char who[KEY_LEN + 64];
+    snprintf(who, sizeof who, "%s:%d: @include \"%.*s\"", s->files[file], line, KEY_LEN, name);
+    if (depth >= MAX_INCLUDE_DEPTH) {
+        cx_set_err(err, err_len, "%s: included files nest more than %d deep (does a file include "
+                "itself?)", who, MAX_INCLUDE_DEPTH);
+        return CX_ERR_CONFIG;
+    }
+    if (!name[0]) {
+        cx_set_err(err, err_len, "%s: the file name is empty", who);
+        return CX_ERR_CONFIG;
+    }
+    size_t dl = name[0] != '/' && s->dir ? strlen(s->dir) : 0;
+    char *path = malloc(dl + strlen(name) + 1);
+    if (!path) {
+        cx_set_err(err, err_len, "%s: out of memory", who);
+        return CX_ERR_NOMEM;
+    }
+    memcpy(path, s->dir ? s->dir : "", dl);
+    strcpy(path + dl, name);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = read_whole(path, true, who, &buf, &n, err, err_len);
+    if (rc) {
+        free(path);
+        return rc == CX_ERR_NOMEM ? rc : CX_ERR_CONFIG;
+    }
+    char **files = realloc(s->files, (size_t)(s->n_files + 1) * sizeof *files);
+    if (!files) {
+        free(path);
+        free(buf);
+        cx_set_err(err, err_len, "%s: out of memory", who);
+        return CX_ERR_NOMEM;
+    }
+    s->files = files;
+    s->files[s->n_files++] = path;
+    rc = expand(s, buf, n, s->n_files - 1, depth + 1, err, err_len);
+    free(buf);
+    return rc;
+}
+
+/*
+ * Copies text (file number `file`) into s, expanding @include lines, with libconfig's
+ * lexical states: # and // comments to the end of the line, block comments, strings with
+ * backslash escapes; an @include counts only at the start of a line outside all three.
+ */
+static int expand(source *s, const char *text, size_t len, int file, int depth, char *err,
+                  size_t err_len)
+{
+    enum { CODE, LINE_COMMENT, BLOCK_COMMENT, STRING } st = CODE;
+    int line = 1, rc;
+    size_t from = 0; /* start of what is still to copy */
+    if ((rc = src_mark(s, file, 1)) != 0)
+        return rc;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (st == CODE && (i == 0 || text[i - 1] == '\n')) {
+            size_t j = i;
+            while (j < len && (text[j] == ' ' || text[j] == '\t'))
+                j++;
+            if (len - j >= 8 && memcmp(text + j, "@include", 8) == 0 &&
+                (text[j + 8] == ' ' || text[j + 8] == '\t')) {
+                j += 8;
+                while (j < len && (text[j] == ' ' || text[j] == '\t'))
+                    j++;
+                if (j < len && text[j] == '"') {
+                    size_t a = ++j;
+                    while (j < len && text[j] != '"' && text[j] != '\n' && text[j] != '\\')
+                        j++;
+                    if (j >= len || text[j] != '"')
+                        return src_fail(err, err_len, s->files[file], line,
+                                        "@include: expected \"FILE\" on one line, without "
+                                        "backslashes");
+                    char name[KEY_LEN];
+                    if (j - a >= sizeof name)
+                        return src_fail(err, err_len, s->files[file], line,
+                                        "@include: the file name is longer than %d bytes",
+                                        KEY_LEN - 1);
+                    memcpy(name, text + a, j - a);
+                    name[j - a] = '\0';
+                    if ((rc = src_put(s, text + from, i - from, err, err_len)) != 0 ||
+                        (rc = include_file(s, name, file, line, depth, err, err_len)) != 0)
+                        return rc;
+                    if (s->len > 0 && s->text[s->len - 1] != '\n' &&
+                        (rc = src_put(s, "\n", 1, err, err_len)) != 0)
+                        return rc;
+                    /* the rest of the @include line is still this file's line */
+                    if ((rc = src_mark(s, file, line)) != 0)
+                        return rc;
+                    from = i = j + 1;
+                    continue;
+                }
+            }
+        }
+        switch (st) {
+        case CODE:
+            if (c == '#' || (c == '/' && i + 1 < len && text[i + 1] == '/'))
+                st = LINE_COMMENT;
+            else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+                st = BLOCK_COMMENT;
+                i++;
+            } else if (c == '"')
+                st = STRING;
+            break;
+        case LINE_COMMENT:
+            if (c == '\n')
+                st = CODE;
+            break;
+        case BLOCK_COMMENT:
+            if (c == '*' && i + 1 < len && text[i + 1] == '/') {
+                st = CODE;
+                i++;
+            }
+            break;
+        case STRING:
+            if (c == '\\' && i + 1 < len && text[i + 1] != '\n')
+                i++;
+            else if (c == '"')
+                st = CODE;
+            break;
+        }
+        line += text[i] == '\n';
+        i++;
+    }
+    if (depth > 0 && (st == BLOCK_COMMENT || st == STRING))
+        return src_fail(err, err_len, s->files[file], line, "the file ends inside a %s",
+                        st == STRING ? "string" : "comment");
+    rc = src_put(s, text + from, len - from, err, err_len);
+    if (rc == 0 && s->line > MAX_LINES)
+        return src_fail(err, err_len, s->files[0], 0,
+                        "more than %d lines, includes expanded (libconfig counts lines in 16 bits)",
+                        MAX_LINES);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- integer literals */
+
+/*
+ * libconfig 1.5 reads an integer literal that does not fit its type without complaint:
+ * a 32-bit one wraps (9999999999 becomes 1410065407, 0xffffffff becomes -1), a 64-bit one
+ * (suffix L) saturates or wraps (99999999999999999999999L becomes 9223372036854775807,
+ * 0xfffffffffffffffeL becomes -2). That would silently change a seed, a path count or a
+ * value, so this lexical pass over the expanded text finds such literals before libconfig
+ * reads it. It follows libconfig's tokens: comments and strings are skipped, names
+ * ([A-Za-z*][-A-Za-z0-9_*]*) are read whole, a sign belongs to a decimal literal, floats
+ * (a '.' or an exponent) are skipped. It keeps the dotted key of the setting it is in
+ * (groups, and [i] in lists and arrays) for the message, and can also name the duplicate
+ * setting libconfig reports as "duplicate setting name" (dup_line > 0).
+ */
+typedef struct lex_frame {
+    char kind;      /* '{' group (and the root), '(' list, '[' array */
+    int idx;        /* element of a list or array */
+    long serial;    /* which group, for duplicate names */
+    char key[KEY_LEN];
+    char pending[KEY_LEN]; /* the last setting name read in a group */
+} lex_frame;
+
+#define LEX_DEPTH 64
+
+typedef struct lex_name {
+    long serial;
+    const char *p;
+    size_t n;
+} lex_name;
+
+static bool name_start(char c)
+{
+    return isalpha((unsigned char)c) || c == '*';
+}
+
+static bool name_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
+}
+
+/* The key of the value about to be read in frame f. */
+static void lex_child_key(const lex_frame *f, char *buf)
+{
+    if (f->kind == '{')
+        join(buf, f->key, f->pending);
+    else
+        join_index(buf, f->key, f->idx);
+}
+
+/*
+ * One pass over text. Returns CX_ERR_CONFIG with the message for the first integer literal
+ * that libconfig would change; when dup_line > 0, instead looks for the first setting name on
+ * that line that an earlier setting of the same group already has, and writes its key to
+ * dup_key (empty when none is found).
+ */
+static int lex_scan(const source *src, const char *text, int dup_line, char *dup_key,
+                    char *err, size_t err_len)
+{
+    lex_frame *fr = malloc(LEX_DEPTH * sizeof *fr);
+    lex_name *names = NULL;
+    size_t n_names = 0, cap_names = 0;
+    int depth = 0, extra = 0; /* frames past LEX_DEPTH are counted, not kept */
+    long serial = 0;
+    int line = 1, rc = 0;
+    if (!fr) {
+        cx_set_err(err, err_len, "%s: out of memory", src->files[0]);
+        return CX_ERR_NOMEM;
+    }
+    if (dup_key)
+        dup_key[0] = '\0';
+    fr[0] = (lex_frame){.kind = '{', .serial = 0};
+    fr[0].key[0] = fr[0].pending[0] = '\0';
+    const char *p = text;
+    while (*p) {
+        char c = *p;
+        lex_frame *top = &fr[depth];
+        if (c == '\n') {
+            line++;
+            p++;
+        } else if (c == '#' || (c == '/' && p[1] == '/')) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (c == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                line += *p == '\n';
+            p += *p ? 2 : 0;
+        } else if (c == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1] && p[1] != '\n')
+                    p++;
+                line += *p == '\n';
+            }
+            p += *p ? 1 : 0;
+        } else if (name_start(c)) {
+            const char *a = p;
+            while (name_char(*p))
+                p++;
+            const char *q = p;
+            while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+                q++;
+            if ((*q == '=' || *q == ':') && top->kind == '{' && !extra) {
+                size_t n = (size_t)(p - a) < KEY_LEN - 1 ? (size_t)(p - a) : KEY_LEN - 1;
+                memcpy(top->pending, a, n);
+                top->pending[n] = '\0';
+                if (dup_line > 0) {
+                    if (line == dup_line) {
+                        for (size_t k = 0; k < n_names; k++)
+                            if (names[k].serial == top->serial && names[k].n == (size_t)(p - a) &&
+                                memcmp(names[k].p, a, (size_t)(p - a)) == 0) {
+                                join(dup_key, top->key, top->pending);
+                                goto done;
+                            }
+                    }
+                    if (n_names == cap_names) {
+                        size_t cap = cap_names ? 2 * cap_names : 256;
+                        lex_name *nn = realloc(names, cap * sizeof *nn);
+                        if (!nn) {
+                            rc = CX_ERR_NOMEM;
+                            cx_set_err(err, err_len, "%s: out of memory", src->files[0]);
+                            goto done;
+                        }
+                        names = nn;
+                        cap_names = cap;
+                    }
+                    names[n_names++] = (lex_name){top->serial, a, (size_t)(p - a)};
+                }
+            }
+        } else if (c == '{' || c == '(' || c == '[') {
+            if (depth + 1 < LEX_DEPTH && !extra) {
+                lex_frame *f = &fr[depth + 1];
+                char key[KEY_LEN];
+                lex_child_key(top, key); /* not straight into f->key: same array as top */
+                memcpy(f->key, key, sizeof key);
+                f->kind = c;
+                f->idx = 0;
+                f->serial = ++serial;
+                f->pending[0] = '\0';
+                depth++;
+            } else {
+                extra++;
+            }
+            p++;
+        } else if (c == '}' || c == ')' || c == ']') {
+            if (extra)
+                extra--;
+            else if (depth > 0)
+                depth--;
+            p++;
+        } else if (c == ',') {
+            if (!extra && top->kind != '{')
+                top->idx++;
+            p++;
+        } else if (c == '.' && isdigit((unsigned char)p[1])) {
+            while (isalnum((unsigned char)*p) || *p == '.' ||
+                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+                p++;
+        } else if (isdigit((unsigned char)c) ||
+                   ((c == '-' || c == '+') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
+            const char *start = p, *d = (c == '-' || c == '+') ? p + 1 : p;
+            bool neg = c == '-';
+            bool hex = d[0] == '0' && (d[1] == 'x' || d[1] == 'X');
+            const char *e = hex ? d + 2 : d;
+            while (hex ? isxdigit((unsigned char)*e) : isdigit((unsigned char)*e))
+                e++;
+            if (!hex && (*e == '.' || *e == 'e' || *e == 'E')) { /* a float */
+                p = e;
+                while (isalnum((unsigned char)*p) || *p == '.' ||
+                       ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+                    p++;
+                continue;
+            }
+            const char *suf = e;
+            int n_l = 0;
+            while (*suf == 'L') {
+                suf++;
+                n_l++;
+            }
+            p = suf;
+            if (name_char(*suf) || (hex && e == d + 2))
+                continue; /* not a literal libconfig reads (it will say so) */
+            errno = 0;
+            unsigned long long v = strtoull(hex ? d + 2 : d, NULL, hex ? 16 : 10);
+            bool range = errno == ERANGE;
+            unsigned long long max32 = neg ? 2147483648ULL : 2147483647ULL;
+            unsigned long long max64 = neg ? 9223372036854775808ULL : 9223372036854775807ULL;
+            bool bad32 = n_l == 0 && (range || v > max32);
+            bool bad64 = n_l > 0 && (range || v > max64);
+            if (!bad32 && !bad64)
+                continue;
+            if (dup_line > 0)
+                continue;
+            char key[KEY_LEN];
+            lex_child_key(top, key);
+            const char *file = src->files[0];
+            int fline = line;
+            src_where(src, line, &file, &fline);
+            int n = (int)(e - start);
+            bool fits64 = !range && v <= max64;
+            if (bad32 && fits64)
+                src_fail(err, err_len, file, fline,
+                         "%s: integer %.*s does not fit in 32 bits, and libconfig would silently "
+                         "change it: write %.*sL (64-bit)%s%.*s%s", key, n, start, n, start,
+                         hex ? "" : " or ", hex ? 0 : n, start, hex ? "" : ".0");
+            else if (hex)
+                src_fail(err, err_len, file, fline,
+                         "%s: integer %.*s%s does not fit in 64 bits (at most "
+                         "0x7fffffffffffffffL), and libconfig would silently change it",
+                         key, n, start, n_l ? "L" : "");
+            else
+                src_fail(err, err_len, file, fline,
+                         "%s: integer %.*s%s does not fit in 64 bits, and libconfig would "
+                         "silently change it: write %.*s.0 (a number)", key, n, start,
+                         n_l ? "L" : "", n, start);
+            rc = CX_ERR_CONFIG;
+            goto done;
+        } else {
+            p++;
+        }
+    }
+done:
+    free(fr);
+    free(names);
+    return rc;
+}
+
+/*
+ * Parses the expanded text of src (sc->path records path). Integer literals are checked
+ * first, then libconfig parses, then the groups are read.
+ */
+static int load_source(cx_scenario **out, const source *src, const char *path, char *err,
+                       size_t err_len)
 {
     config_t cfg;
     char base[KEY_LEN];
     int rc = 0;
-    loader l = {.file = file, .err = err, .err_len = err_len};
+    const char *file = src->files[0];
+    loader l = {.src = src, .file = file, .err = err, .err_len = err_len};
     *out = NULL;
     if (err && err_len)
         err[0] = '\0';
     config_init(&cfg);
-    if (include_dir)
-        config_set_include_dir(&cfg, include_dir);
-    if ((rc = check_int_literals(text, file, err, err_len)))
+    if ((rc = lex_scan(src, src->text, 0, NULL, err, err_len)))
         goto done;
-    if (!config_read_string(&cfg, text)) {
-        const char *ef = config_error_file(&cfg);
-        cx_set_err(err, err_len, "%s:%d: %s", ef ? ef : file, config_error_line(&cfg),
-                config_error_text(&cfg));
+    if (!config_read_string(&cfg, src->text)) {
+        const char *ef = file;
+        int eline = config_error_line(&cfg);
+        src_where(src, eline, &ef, &eline);
+        const char *text = config_error_text(&cfg);
+        char dup[KEY_LEN] = "";
+        if (text && strcmp(text, "duplicate setting name") == 0 &&
+            lex_scan(src, src->text, config_error_line(&cfg), dup, NULL, 0) == 0 && dup[0])
+            cx_set_err(err, err_len, "%s:%d: %s: duplicate setting name (a key may appear once "
+                    "in a group)", ef, eline, dup);
+        else
+            cx_set_err(err, err_len, "%s:%d: %s", ef, eline, text ? text : "syntax error");
         rc = CX_ERR_CONFIG;
         goto done;
     }
@@ -1630,7 +2240,7 @@ static int load_text(cx_scenario **out, const char *text, size_t len, const char
         rc = oom(&l);
         goto done;
     }
-    sha256_hex(text, len, l.sc->sha256);
+    sha256_hex(src->text, src->len, l.sc->sha256);
     base_name(file, base, sizeof base);
     rc = parse_root(&l, config_root_setting(&cfg), base);
 done:
@@ -1642,6 +2252,31 @@ done:
     }
     *out = l.sc;
     return 0;
+}
+
+/* text (len bytes) that came from `file` -> a scenario; include_dir (or NULL) is where
+ * relative @include names are looked up. */
+static int load_text(cx_scenario **out, const char *text, size_t len, const char *file,
+                     const char *path, const char *include_dir, char *err, size_t err_len)
+{
+    source src = {.dir = include_dir, .line = 1};
+    int rc;
+    *out = NULL;
+    if (err && err_len)
+        err[0] = '\0';
+    if (!(src.files = malloc(sizeof *src.files)) || !(src.files[0] = strdup(file))) {
+        free(src.files);
+        cx_set_err(err, err_len, "%s: out of memory", file);
+        return CX_ERR_NOMEM;
+    }
+    src.n_files = 1;
+    if (memchr(text, '\0', len))
+        rc = src_fail(err, err_len, file, 0,
+                      "cannot read: the file holds NUL bytes (not a text file)");
+    else if ((rc = expand(&src, text, len, 0, 0, err, err_len)) == 0)
+        rc = load_source(out, &src, path, err, err_len);
+    src_free(&src);
+    return rc;
 }
 
 int cx_scenario_load_string(cx_scenario **out, const char *text, const char *name, char *err,
@@ -1659,52 +2294,19 @@ int cx_scenario_load_default(cx_scenario **out, char *err, size_t err_len)
 int cx_scenario_load(cx_scenario **out, const char *path, char *err, size_t err_len)
 {
     char *buf = NULL, *dir = NULL;
-    size_t len = 0, cap = 0;
-    int rc = 0;
+    size_t len = 0;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cx_set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-        return CX_ERR_IO;
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            cap = cap ? 2 * cap : 16384;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                cx_set_err(err, err_len, "%s: out of memory", path);
-                rc = CX_ERR_NOMEM;
-                goto done;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                cx_set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-                rc = CX_ERR_IO;
-                goto done;
-            }
-            break;
-        }
-    }
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        cx_set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)", path);
-        rc = CX_ERR_CONFIG;
-        goto done;
-    }
+    int rc = read_whole(path, false, path, &buf, &len, err, err_len);
+    if (rc)
+        return rc;
     /* @include paths are relative to the scenario's own folder */
     const char *slash = strrchr(path, '/');
     if (slash && !(dir = strndup(path, (size_t)(slash - path) + 1))) {
         cx_set_err(err, err_len, "%s: out of memory", path);
         rc = CX_ERR_NOMEM;
-        goto done;
+    } else {
+        rc = load_text(out, buf, len, path, path, dir, err, err_len);
     }
-    rc = load_text(out, buf, len, path, path, dir, err, err_len);
-done:
-    fclose(f);
     free(buf);
     free(dir);
     return rc;
@@ -1855,7 +2457,7 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
         if (c->corr[i].a != in && c->corr[i].b != in)
             c->corr[k++] = c->corr[i];
     c->n_corr = k;
-    rc = build_sampler(c, NULL, 0, c->path ? c->path : "?");
+    rc = build_sampler(c, NULL, 0, c->path ? c->path : "?", NULL);
 done:
     if (rc) {
         cx_scenario_free(c);

@@ -2,6 +2,7 @@
 /* Scenario files: every class of bad input gives its exact message; good files fill defaults. */
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,16 +43,57 @@ typedef struct bad_case {
 static bad_case cases[] = {
         /* syntax, from libconfig: file and line */
         {BASE "x = = 1;\n", "t.cfg:3: syntax error"},
-        {BASE "market = { price0 = 1.0; };\n", "t.cfg:3: duplicate setting name"},
+        {BASE "market = { price0 = 1.0; };\n",
+         "t.cfg:3: market: duplicate setting name (a key may appear once in a group)"},
+        {BASE "msl = { schedule = ((0, 1.0));\n  p_success = 0.5; decision_month = 3;\n"
+              "  p_success = 0.6; };\n",
+         "t.cfg:5: msl.p_success: duplicate setting name (a key may appear once in a group)"},
         /* libconfig has no nan literal */
         {DRIFT("nan"), "t.cfg:2: syntax error"},
         /* libconfig 1.5 wraps integers beyond 32 bits silently; the loader refuses them */
         {BASE "# seed = 99999999999 in a comment is fine\nrun = { seed = 9999999999; };\n",
-         "t.cfg:4: integer 9999999999 does not fit in 32 bits, and libconfig would silently "
-         "change it: write 9999999999L (64-bit) or 9999999999.0"},
+         "t.cfg:4: run.seed: integer 9999999999 does not fit in 32 bits, and libconfig would "
+         "silently change it: write 9999999999L (64-bit) or 9999999999.0"},
         {BASE "run = { paths = 0x100000000; };\n",
-         "t.cfg:3: integer 0x100000000 does not fit in 32 bits, and libconfig would silently "
-         "change it: write 0x100000000L (64-bit) or 0x100000000.0"},
+         "t.cfg:3: run.paths: integer 0x100000000 does not fit in 32 bits, and libconfig would "
+         "silently change it: write 0x100000000L (64-bit)"},
+        /* issue 11: 64-bit literals that saturate or wrap, signs, keys in lists */
+        {BASE "run = { seed = 99999999999999999999999L; };\n",
+         "t.cfg:3: run.seed: integer 99999999999999999999999L does not fit in 64 bits, and "
+         "libconfig would silently change it: write 99999999999999999999999.0 (a number)"},
+        {DRIFT("0xfffffffffffffffeL"),
+         "t.cfg:2: market.drift: integer 0xfffffffffffffffeL does not fit in 64 bits (at most "
+         "0x7fffffffffffffffL), and libconfig would silently change it"},
+        {BASE "run = { seed = -9223372036854775809L; };\n",
+         "t.cfg:3: run.seed: integer -9223372036854775809L does not fit in 64 bits, and "
+         "libconfig would silently change it: write -9223372036854775809.0 (a number)"},
+        {DRIFT("-2147483649"),
+         "t.cfg:2: market.drift: integer -2147483649 does not fit in 32 bits, and libconfig would "
+         "silently change it: write -2147483649L (64-bit) or -2147483649.0"},
+        {BASE "sweep = { inputs = ( { name = \"market.price0\";\n values = [1, 2, 3000000000]; } ); };\n",
+         "t.cfg:4: sweep.inputs[0].values[2]: integer 3000000000 does not fit in 32 bits, and "
+         "libconfig would silently change it: write 3000000000L (64-bit) or 3000000000.0"},
+        /* -2^31 fits in 32 bits: refused for being negative, not for its size */
+        {SUPPLY "market = { price0 = -2147483648; };\n",
+         "t.cfg:2: market.price0: must be > 0, got -2.14748e+09"},
+        /* names with a newline or an escape: the message stays on one line */
+        {"name = \"x\\ny\";\n" BASE,
+         "t.cfg:1: name: must be printable, without control characters, got \"x\\ny\""},
+        {"name = \"\\x1b[31mred\";\n" BASE,
+         "t.cfg:1: name: must be printable, without control characters, got \"\\x1b[31mred\""},
+        {"description = \"a\\x07\";\n" BASE,
+         "t.cfg:1: description: must be printable, without control characters other than "
+         "newlines and tabs, got \"a\\x07\""},
+        {"supply = { tranches = ( { name = \"a\\nb\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+         "t.cfg:1: supply.tranches[0].name: a name may use letters, digits, '-' and '_' only, "
+         "got \"a\\nb\""},
+        /* spot offers are bounded: an absurd rate would make one path run for hours */
+        {BASE "deals = { spot = { gw = 0.1; offers_per_month = 1e300; }; };\n",
+         "t.cfg:3: deals.spot.offers_per_month: must be in [0, 1000] (offers a month), got 1e+300"},
+        {BASE "deals = { spot = { gw = 0.1; offers_per_month = { dist = \"lognormal\"; median = 1.0; "
+              "p90 = 2.0; }; }; };\n",
+         "t.cfg:3: deals.spot.offers_per_month: must be in [0, 1000] (offers a month), but this "
+         "lognormal distribution ranges over [0, inf] (clamp it with min = 0 and max <= 1000)"},
         /* unknown keys, with and without a close suggestion */
         {BASE "horizon_month = 24;\n",
          "t.cfg:3: horizon_month: unknown key (did you mean 'horizon_months'?)"},
@@ -679,4 +721,207 @@ Test(scenario, negative_start_months_load)
     cr_assert(eq(int, rc, 0), "%s", err);
     cr_expect(eq(dbl, fixed_value(sc, "supply.tranches.a.start_month"), -3.0));
     cx_scenario_free(sc);
+}
+
+/* ---- issue 11: @include, hashes over every file, limits ---- */
+
+/* Writes text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert(ne(ptr, f, NULL), "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Loads dir/main.cfg; returns the rc, the message in err (paths relative to dir shown as
+ * "DIR/..." for comparison). */
+static int load_in(const char *dir, cx_scenario **sc, char *err, size_t n)
+{
+    char path[512], raw[1024] = "";
+    snprintf(path, sizeof path, "%s/main.cfg", dir);
+    int rc = cx_scenario_load(sc, path, raw, sizeof raw);
+    /* replace every occurrence of dir with DIR */
+    size_t dl = strlen(dir), j = 0;
+    for (const char *p = raw; *p && j + 4 < n;) {
+        if (strncmp(p, dir, dl) == 0) {
+            memcpy(err + j, "DIR", 3);
+            j += 3;
+            p += dl;
+        } else {
+            err[j++] = *p++;
+        }
+    }
+    err[j] = '\0';
+    return rc;
+}
+
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (remove(path) != 0)
+            rm_dir(path), remove(path);
+    }
+    closedir(d);
+    remove(dir);
+}
+
+Test(scenario, include_is_checked_like_the_main_file)
+{
+    char dir[] = "/tmp/cx_inc_XXXXXX";
+    cr_assert(ne(ptr, mkdtemp(dir), NULL));
+    char err[1024];
+    cx_scenario *sc = NULL;
+    /* a wrapping literal in an included file, at its own line */
+    put_file(dir, "main.cfg", SUPPLY "@include \"inc.cfg\"\n" MARKET);
+    put_file(dir, "inc.cfg", "# runs\nrun = { paths = 9999999999; };\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/inc.cfg:2: run.paths: integer 9999999999 does not fit in 32 bits, "
+                           "and libconfig would silently change it: write 9999999999L (64-bit) "
+                           "or 9999999999.0"));
+    /* a bad value in an included file names that file and line; lines after the include
+     * in the main file keep their numbers */
+    put_file(dir, "inc.cfg", "# runs\nrun = { paths = 10; };\nmsl = { schedule = ((0, 1.0)); p_success = 2.0; };");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/inc.cfg:3: msl.p_success: a probability must be in [0, 1], got 2"));
+    put_file(dir, "inc.cfg", "run = { paths = 10; };\n");
+    put_file(dir, "main.cfg", SUPPLY "@include \"inc.cfg\"\n" MARKET "horizon_months = 999;\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/main.cfg:4: horizon_months: must be in [1, 240], got 999"));
+    /* a duplicate key across files */
+    put_file(dir, "inc.cfg", "market = { price0 = 3.0; };\n");
+    put_file(dir, "main.cfg", SUPPLY MARKET "@include \"inc.cfg\"\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/inc.cfg:1: market: duplicate setting name (a key may appear "
+                           "once in a group)"));
+    /* an @include in a comment or a string is text */
+    put_file(dir, "main.cfg", SUPPLY "/*\n@include \"nope.cfg\"\n*/\n" MARKET
+                              "description = \"x\n@include \\\"nope.cfg\\\"\n\";\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), 0), "%s", err);
+    cx_scenario_free(sc);
+    rm_dir(dir);
+}
+
+Test(scenario, include_of_folder_missing_file_or_cycle_is_one_line)
+{
+    char dir[] = "/tmp/cx_inc_XXXXXX";
+    cr_assert(ne(ptr, mkdtemp(dir), NULL));
+    char err[1024], sub[600];
+    cx_scenario *sc = NULL;
+    snprintf(sub, sizeof sub, "%s/folder", dir);
+    cr_assert(eq(int, mkdir(sub, 0700), 0));
+    put_file(dir, "main.cfg", BASE "@include \"folder\"\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/main.cfg:3: @include \"folder\": cannot read: Is a directory"));
+    put_file(dir, "main.cfg", BASE "  @include \"nope.cfg\"\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/main.cfg:3: @include \"nope.cfg\": cannot read: No such file or "
+                           "directory"));
+    put_file(dir, "main.cfg", BASE "@include \"loop.cfg\"\n");
+    put_file(dir, "loop.cfg", "@include \"loop.cfg\"\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/loop.cfg:1: @include \"loop.cfg\": included files nest more "
+                           "than 10 deep (does a file include itself?)"));
+    put_file(dir, "main.cfg", BASE "@include \"open.cfg\"\n");
+    put_file(dir, "open.cfg", "/* never closed\n");
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/open.cfg:2: the file ends inside a comment"));
+    cr_expect(eq(ptr, sc, NULL));
+    rm_dir(dir);
+}
+
+Test(scenario, sha256_covers_every_included_file)
+{
+    char dir[] = "/tmp/cx_inc_XXXXXX";
+    cr_assert(ne(ptr, mkdtemp(dir), NULL));
+    char err[1024], h1[65], h2[65], h3[65];
+    cx_scenario *sc = NULL;
+    put_file(dir, "main.cfg", SUPPLY "@include \"m.cfg\"\n");
+    put_file(dir, "m.cfg", MARKET);
+    cr_assert(eq(int, load_in(dir, &sc, err, sizeof err), 0), "%s", err);
+    memcpy(h1, sc->sha256, 65);
+    cx_scenario_free(sc);
+    /* the hash is that of the text libconfig reads: the @include "..." replaced by the
+     * file's text, the rest of its line (here the newline) kept */
+    cx_scenario *flat = NULL;
+    cr_assert(eq(int, cx_scenario_load_string(&flat, SUPPLY MARKET "\n", "flat.cfg", err, sizeof err), 0));
+    cr_expect(eq(str, h1, flat->sha256));
+    cx_scenario_free(flat);
+    /* editing the included file changes it */
+    put_file(dir, "m.cfg", "market = { price0 = 12.5; };\n");
+    cr_assert(eq(int, load_in(dir, &sc, err, sizeof err), 0), "%s", err);
+    memcpy(h2, sc->sha256, 65);
+    cr_expect(ne(str, h1, h2));
+    cx_scenario_free(sc);
+    /* and so does the order of two included files */
+    put_file(dir, "a.cfg", "# a\n");
+    put_file(dir, "b.cfg", "# b\n");
+    put_file(dir, "main.cfg", SUPPLY "@include \"m.cfg\"\n@include \"a.cfg\"\n@include \"b.cfg\"\n");
+    cr_assert(eq(int, load_in(dir, &sc, err, sizeof err), 0), "%s", err);
+    memcpy(h3, sc->sha256, 65);
+    cx_scenario_free(sc);
+    put_file(dir, "main.cfg", SUPPLY "@include \"m.cfg\"\n@include \"b.cfg\"\n@include \"a.cfg\"\n");
+    cr_assert(eq(int, load_in(dir, &sc, err, sizeof err), 0), "%s", err);
+    cr_expect(ne(str, h3, sc->sha256));
+    cx_scenario_free(sc);
+    rm_dir(dir);
+}
+
+/* Tranche and deal names are at most 128 characters, so dotted input names never reach the
+ * 511-character key limit and two long names cannot collide after truncation. */
+Test(scenario, long_names_are_refused_not_truncated)
+{
+    char name[600], text[2048], err[1024] = "";
+    memset(name, 'n', 129);
+    name[129] = '\0';
+    snprintf(text, sizeof text,
+             "supply = { tranches = ( { name = \"%s\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n"
+             MARKET, name);
+    cx_scenario *sc = NULL;
+    cr_expect(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "t.cfg:1: supply.tranches[0].name: a name may be at most 128 characters "
+                           "long, got 129"));
+    name[128] = '\0';
+    snprintf(text, sizeof text,
+             "supply = { tranches = ( { name = \"%sA\"; gw = 1.0; cost_per_gw_year = 10.0; },\n"
+             "  { name = \"%sB\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+             name + 1, name + 1);
+    cr_expect(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err), 0), "%s", err);
+    char a[700];
+    snprintf(a, sizeof a, "supply.tranches.%sA.gw", name + 1);
+    int ia = cx_scenario_find_input(sc, a);
+    a[strlen(a) - 4] = 'B';
+    int ib = cx_scenario_find_input(sc, a);
+    cr_expect(ge(int, ia, 0));
+    cr_expect(ge(int, ib, 0));
+    cr_expect(ne(int, ia, ib));
+    cx_scenario_free(sc);
+}
+
+/* A file of more than 10,000 tranches is refused at once, naming the limit. */
+Test(scenario, lists_are_bounded)
+{
+    size_t cap = 10001 * 80 + 256, n = 0;
+    char *text = malloc(cap);
+    cr_assert(ne(ptr, text, NULL));
+    n += (size_t)snprintf(text + n, cap - n, "supply = { tranches = (\n");
+    for (int i = 0; i < 10001; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{ name = \"t%d\"; gw = 1.0; cost_per_gw_year = 1.0; }\n",
+                              i ? "," : "", i);
+    snprintf(text + n, cap - n, "); };\n" MARKET);
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    cr_expect(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "t.cfg:1: supply.tranches: at most 10000 tranche groups, got 10001"));
+    free(text);
 }
