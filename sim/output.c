@@ -222,7 +222,7 @@ int cx_output_check_file(const char *path, char *err, size_t err_len)
     struct stat st;
     int rc = 0;
     if (stat(dir, &st) != 0) {
-        cx_set_err(err, err_len, "%s: the folder %s: %s", path, dir, strerror(errno));
+        cx_set_err(err, err_len, "%s: %s (the folder %s)", path, strerror(errno), dir);
         rc = CX_ERR_USAGE;
     } else if (!S_ISDIR(st.st_mode)) {
         cx_set_err(err, err_len, "%s: %s is not a folder", path, dir);
