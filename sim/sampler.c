@@ -367,6 +367,99 @@ static int factor(gsl_matrix *a, const cx_sampler *s, const cx_corr *pairs, int 
     return gsl_linalg_cholesky_decomp1(a);
 }
 
+/*
+ * The first pair after which the matrix stops being positive definite, adding pairs in config
+ * order (MODEL.md, "Correlation"), without a factorisation per pair. U = L' (row j of U is
+ * column j of L, so the inner loops run over contiguous memory) starts as the identity; each
+ * pair (a, b, r) adds r (e_a e_b' + e_b e_a') = (r/2) (u u' - v v') with u = e_a + e_b and
+ * v = e_a - e_b: a rank-one update (always positive definite), then a rank-one downdate,
+ * which breaks down (a pivot^2 <= 0) exactly when the matrix with the pair is not positive
+ * definite. The work follows the nonzeros: rows are numbered by the last pair each input is
+ * in (an input many pairs share, a hub, comes late and causes little fill), columns where the
+ * vector is 0 are skipped, and each row of U keeps the extent of its nonzeros (ext), so a
+ * chain or a star of pairs costs O(m) or less per pair; no pair costs more than O(m^2).
+ * Returns the pair's index, n_pairs - 1 when rounding lets every prefix through (the full
+ * matrix failed, so the last pair is the one), or CX_ERR_NOMEM.
+ */
+static int first_bad_pair(int n, const cx_corr *pairs, int n_pairs)
+{
+    int *last = malloc((size_t)(n > 0 ? n : 1) * sizeof *last);
+    int *row = malloc((size_t)(n > 0 ? n : 1) * sizeof *row);
+    int m = 0;
+    if (!last || !row) {
+        free(last);
+        free(row);
+        return CX_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        last[i] = row[i] = -1;
+    for (int k = 0; k < n_pairs; k++)
+        last[pairs[k].a] = last[pairs[k].b] = k;
+    /* rows by last appearance: walking the pairs, an input gets its row at its last pair */
+    for (int k = 0; k < n_pairs; k++) {
+        if (last[pairs[k].a] == k)
+            row[pairs[k].a] = m++;
+        if (last[pairs[k].b] == k)
+            row[pairs[k].b] = m++;
+    }
+    free(last);
+    size_t mm = (size_t)(m > 0 ? m : 1);
+    double *u = calloc(mm * mm, sizeof *u), *x = calloc(mm, sizeof *x);
+    int *ext = malloc(mm * sizeof *ext);
+    if (!u || !x || !ext) {
+        free(row);
+        free(u);
+        free(x);
+        free(ext);
+        return CX_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < mm; i++) {
+        u[i * mm + i] = 1.0;
+        ext[i] = (int)i;
+    }
+    int bad = -1;
+    for (int k = 0; k < n_pairs && bad < 0; k++) {
+        int ia = row[pairs[k].a], ib = row[pairs[k].b];
+        double r = 2.0 * sin(PI * pairs[k].rho / 6.0);
+        if (r == 0.0)
+            continue;
+        double sg = sqrt(fabs(r) / 2.0);
+        for (int pass = 0; pass < 2 && bad < 0; pass++) {
+            /* pass 0: update with the positive part, pass 1: downdate with the negative one */
+            double sgn = pass == 0 ? 1.0 : -1.0;
+            int lo = ia < ib ? ia : ib, hi = ia < ib ? ib : ia; /* x is 0 outside [lo, hi] */
+            x[ia] = sg;
+            x[ib] = (r > 0) == (pass == 0) ? sg : -sg;
+            for (int j = lo; j <= hi; j++) {
+                double xj = x[j];
+                if (xj == 0.0)
+                    continue;
+                double *uj = u + (size_t)j * mm, d = uj[j];
+                double t = d * d + sgn * xj * xj;
+                if (!(t > 0.0)) {
+                    bad = k;
+                    break;
+                }
+                double rr = sqrt(t), ic = d / rr, sn = xj / d;
+                uj[j] = rr;
+                int end = ext[j] > hi ? ext[j] : hi;
+                for (int i = j + 1; i <= end; i++) {
+                    uj[i] = (uj[i] + sgn * sn * x[i]) * ic;
+                    x[i] = x[i] * rr / d - sn * uj[i];
+                }
+                ext[j] = hi = end;
+            }
+            for (int i = lo; i <= hi; i++)
+                x[i] = 0.0;
+        }
+    }
+    free(row);
+    free(u);
+    free(x);
+    free(ext);
+    return bad >= 0 ? bad : n_pairs - 1;
+}
+
 int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
                    int n_pairs, int *bad_pair)
 {
@@ -426,11 +519,13 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             goto done;
         if (factor(a, s, pairs, n_pairs) != 0) {
             /* MODEL.md, "Correlation": name the first pair after which the Cholesky
-             * fails, adding pairs in config order. The full matrix failed, so re-factor
-             * after each added pair; the cost is O(pairs m^3) once, at load time. */
-            int k = 0;
-            while (k < n_pairs - 1 && factor(a, s, pairs, k + 1) == 0)
-                k++;
+             * fails, adding pairs in config order (first_bad_pair: updates of one
+             * factor, not a factorisation per pair). */
+            int k = first_bad_pair(n, pairs, n_pairs);
+            if (k < 0) {
+                rc = k;
+                goto done;
+            }
             if (bad_pair)
                 *bad_pair = k;
             rc = CX_ERR_CONFIG;

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,4 +925,114 @@ Test(scenario, lists_are_bounded)
     cr_expect(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err), CX_ERR_CONFIG));
     cr_expect(eq(str, err, "t.cfg:1: supply.tranches: at most 10000 tranche groups, got 10001"));
     free(text);
+}
+
+/* ---- issue 11: the first pair that breaks positive definiteness, quickly ---- */
+
+/* A scenario of n tranches with uncertain gw (inputs supply.tranches.tI.gw) and the given
+ * correlation pairs, one a line. */
+static char *corr_scenario(int n, const int *a, const int *b, const double *rho, int n_pairs)
+{
+    size_t cap = (size_t)n * 128 + (size_t)n_pairs * 96 + 256, k = 0;
+    char *t = malloc(cap);
+    cr_assert(ne(ptr, t, NULL));
+    k += (size_t)snprintf(t + k, cap - k, "market = { price0 = 12.0; };\nsupply = { tranches = (\n");
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(t + k, cap - k,
+                              "%s{ name = \"t%d\"; gw = { dist = \"uniform\"; low = 1.0; high = 2.0; }; "
+                              "cost_per_gw_year = 1.0; }\n", i ? "," : "", i);
+    k += (size_t)snprintf(t + k, cap - k, "); };\ncorrelations = (\n");
+    for (int p = 0; p < n_pairs; p++)
+        k += (size_t)snprintf(t + k, cap - k, "%s(\"supply.tranches.t%d.gw\", \"supply.tranches.t%d.gw\", %.17g)\n",
+                              p ? "," : "", a[p], b[p], rho[p]);
+    snprintf(t + k, cap - k, ");\n");
+    return t;
+}
+
+/* The pair named is the one the definition gives (the shortest failing prefix, found here by
+ * loading every prefix), on random pair lists. */
+Test(scenario, non_positive_definite_pair_matches_the_definition)
+{
+    enum { N = 7, MAXP = 16 };
+    unsigned long long st = 12345;
+    int checked = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        int a[MAXP], b[MAXP], np = 0;
+        double rho[MAXP];
+        int want = 4 + (int)(trial % (MAXP - 4));
+        while (np < want) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            int x = (int)((st >> 33) % N), y = (int)((st >> 45) % N);
+            double r = ((double)((st >> 11) & 0xfffff) / 1048576.0) * 1.9 - 0.95;
+            bool dup = x == y;
+            for (int q = 0; q < np && !dup; q++)
+                dup = (a[q] == x && b[q] == y) || (a[q] == y && b[q] == x);
+            if (dup)
+                continue;
+            a[np] = x;
+            b[np] = y;
+            rho[np++] = r;
+        }
+        char *txt = corr_scenario(N, a, b, rho, np), err[1024] = "", want_err[1024] = "";
+        cx_scenario *sc = NULL;
+        int rc = cx_scenario_load_string(&sc, txt, "t.cfg", err, sizeof err);
+        free(txt);
+        cx_scenario_free(sc);
+        if (rc == 0)
+            continue;
+        cr_assert(eq(int, rc, CX_ERR_CONFIG), "%s", err);
+        /* shortest failing prefix */
+        for (int p = 1; p <= np; p++) {
+            char *t = corr_scenario(N, a, b, rho, p);
+            int prc = cx_scenario_load_string(&sc, t, "t.cfg", want_err, sizeof want_err);
+            free(t);
+            cx_scenario_free(sc);
+            if (prc != 0)
+                break;
+        }
+        cr_expect(eq(str, err, want_err), "trial %d", trial);
+        checked++;
+    }
+    cr_expect(ge(int, checked, 50), "only %d trials broke the matrix", checked);
+}
+
+/* 1,200 correlated inputs, the breaking pair last: a star (t0, tI) with r^2 (1199) just
+ * above 1. The old way (a factorisation per pair) took minutes; one pass takes well under
+ * a second here, so 30 s leaves room for sanitisers and a loaded machine. */
+Test(scenario, non_positive_definite_pair_is_found_quickly, .timeout = 120)
+{
+    enum { N = 1200 };
+    int *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    double *rho = malloc(N * sizeof *rho);
+    cr_assert(a && b && rho);
+    for (int i = 1; i < N; i++) {
+        a[i - 1] = 0;
+        b[i - 1] = i;
+        rho[i - 1] = 0.02758; /* r = 0.0288807: 1198 r^2 = 0.99925, 1199 r^2 = 1.00008 */
+    }
+    char *t = corr_scenario(N, a, b, rho, N - 1), err[1024] = "";
+    cx_scenario *sc = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = cx_scenario_load_string(&sc, t, "t.cfg", err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    free(t);
+    /* line: 2 + N tranche lines + "); };" + "correlations = (" + pair index 1198 */
+    char want[512];
+    snprintf(want, sizeof want, "t.cfg:%d: correlations: the correlation matrix is not positive "
+             "definite once the pair (\"supply.tranches.t0.gw\", \"supply.tranches.t1199.gw\", "
+             "0.02758) is added", 2 + N + 2 + (N - 1));
+    cr_expect(eq(int, rc, CX_ERR_CONFIG));
+    cr_expect(eq(str, err, want));
+    cr_expect(lt(dbl, s, 30.0), "took %.1f s", s);
+    /* without the last pair the matrix is positive definite */
+    t = corr_scenario(N, a, b, rho, N - 2);
+    rc = cx_scenario_load_string(&sc, t, "t.cfg", err, sizeof err);
+    cr_expect(eq(int, rc, 0), "%s", err);
+    cx_scenario_free(sc);
+    free(t);
+    free(a);
+    free(b);
+    free(rho);
 }
