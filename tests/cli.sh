@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..25"
+echo "1..26"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -208,5 +208,17 @@ cores=$(nproc)
 t=$(json_get "$TMP/thc.json" "d['threads']")
 [ "$t" -le $((4 * cores)) ] && [ "$t" -ge 1 ]
 check "--threads capped at 4 per core" $? "threads=$t cores=$cores"
+
+# .ci/setup without root and without sudo: names the missing packages and says they need
+# root (a fake id and dpkg-query, and a PATH without sudo).
+mkdir -p "$TMP/nosudo"
+for t in dirname grep; do ln -sf "$(command -v $t)" "$TMP/nosudo/$t"; done
+printf '#!/bin/sh\necho 1000\n' >"$TMP/nosudo/id"
+printf '#!/bin/sh\nexit 1\n' >"$TMP/nosudo/dpkg-query"
+chmod +x "$TMP/nosudo/id" "$TMP/nosudo/dpkg-query"
+err=$(PATH="$TMP/nosudo" "$(command -v bash)" "$ROOT/.ci/setup" build 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "missing Debian packages: meson" <<<"$err" && grep -q "needs root" <<<"$err" \
+  && ! grep -q "command not found" <<<"$err"
+check ".ci/setup without root or sudo names the missing packages" $? "rc=$rc $err"
 
 [ $fails -eq 0 ]
