@@ -223,6 +223,16 @@ static int render(plotter *p, const char *name, const char *body)
     }
     snprintf(png, sizeof png, "%s/%s.png", p->out, name);
     snprintf(svg, sizeof svg, "%s/%s.svg", p->out, name);
+    /* gnuplot opens its outputs as they are: never through a link, into a FIFO or a device */
+    for (int k = 0; k < 2; k++) {
+        struct stat st;
+        const char *o = k ? svg : png;
+        if (lstat(o, &st) == 0 && !S_ISREG(st.st_mode)) {
+            cx_set_err(p->err, p->err_len, "plot: %s exists and is not a regular file (a link, "
+                    "a FIFO, a device or a folder); plot writes only regular files", o);
+            return CX_ERR_USAGE;
+        }
+    }
     char sname[80];
     snprintf(sname, sizeof sname, "%s.gp", name);
     FILE *f = tmp_open(p, sname, spath, sizeof spath);
@@ -765,9 +775,14 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
         cx_set_err(err, err_len, "plot: %s is not a capexsim result (not a JSON object)", what);
         return CX_ERR_CONFIG;
     }
+    struct stat st;
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         cx_set_err(err, err_len, "plot: cannot create %s: %s", out_dir, strerror(errno));
-        return CX_ERR_IO;
+        return errno == ENOENT || errno == ENOTDIR ? CX_ERR_USAGE : CX_ERR_IO;
+    }
+    if (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cx_set_err(err, err_len, "plot: %s exists and is not a folder", out_dir);
+        return CX_ERR_USAGE;
     }
     plotter p = {.out = out_dir, .opts = opts, .err = err, .err_len = err_len};
     const char *base = getenv("TMPDIR");

@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..26"
+echo "1..28"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -208,6 +208,36 @@ cores=$(nproc)
 t=$(json_get "$TMP/thc.json" "d['threads']")
 [ "$t" -le $((4 * cores)) ] && [ "$t" -ge 1 ]
 check "--threads capped at 4 per core" $? "threads=$t cores=$cores"
+
+# Hostile scenarios (issue 11): every message is one line naming file, line and key; exit 2.
+mkdir -p "$TMP/hs/folder"
+base='supply = { tranches = ( { name = "a"; gw = 1.0; cost_per_gw_year = 10.0; } ); };
+market = { price0 = 12.0; };'
+printf '%s\n@include "folder"\n' "$base" >"$TMP/hs/dir.cfg"
+printf 'run = { paths = 9999999999; };\n' >"$TMP/hs/inc.cfg"
+printf '%s\n@include "inc.cfg"\n' "$base" >"$TMP/hs/wrap.cfg"
+printf '%s\nrun = { seed = 99999999999999999999999L; };\n' "$base" >"$TMP/hs/wrap64.cfg"
+printf 'name = "a\\nb\\x1b[2J";\n%s\n' "$base" >"$TMP/hs/name.cfg"
+printf '%s\nmarket = { price0 = 3.0; };\n' "$base" >"$TMP/hs/dup.cfg"
+printf '%s\ndeals = { spot = { gw = 0.1; offers_per_month = 1e300; }; };\n' "$base" >"$TMP/hs/offers.cfg"
+all=0
+for c in "dir:3: @include \"folder\": cannot read: Is a directory" "inc:1: run.paths: integer 9999999999" \
+         "wrap64:3: run.seed: integer 99999999999999999999999L does not fit in 64 bits" \
+         "name:1: name: must be printable" "dup:3: market: duplicate setting name" \
+         "offers:3: deals.spot.offers_per_month: must be in [0, 1000]"; do
+    f=${c%%:*}; [ "$f" = inc ] && f=wrap
+    timeout 20 "$BIN" run "$TMP/hs/$f.cfg" --paths 1 -q >/dev/null 2>"$TMP/hs.err"; rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$TMP/hs.err")" -eq 1 ] && grep -qF -- "${c#*:}" "$TMP/hs.err" \
+      && ! grep -q $'\x1b' "$TMP/hs.err" || { all=1; echo "# $f: rc $rc: $(cat -v "$TMP/hs.err")"; }
+done
+check "hostile scenarios: include of a folder, wrapping literals, names, duplicates, absurd offers" $all
+
+# a scenario whose file name holds an escape sequence: shown with '?' on the terminal
+esc=$'\x1b[31mred'
+printf '%s\n' "$base" >"$TMP/hs/$esc.cfg"
+out=$("$BIN" run "$TMP/hs/$esc.cfg" --paths 100 2>&1); rc=$?
+[ $rc -eq 0 ] && ! grep -q $'\x1b' <<<"$out" && grep -q "scenario ?\[31mred" <<<"$out"
+check "a file name with an escape sequence reaches the terminal as '?'" $? "rc=$rc"
 
 # .ci/setup without root and without sudo: names the missing packages and says they need
 # root (a fake id and dpkg-query, and a PATH without sudo).

@@ -37,7 +37,7 @@ cat >>"$TMP/s1.cfg" <<'CFG'
 sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5]; } ); };
 CFG
 
-echo "1..17"
+echo "1..18"
 if check "$CX" run "$TMP/s.cfg" --paths 4000 --threads 2 --quiet --json "$TMP/run.json" &&
    check "$CX" plot "$TMP/run.json" --out "$TMP/run" &&
    images "$TMP/run" burden_hist revenue_hist fan_idle_gw fan_burden; then
@@ -203,5 +203,14 @@ else not_ok "SIGTERM during gnuplot (rc $rc)"; fi
 b" >/dev/null 2>"$TMP/err"; rc2=$?
 if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ]; then ok "output folder names with a quote or a newline: exit 2"
 else not_ok "output folder names with a quote or a newline (rc $rc1 $rc2)"; fi
+# Outputs that are links, FIFOs or devices are refused, not written through; a file where the
+# folder should be is refused.
+mkdir -p "$TMP/links"
+ln -s "$TMP/victim.png" "$TMP/links/burden_hist.png"
+"$CX" plot "$TMP/run.json" --out "$TMP/links" >/dev/null 2>"$TMP/err"; rc1=$?
+"$CX" plot "$TMP/run.json" --out "$TMP/run.json" >/dev/null 2>"$TMP/err2"; rc2=$?
+if [ $rc1 -eq 2 ] && [ ! -e "$TMP/victim.png" ] && grep -q "not a regular file" "$TMP/err" && [ $rc2 -eq 2 ]; then
+    ok "plot outputs through a link are refused; a file as the folder is refused"
+else not_ok "plot outputs through a link (rc $rc1 $rc2)"; cat "$TMP/err" "$TMP/err2" | sed 's/^/# /'; fi
 [ -n "${SRC}" ] || true
 exit $((fails > 0))
