@@ -59,6 +59,7 @@ static const char *const metric_names[] = {
 #define MAX_TEXT (16L << 20)    /* bytes of scenario text, includes expanded */
 #define MAX_LINES 65535         /* libconfig keeps line numbers in 16 bits */
 #define MAX_INCLUDE_DEPTH 10
+#define MAX_SWEEP_POINTS 100000 /* a run each; the report holds them all */
 #define DEFAULT_RELATIVE_ERROR 0.001
 #define MAX_RELATIVE_ERROR 0.1
 
@@ -1579,6 +1580,10 @@ static int parse_sweep(loader *l, const config_setting_t *root)
                             ax->values[k]);
         }
     }
+    long long points = (long long)sc->sweep[0].n * (n > 1 ? sc->sweep[1].n : 1);
+    if (points > MAX_SWEEP_POINTS)
+        return fail(l, list, "sweep.inputs", "at most %d points (the axes' values multiplied), "
+                    "got %lld", MAX_SWEEP_POINTS, points);
     return 0;
 }
 

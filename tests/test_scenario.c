@@ -88,6 +88,10 @@ static bad_case cases[] = {
         {"supply = { tranches = ( { name = \"a\\nb\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n" MARKET,
          "t.cfg:1: supply.tranches[0].name: a name may use letters, digits, '-' and '_' only, "
          "got \"a\\nb\""},
+        /* a sweep's points (one run each) are bounded, whatever the axes */
+        {BASE "sweep = { inputs = ( { name = \"market.price0\"; from = 1.0; to = 2.0; steps = 1000; },\n"
+              "  { name = \"supply.tranches.a.gw\"; from = 1.0; to = 2.0; steps = 1000; } ); };\n",
+         "t.cfg:3: sweep.inputs: at most 100000 points (the axes' values multiplied), got 1000000"},
         /* spot offers are bounded: an absurd rate would make one path run for hours */
         {BASE "deals = { spot = { gw = 0.1; offers_per_month = 1e300; }; };\n",
          "t.cfg:3: deals.spot.offers_per_month: must be in [0, 1000] (offers a month), got 1e+300"},
