@@ -21,6 +21,7 @@
 #include "models/model.h"
 #include "sim/error.h"
 #include "sim/export.h"
+#include "sim/output.h"
 
 /* The head of a block's slot; the rows (width doubles each) follow it. */
 typedef struct block_head {
@@ -113,10 +114,9 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
     if (!e)
         return CX_ERR_NOMEM;
     int rc = CX_ERR_NOMEM;
-    size_t len = strlen(file);
     e->in = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof *e->in);
     e->path = strdup(file);
-    e->tmp = malloc(len + 16);
+    e->tmp = cx_output_tmp_template(file); /* short name in file's folder (issue 11) */
     e->fbuf = malloc(1 << 20);
     if (!e->in || !e->path || !e->tmp || !e->fbuf)
         goto fail;
@@ -133,7 +133,6 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
                            .path = path,
                            .merge_block = merge_block};
     /* same directory as the target, so rename() is atomic (one file system) */
-    snprintf(e->tmp, len + 16, "%s.tmp.XXXXXX", file);
     rc = CX_ERR_IO;
     int fd = mkstemp(e->tmp);
     if (fd < 0) {
@@ -203,6 +202,10 @@ int cx_export_finish(cx_export *e)
     if (!e->failed && rc != 0) {
         e->failed = true;
         e->err = errno;
+    }
+    if (!e->failed && !cx_output_replaceable(e->path)) { /* never onto a link or device */
+        e->failed = true;
+        e->err = EEXIST;
     }
     if (!e->failed && rename(e->tmp, e->path) != 0) {
         e->failed = true;

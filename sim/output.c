@@ -287,6 +287,25 @@ int cx_output_check_dir(const char *dir, const char *file, char *err, size_t err
     return rc;
 }
 
+char *cx_output_tmp_template(const char *path)
+{
+    char *dir = dir_of(path);
+    if (!dir)
+        return NULL;
+    size_t len = strlen(dir) + sizeof "/.capexsim-XXXXXX";
+    char *tmp = malloc(len);
+    if (tmp)
+        snprintf(tmp, len, "%s/.capexsim-XXXXXX", dir);
+    free(dir);
+    return tmp;
+}
+
+bool cx_output_replaceable(const char *path)
+{
+    const char *why;
+    return !not_regular(path, &why);
+}
+
 int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
                            const void *ctx)
 {
@@ -297,17 +316,9 @@ int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *
     }
     /* A short temporary name in the target's folder, so rename() is atomic (one file
      * system) and the name fits NAME_MAX whatever the target's length. */
-    char *dir = dir_of(path);
-    if (!dir)
+    char *tmp = cx_output_tmp_template(path);
+    if (!tmp)
         return CX_ERR_NOMEM;
-    size_t len = strlen(dir) + sizeof "/.capexsim-XXXXXX";
-    char *tmp = malloc(len);
-    if (!tmp) {
-        free(dir);
-        return CX_ERR_NOMEM;
-    }
-    snprintf(tmp, len, "%s/.capexsim-XXXXXX", dir);
-    free(dir);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         free(tmp);

@@ -55,6 +55,15 @@ int cx_output_check_dir(const char *dir, const char *file, char *err, size_t err
  */
 int cx_output_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx),
                            const void *ctx);
+/*
+ * A mkstemp template for a temporary file next to path: "DIR/.capexsim-XXXXXX" (short, so it
+ * fits NAME_MAX whatever path's length; same folder, so rename() is atomic).
+ * @return a new string (caller frees), or NULL when out of memory.
+ */
+char *cx_output_tmp_template(const char *path);
+/* Whether rename() onto path would replace only a regular file (or nothing): false for a
+ * symbolic link, a FIFO, a device or a folder. */
+bool cx_output_replaceable(const char *path);
 /* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
 int cx_output_write_json(const char *path, const json_t *doc);
 /*

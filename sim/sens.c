@@ -25,6 +25,7 @@
 #include "sim/report.h"
 #include "sim/sampler.h"
 #include "sim/sampling.h"
+#include "sim/output.h"
 #include "sim/sens.h"
 #include "sim/sketch.h"
 
@@ -857,11 +858,9 @@ json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc
 /* Opens a temporary file next to path; *tmp receives its name (caller frees). */
 static FILE *open_tmp(const char *path, char **tmp)
 {
-    size_t len = strlen(path) + 16;
-    *tmp = malloc(len);
+    *tmp = cx_output_tmp_template(path); /* short name in path's folder (issue 11) */
     if (!*tmp)
         return NULL;
-    snprintf(*tmp, len, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(*tmp);
     if (fd < 0) {
         free(*tmp);
@@ -883,6 +882,7 @@ static int close_tmp(FILE *f, char *tmp, const char *path, bool ok)
 {
     ok = !ferror(f) && ok;
     ok = (fclose(f) == 0) && ok;
+    ok = ok && cx_output_replaceable(path); /* never onto a link, FIFO or device */
     if (ok && rename(tmp, path) != 0)
         ok = false;
     if (!ok)

@@ -189,9 +189,12 @@ done
 check "symlink, device, FIFO, folder, missing folder as output: exit 2 at once, nothing replaced" $?
 
 long=$(printf 'x%.0s' $(seq 250))
-"$BIN" run --paths 2000 -q --json "$TMP/$long.json" >/dev/null 2>"$TMP/o.err"; rc=$?
-[ $rc -eq 0 ] && python3 -m json.tool "$TMP/$long.json" >/dev/null && ! ls -A "$TMP" | grep -q '^\.capexsim-'
-check "a 255-character file name works (short temporary name)" $? "rc=$rc $(cat "$TMP/o.err")"
+"$BIN" run --paths 2000 -q --json "$TMP/$long.json" --export-paths "$TMP/$long.exp" >/dev/null 2>"$TMP/o.err"; rc=$?
+"$BIN" tornado "$TMP/sweep.cfg" --paths 600 -q --json "$TMP/$long.tjs" --csv "$TMP/$long.tcs" >/dev/null 2>>"$TMP/o.err"; rc2=$?
+"$BIN" sweep "$TMP/sweep.cfg" --paths 100 -q --csv "$TMP/$long.scs" >/dev/null 2>>"$TMP/o.err"; rc3=$?
+[ "$rc$rc2$rc3" = 000 ] && python3 -m json.tool "$TMP/$long.json" >/dev/null && [ -s "$TMP/$long.exp" ] \
+  && [ -s "$TMP/$long.tcs" ] && [ -s "$TMP/$long.scs" ] && ! ls -A "$TMP" | grep -q '^\.capexsim-'
+check "255-character file names work for every output flag (short temporary names)" $? "rc=$rc$rc2$rc3 $(cat "$TMP/o.err")"
 
 # --threads is capped at what can be used: one per block, a few per core.
 "$BIN" run --paths 1000 --threads 1024 -q --json "$TMP/th.json" >/dev/null 2>&1; rc1=$?
