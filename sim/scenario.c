@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 #include <nettle/sha2.h>
@@ -1775,7 +1777,16 @@ static int read_whole(const char *path, bool regular_only, const char *who, char
                       size_t *out_len, char *err, size_t err_len)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
+    if (regular_only) {
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat refuses it */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+                        !(f = fdopen(fd, "rb"))))
+            close(fd);
+    } else {
+        f = fopen(path, "rb");
+    }
     if (!f) {
         cx_set_err(err, err_len, "%s: cannot read: %s", who, strerror(errno));
         return CX_ERR_IO;

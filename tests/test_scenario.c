@@ -832,6 +832,11 @@ Test(scenario, include_of_folder_missing_file_or_cycle_is_one_line)
     cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
     cr_expect(eq(str, err, "DIR/main.cfg:3: @include \"nope.cfg\": cannot read: No such file or "
                            "directory"));
+    snprintf(sub, sizeof sub, "%s/fifo", dir);
+    cr_assert(eq(int, mkfifo(sub, 0600), 0));
+    put_file(dir, "main.cfg", BASE "@include \"fifo\"\n"); /* no writer: must not block */
+    cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
+    cr_expect(eq(str, err, "DIR/main.cfg:3: @include \"fifo\": is not a regular file"));
     put_file(dir, "main.cfg", BASE "@include \"loop.cfg\"\n");
     put_file(dir, "loop.cfg", "@include \"loop.cfg\"\n");
     cr_expect(eq(int, load_in(dir, &sc, err, sizeof err), CX_ERR_CONFIG));
