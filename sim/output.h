@@ -14,7 +14,7 @@
 /* What made a result, so that any result can be traced back (MODEL.md, the JSON shape). */
 typedef struct cx_run_info {
     const char *scenario;        /* scenario name */
-    const char *scenario_sha256; /* hex SHA-256 of the scenario file's bytes */
+    const char *scenario_sha256; /* hex SHA-256 of the scenario text, includes expanded */
     const char *sampling;        /* "mc", "lhs", "sobol" (+ "+antithetic") */
     uint64_t seed;
     uint64_t paths;              /* paths completed (the report's n) */

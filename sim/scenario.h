@@ -111,7 +111,8 @@ typedef struct cx_scenario {
     char *path;            /* file it came from ("<built-in>" for the embedded default) */
     char *name;            /* `name` key, or the file's base name without .cfg */
     char *description;     /* `description` key or NULL */
-    char sha256[65];       /* SHA-256 of the file's bytes, hex */
+    char sha256[65];       /* SHA-256 of the text read, every @include expanded (the file's
+                              bytes when it has none), hex (docs/limits.md) */
     int horizon_months;
 
     /* run group; 0 where absent (command-line flags override) */
