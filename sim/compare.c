@@ -44,6 +44,8 @@ const char *const cx_compare_ignored_keys[] = {
     "elapsed_s", "paths_per_s", "threads", "version", "compiler", "compiler_flags",
     "host",      "hostname",    "date",    "timestamp", "engine_seconds", NULL};
 
+/* Relative difference taken as rounding, not a change (statistical mode only). */
+#define CX_COMPARE_ROUNDING 1e-9
 /* Scale factor of the quarterly spread estimate (see the prose above). */
 #define QUARTER_SD_FACTOR 2.0
 /* Normal: p95 - p5 = 2 x 1.6449 sd. */
@@ -163,7 +165,9 @@ __attribute__((format(printf, 6, 7))) static void test(ctx *c, const char *metho
     }
     double d = nv - bv;
     w->rel = bv != 0 ? d / fabs(bv) : NAN;
-    if (d == 0) {
+    /* Equal within floating-point rounding (another summation order, another compiler): a
+     * constant metric (se 0) must not differ by its last bits. */
+    if (fabs(d) <= CX_COMPARE_ROUNDING * fmax(fabs(nv), fabs(bv))) {
         w->z = 0;
         w->p = 1;
     } else if (se == 0) {

@@ -16,7 +16,7 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
 }
 cfg=$root/configs/meta-2026h1.cfg
-echo "1..24"
+echo "1..26"
 
 "$bin" run "$cfg" -n 20000 -s 1 -t 2 -q -j "$t/s1.json"
 "$bin" run "$cfg" -n 20000 -s 1 -t 1 -q -j "$t/s1t1.json"
@@ -70,6 +70,20 @@ json.dump(d, open(sys.argv[3], 'w'))
 check "unknown keys are ignored" 0 $?
 "$bin" compare "$t/less.json" "$t/s1.json" --allow-seed -q
 check "a metric missing in NEW is a difference" 1 $?
+
+# A metric that is constant over paths (se 0): rounding is not a change, 1% is.
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d['metrics']['committed_cost']; m['se'] = 0.0; m['sd'] = 0.0
+json.dump(d, open(sys.argv[2], 'w'))
+m['mean'] *= 1 + 1e-13; json.dump(d, open(sys.argv[3], 'w'))
+m['mean'] *= 1.01; json.dump(d, open(sys.argv[4], 'w'))
+" "$t/s1.json" "$t/k0.json" "$t/k1.json" "$t/k2.json"
+"$bin" compare "$t/k1.json" "$t/k0.json" -q
+check "a constant metric: last-bit rounding is not a change" 0 $?
+"$bin" compare "$t/k2.json" "$t/k0.json" -q
+check "a constant metric: 1% is a change" 1 $?
 
 # Bad input: exit 2 with a message naming the file.
 "$bin" compare "$t/nope.json" "$t/s1.json" 2>"$t/err"
