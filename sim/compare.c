@@ -24,6 +24,12 @@
  *   sweep point mean    its se                                                "se"
  *   sobol S1, ST        their s1_se, st_se; the metric's mean by sqrt(variance / N)
  *
+ * Under LHS, Sobol or antithetic sampling the reported se of a mean comes from batch means
+ * over B blocks and a percentile's CI from sectioning over K batches with Student's t
+ * (docs/model.md): such an se is itself an estimate with B - 1 (K - 1) degrees of freedom,
+ * so those rows use Student's t with Welch's degrees of freedom instead of the normal, and
+ * a sectioning half-width is divided by its t quantile rather than 1.96.
+ *
  * All tests of one comparison form one family, corrected with Holm's step-down method at
  * family-wise level alpha: the probability that any statistic of two same-scenario runs is
  * called different is at most alpha (the tests above are, if anything, conservative).
@@ -36,6 +42,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_cdf.h>
 
 #include "sim/compare.h"
 #include "sim/error.h"
@@ -119,7 +127,7 @@ __attribute__((format(printf, 3, 4))) static cx_compare_row *add_row(ctx *c, con
     cx_compare_row *w = &c->r->rows[c->r->n_rows++];
     *w = (cx_compare_row){.name = name, .method = method, .new_v = NAN, .base_v = NAN,
                           .se = NAN, .z = NAN, .p = NAN, .p_holm = NAN, .rel = NAN,
-                          .verdict = CX_CMP_SAME};
+                          .df = INFINITY, .verdict = CX_CMP_SAME};
     return w;
 }
 
@@ -140,21 +148,18 @@ static double num_i(const json_t *a, size_t i)
  * One statistical test: NEW value nv, BASE value bv, se of nv - bv. Rows whose base is
  * missing are not made (nothing to hold NEW to); NEW missing is a difference.
  */
-__attribute__((format(printf, 6, 7))) static void test(ctx *c, const char *method, double nv,
-                                                       double bv, double se, const char *fmt,
-                                                       ...)
+static void vtest(ctx *c, const char *method, double nv, double bv, double se, double df,
+                  const char *fmt, va_list ap)
 {
     if (isnan(nv) && isnan(bv)) return; /* neither reports it (null in both: non-finite) */
     char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     cx_compare_row *w = add_row(c, method, "%s", buf);
     if (!w) return;
     w->new_v = nv;
     w->base_v = bv;
     w->se = se;
+    w->df = df;
     if (isnan(nv)) {
         w->verdict = CX_CMP_MISSING;
         return;
@@ -175,10 +180,41 @@ __attribute__((format(printf, 6, 7))) static void test(ctx *c, const char *metho
         w->p = 0;
     } else if (se > 0 && isfinite(se)) {
         w->z = d / se;
-        w->p = erfc(fabs(w->z) / sqrt(2.0));
+        w->p = isinf(df) ? erfc(fabs(w->z) / sqrt(2.0)) : 2 * gsl_cdf_tdist_Q(fabs(w->z), df);
     } else {
         w->verdict = CX_CMP_UNTESTABLE;
     }
+}
+
+/* A test with the normal distribution (df infinite). */
+__attribute__((format(printf, 6, 7))) static void test(ctx *c, const char *method, double nv,
+                                                       double bv, double se, const char *fmt,
+                                                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtest(c, method, nv, bv, se, INFINITY, fmt, ap);
+    va_end(ap);
+}
+
+/* A test with Student's t and df degrees of freedom (INFINITY: the normal). */
+__attribute__((format(printf, 7, 8))) static void test_t(ctx *c, const char *method, double nv,
+                                                         double bv, double se, double df,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtest(c, method, nv, bv, se, df, fmt, ap);
+    va_end(ap);
+}
+
+/* Welch-Satterthwaite degrees of freedom of se_a^2 + se_b^2 (INFINITY when both are). */
+static double welch_df(double se_a, double df_a, double se_b, double df_b)
+{
+    double va = se_a * se_a, vb = se_b * se_b;
+    double den = (isinf(df_a) ? 0 : va * va / df_a) + (isinf(df_b) ? 0 : vb * vb / df_b);
+    if (!(den > 0)) return INFINITY;
+    return (va + vb) * (va + vb) / den;
 }
 
 /* Flags an absent group of BASE (a metric, a series) in NEW. */
@@ -239,21 +275,51 @@ static double hyp(double a, double b)
     return sqrt(a * a + b * b);
 }
 
+/* How a run's error bars were made (docs/model.md, "interval_method"): the degrees of freedom
+ * of a mean's se and of a percentile's CI, INFINITY for the independent-paths formulas. */
+typedef struct err_kind {
+    double mean_df, pct_df, pct_t; /* pct_t: the quantile the CI half-width is in units of */
+    double rel;                    /* the sketch's relative error */
+} err_kind;
+
+static err_kind err_kind_of(const json_t *doc, const json_t *metric)
+{
+    err_kind k = {INFINITY, INFINITY, 1.959963984540054, 0.001};
+    double a = num(doc, "relative_error");
+    if (a >= 0 && a < 1) k.rel = a;
+    const char *top = json_string_value(json_object_get(doc, "interval_method"));
+    const char *sm = json_string_value(json_object_get(metric, "se_method"));
+    const char *cm = json_string_value(json_object_get(metric, "ci95_method"));
+    if (!sm) sm = top;
+    if (!cm && top && !strcmp(top, "batch_means")) cm = "sectioning";
+    double b = num(doc, "interval_replicates"), kb = num(doc, "interval_batches");
+    if (sm && !strcmp(sm, "batch_means") && b >= 2) k.mean_df = b - 1;
+    if (cm && !strcmp(cm, "sectioning") && kb >= 2) {
+        k.pct_df = kb - 1;
+        k.pct_t = gsl_cdf_tdist_Pinv(0.975, k.pct_df);
+    }
+    return k;
+}
+
 /*
- * se of a percentile difference from the two CIs: the half-widths facing each other. A CI
- * end may be the estimate itself (both in one sketch bucket), so each half-width is at least
- * one bucket, 2 x relative error x |q|: the quantisation, not a zero se, bounds the test.
+ * se of a percentile difference from the two CIs: the half-widths facing each other, each in
+ * units of its own quantile (1.96, or Student's t under sectioning). A CI end may be the
+ * estimate itself (both in one sketch bucket), so each half-width is at least one bucket,
+ * 2 x relative error x |q|: the quantisation, not a zero se, bounds the test. *df receives
+ * Welch's degrees of freedom.
  */
-static double pct_se(double qn, double qb, const json_t *cin, const json_t *cib, double rel_n,
-                     double rel_b)
+static double pct_se(double qn, double qb, const json_t *cin, const json_t *cib,
+                     const err_kind *kn, const err_kind *kb, double *df)
 {
     double lo_n = num_i(cin, 0), hi_n = num_i(cin, 1), lo_b = num_i(cib, 0), hi_b = num_i(cib, 1);
     double hn = qn >= qb ? qn - lo_n : hi_n - qn;
     double hb = qn >= qb ? hi_b - qb : qb - lo_b;
+    *df = INFINITY;
     if (!(hn >= 0) || !(hb >= 0)) return NAN; /* missing or malformed CI */
-    hn = fmax(hn, 2 * rel_n * fabs(qn));
-    hb = fmax(hb, 2 * rel_b * fabs(qb));
-    return hyp(hn, hb) / 1.959963984540054;
+    double sn = fmax(hn, 2 * kn->rel * fabs(qn)) / kn->pct_t;
+    double sb = fmax(hb, 2 * kb->rel * fabs(qb)) / kb->pct_t;
+    *df = welch_df(sn, kn->pct_df, sb, kb->pct_df);
+    return hyp(sn, sb);
 }
 
 /* MODEL.md: CVaR95 is the mean of the worst 5%; its se from the tail bound (prose above). */
@@ -271,16 +337,9 @@ static double cvar_var(const json_t *doc, double n)
     return v / (sq(0.05) * n);
 }
 
-/* The sketch's relative error of a run (MODEL.md default 0.001 when the file lacks it). */
-static double rel_err(const json_t *doc)
+static void compare_metrics(ctx *c, const json_t *dn, const json_t *db)
 {
-    double a = num(doc, "relative_error");
-    return a >= 0 && a < 1 ? a : 0.001;
-}
-
-static void compare_metrics(ctx *c, const json_t *mn, const json_t *mb, double rel_n,
-                            double rel_b)
-{
+    const json_t *mn = json_object_get(dn, "metrics"), *mb = json_object_get(db, "metrics");
     const char *name;
     const json_t *b;
     json_object_foreach((json_t *)mb, name, b) {
@@ -292,17 +351,19 @@ static void compare_metrics(ctx *c, const json_t *mn, const json_t *mb, double r
             missing(c, buf);
             continue;
         }
-        test(c, "se", num(a, "mean"), num(b, "mean"), hyp(num(a, "se"), num(b, "se")),
-             "metrics.%s.mean", name);
+        err_kind kn = err_kind_of(dn, a), kb = err_kind_of(db, b);
+        double se_n = num(a, "se"), se_b = num(b, "se");
+        test_t(c, "se", num(a, "mean"), num(b, "mean"), hyp(se_n, se_b),
+               welch_df(se_n, kn.mean_df, se_b, kb.mean_df), "metrics.%s.mean", name);
         const json_t *pa = json_object_get(a, "percentiles"), *pb = json_object_get(b, "percentiles");
         const json_t *ca = json_object_get(a, "ci95"), *cb = json_object_get(b, "ci95");
         const char *pk;
         const json_t *pv;
         json_object_foreach((json_t *)pb, pk, pv) {
-            double qn = num(pa, pk), qb = num(pb, pk);
-            test(c, "ci95", qn, qb,
-                 pct_se(qn, qb, json_object_get(ca, pk), json_object_get(cb, pk), rel_n, rel_b),
-                 "metrics.%s.%s", name, pk);
+            double qn = num(pa, pk), qb = num(pb, pk), df;
+            double se = pct_se(qn, qb, json_object_get(ca, pk), json_object_get(cb, pk), &kn, &kb,
+                               &df);
+            test_t(c, "ci95", qn, qb, se, df, "metrics.%s.%s", name, pk);
         }
     }
     json_object_foreach((json_t *)mn, name, b)
@@ -361,8 +422,7 @@ static void compare_quarters(ctx *c, const json_t *dn, const json_t *db, double 
 static void compare_run(ctx *c, const json_t *dn, const json_t *db)
 {
     double nn = (double)c->r->new_paths, nb = (double)c->r->base_paths;
-    compare_metrics(c, json_object_get(dn, "metrics"), json_object_get(db, "metrics"),
-                    rel_err(dn), rel_err(db));
+    compare_metrics(c, dn, db);
 
     const json_t *en = json_object_get(dn, "burden_exceedance");
     const json_t *eb = json_object_get(db, "burden_exceedance");
@@ -758,6 +818,16 @@ int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *
         goto fail;
     }
     if (!o->exact && (rc = holm(r, o->alpha)) < 0) goto fail;
+    int untestable = 0;
+    for (int i = 0; i < r->n_rows; i++)
+        untestable += r->rows[i].verdict == CX_CMP_UNTESTABLE;
+    if (untestable && strcmp(r->study, "sobol"))
+        add_note(&c, "%d statistics have no standard error or CI in the files (null: too few "
+                     "paths or replicates for one) and are not tested", untestable);
+    if (c.nomem) {
+        rc = CX_ERR_NOMEM;
+        goto fail;
+    }
     exact_order = o->exact;
     if (r->n_rows) qsort(r->rows, (size_t)r->n_rows, sizeof *r->rows, worst_first);
     for (int i = 0; i < r->n_rows; i++)
@@ -910,6 +980,7 @@ json_t *cx_compare_json(const cx_compare_result *r)
                               jnum(w->rel), "se", jnum(w->se), "z", jnum(w->z), "p", jnum(w->p),
                               "p_holm", jnum(w->p_holm));
         if (!o) goto fail;
+        json_object_set_new(o, "df", jnum(w->df));
         if (w->text_new) {
             json_object_set_new(o, "new_text", json_string(w->text_new));
             json_object_set_new(o, "base_text", json_string(w->text_base));

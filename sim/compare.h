@@ -55,6 +55,7 @@ typedef struct cx_compare_row {
     double se;            /* standard error of new - base; NAN in --exact */
     double z;             /* (new - base) / se; +-INFINITY when se is 0 and they differ */
     double p;             /* two-sided p-value (exact mode: 0 or 1) */
+    double df;            /* degrees of freedom of the test; INFINITY: the normal */
     double p_holm;        /* Holm-adjusted p-value */
     double rel;           /* (new - base) / |base|; NAN when base is 0 */
     char *text_new, *text_base; /* --exact, non-numbers: compact JSON of each side */

@@ -16,7 +16,7 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
 }
 cfg=$root/configs/meta-2026h1.cfg
-echo "1..26"
+echo "1..27"
 
 "$bin" run "$cfg" -n 20000 -s 1 -t 2 -q -j "$t/s1.json"
 "$bin" run "$cfg" -n 20000 -s 1 -t 1 -q -j "$t/s1t1.json"
@@ -101,6 +101,22 @@ rc=$?; [ $rc = 2 ] && grep -q "not a capexsim result" "$t/err" && ok "other JSON
 check "one file: usage error" 2 $?
 "$bin" compare --alpha 2 "$t/s1.json" "$t/s1.json" 2>/dev/null
 check "--alpha 2: usage error" 2 $?
+
+# Latin hypercube: se and CIs from replicates (batch means, sectioning), tested with Student's t.
+"$bin" run "$cfg" -n 65536 -s 1 -t 2 --sampling lhs -q -j "$t/l1.json"
+"$bin" run "$cfg" -n 65536 -s 2 -t 2 --sampling lhs -q -j "$t/l2.json"
+"$bin" compare "$t/l2.json" "$t/l1.json" --allow-seed -q --json "$t/lcmp.json"
+rc=$?
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = [r for r in d['rows'] if r['statistic'] == 'metrics.capex_burden.mean'][0]
+p = [r for r in d['rows'] if r['statistic'] == 'metrics.capex_burden.p50'][0]
+assert m['df'] is not None and p['df'] is not None, (m['df'], p['df'])
+" "$t/lcmp.json"
+prc=$?
+[ $rc = 0 ] && [ $prc = 0 ] && ok "lhs, two seeds: same, with t degrees of freedom" \
+    || bad "lhs, two seeds: same, with t degrees of freedom (exit $rc)"
 
 # Studies.
 "$bin" sweep "$cfg" -n 2048 -s 1 -q -j "$t/w1.json"
