@@ -4,6 +4,7 @@
 #define CX_MODELS_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -60,15 +61,33 @@ void cx_model_free(cx_model *m);
 /* Number of quarters in the series: ceil(horizon / 3). */
 int cx_model_quarters(const cx_model *m);
 
+/* The SIMD path the model's kernels run on: "scalar", "avx2" or "avx512" (sim/simd.h). */
+const char *cx_model_simd(const cx_model *m);
+
 /* @note the caller frees *out with cx_scratch_free (no-op on NULL). */
 int cx_scratch_new(cx_scratch **out, const cx_model *m);
 void cx_scratch_free(cx_scratch *s);
 
+/* Paths a batch runs side by side (cx_model_batch). */
+#define CX_MODEL_LANES 64
+
+/*
+ * Runs n (1 .. CX_MODEL_LANES) paths side by side: path i has the scalar inputs
+ * x[i * x_stride .. + sc->n_inputs - 1] and draws its per-month randomness from its own
+ * stream, cx_pcg32_path_stream(seed, block, first + i) (draw order: models/month.c), so its
+ * result depends on nothing else: not on n, its lane, or the SIMD path. out[i] gets path
+ * i's metrics; trace, if not NULL, gets path 0's months and events. Pure: no allocation,
+ * no I/O, no globals; writes only *s, out[0 .. n-1] and *trace.
+ */
+void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, uint64_t seed,
+                    uint64_t block, uint64_t first, cx_scratch *s, cx_path_result *out,
+                    cx_trace *trace);
+
 /*
  * Runs one path: x holds the path's scalar inputs (sc->n_inputs values), r is the path's
- * stream (per-month randomness: MSL success, TaaS launch, signed-deal draws, price shocks,
- * spot offers, cancellations). Pure: no allocation, no I/O, no globals; writes only *s,
- * *out and *trace (if not NULL).
+ * stream: the path's own stream is keyed by r's next output (one draw of r), so successive
+ * calls on one r give independent paths and a copy of r replays one. cx_model_batch of one
+ * lane. Pure: no allocation, no I/O, no globals; writes only *r, *s, *out and *trace.
  */
 void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s,
                    cx_path_result *out, cx_trace *trace);

@@ -92,6 +92,29 @@ static inline double cx_dist_triangular_inv(const cx_dist *d, double u)
 }
 
 /*
+ * The families whose draw is one uniform through the inverse CDF (fixed, uniform,
+ * triangular), inline: sets *out from one cx_pcg32_uniform of g and returns true; returns
+ * false (drawing nothing) for the other families. The same values as cx_dist_sample_inline
+ * gives from a pcg64 uniform.
+ */
+static inline bool cx_dist_from_uniform_inline(const cx_dist *d, cx_pcg32 *g, double *out)
+{
+    switch (d->family) {
+    case CX_DIST_FIXED:
+        *out = cx_dist_clamp(d, d->p[0]);
+        return true;
+    case CX_DIST_UNIFORM:
+        *out = cx_dist_clamp(d, d->p[0] + (d->p[1] - d->p[0]) * cx_pcg32_uniform(g));
+        return true;
+    case CX_DIST_TRIANGULAR:
+        *out = cx_dist_clamp(d, cx_dist_triangular_inv(d, cx_pcg32_uniform(g)));
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
  * cx_dist_sample for hot loops: the same draws and the same value, bit for bit, with the
  * uniform, triangular and fixed families inline (one cx_pcg64_uniform, no call) when r was
  * made from cx_gsl_rng_pcg64; other families and streams call cx_dist_sample. Added by H8.

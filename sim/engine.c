@@ -36,11 +36,11 @@
 typedef struct thread_ctx {
     gsl_rng *r;
     cx_scratch *scratch;
-    double *x;
+    double *x;          /* CX_MODEL_LANES rows of n_inputs: a batch's scalar inputs */
     void *src_state;
     cx_accum *acc;
     cx_accum_buf buf;   /* the values of its latest paths: moments per block, acc in batches */
-    cx_path_result res;
+    cx_path_result res[CX_MODEL_LANES];
 } thread_ctx;
 
 /* One block's floating-point partials, in the round buffer. */
@@ -110,10 +110,13 @@ void cx_run_free(cx_run *r)
     free(r);
 }
 
-/* Runs block b (n paths) on thread t into slot s. Allocates nothing. */
+/* Runs block b (n paths) on thread t into slot s, in batches of CX_MODEL_LANES paths side
+ * by side (cx_model_batch; path i of the block draws from its own stream (seed, b, i), so a
+ * path's result does not depend on the batch it runs in). Allocates nothing. */
 static void run_block(const cx_engine_opts *o, const cx_input_source *src, const cx_model *m,
-                      thread_ctx *t, int tid, slot *s, uint64_t b)
+                      const cx_scenario *sc, thread_ctx *t, int tid, slot *s, uint64_t b)
 {
+    const size_t stride = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
     cx_pcg64_stream(cx_rng_pcg64(t->r), o->seed, b);
     if (src->block_begin) src->block_begin(src->ctx, t->src_state, b, s->n, t->r);
     cx_block_moments_reset(&s->bm);
@@ -122,12 +125,19 @@ static void run_block(const cx_engine_opts *o, const cx_input_source *src, const
     /* room for the whole block in the buffer (its capacity is a multiple of the block) */
     if (t->buf.cap - t->buf.n < s->n) cx_accum_add_buf(t->acc, &t->buf);
     const int first = t->buf.n;
-    for (int i = 0; i < s->n; i++) {
-        src->fill(src->ctx, t->src_state, b, i, t->r, t->x);
-        for (int k = 0; k < o->n_fixed; k++) t->x[o->fixed_input[k]] = o->fixed_value[k];
-        cx_model_path(m, t->x, t->r, t->scratch, &t->res, NULL);
-        cx_accum_buf_put(&t->buf, &t->res);
-        if (obs) obs->path(obs->ctx, s->obs, tid, t->x, &t->res);
+    for (int i0 = 0; i0 < s->n; i0 += CX_MODEL_LANES) {
+        const int nb = s->n - i0 < CX_MODEL_LANES ? s->n - i0 : CX_MODEL_LANES;
+        /* inputs path by path from the block stream, in path order (as before batching) */
+        for (int i = 0; i < nb; i++) {
+            double *x = t->x + (size_t)i * stride;
+            src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
+            for (int k = 0; k < o->n_fixed; k++) x[o->fixed_input[k]] = o->fixed_value[k];
+        }
+        cx_model_batch(m, t->x, stride, nb, o->seed, b, (uint64_t)i0, t->scratch, t->res, NULL);
+        for (int i = 0; i < nb; i++) {
+            cx_accum_buf_put(&t->buf, &t->res[i]);
+            if (obs) obs->path(obs->ctx, s->obs, tid, t->x + (size_t)i * stride, &t->res[i]);
+        }
     }
     /* the block's moments now, from its rows while they are in cache; the sketches later */
     cx_block_moments_add_buf(&s->bm, &t->buf, first, s->n);
@@ -206,7 +216,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
         if (!(c->r = gsl_rng_alloc(cx_gsl_rng_pcg64))) goto done;
         if ((rc = cx_scratch_new(&c->scratch, m)) < 0) goto done;
         rc = CX_ERR_NOMEM;
-        if (!(c->x = alloc_lines((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof *c->x)))
+        if (!(c->x = alloc_lines((size_t)CX_MODEL_LANES * (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) *
+                                 sizeof *c->x)))
             goto done;
         if ((rc = cx_accum_new(&c->acc, nq, sc->thresholds, sc->n_thresholds,
                                sc->relative_error)) < 0)
@@ -249,7 +260,7 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
                 /* the only shared read in the loop: once per block, relaxed */
                 if (o->interrupt && atomic_load_explicit(o->interrupt, memory_order_relaxed))
                     continue;
-                run_block(o, src, m, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
+                run_block(o, src, m, sc, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
                 slots[j].done = 1;
             }
             /* each thread empties its own buffer into its own accumulator (no barrier needed

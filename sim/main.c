@@ -26,6 +26,7 @@
 #include "sim/output.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "sim/simd.h"
 
 atomic_int cli_interrupt;
 
@@ -395,6 +396,13 @@ int main(int argc, char **argv)
     if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
         main_help();
         return 0;
+    }
+    /* the SIMD path, once, before any thread (sim/simd.h); a bad CAPEXSIM_SIMD is a usage
+     * error */
+    char simd_err[160];
+    if (cx_simd_init(simd_err, sizeof simd_err) < 0) {
+        fprintf(stderr, "capexsim: %s\n", simd_err);
+        return CLI_EXIT_USAGE;
     }
     if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
         printf("capexsim %s (%s; %s)\n", CX_VERSION, CX_COMPILER, CX_CFLAGS);

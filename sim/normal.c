@@ -367,19 +367,27 @@ const double cx_normal_f[257] = {
     0x1.f446ac979f084p-1, 0x1.0000000000000p+0,
 };
 
+/* The slow path once, for both stream types: a source of 64-bit outputs and uniforms. */
+typedef struct source {
+    void *g;
+    uint64_t (*next)(void *g);
+    double (*uniform)(void *g);
+    double (*uniform_pos)(void *g);
+} source;
+
 /* Marsaglia (1964): beyond r, a = -ln(U1) / r and b = -ln(U2) until 2b > a^2; r + a then
  * has the normal tail's density. */
-static double tail(cx_pcg64 *g)
+static double tail(const source *src)
 {
     for (;;) {
-        double a = -log(cx_pcg64_uniform_pos(g)) / CX_NORMAL_R;
-        double b = -log(cx_pcg64_uniform_pos(g));
+        double a = -log(src->uniform_pos(src->g)) / CX_NORMAL_R;
+        double b = -log(src->uniform_pos(src->g));
         if (b + b > a * a)
             return CX_NORMAL_R + a;
     }
 }
 
-double cx_normal_slow(cx_pcg64 *g, uint64_t b)
+static double slow(const source *src, uint64_t b)
 {
     for (;;) {
         unsigned i = (unsigned)(b & 255u);
@@ -388,13 +396,32 @@ double cx_normal_slow(cx_pcg64 *g, uint64_t b)
         if (z < l->edge)
             return (b & 256u) ? -z : z;
         if (i == 0) {
-            double t = tail(g);
+            double t = tail(src);
             return (b & 256u) ? -t : t;
         }
         /* the wedge: a height uniform in [f(x_i), f(x_{i+1})), under the curve at z? */
-        double y = cx_normal_f[i] + cx_pcg64_uniform(g) * (cx_normal_f[i + 1] - cx_normal_f[i]);
+        double y = cx_normal_f[i] + src->uniform(src->g) * (cx_normal_f[i + 1] - cx_normal_f[i]);
         if (y < exp(-0.5 * z * z))
             return (b & 256u) ? -z : z;
-        b = cx_pcg64_next(g);
+        b = src->next(src->g);
     }
+}
+
+static uint64_t next64(void *g) { return cx_pcg64_next(g); }
+static double uniform64(void *g) { return cx_pcg64_uniform(g); }
+static double uniform_pos64(void *g) { return cx_pcg64_uniform_pos(g); }
+static uint64_t next32(void *g) { return cx_pcg32_next64(g); }
+static double uniform32(void *g) { return cx_pcg32_uniform(g); }
+static double uniform_pos32(void *g) { return cx_pcg32_uniform_pos(g); }
+
+double cx_normal_slow(cx_pcg64 *g, uint64_t b)
+{
+    const source src = { g, next64, uniform64, uniform_pos64 };
+    return slow(&src, b);
+}
+
+double cx_normal_slow32(cx_pcg32 *g, uint64_t b)
+{
+    const source src = { g, next32, uniform32, uniform_pos32 };
+    return slow(&src, b);
 }

@@ -43,6 +43,10 @@ extern const double cx_normal_f[257];
  * Out of line: it runs for about 1% of the normals. */
 double cx_normal_slow(cx_pcg64 *g, uint64_t b);
 
+/* cx_normal_slow for a path stream (cx_pcg32, 64-bit outputs by cx_pcg32_next64): the same
+ * algorithm and stream use. */
+double cx_normal_slow32(cx_pcg32 *g, uint64_t b);
+
 /* A standard normal variate from g. */
 static inline double cx_normal(cx_pcg64 *g)
 {
@@ -52,6 +56,17 @@ static inline double cx_normal(cx_pcg64 *g)
     if (__builtin_expect(z < l->edge, 1))
         return (b & 256u) ? -z : z;
     return cx_normal_slow(g, b);
+}
+
+/* A standard normal variate from a path stream. */
+static inline double cx_normal32(cx_pcg32 *g)
+{
+    uint64_t b = cx_pcg32_next64(g);
+    const cx_normal_layer *l = &cx_normal_layers[b & 255u];
+    double z = (double)(b >> 11) * l->w;
+    if (__builtin_expect(z < l->edge, 1))
+        return (b & 256u) ? -z : z;
+    return cx_normal_slow32(g, b);
 }
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "sim/error.h"
 #include "sim/output.h"
+#include "sim/simd.h"
 
 /* A number, or null where it is not finite (JSON has no NaN or Inf). */
 static json_t *num(double x)
@@ -102,6 +103,8 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     put(doc, "paths_requested", u64(info->paths_requested), &bad);
     put(doc, "compiler", json_string(CX_COMPILER), &bad);
     put(doc, "compiler_flags", json_string(CX_CFLAGS), &bad);
+    /* which SIMD path ran (sim/simd.h); every path gives the same bytes otherwise */
+    put(doc, "simd", json_string(cx_simd_name(cx_simd_level())), &bad);
     put(doc, "relative_error", num(r->relative_error), &bad);
     put(doc, "block_paths", json_integer(info->block_paths), &bad);
     put(doc, "sampling", json_string(info->sampling ? info->sampling : "mc"), &bad);

@@ -27,7 +27,7 @@ typedef struct cx_run_info {
 
 /*
  * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
- * "compiler", "compiler_flags", "relative_error", "block_paths", "sampling". Non-finite
+ * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling". Non-finite
  * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
  * @return a new reference (caller json_decref's it), or NULL when out of memory.
  */

@@ -105,6 +105,18 @@ void cx_pcg64_stream(cx_pcg64 *g, uint64_t seed, uint64_t block)
     cx_pcg64_seed(g, state, seq);
 }
 
+/* The same keyed SplitMix64 as cx_pcg64_stream, one more level down: the path's key is
+ * mix64(block key + (path + 1) x golden'), injective in path for a fixed block key. A
+ * different constant from the block streams' keeps path streams apart from them. */
+void cx_pcg32_path_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path)
+{
+    uint64_t key = mix64(mix64(seed ^ 0xbb67ae8584caa73bULL) + block * GOLDEN64);
+    key = mix64(key + (path + 1u) * 0xd1b54a32d192ed03ULL);
+    uint64_t state = mix64(key + GOLDEN64);
+    uint64_t seq = mix64(key + 2u * GOLDEN64);
+    cx_pcg32_seed(g, state, seq);
+}
+
 /* ---- gsl_rng_type wrappers ---- */
 
 static void gsl_pcg32_set(void *vstate, unsigned long int s)

@@ -65,6 +65,37 @@ static inline double cx_pcg64_uniform_pos(cx_pcg64 *g)
 }
 
 /*
+ * Path streams (issue 9): each path of a run draws its model randomness (MSL and TaaS draws,
+ * signed deals, price shocks, notices, spot offers) from its own pcg32, so that a batch of
+ * paths can run side by side in SIMD lanes and each lane still sees exactly the draws it
+ * would see alone. Why pcg32 (XSH-RR, 64-bit state): its 64-bit multiply is one vector
+ * instruction with AVX-512 and a few with AVX2, where pcg64's 128-bit multiply is not; a
+ * stream per path needs no more than its 2^64 period. A 64-bit output is two outputs, the
+ * first in the high half.
+ */
+/* The stream of path `path` (0-based within its block) of block `block`, seed `seed`: a
+ * pure function of the three, distinct for distinct paths of one run. */
+void cx_pcg32_path_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path);
+
+static inline uint64_t cx_pcg32_next64(cx_pcg32 *g)
+{
+    uint64_t hi = cx_pcg32_next(g);
+    return (hi << 32) | cx_pcg32_next(g);
+}
+
+/* A uniform double in [0, 1) with 53 random bits (two outputs). */
+static inline double cx_pcg32_uniform(cx_pcg32 *g)
+{
+    return (double)(cx_pcg32_next64(g) >> 11) * 0x1.0p-53;
+}
+
+/* A uniform double in (0, 1), as cx_pcg64_uniform_pos. */
+static inline double cx_pcg32_uniform_pos(cx_pcg32 *g)
+{
+    return ((double)(cx_pcg32_next64(g) >> 12) + 0.5) * 0x1.0p-52;
+}
+
+/*
  * The stream for block `block` of a run with seed `seed`: a pure function of (seed, block).
  * State and increment both come from a strong 64-bit mixer of (seed, block), so that blocks
  * never share an increment pattern (LCG streams that differ only in increment are correlated).

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* The month's regular work across lanes: a template compiled once per instruction set. */
+
+/*
+ * Included by models/lanes_scalar.c (the plain C reference that defines the results),
+ * models/lanes_avx2.c and models/lanes_avx512.c, each with CX_ISA set to its suffix and
+ * compiled with its own -m flags. The source is the same, every operation is an exactly
+ * rounded IEEE operation or integer bit work (cx_exp, cx_log2 from sim/vmath.h, no libm),
+ * and the build has -ffp-contract=off: so each instruction set gives the same bits, lane
+ * by lane, which tests/test_lanes.c checks on random inputs. Each loop runs over the lanes
+ * of a batch with no dependence between lanes, and `omp simd` tells the compiler so (gcc
+ * does not always see it alone); the select helpers below keep every loop branch-free.
+ *
+ * What is here, in MODEL.md's order: step 1 (capacity, committed cost, the price with its
+ * normal shock from each lane's stream), step 5's demands, steps 4 and 5 (reserved,
+ * available, oversold, allocation in priority order, the clawback shortfall), steps 8 and 9
+ * (IaaS, idle, burden, revenue) and the path's running sums.
+ */
+
+#include <stdint.h>
+
+#include "models/lanes.h"
+#include "sim/normal.h"
+#include "sim/pcg.h"
+#include "sim/vmath.h"
+
+#define CX_CAT2(a, b) a##_##b
+#define CX_CAT(a, b) CX_CAT2(a, b)
+#define KFN(name) CX_CAT(name, CX_ISA)
+
+/* the build passes -fopenmp-simd (or -fopenmp), so this holds with and without OpenMP */
+#define LANES_SIMD _Pragma("omp simd")
+
+/* a when c, else b, for doubles, without a branch */
+static inline double sel(int c, double a, double b)
+{
+    return cx_selectd(-(uint64_t)(c != 0), a, b);
+}
+
+/* v < 2^53 as a double, exactly, without an int64 conversion (AVX2 has none): two halves
+ * through the 2^52 trick. */
+static inline double u53(uint64_t v)
+{
+    double hi = cx_bitsd(0x4330000000000000ULL | (v >> 26)) - 0x1p52;
+    double lo = cx_bitsd(0x4330000000000000ULL | (v & 0x3ffffffULL)) - 0x1p52;
+    return hi * 0x1p26 + lo;
+}
+
+/* MODEL.md, one month, step 1: C(t) and Cost(t) of the tranches online, in config order
+ * (an offline tranche adds +0.0, which changes no sum), and Cost(t) / C(t). */
+static void KFN(supply)(cx_scratch *s, int n8, int t)
+{
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        s->cap[l] = 0.0;
+        s->cost_m[l] = 0.0;
+    }
+    for (int i = 0; i < s->n_tr; i++) {
+        const int32_t *on = s->tr_on + (size_t)i * CX_LANES, *off = s->tr_off + (size_t)i * CX_LANES;
+        const double *gw = s->tr_gw + (size_t)i * CX_LANES, *cost = s->tr_cost + (size_t)i * CX_LANES;
+        LANES_SIMD
+        for (int l = 0; l < n8; l++) {
+            int online = (on[l] <= t) & (t < off[l]);
+            s->cap[l] += sel(online, gw[l], 0.0);
+            s->cost_m[l] += sel(online, cost[l], 0.0);
+        }
+    }
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double cost_m = s->cost_m[l] / 12.0;
+        double cap = s->cap[l];
+        s->cost_m[l] = cost_m;
+        /* u(t) / 12 = Cost(t) / C(t): the burden of one idle GW for the month */
+        s->bpg[l] = sel(cap > 0.0, cost_m / (cap > 0.0 ? cap : 1.0), 0.0);
+    }
+}
+
+/* MODEL.md, Market price: log P(t) = log P(t-1) + drift + sd Z_t, one standard normal per
+ * lane from its stream (the ziggurat's fast path across lanes; the ~1% of lanes whose draw
+ * falls outside a layer's box finish it in cx_normal_slow32, on their own stream). */
+static void KFN(price)(cx_scratch *s, int n, int n8, int t)
+{
+    if (t == 0)
+        return; /* P(0) = price0, set at the start of the path */
+    double z[CX_LANES] CX_ALIGNED;
+    uint64_t bits[CX_LANES] CX_ALIGNED;
+    int32_t slow[CX_LANES] CX_ALIGNED;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        /* two pcg32 steps, the first output in the high half (cx_pcg32_next64) */
+        uint64_t s0 = s->st[l], inc = s->inc[l];
+        uint64_t s1 = s0 * CX_PCG32_MULT + inc;
+        uint64_t s2 = s1 * CX_PCG32_MULT + inc;
+        uint32_t x0 = (uint32_t)(((s0 >> 18u) ^ s0) >> 27u), r0 = (uint32_t)(s0 >> 59u);
+        uint32_t x1 = (uint32_t)(((s1 >> 18u) ^ s1) >> 27u), r1 = (uint32_t)(s1 >> 59u);
+        uint32_t o0 = (x0 >> r0) | (x0 << ((-r0) & 31u));
+        uint32_t o1 = (x1 >> r1) | (x1 << ((-r1) & 31u));
+        uint64_t b = ((uint64_t)o0 << 32) | o1;
+        s->st[l] = s2;
+        const cx_normal_layer *ly = &cx_normal_layers[b & 255u];
+        double v = u53(b >> 11) * ly->w;
+        slow[l] = !(v < ly->edge);
+        bits[l] = b;
+        /* the sign from bit 8, by flipping the sign bit */
+        z[l] = cx_bitsd(cx_dbits(v) ^ ((b & 256u) << 55));
+    }
+    for (int l = 0; l < n; l++) {
+        if (__builtin_expect(slow[l], 0)) {
+            cx_pcg32 g = cx_lane_stream(s, l);
+            z[l] = cx_normal_slow32(&g, bits[l]);
+            s->st[l] = g.state;
+        }
+    }
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double lp = s->logp[l] + s->drift_m[l];
+        lp += s->sd_m[l] * z[l];
+        s->logp[l] = lp;
+        s->price[l] = sel(s->moves[l] != 0, cx_exp(lp), s->price0[l]);
+    }
+}
+
+/* MODEL.md, Demand: MSL's schedule (segment known from t, GW per lane) and multiplier from
+ * the decision month; RecSys's geometric ramp; TaaS's linear ramp from its launch. */
+static void KFN(demand)(cx_scratch *s, int n8, int t)
+{
+    const cx_model *m = s->m;
+    const int ns = s->n_sched;
+    double *dm = s->dem[CX_USE_MSL], *dr = s->dem[CX_USE_RECSYS], *dt = s->dem[CX_USE_TAAS];
+    if (ns > 0) {
+        const cx_sched_point *sp = m->sc->msl.sched;
+        /* the segment [month k, month k+1) holding t: months are fixed, so one for all lanes */
+        int k = 0;
+        while (k + 1 < ns && sp[k + 1].month <= t)
+            k++;
+        const double *g0 = s->msl_g + (size_t)k * CX_LANES;
+        if (t < sp[0].month || k + 1 >= ns) {
+            /* flat before the first point and after the last */
+            LANES_SIMD
+            for (int l = 0; l < n8; l++)
+                dm[l] = sel(t >= s->msl_dec[l], g0[l] * s->msl_mult[l], g0[l]);
+        } else {
+            const double *g1 = s->msl_g + (size_t)(k + 1) * CX_LANES;
+            const double dt_m = (double)(t - sp[k].month), inv_len = m->sched_inv_len[k];
+            LANES_SIMD
+            for (int l = 0; l < n8; l++) {
+                double d = g0[l] + (g1[l] - g0[l]) * dt_m * inv_len;
+                dm[l] = sel(t >= s->msl_dec[l], d * s->msl_mult[l], d);
+            }
+        }
+    } else {
+        LANES_SIMD
+        for (int l = 0; l < n8; l++)
+            dm[l] = 0.0;
+    }
+    if (t > 0) {
+        const double tt = (double)t;
+        LANES_SIMD
+        for (int l = 0; l < n8; l++) {
+            int ramp = t < s->rec_ramp_end[l];
+            s->rec_d[l] = sel(ramp, s->rec_d[l] * s->rec_step[l], s->rec_full[l]);
+            s->rec_l2[l] = sel(ramp, tt * s->rec_l2_step[l], s->rec_l2_full[l]);
+        }
+    }
+    LANES_SIMD
+    for (int l = 0; l < n8; l++)
+        dr[l] = s->rec_d[l];
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        int L = s->taas_launch[l];
+        double f = (double)(t - L) * s->taas_inv_ramp[l];
+        int full = s->taas_instant[l] | !(f < 1.0);
+        double d = sel(full, s->taas_target[l], s->taas_target[l] * f);
+        dt[l] = sel(t >= L, d, 0.0);
+    }
+}
+
+/* MODEL.md, one month, steps 4 and 5, and step 6's shortfall: A(t) = max(0, C - D), the
+ * oversold GW (beyond 1e-9 GW), each use min(demand, what is left) in priority order. */
+static void KFN(allocate)(cx_scratch *s, int n8)
+{
+    const cx_model *m = s->m;
+    const int *prio = m->sc->priority;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double avail = s->cap[l] - s->reserved[l];
+        double over = sel(-avail > CX_GW_EPS, -avail, 0.0);
+        avail = cx_pos(avail);
+        s->avail[l] = avail;
+        s->oversold[l] = over;
+        s->oversold_peak[l] = sel(over > s->oversold_peak[l], over, s->oversold_peak[l]);
+        double left = avail, claw = 0.0;
+        for (int k = 0; k < CX_N_USES; k++) {
+            int u = prio[k];
+            double d = s->dem[u][l];
+            double a = cx_pos(d < left ? d : left);
+            s->alc[u][l] = a;
+            left -= a;
+        }
+        for (int u = 0; u < CX_N_USES; u++)
+            claw += sel(m->clawback[u], s->dem[u][l] - s->alc[u][l], 0.0);
+        s->left[l] = cx_pos(left);
+        s->claw_short[l] = claw;
+        s->spot_gw[l] = 0.0;
+        s->spot_rev[l] = 0.0;
+    }
+}
+
+/* MODEL.md, one month, steps 8 and 9: IaaS resale of what is left, idle, burden, the
+ * month's revenue by stream, and the path's running sums in month order. */
+static void KFN(settle)(cx_scratch *s, int n8, int t)
+{
+    const double *ar = s->alc[CX_USE_RECSYS], *at = s->alc[CX_USE_TAAS];
+    const double *am = s->alc[CX_USE_MSL], *dm = s->dem[CX_USE_MSL], *dr = s->dem[CX_USE_RECSYS];
+    (void)t;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double left = s->left[l];
+        double ig = cx_pos(left < s->iaas_max[l] ? left : s->iaas_max[l]);
+        ig = sel(left > 0.0, ig, 0.0);
+        double ir = ig * s->price[l] * s->iaas_k[l];
+        double idle = cx_pos(left - ig);
+        s->iaas_gw[l] = ig;
+        s->iaas_rev[l] = ir;
+        double burden_t = idle * s->bpg[l];
+        double rd = s->deals_rev_m[l] + s->spot_rev[l];
+        double rt = at[l] * s->taas_rev[l];
+        /* log2(max(1, a / b)): the ramp's own log2 when fully met */
+        double a = ar[l];
+        double l2 = sel(a == dr[l], s->rec_l2[l], cx_log2(a / (s->rec_b[l] > 0.0 ? s->rec_b[l] : 1.0)));
+        double rr = sel((s->rec_k[l] != 0.0) & (a > 0.0) & (l2 > 0.0), s->rec_k[l] * l2, 0.0);
+        double rev = rd + rt + ir + rr;
+        s->left[l] = idle;
+        s->burden_t[l] = burden_t;
+        s->rev_m[l] = rev;
+        s->rd_m[l] = rd;
+        s->rt_m[l] = rt;
+        s->ri_m[l] = ir;
+        s->rr_m[l] = rr;
+        s->burden[l] += burden_t;
+        s->cost[l] += s->cost_m[l];
+        s->rev_deals[l] += rd;
+        s->rev_taas[l] += rt;
+        s->rev_iaas[l] += ir;
+        s->rev_recsys[l] += rr;
+        s->idle_sum[l] += idle;
+        s->idle_peak[l] = sel(idle > s->idle_peak[l], idle, s->idle_peak[l]);
+        s->msl_short[l] += dm[l] - am[l];
+        s->q_idle[l] += idle;
+        s->q_rev[l] += rev;
+    }
+}
+
+const cx_lane_kernels KFN(cx_lane_kernels) = {
+    CX_STR(CX_ISA), KFN(supply), KFN(price), KFN(demand), KFN(allocate), KFN(settle),
+};

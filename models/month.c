@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* The month: MODEL.md's nine steps in order, for a batch of paths in lanes. */
+
+/*
+ * cx_model_batch runs up to CX_LANES paths. Each lane first draws its path-level events and
+ * sets up its supply, market, demand and deals from its scalar inputs; then every month runs
+ * the nine steps of MODEL.md ("One month, in order") for all lanes at once: the regular
+ * steps as kernels over lanes (models/lanes_tmpl.c, through the table chosen for this CPU),
+ * the deal events per lane, only where a lane has one (models/deals.c).
+ *
+ * Random draws of a path, from its own stream (cx_pcg32_path_stream of seed, block and the
+ * path's index in the block), in this order; the order defines the results for a seed:
+ *   1. one uniform for MSL success (if `msl` is present): success iff u < p_success;
+ *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
+ *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
+ *   then, for each month t = 0 .. H-1, in step order:
+ *   4. step 1, t >= 1: one standard normal (ziggurat, sim/normal.h) for the price shock,
+ *      whenever the price matters to the scenario (IaaS, spot deals, or a cancellable signed
+ *      deal with a hazard_price that is not fixed at 0), even on a path whose volatility is 0;
+ *   5. steps 2 and 7: when a cancellable deal begins (signed deals in config order; a spot
+ *      deal right after its premium) and the path's hazards are not both 0, one uniform in
+ *      (0, 1), its buyer-notice threshold (models/deals.c);
+ *   6. step 7, t >= spot start, when the smallest possible offer could still be signed: the
+ *      number of offers (one uniform by inversion when the mean is <= 12, else
+ *      gsl_ran_poisson), then per offer its gw and, only if it is signed, its premium (one
+ *      uniform each for fixed, uniform and triangular, else cx_dist_sample).
+ * A uniform is two pcg32 outputs (53 bits), as is a ziggurat attempt's 64 bits.
+ */
+
+#include <string.h>
+
+#include "models/lanes.h"
+#include "models/trace.h"
+#include "sim/pcg.h"
+
+/* Draws 1 to 3 and the set-up of lane l (path `path` of the block) from x. */
+static void lane_begin(cx_scratch *s, int l, const double *x, uint64_t seed, uint64_t block,
+                       uint64_t path)
+{
+    const cx_scenario *sc = s->m->sc;
+    cx_pcg32 g;
+    cx_pcg32_path_stream(&g, seed, block, path);
+    s->inc[l] = g.inc;
+    /* MODEL.md, MSL and TaaS: one draw per path each. */
+    bool msl_ok = sc->msl.present && cx_pcg32_uniform(&g) < x[sc->msl.p_success];
+    bool taas_on = sc->taas.present && cx_pcg32_uniform(&g) < x[sc->taas.p_launch];
+    cx_deals_setup(s, l, x, &g);
+    s->st[l] = g.state;
+    s->msl_ok[l] = msl_ok;
+    s->taas_on[l] = taas_on;
+    cx_supply_setup(s, l, x);
+    cx_market_setup(s, l, x);
+    cx_demand_setup(s, l, x, msl_ok, taas_on);
+    s->burden[l] = s->rev_deals[l] = s->rev_taas[l] = s->rev_iaas[l] = s->rev_recsys[l] = 0.0;
+    s->cost[l] = s->idle_sum[l] = s->idle_peak[l] = s->msl_short[l] = s->oversold_peak[l] = 0.0;
+    s->q_idle[l] = s->q_rev[l] = 0.0;
+    s->n_signed_count[l] = s->n_cancelled[l] = s->n_clawed[l] = 0;
+}
+
+/* The trace of lane 0 for month t (tests and debugging only). */
+static void trace_month(const cx_scratch *s, int t, cx_trace *tr)
+{
+    cx_trace_month *tm = &tr->month[t];
+    double cap = s->cap[0];
+    tm->capacity_gw = cap;
+    tm->cost_b = s->cost_m[0];
+    tm->unit_cost = cap > 0.0 ? s->cost_m[0] * 12.0 / cap : 0.0;
+    tm->price = s->price[0];
+    tm->reserved_gw = s->reserved[0];
+    tm->reserved_end_gw = s->reserved[0] + s->spot_gw[0];
+    tm->available_gw = s->avail[0];
+    tm->oversold_gw = s->oversold[0];
+    for (int u = 0; u < CX_N_USES; u++) {
+        tm->demand_gw[u] = s->dem[u][0];
+        tm->alloc_gw[u] = s->alc[u][0];
+    }
+    tm->clawback_short_gw = s->claw_short[0];
+    tm->spot_gw = s->spot_gw[0];
+    tm->iaas_gw = s->iaas_gw[0];
+    tm->idle_gw = s->left[0];
+    tm->burden_b = s->burden_t[0];
+    tm->rev_deals_b = s->rd_m[0];
+    tm->rev_taas_b = s->rt_m[0];
+    tm->rev_iaas_b = s->ri_m[0];
+    tm->rev_recsys_b = s->rr_m[0];
+    tm->rev_total_b = s->rev_m[0];
+    tm->n_active = s->nd[0];
+    tm->taas_launched = s->taas_on[0];
+    cx_deals_trace_earn(s, 0, t, tr);
+}
+
+void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, uint64_t seed,
+                    uint64_t block, uint64_t first, cx_scratch *s, cx_path_result *out,
+                    cx_trace *tr)
+{
+    const cx_scenario *sc = m->sc;
+    const cx_lane_kernels *k = m->k;
+    const int H = m->horizon;
+    const int n8 = (n + CX_LANE_PAD - 1) / CX_LANE_PAD * CX_LANE_PAD;
+    const bool any_claw = m->clawback[0] || m->clawback[1] || m->clawback[2];
+    const bool spot_on = sc->deals.spot.present;
+    const double spot_lo = m->spot_gw_lower;
+
+    /* lanes past n run lane 0's inputs on streams of their own; nothing reads them back */
+    for (int l = 0; l < n8; l++)
+        lane_begin(s, l, x + (l < n ? (size_t)l * x_stride : 0), seed, block, first + (uint64_t)l);
+    if (tr != NULL) {
+        tr->months = H;
+        tr->n_events = 0;
+        tr->lost_events = 0;
+    }
+
+    int q = 0, q_len = 0;
+    for (int t = 0; t < H; t++) {
+        cx_trace *tr0 = NULL;
+        if (tr != NULL) {
+            tr0 = tr;
+            tr->month[t].spot_offers = tr->month[t].spot_signed = 0;
+        }
+        /* 1. capacity, committed cost and the price */
+        k->supply(s, n8, t);
+        if (m->price_used)
+            k->price(s, n, n8, t);
+        k->demand(s, n8, t);
+        /* 2. deals end and begin */
+        for (int l = 0; l < n; l++)
+            if (t >= s->next_end[l] || t == s->next_sign[l])
+                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
+        /* 3. buyers' notices */
+        for (int l = 0; l < n; l++)
+            if (s->hz_max[l] > 0.0)
+                cx_deals_buyer_notices(s, l, t, l == 0 ? tr0 : NULL);
+        /* 4. reserved (summed again where the deals changed) and available; 5. allocation */
+        for (int l = 0; l < n; l++)
+            if (s->dirty[l])
+                cx_deals_reserve(s, l);
+        k->allocate(s, n8);
+        /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
+        if (any_claw)
+            for (int l = 0; l < n; l++)
+                if (s->claw_short[l] > CX_GW_EPS && s->nd[l] > 0)
+                    cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
+        /* 7. spot offers, where an offer of the smallest size could be signed */
+        if (spot_on)
+            for (int l = 0; l < n; l++)
+                if (t >= s->spot_start[l] && spot_lo <= s->left[l] + CX_GW_EPS &&
+                    s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS)
+                    cx_deals_spot(s, l, t, l == 0 ? tr0 : NULL);
+        /* 8. IaaS; 9. idle and burden; the sums */
+        k->settle(s, n8, t);
+        if (tr != NULL)
+            trace_month(s, t, tr);
+
+        /* quarterly series: months 3q .. 3q+2 (MODEL.md, Per-path metrics) */
+        if (++q_len == 3 || t == H - 1) {
+            for (int l = 0; l < n; l++) {
+                out[l].quarter[CX_Q_IDLE_GW_MEAN][q] = s->q_idle[l] / q_len;
+                out[l].quarter[CX_Q_REVENUE][q] = s->q_rev[l];
+                out[l].quarter[CX_Q_BURDEN_CUMULATIVE][q] = s->burden[l];
+                s->q_idle[l] = 0.0;
+                s->q_rev[l] = 0.0;
+            }
+            q++;
+            q_len = 0;
+        }
+    }
+
+    for (int l = 0; l < n; l++) {
+        double *mt = out[l].metric;
+        mt[CX_M_CAPEX_BURDEN] = s->burden[l];
+        mt[CX_M_REVENUE_DEALS] = s->rev_deals[l];
+        mt[CX_M_REVENUE_TAAS] = s->rev_taas[l];
+        mt[CX_M_REVENUE_IAAS] = s->rev_iaas[l];
+        mt[CX_M_REVENUE_RECSYS] = s->rev_recsys[l];
+        mt[CX_M_REVENUE_TOTAL] = s->rev_deals[l] + s->rev_taas[l] + s->rev_iaas[l] + s->rev_recsys[l];
+        mt[CX_M_COMMITTED_COST] = s->cost[l];
+        mt[CX_M_IDLE_GW_MEAN] = s->idle_sum[l] / H;
+        mt[CX_M_IDLE_GW_PEAK] = s->idle_peak[l];
+        mt[CX_M_MSL_SHORTFALL] = s->msl_short[l] / 12.0;
+        mt[CX_M_OVERSOLD_GW_PEAK] = s->oversold_peak[l];
+        /* MODEL.md, Details: 0 without an msl group */
+        mt[CX_M_MSL_SUCCESS] = s->msl_ok[l] ? 1.0 : 0.0;
+        mt[CX_M_DEALS_SIGNED] = s->n_signed_count[l];
+        mt[CX_M_DEALS_CANCELLED] = s->n_cancelled[l];
+        mt[CX_M_DEALS_CLAWED_BACK] = s->n_clawed[l];
+    }
+}
+
+void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s,
+                   cx_path_result *out, cx_trace *tr)
+{
+    /* one lane whose stream is keyed by the next output of r */
+    uint64_t seed = r->type == cx_gsl_rng_pcg64 ? cx_pcg64_next(cx_rng_pcg64(r))
+                                                 : (uint64_t)gsl_rng_get(r);
+    cx_model_batch(m, x, 0, 1, seed, 0, 0, s, out, tr);
+}
