@@ -1,41 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /* Benchmark: the RNG-bound reference of a path (its variates alone) against a full path. */
 /*
- * How close is a path to the cost of its random numbers? Every variate of a path comes
- * from one cx_pcg64 stream, inline: normals by the ziggurat cx_normal (sim/normal.h), which
- * takes one 64-bit output per attempt plus one or more in its rare slow branch, and
- * uniforms by cx_pcg64_uniform(_pos), one output each. Three steps.
+ * How close is a path to the cost of its random numbers? A path's inputs come from its
+ * block's cx_pcg64 stream (normals by the ziggurat cx_normal, one 64-bit output per attempt
+ * plus more in its rare slow branch; uniforms one output each); the model's per-month
+ * randomness from the path's own pcg32 stream (models/month.c, "Random draws of a path"):
+ * a uniform or a ziggurat attempt is two 32-bit outputs there. Three steps.
  *
- * 1. Steps per normal. A generator is stepped one output at a time beside a copy that draws
- *    cx_normal: the count of outputs each normal consumed gives their mean and sd over
- *    10^6 (--quick) or 10^7 normals.
+ * 1. Steps per normal, on each generator: a generator is stepped one output at a time
+ *    beside a copy that draws normals; the count of outputs each normal consumed gives
+ *    their mean and sd over 10^6 (--quick) or 10^7 normals.
  * 2. Exact counts per path, for the inputs (cx_sampler_draw) and the model (cx_model_path)
- *    separately. The outputs a part consumed are counted exactly by stepping a copy of the
- *    state from before the part until it equals the state after it. The normals come from
- *    what draws them:
+ *    separately, by stepping a copy of the state from before the part until it equals the
+ *    state after it (the model: its path stream, rebuilt from the one pcg64 output that
+ *    keys it, to the lane's state after the path).
  *    - inputs (sim/sampler.c, its draw order): one normal per copula row
  *      (cx_sampler_work_size); then per input in no correlation pair, not fixed: one normal
  *      when it maps a normal score through a table (cx_sampler_table_error >= 0) or is
  *      normal/lognormal, one uniform when it is uniform, triangular, bernoulli or discrete;
  *      a beta, PERT or gamma without a table uses GSL's exact sampler, whose draws are not
  *      counted by kind (the record says "exact": false then).
- *    - model (models/model.c, "Random draws of a path"): uniforms 1 to 3 (MSL, TaaS, one per
- *      signed deal), then one normal per month t = 1 .. H-1 when the path's price moves,
- *      then only one-output draws. So the price normals are replayed on a copy of the state
- *      after those uniforms: the outputs they consumed are known exactly, and the model's
- *      uniforms are the rest, an exact integer per path. On the first paths the model is
- *      run again with a trace: its end state must be the same, and its prices must be the
- *      ones the replayed normals give (log P(t) = log P(t-1) + drift' + sd' z_t): that
- *      checks where the normals are and how many.
- *    Consistency: the outputs that the counted normals consumed (inputs: the part's steps
- *    less its uniforms; model: the replay) must equal normals x steps per normal within
- *    5 standard errors (sd per normal x sqrt(normals)); the program fails otherwise, so a
- *    count that went wrong breaks the benchmark and CI.
- * 3. Timings, best of reps, ns per path: the reference is, per path, that many cx_normal
- *    and cx_pcg64_uniform calls on one cx_pcg64 (the mean counts; fractions carried from
- *    path to path), summed into a sink: no model logic, no accumulation. Then the same
- *    paths' inputs alone, inputs plus model (no accumulation), and the full engine at one
- *    thread (what bench_paths times); ratio = full / reference.
+ *    - model: uniforms 1 to 3 (MSL, TaaS, one per signed deal), one normal per month
+ *      t = 1 .. H-1 when the price matters, and one-uniform draws. Its normals are
+ *      interleaved with the month's deal draws, so they are not replayed: the model's
+ *      uniforms are its outputs less the normals' expected outputs, halved (a mean,
+ *      "model_uniforms_exact": false). The program fails when a path's model consumed fewer
+ *      outputs than its documented draws need, or draws differently with a trace.
+ *    Consistency (inputs): the outputs that the counted normals consumed must equal
+ *    normals x steps per normal within 5 standard errors; the program fails otherwise.
+ * 3. Timings, best of reps, ns per path: the reference is, per path, that many normals and
+ *    uniforms on each generator (the mean counts; fractions carried from path to path),
+ *    summed into a sink: no model logic, no accumulation. Then the same paths' inputs
+ *    alone, inputs plus model one path at a time (no accumulation), and the full engine at
+ *    one thread, in batches of lanes (what bench_paths times); ratio = full / reference.
  */
 #include "bench/bench.h"
 
@@ -43,6 +40,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "models/lanes.h"
 #include "models/trace.h"
 #include "sim/engine.h"
 #include "sim/normal.h"
@@ -60,6 +58,17 @@ static uint64_t steps_between(cx_pcg64 a, const cx_pcg64 *b)
     uint64_t n = 0;
     while (a.state != b->state && n < STEP_CAP) {
         (void)cx_pcg64_next(&a);
+        n++;
+    }
+    return n;
+}
+
+/* The same for a path stream. */
+static uint64_t steps_between32(cx_pcg32 a, const cx_pcg32 *b)
+{
+    uint64_t n = 0;
+    while (a.state != b->state && n < STEP_CAP) {
+        (void)cx_pcg32_next(&a);
         n++;
     }
     return n;
@@ -111,11 +120,32 @@ static bool price_used(const cx_scenario *sc)
     return sc->iaas.enabled || sc->deals.spot.present || (cancellable && !hp_zero);
 }
 
-/* Price normals of a path with inputs x: H - 1 when its price moves with a volatility. */
-static int price_normals(const cx_scenario *sc, bool used, const double *x)
+/* Price normals of a path: H - 1 when the price matters (models/month.c, draw 4). */
+static int price_normals(const cx_scenario *sc, bool used)
 {
-    double sd = x[sc->market.vol] / sqrt(12.0);
-    return used && x[sc->market.price0] > 0.0 && sd != 0.0 ? sc->horizon_months - 1 : 0;
+    return used ? sc->horizon_months - 1 : 0;
+}
+
+/* Step 1 for a path stream: 32-bit outputs per cx_normal32. */
+static void calibrate32(uint64_t n, double *mean, double *sd, volatile double *sink)
+{
+    cx_pcg32 g, shadow;
+    cx_pcg32_path_stream(&g, 7, 0, 0);
+    shadow = g;
+    double s = 0, s1 = 0, s2 = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        s += cx_normal32(&g);
+        double k = 0;
+        while (shadow.state != g.state) {
+            (void)cx_pcg32_next(&shadow);
+            k++;
+        }
+        s1 += k;
+        s2 += k * k;
+    }
+    *sink += s;
+    *mean = s1 / (double)n;
+    *sd = sqrt(fmax(0.0, (s2 - s1 * s1 / (double)n) / (double)(n - 1)));
 }
 
 /* Step 1: mean and sd of the outputs one cx_normal consumes, over n normals. */
@@ -140,27 +170,6 @@ static void calibrate(uint64_t n, double *mean, double *sd, volatile double *sin
     *sd = sqrt(fmax(0.0, (s2 - s1 * s1 / (double)n) / (double)(n - 1)));
 }
 
-/* The model's prices from the replayed normals z against the trace's; false on a mismatch. */
-static bool prices_match(const cx_scenario *sc, const double *x, const double *z, int nz,
-                         const cx_trace *tr)
-{
-    /* the model's arithmetic (models/model.c, price path) */
-    const double vol = x[sc->market.vol];
-    const double log_drift = (x[sc->market.drift] - 0.5 * vol * vol) / 12.0;
-    const double log_sd = vol / sqrt(12.0);
-    double logp = log(x[sc->market.price0]);
-    if (tr->months != nz + 1)
-        return false;
-    for (int t = 1; t <= nz; t++) {
-        logp += log_drift;
-        logp += log_sd * z[t - 1];
-        double p = exp(logp), q = tr->month[t].price;
-        if (!(fabs(p - q) <= 1e-9 * fabs(p)))
-            return false;
-    }
-    return true;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -173,31 +182,31 @@ int main(int argc, char **argv)
     const int n_in = sc->n_inputs;
     double *x = calloc((size_t)n_in + 1, sizeof *x);
     double *work = calloc((size_t)cx_sampler_work_size(sc->sampler) + 1, sizeof *work);
-    double *z = calloc((size_t)sc->horizon_months + 1, sizeof *z);
     cx_scratch *scr = NULL;
     cx_trace *tr = NULL;
     cx_path_result *res = malloc(sizeof *res);
     gsl_rng *r = gsl_rng_alloc(cx_gsl_rng_pcg64);
     gsl_rng *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
-    if (!x || !work || !z || !res || !r || !r2 || cx_scratch_new(&scr, m) < 0 ||
+    if (!x || !work || !res || !r || !r2 || cx_scratch_new(&scr, m) < 0 ||
         cx_trace_new(&tr, 100000) < 0)
         fail("out of memory");
     cx_pcg64 *g = cx_rng_pcg64(r), *g2 = cx_rng_pcg64(r2);
     volatile double sink = 0;
 
     /* Step 1. */
-    double spn, spn_sd;
+    double spn, spn_sd, spn32, spn32_sd;
     const uint64_t n_cal = o.quick ? 1000000 : 10000000;
     calibrate(n_cal, &spn, &spn_sd, &sink);
+    calibrate32(n_cal, &spn32, &spn32_sd, &sink);
 
     /* Step 2. */
     const input_plan ip = plan_inputs(sc);
     const bool used = price_used(sc);
     const int k_pre = (sc->msl.present ? 1 : 0) + (sc->taas.present ? 1 : 0) + sc->deals.n_signed;
     const uint64_t n_count = o.quick ? 20000 : 200000;
-    double st_in = 0, st_mo = 0;      /* outputs consumed by the inputs, by the model */
-    double nst_in = 0, nst_mo = 0;    /* of which by normals (inputs: steps less uniforms) */
-    double nn_mo = 0, nu_mo = 0;      /* model normals and uniforms */
+    double st_in = 0, st_mo = 0;      /* outputs consumed by the inputs; by the model (32-bit) */
+    double nst_in = 0;                /* of which by the inputs' normals (steps less uniforms) */
+    double nn_mo = 0;                 /* model normals */
     int traced = 0;
     gsl_rng_set(r, 11);
     for (uint64_t p = 0; p < n_count; p++) {
@@ -206,75 +215,60 @@ int main(int argc, char **argv)
         const cx_pcg64 mid = *g;
         cx_model_path(m, x, r, scr, res, NULL);
         sink += res->metric[0];
-        uint64_t s_in = steps_between(before, &mid), s_mo = steps_between(mid, g);
-        if (s_in == STEP_CAP || s_mo == STEP_CAP)
+        /* the path stream: keyed by one output of r (cx_model_path), ends in lane 0 */
+        cx_pcg64 key = mid;
+        cx_pcg32 p0;
+        cx_pcg32_path_stream(&p0, cx_pcg64_next(&key), 0, 0);
+        const cx_pcg32 p1 = cx_lane_stream(scr, 0);
+        uint64_t s_in = steps_between(before, &mid), s_mo = steps_between32(p0, &p1);
+        if (s_in == STEP_CAP || s_mo == STEP_CAP || steps_between(mid, g) != 1)
             fail("a part of a path consumed no outputs it could be matched to");
-
-        /* the price normals, replayed after uniforms 1 to 3 */
-        int nz = price_normals(sc, used, x);
-        cx_pcg64 sh = mid;
-        for (int k = 0; k < k_pre; k++)
-            (void)cx_pcg64_next(&sh);
-        const cx_pcg64 sh0 = sh;
-        for (int k = 0; k < nz; k++)
-            z[k] = cx_normal(&sh);
-        uint64_t ns = steps_between(sh0, &sh);
-        if ((uint64_t)k_pre + ns > s_mo)
+        int nz = price_normals(sc, used);
+        if ((uint64_t)(2 * k_pre + 2 * nz) > s_mo)
             fail("the model consumed fewer outputs than its documented draws");
-
         if (p < TRACE_PATHS) {
-            /* the same path with a trace: same draws, and prices from these normals */
+            /* the same path with a trace: the same draws */
             *g2 = mid;
             cx_model_path(m, x, r2, scr, res, tr);
-            if (g2->state != g->state)
+            const cx_pcg32 p2 = cx_lane_stream(scr, 0);
+            if (p2.state != p1.state)
                 fail("the model draws differently with a trace");
-            if (nz > 0 && !prices_match(sc, x, z, nz, tr))
-                fail("the trace's prices are not those of the replayed price normals");
             traced++;
         }
-
         st_in += (double)s_in;
         st_mo += (double)s_mo;
         if (ip.exact_other == 0)
             nst_in += (double)s_in - ip.uniforms;
-        nst_mo += (double)ns;
         nn_mo += nz;
-        nu_mo += (double)(s_mo - ns);
     }
     const double P_c = (double)n_count;
     const bool exact = ip.exact_other == 0;
-    const double in_normals = ip.normals, mo_normals = nn_mo / P_c, mo_uniforms = nu_mo / P_c;
+    const double in_normals = ip.normals, mo_normals = nn_mo / P_c;
+    const double mo_uniforms = (st_mo / P_c - mo_normals * spn32) / 2.0;
     /* inputs drawn by GSL's samplers: their outputs go with the uniforms (mean count) */
     const double in_uniforms = exact ? ip.uniforms : st_in / P_c - in_normals * spn;
     const double normals = in_normals + mo_normals, uniforms = in_uniforms + mo_uniforms;
-    const double steps = (st_in + st_mo) / P_c;
 
-    /* Consistency (5 SE): outputs of the counted normals against normals x steps per normal.
-     * For N normals the difference has variance sd^2 (N + N^2 / n_cal): the N normals'
-     * own spread plus the calibrated mean's. */
+    /* Consistency (5 SE): the inputs' normal outputs against normals x steps per normal.
+     * For N normals the difference has variance sd^2 (N + N^2 / n_cal). */
     const double cal = (double)n_cal;
-    double z_in = 0, z_mo = 0;
+    double z_in = 0;
     if (exact && ip.normals > 0) {
         double n = in_normals * P_c;
         z_in = (nst_in - n * spn) / (spn_sd * sqrt(n + n * n / cal));
     }
-    if (nn_mo > 0)
-        z_mo = (nst_mo - nn_mo * spn) / (spn_sd * sqrt(nn_mo + nn_mo * nn_mo / cal));
-    /* per path: steps = normals x steps per normal + uniforms, within 5 SE of the mean */
-    const double residual = steps - (normals * spn + uniforms);
-    const double bound = 5.0 * spn_sd * sqrt(normals / P_c + normals * normals / cal);
     bench_emit(json_pack(
-        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:f, "
-        "s:i, s:b}",
+        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:i, s:b, "
+        "s:b}",
         "bench", "variates_per_path", "scenario", sc->name, "paths", (json_int_t)n_count,
         "input_normals", in_normals, "input_uniforms", in_uniforms, "model_normals",
         mo_normals, "model_uniforms", mo_uniforms, "normals", normals, "uniforms", uniforms,
-        "steps", steps, "steps_per_normal", spn, "steps_per_normal_sd", spn_sd,
-        "calibration_normals", (json_int_t)n_cal, "normal_steps_z_inputs", z_in,
-        "normal_steps_z_model", z_mo, "residual_steps", residual, "residual_bound_5se", bound,
-        "trace_checked_paths", traced, "exact", exact));
-    if (!(fabs(z_in) <= 5.0) || !(fabs(z_mo) <= 5.0) || !(fabs(residual) <= bound))
-        fail("the normals' outputs do not match normals x steps per normal (> 5 SE)");
+        "input_steps", st_in / P_c, "model_steps32", st_mo / P_c, "steps_per_normal", spn,
+        "steps32_per_normal32", spn32, "calibration_normals", (json_int_t)n_cal,
+        "normal_steps_z_inputs", z_in, "trace_checked_paths", traced, "exact", exact,
+        "model_uniforms_exact", 0));
+    if (!(fabs(z_in) <= 5.0))
+        fail("the inputs' normals' outputs do not match normals x steps per normal (> 5 SE)");
 
     /* Step 3: timings, best of reps, ns per path. */
     const uint64_t P = o.paths;
@@ -282,19 +276,29 @@ int main(int argc, char **argv)
     for (int k = 0; k < o.reps; k++) {
         cx_pcg64 h;
         cx_pcg64_stream(&h, 5, 0);
-        double acc_n = 0, acc_u = 0, s = 0;
+        cx_pcg32 h32;
+        cx_pcg32_path_stream(&h32, 5, 0, 0);
+        double acc_n = 0, acc_u = 0, acc_n2 = 0, acc_u2 = 0, s = 0;
         double t0 = bench_now();
         for (uint64_t p = 0; p < P; p++) {
             /* the mean counts, spread over paths (fractions carried over) */
-            acc_n += normals;
-            acc_u += uniforms;
-            int nn = (int)acc_n, nu = (int)acc_u;
+            acc_n += in_normals;
+            acc_u += in_uniforms;
+            acc_n2 += mo_normals;
+            acc_u2 += mo_uniforms;
+            int nn = (int)acc_n, nu = (int)acc_u, nn2 = (int)acc_n2, nu2 = (int)acc_u2;
             acc_n -= nn;
             acc_u -= nu;
+            acc_n2 -= nn2;
+            acc_u2 -= nu2;
             for (int i = 0; i < nn; i++)
                 s += cx_normal(&h);
             for (int i = 0; i < nu; i++)
                 s += cx_pcg64_uniform(&h);
+            for (int i = 0; i < nn2; i++)
+                s += cx_normal32(&h32);
+            for (int i = 0; i < nu2; i++)
+                s += cx_pcg32_uniform(&h32);
         }
         t_ref = fmin(t_ref, bench_now() - t0);
         sink += s;
@@ -335,7 +339,7 @@ int main(int argc, char **argv)
     bench_emit(json_pack("{s:s, s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "bench",
                          "rng_reference", "scenario", sc->name, "paths", (json_int_t)P, "reps",
                          o.reps, "normals_per_path", normals, "uniforms_per_path", uniforms,
-                         "steps_per_path", steps, "reference_ns_per_path", t_ref * ns,
+                         "steps_per_path", st_in / P_c + st_mo / P_c, "reference_ns_per_path", t_ref * ns,
                          "inputs_ns_per_path", t_in * ns, "inputs_model_ns_per_path",
                          t_inm * ns, "full_ns_per_path", t_full * ns));
     bench_emit(json_pack("{s:s, s:s, s:i, s:f, s:f, s:f}", "bench", "full_over_reference",
@@ -351,7 +355,6 @@ int main(int argc, char **argv)
     free(res);
     free(x);
     free(work);
-    free(z);
     cx_model_free(m);
     cx_scenario_free(sc);
     return 0;

@@ -13,7 +13,7 @@
  * gives the same result in any batch, at any lane position, alone or not.
  *
  * Loops over lanes run to n8 = n rounded up to a multiple of 8 (CX_LANE_PAD); the lanes past
- * n are zeroed at the start of each batch and never read back.
+ * n hold whatever an earlier batch left (zeros at first) and are never read back.
  */
 
 #include <stdbool.h>

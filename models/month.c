@@ -101,9 +101,10 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, 
     const bool spot_on = sc->deals.spot.present;
     const double spot_lo = m->spot_gw_lower;
 
-    /* lanes past n run lane 0's inputs on streams of their own; nothing reads them back */
-    for (int l = 0; l < n8; l++)
-        lane_begin(s, l, x + (l < n ? (size_t)l * x_stride : 0), seed, block, first + (uint64_t)l);
+    /* lanes n .. n8-1 keep whatever an earlier batch left (cx_scratch_new zeroes them
+     * first): the kernels compute on them, and nothing reads them back */
+    for (int l = 0; l < n; l++)
+        lane_begin(s, l, x + (size_t)l * x_stride, seed, block, first + (uint64_t)l);
     if (tr != NULL) {
         tr->months = H;
         tr->n_events = 0;
