@@ -36,8 +36,6 @@
 #include "sim/dist.h"
 #include "sim/pcg.h"
 
-/* Largest mean for which offers are counted by inversion; above it, GSL. */
-#define POISSON_INVERSION_MAX 12.0
 
 static inline cx_deal *lane_deals(const cx_scratch *s, int l)
 {
@@ -125,7 +123,7 @@ void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g)
         s->spot_term[l] = term;
         s->spot_notice[l] = notice_months_of(x[sp->notice_days]);
         s->spot_lambda[l] = lambda;
-        s->spot_exp_neg[l] = lambda <= POISSON_INVERSION_MAX ? exp(-lambda) : 0.0;
+        s->spot_exp_neg[l] = lambda <= CX_POISSON_INVERSION_MAX ? exp(-lambda) : 0.0;
         s->spot_max_ext[l] = x[sp->max_external_gw];
         if (!(lambda > 0.0) || term <= 0)
             s->spot_start[l] = CX_NEVER;
@@ -207,16 +205,9 @@ void cx_deals_begin_end(cx_scratch *s, int l, const double *x, int t, cx_trace *
     s->nd[l] = nd;
 }
 
-void cx_deals_buyer_notices(cx_scratch *s, int l, int t, cx_trace *tr)
+void cx_deals_buyer_notices(cx_scratch *s, int l, int t, double surv, cx_trace *tr)
 {
     cx_deal *dl = lane_deals(s, l);
-    double fall = cx_pos(s->logp0[l] - s->logp[l]); /* ln(P(0) / P(t)) */
-    double h = s->hz_base[l] + s->hz_price[l] * fall; /* MODEL.md: clamped to [0, 1] */
-    double surv = s->hz_surv[l];
-    if (h >= 1.0)
-        surv = 0.0; /* every eligible deal gets notice */
-    else if (h > 0.0)
-        surv *= 1.0 - h;
     double hz_max = s->hz_max[l];
     if (surv <= hz_max) {
         double new_max = 0.0;
@@ -312,11 +303,10 @@ void cx_deals_clawback(cx_scratch *s, int l, int t, cx_trace *tr)
     }
 }
 
-/* A Poisson(lambda) count by inversion of its CDF from one uniform, given
- * exp_neg = exp(-lambda). Only for lambda <= POISSON_INVERSION_MAX. */
-static int poisson_small(cx_pcg32 *g, double lambda, double exp_neg)
+/* A Poisson(lambda) count by inversion of its CDF at the uniform u, given
+ * exp_neg = exp(-lambda). Only for lambda <= CX_POISSON_INVERSION_MAX. */
+static int poisson_small(double u, double lambda, double exp_neg)
 {
-    double u = cx_pcg32_uniform(g);
     double p = exp_neg, cdf = exp_neg;
     int k = 0;
     /* the cap only guards against a CDF that rounding keeps below u: beyond 200 the tail
@@ -342,15 +332,15 @@ static double offer_draw(cx_scratch *s, const cx_dist *d, cx_pcg32 *g)
     return v;
 }
 
-void cx_deals_spot(cx_scratch *s, int l, int t, cx_trace *tr)
+void cx_deals_spot(cx_scratch *s, int l, int t, double u, cx_trace *tr)
 {
     const cx_scenario *sc = s->m->sc;
     cx_deal *dl = lane_deals(s, l);
     cx_pcg32 g = cx_lane_stream(s, l);
     const double lambda = s->spot_lambda[l], max_ext = s->spot_max_ext[l];
     int offers;
-    if (lambda <= POISSON_INVERSION_MAX) {
-        offers = poisson_small(&g, lambda, s->spot_exp_neg[l]);
+    if (lambda <= CX_POISSON_INVERSION_MAX) {
+        offers = poisson_small(u, lambda, s->spot_exp_neg[l]);
     } else {
         *(cx_pcg32 *)s->r->state = g;
         offers = (int)gsl_ran_poisson(s->r, lambda);

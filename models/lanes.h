@@ -55,7 +55,6 @@ typedef struct cx_deal {
 /* The kernels of a batch month (models/lanes_tmpl.c), one table per instruction set. */
 typedef struct cx_lane_kernels {
     const char *name;
-    void (*supply)(cx_scratch *s, int n8, int t);   /* step 1: C(t), Cost(t), u(t) / 12 */
     void (*price)(cx_scratch *s, int n, int n8, int t); /* step 1: P(t) from a new shock */
     void (*demand)(cx_scratch *s, int n8, int t);   /* step 5's demands */
     void (*allocate)(cx_scratch *s, int n8);        /* steps 4 and 5, clawback shortfall */
@@ -99,6 +98,7 @@ struct cx_scratch {
     int32_t *tr_on, *tr_off;    /* online for tr_on <= t < tr_off */
     double *tr_gw, *tr_cost;    /* gw, gw x cost per GW-year */
     cx_lane_d cap, cost_m, bpg; /* C(t), Cost(t), Cost(t) / C(t) (burden of an idle GW-month) */
+    cx_lane_i next_cap;         /* the next month the set of online tranches changes */
 
     /* market (models/market.c) */
     cx_lane_d price0, logp0, logp, drift_m, sd_m, price;
@@ -168,6 +168,9 @@ static inline cx_pcg32 cx_lane_stream(const cx_scratch *s, int l)
 
 /* ---- per-lane set-up at the start of a path (x: the path's scalar inputs) ---- */
 void cx_supply_setup(cx_scratch *s, int l, const double *x);
+/* Step 1 in a month where lane l's online tranches change (t == next_cap[l]): C(t),
+ * Cost(t), Cost(t) / C(t), and the next such month. */
+void cx_supply_at(cx_scratch *s, int l, int t);
 void cx_market_setup(cx_scratch *s, int l, const double *x);
 void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool taas_on);
 /* Draws the signed deals' p_signed (draw 3) and sets their months. */
@@ -176,14 +179,30 @@ void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g);
 /* ---- per-lane deal events (models/deals.c); tr is the trace or NULL ---- */
 /* Step 2: deals whose notice or term ends at t leave; signed deals starting at t begin. */
 void cx_deals_begin_end(cx_scratch *s, int l, const double *x, int t, cx_trace *tr);
-/* Step 3: the month's hazard; buyer notices where the survival product falls low enough. */
-void cx_deals_buyer_notices(cx_scratch *s, int l, int t, cx_trace *tr);
+/* Step 3 where lane l's survival product surv (this month's factor applied) fell to the
+ * largest waiting threshold or near underflow: buyer notices, and the product kept. */
+void cx_deals_buyer_notices(cx_scratch *s, int l, int t, double surv, cx_trace *tr);
 /* Step 4 for a lane whose deals changed: reserved GW and the deals' monthly revenue. */
 void cx_deals_reserve(cx_scratch *s, int l);
 /* Step 6: clawback notices for the lane's shortfall. */
 void cx_deals_clawback(cx_scratch *s, int l, int t, cx_trace *tr);
-/* Step 7: spot offers drawn and signed against what is left. */
-void cx_deals_spot(cx_scratch *s, int l, int t, cx_trace *tr);
+/* Step 7: spot offers drawn and signed against what is left; u is the Poisson count's
+ * uniform already drawn (when the mean is at most CX_POISSON_INVERSION_MAX), else < 0. */
+void cx_deals_spot(cx_scratch *s, int l, int t, double u, cx_trace *tr);
+/* Largest mean for which spot offers are counted by inversion from one uniform. */
+#define CX_POISSON_INVERSION_MAX 12.0
+
+/* MODEL.md, Counterparty cancellation: lane l's survival product after month t's hazard
+ * h(t) = min(1, base + price_term x max(0, ln(P(0) / P(t)))). */
+static inline double cx_hazard_survival(const cx_scratch *s, int l)
+{
+    double fall = cx_pos(s->logp0[l] - s->logp[l]); /* ln(P(0) / P(t)) */
+    double h = s->hz_base[l] + s->hz_price[l] * fall;
+    double surv = s->hz_surv[l];
+    if (h >= 1.0)
+        return 0.0; /* every eligible deal gets notice */
+    return h > 0.0 ? surv * (1.0 - h) : surv;
+}
 /* Trace: the EARN events of lane l's active deals in month t. */
 void cx_deals_trace_earn(const cx_scratch *s, int l, int t, cx_trace *tr);
 

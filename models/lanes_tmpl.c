@@ -11,8 +11,8 @@
  * of a batch with no dependence between lanes, and `omp simd` tells the compiler so (gcc
  * does not always see it alone); the select helpers below keep every loop branch-free.
  *
- * What is here, in MODEL.md's order: step 1 (capacity, committed cost, the price with its
- * normal shock from each lane's stream), step 5's demands, steps 4 and 5 (reserved,
+ * What is here, in MODEL.md's order: step 1's price with its normal shock from each lane's
+ * stream, step 5's demands, steps 4 and 5 (reserved,
  * available, oversold, allocation in priority order, the clawback shortfall), steps 8 and 9
  * (IaaS, idle, burden, revenue) and the path's running sums.
  */
@@ -44,35 +44,6 @@ static inline double u53(uint64_t v)
     double hi = cx_bitsd(0x4330000000000000ULL | (v >> 26)) - 0x1p52;
     double lo = cx_bitsd(0x4330000000000000ULL | (v & 0x3ffffffULL)) - 0x1p52;
     return hi * 0x1p26 + lo;
-}
-
-/* MODEL.md, one month, step 1: C(t) and Cost(t) of the tranches online, in config order
- * (an offline tranche adds +0.0, which changes no sum), and Cost(t) / C(t). */
-static void KFN(supply)(cx_scratch *s, int n8, int t)
-{
-    LANES_SIMD
-    for (int l = 0; l < n8; l++) {
-        s->cap[l] = 0.0;
-        s->cost_m[l] = 0.0;
-    }
-    for (int i = 0; i < s->n_tr; i++) {
-        const int32_t *on = s->tr_on + (size_t)i * CX_LANES, *off = s->tr_off + (size_t)i * CX_LANES;
-        const double *gw = s->tr_gw + (size_t)i * CX_LANES, *cost = s->tr_cost + (size_t)i * CX_LANES;
-        LANES_SIMD
-        for (int l = 0; l < n8; l++) {
-            int online = (on[l] <= t) & (t < off[l]);
-            s->cap[l] += sel(online, gw[l], 0.0);
-            s->cost_m[l] += sel(online, cost[l], 0.0);
-        }
-    }
-    LANES_SIMD
-    for (int l = 0; l < n8; l++) {
-        double cost_m = s->cost_m[l] / 12.0;
-        double cap = s->cap[l];
-        s->cost_m[l] = cost_m;
-        /* u(t) / 12 = Cost(t) / C(t): the burden of one idle GW for the month */
-        s->bpg[l] = sel(cap > 0.0, cost_m / (cap > 0.0 ? cap : 1.0), 0.0);
-    }
 }
 
 /* MODEL.md, Market price: log P(t) = log P(t-1) + drift + sd Z_t, one standard normal per
@@ -252,5 +223,5 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
 }
 
 const cx_lane_kernels KFN(cx_lane_kernels) = {
-    CX_STR(CX_ISA), KFN(supply), KFN(price), KFN(demand), KFN(allocate), KFN(settle),
+    CX_STR(CX_ISA), KFN(price), KFN(demand), KFN(allocate), KFN(settle),
 };

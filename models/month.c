@@ -118,35 +118,55 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, 
             tr0 = tr;
             tr->month[t].spot_offers = tr->month[t].spot_signed = 0;
         }
-        /* 1. capacity, committed cost and the price */
-        k->supply(s, n8, t);
+        /* 1. the price (all lanes), step 5's demands (all lanes) */
         if (m->price_used)
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
-        /* 2. deals end and begin */
-        for (int l = 0; l < n; l++)
+        for (int l = 0; l < n; l++) {
+            cx_trace *trl = l == 0 ? tr0 : NULL;
+            /* 1. capacity and committed cost, where a tranche comes online or goes offline */
+            if (t == s->next_cap[l])
+                cx_supply_at(s, l, t);
+            /* 2. deals end and begin */
             if (t >= s->next_end[l] || t == s->next_sign[l])
-                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
-        /* 3. buyers' notices */
-        for (int l = 0; l < n; l++)
-            if (s->hz_max[l] > 0.0)
-                cx_deals_buyer_notices(s, l, t, l == 0 ? tr0 : NULL);
-        /* 4. reserved (summed again where the deals changed) and available; 5. allocation */
-        for (int l = 0; l < n; l++)
+                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, trl);
+            /* 3. buyers' notices: the survival product falls by 1 - h(t) each month; deals
+             * get notice where it reaches their thresholds (models/deals.c) */
+            if (s->hz_max[l] > 0.0) {
+                double surv = cx_hazard_survival(s, l);
+                if (surv <= s->hz_max[l] || surv < 0x1p-900)
+                    cx_deals_buyer_notices(s, l, t, surv, trl);
+                else
+                    s->hz_surv[l] = surv;
+            }
+            /* 4. reserved GW, summed again where the deals changed */
             if (s->dirty[l])
                 cx_deals_reserve(s, l);
+        }
+        /* 4. available and oversold; 5. allocation in priority order */
         k->allocate(s, n8);
         /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
         if (any_claw)
             for (int l = 0; l < n; l++)
                 if (s->claw_short[l] > CX_GW_EPS && s->nd[l] > 0)
                     cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
-        /* 7. spot offers, where an offer of the smallest size could be signed */
+        /* 7. spot offers, where an offer of the smallest size could be signed; a month
+         * without offers (the usual case) costs one uniform here */
         if (spot_on)
-            for (int l = 0; l < n; l++)
-                if (t >= s->spot_start[l] && spot_lo <= s->left[l] + CX_GW_EPS &&
-                    s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS)
-                    cx_deals_spot(s, l, t, l == 0 ? tr0 : NULL);
+            for (int l = 0; l < n; l++) {
+                if (!(t >= s->spot_start[l] && spot_lo <= s->left[l] + CX_GW_EPS &&
+                      s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS))
+                    continue;
+                double u = -1.0;
+                if (s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX) {
+                    cx_pcg32 g = cx_lane_stream(s, l);
+                    u = cx_pcg32_uniform(&g);
+                    s->st[l] = g.state;
+                    if (u < s->spot_exp_neg[l])
+                        continue; /* no offer: P(0) = exp(-mean) */
+                }
+                cx_deals_spot(s, l, t, u, l == 0 ? tr0 : NULL);
+            }
         /* 8. IaaS; 9. idle and burden; the sums */
         k->settle(s, n8, t);
         if (tr != NULL)
