@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Benchmark: paths/s of the engine on meta-2026h1 at 1 thread and all cores, and the efficiency. */
+/* Benchmark: paths/s of the engine at 1 thread on each SIMD path, at all cores, and the efficiency. */
 /*
  * Runs the product's engine (cx_engine_run from sim/engine.h, the default input source and
  * no observer: what `capexsim run` does) on the scenario, best of --reps repetitions, at one
  * thread and at omp_get_num_procs() threads. The time is the wall clock around
  * cx_engine_run (thread set-up, the paths and the final merge); the engine's own
- * elapsed_s (the paths only) is printed beside it. Parallel efficiency is
- * rate_T / (T x rate_1).
+ * elapsed_s (the paths only) is printed beside it. One thread runs on each SIMD path this
+ * CPU has (scalar, avx2, avx512: the model is compiled again for each, as CAPEXSIM_SIMD
+ * would choose it); all cores run on the best one, and parallel efficiency is
+ * rate_T / (T x rate_1) on that path.
  */
 #include "bench/bench.h"
 
+#include <stdlib.h>
+
 #include "sim/engine.h"
+#include "sim/simd.h"
 
 /* Best wall time of reps runs of paths at threads; also the engine's elapsed_s of that run. */
 static double best_run(const cx_scenario *sc, const cx_model *m, uint64_t paths, int threads,
@@ -39,33 +44,66 @@ static double best_run(const cx_scenario *sc, const cx_model *m, uint64_t paths,
     return best;
 }
 
+/* The model of sc on SIMD path p (as CAPEXSIM_SIMD=p would run it). */
+static cx_model *model_on(const cx_scenario *sc, cx_simd p)
+{
+    char err[512];
+    setenv("CAPEXSIM_SIMD", cx_simd_name(p), 1);
+    if (cx_simd_init(err, sizeof err) < 0) {
+        fprintf(stderr, "bench_paths: %s\n", err);
+        exit(1);
+    }
+    cx_model *m = NULL;
+    if (cx_model_new(&m, sc, err, sizeof err) < 0) {
+        fprintf(stderr, "bench_paths: %s\n", err);
+        exit(1);
+    }
+    return m;
+}
+
+static double measure(const cx_scenario *sc, const cx_model *m, const bench_opts *o, int threads)
+{
+    double engine_s = 0;
+    double s = best_run(sc, m, o->paths, threads, o->reps, &engine_s);
+    double rate = (double)o->paths / s;
+    bench_emit(json_pack("{s:s, s:s, s:s, s:i, s:I, s:i, s:f, s:f, s:f, s:f}", "bench",
+                         "paths_per_s", "scenario", sc->name, "simd", cx_model_simd(m), "threads",
+                         threads, "paths", (json_int_t)o->paths, "reps", o->reps, "seconds", s,
+                         "engine_seconds", engine_s, "paths_per_s", rate, "paths_per_s_per_core",
+                         rate / threads));
+    return rate;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
     bench_parse(&o, argc, argv, 1000000, 1 << 16);
     cx_scenario *sc;
-    cx_model *m;
-    bench_load(o.scenario, &sc, &m);
+    cx_model *m0;
+    bench_load(o.scenario, &sc, &m0);
+    cx_model_free(m0);
     bench_machine_record("bench_paths");
 
-    int tmax = bench_cores();
-    int counts[2] = {1, tmax};
-    double rate[2] = {0, 0};
-    for (int k = 0; k < (tmax > 1 ? 2 : 1); k++) {
-        double engine_s = 0;
-        double s = best_run(sc, m, o.paths, counts[k], o.reps, &engine_s);
-        rate[k] = (double)o.paths / s;
-        bench_emit(json_pack("{s:s, s:s, s:i, s:I, s:i, s:f, s:f, s:f, s:f}", "bench",
-                             "paths_per_s", "scenario", sc->name, "threads", counts[k], "paths",
-                             (json_int_t)o.paths, "reps", o.reps, "seconds", s, "engine_seconds",
-                             engine_s, "paths_per_s", rate[k], "paths_per_s_per_core",
-                             rate[k] / counts[k]));
+    cx_simd best = CX_SIMD_SCALAR;
+    double rate1 = 0;
+    for (int p = 0; p < CX_SIMD_N; p++) {
+        if (!cx_simd_supported((cx_simd)p))
+            continue;
+        cx_model *m = model_on(sc, (cx_simd)p);
+        rate1 = measure(sc, m, &o, 1);
+        best = (cx_simd)p;
+        cx_model_free(m);
     }
-    if (tmax > 1)
-        bench_emit(json_pack("{s:s, s:s, s:i, s:f, s:f, s:f}", "bench", "parallel_efficiency",
-                             "scenario", sc->name, "threads", tmax, "rate_1", rate[0], "rate_T",
-                             rate[1], "efficiency", rate[1] / (tmax * rate[0])));
-    cx_model_free(m);
+    int tmax = bench_cores();
+    if (tmax > 1) {
+        cx_model *m = model_on(sc, best);
+        double rate_t = measure(sc, m, &o, tmax);
+        bench_emit(json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:f}", "bench", "parallel_efficiency",
+                             "scenario", sc->name, "simd", cx_simd_name(best), "threads", tmax,
+                             "rate_1", rate1, "rate_T", rate_t, "efficiency",
+                             rate_t / (tmax * rate1)));
+        cx_model_free(m);
+    }
     cx_scenario_free(sc);
     return 0;
 }

@@ -37,14 +37,18 @@ ninja -C "$builddir" capexsim bench/bench_paths bench/bench_rng bench/bench_accu
 records=$(mktemp)
 trap 'rm -f "$records"' EXIT
 b=$builddir/bench
+# the default scenario and a simpler one (spacex-2026: 21 uncertain inputs against 52)
+simple=configs/spacex-2026.cfg
 {
     if [ $quick -eq 1 ]; then
         "$b/bench_paths" --quick
+        "$b/bench_paths" --quick --scenario "$simple"
         "$b/bench_rng" --quick
         "$b/bench_accum" --quick
         "$b/bench_rss" "$builddir/capexsim" 131072
     else
         "$b/bench_paths"
+        "$b/bench_paths" --scenario "$simple"
         "$b/bench_rng"
         "$b/bench_accum"
         if [ $big -eq 1 ]; then
