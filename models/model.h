@@ -8,6 +8,8 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "sim/pcg.h"
+
 #include "sim/scenario.h"
 
 /* Per-path metrics (MODEL.md, "Per-path metrics"), in report order. */
@@ -73,15 +75,19 @@ void cx_scratch_free(cx_scratch *s);
 
 /*
  * Runs n (1 .. CX_MODEL_LANES) paths side by side: path i has the scalar inputs
- * x[i * x_stride .. + sc->n_inputs - 1] and draws its per-month randomness from its own
- * stream, cx_pcg32_path_stream(seed, block, first + i) (draw order: models/month.c), so its
- * result depends on nothing else: not on n, its lane, or the SIMD path. out[i] gets path
- * i's metrics; trace, if not NULL, gets path 0's months and events. Pure: no allocation,
- * no I/O, no globals; writes only *s, out[0 .. n-1] and *trace.
+ * x[i * x_stride .. + sc->n_inputs - 1] and draws its per-month randomness only from
+ * streams[i] (a path stream, sim/pcg.h; draw order: models/month.c), so its result depends
+ * on nothing else: not on n, its lane, or the SIMD path. out[i] gets path i's metrics;
+ * trace, if not NULL, gets path 0's months and events. Pure: no allocation, no I/O, no
+ * globals; writes only *s, out[0 .. n-1] and *trace.
  */
-void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, uint64_t seed,
-                    uint64_t block, uint64_t first, cx_scratch *s, cx_path_result *out,
+void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
+                    const cx_pcg32 *streams, cx_scratch *s, cx_path_result *out,
                     cx_trace *trace);
+
+/* The path stream that cx_model_path gives a path keyed by `key` (one output of its r):
+ * cx_pcg32_path_stream(key, 0, 0). For drivers that batch such paths. */
+void cx_model_stream_of_key(cx_pcg32 *g, uint64_t key);
 
 /*
  * Runs one path: x holds the path's scalar inputs (sc->n_inputs values), r is the path's

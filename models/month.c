@@ -8,8 +8,8 @@
  * steps as kernels over lanes (models/lanes_tmpl.c, through the table chosen for this CPU),
  * the deal events per lane, only where a lane has one (models/deals.c).
  *
- * Random draws of a path, from its own stream (cx_pcg32_path_stream of seed, block and the
- * path's index in the block), in this order; the order defines the results for a seed:
+ * Random draws of a path, from its own stream (in a run, cx_pcg32_path_stream of seed,
+ * block and the path's index in the block, sim/engine.c), in this order; the order defines the results for a seed:
  *   1. one uniform for MSL success (if `msl` is present): success iff u < p_success;
  *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
  *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
@@ -33,13 +33,11 @@
 #include "models/trace.h"
 #include "sim/pcg.h"
 
-/* Draws 1 to 3 and the set-up of lane l (path `path` of the block) from x. */
-static void lane_begin(cx_scratch *s, int l, const double *x, uint64_t seed, uint64_t block,
-                       uint64_t path)
+/* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
+static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0)
 {
     const cx_scenario *sc = s->m->sc;
-    cx_pcg32 g;
-    cx_pcg32_path_stream(&g, seed, block, path);
+    cx_pcg32 g = *g0;
     s->inc[l] = g.inc;
     /* MODEL.md, MSL and TaaS: one draw per path each. */
     bool msl_ok = sc->msl.present && cx_pcg32_uniform(&g) < x[sc->msl.p_success];
@@ -89,9 +87,8 @@ static void trace_month(const cx_scratch *s, int t, cx_trace *tr)
     cx_deals_trace_earn(s, 0, t, tr);
 }
 
-void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, uint64_t seed,
-                    uint64_t block, uint64_t first, cx_scratch *s, cx_path_result *out,
-                    cx_trace *tr)
+void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
+                    const cx_pcg32 *streams, cx_scratch *s, cx_path_result *out, cx_trace *tr)
 {
     const cx_scenario *sc = m->sc;
     const cx_lane_kernels *k = m->k;
@@ -104,7 +101,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, 
     /* lanes n .. n8-1 keep whatever an earlier batch left (cx_scratch_new zeroes them
      * first): the kernels compute on them, and nothing reads them back */
     for (int l = 0; l < n; l++)
-        lane_begin(s, l, x + (size_t)l * x_stride, seed, block, first + (uint64_t)l);
+        lane_begin(s, l, x + (size_t)l * x_stride, &streams[l]);
     if (tr != NULL) {
         tr->months = H;
         tr->n_events = 0;
@@ -207,11 +204,18 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n, 
     }
 }
 
+void cx_model_stream_of_key(cx_pcg32 *g, uint64_t key)
+{
+    cx_pcg32_path_stream(g, key, 0, 0);
+}
+
 void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s,
                    cx_path_result *out, cx_trace *tr)
 {
     /* one lane whose stream is keyed by the next output of r */
-    uint64_t seed = r->type == cx_gsl_rng_pcg64 ? cx_pcg64_next(cx_rng_pcg64(r))
-                                                 : (uint64_t)gsl_rng_get(r);
-    cx_model_batch(m, x, 0, 1, seed, 0, 0, s, out, tr);
+    uint64_t key = r->type == cx_gsl_rng_pcg64 ? cx_pcg64_next(cx_rng_pcg64(r))
+                                                : (uint64_t)gsl_rng_get(r);
+    cx_pcg32 g;
+    cx_model_stream_of_key(&g, key);
+    cx_model_batch(m, x, 0, 1, &g, s, out, tr);
 }

@@ -41,6 +41,7 @@ typedef struct thread_ctx {
     cx_accum *acc;
     cx_accum_buf buf;   /* the values of its latest paths: moments per block, acc in batches */
     cx_path_result res[CX_MODEL_LANES];
+    cx_pcg32 streams[CX_MODEL_LANES];
 } thread_ctx;
 
 /* One block's floating-point partials, in the round buffer. */
@@ -133,7 +134,9 @@ static void run_block(const cx_engine_opts *o, const cx_input_source *src, const
             src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
             for (int k = 0; k < o->n_fixed; k++) x[o->fixed_input[k]] = o->fixed_value[k];
         }
-        cx_model_batch(m, t->x, stride, nb, o->seed, b, (uint64_t)i0, t->scratch, t->res, NULL);
+        for (int i = 0; i < nb; i++)
+            cx_pcg32_path_stream(&t->streams[i], o->seed, b, (uint64_t)(i0 + i));
+        cx_model_batch(m, t->x, stride, nb, t->streams, t->scratch, t->res, NULL);
         for (int i = 0; i < nb; i++) {
             cx_accum_buf_put(&t->buf, &t->res[i]);
             if (obs) obs->path(obs->ctx, s->obs, tid, t->x + (size_t)i * stride, &t->res[i]);

@@ -333,6 +333,9 @@ typedef struct worker {
     double *uab;       /* n_inputs: AB_i */
     double *ub;        /* n_inputs: B */
     double *x;         /* n_inputs */
+    double *xb;        /* CX_MODEL_LANES rows of n_inputs: a batch of paths (tornado) */
+    cx_path_result *resb; /* CX_MODEL_LANES */
+    cx_pcg32 streams[CX_MODEL_LANES];
     double *work;      /* sampler scratch */
     double *fab;       /* d */
     cx_path_result res;
@@ -356,6 +359,8 @@ static void worker_free(worker *w, int d)
     free(w->uab);
     free(w->ub);
     free(w->x);
+    free(w->xb);
+    free(w->resb);
     free(w->work);
     free(w->fab);
     free(w->n);
@@ -385,6 +390,8 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
     w->uab = malloc(ni * sizeof(double));
     w->ub = malloc(ni * sizeof(double));
     w->x = malloc(ni * sizeof(double));
+    w->xb = malloc(CX_MODEL_LANES * ni * sizeof(double));
+    w->resb = malloc(CX_MODEL_LANES * sizeof *w->resb);
     w->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
     w->fab = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
     if (rc == 0 && tornado) {
@@ -396,7 +403,8 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
         for (int i = 0; rc == 0 && i < 2 * d + 1; i++)
             rc = cx_sketch_new(&w->sk[i], sc->relative_error > 0 ? sc->relative_error : 0.001);
     }
-    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x ||
+    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x || !w->xb ||
+                    !w->resb ||
                     !w->work || !w->fab))
         rc = CX_ERR_NOMEM;
     if (rc != 0) {
@@ -684,30 +692,41 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
         cx_pcg64_stream(g, opts->seed, (uint64_t)b);
         if (block_u)
             cx_sampling_fill_block(plan, g, n, w->ublock);
-        for (int p = 0; p < n; p++) {
-            if (block_u) {
-                const double *row = w->ublock + (size_t)p * (size_t)d;
-                for (int k = 0; k < d; k++)
-                    w->ufull[in[k]] = row[k];
-                cx_sampler_map(sc->sampler, w->ufull, w->x, w->work);
-            } else {
-                cx_sampler_draw(sc->sampler, w->r, w->x, w->work);
-            }
-            cx_model_path(m, w->x, w->r, w->scr, &w->res, NULL);
-            double f = w->res.metric[metric];
-            fx_add(w, 2 * d, f);
-            cx_sketch_add(w->sk[2 * d], f);
-            for (int k = 0; k < d; k++) {
-                double xv = w->x[in[k]];
-                if (xv <= thr[2 * k]) {
-                    w->n[2 * k]++;
-                    fx_add(w, 2 * k, f);
-                    cx_sketch_add(w->sk[2 * k], f);
+        /* in batches of paths side by side (cx_model_batch); each path draws its inputs,
+         * then one output that keys its model stream, as cx_model_path would */
+        const size_t ni = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
+        for (int p0 = 0; p0 < n; p0 += CX_MODEL_LANES) {
+            const int nb = n - p0 < CX_MODEL_LANES ? n - p0 : CX_MODEL_LANES;
+            for (int i = 0; i < nb; i++) {
+                double *x = w->xb + (size_t)i * ni;
+                if (block_u) {
+                    const double *row = w->ublock + (size_t)(p0 + i) * (size_t)d;
+                    for (int k = 0; k < d; k++)
+                        w->ufull[in[k]] = row[k];
+                    cx_sampler_map(sc->sampler, w->ufull, x, w->work);
+                } else {
+                    cx_sampler_draw(sc->sampler, w->r, x, w->work);
                 }
-                if (xv >= thr[2 * k + 1]) {
-                    w->n[2 * k + 1]++;
-                    fx_add(w, 2 * k + 1, f);
-                    cx_sketch_add(w->sk[2 * k + 1], f);
+                cx_model_stream_of_key(&w->streams[i], cx_pcg64_next(g));
+            }
+            cx_model_batch(m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
+            for (int i = 0; i < nb; i++) {
+                const double *x = w->xb + (size_t)i * ni;
+                double f = w->resb[i].metric[metric];
+                fx_add(w, 2 * d, f);
+                cx_sketch_add(w->sk[2 * d], f);
+                for (int k = 0; k < d; k++) {
+                    double xv = x[in[k]];
+                    if (xv <= thr[2 * k]) {
+                        w->n[2 * k]++;
+                        fx_add(w, 2 * k, f);
+                        cx_sketch_add(w->sk[2 * k], f);
+                    }
+                    if (xv >= thr[2 * k + 1]) {
+                        w->n[2 * k + 1]++;
+                        fx_add(w, 2 * k + 1, f);
+                        cx_sketch_add(w->sk[2 * k + 1], f);
+                    }
                 }
             }
         }

@@ -297,23 +297,25 @@ Test(lanes, batches_match_and_paths_are_independent)
         cx_pcg64_stream(cx_rng_pcg64(r), 11, (uint64_t)b);
         for (int i = 0; i < CX_LANES; i++)
             cx_sampler_draw(f.sc->sampler, r, x + (size_t)i * ni, work);
+        cx_pcg32 st[CX_LANES];
+        for (int i = 0; i < CX_LANES; i++)
+            cx_pcg32_path_stream(&st[i], 11, (uint64_t)b, 100 + (uint64_t)i);
         memset(ref, 0, CX_LANES * sizeof *ref);
         f.m->k = &cx_lane_kernels_scalar;
-        cx_model_batch(f.m, x, (size_t)ni, CX_LANES, 11, (uint64_t)b, 100, f.s, ref, NULL);
+        cx_model_batch(f.m, x, (size_t)ni, CX_LANES, st, f.s, ref, NULL);
         for (size_t i = 1; i < N_TABLES; i++) {
             if (!cx_simd_supported(levels[i]))
                 continue;
             f.m->k = tables[i];
             memset(res, 0, CX_LANES * sizeof *res);
-            cx_model_batch(f.m, x, (size_t)ni, CX_LANES, 11, (uint64_t)b, 100, f.s, res, NULL);
+            cx_model_batch(f.m, x, (size_t)ni, CX_LANES, st, f.s, res, NULL);
             cr_assert(eq(int, memcmp(ref, res, CX_LANES * sizeof *res), 0), "%s", tables[i]->name);
         }
         f.m->k = &cx_lane_kernels_scalar;
         for (int i = 0; i < CX_LANES; i += 7) {
             cx_path_result one;
             memset(&one, 0, sizeof one);
-            cx_model_batch(f.m, x + (size_t)i * ni, (size_t)ni, 1, 11, (uint64_t)b,
-                           100 + (uint64_t)i, f.s, &one, NULL);
+            cx_model_batch(f.m, x + (size_t)i * ni, (size_t)ni, 1, &st[i], f.s, &one, NULL);
             cr_assert(eq(int, memcmp(&one, &ref[i], sizeof one), 0), "lane %d", i);
         }
     }
