@@ -333,7 +333,9 @@ typedef struct worker {
     double *uab;       /* n_inputs: AB_i */
     double *ub;        /* n_inputs: B */
     double *x;         /* n_inputs */
-    double *xb;        /* CX_MODEL_LANES rows of n_inputs: a batch of paths (tornado) */
+    double *xb;        /* CX_MODEL_LANES rows of n_inputs: a batch of paths */
+    double *um;        /* (n_inputs + 3) rows of n_inputs: one Sobol path's points */
+    const cx_pcg64 **noise; /* n_inputs + 3: their noise streams */
     cx_path_result *resb; /* CX_MODEL_LANES */
     cx_pcg32 streams[CX_MODEL_LANES];
     double *work;      /* sampler scratch */
@@ -360,6 +362,8 @@ static void worker_free(worker *w, int d)
     free(w->ub);
     free(w->x);
     free(w->xb);
+    free(w->um);
+    free(w->noise);
     free(w->resb);
     free(w->work);
     free(w->fab);
@@ -391,6 +395,8 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
     w->ub = malloc(ni * sizeof(double));
     w->x = malloc(ni * sizeof(double));
     w->xb = malloc(CX_MODEL_LANES * ni * sizeof(double));
+    w->um = malloc((ni + 3) * ni * sizeof(double));
+    w->noise = malloc((ni + 3) * sizeof *w->noise);
     w->resb = malloc(CX_MODEL_LANES * sizeof *w->resb);
     w->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
     w->fab = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
@@ -403,7 +409,7 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
         for (int i = 0; rc == 0 && i < 2 * d + 1; i++)
             rc = cx_sketch_new(&w->sk[i], sc->relative_error > 0 ? sc->relative_error : 0.001);
     }
-    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x || !w->xb ||
+    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x || !w->xb || !w->um || !w->noise ||
                     !w->resb ||
                     !w->work || !w->fab))
         rc = CX_ERR_NOMEM;
@@ -421,13 +427,24 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
 /* Sobol driver                                                                           */
 /* ------------------------------------------------------------------------------------- */
 
-static double eval_path(const cx_scenario *sc, const cx_model *m, worker *w, const double *u,
-                        const cx_pcg64 *noise, int metric)
+/* f at n_eval points u[e] (rows of w->um) with the noise streams noise[e], in batches of
+ * lanes: the same values as one cx_model_path call per point with a copy of its noise. */
+static void eval_many(const cx_scenario *sc, const cx_model *m, worker *w, int n_eval,
+                      const cx_pcg64 *const *noise, int metric, double *f)
 {
-    cx_sampler_map(sc->sampler, u, w->x, w->work);
-    *cx_rng_pcg64(w->r) = *noise;
-    cx_model_path(m, w->x, w->r, w->scr, &w->res, NULL);
-    return w->res.metric[metric];
+    const size_t ni = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
+    for (int e0 = 0; e0 < n_eval; e0 += CX_MODEL_LANES) {
+        const int nb = n_eval - e0 < CX_MODEL_LANES ? n_eval - e0 : CX_MODEL_LANES;
+        for (int i = 0; i < nb; i++) {
+            cx_sampler_map(sc->sampler, w->um + (size_t)(e0 + i) * ni, w->xb + (size_t)i * ni,
+                           w->work);
+            cx_pcg64 nz = *noise[e0 + i];
+            cx_model_stream_of_key(&w->streams[i], cx_pcg64_next(&nz));
+        }
+        cx_model_batch(m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
+        for (int i = 0; i < nb; i++)
+            f[e0 + i] = w->resb[i].metric[metric];
+    }
 }
 
 void cx_sobol_report_free(cx_sobol_report *r)
@@ -489,7 +506,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     if (rc == 0)
         rc = cx_sobol_acc_new(&acc, d + 1, round);
     for (int t = 0; rc == 0 && t < nt; t++)
-        rc = worker_new(&ws[t], sc, m, bp, 2 * d, d + 1, false);
+        rc = worker_new(&ws[t], sc, m, bp, 2 * d, d + 3, false);
     if (rc != 0)
         goto done;
 
@@ -532,16 +549,24 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
                     w->ufull[in[i]] = row[i];
                     w->ub[in[i]] = row[d + i];
                 }
-                double fa = eval_path(sc, m, w, w->ufull, &noise_a, metric);
-                double fb = eval_path(sc, m, w, w->ub, &noise_b, metric);
-                memcpy(w->uab, w->ufull, (size_t)sc->n_inputs * sizeof(double));
+                /* the d + 3 points of this path, evaluated side by side: AB_0 .. AB_{d-1}
+                 * and (A, noise B) in fab[0 .. d], then A and B */
+                const size_t ni = (size_t)sc->n_inputs;
+                const cx_pcg64 **noise = w->noise;
                 for (int i = 0; i < d; i++) {
-                    w->uab[in[i]] = row[d + i];
-                    w->fab[i] = eval_path(sc, m, w, w->uab, &noise_a, metric);
-                    w->uab[in[i]] = row[i];
+                    double *u = w->um + (size_t)i * ni;
+                    memcpy(u, w->ufull, ni * sizeof(double));
+                    u[in[i]] = row[d + i];
+                    noise[i] = &noise_a;
                 }
-                w->fab[d] = eval_path(sc, m, w, w->ufull, &noise_b, metric);
-                cx_sobol_acc_add(acc, j, fa, fb, w->fab);
+                memcpy(w->um + (size_t)d * ni, w->ufull, ni * sizeof(double));
+                noise[d] = &noise_b;
+                memcpy(w->um + (size_t)(d + 1) * ni, w->ufull, ni * sizeof(double));
+                noise[d + 1] = &noise_a;
+                memcpy(w->um + (size_t)(d + 2) * ni, w->ub, ni * sizeof(double));
+                noise[d + 2] = &noise_b;
+                eval_many(sc, m, w, d + 3, noise, metric, w->fab);
+                cx_sobol_acc_add(acc, j, w->fab[d + 1], w->fab[d + 2], w->fab);
             }
         }
         cx_sobol_acc_fold(acc, rn);
@@ -553,7 +578,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
 done:
     if (ws)
         for (int t = 0; t < nt; t++)
-            worker_free(ws[t], d + 1);
+            worker_free(ws[t], d + 3);
     free(ws);
     cx_sobol_acc_free(acc);
     cx_sampling_plan_free(plan);
