@@ -57,7 +57,9 @@ typedef struct cx_lane_kernels {
     const char *name;
     void (*price)(cx_scratch *s, int n, int n8, int t); /* step 1: P(t) from a new shock */
     void (*demand)(cx_scratch *s, int n8, int t);   /* step 5's demands */
+    void (*hazard)(cx_scratch *s, int n8);          /* step 3: survival product, who to visit */
     void (*allocate)(cx_scratch *s, int n8);        /* steps 4 and 5, clawback shortfall */
+    void (*spot)(cx_scratch *s, int n8, int t, double spot_lo); /* step 7: offer or not */
     void (*settle)(cx_scratch *s, int n8, int t);   /* steps 8 and 9, the path's sums */
 } cx_lane_kernels;
 
@@ -119,6 +121,9 @@ struct cx_scratch {
     cx_deal *deals;             /* lane l: deals[l * cap .. l * cap + nd[l] - 1] */
     int32_t *sd_begin, *sd_start, *sd_term_end, *sd_notice; /* per signed deal x lane */
     cx_lane_i nd, next_end, next_sign, dirty, spot_id;
+    cx_lane_i next_evt;         /* min(next_cap, next_end, next_sign): the lane's next event */
+    cx_lane_i visit;            /* step 3 or 7 needs this lane's deals (set by a kernel) */
+    cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
     cx_lane_d reserved, deals_rev_m;
     cx_lane_i spot_start, spot_term, spot_notice;
     cx_lane_d spot_lambda, spot_exp_neg, spot_max_ext;

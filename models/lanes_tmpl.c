@@ -146,6 +146,53 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
     }
 }
 
+/* MODEL.md, Counterparty cancellation (step 3): the survival product after month t's hazard
+ * (cx_hazard_survival) for lanes with a deal waiting on it; visit[l] when it reached the
+ * largest waiting threshold or nears underflow (models/deals.c then gives the notices), or
+ * when the lane's deals changed (step 4 sums them again). */
+static void KFN(hazard)(cx_scratch *s, int n8)
+{
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double fall = cx_pos(s->logp0[l] - s->logp[l]); /* ln(P(0) / P(t)) */
+        double h = s->hz_base[l] + s->hz_price[l] * fall;
+        double surv = s->hz_surv[l];
+        surv = sel(h >= 1.0, 0.0, sel(h > 0.0, surv * (1.0 - h), surv));
+        int waits = s->hz_max[l] > 0.0;
+        int notice = waits & ((surv <= s->hz_max[l]) | (surv < 0x1p-900));
+        s->hz_new[l] = surv;
+        s->hz_surv[l] = sel(waits & !notice, surv, s->hz_surv[l]);
+        s->visit[l] = notice | s->dirty[l];
+    }
+}
+
+/* Step 7's first draw (models/month.c, draw 6) where an offer of the smallest size could be
+ * signed and offers are counted by inversion: one uniform from the lane's stream (the state
+ * moves only on those lanes); visit[l] when it gives at least one offer (u >= exp(-mean)),
+ * or when the mean is too large for inversion (GSL draws the count). */
+static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
+{
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        int elig = (t >= s->spot_start[l]) & (spot_lo <= s->left[l] + CX_GW_EPS) &
+                   (s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS);
+        int inv = s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX;
+        uint64_t s0 = s->st[l], inc = s->inc[l];
+        uint64_t s1 = s0 * CX_PCG32_MULT + inc;
+        uint64_t s2 = s1 * CX_PCG32_MULT + inc;
+        uint32_t x0 = (uint32_t)(((s0 >> 18u) ^ s0) >> 27u), r0 = (uint32_t)(s0 >> 59u);
+        uint32_t x1 = (uint32_t)(((s1 >> 18u) ^ s1) >> 27u), r1 = (uint32_t)(s1 >> 59u);
+        uint32_t o0 = (x0 >> r0) | (x0 << ((-r0) & 31u));
+        uint32_t o1 = (x1 >> r1) | (x1 << ((-r1) & 31u));
+        uint64_t b = ((uint64_t)o0 << 32) | o1;
+        double u = u53(b >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
+        int draw = elig & inv;
+        s->st[l] = draw ? s2 : s0;
+        s->spot_u[l] = sel(draw, u, -1.0);
+        s->visit[l] = (draw & !(u < s->spot_exp_neg[l])) | (elig & !inv);
+    }
+}
+
 /* MODEL.md, one month, steps 4 and 5, and step 6's shortfall: A(t) = max(0, C - D), the
  * oversold GW (beyond 1e-9 GW), each use min(demand, what is left) in priority order. */
 static void KFN(allocate)(cx_scratch *s, int n8)
@@ -223,5 +270,5 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
 }
 
 const cx_lane_kernels KFN(cx_lane_kernels) = {
-    CX_STR(CX_ISA), KFN(price), KFN(demand), KFN(allocate), KFN(settle),
+    CX_STR(CX_ISA), KFN(price), KFN(demand), KFN(hazard), KFN(allocate), KFN(spot), KFN(settle),
 };

@@ -33,6 +33,13 @@
 #include "models/trace.h"
 #include "sim/pcg.h"
 
+/* A lane's next event month: a tranche, a deal's end, a signed deal's start. */
+static inline void next_event(cx_scratch *s, int l)
+{
+    int e = s->next_cap[l] < s->next_end[l] ? s->next_cap[l] : s->next_end[l];
+    s->next_evt[l] = e < s->next_sign[l] ? e : s->next_sign[l];
+}
+
 /* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
 static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0)
 {
@@ -49,6 +56,7 @@ static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0
     cx_supply_setup(s, l, x);
     cx_market_setup(s, l, x);
     cx_demand_setup(s, l, x, msl_ok, taas_on);
+    next_event(s, l);
     s->burden[l] = s->rev_deals[l] = s->rev_taas[l] = s->rev_iaas[l] = s->rev_recsys[l] = 0.0;
     s->cost[l] = s->idle_sum[l] = s->idle_peak[l] = s->msl_short[l] = s->oversold_peak[l] = 0.0;
     s->q_idle[l] = s->q_rev[l] = 0.0;
@@ -119,24 +127,28 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         if (m->price_used)
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
+        /* 1. capacity and committed cost, where a tranche comes online or goes offline;
+         * 2. deals end and begin: only lanes whose next event is due */
         for (int l = 0; l < n; l++) {
-            cx_trace *trl = l == 0 ? tr0 : NULL;
-            /* 1. capacity and committed cost, where a tranche comes online or goes offline */
-            if (t == s->next_cap[l])
+            if (t < s->next_evt[l])
+                continue;
+            if (t >= s->next_cap[l])
                 cx_supply_at(s, l, t);
-            /* 2. deals end and begin */
-            if (t >= s->next_end[l] || t == s->next_sign[l])
-                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, trl);
-            /* 3. buyers' notices: the survival product falls by 1 - h(t) each month; deals
-             * get notice where it reaches their thresholds (models/deals.c) */
-            if (s->hz_max[l] > 0.0) {
-                double surv = cx_hazard_survival(s, l);
-                if (surv <= s->hz_max[l] || surv < 0x1p-900)
-                    cx_deals_buyer_notices(s, l, t, surv, trl);
-                else
-                    s->hz_surv[l] = surv;
+            if (t >= s->next_end[l] || t >= s->next_sign[l])
+                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
+            next_event(s, l);
+        }
+        /* 3. buyers' notices: the survival product falls by 1 - h(t) each month (all lanes);
+         * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
+         * GW, summed again where the deals changed */
+        k->hazard(s, n8);
+        for (int l = 0; l < n; l++) {
+            if (!s->visit[l])
+                continue;
+            if (s->hz_max[l] > 0.0 && (s->hz_new[l] <= s->hz_max[l] || s->hz_new[l] < 0x1p-900)) {
+                cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
+                next_event(s, l);
             }
-            /* 4. reserved GW, summed again where the deals changed */
             if (s->dirty[l])
                 cx_deals_reserve(s, l);
         }
@@ -145,25 +157,20 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
         if (any_claw)
             for (int l = 0; l < n; l++)
-                if (s->claw_short[l] > CX_GW_EPS && s->nd[l] > 0)
+                if (s->claw_short[l] > CX_GW_EPS && s->nd[l] > 0) {
                     cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
-        /* 7. spot offers, where an offer of the smallest size could be signed; a month
-         * without offers (the usual case) costs one uniform here */
-        if (spot_on)
-            for (int l = 0; l < n; l++) {
-                if (!(t >= s->spot_start[l] && spot_lo <= s->left[l] + CX_GW_EPS &&
-                      s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS))
-                    continue;
-                double u = -1.0;
-                if (s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX) {
-                    cx_pcg32 g = cx_lane_stream(s, l);
-                    u = cx_pcg32_uniform(&g);
-                    s->st[l] = g.state;
-                    if (u < s->spot_exp_neg[l])
-                        continue; /* no offer: P(0) = exp(-mean) */
+                    next_event(s, l);
                 }
-                cx_deals_spot(s, l, t, u, l == 0 ? tr0 : NULL);
-            }
+        /* 7. spot offers, where an offer of the smallest size could be signed: the count's
+         * uniform across lanes; the lanes with an offer sign it */
+        if (spot_on) {
+            k->spot(s, n8, t, spot_lo);
+            for (int l = 0; l < n; l++)
+                if (s->visit[l]) {
+                    cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
+                    next_event(s, l);
+                }
+        }
         /* 8. IaaS; 9. idle and burden; the sums */
         k->settle(s, n8, t);
         if (tr != NULL)

@@ -252,7 +252,7 @@ Test(lanes, kernels_match_reference)
         int n = 1 + (int)(cx_pcg64_uniform(&g) * CX_LANES);
         int n8 = (n + 7) / 8 * 8;
         int t = (int)(cx_pcg64_uniform(&g) * 12);
-        for (int kern = 1; kern < 5; kern++) {
+        for (int kern = 1; kern < 7; kern++) {
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (!cx_simd_supported(levels[i]))
                     continue;
@@ -263,6 +263,8 @@ Test(lanes, kernels_match_reference)
                 case 2: k->demand(s, n8, t); break;
                 case 3: k->allocate(s, n8); break;
                 case 4: k->settle(s, n8, t); break;
+                case 5: k->hazard(s, n8); break;
+                case 6: k->spot(s, n8, t, 0.1); break;
                 }
                 if (i == 0) {
                     memcpy(ref, (unsigned char *)s + off, len);
