@@ -58,16 +58,9 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
     int32_t slow[CX_LANES] CX_ALIGNED;
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
-        /* two pcg32 steps, the first output in the high half (cx_pcg32_next64) */
-        uint64_t s0 = s->st[l], inc = s->inc[l];
-        uint64_t s1 = s0 * CX_PCG32_MULT + inc;
-        uint64_t s2 = s1 * CX_PCG32_MULT + inc;
-        uint32_t x0 = (uint32_t)(((s0 >> 18u) ^ s0) >> 27u), r0 = (uint32_t)(s0 >> 59u);
-        uint32_t x1 = (uint32_t)(((s1 >> 18u) ^ s1) >> 27u), r1 = (uint32_t)(s1 >> 59u);
-        uint32_t o0 = (x0 >> r0) | (x0 << ((-r0) & 31u));
-        uint32_t o1 = (x1 >> r1) | (x1 << ((-r1) & 31u));
-        uint64_t b = ((uint64_t)o0 << 32) | o1;
-        s->st[l] = s2;
+        cx_pcg32 g = cx_lane_stream(s, l);
+        uint64_t b = cx_pcg32_next64(&g);
+        s->st[l] = g.state;
         const cx_normal_layer *ly = &cx_normal_layers[b & 255u];
         double v = u53(b >> 11) * ly->w;
         slow[l] = !(v < ly->edge);
@@ -177,17 +170,11 @@ static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
         int elig = (t >= s->spot_start[l]) & (spot_lo <= s->left[l] + CX_GW_EPS) &
                    (s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS);
         int inv = s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX;
-        uint64_t s0 = s->st[l], inc = s->inc[l];
-        uint64_t s1 = s0 * CX_PCG32_MULT + inc;
-        uint64_t s2 = s1 * CX_PCG32_MULT + inc;
-        uint32_t x0 = (uint32_t)(((s0 >> 18u) ^ s0) >> 27u), r0 = (uint32_t)(s0 >> 59u);
-        uint32_t x1 = (uint32_t)(((s1 >> 18u) ^ s1) >> 27u), r1 = (uint32_t)(s1 >> 59u);
-        uint32_t o0 = (x0 >> r0) | (x0 << ((-r0) & 31u));
-        uint32_t o1 = (x1 >> r1) | (x1 << ((-r1) & 31u));
-        uint64_t b = ((uint64_t)o0 << 32) | o1;
-        double u = u53(b >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
+        const uint64_t s0 = s->st[l];
+        cx_pcg32 g = { s0, s->inc[l] };
+        double u = u53(cx_pcg32_next64(&g) >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
         int draw = elig & inv;
-        s->st[l] = draw ? s2 : s0;
+        s->st[l] = draw ? g.state : s0;
         s->spot_u[l] = sel(draw, u, -1.0);
         s->visit[l] = (draw & !(u < s->spot_exp_neg[l])) | (elig & !inv);
     }

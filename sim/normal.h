@@ -3,6 +3,7 @@
 #ifndef CX_SIM_NORMAL_H
 #define CX_SIM_NORMAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/pcg.h"
@@ -47,14 +48,23 @@ double cx_normal_slow(cx_pcg64 *g, uint64_t b);
  * algorithm and stream use. */
 double cx_normal_slow32(cx_pcg32 *g, uint64_t b);
 
+/* The fast path of an attempt from its 64 bits b: sets *z and returns true when the point
+ * lies in its layer's box (about 99%), else false (the slow path finishes it). */
+static inline bool cx_normal_fast(uint64_t b, double *z)
+{
+    const cx_normal_layer *l = &cx_normal_layers[b & 255u];
+    double v = (double)(b >> 11) * l->w;
+    *z = (b & 256u) ? -v : v;
+    return v < l->edge;
+}
+
 /* A standard normal variate from g. */
 static inline double cx_normal(cx_pcg64 *g)
 {
     uint64_t b = cx_pcg64_next(g);
-    const cx_normal_layer *l = &cx_normal_layers[b & 255u];
-    double z = (double)(b >> 11) * l->w;
-    if (__builtin_expect(z < l->edge, 1))
-        return (b & 256u) ? -z : z;
+    double z;
+    if (__builtin_expect(cx_normal_fast(b, &z), 1))
+        return z;
     return cx_normal_slow(g, b);
 }
 
@@ -62,10 +72,9 @@ static inline double cx_normal(cx_pcg64 *g)
 static inline double cx_normal32(cx_pcg32 *g)
 {
     uint64_t b = cx_pcg32_next64(g);
-    const cx_normal_layer *l = &cx_normal_layers[b & 255u];
-    double z = (double)(b >> 11) * l->w;
-    if (__builtin_expect(z < l->edge, 1))
-        return (b & 256u) ? -z : z;
+    double z;
+    if (__builtin_expect(cx_normal_fast(b, &z), 1))
+        return z;
     return cx_normal_slow32(g, b);
 }
 
