@@ -13,13 +13,15 @@
  *
  * cx_exp: x = k ln2 + r with k = round(x / ln2) (by the 1.5 x 2^52 shift, exact for
  * |x| < 2^50) and ln2 split in two parts (Cody & Waite) so that k ln2_hi is exact; e^r by a
- * degree-13 Taylor polynomial on |r| <= ln2/2 (truncation below 2^-60 relative); 2^k
+ * degree-13 Taylor polynomial on |r| <= ln2/2 (truncation below 2^-60 relative), evaluated
+ * by Estrin's scheme (a short dependency chain, so vector loops are not latency-bound); 2^k
  * applied in two factors so that results down in the subnormal range stay right. Max error
  * against a correctly rounded exp: 2 ulp (tests/test_vmath.c measures it). Overflow gives
  * +inf, underflow +0, NaN gives NaN.
  *
  * cx_log2: x = 2^e m with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s), s = (m - 1)/(m + 1),
- * |s| <= 0.1716, by its odd series to s^23 (truncation below 2^-60); log2 x = e + ln m / ln2.
+ * |s| <= 0.1716, by its odd series to s^23 (truncation below 2^-60; Estrin's scheme);
+ * log2 x = e + ln m / ln2.
  * Subnormals are scaled first. log2(0) = -inf, log2(x < 0) = NaN, log2(inf) = inf.
  */
 
@@ -60,20 +62,18 @@ static inline double cx_exp(double x)
     kd -= shift;
     double r = xc - kd * ln2_hi;
     r = r - kd * ln2_lo;
-    double p = 1.0 / 6227020800.0;               /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* e^r = 1 + (r + r^2 Q(r)), Q(r) = sum_{i=2..13} r^(i-2) / i!, Q by Estrin's scheme
+     * (pairs, then pairs of pairs: a dependency chain 4 long instead of Horner's 12); the
+     * largest terms are added last, so the rounding stays within 1 ulp */
+    const double r2 = r * r, r4 = r2 * r2;
+    const double q01 = 0.5 + r * (1.0 / 6.0), q23 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    const double q45 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+    const double q67 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+    const double q89 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+    const double q1011 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    const double q03 = q01 + r2 * q23, q47 = q45 + r2 * q67, q811 = q89 + r2 * q1011;
+    const double q = q03 + r4 * (q47 + r4 * q811);
+    double p = 1.0 + (r + r2 * q);
     /* 2^k = 2^k1 2^k2 with k1 = k >> 1 (arithmetic), k2 = k - k1: both in normal range */
     uint64_t k1 = (uint64_t)((int64_t)ki >> 1);
     uint64_t k2 = ki - k1;
@@ -105,18 +105,15 @@ static inline double cx_log2(double x)
     ed -= cx_selectd(sub, 64.0, 0.0);
     double s = (m - 1.0) / (m + 1.0);
     double s2 = s * s;
-    double q = 1.0 / 23.0;
-    q = q * s2 + 1.0 / 21.0;
-    q = q * s2 + 1.0 / 19.0;
-    q = q * s2 + 1.0 / 17.0;
-    q = q * s2 + 1.0 / 15.0;
-    q = q * s2 + 1.0 / 13.0;
-    q = q * s2 + 1.0 / 11.0;
-    q = q * s2 + 1.0 / 9.0;
-    q = q * s2 + 1.0 / 7.0;
-    q = q * s2 + 1.0 / 5.0;
-    q = q * s2 + 1.0 / 3.0;
-    q = q * s2;
+    /* q = sum_{i=1..11} s2^i / (2i + 1), by Estrin's scheme (chain 5 long, not 11) */
+    const double s4 = s2 * s2, s8 = s4 * s4;
+    const double c12 = 1.0 / 3.0 + s2 * (1.0 / 5.0), c34 = 1.0 / 7.0 + s2 * (1.0 / 9.0);
+    const double c56 = 1.0 / 11.0 + s2 * (1.0 / 13.0), c78 = 1.0 / 15.0 + s2 * (1.0 / 17.0);
+    const double c910 = 1.0 / 19.0 + s2 * (1.0 / 21.0);
+    const double c14 = c12 + s4 * c34, c58 = c56 + s4 * c78;
+    const double c911 = c910 + s4 * (1.0 / 23.0);
+    const double c18 = c14 + s8 * c58;
+    double q = s2 * (c18 + s8 * s8 * c911);
     double ln_m = 2.0 * s + 2.0 * s * q;
     double y = ed + ln_m * ln2_inv;
     y = cx_selectd(-(uint64_t)(x == 0.0), -__builtin_inf(), y);
