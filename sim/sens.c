@@ -1211,6 +1211,13 @@ json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc)
                           "version", CX_VERSION, "elapsed_s", num(r->elapsed_s), "complete",
                           r->complete);
     json_t *axes = json_array(), *pts = json_array();
+    /* which formula made each point's se (MODEL.md, "A reported interval must hold what it
+     * claims"): batch means over blocks under LHS, Sobol or antithetic sampling */
+    if (j)
+        json_object_set_new(j, "se_method",
+                            json_string(r->sampling != CX_SAMPLING_MC || r->antithetic
+                                            ? "batch_means"
+                                            : "iid"));
     if (!j || !axes || !pts) {
         json_decref(j);
         json_decref(axes);
