@@ -100,6 +100,9 @@ int cli_cmd_compare(int argc, char **argv)
     }
     if (argc - optind != 2)
         return cli_usage_error("compare", "expected two result files, NEW and BASE");
+    int crc = cli_check_output("--json", json_path, NULL); /* before any work (issue 11) */
+    if (crc)
+        return crc;
 
     char err[1200] = "";
     cx_compare_result *r = NULL;

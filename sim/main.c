@@ -53,10 +53,12 @@ void cli_catch_sigint(void)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    char msg[2048];
     va_start(ap, fmt);
-    fputs("capexsim: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    cx_err_one_line(msg, sizeof msg); /* an argument with a newline or an escape stays one line */
+    fprintf(stderr, "capexsim: %s", msg);
     fprintf(stderr, "\nTry 'capexsim %s%s--help' for more information.\n", cmd ? cmd : "",
             cmd ? " " : "");
     return CLI_EXIT_USAGE;

@@ -185,6 +185,8 @@ for c in tornado sweep; do
     timeout 20 "$BIN" $c "$TMP/sweep.cfg" --paths 100000000 -q --csv "$TMP/link.json" >/dev/null 2>"$TMP/o.err"; rc=$?
     [ $rc -eq 2 ] && grep -q "symbolic link" "$TMP/o.err" || { all=1; echo "# $c: rc $rc: $(cat "$TMP/o.err")"; }
 done
+"$BIN" compare "$TMP/r1.json" "$TMP/r3.json" -q --json "$TMP/link.json" >/dev/null 2>"$TMP/o.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "symbolic link" "$TMP/o.err" || { all=1; echo "# compare: rc $rc: $(cat "$TMP/o.err")"; }
 [ $all -eq 0 ] && [ -L "$TMP/link.json" ] && [ ! -e "$TMP/target.json" ] && [ -p "$TMP/fifo.out" ]
 check "symlink, device, FIFO, folder, missing folder as output: exit 2 at once, nothing replaced" $?
 
@@ -239,8 +241,10 @@ check "hostile scenarios: include of a folder, wrapping literals, names, duplica
 esc=$'\x1b[31mred'
 printf '%s\n' "$base" >"$TMP/hs/$esc.cfg"
 out=$("$BIN" run "$TMP/hs/$esc.cfg" --paths 100 2>&1); rc=$?
-[ $rc -eq 0 ] && ! grep -q $'\x1b' <<<"$out" && grep -q "scenario ?\[31mred" <<<"$out"
-check "a file name with an escape sequence reaches the terminal as '?'" $? "rc=$rc"
+err=$("$BIN" run --paths $'1\n\x1b[2J' 2>&1); rc2=$?
+[ $rc -eq 0 ] && ! grep -q $'\x1b' <<<"$out" && grep -q "scenario ?\[31mred" <<<"$out" \
+  && [ $rc2 -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 2 ] && ! grep -q $'\x1b' <<<"$err"
+check "escape sequences in a file name or an argument never reach the terminal raw" $? "rc=$rc $rc2"
 
 # .ci/setup without root and without sudo: names the missing packages and says they need
 # root (a fake id and dpkg-query, and a PATH without sudo).
