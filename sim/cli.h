@@ -130,4 +130,8 @@ int cli_export_setup(cx_export **e, const cli_export_flags *f, const cx_scenario
 /* Finishes the export file (message on failure). @return 0 or EXIT_FAILURE. */
 int cli_export_finish(cx_export *e, const cli_export_flags *f);
 
+/* ---- cli_batch.c: subcommands (argv[0] is the subcommand's name) ---- */
+int cli_cmd_batch(int argc, char **argv);
+int cli_cmd_stress(int argc, char **argv);
+
 #endif

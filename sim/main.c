@@ -372,6 +372,8 @@ static const command commands[] = {
     {"sobol", cli_cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
     {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
     {"compare", cli_cmd_compare, "compare two results: same risk picture, or moved beyond the noise"},
+    {"batch", cli_cmd_batch, "several scenarios side by side, common random numbers"},
+    {"stress", cli_cmd_stress, "a scenario with inputs held to percentile slices vs its baseline"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

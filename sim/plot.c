@@ -704,6 +704,126 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
     return render(p, name, body);
 }
 
+/* ---- batch and stress: burden CDFs overlaid (issue 14) ---- */
+
+/* Writes the CDF of metric in run doc as "x F" rows: (min, 0), the histogram's edges with
+ * their cumulative shares (else the reported percentiles), (max, 1). Returns the rows. */
+static int cdf_rows(FILE *f, const json_t *doc, const char *metric)
+{
+    const json_t *m = json_object_get(json_object_get(doc, "metrics"), metric);
+    if (!m)
+        return 0;
+    int rows = 0;
+    double lo = jnum(m, "min"), hi = jnum(m, "max");
+    if (isfinite(lo)) {
+        fprintf(f, "%.17g 0\n", lo);
+        rows++;
+    }
+    const json_t *h = json_object_get(json_object_get(doc, "histograms"), metric);
+    const json_t *edges = json_object_get(h, "edges"), *counts = json_object_get(h, "counts");
+    double total = jnum(h, "below") + jnum(h, "above");
+    for (size_t i = 0; i < json_array_size(counts); i++)
+        total += json_number_value(json_array_get(counts, i));
+    if (h && total > 0 && json_array_size(edges) == json_array_size(counts) + 1) {
+        double cum = jnum(h, "below");
+        for (size_t i = 0; i < json_array_size(edges); i++) {
+            if (i > 0)
+                cum += json_number_value(json_array_get(counts, i - 1));
+            fprintf(f, "%.17g %.17g\n", json_number_value(json_array_get(edges, i)), cum / total);
+            rows++;
+        }
+    } else {
+        const json_t *pc = json_object_get(m, "percentiles");
+        for (int k = 0; k < 9; k++) {
+            double v = jnum(pc, pct_keys[k]);
+            if (isfinite(v)) {
+                fprintf(f, "%.17g %.17g\n", v, pct_q[k]);
+                rows++;
+            }
+        }
+    }
+    if (isfinite(hi)) {
+        fprintf(f, "%.17g 1\n", hi);
+        rows++;
+    }
+    return rows;
+}
+
+/* One CDF per run doc, overlaid, as NAME (labels: the runs' names, cleaned for gnuplot). */
+static int plot_cdf_overlay(plotter *p, const json_t *const *docs, const char *const *labels,
+                            size_t n, const char *name, const char *title)
+{
+    if (n == 0)
+        return 0;
+    char dpath[512], dname[80];
+    snprintf(dname, sizeof dname, "%s.dat", name);
+    FILE *f = tmp_open(p, dname, dpath, sizeof dpath);
+    if (!f)
+        return CX_ERR_IO;
+    for (size_t i = 0; i < n; i++) {
+        if (cdf_rows(f, docs[i], "capex_burden") == 0)
+            fprintf(f, "0 0\n");
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+    char body[8192];
+    int len = snprintf(body, sizeof body,
+                       "set title \"%s\" noenhanced\nset xlabel 'capex burden ($B)'\n"
+                       "set ylabel 'P(burden <= x)'\nset grid\nset key bottom right noenhanced\n"
+                       "set yrange [0:1]\nplot ",
+                       title);
+    for (size_t i = 0; i < n && len > 0 && (size_t)len < sizeof body; i++) {
+        char l[120];
+        label(l, sizeof l, labels[i] ? labels[i] : "run");
+        len += snprintf(body + len, sizeof body - (size_t)len,
+                        "%s'%s' index %zu using 1:2 with lines lw 2 lc %zu title \"%s\"",
+                        i ? ", \\\n     " : "", dpath, i, i + 1, l);
+    }
+    if (len < 0 || (size_t)len >= sizeof body - 2) {
+        cx_set_err(p->err, p->err_len, "plot: too many runs to overlay");
+        return CX_ERR_CONFIG;
+    }
+    strcat(body, "\n");
+    return render(p, name, body);
+}
+
+/* A batch: every run's burden CDF; a stress: baseline and stressed. */
+static int plot_batch(plotter *p, const json_t *doc, bool stress)
+{
+    const json_t *docs[16];
+    const char *labels[16];
+    size_t n = 0;
+    if (stress) {
+        static const char *const keys[] = {"baseline", "stressed"};
+        for (int i = 0; i < 2; i++)
+            if (json_is_object(json_object_get(doc, keys[i]))) {
+                docs[n] = json_object_get(doc, keys[i]);
+                labels[n++] = keys[i];
+            }
+    } else {
+        const json_t *runs = json_object_get(doc, "runs");
+        for (size_t i = 0; i < json_array_size(runs) && n < 16; i++) {
+            docs[n] = json_array_get(runs, i);
+            labels[n] = json_string_value(json_object_get(docs[n], "scenario"));
+            n++;
+        }
+    }
+    if (n == 0) {
+        cx_set_err(p->err, p->err_len, "plot: the %s result holds no run", stress ? "stress" : "batch");
+        return CX_ERR_CONFIG;
+    }
+    char title[256];
+    if (stress) {
+        char c[120];
+        label(c, sizeof c, json_string_value(json_object_get(doc, "case")) ? json_string_value(json_object_get(doc, "case")) : "");
+        snprintf(title, sizeof title, "Stress case %s: capex burden CDF, baseline vs stressed", c);
+    } else {
+        snprintf(title, sizeof title, "Batch: capex burden CDF of each scenario (common random numbers)");
+    }
+    return plot_cdf_overlay(p, docs, labels, n, stress ? "stress_burden_cdf" : "batch_burden_cdf",
+                            title);
+}
+
 /* ---- entry point ---- */
 
 /* The result file into memory: a regular file of at most PLOT_MAX_BYTES (a FIFO or a
@@ -803,6 +923,8 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
         rc = plot_sweep_metric(&p, doc, "capex_burden");
         if (rc == 0)
             rc = plot_sweep_metric(&p, doc, "revenue_total");
+    } else if (study && (strcmp(study, "batch") == 0 || strcmp(study, "stress") == 0)) {
+        rc = plot_batch(&p, doc, strcmp(study, "stress") == 0); /* issue 14 */
     } else if (json_is_object(json_object_get(doc, "metrics"))) {
         rc = plot_hist(&p, doc, "capex_burden", "burden_hist", "Capex burden over the horizon",
                        "capex burden ($B)");

@@ -672,6 +672,54 @@ void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *wor
     }
 }
 
+/* ---- stress slices (issue 14) ---- */
+
+/* The normal score of u' = lo + (hi - lo) Phi(z), computed from the nearer tail so that a
+ * slice at either end keeps its digits; z itself when the slice is [0, 1]. */
+static double slice_z(double z, double lo, double hi)
+{
+    if (lo <= 0.0 && hi >= 1.0)
+        return z;
+    double zz;
+    if (z <= 0.0) {
+        double u = lo + (hi - lo) * gsl_cdf_ugaussian_P(z);
+        zz = u < 0.5 ? gsl_cdf_ugaussian_Pinv(u < DBL_TRUE_MIN ? DBL_TRUE_MIN : u)
+                     : gsl_cdf_ugaussian_Qinv(1.0 - u);
+    } else {
+        double q = (1.0 - hi) + (hi - lo) * gsl_cdf_ugaussian_Q(z);   /* 1 - u' */
+        zz = q < 0.5 ? gsl_cdf_ugaussian_Qinv(q < DBL_TRUE_MIN ? DBL_TRUE_MIN : q)
+                     : gsl_cdf_ugaussian_Pinv(1.0 - q);
+    }
+    return zz;
+}
+
+void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, double *x,
+                            double *work)
+{
+    cx_pcg64 *g = cx_rng_pcg64(r);
+    if (s->m > 0) {
+        for (int k = 0; k < s->m; k++)
+            work[k] = cx_normal(g);
+        mul_chol(s, work);
+    }
+    if (s->n > 0)
+        memcpy(x, s->fixed_x, (size_t)s->n * sizeof *x);
+    for (int k = 0; k < s->n_act; k++) {
+        int i = s->act[k];
+        const input *in = &s->in[i];
+        if (slice[i].on) {
+            double z = in->slot >= 0 ? work[in->slot] : cx_normal(g);
+            x[i] = from_z(s, i, slice_z(z, slice[i].lo, slice[i].hi));
+        } else if (in->slot >= 0) {
+            x[i] = from_z(s, i, work[in->slot]);
+        } else if (in->map == MAP_TABLE) {
+            x[i] = from_z(s, i, cx_normal(g));
+        } else {
+            x[i] = cx_dist_sample_inline(&s->dists[i], r);
+        }
+    }
+}
+
 double cx_sampler_value_at_z(const cx_sampler *s, int i, double z)
 {
     return from_z(s, i, z);

@@ -3,6 +3,8 @@
 #ifndef CX_SIM_SAMPLER_H
 #define CX_SIM_SAMPLER_H
 
+#include <stdbool.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "sim/dist.h"
@@ -58,5 +60,23 @@ double cx_sampler_value_at_z(const cx_sampler *s, int i, double z);
  * -1 when input i uses no table. Added by H5 (issue 5).
  */
 double cx_sampler_table_error(const cx_sampler *s, int i);
+
+/*
+ * Stress analysis (issue 14): a percentile slice [lo, hi] of an input's own distribution.
+ * An input with on = true is drawn through its normal score z (the copula's correlated
+ * normal, or one cx_normal of its own when it is in no pair) whatever its family; its uniform
+ * Phi(z) is mapped onto [lo, hi] (u' = lo + (hi - lo) Phi(z)) and the value is F^-1(u'),
+ * clamped. lo = 0, hi = 1 gives the unstressed input drawn the same way, so a baseline and a
+ * stressed run with the same inputs "on" use the same draws (common random numbers), and the
+ * copula is kept: u' is a monotone function of the same correlated normal.
+ */
+typedef struct cx_slice {
+    bool on;
+    double lo, hi;   /* 0 <= lo < hi <= 1 */
+} cx_slice;
+
+/* cx_sampler_draw with slices (slice[n]); inputs with on = false are drawn as there. */
+void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, double *x,
+                            double *work);
 
 #endif

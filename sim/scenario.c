@@ -944,7 +944,7 @@ static int lookup_input(loader *l, const config_setting_t *s, const char *key, c
 static const char *const top_keys[] = {
     "name", "description", "horizon_months", "run", "supply", "msl", "recsys", "taas",
     "market", "deals", "iaas", "allocation", "correlations", "report", "sweep", "tornado",
-    "sobol", NULL,
+    "sobol", "stress", NULL,
 };
 
 static int parse_run(loader *l, const config_setting_t *root)

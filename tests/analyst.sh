@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Command-line tests of the analyst features (issue 14, TAP): run --export-paths.
+# Command-line tests of the analyst features (issue 14, TAP): run --export-paths, batch,
+# stress, and plots of their results.
 # Usage: analyst.sh PATH_TO_CAPEXSIM SOURCE_ROOT
 set -u
 BIN=$1
@@ -14,7 +15,7 @@ check() { # check NAME EXIT-STATUS [diagnostic]
     if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi
 }
 
-echo "1..7"
+echo "1..19"
 
 # ---- run --export-paths ----
 "$BIN" run --paths 5000 --seed 11 --threads 1 --json "$TMP/r1.json" \
@@ -89,3 +90,168 @@ err=$("$BIN" run --paths 10 --export-paths "$TMP/no-such-dir/p.csv" 2>&1 >/dev/n
 [ $rc -eq 2 ] && grep -q "^capexsim: --export-paths: .*no-such-dir/p.csv: No such file" <<<"$err" \
   && [ "$(wc -l <<<"$err")" -eq 1 ]
 check "export: an unwritable file is one line, exit 2" $? "rc=$rc err=$err"
+
+# ---- batch ----
+CFG=$ROOT/configs
+"$BIN" batch "$CFG/meta-2026h1.cfg" "$CFG/meta-2026h1-noncancel.cfg" "$CFG/meta-2026h1-msl-wins.cfg" \
+    --paths 6000 --seed 4 --threads 2 --json "$TMP/b2.json" --csv "$TMP/b2.csv" >"$TMP/b2.txt" 2>"$TMP/b2.err"; rc=$?
+"$BIN" batch "$CFG/meta-2026h1.cfg" "$CFG/meta-2026h1-noncancel.cfg" "$CFG/meta-2026h1-msl-wins.cfg" \
+    --paths 6000 --seed 4 --threads 1 --json "$TMP/b1.json" -q 2>>"$TMP/b2.err"; rc1=$?
+"$BIN" run "$CFG/meta-2026h1-noncancel.cfg" --paths 6000 --seed 4 --threads 2 --json "$TMP/rn.json" -q
+"$BIN" run "$CFG/meta-2026h1-noncancel.cfg" --paths 6000 --seed 4 --threads 2 \
+    --export-paths "$TMP/pn.csv" -q
+"$BIN" run "$CFG/meta-2026h1.cfg" --paths 6000 --seed 4 --threads 2 --export-paths "$TMP/pd.csv" -q
+python3 - "$TMP/b2.json" "$TMP/rn.json" <<'PY'
+import json, sys
+b, r = (json.load(open(f)) for f in sys.argv[1:3])
+run = b["runs"][1]
+for d in (run, r):
+    for k in ("elapsed_s", "paths_per_s"):
+        d.pop(k)
+assert run == r, [k for k in r if run.get(k) != r[k]]
+assert [x["scenario"] for x in b["runs"]] == ["meta-2026h1", "meta-2026h1-noncancel", "meta-2026h1-msl-wins"]
+PY
+check "batch: each of runs[] is what run --json writes for that scenario, paths and seed" $? "rc=$rc $(cat "$TMP/b2.err")"
+
+python3 - "$TMP/b1.json" "$TMP/b2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+def strip(d):
+    d.pop("threads")
+    for r in d["runs"]:
+        for k in ("elapsed_s", "paths_per_s", "threads"):
+            r.pop(k)
+    return d
+sys.exit(strip(a) != strip(b))
+PY
+check "batch: the same JSON at 1 and 2 threads (timing aside)" $?
+
+python3 - "$TMP/b2.json" "$TMP/b2.csv" "$TMP/b2.txt" <<'PY'
+import csv, json, sys
+b = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+txt = open(sys.argv[3]).read()
+assert b["study"] == "batch" and b["thresholds"] == [10.0, 25.0, 50.0, 100.0]
+# noncancel shares the default's uncertain inputs: paired; msl-wins (p_success fixed) does not
+p = b["paired"]
+assert p[0]["scenario"] == "meta-2026h1-noncancel" and p[0]["versus"] == "meta-2026h1", p[0]
+assert p[1] is None
+m0, m1 = (b["runs"][i]["metrics"]["capex_burden"] for i in (0, 1))
+d = p[0]["diffs"]["burden_mean"]
+assert d["diff"] == m1["mean"] - m0["mean"], (d, m1["mean"] - m0["mean"])
+lo, hi = d["ci95"]
+assert lo < d["diff"] < hi and d["se"] > 0
+assert p[0]["diffs"]["burden_p95"]["diff"] == m1["percentiles"]["p95"] - m0["percentiles"]["p95"]
+e = b["runs"][1]["burden_exceedance"]["25"] - b["runs"][0]["burden_exceedance"]["25"]
+assert abs(p[0]["diffs"]["exceed_25"]["diff"] - e) < 1e-15
+assert [r["run"] for r in rows] == ["meta-2026h1", "meta-2026h1-noncancel", "meta-2026h1-msl-wins"]
+assert float(rows[1]["diff_burden_mean"]) == d["diff"] and rows[2]["diff_burden_mean"] == ""
+assert float(rows[0]["burden_cvar95"]) == b["runs"][0]["burden_cvar95"]
+assert "Paired differences vs meta-2026h1" in txt and "not paired" in txt
+PY
+check "batch: table, CSV and paired differences (diff = the reports' difference, CI around it)" $?
+
+# The sectioning SE of the paired burden-mean difference, recomputed independently from the
+# per-path exports of the two runs: with 6 blocks there are 6 sections of one block each, so
+# the SE is that of the 6 per-block mean differences (independent replicates), up to rounding.
+python3 - "$TMP/b2.json" "$TMP/pd.csv" "$TMP/pn.csv" <<'PY'
+import csv, json, math, sys
+b = json.load(open(sys.argv[1]))
+col = lambda f: [float(r["capex_burden"]) for r in csv.DictReader(open(f))]
+a, n = col(sys.argv[2]), col(sys.argv[3])
+blocks = [range(i, min(i + 1024, len(a))) for i in range(0, len(a), 1024)]
+d = [sum(n[j] - a[j] for j in bl) / len(bl) for bl in blocks]
+k = len(d)
+mu = sum(d) / k
+se = math.sqrt(sum((x - mu) ** 2 for x in d) / (k - 1)) / math.sqrt(k)
+got = b["paired"][0]["diffs"]["burden_mean"]["se"]
+assert b["paired"][0]["sections"] == k == 6
+assert abs(got - se) <= 1e-9 * se, (got, se)
+PY
+check "batch: sectioning SE = the SE of per-block paired differences from --export-paths" $?
+
+"$BIN" batch "$CFG/meta-2026h1.cfg" "$CFG/meta-2026h1.cfg" --paths 3000 --seed 4 --json "$TMP/bs.json" -q
+python3 -c "
+import json,sys
+b=json.load(open(sys.argv[1]))
+bad=[(k,v) for k,v in b['paired'][0]['diffs'].items() if v['diff']!=0 or v['se']!=0 or v['ci95']!=[0,0]]
+sys.exit(bool(bad))" "$TMP/bs.json"
+check "batch: a scenario against itself differs by exactly 0 with a zero-width CI" $?
+
+err=$("$BIN" batch --paths 10 "$CFG/meta-2026h1.cfg" "$TMP/nope.cfg" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -q "nope.cfg" <<<"$err" && [ "$(wc -l <<<"$err")" -eq 1 ]
+check "batch: a missing scenario is one line, exit 2, before any run" $? "rc=$rc err=$err"
+
+# ---- stress ----
+"$BIN" stress "$CFG/meta-2026h1.cfg" --input msl.p_success:0:1 --paths 4000 --seed 4 --threads 2 \
+    --json "$TMP/s0.json" -q
+"$BIN" run "$CFG/meta-2026h1.cfg" --paths 4000 --seed 4 --threads 2 --json "$TMP/r0.json" -q
+python3 - "$TMP/s0.json" "$TMP/r0.json" <<'PY'
+import json, sys
+s, r = (json.load(open(f)) for f in sys.argv[1:3])
+assert s["study"] == "stress" and s["inputs"] == [{"name": "msl.p_success", "lo": 0.0, "hi": 1.0}]
+# p_success is tabulated and in the copula: baseline and [0, 1] stress both draw as run does
+for k in ("baseline", "stressed"):
+    assert s[k]["metrics"] == r["metrics"], k
+PY
+check "stress: a [0, 1] slice of a copula input gives run's numbers in both runs" $?
+
+"$BIN" stress "$CFG/meta-2026h1.cfg" --input msl.p_success:0.9:1 --input market.drift:0:0.25 \
+    --paths 4000 --seed 4 --json "$TMP/s1.json" --csv "$TMP/s1.csv" >"$TMP/s1.txt"; rc=$?
+python3 - "$TMP/s1.json" "$TMP/s1.csv" <<'PY'
+import csv, json, sys
+s = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert [r["run"] for r in rows] == ["baseline", "stressed"]
+b, t = s["baseline"]["metrics"], s["stressed"]["metrics"]
+# beta(3, 4): P(success) 3/7 unstressed; the top decile of p_success raises it (E = 0.77)
+n = s["paths"]
+assert abs(b["msl_success"]["mean"] - 3 / 7) < 5 * (3 / 7 * 4 / 7 / n) ** 0.5
+assert t["msl_success"]["mean"] > 0.7
+d = s["paired"]["diffs"]["revenue_mean"]
+assert d["diff"] == t["revenue_total"]["mean"] - b["revenue_total"]["mean"]
+PY
+check "stress: baseline and stressed side by side (JSON, CSV), paired differences" $? "rc=$rc"
+
+all=0
+for bad in "nope:0.1:0.9|unknown input 'nope'" "market.price0:0.9:1|is fixed" \
+           "msl.p_success:0.9:0.9|0 <= LO < HI <= 1" "msl.p_success:0.5:1.2|0 <= LO < HI <= 1" \
+           "msl.p_success:-1:0.5|0 <= LO < HI <= 1" "msl.p_success|expected NAME:LO:HI"; do
+    arg=${bad%%|*}
+    msg=${bad#*|}
+    err=$("$BIN" stress "$CFG/meta-2026h1.cfg" --paths 10 --input "$arg" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 2 ] || ! grep -qF -- "capexsim: --input: " <<<"$err" || ! grep -qF -- "$msg" <<<"$err" \
+       || [ "$(wc -l <<<"$err")" -ne 1 ]; then
+        all=1
+        echo "# $arg: rc=$rc err=$err"
+    fi
+done
+check "stress: unknown, fixed and badly sliced inputs are one line, exit 2" $all
+
+cp "$CFG/meta-2026h1.cfg" "$TMP/sc.cfg"
+cat >>"$TMP/sc.cfg" <<'CFG'
+stress = { cases = (
+  { name = "msl-wins"; inputs = ( { name = "msl.p_success"; lo = 0.9; hi = 1.0; } ); },
+  { name = "cheap"; inputs = ( { name = "market.drift"; lo = 0.0; hi = 0.1; } ); } ); };
+CFG
+"$BIN" stress "$TMP/sc.cfg" --case cheap --paths 2000 --json "$TMP/sc.json" -q; rc=$?
+[ $rc -eq 0 ] && python3 -c "
+import json,sys; s=json.load(open(sys.argv[1]))
+sys.exit(not (s['case']=='cheap' and s['inputs'][0]['name']=='market.drift' and s['inputs'][0]['hi']==0.1))" "$TMP/sc.json"
+check "stress: --case picks a named case of the scenario's stress group" $? "rc=$rc"
+
+err=$("$BIN" stress "$TMP/sc.cfg" --case nope --paths 10 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -q "no case 'nope'.*cases: msl-wins, cheap" <<<"$err"
+check "stress: an unknown --case is a usage error listing the cases" $? "rc=$rc err=$err"
+
+# ---- plots of batch and stress results ----
+if command -v gnuplot >/dev/null; then
+    "$BIN" plot "$TMP/b2.json" --out "$TMP/pl" >/dev/null && "$BIN" plot "$TMP/s1.json" --out "$TMP/pl" >/dev/null \
+      && [ -s "$TMP/pl/batch_burden_cdf.png" ] && [ -s "$TMP/pl/batch_burden_cdf.svg" ] \
+      && [ -s "$TMP/pl/stress_burden_cdf.svg" ] \
+      && [ "$(grep -c 'meta-2026h1' "$TMP/pl/batch_burden_cdf.svg")" -ge 3 ] \
+      && grep -q "stressed" "$TMP/pl/stress_burden_cdf.svg"
+    check "plot: batch and stress results overlay their burden CDFs (PNG and SVG)" $?
+else
+    ok "plot: batch and stress overlays # SKIP gnuplot not installed"
+fi
