@@ -724,7 +724,9 @@ static int cdf_rows(FILE *f, const json_t *doc, const char *metric)
     double total = jnum(h, "below") + jnum(h, "above");
     for (size_t i = 0; i < json_array_size(counts); i++)
         total += json_number_value(json_array_get(counts, i));
-    if (h && total > 0 && json_array_size(edges) == json_array_size(counts) + 1) {
+    /* at most PLOT_MAX_BINS bins from a result; more is read as no histogram */
+    if (h && total > 0 && json_array_size(counts) <= PLOT_MAX_BINS &&
+        json_array_size(edges) == json_array_size(counts) + 1) {
         double cum = jnum(h, "below");
         for (size_t i = 0; i < json_array_size(edges); i++) {
             if (i > 0)
