@@ -450,7 +450,7 @@ static void common_opts(cx_engine_opts *o, const study_flags *a, const cx_scenar
     cx_engine_opts_init(o, sc);
     if (a->has_paths) o->paths = a->paths;
     if (a->has_seed) o->seed = a->seed;
-    o->threads = cli_threads(a->threads, sc);
+    o->threads = cli_threads(a->threads, sc, o->paths, CX_BLOCK_PATHS);
 }
 
 static int study_exit_code(const study_run *r, int n, int rc)
