@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Command-line tests of the analyst features (issue 14, TAP): run --export-paths, batch,
 # stress, and plots of their results.
-# Usage: analyst.sh PATH_TO_CAPEXSIM SOURCE_ROOT
+# Usage: analyst_cli.sh PATH_TO_CAPEXSIM SOURCE_ROOT
 set -u
 BIN=$1
 ROOT=$2
