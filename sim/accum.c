@@ -424,3 +424,159 @@ void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b)
     dst->pool_n = dst->pool_blocks = 0;
     dst->pool_ok = 1;
 }
+
+/* ---- checkpoints and MPI messages (issue 12) ---- */
+
+void cx_moments_serialise(const cx_moments *m, int n, cx_wbuf *w)
+{
+    for (int i = 0; i < n; i++) {
+        cx_wbuf_u64(w, m[i].n);
+        cx_wbuf_f64(w, m[i].mean);
+        cx_wbuf_f64(w, m[i].m2);
+    }
+}
+
+int cx_moments_deserialise(cx_moments *m, int n, cx_rbuf *r)
+{
+    for (int i = 0; i < n; i++) {
+        m[i].n = cx_rbuf_u64(r);
+        m[i].mean = cx_rbuf_f64(r);
+        m[i].m2 = cx_rbuf_f64(r);
+        /* M2 may be NaN or infinite when the values are (cx_moments_merge of non-finite
+         * values); a negative M2 or state in an empty set cannot come from the merges */
+        if (m[i].m2 < 0 || (m[i].n == 0 && (m[i].mean != 0 || m[i].m2 != 0))) {
+            if (!r->err) r->err = CX_ERR_RANGE;
+        }
+    }
+    return r->err ? CX_ERR_RANGE : 0;
+}
+
+static void wmoments_put(cx_wbuf *w, const cx_wmoments *m)
+{
+    cx_wbuf_u64(w, m->n);
+    cx_wbuf_f64(w, m->w);
+    cx_wbuf_f64(w, m->mean);
+    cx_wbuf_f64(w, m->m2);
+}
+
+static void wmoments_get(cx_rbuf *r, cx_wmoments *m)
+{
+    m->n = cx_rbuf_u64(r);
+    m->w = cx_rbuf_f64(r);
+    m->mean = cx_rbuf_f64(r);
+    m->m2 = cx_rbuf_f64(r);
+}
+
+/*
+ * The replicate statistics written after the moments. An accumulator that keeps none takes
+ * on the levels written (cx_accum_want_replicates); one that keeps them must keep the same.
+ */
+static int get_replicates(cx_accum *a, cx_rbuf *r)
+{
+    uint32_t n_rq = cx_rbuf_u32(r);
+    if (r->err || n_rq > CX_REP_MAX_Q) return CX_ERR_RANGE;
+    if (n_rq == 0) return a->n_rq == 0 ? 0 : CX_ERR_RANGE;
+    double rq[CX_REP_MAX_Q];
+    for (uint32_t j = 0; j < n_rq; j++) rq[j] = cx_rbuf_f64(r);
+    uint32_t cap = cx_rbuf_u32(r);
+    if (r->err || cap == 0 || cap % CX_REP_BATCH_BLOCKS) return CX_ERR_RANGE;
+    if (a->n_rq == 0) {
+        for (uint32_t j = 0; j < n_rq; j++)
+            if (!(rq[j] > 0 && rq[j] < 1)) return CX_ERR_RANGE;
+        int rc = cx_accum_want_replicates(a, rq, (int)n_rq, (int)(cap / CX_REP_BATCH_BLOCKS));
+        if (rc < 0) return rc;
+    }
+    if ((uint32_t)a->n_rq != n_rq || (uint32_t)a->batch_cap != cap ||
+        memcmp(rq, a->rq, n_rq * sizeof *rq) != 0)
+        return CX_ERR_RANGE;
+    a->rep_blocks = cx_rbuf_u64(r);
+    for (int i = 0; i < CX_N_METRICS; i++) wmoments_get(r, &a->rep_mean[i]);
+    uint32_t pool_n = cx_rbuf_u32(r), pool_blocks = cx_rbuf_u32(r);
+    uint8_t ok = cx_rbuf_u8(r);
+    if (r->err || pool_n > cap || pool_blocks >= CX_REP_BATCH_BLOCKS || ok > 1)
+        return CX_ERR_RANGE;
+    a->pool_n = (int)pool_n;
+    a->pool_blocks = (int)pool_blocks;
+    a->pool_ok = ok;
+    for (int i = 0; i < CX_N_METRICS; i++)
+        cx_rbuf_get(r, a->pool + (size_t)i * cap, (size_t)pool_n * sizeof *a->pool);
+    a->rep_batches = cx_rbuf_u64(r);
+    a->rep_batch_paths = cx_rbuf_u64(r);
+    for (int i = 0; i < CX_N_METRICS; i++)
+        for (int j = 0; j < a->n_rq; j++) wmoments_get(r, &a->rep_q[i][j]);
+    return r->err ? CX_ERR_RANGE : 0;
+}
+
+/* The replicate statistics (cx_accum_want_replicates): levels, block means, the batch being
+ * filled (its values), the batch quantiles. First after the shape, so that a reader can take
+ * on the levels (which resets the accumulator) before anything else is read. */
+static void put_replicates(const cx_accum *a, cx_wbuf *w)
+{
+    cx_wbuf_u32(w, (uint32_t)a->n_rq);
+    if (!a->n_rq) return;
+    for (int j = 0; j < a->n_rq; j++) cx_wbuf_f64(w, a->rq[j]);
+    cx_wbuf_u32(w, (uint32_t)a->batch_cap);
+    cx_wbuf_u64(w, a->rep_blocks);
+    for (int i = 0; i < CX_N_METRICS; i++) wmoments_put(w, &a->rep_mean[i]);
+    cx_wbuf_u32(w, (uint32_t)a->pool_n);
+    cx_wbuf_u32(w, (uint32_t)a->pool_blocks);
+    cx_wbuf_u8(w, (uint8_t)(a->pool_ok != 0));
+    for (int i = 0; i < CX_N_METRICS; i++)
+        cx_wbuf_put(w, a->pool + (size_t)i * (size_t)a->batch_cap,
+                    (size_t)a->pool_n * sizeof *a->pool);
+    cx_wbuf_u64(w, a->rep_batches);
+    cx_wbuf_u64(w, a->rep_batch_paths);
+    for (int i = 0; i < CX_N_METRICS; i++)
+        for (int j = 0; j < a->n_rq; j++) wmoments_put(w, &a->rep_q[i][j]);
+}
+
+void cx_accum_serialise(const cx_accum *a, cx_wbuf *w)
+{
+    cx_wbuf_u32(w, (uint32_t)a->n_quarters);
+    cx_wbuf_u32(w, (uint32_t)a->n_thresholds);
+    cx_wbuf_f64(w, a->relative_error);
+    for (int j = 0; j < a->n_thresholds; j++) cx_wbuf_f64(w, a->thresholds[j]);
+    put_replicates(a, w);
+    cx_wbuf_u64(w, a->paths);
+    for (int i = 0; i < CX_N_METRICS; i++) cx_sketch_serialise(a->metric[i], w);
+    for (int i = 0; i < CX_N_QSERIES * a->n_quarters; i++) cx_sketch_serialise(a->quarter[i], w);
+    for (int j = 0; j < a->n_thresholds; j++) cx_wbuf_u64(w, a->exceed[j]);
+    cx_moments_serialise(a->mom_metric, CX_N_METRICS, w);
+    cx_moments_serialise(a->mom_quarter, CX_N_QSERIES * a->n_quarters, w);
+}
+
+int cx_accum_deserialise(cx_accum *a, cx_rbuf *r)
+{
+    cx_accum_reset(a);
+    uint32_t nq = cx_rbuf_u32(r), nt = cx_rbuf_u32(r);
+    double alpha = cx_rbuf_f64(r);
+    if (r->err || nq != (uint32_t)a->n_quarters || nt != (uint32_t)a->n_thresholds ||
+        memcmp(&alpha, &a->relative_error, sizeof alpha) != 0)
+        goto bad;
+    for (int j = 0; j < a->n_thresholds; j++) {
+        double t = cx_rbuf_f64(r);
+        if (memcmp(&t, &a->thresholds[j], sizeof t) != 0) goto bad;
+    }
+    if (get_replicates(a, r) < 0) goto bad;
+    a->paths = cx_rbuf_u64(r);
+    for (int i = 0; i < CX_N_METRICS; i++)
+        if (cx_sketch_deserialise(a->metric[i], r) < 0) goto bad;
+    for (int i = 0; i < CX_N_QSERIES * a->n_quarters; i++)
+        if (cx_sketch_deserialise(a->quarter[i], r) < 0) goto bad;
+    for (int j = 0; j < a->n_thresholds; j++) {
+        a->exceed[j] = cx_rbuf_u64(r);
+        if (a->exceed[j] > a->paths) goto bad;
+    }
+    if (cx_moments_deserialise(a->mom_metric, CX_N_METRICS, r) < 0 ||
+        cx_moments_deserialise(a->mom_quarter, CX_N_QSERIES * a->n_quarters, r) < 0)
+        goto bad;
+    /* every path is in every sketch, NaN or not */
+    for (int i = 0; i < CX_N_METRICS; i++)
+        if (a->metric[i]->count + a->metric[i]->nan != a->paths) goto bad;
+    if (r->err) goto bad;
+    return 0;
+bad:
+    if (!r->err) r->err = CX_ERR_RANGE;
+    cx_accum_reset(a);
+    return CX_ERR_RANGE;
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "models/model.h"
+#include "sim/serial.h"
 #include "sim/sketch.h"
 
 /*
@@ -215,5 +216,22 @@ int cx_accum_merge(cx_accum *dst, const cx_accum *src);
  * block's mean; its values join the batch being filled, whose quantiles are folded when it
  * has CX_REP_BATCH_BLOCKS blocks); call in block order. */
 void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b);
+
+/*
+ * Checkpoints and MPI messages (issue 12). cx_accum_serialise writes a's shape (quarters,
+ * thresholds, alpha), its integer state (paths, sketches, exceedance counts) and its
+ * moments, and its replicate statistics if it keeps them; cx_accum_deserialise replaces a's
+ * state with that, after checking the shape is a's own (an accumulator made by cx_accum_new
+ * with the same arguments; one without replicate statistics takes on those read, one with
+ * them must have the same levels) and every value read (sim/serial.h: errors in w->err /
+ * r->err).
+ * @return 0, or CX_ERR_RANGE (damaged, or another shape: a is then reset).
+ */
+void cx_accum_serialise(const cx_accum *a, cx_wbuf *w);
+int cx_accum_deserialise(cx_accum *a, cx_rbuf *r);
+/* n moments (n, mean, M2) as their bits, and back (CX_ERR_RANGE when damaged: a count of
+ * 0 with a non-zero mean or M2, or a negative or NaN M2). */
+void cx_moments_serialise(const cx_moments *m, int n, cx_wbuf *w);
+int cx_moments_deserialise(cx_moments *m, int n, cx_rbuf *r);
 
 #endif

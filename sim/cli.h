@@ -27,6 +27,9 @@
  * process at once (default action: status 128 + SIGINT).
  */
 extern atomic_int cli_interrupt;
+/* This process's own Ctrl-C/SIGTERM flag; in an MPI job cli_interrupt is what the ranks
+ * agree on (sim/mpi.h), alone the two are set together. */
+extern atomic_int cli_signal;
 /* Installs the SIGINT handler that sets cli_interrupt. */
 void cli_catch_sigint(void);
 
@@ -100,6 +103,68 @@ void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run);
 /* One line on stderr saying whether --target-ci was met and after how many paths. */
 void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool quiet);
 
+/* ---- cli_ckpt.c: --checkpoint, --checkpoint-every, --round-blocks and resume (issue 12) ---- */
+
+typedef struct cli_ckpt_args {
+    const char *file;        /* --checkpoint FILE; NULL: none */
+    double every_s;          /* --checkpoint-every SECONDS */
+    bool has_every;
+    uint64_t round_blocks;   /* --round-blocks N; 0: the engine's schedule */
+    bool resuming;           /* set by `capexsim resume` */
+} cli_ckpt_args;
+#define CLI_CKPT_ARGS_INIT {NULL, 60.0, false, 0, false}
+
+/* getopt codes of the checkpoint options (long only) and their getopt_long entries. */
+#define CLI_OPT_CHECKPOINT 'K'
+#define CLI_OPT_CHECKPOINT_EVERY 'W'
+#define CLI_OPT_ROUND_BLOCKS 'B'
+#define CLI_CKPT_LONGOPTS                                                                   \
+    {"checkpoint", required_argument, NULL, CLI_OPT_CHECKPOINT},                            \
+        {"checkpoint-every", required_argument, NULL, CLI_OPT_CHECKPOINT_EVERY},            \
+        {"round-blocks", required_argument, NULL, CLI_OPT_ROUND_BLOCKS}
+/* Their lines for --help. */
+extern const char cli_ckpt_help[];
+
+/* Handles one of the checkpoint flags; returns 1 if c was one (with *rc an exit code on error). */
+int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int *rc);
+
+typedef struct cli_ckpt {
+    struct cx_ckpt *ck;
+    cx_engine_ckpt hooks;
+} cli_ckpt;
+
+/*
+ * Applies --round-blocks to o and, with --checkpoint, opens the file for this run (its
+ * identity: cmd, the scenario and its digest, o's seed and paths, the sampling and target;
+ * its outputs) and sets o->ckpt; a file of another run, or a damaged one, is refused with a
+ * message. Also makes SIGTERM stop the run like Ctrl-C. @return 0 or an exit code.
+ * @note free c with cli_ckpt_free (also after an error).
+ */
+int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const char *scenario,
+                   const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
+                   bool antithetic, const char *target, const char *json, const char *csv,
+                   bool quiet, cx_engine_opts *o);
+void cli_ckpt_free(cli_ckpt *c);
+/* "capexsim: ..." for an engine run that failed with rc (the checkpoint's message if a save
+ * failed). */
+void cli_ckpt_run_failed(const cli_ckpt *c, int rc);
+
+/* Everything `capexsim run` was told; cli_run_exec runs it (resume calls it too). */
+
+
+/* The flags of sweep, tornado and sobol; cli_sweep_exec runs a sweep (resume calls it too). */
+typedef struct cli_study_args {
+    const char *path, *json, *csv;
+    uint64_t paths, seed, threads;
+    bool has_paths, has_seed, quiet;
+    const char *metric;
+    cli_sens_flags sf;
+    cli_ckpt_args ck;
+} cli_study_args;
+int cli_sweep_exec(const cli_study_args *a);
+
+int cli_cmd_resume(int argc, char **argv);
+
 /* ---- cli_sens.c: subcommands (argv[0] is the subcommand's name) ---- */
 int cli_cmd_sweep(int argc, char **argv);
 int cli_cmd_tornado(int argc, char **argv);
@@ -133,5 +198,16 @@ int cli_export_finish(cx_export *e, const cli_export_flags *f);
 /* ---- cli_batch.c: subcommands (argv[0] is the subcommand's name) ---- */
 int cli_cmd_batch(int argc, char **argv);
 int cli_cmd_stress(int argc, char **argv);
+
+/* ---- main.c: everything `capexsim run` was told; cli_run_exec runs it (resume too) ---- */
+typedef struct cli_run_args {
+    const char *path, *json, *csv;
+    uint64_t paths, seed, threads;
+    bool has_paths, has_seed, quiet;
+    cli_sens_flags sf;
+    cli_ckpt_args ck;
+    cli_export_flags ef;
+} cli_run_args;
+int cli_run_exec(const cli_run_args *a);
 
 #endif

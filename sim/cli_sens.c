@@ -19,7 +19,9 @@
 #include "models/model.h"
 #include "sim/cli.h"
 #include "sim/engine.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
+#include "sim/mpi.h"
 #include "sim/output.h"
 #include "sim/plot.h"
 #include "sim/report.h"
@@ -133,13 +135,7 @@ void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool qui
 
 /* ---- sweep, tornado, sobol: shared flags ---- */
 
-typedef struct study_args {
-    const char *path, *json, *csv;
-    uint64_t paths, seed, threads;
-    bool has_paths, has_seed, quiet;
-    const char *metric;
-    cli_sens_flags sf;
-} study_args;
+typedef cli_study_args study_args;
 
 static void study_help(const char *cmd, const char *what, const char *paths_default,
                        bool metric)
@@ -155,6 +151,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "%s"
            "%s"
            "  -q, --quiet       no table on stdout%s (default: off)\n"
+           "%s"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean.\n"
@@ -169,7 +166,8 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            !metric ? ""
            : strcmp(cmd, "sobol") ? "  -m, --metric NAME metric to study (default: tornado.metric, else capex_burden)\n"
                                   : "  -m, --metric NAME metric to study (default: sobol.metric, else capex_burden)\n",
-           strcmp(cmd, "sweep") ? "" : " and no progress line");
+           strcmp(cmd, "sweep") ? "" : " and no progress line",
+           strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
 }
 
 /* Returns -1 after --help (exit 0), an exit code > 0 on error, 0 to go on. */
@@ -182,15 +180,22 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
         {"csv", required_argument, NULL, 'c'},       {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},            {"metric", required_argument, NULL, 'm'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},  {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
-        {NULL, 0, NULL, 0}};
+        CLI_CKPT_LONGOPTS, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->sf.sampling = -1;
+    a->ck = (cli_ckpt_args)CLI_CKPT_ARGS_INIT;
     int c, rc;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhm:", longopts, NULL)) != -1) {
         if (c != CLI_OPT_TARGET_CI && cli_sens_flag(cmd, c, optarg, &a->sf, &rc)) {
             if (rc) return rc;
+            continue;
+        }
+        if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
+            if (rc) return rc;
+            if (strcmp(cmd, "sweep") != 0) /* issue 12: run and sweep only */
+                return cli_usage_error(cmd, "%s: only run and sweep take it", argv[optind - 1]);
             continue;
         }
         switch (c) {
@@ -298,7 +303,8 @@ int cli_cmd_tornado(int argc, char **argv)
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .antithetic = a.sf.antithetic || sc->antithetic,
                        .metric = study_metric(a.metric, sc->tornado_metric),
-                       .interrupt = &cli_interrupt};
+                       .interrupt = cx_mpi_size() > 1 ? &cli_signal : &cli_interrupt,
+                       .comm = cx_mpi_comm(&cli_signal, &cli_interrupt)};
     char err[512] = "";
     cx_tornado_report *t = NULL;
     int exit_code = EXIT_FAILURE;
@@ -308,8 +314,13 @@ int cli_cmd_tornado(int argc, char **argv)
         exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    const bool root = cx_mpi_rank() == 0; /* with MPI, rank 0 alone writes */
     if (t->paths == 0) {
-        exit_code = nothing_done();
+        exit_code = root ? nothing_done() : CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    if (!root) {
+        exit_code = t->complete ? 0 : CLI_EXIT_INTERRUPTED;
         goto done;
     }
     if (!a.quiet) {
@@ -362,7 +373,8 @@ int cli_cmd_sobol(int argc, char **argv)
                        .threads = cli_threads(a.threads, sc, base, CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = study_metric(a.metric, sc->sobol_metric),
-                       .interrupt = &cli_interrupt};
+                       .interrupt = cx_mpi_size() > 1 ? &cli_signal : &cli_interrupt,
+                       .comm = cx_mpi_comm(&cli_signal, &cli_interrupt)};
     char err[512] = "";
     cx_sobol_report *s = NULL;
     int exit_code = EXIT_FAILURE;
@@ -372,8 +384,13 @@ int cli_cmd_sobol(int argc, char **argv)
         exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
+    const bool root = cx_mpi_rank() == 0; /* with MPI, rank 0 alone writes */
     if (s->sum.n == 0) {
-        exit_code = nothing_done();
+        exit_code = root ? nothing_done() : CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    if (!root) {
+        exit_code = s->complete ? 0 : CLI_EXIT_INTERRUPTED;
         goto done;
     }
     if (!a.quiet) {
@@ -435,6 +452,16 @@ int cli_cmd_sweep(int argc, char **argv)
                          "block streams at every point. Reports mean, P5, P50, P95 of every metric.",
                          "paths per point (default: run.paths, else 1000000)");
     if (rc) return rc < 0 ? 0 : rc;
+    return cli_sweep_exec(&a);
+}
+
+int cli_sweep_exec(const study_args *ap)
+{
+    const study_args a = *ap;
+    /* with MPI, rank 0 alone writes (the table, files, messages); every rank runs */
+    const bool root = cx_mpi_rank() == 0;
+    const char *json_out = root ? a.json : NULL, *csv_out = root ? a.csv : NULL;
+    int rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
@@ -444,9 +471,20 @@ int cli_cmd_sweep(int argc, char **argv)
     o.threads = cli_threads(a.threads, sc, o.paths, CX_BLOCK_PATHS);
     if (a.has_seed) o.seed = a.seed;
     o.interrupt = &cli_interrupt;
+    o.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
+    const cx_sampling sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling;
+    const bool antithetic = a.sf.antithetic || sc->antithetic;
+    cli_ckpt ck = {0};
+    if ((rc = cli_ckpt_setup(&ck, "sweep", &a.ck, a.path, sc, m, sampling, antithetic, NULL,
+                             a.json, a.csv, a.quiet || !root, &o)) != 0) {
+        cli_ckpt_free(&ck);
+        cx_model_free(m);
+        cx_scenario_free(sc);
+        return rc;
+    }
     sweep_progress sp = {sc->n_sweep >= 1 ? sc->sweep[0].n : 0, 0};
     if (sc->n_sweep > 1) sp.n_points *= sc->sweep[1].n;
-    if (isatty(STDERR_FILENO) && !a.quiet) {
+    if (isatty(STDERR_FILENO) && !a.quiet && root) {
         o.progress = sweep_progress_line;
         o.cb_ctx = &sp;
     }
@@ -454,19 +492,20 @@ int cli_cmd_sweep(int argc, char **argv)
     cx_sweep_report *r = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
-    if ((rc = cx_sweep_run(&r, sc, &o, a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
-                           a.sf.antithetic || sc->antithetic, err, sizeof err)) < 0) {
+    if ((rc = cx_sweep_run(&r, sc, &o, sampling, antithetic, err, sizeof err)) < 0) {
         if (o.progress) fputs("\r\033[K", stderr);
-        fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
+        const char *why = ck.ck ? cx_ckpt_error(ck.ck) : "";
+        if (root || why[0] || err[0])
+            fprintf(stderr, "capexsim: %s\n", why[0] ? why : err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     if (o.progress) fputs("\r\033[K", stderr);
     if (r->n_points == 0) {
-        exit_code = nothing_done();
+        exit_code = root ? nothing_done() : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet) {
+    if (!a.quiet && root) {
         printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s%s\n\n",
                sc->name, r->n_points, r->paths, r->seed, r->elapsed_s,
                r->complete ? "" : " (incomplete: interrupted)");
@@ -483,8 +522,8 @@ int cli_cmd_sweep(int argc, char **argv)
             putchar('\n');
         }
     }
-    if (a.json && (exit_code = write_json_doc(a.json, cx_sweep_report_json(r, sc)))) goto done;
-    if (a.csv && cx_sweep_report_csv(r, a.csv) < 0) {
+    if (json_out && (exit_code = write_json_doc(json_out, cx_sweep_report_json(r, sc)))) goto done;
+    if (csv_out && cx_sweep_report_csv(r, csv_out) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.csv, strerror(errno));
         exit_code = EXIT_FAILURE;
         goto done;
@@ -492,15 +531,17 @@ int cli_cmd_sweep(int argc, char **argv)
     if (!r->complete) {
         int full = 0;
         for (int i = 0; i < r->n_points; i++) full += r->pt[i].complete;
-        fprintf(stderr, "capexsim: interrupted: reported %d finished point%s%s\n", full,
-                full == 1 ? "" : "s",
-                full < r->n_points ? ", then the partial point" : "");
+        if (root)
+            fprintf(stderr, "capexsim: interrupted: reported %d finished point%s%s\n", full,
+                    full == 1 ? "" : "s",
+                    full < r->n_points ? ", then the partial point" : "");
         exit_code = CLI_EXIT_INTERRUPTED;
     } else {
         exit_code = 0;
     }
 done:
     cx_sweep_report_free(r);
+    cli_ckpt_free(&ck);
     cx_model_free(m);
     cx_scenario_free(sc);
     return exit_code;

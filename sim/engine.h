@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "sim/accum.h"
 #include "sim/scenario.h"
+#include "sim/serial.h"
 
 /*
  * How a run is cut up (and why the result does not depend on the thread count):
@@ -101,6 +102,74 @@ typedef struct cx_engine_progress {
     const cx_accum *accum;
 } cx_engine_progress;
 
+/*
+ * Where a run stands between two rounds (issue 12): what a checkpoint holds, and what a
+ * resumed run starts from. Blocks before next_block are folded into accum's moments (in
+ * block order, as always). accum's integer state (sketches, counts) holds every block done,
+ * including the done blocks of an interrupted round: when Ctrl-C stopped the round that
+ * starts at next_block, partial_n is its size, done[j] says which of its blocks ran, and
+ * paths[j] and mom[j * n_series ...] hold those blocks' paths and moments, not yet folded
+ * (a resumed run runs the others, then folds the whole round in block order: the same bits
+ * as a run that was never stopped). partial_n is 0 at an ordinary round boundary.
+ */
+typedef struct cx_engine_state {
+    uint64_t next_block;
+    uint64_t paths_done, blocks_done;   /* in folded blocks */
+    bool stopped;                       /* the stop predicate ended the run at next_block */
+    double elapsed_s;                   /* run time before this state, all sessions */
+    cx_accum *accum;
+    int partial_n, n_series;
+    unsigned char *done;                /* partial_n */
+    int *paths;                         /* partial_n */
+    cx_moments *mom;                    /* partial_n x n_series */
+    /* with replicate statistics (opts.n_rep_q), the done blocks' kept metric values:
+     * vals_ok[j], and CX_N_METRICS rows of vals_cap values per block; vals_cap 0 without */
+    int vals_cap;
+    unsigned char *vals_ok;
+    double *vals;                       /* partial_n x CX_N_METRICS x vals_cap */
+} cx_engine_state;
+
+/*
+ * Checkpoint hooks (sim/checkpoint.h writes the file). begin is called once at the start of
+ * cx_engine_run: it sets *resume to a state to continue from (its accum made like the run's:
+ * the scenario's quarters, thresholds and relative error) or NULL to start afresh. save is
+ * called between rounds once every_s seconds have passed since the run began or since the
+ * last save (0: after every round), when an interrupt stops a round (with that round's done
+ * blocks, before the partial report folds them), and when the run ends (final = true); st is
+ * borrowed for the call. A save that fails ends the run with its error code. With MPI only
+ * rank 0 saves. Not with an observer (its state is not in cx_engine_state).
+ */
+typedef struct cx_engine_ckpt {
+    void *ctx;
+    double every_s;
+    int (*begin)(void *ctx, const cx_engine_state **resume);
+    int (*save)(void *ctx, const cx_engine_state *st, bool final);
+} cx_engine_ckpt;
+
+/*
+ * Processes that share a run (MPI, sim/dist_mpi.c), as the engine needs them: the blocks of
+ * each round are split into `size` contiguous ranges, rank r runs range r on its threads,
+ * and rank 0 receives every block's partials and folds them in block order, and the integer
+ * state of every rank (added in any order); it alone reports, saves checkpoints and decides
+ * to stop (the others follow its decisions). gather: every rank's bytes, concatenated in
+ * rank order, to rank 0 (`all` untouched elsewhere); bcast: n bytes from rank 0 to all.
+ * Both are collective (every rank calls them, in the same order) and return 0 or a cx_err.
+ */
+typedef struct cx_engine_comm {
+    int rank, size;
+    void *ctx;
+    int (*gather)(void *ctx, const cx_wbuf *send, cx_wbuf *all);
+    int (*bcast)(void *ctx, void *buf, size_t n);
+    /* Ctrl-C across ranks: signal is this rank's own flag (read before each block in place of
+     * opts.interrupt); interrupt is the flag the ranks agree on: at the end of a run in which
+     * any rank's signal was set, the engine sets it on every rank, so that checks between
+     * runs (a sweep's points) agree everywhere. any(flag): whether any rank's flag is set
+     * (collective). All three may be NULL (no signals). */
+    const atomic_int *signal;
+    atomic_int *interrupt;
+    bool (*any)(bool flag);
+} cx_engine_comm;
+
 #define CX_ENGINE_MAX_FIXED 4
 #define CX_MAX_ROUND_BLOCKS 65536
 
@@ -133,6 +202,9 @@ typedef struct cx_engine_opts {
      * rep_q[] of batches of blocks, in block order. 0 <= n_rep_q <= CX_REP_MAX_Q. */
     int n_rep_q;
     double rep_q[CX_REP_MAX_Q];
+    /* issue 12: checkpoints (NULL: none) and processes (NULL: this process runs every block) */
+    const cx_engine_ckpt *ckpt;
+    const cx_engine_comm *comm;
 } cx_engine_opts;
 
 /* Defaults: paths/seed from sc (or 1000000 / CX_DEFAULT_SEED), 1 thread, no hooks. */
@@ -149,6 +221,7 @@ typedef struct cx_run {
     bool stopped;              /* stopped by opts.stop */
     double elapsed_s;
     int threads;
+    int ranks;                 /* processes (1 without MPI); only rank 0's accum is whole */
 } cx_run;
 
 /*

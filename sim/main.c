@@ -23,22 +23,25 @@
 #include "sim/cli_compare.h"
 #include "sim/engine.h"
 #include "sim/error.h"
+#include "sim/mpi.h"
 #include "sim/output.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/simd.h"
 
-atomic_int cli_interrupt;
+atomic_int cli_interrupt, cli_signal;
 
 static void on_sigint(int sig)
 {
-    if (atomic_load(&cli_interrupt)) {
+    if (atomic_load(&cli_signal)) {
         /* second Ctrl-C: end now, with the default action (exit status 128 + SIGINT) */
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
-    atomic_store(&cli_interrupt, 1);
+    atomic_store(&cli_signal, 1);
+    /* in an MPI job the ranks agree on cli_interrupt (sim/mpi.h); alone it is this flag */
+    if (cx_mpi_size() == 1) atomic_store(&cli_interrupt, 1);
 }
 
 void cli_catch_sigint(void)
@@ -48,6 +51,8 @@ void cli_catch_sigint(void)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    /* mpirun passes Ctrl-C on to the ranks as SIGTERM */
+    if (cx_mpi_size() > 1) sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -168,17 +173,20 @@ static void run_help(void)
            "      --export-paths FILE  one CSV row per path, in path order: path index, every\n"
            "                    uncertain input, every metric (default: none; docs/analyst.md)\n"
            "      --export-max N  export only the first N paths (default: all)\n"
+           "%s"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
            "exit code 130); a second Ctrl-C ends at once.\n"
+           "With --checkpoint, Ctrl-C also saves the checkpoint, and 'capexsim resume FILE'\n"
+           "(or the same command again) finishes the run with the same bytes.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
            (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(), CX_BLOCK_PATHS,
            CLI_THREADS_PER_CORE,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN * CX_STOP_ROUND_DIV, CX_STOP_ROUND_DIV,
-           CX_BLOCK_PATHS * CX_ROUND_BLOCKS);
+           CX_BLOCK_PATHS * CX_ROUND_BLOCKS, cli_ckpt_help);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -191,46 +199,41 @@ static int cmd_run(int argc, char **argv)
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING}, {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
         {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI},
         {"export-paths", required_argument, NULL, CLI_OPT_EXPORT_PATHS}, /* issue 14 */
-        {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX}, {NULL, 0, NULL, 0}};
-    uint64_t paths = 0, seed = 0, threads = 0;
-    bool has_paths = false, has_seed = false, quiet = false;
-    cli_sens_flags sf = {.sampling = -1}; /* issue 6 */
-    cli_export_flags ef = {0};             /* issue 14 */
-    cx_export *exp = NULL;
-    const char *json_path = NULL, *csv_dir = NULL;
+        {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX},
+        CLI_CKPT_LONGOPTS, /* issue 12 */
+        {NULL, 0, NULL, 0}};
+    cli_run_args a = {.sf = {.sampling = -1}, .ck = CLI_CKPT_ARGS_INIT};
     int c, rc_flag = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qh", longopts, NULL)) != -1) {
-        if (cli_sens_flag("run", c, optarg, &sf, &rc_flag)) {
-            if (rc_flag) return rc_flag;
-            continue;
-        }
-        if (cli_export_flag("run", c, optarg, &ef, &rc_flag)) {
+        if (cli_sens_flag("run", c, optarg, &a.sf, &rc_flag) ||
+            cli_export_flag("run", c, optarg, &a.ef, &rc_flag) ||
+            cli_ckpt_flag("run", c, optarg, &a.ck, &rc_flag)) {
             if (rc_flag) return rc_flag;
             continue;
         }
         switch (c) {
         case 'n':
             if (cli_parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
-                          &paths) < 0)
+                          &a.paths) < 0)
                 return CLI_EXIT_USAGE;
-            has_paths = true;
+            a.has_paths = true;
             break;
         case 's':
             if (cli_parse_u64("run", "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
-                          &seed) < 0)
+                          &a.seed) < 0)
                 return CLI_EXIT_USAGE;
-            has_seed = true;
+            a.has_seed = true;
             break;
         case 't':
             if (cli_parse_u64("run", "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
-                          &threads) < 0)
+                          &a.threads) < 0)
                 return CLI_EXIT_USAGE;
             break;
-        case 'j': json_path = optarg; break;
-        case 'c': csv_dir = optarg; break;
-        case 'q': quiet = true; break;
+        case 'j': a.json = optarg; break;
+        case 'c': a.csv = optarg; break;
+        case 'q': a.quiet = true; break;
         case 'h': run_help(); return 0;
         case ':':
             return cli_usage_error("run", "%s: missing argument", argv[optind - 1]);
@@ -240,30 +243,51 @@ static int cmd_run(int argc, char **argv)
     }
     if (argc - optind > 1)
         return cli_usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
-    const char *path = optind < argc ? argv[optind] : NULL;
-    if (ef.has_max && !ef.path)
+    a.path = optind < argc ? argv[optind] : NULL;
+    if (a.ef.has_max && !a.ef.path)
         return cli_usage_error("run", "--export-max: needs --export-paths FILE");
+    /* issue 12: the export's rows are the observer's, neither saved nor shared by ranks */
+    if (a.ef.path && a.ck.file)
+        return cli_usage_error("run", "--export-paths and --checkpoint do not go together");
+    if (a.ef.path && cx_mpi_size() > 1)
+        return cli_usage_error("run", "--export-paths runs in one process, not under MPI");
+    return cli_run_exec(&a);
+}
+
+int cli_run_exec(const cli_run_args *a)
+{
+    /* with MPI, rank 0 alone writes (the table, files, messages); every rank runs */
+    const bool root = cx_mpi_rank() == 0;
+    const bool quiet = a->quiet || !root;
+    const char *json_path = root ? a->json : NULL, *csv_dir = root ? a->csv : NULL;
+    cx_export *exp = NULL;
     int rc;
     /* output targets are checked before the run, not discovered after it */
     if ((rc = cli_check_output("--json", json_path, NULL)) ||
         (rc = cli_check_output("--csv", csv_dir, "quarters.csv")) ||
-        (rc = cli_check_output("--export-paths", ef.path, NULL)))
+        (rc = cli_check_output("--export-paths", a->ef.path, NULL)))
         return rc;
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = cli_load(path, &sc, &m))) return rc;
+    if ((rc = cli_load(a->path, &sc, &m))) return rc;
 
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    if (has_paths) o.paths = paths;
-    o.threads = cli_threads(threads, sc, o.paths, CX_BLOCK_PATHS);
-    if (has_seed) o.seed = seed;
+    if (a->has_paths) o.paths = a->paths;
+    o.threads = cli_threads(a->threads, sc, o.paths, CX_BLOCK_PATHS);
+    if (a->has_seed) o.seed = a->seed;
     if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
     o.interrupt = &cli_interrupt;
+    o.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
     cli_sens_setup setup;
-    if ((rc = cli_sens_setup_run(&setup, &sf, sc, &o)) != 0 ||
-        (rc = cli_export_setup(&exp, &ef, sc, &o)) != 0) {
+    cli_ckpt ck = {0};
+    if ((rc = cli_sens_setup_run(&setup, &a->sf, sc, &o)) != 0 ||
+        (rc = cli_export_setup(&exp, &a->ef, sc, &o)) != 0 ||
+        (rc = cli_ckpt_setup(&ck, "run", &a->ck, a->path, sc, m, setup.sampling,
+                             setup.antithetic, a->sf.target, json_path, csv_dir, quiet, &o)) != 0) {
+        cx_export_free(exp);
+        cli_ckpt_free(&ck);
         cli_sens_setup_free(&setup);
         cx_model_free(m);
         cx_scenario_free(sc);
@@ -277,13 +301,14 @@ static int cmd_run(int argc, char **argv)
     json_t *doc = NULL;
     int exit_code = EXIT_FAILURE;
     if ((rc = cx_engine_run(&run, sc, m, &o)) < 0) {
-        fprintf(stderr, "capexsim: run failed: %s\n", cx_strerror(rc));
+        if (o.progress) fputs("\r\033[K", stderr);
+        cli_ckpt_run_failed(&ck, rc);
         goto done;
     }
     if (o.progress) fputs("\r\033[K", stderr);
-    if (exp && cli_export_finish(exp, &ef) != 0) goto done;
+    if (exp && cli_export_finish(exp, &a->ef) != 0) goto done;
     if (run->paths_done == 0) {
-        fprintf(stderr, "capexsim: interrupted before any path completed\n");
+        if (root) fprintf(stderr, "capexsim: interrupted before any path completed\n");
         exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
     }
@@ -291,7 +316,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
-    cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
+    if (root) cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         run->complete,   CX_BLOCK_PATHS};
@@ -302,6 +327,7 @@ static int cmd_run(int argc, char **argv)
             goto done;
         }
         cli_sens_add_json(&setup, doc, run);
+        if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
             goto done;
@@ -313,7 +339,8 @@ static int cmd_run(int argc, char **argv)
     }
     cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
-        fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
+        if (root)
+            fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
                 run->paths_done, o.paths);
         exit_code = CLI_EXIT_INTERRUPTED;
     } else {
@@ -325,6 +352,7 @@ done:
     cx_run_free(run);
     cx_export_free(exp);
     cli_sens_setup_free(&setup);
+    cli_ckpt_free(&ck);
     cx_model_free(m);
     cx_scenario_free(sc);
     return exit_code;
@@ -367,6 +395,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", cmd_run, "run the Monte Carlo paths of a scenario and report"},
     {"check", cmd_check, "validate a scenario file and summarise it"},
+    {"resume", cli_cmd_resume, "finish a run or sweep from its --checkpoint file"},
     {"sweep", cli_cmd_sweep, "run a scenario at each point of its sweep group"},
     {"tornado", cli_cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
     {"sobol", cli_cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
@@ -389,9 +418,20 @@ static void main_help(void)
            "'capexsim COMMAND --help' lists a command's options and their defaults.\n");
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    if (cx_mpi_init(&argc, &argv) < 0) return EXIT_FAILURE;
+    int rc = dispatch(argc, argv);
+    cx_mpi_finalize();
+    return rc;
+}
+
+/* The command line after MPI has started (if it had to). */
+static int dispatch(int argc, char **argv)
+{
     if (argc < 2) {
         main_help();
         return CLI_EXIT_USAGE;

@@ -424,6 +424,51 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
 }
 
 /* ------------------------------------------------------------------------------------- */
+/* Processes (MPI, issue 12): which blocks a rank runs, and what rank 0 receives          */
+/* ------------------------------------------------------------------------------------- */
+
+/* The blocks [lo, hi) of n that this rank runs (contiguous shares, sizes within one). */
+static void rank_share(const cx_engine_comm *cm, int64_t n, int64_t *lo, int64_t *hi)
+{
+    const int64_t r = cm ? cm->rank : 0, k = cm ? cm->size : 1;
+    *lo = n * r / k;
+    *hi = n * (r + 1) / k;
+}
+
+/* Whether any rank was stopped (collective); alone, its own flag. */
+static bool any_stopped(const cx_engine_comm *cm, bool stopped)
+{
+    return cm && cm->any ? cm->any(stopped) : stopped;
+}
+
+/* Sobol: rank 0 receives the records of the round's blocks [lo, hi) of every other rank
+ * (empty records too: the fold skips them), into the same slots. */
+static int sobol_gather_round(const cx_engine_comm *cm, cx_sobol_acc *a, int rn)
+{
+    int64_t lo, hi;
+    rank_share(cm, rn, &lo, &hi);
+    cx_wbuf w = {0}, all = {0};
+    if (cm->rank != 0)
+        for (int64_t j = lo; j < hi; j++)
+            cx_wbuf_put(&w, a->rec + (size_t)j * a->stride, a->sz * sizeof(double));
+    int rc = w.err ? w.err : cm->gather(cm->ctx, &w, &all);
+    if (rc == 0 && cm->rank == 0) {
+        /* rank 0 sent nothing; rank k's blocks follow in rank order */
+        int64_t from, to;
+        rank_share(cm, rn, &from, &to);
+        size_t off = 0, one = a->sz * sizeof(double);
+        for (int64_t j = to; j < rn && rc == 0; j++, off += one) {
+            if (off + one > all.n) rc = CX_ERR_INTERNAL;
+            else memcpy(a->rec + (size_t)j * a->stride, all.p + off, one);
+        }
+        if (off != all.n) rc = CX_ERR_INTERNAL;
+    }
+    cx_wbuf_clear(&w);
+    cx_wbuf_clear(&all);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* Sobol driver                                                                           */
 /* ------------------------------------------------------------------------------------- */
 
@@ -517,12 +562,15 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     /* Rounds of `round` blocks, like the engine's: block b0 + j fills slot j; after the
      * round the slots are folded in block order (one thread), so memory does not grow with
      * the number of blocks and the bits do not depend on the threads or on the round size. */
+    const cx_engine_comm *cm = opts->comm && opts->comm->size > 1 ? opts->comm : NULL;
     for (int b0 = 0; b0 < nblocks && !atomic_load(&stopped); b0 += round) {
         const int rn = nblocks - b0 < round ? nblocks - b0 : round;
+        int64_t jlo, jhi; /* this rank's blocks of the round (all of them alone) */
+        rank_share(cm, rn, &jlo, &jhi);
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-        for (int j = 0; j < rn; j++) {
+        for (int j = (int)jlo; j < (int)jhi; j++) {
             if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
                 (opts->interrupt &&
                  atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
@@ -569,10 +617,22 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
                 cx_sobol_acc_add(acc, j, w->fab[d + 1], w->fab[d + 2], w->fab);
             }
         }
+        if (cm) {
+            /* rank 0 folds every rank's records in block order; all stop together */
+            if ((rc = sobol_gather_round(cm, acc, rn)) != 0)
+                goto done;
+            atomic_store(&stopped, any_stopped(cm, atomic_load(&stopped)));
+        }
         cx_sobol_acc_fold(acc, rn);
     }
     rep->complete = !atomic_load(&stopped);
     cx_sobol_acc_result(acc, rep->idx, &rep->sum);
+    if (cm) {
+        /* rank 0's result (the others folded only their own blocks) to every rank */
+        if ((rc = cm->bcast(cm->ctx, rep->idx, (size_t)(d + 1) * sizeof *rep->idx)) != 0 ||
+            (rc = cm->bcast(cm->ctx, &rep->sum, sizeof rep->sum)) != 0)
+            goto done;
+    }
     rep->evaluations = rep->sum.n * (uint64_t)(d + 3);
 
 done:
@@ -649,6 +709,92 @@ static int row_cmp(const void *pa, const void *pb)
     return (a->input > b->input) - (a->input < b->input);
 }
 
+/* A worker's tornado state as bytes: overflow, counts, fixed-point sums, sketches. */
+static void tornado_put(cx_wbuf *w, const worker *x, int d)
+{
+    cx_wbuf_u8(w, x->overflow);
+    cx_wbuf_put(w, x->n, (size_t)2 * (size_t)d * sizeof *x->n);
+    cx_wbuf_put(w, x->sum, ((size_t)2 * (size_t)d + 1) * sizeof *x->sum);
+    for (int i = 0; i < 2 * d + 1; i++)
+        cx_sketch_serialise(x->sk[i], w);
+}
+
+/* tornado_put's bytes added to x (as += for counts and sums; tmp: a worker for the bytes). */
+static int tornado_add(cx_rbuf *r, worker *x, worker *tmp, int d)
+{
+    tmp->overflow = cx_rbuf_u8(r) != 0;
+    cx_rbuf_get(r, tmp->n, (size_t)2 * (size_t)d * sizeof *tmp->n);
+    cx_rbuf_get(r, tmp->sum, ((size_t)2 * (size_t)d + 1) * sizeof *tmp->sum);
+    int rc = 0;
+    for (int i = 0; i < 2 * d + 1 && rc == 0; i++)
+        if ((rc = cx_sketch_deserialise(tmp->sk[i], r)) == 0)
+            rc = cx_sketch_merge(x->sk[i], tmp->sk[i]);
+    if (r->err || rc != 0)
+        return CX_ERR_INTERNAL;
+    x->overflow |= tmp->overflow;
+    for (int i = 0; i < 2 * d + 1; i++) {
+        if (i < 2 * d)
+            x->n[i] += tmp->n[i];
+        x->sum[i] += tmp->sum[i];
+    }
+    return 0;
+}
+
+/* Every rank's merged worker into rank 0's, then rank 0's total to every rank. */
+static int tornado_share(const cx_engine_comm *cm, worker *w0, int d, const cx_scenario *sc,
+                         const cx_model *m)
+{
+    cx_wbuf w = {0}, all = {0};
+    worker *tmp = NULL;
+    int rc = 0;
+    if (cm->rank != 0)
+        tornado_put(&w, w0, d);
+    else if ((rc = worker_new(&tmp, sc, m, 1, 1, d, true)) != 0)
+        return rc; /* MPI ends the job when a rank leaves its collectives */
+    if (rc == 0)
+        rc = w.err ? w.err : cm->gather(cm->ctx, &w, &all);
+    if (rc == 0 && cm->rank == 0) {
+        cx_rbuf r;
+        cx_rbuf_init(&r, all.p, all.n);
+        while (rc == 0 && cx_rbuf_left(&r) > 0)
+            rc = tornado_add(&r, w0, tmp, d);
+        cx_wbuf_clear(&w);
+        tornado_put(&w, w0, d);
+    }
+    uint64_t n = w.err ? 0 : w.n;
+    if (rc == 0)
+        rc = cm->bcast(cm->ctx, &n, sizeof n);
+    if (rc == 0 && cm->rank != 0) {
+        cx_wbuf_clear(&w);
+        unsigned char *p = malloc(n ? n : 1);
+        if (!p)
+            rc = CX_ERR_NOMEM;
+        w.p = p;
+        w.n = w.cap = n;
+    }
+    if (rc == 0)
+        rc = cm->bcast(cm->ctx, w.p, n);
+    if (rc == 0 && cm->rank != 0) {
+        /* replace this rank's state with rank 0's total */
+        memset(w0->n, 0, (size_t)2 * (size_t)d * sizeof *w0->n);
+        memset(w0->sum, 0, ((size_t)2 * (size_t)d + 1) * sizeof *w0->sum);
+        w0->overflow = false;
+        for (int i = 0; i < 2 * d + 1; i++)
+            cx_sketch_reset(w0->sk[i]);
+        if ((rc = worker_new(&tmp, sc, m, 1, 1, d, true)) == 0) {
+            cx_rbuf r;
+            cx_rbuf_init(&r, w.p, w.n);
+            rc = tornado_add(&r, w0, tmp, d);
+            if (rc == 0 && cx_rbuf_left(&r))
+                rc = CX_ERR_INTERNAL;
+        }
+    }
+    worker_free(tmp, d);
+    cx_wbuf_clear(&w);
+    cx_wbuf_clear(&all);
+    return rc;
+}
+
 int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_model *m,
                    const cx_study_opts *opts, char *err, size_t err_len)
 {
@@ -701,10 +847,13 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     int metric = opts->metric;
     /* set (relaxed) by whichever thread first sees the interrupt: later blocks are skipped */
     atomic_int stopped = 0;
+    const cx_engine_comm *cm = opts->comm && opts->comm->size > 1 ? opts->comm : NULL;
+    int64_t blo, bhi; /* this rank's blocks (all of them alone) */
+    rank_share(cm, (int64_t)nblocks64, &blo, &bhi);
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int64_t b = 0; b < (int64_t)nblocks64; b++) {
+    for (int64_t b = blo; b < bhi; b++) {
         if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
             (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
             atomic_store_explicit(&stopped, 1, memory_order_relaxed);
@@ -771,6 +920,12 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     }
     if (rc != 0)
         goto done;
+    if (cm) {
+        /* integer state: every rank's into rank 0's, then rank 0's to all (any order) */
+        if ((rc = tornado_share(cm, w0, d, sc, m)) != 0)
+            goto done;
+        rep->complete = !any_stopped(cm, !rep->complete);
+    }
     all = w0->sk[2 * d];
     rep->paths = cx_sketch_count(all) + all->nan;
     rep->mean = w0->overflow ? NAN : fx_mean(w0->sum[2 * d], rep->paths);

@@ -95,6 +95,10 @@ typedef struct cx_study_opts {
     /* optional (a SIGINT handler sets it): non-zero stops at the next block boundary; the
      * blocks already started finish and the report holds them (complete = false) */
     const atomic_int *interrupt;
+    /* issue 12: the processes of an MPI job (engine.h), NULL alone: each rank runs a
+     * contiguous share of the blocks, rank 0 merges (in block order where it matters), and
+     * every rank returns rank 0's report; with comm, `interrupt` is this rank's own flag */
+    const cx_engine_comm *comm;
 } cx_study_opts;
 
 /* Name of the pseudo-input for the per-month randomness in Sobol results. */

@@ -383,3 +383,80 @@ size_t cx_sketch_bytes(const cx_sketch *sk)
 {
     return 2 * (size_t)sk->nb * sizeof *sk->pos;
 }
+
+/* ---- checkpoints and MPI messages (issue 12) ---- */
+
+void cx_sketch_serialise(const cx_sketch *sk, cx_wbuf *w)
+{
+    cx_wbuf_f64(w, sk->alpha);
+    cx_wbuf_u32(w, (uint32_t)sk->kmin);
+    cx_wbuf_u32(w, (uint32_t)sk->nb);
+    cx_wbuf_u64(w, sk->zero);
+    cx_wbuf_u64(w, sk->count);
+    cx_wbuf_u64(w, sk->nan);
+    cx_wbuf_u64(w, sk->clamped);
+    cx_wbuf_u64(w, sk->inf);
+    cx_wbuf_f64(w, sk->min);
+    cx_wbuf_f64(w, sk->max);
+    const uint64_t *arr[2] = {sk->pos, sk->neg};
+    const int lo[2] = {sk->pos_lo, sk->neg_lo}, hi[2] = {sk->pos_hi, sk->neg_hi};
+    for (int s = 0; s < 2; s++) {
+        if (lo[s] > hi[s]) {
+            cx_wbuf_u32(w, 0); /* no bucket in use */
+            continue;
+        }
+        cx_wbuf_u32(w, (uint32_t)(hi[s] - lo[s] + 1));
+        cx_wbuf_u32(w, (uint32_t)lo[s]);
+        cx_wbuf_put(w, arr[s] + lo[s], (size_t)(hi[s] - lo[s] + 1) * sizeof *arr[s]);
+    }
+}
+
+int cx_sketch_deserialise(cx_sketch *sk, cx_rbuf *r)
+{
+    cx_sketch_reset(sk);
+    double alpha = cx_rbuf_f64(r);
+    uint32_t kmin = cx_rbuf_u32(r), nb = cx_rbuf_u32(r);
+    if (r->err || memcmp(&alpha, &sk->alpha, sizeof alpha) != 0 || (int)kmin != sk->kmin ||
+        (int)nb != sk->nb)
+        goto bad;
+    sk->zero = cx_rbuf_u64(r);
+    sk->count = cx_rbuf_u64(r);
+    sk->nan = cx_rbuf_u64(r);
+    sk->clamped = cx_rbuf_u64(r);
+    sk->inf = cx_rbuf_u64(r);
+    sk->min = cx_rbuf_f64(r);
+    sk->max = cx_rbuf_f64(r);
+    uint64_t total = sk->zero;
+    uint64_t *arr[2] = {sk->pos, sk->neg};
+    int *lo[2] = {&sk->pos_lo, &sk->neg_lo}, *hi[2] = {&sk->pos_hi, &sk->neg_hi};
+    for (int s = 0; s < 2; s++) {
+        uint32_t len = cx_rbuf_u32(r);
+        if (len == 0) continue;
+        uint32_t first = cx_rbuf_u32(r);
+        if (r->err || first >= nb || len > nb - first ||
+            (size_t)len * sizeof *arr[s] > cx_rbuf_left(r))
+            goto bad;
+        cx_rbuf_get(r, arr[s] + first, (size_t)len * sizeof *arr[s]);
+        /* the range must start and end on used buckets, as cx_sketch_add leaves it */
+        if (arr[s][first] == 0 || arr[s][first + len - 1] == 0) {
+            *lo[s] = (int)first;
+            *hi[s] = (int)(first + len - 1);
+            goto bad;
+        }
+        *lo[s] = (int)first;
+        *hi[s] = (int)(first + len - 1);
+        for (uint32_t i = first; i < first + len; i++) {
+            if (total + arr[s][i] < total) goto bad;
+            total += arr[s][i];
+        }
+    }
+    if (r->err || total != sk->count || sk->clamped > sk->count || sk->inf > sk->clamped ||
+        (sk->count > 0 && !(sk->min <= sk->max)) ||
+        (sk->count == 0 && !(sk->min == INFINITY && sk->max == -INFINITY)))
+        goto bad;
+    return 0;
+bad:
+    if (!r->err) r->err = CX_ERR_RANGE;
+    cx_sketch_reset(sk);
+    return CX_ERR_RANGE;
+}

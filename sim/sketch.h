@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sim/serial.h"
+
 /*
  * Values are counted in logarithmic buckets, one array for positive and one for negative
  * values, plus a zero bucket. Every value |x| in [CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS) is
@@ -179,5 +181,20 @@ double cx_sketch_top_mean(const cx_sketch *sk, double k);
 bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b);
 /* Bytes allocated for the bucket arrays (fixed by alpha). */
 size_t cx_sketch_bytes(const cx_sketch *sk);
+
+/*
+ * Checkpoints and MPI messages (issue 12): the sketch's state (its alpha, the used bucket
+ * ranges and their counts, the counters, the exact min and max), in the order
+ * cx_sketch_deserialise reads it. Only the used ranges are written, so an empty sketch
+ * costs some 100 bytes whatever alpha is. Errors are w->err (cx_wbuf).
+ */
+void cx_sketch_serialise(const cx_sketch *sk, cx_wbuf *w);
+/*
+ * Replaces sk's state with one written by cx_sketch_serialise for a sketch of the same
+ * alpha. Checks what it reads (same alpha and bucket layout, ranges inside the arrays,
+ * counts adding up), so damaged input gives an error, never a crash.
+ * @return 0, or CX_ERR_RANGE (damaged or another alpha: sk is then empty).
+ */
+int cx_sketch_deserialise(cx_sketch *sk, cx_rbuf *r);
 
 #endif

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Checkpoint and resume (issue 12), TAP: runs and sweeps killed with SIGKILL at random
+# moments (a loop; the delays are printed) and resumed at other thread counts give the same
+# bytes as an uninterrupted run; Ctrl-C saves; foreign, edited, truncated or damaged
+# checkpoints are refused with one line and exit 2.
+# Usage: ckpt.sh PATH_TO_CAPEXSIM SOURCE_ROOT [RUNNER...]
+#   RUNNER (e.g. "mpirun --oversubscribe -np 3") prefixes the interrupted and resumed runs,
+#   whose results must equal the plain reference run's (tests/meson.build, MPI builds).
+set -u
+BIN=$1
+ROOT=$2
+shift 2
+RUN=("$@")
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 1
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
+check() { if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi; }
+# the JSON without its timing, thread and rank fields (they may differ; nothing else may)
+strip() {
+    python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ('elapsed_s', 'paths_per_s', 'threads', 'ranks'):
+    d.pop(k, None)
+print(json.dumps(d))
+PY
+}
+same() { # same REF.json OUT.json [REF.csv OUT.csv]
+    [ -f "$2" ] && cmp -s <(strip "$1") <(strip "$2") || return 1
+    [ $# -lt 4 ] || cmp -s "$3" "$4"
+}
+now() { date +%s.%N; }
+# SIGKILL a run: under a RUNNER its ranks first (a machine that dies), then the runner
+killall_of() { [ ${#RUN[@]} -gt 0 ] && kill -KILL $(pgrep -P "$1") 2>/dev/null; kill -KILL "$1" 2>/dev/null; }
+# Ctrl-C: alone SIGINT; under mpirun the ranks get SIGTERM (what mpirun or a batch system sends)
+interrupt() { if [ ${#RUN[@]} -gt 0 ]; then kill -TERM $(pgrep -P "$1"); else kill -INT "$1"; fi; }
+# a random delay in (0.05, max] seconds, as text
+delay() { python3 -c "import random; print(round(random.uniform(0.05, $1), 2))"; }
+
+KILLS=${CX_CKPT_KILLS:-5}
+echo "1..$((KILLS + 12))"
+
+RUNARGS=(--paths 60000 --round-blocks 4 -q)
+t0=$(now)
+"$BIN" run "${RUNARGS[@]}" -t 1 --json ref.json --csv refcsv
+t_run=$(python3 -c "print(max(0.3, $(now) - $t0))")
+# a runner's start-up (mpirun's), added to the moments to kill at
+t0=$(now)
+"${RUN[@]}" "$BIN" --version >/dev/null
+t_start=$(python3 -c "print(round($(now) - $t0, 2) if ${#RUN[@]} else 0)")
+t_run=$(python3 -c "print($t_run + $t_start)")
+
+# 1. run: SIGKILL at a random moment (once or twice), then resume; same bytes
+for i in $(seq 1 "$KILLS"); do
+    rm -rf ck out.json outcsv
+    d1=$(delay "$t_run")
+    "${RUN[@]}" "$BIN" run "${RUNARGS[@]}" -t 2 --json out.json --csv outcsv --checkpoint ck \
+        --checkpoint-every 0 & pid=$!
+    sleep "$d1"; killall_of $pid; wait $pid 2>/dev/null
+    d2=-
+    if [ $((i % 2)) -eq 0 ] && [ -f ck ]; then # kill the resumed run too
+        d2=$(delay "$t_run")
+        "${RUN[@]}" "$BIN" resume ck -t 1 & pid=$!
+        sleep "$d2"; killall_of $pid; wait $pid 2>/dev/null
+    fi
+    if [ -f ck ]; then
+        "${RUN[@]}" "$BIN" resume ck -t $((1 + i % 3)) 2>err; rc=$?
+    else # killed before the first save: the same command starts afresh
+        "${RUN[@]}" "$BIN" run "${RUNARGS[@]}" -t 2 --json out.json --csv outcsv --checkpoint ck 2>err; rc=$?
+    fi
+    [ $rc -eq 0 ] && same ref.json out.json refcsv/quarters.csv outcsv/quarters.csv
+    check "run killed after ${d1}s (resume killed after ${d2}s), resumed at $((1 + i % 3)) threads: same bytes" $? "rc=$rc $(cat err)"
+done
+
+# 2. Ctrl-C saves the checkpoint and writes the partial report; resume finishes it
+rm -rf ck out.json outcsv
+"${RUN[@]}" "$BIN" run "${RUNARGS[@]}" -t 2 --json out.json --csv outcsv --checkpoint ck & pid=$!
+sleep "$(python3 -c "print(round($t_run / 3 + $t_start, 2))")"; interrupt $pid; wait $pid; rc=$?
+partial=$(python3 -c "import json; d=json.load(open('out.json')); print(d['complete'], d['paths'] < 60000)" 2>&1)
+[ $rc -eq 130 ] && [ "$partial" = "False True" ] && [ -f ck ]
+check "Ctrl-C: exit 130, partial report (complete false) and a checkpoint" $? "rc=$rc partial=$partial"
+"${RUN[@]}" "$BIN" resume ck -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same ref.json out.json refcsv/quarters.csv outcsv/quarters.csv
+check "resume after Ctrl-C: same bytes as the uninterrupted run" $? "rc=$rc $(cat err)"
+
+# 3. the same command again resumes (a batch job resubmitted); a finished checkpoint reports
+"${RUN[@]}" "$BIN" run "${RUNARGS[@]}" -t 2 --json again.json --checkpoint ck 2>err; rc=$?
+[ $rc -eq 0 ] && same ref.json again.json
+check "the same command on a finished checkpoint reports the same bytes" $? "rc=$rc $(cat err)"
+
+# 4. sweep: SIGKILL at random moments, resume, same bytes
+SWARGS=(--paths 1500 --round-blocks 1 -q)
+t0=$(now)
+"$BIN" sweep "${SWARGS[@]}" -t 1 --json sref.json --csv sref.csv
+t_sw=$(python3 -c "print(max(0.3, $(now) - $t0) + $t_start)")
+all=0; ds=""
+for i in $(seq 1 "${CX_CKPT_SWEEPS:-3}"); do
+    rm -f sck sout.json sout.csv
+    d=$(delay "$t_sw"); ds="$ds $d"
+    "${RUN[@]}" "$BIN" sweep "${SWARGS[@]}" -t 2 --json sout.json --csv sout.csv --checkpoint sck \
+        --checkpoint-every 0 & pid=$!
+    sleep "$d"; killall_of $pid; wait $pid 2>/dev/null
+    if [ -f sck ]; then
+        "${RUN[@]}" "$BIN" resume sck -t $i 2>err || { all=1; cat err; }
+    else
+        "${RUN[@]}" "$BIN" sweep "${SWARGS[@]}" -t 2 --json sout.json --csv sout.csv --checkpoint sck 2>err || all=1
+    fi
+    same sref.json sout.json sref.csv sout.csv || { all=1; echo "# differs after a kill at ${d}s"; }
+done
+check "sweep killed at${ds} s and resumed: same bytes (JSON and CSV)" $all
+
+# 5. --target-ci (the stop decision is part of the state): kill, resume, same bytes
+TARGS=(--paths 200000 --target-ci capex_burden:0.5:0.05 -q)
+"$BIN" run "${TARGS[@]}" -t 1 --json tref.json 2>/dev/null
+rm -f tck tout.json
+"${RUN[@]}" "$BIN" run "${TARGS[@]}" -t 2 --json tout.json --checkpoint tck --checkpoint-every 0 2>/dev/null & pid=$!
+sleep "$(delay "$t_run")"; killall_of $pid; wait $pid 2>/dev/null
+if [ -f tck ]; then "${RUN[@]}" "$BIN" resume tck -t 2 2>err; else
+    "${RUN[@]}" "$BIN" run "${TARGS[@]}" -t 2 --json tout.json --checkpoint tck 2>err; fi
+rc=$?
+[ $rc -eq 0 ] && same tref.json tout.json
+check "--target-ci run killed and resumed: stops at the same paths, same bytes" $? "rc=$rc $(cat err)"
+
+# 5b. Latin hypercube (replicate statistics: the blocks' values are part of the state)
+LARGS=(--paths 40000 --round-blocks 3 --sampling lhs -q)
+"$BIN" run "${LARGS[@]}" -t 1 --json lref.json
+rm -f lck lout.json
+"${RUN[@]}" "$BIN" run "${LARGS[@]}" -t 2 --json lout.json --checkpoint lck --checkpoint-every 0 & pid=$!
+sleep "$(python3 -c "print(round($t_run / 2 + $t_start, 2))")"; interrupt $pid; wait $pid 2>/dev/null
+if [ -f lck ]; then "${RUN[@]}" "$BIN" resume lck -t 1 2>err; else
+    "${RUN[@]}" "$BIN" run "${LARGS[@]}" -t 2 --json lout.json --checkpoint lck 2>err; fi
+rc=$?
+[ $rc -eq 0 ] && same lref.json lout.json
+check "--sampling lhs interrupted mid-round and resumed: same bytes" $? "rc=$rc $(cat err)"
+
+# 6. refusals: one line naming the file, exit 2, nothing written
+refused() { # refused NAME EXPECTED-TEXT command...
+    local name=$1 text=$2; shift 2
+    "$@" >/dev/null 2>err; local rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -qF -- "$text" err
+    check "$name" $? "rc=$rc $(cat err)"
+}
+refused "another seed is refused" "checkpoint of another run (the seed differs)" \
+    "$BIN" run "${RUNARGS[@]}" --seed 7 --checkpoint ck
+refused "another number of paths is refused" "(the number of paths differs)" \
+    "$BIN" run --paths 60001 --round-blocks 4 -q --checkpoint ck
+head -c 20000 ck >trunc
+refused "a truncated checkpoint is refused" "trunc: damaged or truncated checkpoint" "$BIN" resume trunc
+cp ck dmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('dmg')
+with open('dmg', 'r+b') as f:
+    f.seek(size // 2)
+    b = f.read(1)
+    f.seek(size // 2)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+refused "a checkpoint with one bit flipped is refused" "dmg: damaged or truncated checkpoint" "$BIN" resume dmg
+printf 'capexsim? no\n' >foreign
+refused "a file that is not a checkpoint is refused" "foreign: not a capexsim checkpoint" "$BIN" resume foreign
+# a scenario that includes a file: an edit to the included file is seen
+mkdir -p sc
+grep -v '^tornado = ' "$ROOT/configs/meta-2026h1.cfg" >sc/main.cfg
+printf '@include "inc.cfg"\n' >>sc/main.cfg
+printf 'tornado = { metric = "capex_burden"; };\n' >sc/inc.cfg
+"$BIN" run sc/main.cfg --paths 3000 -q --checkpoint inc.ck 2>err
+printf 'tornado = { metric = "revenue_total"; };\n' >sc/inc.cfg
+refused "an edited included file is refused on resume" "has changed since the checkpoint was written" \
+    "$BIN" resume inc.ck
+exit 0
