@@ -390,19 +390,24 @@ typedef struct command {
     const char *name;
     int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
     const char *summary;
+    bool mpi; /* spreads its work over the ranks of an MPI job (the others run alone) */
 } command;
 
 static const command commands[] = {
-    {"run", cmd_run, "run the Monte Carlo paths of a scenario and report"},
-    {"check", cmd_check, "validate a scenario file and summarise it"},
-    {"resume", cli_cmd_resume, "finish a run or sweep from its --checkpoint file"},
-    {"sweep", cli_cmd_sweep, "run a scenario at each point of its sweep group"},
-    {"tornado", cli_cmd_tornado, "mean and P50 of a metric by lowest/highest decile of each input"},
-    {"sobol", cli_cmd_sobol, "Sobol first-order and total-effect indices of every uncertain input"},
-    {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)"},
-    {"compare", cli_cmd_compare, "compare two results: same risk picture, or moved beyond the noise"},
-    {"batch", cli_cmd_batch, "several scenarios side by side, common random numbers"},
-    {"stress", cli_cmd_stress, "a scenario with inputs held to percentile slices vs its baseline"},
+    {"run", cmd_run, "run the Monte Carlo paths of a scenario and report", true},
+    {"check", cmd_check, "validate a scenario file and summarise it", false},
+    {"resume", cli_cmd_resume, "finish a run or sweep from its --checkpoint file", true},
+    {"sweep", cli_cmd_sweep, "run a scenario at each point of its sweep group", true},
+    {"tornado", cli_cmd_tornado,
+     "mean and P50 of a metric by lowest/highest decile of each input", true},
+    {"sobol", cli_cmd_sobol,
+     "Sobol first-order and total-effect indices of every uncertain input", true},
+    {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)", false},
+    {"compare", cli_cmd_compare,
+     "compare two results: same risk picture, or moved beyond the noise", false},
+    {"batch", cli_cmd_batch, "several scenarios side by side, common random numbers", false},
+    {"stress", cli_cmd_stress,
+     "a scenario with inputs held to percentile slices vs its baseline", false},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -453,7 +458,15 @@ static int dispatch(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(a, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(a, commands[i].name)) {
+            if (!commands[i].mpi && cx_mpi_size() > 1) {
+                if (cx_mpi_rank() == 0)
+                    fprintf(stderr, "capexsim %s: runs in one process, not under MPI (run it "
+                                    "without mpirun, or with -np 1)\n", a);
+                return CLI_EXIT_USAGE;
+            }
+            return commands[i].fn(argc - 1, argv + 1);
+        }
     if (a[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", a);
     return cli_usage_error(NULL, "unknown command '%s'", a);
 }

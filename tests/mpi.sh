@@ -28,7 +28,7 @@ PY
 }
 same() { [ -f "$2" ] && cmp -s <(strip "$1") <(strip "$2") || return 1; [ $# -lt 4 ] || cmp -s "$3" "$4"; }
 
-echo "1..16"
+echo "1..17"
 
 # 20 blocks and a short one: rounds of 3 blocks split unevenly over 2, 3 and 5 ranks
 ARGS=(--paths 20900 --round-blocks 3 -q)
@@ -86,6 +86,12 @@ done
 out=$("${MPIRUN[@]}" -np 3 "$BIN" run --paths 3000 -t 1 2>/dev/null | grep -c "^capex_burden")
 [ "$out" = 1 ]
 check "one table on stdout from 3 ranks" $? "tables: $out"
+
+# commands that run in one process refuse a job of several (each rank would write the outputs)
+"${MPIRUN[@]}" -np 2 "$BIN" batch "$ROOT/configs/meta-2026h1.cfg" "$ROOT/configs/spacex-2026.cfg" \
+    --paths 2000 -q --json b.json 2>err; rc=$?
+[ $rc -ne 0 ] && [ ! -e b.json ] && grep -q "capexsim batch: runs in one process, not under MPI" err
+check "batch under mpirun -np 2: refused, no output" $? "rc=$rc $(head -3 err)"
 
 # Ctrl-C on mpirun: the ranks get SIGTERM, rank 0 writes the partial report. Signals are
 # sent once blocks are done: once a checkpoint (saved after every round of 3 blocks) exists.
