@@ -117,9 +117,14 @@ void cx_run_free(cx_run *r)
 
 /* Runs block b (n paths) on thread t into slot s, in batches of CX_MODEL_LANES paths side
  * by side (cx_model_batch; path i of the block draws from its own stream (seed, b, i), so a
- * path's result does not depend on the batch it runs in). Allocates nothing. */
-static void run_block(const cx_engine_opts *o, const cx_input_source *src, const cx_model *m,
-                      const cx_scenario *sc, thread_ctx *t, int tid, slot *s, uint64_t b)
+ * path's result does not depend on the batch it runs in). Allocates nothing. Ctrl-C (intr)
+ * is looked at before every batch: once it is set the block is abandoned, its paths taken
+ * back out of the thread's buffer, and it counts as not run (a block is the unit of
+ * reproducibility; a resumed run runs it again whole).
+ * @return true when the block ran to its end. */
+static bool run_block(const cx_engine_opts *o, const cx_input_source *src, const cx_model *m,
+                      const cx_scenario *sc, thread_ctx *t, int tid, slot *s, uint64_t b,
+                      const atomic_int *intr)
 {
     const size_t stride = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
     cx_pcg64_stream(cx_rng_pcg64(t->r), o->seed, b);
@@ -131,6 +136,11 @@ static void run_block(const cx_engine_opts *o, const cx_input_source *src, const
     if (t->buf.cap - t->buf.n < s->n) cx_accum_add_buf(t->acc, &t->buf);
     const int first = t->buf.n;
     for (int i0 = 0; i0 < s->n; i0 += CX_MODEL_LANES) {
+        /* a shared read once a batch, relaxed: the flag is written once, by the handler */
+        if (intr && atomic_load_explicit(intr, memory_order_relaxed)) {
+            t->buf.n = first;
+            return false;
+        }
         const int nb = s->n - i0 < CX_MODEL_LANES ? s->n - i0 : CX_MODEL_LANES;
         /* inputs path by path from the block stream, in path order (as before batching) */
         for (int i = 0; i < nb; i++) {
@@ -149,6 +159,7 @@ static void run_block(const cx_engine_opts *o, const cx_input_source *src, const
     /* the block's moments now, from its rows while they are in cache; the sketches later */
     cx_block_moments_add_buf(&s->bm, &t->buf, first, s->n);
     cx_block_moments_finish(&s->bm);
+    return true;
 }
 
 /*
@@ -538,10 +549,10 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
             OMP(omp for schedule(dynamic, 1))
             for (int j = lo; j < hi; j++) {
                 if (slots[j].done) continue; /* resumed: ran before the checkpoint */
-                /* the only shared read in the loop: once per block, relaxed */
+                /* a shared read once a block (and once a batch in run_block), relaxed */
                 if (intr && atomic_load_explicit(intr, memory_order_relaxed)) continue;
-                run_block(o, src, m, sc, tc[tid], tid, &slots[j], b0 + (uint64_t)j);
-                slots[j].done = 1;
+                slots[j].done = run_block(o, src, m, sc, tc[tid], tid, &slots[j],
+                                          b0 + (uint64_t)j, intr);
             }
             /* each thread empties its own buffer into its own accumulator (no barrier needed
              * before: nothing else reads either), so that drain_threads sees every path */

@@ -342,6 +342,8 @@ typedef struct worker {
     double *fab;       /* d */
     cx_path_result res;
     /* tornado */
+    double *tf;        /* block_paths: the block's metric values, kept until it is whole */
+    unsigned char *tlh; /* block_paths x d: bit 0 low decile, bit 1 high decile */
     uint64_t *n;       /* 2d: low, high per input */
     __int128 *sum;     /* 2d + 1 (the last: all paths) */
     cx_sketch **sk;    /* 2d + 1 */
@@ -367,6 +369,8 @@ static void worker_free(worker *w, int d)
     free(w->resb);
     free(w->work);
     free(w->fab);
+    free(w->tf);
+    free(w->tlh);
     free(w->n);
     free(w->sum);
     if (w->sk)
@@ -404,7 +408,9 @@ static int worker_new(worker **out, const cx_scenario *sc, const cx_model *m, in
         w->n = calloc((size_t)2 * (size_t)d, sizeof *w->n);
         w->sum = calloc((size_t)2 * (size_t)d + 1, sizeof *w->sum);
         w->sk = calloc((size_t)2 * (size_t)d + 1, sizeof *w->sk);
-        if (!w->n || !w->sum || !w->sk)
+        w->tf = malloc((size_t)block_paths * sizeof *w->tf);
+        w->tlh = malloc((size_t)block_paths * (size_t)d);
+        if (!w->n || !w->sum || !w->sk || !w->tf || !w->tlh)
             rc = CX_ERR_NOMEM;
         for (int i = 0; rc == 0 && i < 2 * d + 1; i++)
             rc = cx_sketch_new(&w->sk[i], sc->relative_error > 0 ? sc->relative_error : 0.001);
@@ -585,6 +591,14 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
             cx_pcg64_stream(&g, opts->seed, (uint64_t)b);
             cx_sampling_fill_block(plan, &g, n, w->ublock);
             for (int k = 0; k < n; k++) {
+                /* Ctrl-C within the block (a base sample is d + 3 evaluations): the block's
+                 * record is emptied, so it folds as a block that did not run */
+                if (opts->interrupt &&
+                    atomic_load_explicit(opts->interrupt, memory_order_relaxed)) {
+                    atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+                    memset(acc->rec + (size_t)j * acc->stride, 0, acc->sz * sizeof(double));
+                    break;
+                }
                 const double *row = w->ublock + (size_t)k * 2 * (size_t)d;
                 /* The per-month noise is one more input, drawn like the others: A's stream
                  * for f(A) and every f(AB_i), B's own stream for f(B), and the extra
@@ -869,7 +883,14 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
         /* in batches of paths side by side (cx_model_batch); each path draws its inputs,
          * then one output that keys its model stream, as cx_model_path would */
         const size_t ni = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
+        bool whole = true;
         for (int p0 = 0; p0 < n; p0 += CX_MODEL_LANES) {
+            /* Ctrl-C within the block: it is dropped whole (nothing of it was counted) */
+            if (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed)) {
+                atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+                whole = false;
+                break;
+            }
             const int nb = n - p0 < CX_MODEL_LANES ? n - p0 : CX_MODEL_LANES;
             for (int i = 0; i < nb; i++) {
                 double *x = w->xb + (size_t)i * ni;
@@ -886,21 +907,30 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
             cx_model_batch(m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
             for (int i = 0; i < nb; i++) {
                 const double *x = w->xb + (size_t)i * ni;
-                double f = w->resb[i].metric[metric];
-                fx_add(w, 2 * d, f);
-                cx_sketch_add(w->sk[2 * d], f);
+                unsigned char *lh = w->tlh + (size_t)(p0 + i) * (size_t)d;
+                w->tf[p0 + i] = w->resb[i].metric[metric];
                 for (int k = 0; k < d; k++) {
                     double xv = x[in[k]];
-                    if (xv <= thr[2 * k]) {
-                        w->n[2 * k]++;
-                        fx_add(w, 2 * k, f);
-                        cx_sketch_add(w->sk[2 * k], f);
-                    }
-                    if (xv >= thr[2 * k + 1]) {
-                        w->n[2 * k + 1]++;
-                        fx_add(w, 2 * k + 1, f);
-                        cx_sketch_add(w->sk[2 * k + 1], f);
-                    }
+                    lh[k] = (unsigned char)((xv <= thr[2 * k]) | (xv >= thr[2 * k + 1]) << 1);
+                }
+            }
+        }
+        /* the whole block into the thread's sums and sketches (integer state: any order) */
+        for (int i = 0; whole && i < n; i++) {
+            const double f = w->tf[i];
+            const unsigned char *lh = w->tlh + (size_t)i * (size_t)d;
+            fx_add(w, 2 * d, f);
+            cx_sketch_add(w->sk[2 * d], f);
+            for (int k = 0; k < d; k++) {
+                if (lh[k] & 1) {
+                    w->n[2 * k]++;
+                    fx_add(w, 2 * k, f);
+                    cx_sketch_add(w->sk[2 * k], f);
+                }
+                if (lh[k] & 2) {
+                    w->n[2 * k + 1]++;
+                    fx_add(w, 2 * k + 1, f);
+                    cx_sketch_add(w->sk[2 * k + 1], f);
                 }
             }
         }

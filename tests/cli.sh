@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..28"
+echo "1..31"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -94,6 +94,35 @@ kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] && [ "$(json_get "$TMP/int.json" "d['complete'], d['paths'] > 0, d['paths'] < 1000000000, d['paths'] % 1024 == 0")" = "False True True True" ]
 check "SIGINT: exit 130, JSON of the completed blocks with complete false" $? "rc=$rc $(cat "$TMP/int.err")"
+
+# Ctrl-C inside a block: a block of 1,024 paths with 1,000 spot offers a month over 240 months
+# takes tens of seconds; the run stops within a batch of 64 paths, reports no path (the block
+# is the unit of reproducibility) and exits 130 at once
+sed -e 's/^horizon_months = 36;/horizon_months = 240;/' \
+    -e 's/offers_per_month = { dist = "uniform"; low = 0.1; high = 0.6; };/offers_per_month = { dist = "uniform"; low = 999.0; high = 1000.0; };/' \
+    -e 's/gw = { dist = "triangular"; low = 0.1; mode = 0.2; high = 0.5; };/gw = 0.0001;/' \
+    "$ROOT/configs/meta-2026h1.cfg" >"$TMP/slow.cfg"
+"$BIN" run "$TMP/slow.cfg" --paths 2048 --threads 1 --json "$TMP/slow.json" -q >/dev/null 2>"$TMP/slow.err" &
+pid=$!
+sleep 1
+t0=$(date +%s%N)
+kill -INT $pid
+wait $pid; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc -eq 130 ] && [ $ms -lt 8000 ] && grep -q "interrupted before any path completed" "$TMP/slow.err" && [ ! -e "$TMP/slow.json" ]
+check "SIGINT inside a slow block: exit 130 after $ms ms, no path reported" $? "rc=$rc $(cat "$TMP/slow.err")"
+for c in tornado sobol; do
+    "$BIN" "$c" "$TMP/slow.cfg" --paths 2048 --threads 1 --json "$TMP/slow-$c.json" -q >/dev/null 2>"$TMP/slow.err" &
+    pid=$!
+    sleep 1.5
+    t0=$(date +%s%N)
+    kill -INT $pid
+    wait $pid; rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [ $rc -eq 130 ] && [ $ms -lt 8000 ] && grep -q "interrupted before any path completed" "$TMP/slow.err" &&
+        [ ! -e "$TMP/slow-$c.json" ]
+    check "SIGINT inside a slow $c block: exit 130 after $ms ms, no path reported" $? "rc=$rc $(cat "$TMP/slow.err")"
+done
 
 # Every option of every subcommand's --help states its default (continuation lines joined).
 all=0
