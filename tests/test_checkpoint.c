@@ -326,9 +326,10 @@ static void interrupted_round(bool replicates)
     cr_assert(eq(int, cx_engine_run(&ref, sc, model, &o), 0));
     cx_wbuf want = result_bytes(ref);
 
-    /* one thread, rounds of 4: block 21 starts the interrupt, so blocks 20 and 21 of the
-     * round 20..23 run and 22 and 23 do not (a batch of 16 blocks is being filled) */
-    stopper s = {sc->sampler, 21, 0};
+    /* one thread, rounds of 4: block 22 starts the interrupt (Ctrl-C while its inputs are
+     * being set up), so blocks 20 and 21 of the round 20..23 run, 22 is abandoned at its
+     * first batch and 23 does not start (a batch of 16 blocks is being filled) */
+    stopper s = {sc->sampler, 22, 0};
     cx_input_source src = {&s, stop_thread_new, stop_thread_free, stop_block_begin, stop_fill};
     capture cap = {0};
     cx_engine_ckpt hooks = {&cap, 1e9, cap_begin, cap_save};
