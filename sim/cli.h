@@ -152,11 +152,21 @@ void cli_ckpt_run_failed(const cli_ckpt *c, int rc);
 /* Everything `capexsim run` was told; cli_run_exec runs it (resume calls it too). */
 
 
-/* The flags of sweep, tornado and sobol; cli_sweep_exec runs a sweep (resume calls it too). */
-typedef struct cli_study_args {
-    const char *path, *json, *csv;
+/* The flags every command that runs paths takes: -n/--paths, -s/--seed, -t/--threads,
+ * -j/--json, -c/--csv, -q/--quiet. */
+typedef struct cli_common {
+    const char *json, *csv;
     uint64_t paths, seed, threads;
     bool has_paths, has_seed, quiet;
+} cli_common;
+/* Parses option c (getopt_long's value, arg its argument) when it is one of cli_common's.
+ * @return true when it was (*rc: 0, or CLI_EXIT_USAGE after a message). */
+bool cli_common_flag(const char *cmd, int c, const char *arg, cli_common *o, int *rc);
+
+/* The flags of sweep, tornado and sobol; cli_sweep_exec runs a sweep (resume calls it too). */
+typedef struct cli_study_args {
+    const char *path;
+    cli_common co;
     const char *metric;
     cli_sens_flags sf;
     cli_ckpt_args ck;
@@ -201,9 +211,8 @@ int cli_cmd_stress(int argc, char **argv);
 
 /* ---- main.c: everything `capexsim run` was told; cli_run_exec runs it (resume too) ---- */
 typedef struct cli_run_args {
-    const char *path, *json, *csv;
-    uint64_t paths, seed, threads;
-    bool has_paths, has_seed, quiet;
+    const char *path;
+    cli_common co;
     cli_sens_flags sf;
     cli_ckpt_args ck;
     cli_export_flags ef;

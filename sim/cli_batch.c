@@ -98,9 +98,7 @@ typedef struct study_run {
 typedef struct study_flags {
     const char **paths_in;      /* scenario files (batch) */
     int n_in;
-    uint64_t paths, seed, threads;
-    bool has_paths, has_seed, quiet;
-    const char *json, *csv;
+    cli_common co;
     cli_sens_flags sf;
     const char **inputs;        /* stress: --input texts */
     int n_inputs;
@@ -364,19 +362,19 @@ static int write_outputs(const study_flags *a, json_t *doc, const study_run *r, 
                          const double *thr, int n_thr)
 {
     int rc = 0;
-    if (a->json) {
+    if (a->co.json) {
         if (!doc) {
             fprintf(stderr, "capexsim: out of memory building the JSON result\n");
             rc = EXIT_FAILURE;
-        } else if (cx_output_write_json(a->json, doc) < 0) {
-            fprintf(stderr, "capexsim: %s: %s\n", a->json, strerror(errno));
+        } else if (cx_output_write_json(a->co.json, doc) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", a->co.json, strerror(errno));
             rc = EXIT_FAILURE;
         }
     }
-    if (!rc && a->csv) {
+    if (!rc && a->co.csv) {
         csv_ctx c = {r, n, thr, n_thr};
-        if (cx_output_write_atomic(a->csv, csv_writer, &c) < 0) {
-            fprintf(stderr, "capexsim: %s: %s\n", a->csv, strerror(errno));
+        if (cx_output_write_atomic(a->co.csv, csv_writer, &c) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", a->co.csv, strerror(errno));
             rc = EXIT_FAILURE;
         }
     }
@@ -405,27 +403,11 @@ static int study_flags_parse(const char *cmd, int argc, char **argv, study_flags
             if (rc) return rc;
             continue;
         }
+        if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
-        case 'n':
-            if (cli_parse_u64(cmd, "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
-                              &a->paths) < 0)
-                return CLI_EXIT_USAGE;
-            a->has_paths = true;
-            break;
-        case 's':
-            if (cli_parse_u64(cmd, "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
-                              &a->seed) < 0)
-                return CLI_EXIT_USAGE;
-            a->has_seed = true;
-            break;
-        case 't':
-            if (cli_parse_u64(cmd, "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
-                              &a->threads) < 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'j': a->json = optarg; break;
-        case 'c': a->csv = optarg; break;
-        case 'q': a->quiet = true; break;
         case 'i':
             if (!stress) return cli_usage_error(cmd, "unknown option '--input'");
             a->inputs[a->n_inputs++] = optarg;
@@ -448,9 +430,9 @@ static int study_flags_parse(const char *cmd, int argc, char **argv, study_flags
 static void common_opts(cx_engine_opts *o, const study_flags *a, const cx_scenario *sc)
 {
     cx_engine_opts_init(o, sc);
-    if (a->has_paths) o->paths = a->paths;
-    if (a->has_seed) o->seed = a->seed;
-    o->threads = cli_threads(a->threads, sc, o->paths, CX_BLOCK_PATHS);
+    if (a->co.has_paths) o->paths = a->co.paths;
+    if (a->co.has_seed) o->seed = a->co.seed;
+    o->threads = cli_threads(a->co.threads, sc, o->paths, CX_BLOCK_PATHS);
 }
 
 static int study_exit_code(const study_run *r, int n, int rc)
@@ -525,7 +507,7 @@ int cli_cmd_batch(int argc, char **argv)
     cli_catch_sigint();
     rc = 0;
     for (int i = 0; i < a.n_in && !rc; i++) {
-        if (!a.quiet && isatty(STDERR_FILENO))
+        if (!a.co.quiet && isatty(STDERR_FILENO))
             fprintf(stderr, "\rrun %d / %d: %s ...\033[K", i + 1, a.n_in, r[i].label);
         rc = study_run_one(&r[i], &common, &a.sf, NULL, NULL, thr, n_thr);
         if (r[i].doc) n_done = i + 1;
@@ -534,13 +516,13 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
     }
-    if (!a.quiet && isatty(STDERR_FILENO)) fputs("\r\033[K", stderr);
+    if (!a.co.quiet && isatty(STDERR_FILENO)) fputs("\r\033[K", stderr);
     if (n_done == 0) {
         fprintf(stderr, "capexsim: interrupted before any path completed\n");
         exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet) {
+    if (!a.co.quiet) {
         double el = 0;
         for (int i = 0; i < n_done; i++) el += r[i].run->elapsed_s;
         printf("Batch: %d scenario%s x %" PRIu64 " paths, seed %" PRIu64 ", %d threads, %.2f s%s\n\n",
@@ -548,7 +530,7 @@ int cli_cmd_batch(int argc, char **argv)
                rc ? " (incomplete: interrupted)" : "");
         print_table(r, n_done, thr, n_thr);
     }
-    if (a.json || a.csv) {
+    if (a.co.json || a.co.csv) {
         doc = json_pack("{s:s, s:I, s:I, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
                         (json_int_t)common.seed, "paths", (json_int_t)common.paths, "threads",
                         common.threads, "version", CX_VERSION, "complete", !rc, "block_paths",
@@ -710,7 +692,7 @@ int cli_cmd_stress(int argc, char **argv)
         exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet) {
+    if (!a.co.quiet) {
         printf("Stress of %s, case %s: %" PRIu64 " paths, seed %" PRIu64 ", %d threads%s\n",
                sc->name, cs.name, common.paths, common.seed, common.threads,
                rc ? " (incomplete: interrupted)" : "");
@@ -720,7 +702,7 @@ int cli_cmd_stress(int argc, char **argv)
         putchar('\n');
         print_table(r, n_done, thr, n_thr);
     }
-    if (a.json || a.csv) {
+    if (a.co.json || a.co.csv) {
         json_t *ins = json_array();
         for (int k = 0; k < cs.n; k++)
             json_array_append_new(ins, json_pack("{s:s, s:f, s:f}", "name",

@@ -212,21 +212,18 @@ int cli_cmd_resume(int argc, char **argv)
     ck.has_every = true;
     ck.round_blocks = id.round_blocks;
     cli_sens_flags sf = {(int)id.sampling, id.antithetic, id.target};
+    const cli_common co = {.json = json ? json : id.json, .csv = csv ? csv : id.csv,
+                           .paths = id.paths, .seed = id.seed, .threads = threads,
+                           .has_paths = true, .has_seed = true, .quiet = quiet || id.quiet};
     if (id.sampling > 2) {
         fprintf(stderr, "capexsim: %s: damaged checkpoint (sampling %u)\n", ck.file,
                 (unsigned)id.sampling);
         rc = CLI_EXIT_USAGE;
     } else if (!strcmp(id.command, "run")) {
-        cli_run_args a = {.path = id.scenario, .json = json ? json : id.json,
-                          .csv = csv ? csv : id.csv, .paths = id.paths, .seed = id.seed,
-                          .threads = threads, .has_paths = true, .has_seed = true,
-                          .quiet = quiet || id.quiet, .sf = sf, .ck = ck};
+        cli_run_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
         rc = cli_run_exec(&a);
     } else if (!strcmp(id.command, "sweep")) {
-        cli_study_args a = {.path = id.scenario, .json = json ? json : id.json,
-                            .csv = csv ? csv : id.csv, .paths = id.paths, .seed = id.seed,
-                            .threads = threads, .has_paths = true, .has_seed = true,
-                            .quiet = quiet || id.quiet, .sf = sf, .ck = ck};
+        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
         rc = cli_sweep_exec(&a);
     } else {
         fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",

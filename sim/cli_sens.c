@@ -198,27 +198,11 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
                 return cli_usage_error(cmd, "%s: only run and sweep take it", argv[optind - 1]);
             continue;
         }
+        if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
-        case 'n':
-            if (cli_parse_u64(cmd, "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
-                          &a->paths) < 0)
-                return CLI_EXIT_USAGE;
-            a->has_paths = true;
-            break;
-        case 's':
-            if (cli_parse_u64(cmd, "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
-                          &a->seed) < 0)
-                return CLI_EXIT_USAGE;
-            a->has_seed = true;
-            break;
-        case 't':
-            if (cli_parse_u64(cmd, "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
-                          &a->threads) < 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'j': a->json = optarg; break;
-        case 'c': a->csv = optarg; break;
-        case 'q': a->quiet = true; break;
         case 'm':
             if (!metric) return cli_usage_error(cmd, "unknown option '--metric'");
             if (cx_metric_find(optarg) < 0)
@@ -234,8 +218,8 @@ static int study_parse(const char *cmd, int argc, char **argv, study_args *a, bo
         return cli_usage_error(cmd, "one scenario at most, got '%s' too", argv[optind + 1]);
     a->path = optind < argc ? argv[optind] : NULL;
     /* output targets are checked before the study, not discovered after it */
-    if ((rc = cli_check_output("--json", a->json, NULL)) ||
-        (rc = cli_check_output("--csv", a->csv, NULL)))
+    if ((rc = cli_check_output("--json", a->co.json, NULL)) ||
+        (rc = cli_check_output("--csv", a->co.csv, NULL)))
         return rc;
     return 0;
 }
@@ -296,9 +280,9 @@ int cli_cmd_tornado(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
-    cx_study_opts o = {.paths = a.has_paths ? a.paths : eo.paths,
-                       .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = cli_threads(a.threads, sc, a.has_paths ? a.paths : eo.paths,
+    cx_study_opts o = {.paths = a.co.has_paths ? a.co.paths : eo.paths,
+                       .seed = a.co.has_seed ? a.co.seed : eo.seed,
+                       .threads = cli_threads(a.co.threads, sc, a.co.has_paths ? a.co.paths : eo.paths,
                                               CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .antithetic = a.sf.antithetic || sc->antithetic,
@@ -323,7 +307,7 @@ int cli_cmd_tornado(int argc, char **argv)
         exit_code = t->complete ? 0 : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet) {
+    if (!a.co.quiet) {
         printf("Tornado of %s (%s): %" PRIu64 " paths%s, seed %" PRIu64 ", %s%s, %d threads, "
                "%.2f s\nmean %.6g, P50 %.6g\n\n%4s  %-44s %12s %12s %12s %12s %12s\n",
                cx_metric_names[t->metric], sc->name, t->paths,
@@ -338,9 +322,9 @@ int cli_cmd_tornado(int argc, char **argv)
                    r->p50_high);
         }
     }
-    if (a.json && (exit_code = write_json_doc(a.json, cx_tornado_report_json(t, sc)))) goto done;
-    if (a.csv && cx_tornado_report_csv(t, sc, a.csv) < 0) {
-        fprintf(stderr, "capexsim: %s: %s\n", a.csv, strerror(errno));
+    if (a.co.json && (exit_code = write_json_doc(a.co.json, cx_tornado_report_json(t, sc)))) goto done;
+    if (a.co.csv && cx_tornado_report_csv(t, sc, a.co.csv) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;
         goto done;
     }
@@ -367,10 +351,10 @@ int cli_cmd_sobol(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
-    uint64_t base = a.has_paths ? a.paths : sc->sobol_paths ? sc->sobol_paths : 4096;
+    uint64_t base = a.co.has_paths ? a.co.paths : sc->sobol_paths ? sc->sobol_paths : 4096;
     cx_study_opts o = {.paths = base,
-                       .seed = a.has_seed ? a.seed : eo.seed,
-                       .threads = cli_threads(a.threads, sc, base, CX_SENS_BLOCK_PATHS),
+                       .seed = a.co.has_seed ? a.co.seed : eo.seed,
+                       .threads = cli_threads(a.co.threads, sc, base, CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = study_metric(a.metric, sc->sobol_metric),
                        .interrupt = cx_mpi_size() > 1 ? &cli_signal : &cli_interrupt,
@@ -393,7 +377,7 @@ int cli_cmd_sobol(int argc, char **argv)
         exit_code = s->complete ? 0 : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet) {
+    if (!a.co.quiet) {
         printf("Sobol indices of %s (%s): %" PRIu64 " base samples%s, %" PRIu64
                " paths, seed %" PRIu64 ", %s, %d threads, %.2f s\nmean %.6g, variance %.6g; "
                "95%% CIs from %d batches\n\n%-44s %22s %22s\n",
@@ -410,9 +394,9 @@ int cli_cmd_sobol(int argc, char **argv)
         printf("\nCorrelated inputs: an index measures the input's own independent factor "
                "(docs/sensitivity.md).\n");
     }
-    if (a.json && (exit_code = write_json_doc(a.json, cx_sobol_report_json(s, sc)))) goto done;
-    if (a.csv && cx_sobol_report_csv(s, sc, a.csv) < 0) {
-        fprintf(stderr, "capexsim: %s: %s\n", a.csv, strerror(errno));
+    if (a.co.json && (exit_code = write_json_doc(a.co.json, cx_sobol_report_json(s, sc)))) goto done;
+    if (a.co.csv && cx_sobol_report_csv(s, sc, a.co.csv) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;
         goto done;
     }
@@ -460,23 +444,23 @@ int cli_sweep_exec(const study_args *ap)
     const study_args a = *ap;
     /* with MPI, rank 0 alone writes (the table, files, messages); every rank runs */
     const bool root = cx_mpi_rank() == 0;
-    const char *json_out = root ? a.json : NULL, *csv_out = root ? a.csv : NULL;
+    const char *json_out = root ? a.co.json : NULL, *csv_out = root ? a.co.csv : NULL;
     int rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    if (a.has_paths) o.paths = a.paths;
-    o.threads = cli_threads(a.threads, sc, o.paths, CX_BLOCK_PATHS);
-    if (a.has_seed) o.seed = a.seed;
+    if (a.co.has_paths) o.paths = a.co.paths;
+    o.threads = cli_threads(a.co.threads, sc, o.paths, CX_BLOCK_PATHS);
+    if (a.co.has_seed) o.seed = a.co.seed;
     o.interrupt = &cli_interrupt;
     o.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
     const cx_sampling sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling;
     const bool antithetic = a.sf.antithetic || sc->antithetic;
     cli_ckpt ck = {0};
     if ((rc = cli_ckpt_setup(&ck, "sweep", &a.ck, a.path, sc, m, sampling, antithetic, NULL,
-                             a.json, a.csv, a.quiet || !root, &o)) != 0) {
+                             a.co.json, a.co.csv, a.co.quiet || !root, &o)) != 0) {
         cli_ckpt_free(&ck);
         cx_model_free(m);
         cx_scenario_free(sc);
@@ -484,7 +468,7 @@ int cli_sweep_exec(const study_args *ap)
     }
     sweep_progress sp = {sc->n_sweep >= 1 ? sc->sweep[0].n : 0, 0};
     if (sc->n_sweep > 1) sp.n_points *= sc->sweep[1].n;
-    if (isatty(STDERR_FILENO) && !a.quiet && root) {
+    if (isatty(STDERR_FILENO) && !a.co.quiet && root) {
         o.progress = sweep_progress_line;
         o.cb_ctx = &sp;
     }
@@ -505,7 +489,7 @@ int cli_sweep_exec(const study_args *ap)
         exit_code = root ? nothing_done() : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.quiet && root) {
+    if (!a.co.quiet && root) {
         printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s%s\n\n",
                sc->name, r->n_points, r->paths, r->seed, r->elapsed_s,
                r->complete ? "" : " (incomplete: interrupted)");
@@ -524,7 +508,7 @@ int cli_sweep_exec(const study_args *ap)
     }
     if (json_out && (exit_code = write_json_doc(json_out, cx_sweep_report_json(r, sc)))) goto done;
     if (csv_out && cx_sweep_report_csv(r, csv_out) < 0) {
-        fprintf(stderr, "capexsim: %s: %s\n", a.csv, strerror(errno));
+        fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;
         goto done;
     }

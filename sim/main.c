@@ -83,6 +83,34 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min,
     return 0;
 }
 
+bool cli_common_flag(const char *cmd, int c, const char *arg, cli_common *o, int *rc)
+{
+    *rc = 0;
+    switch (c) {
+    case 'n':
+        if (cli_parse_u64(cmd, "--paths", arg, 1, UINT64_MAX / 128, "a positive integer",
+                          &o->paths) < 0)
+            *rc = CLI_EXIT_USAGE;
+        o->has_paths = true;
+        return true;
+    case 's':
+        if (cli_parse_u64(cmd, "--seed", arg, 0, UINT64_MAX, "a non-negative integer",
+                          &o->seed) < 0)
+            *rc = CLI_EXIT_USAGE;
+        o->has_seed = true;
+        return true;
+    case 't':
+        if (cli_parse_u64(cmd, "--threads", arg, 1, 4096, "an integer from 1 to 4096",
+                          &o->threads) < 0)
+            *rc = CLI_EXIT_USAGE;
+        return true;
+    case 'j': o->json = arg; return true;
+    case 'c': o->csv = arg; return true;
+    case 'q': o->quiet = true; return true;
+    default: return false;
+    }
+}
+
 int cli_default_threads(void)
 {
 #if CX_HAVE_OPENMP
@@ -213,27 +241,11 @@ static int cmd_run(int argc, char **argv)
             if (rc_flag) return rc_flag;
             continue;
         }
+        if (cli_common_flag("run", c, optarg, &a.co, &rc_flag)) {
+            if (rc_flag) return rc_flag;
+            continue;
+        }
         switch (c) {
-        case 'n':
-            if (cli_parse_u64("run", "--paths", optarg, 1, UINT64_MAX / 128, "a positive integer",
-                          &a.paths) < 0)
-                return CLI_EXIT_USAGE;
-            a.has_paths = true;
-            break;
-        case 's':
-            if (cli_parse_u64("run", "--seed", optarg, 0, UINT64_MAX, "a non-negative integer",
-                          &a.seed) < 0)
-                return CLI_EXIT_USAGE;
-            a.has_seed = true;
-            break;
-        case 't':
-            if (cli_parse_u64("run", "--threads", optarg, 1, 4096, "an integer from 1 to 4096",
-                          &a.threads) < 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'j': a.json = optarg; break;
-        case 'c': a.csv = optarg; break;
-        case 'q': a.quiet = true; break;
         case 'h': run_help(); return 0;
         case ':':
             return cli_usage_error("run", "%s: missing argument", argv[optind - 1]);
@@ -258,8 +270,8 @@ int cli_run_exec(const cli_run_args *a)
 {
     /* with MPI, rank 0 alone writes (the table, files, messages); every rank runs */
     const bool root = cx_mpi_rank() == 0;
-    const bool quiet = a->quiet || !root;
-    const char *json_path = root ? a->json : NULL, *csv_dir = root ? a->csv : NULL;
+    const bool quiet = a->co.quiet || !root;
+    const char *json_path = root ? a->co.json : NULL, *csv_dir = root ? a->co.csv : NULL;
     cx_export *exp = NULL;
     int rc;
     /* output targets are checked before the run, not discovered after it */
@@ -274,9 +286,9 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
-    if (a->has_paths) o.paths = a->paths;
-    o.threads = cli_threads(a->threads, sc, o.paths, CX_BLOCK_PATHS);
-    if (a->has_seed) o.seed = a->seed;
+    if (a->co.has_paths) o.paths = a->co.paths;
+    o.threads = cli_threads(a->co.threads, sc, o.paths, CX_BLOCK_PATHS);
+    if (a->co.has_seed) o.seed = a->co.seed;
     if (isatty(STDERR_FILENO) && !quiet) o.progress = cli_progress;
     o.interrupt = &cli_interrupt;
     o.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
