@@ -55,6 +55,7 @@ typedef struct cx_deal {
 /* The kernels of a batch month (models/lanes_tmpl.c), one table per instruction set. */
 typedef struct cx_lane_kernels {
     const char *name;
+    void (*supply)(cx_scratch *s, int n8, int t); /* step 1: C(t), Cost(t), Cost(t) / C(t) */
     void (*price)(cx_scratch *s, int n, int n8, int t); /* step 1: P(t) from a new shock */
     void (*demand)(cx_scratch *s, int n8, int t);   /* step 5's demands */
     void (*hazard)(cx_scratch *s, int n8);          /* step 3: survival product, who to visit */
@@ -97,10 +98,10 @@ struct cx_scratch {
     gsl_rng *r;                 /* a cx_gsl_rng_pcg32, loaded with a lane's stream when GSL draws */
 
     /* supply (models/supply.c): per tranche i, lane l at [i * CX_LANES + l] */
-    int32_t *tr_on, *tr_off;    /* online for tr_on <= t < tr_off */
+    double *tr_on, *tr_off;     /* online for tr_on <= t < tr_off (whole months, as doubles:
+                                 * the kernel compares them with t across lanes) */
     double *tr_gw, *tr_cost;    /* gw, gw x cost per GW-year */
     cx_lane_d cap, cost_m, bpg; /* C(t), Cost(t), Cost(t) / C(t) (burden of an idle GW-month) */
-    cx_lane_i next_cap;         /* the next month the set of online tranches changes */
 
     /* market (models/market.c) */
     cx_lane_d price0, logp0, logp, drift_m, sd_m, price;
@@ -121,7 +122,7 @@ struct cx_scratch {
     cx_deal *deals;             /* lane l: deals[l * cap .. l * cap + nd[l] - 1] */
     int32_t *sd_begin, *sd_start, *sd_term_end, *sd_notice; /* per signed deal x lane */
     cx_lane_i nd, next_end, next_sign, dirty, spot_id;
-    cx_lane_i next_evt;         /* min(next_cap, next_end, next_sign): the lane's next event */
+    cx_lane_i next_evt;         /* min(next_end, next_sign): the lane's next deal event */
     cx_lane_i visit;            /* step 3 or 7 needs this lane's deals (set by a kernel) */
     cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
     cx_lane_d reserved, deals_rev_m;
@@ -173,9 +174,6 @@ static inline cx_pcg32 cx_lane_stream(const cx_scratch *s, int l)
 
 /* ---- per-lane set-up at the start of a path (x: the path's scalar inputs) ---- */
 void cx_supply_setup(cx_scratch *s, int l, const double *x);
-/* Step 1 in a month where lane l's online tranches change (t == next_cap[l]): C(t),
- * Cost(t), Cost(t) / C(t), and the next such month. */
-void cx_supply_at(cx_scratch *s, int l, int t);
 void cx_market_setup(cx_scratch *s, int l, const double *x);
 void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool taas_on);
 /* Draws the signed deals' p_signed (draw 3) and sets their months. */

@@ -11,7 +11,7 @@
  * of a batch with no dependence between lanes, and `omp simd` tells the compiler so (gcc
  * does not always see it alone); the select helpers below keep every loop branch-free.
  *
- * What is here, in MODEL.md's order: step 1's price with its normal shock from each lane's
+ * What is here, in MODEL.md's order: step 1's capacity and cost, its price with its normal shock from each lane's
  * stream, step 5's demands, steps 4 and 5 (reserved,
  * available, oversold, allocation in priority order, the clawback shortfall), steps 8 and 9
  * (IaaS, idle, burden, revenue) and the path's running sums.
@@ -52,6 +52,23 @@ static inline double u53(uint64_t v)
     return hi * 0x1p26 + lo;
 }
 
+/* pcg32's output for state `old` (cx_pcg32_next, written on plain integers so that gcc
+ * vectorises the loops that step every lane's stream: it does not for a struct copy). */
+static inline uint64_t pcg32_out(uint64_t old)
+{
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
+/* Two outputs of the stream (st, inc) as cx_pcg32_next64 gives them; *st moves two steps. */
+static inline uint64_t pcg32_next64(uint64_t *st, uint64_t inc)
+{
+    uint64_t s0 = *st, s1 = s0 * CX_PCG32_MULT + inc;
+    *st = s1 * CX_PCG32_MULT + inc;
+    return (pcg32_out(s0) << 32) | pcg32_out(s1);
+}
+
 /* MODEL.md, Market price: log P(t) = log P(t-1) + drift + sd Z_t, one standard normal per
  * lane from its stream (the ziggurat's fast path across lanes; the ~1% of lanes whose draw
  * falls outside a layer's box finish it in cx_normal_slow32, on their own stream). */
@@ -64,9 +81,9 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
     int32_t slow[CX_LANES] CX_ALIGNED;
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
-        cx_pcg32 g = cx_lane_stream(s, l);
-        uint64_t b = cx_pcg32_next64(&g);
-        s->st[l] = g.state;
+        uint64_t st = s->st[l];
+        uint64_t b = pcg32_next64(&st, s->inc[l]);
+        s->st[l] = st;
         const cx_normal_layer *ly = &cx_normal_layers[b & 255u];
         double v = u53(b >> 11) * ly->w;
         slow[l] = !(v < ly->edge);
@@ -87,6 +104,38 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
         lp += s->sd_m[l] * z[l];
         s->logp[l] = lp;
         s->price[l] = sel(s->moves[l] != 0, cx_exp(lp), s->price0[l]);
+    }
+}
+
+/* MODEL.md, Supply and one month's step 1: C(t) and Cost(t), the sums over the tranches online
+ * in month t (on <= t < off) in config order, and the burden of an idle GW-month
+ * Cost(t) / C(t) (0 without capacity). A tranche that is not online adds +0.0, which leaves
+ * the sum's bits as they are (it starts at +0.0, so it is never -0.0). */
+static void KFN(supply)(cx_scratch *s, int n8, int t)
+{
+    double cy[CX_LANES] CX_ALIGNED;
+    const double tt = (double)t;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        s->cap[l] = 0.0;
+        cy[l] = 0.0;
+    }
+    for (int i = 0; i < s->n_tr; i++) {
+        const double *on = s->tr_on + (size_t)i * CX_LANES, *off = s->tr_off + (size_t)i * CX_LANES;
+        const double *gw = s->tr_gw + (size_t)i * CX_LANES, *cost = s->tr_cost + (size_t)i * CX_LANES;
+        LANES_SIMD
+        for (int l = 0; l < n8; l++) {
+            int online = (on[l] <= tt) & (tt < off[l]);
+            s->cap[l] += sel(online, gw[l], 0.0);
+            cy[l] += sel(online, cost[l], 0.0);
+        }
+    }
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double cap = s->cap[l], cost_m = cy[l] / 12.0;
+        s->cost_m[l] = cost_m;
+        /* u(t) / 12 = Cost(t) / C(t): the burden of one idle GW for the month */
+        s->bpg[l] = sel(cap > 0.0, cost_m / (cap > 0.0 ? cap : 1.0), 0.0);
     }
 }
 
@@ -177,10 +226,10 @@ static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
                    (s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS);
         int inv = s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX;
         const uint64_t s0 = s->st[l];
-        cx_pcg32 g = { s0, s->inc[l] };
-        double u = u53(cx_pcg32_next64(&g) >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
+        uint64_t st = s0;
+        double u = u53(pcg32_next64(&st, s->inc[l]) >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
         int draw = elig & inv;
-        s->st[l] = draw ? g.state : s0;
+        s->st[l] = draw ? st : s0;
         s->spot_u[l] = sel(draw, u, -1.0);
         s->visit[l] = (draw & !(u < s->spot_exp_neg[l])) | (elig & !inv);
     }
@@ -263,5 +312,5 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
 }
 
 const cx_lane_kernels KFN(cx_lane_kernels) = {
-    CX_STR(CX_ISA), KFN(price), KFN(demand), KFN(hazard), KFN(allocate), KFN(spot), KFN(settle),
+    CX_STR(CX_ISA), KFN(supply), KFN(price), KFN(demand), KFN(hazard), KFN(allocate), KFN(spot), KFN(settle),
 };

@@ -261,8 +261,8 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->slots = m->deal_slots;
     s->h = m->horizon;
     s->deals = calloc(((size_t)m->deal_slots + 1) * CX_LANES, sizeof(cx_deal));
-    s->tr_on = alloc_lanes((size_t)s->n_tr, sizeof(int32_t));
-    s->tr_off = alloc_lanes((size_t)s->n_tr, sizeof(int32_t));
+    s->tr_on = alloc_lanes((size_t)s->n_tr, sizeof(double));
+    s->tr_off = alloc_lanes((size_t)s->n_tr, sizeof(double));
     s->tr_gw = alloc_lanes((size_t)s->n_tr, sizeof(double));
     s->tr_cost = alloc_lanes((size_t)s->n_tr, sizeof(double));
     s->msl_g = alloc_lanes((size_t)s->n_sched, sizeof(double));

@@ -33,11 +33,10 @@
 #include "models/trace.h"
 #include "sim/pcg.h"
 
-/* A lane's next event month: a tranche, a deal's end, a signed deal's start. */
+/* A lane's next deal event month: a deal's end, a signed deal's start. */
 static inline void next_event(cx_scratch *s, int l)
 {
-    int e = s->next_cap[l] < s->next_end[l] ? s->next_cap[l] : s->next_end[l];
-    s->next_evt[l] = e < s->next_sign[l] ? e : s->next_sign[l];
+    s->next_evt[l] = s->next_end[l] < s->next_sign[l] ? s->next_end[l] : s->next_sign[l];
 }
 
 /* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
@@ -123,19 +122,16 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             tr0 = tr;
             tr->month[t].spot_offers = tr->month[t].spot_signed = 0;
         }
-        /* 1. the price (all lanes), step 5's demands (all lanes) */
+        /* 1. capacity and committed cost, the price (all lanes); step 5's demands */
+        k->supply(s, n8, t);
         if (m->price_used)
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
-        /* 1. capacity and committed cost, where a tranche comes online or goes offline;
-         * 2. deals end and begin: only lanes whose next event is due */
+        /* 2. deals end and begin: only lanes whose next event is due */
         for (int l = 0; l < n; l++) {
             if (t < s->next_evt[l])
                 continue;
-            if (t >= s->next_cap[l])
-                cx_supply_at(s, l, t);
-            if (t >= s->next_end[l] || t >= s->next_sign[l])
-                cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
+            cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
             next_event(s, l);
         }
         /* 3. buyers' notices: the survival product falls by 1 - h(t) each month (all lanes);

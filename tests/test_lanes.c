@@ -219,8 +219,8 @@ static void randomise(cx_scratch *s, cx_pcg64 *g)
         s->hz_price[l] = fabs(s->hz_price[l]);
     }
     for (int i = 0; i < s->n_tr * CX_LANES; i++) {
-        s->tr_on[i] = (int)(cx_pcg64_uniform(g) * 14) - 2;
-        s->tr_off[i] = s->tr_on[i] + (int)(cx_pcg64_uniform(g) * 14);
+        s->tr_on[i] = (double)((int)(cx_pcg64_uniform(g) * 14) - 2);
+        s->tr_off[i] = s->tr_on[i] + (double)(int)(cx_pcg64_uniform(g) * 14);
         s->tr_gw[i] = cx_pcg64_uniform(g) * 2.0;
         s->tr_cost[i] = cx_pcg64_uniform(g) * 20.0;
     }
@@ -252,7 +252,7 @@ Test(lanes, kernels_match_reference)
         int n = 1 + (int)(cx_pcg64_uniform(&g) * CX_LANES);
         int n8 = (n + 7) / 8 * 8;
         int t = (int)(cx_pcg64_uniform(&g) * 12);
-        for (int kern = 1; kern < 7; kern++) {
+        for (int kern = 1; kern < 8; kern++) {
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (!cx_simd_supported(levels[i]))
                     continue;
@@ -265,6 +265,7 @@ Test(lanes, kernels_match_reference)
                 case 4: k->settle(s, n8, t); break;
                 case 5: k->hazard(s, n8); break;
                 case 6: k->spot(s, n8, t, 0.1); break;
+                case 7: k->supply(s, n8, t); break;
                 }
                 if (i == 0) {
                     memcpy(ref, (unsigned char *)s + off, len);
