@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -28,6 +29,9 @@
 
 #define L_MIN (-40) /* log2 of CX_SKETCH_MIN_ABS */
 #define L_MAX 50    /* log2 of CX_SKETCH_MAX_ABS */
+/* sink counters between the neg and pos arrays, for cx_sketch_add_n's zero-bucket values;
+ * always 0 outside cx_sketch_add_n */
+#define SINKS 8
 
 int cx_sketch_new(cx_sketch **out, double alpha)
 {
@@ -41,13 +45,15 @@ int cx_sketch_new(cx_sketch **out, double alpha)
     sk->kmin = (int)ceil(L_MIN * sk->scale);
     int kmax = (int)ceil(L_MAX * sk->scale);
     sk->nb = kmax - sk->kmin + 1;
-    /* calloc: pages of buckets never touched are never made resident */
-    sk->pos = calloc((size_t)sk->nb, sizeof *sk->pos);
-    sk->neg = calloc((size_t)sk->nb, sizeof *sk->neg);
-    if (!sk->pos || !sk->neg) {
+    /* one block, [neg | SINKS sink slots | pos], so that cx_sketch_add_n can reach every
+     * bucket and the sinks from one base (chunk_pass); calloc: pages of buckets never
+     * touched are never made resident */
+    sk->neg = calloc(2 * (size_t)sk->nb + SINKS, sizeof *sk->neg);
+    if (!sk->neg) {
         cx_sketch_free(sk);
         return CX_ERR_NOMEM;
     }
+    sk->pos = sk->neg + sk->nb + SINKS;
     cx_sketch_reset(sk);
     *out = sk;
     return 0;
@@ -56,8 +62,7 @@ int cx_sketch_new(cx_sketch **out, double alpha)
 void cx_sketch_free(cx_sketch *sk)
 {
     if (!sk) return;
-    free(sk->pos);
-    free(sk->neg);
+    free(sk->neg); /* the whole block (cx_sketch_new) */
     free(sk);
 }
 
@@ -75,14 +80,15 @@ void cx_sketch_reset(cx_sketch *sk)
 }
 
 /*
- * ceil(L(|x|) * scale) as cx_sketch_key computes it, written so that the compiler can
- * vectorise it with SSE2 (no int64 to double conversion, no branch, results as doubles):
- * with E the biased exponent and m the mantissa fraction, 2^52 + E and 1 + m are built from
- * the bits, and (E - 1024) + (1 + m) is the exact value (e - 1) + (1 + m) = e + m rounded
- * once, exactly as (double)e + m is rounded in cx_sketch_key: the same double y, the same
- * truncation and the same ceiling. Any bits give a finite y of modest size (NaN, infinities,
- * zeros and denormals too), so the conversion is always defined; pass two ignores the keys
- * of values outside [CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS).
+ * ceil(L(|x|) * scale) as cx_sketch_key computes it, as a double, in double arithmetic only
+ * so that the compiler can vectorise it with SSE2 (no int conversion, no branch): with E the
+ * biased exponent and m the mantissa fraction, 2^52 + E and 1 + m are built from the bits,
+ * and (E - 1024) + (1 + m) is the exact value (e - 1) + (1 + m) = e + m rounded once,
+ * exactly as (double)e + m is rounded in cx_sketch_key: the same double y. Its ceiling: r,
+ * y rounded to an integer by the 1.5 x 2^52 shift (exact for |y| < 2^51), plus one where
+ * r < y; that is ceil(y), as cx_sketch_key's truncation plus one where it fell below y.
+ * Any bits give a finite y of modest size (NaN, infinities, zeros and denormals too);
+ * callers ignore the keys of values outside [CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS).
  */
 static inline double key_as_double(double x, double scale)
 {
@@ -93,72 +99,177 @@ static inline double key_as_double(double x, double scale)
     double e52, one_m;
     memcpy(&e52, &eb, sizeof e52);
     memcpy(&one_m, &mb, sizeof one_m);
-    double y = ((e52 - (0x1p52 + 1024.0)) + one_m) * scale;
-    double t = (double)(int)y;
-    return t + (t < y ? 1.0 : 0.0);
+    const double y = ((e52 - (0x1p52 + 1024.0)) + one_m) * scale;
+    const double r = (y + 0x1.8p52) - 0x1.8p52;
+    return r + (r < y ? 1.0 : 0.0);
 }
 
-#define ADD_CHUNK 128
+#define ADD_CHUNK 256
+
+/* (double)(j % SINKS) for j < ADD_CHUNK: which sink a zero-bucket value of a chunk counts in */
+#define SINK4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define SINK8 SINK4(0.0), SINK4(4.0)
+#define SINK32 SINK8, SINK8, SINK8, SINK8
+static const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, SINK32,
+                                          SINK32, SINK32, SINK32, SINK32};
+
+/* gcc vectorises the chunk pass only under `omp simd` (its min, max and sum of doubles are
+ * reductions it may not reorder otherwise); clang (the fuzz build) decides alone */
+#if defined(__clang__)
+#define CHUNK_SIMD
+#else
+#define CHUNK_SIMD                                                                         \
+    _Pragma("omp simd reduction(min : mn, pmin) reduction(max : mx) reduction(+ : sum)")
+#endif
+
+/* What chunk_pass finds in a chunk. */
+typedef struct chunk_scan {
+    double min, max; /* over the chunk (NaN makes them meaningless: see sum) */
+    double pmin;     /* the least value >= CX_SKETCH_MIN_ABS, INFINITY if none */
+    double sum;      /* not finite when the chunk holds a NaN or an infinity */
+} chunk_scan;
+
+/*
+ * The vector pass over a chunk: slot[j] := the counter of x[j] in the sketch's counts block
+ * (cx_sketch_new's layout: neg[i] at i, SINKS sinks, pos[i] at pos_off + i), as a double
+ * holding an integer, for a value that is a number, |x| < CX_SKETCH_MAX_ABS and x > -MIN_ABS
+ * (the fast path: positive bucket or zero bucket; a zero-bucket value counts in a sink, in
+ * turn, so that a run of zeros is not one chain of increments of one counter); plus the
+ * chunk's min, max, least in-range positive value, and sum (only its finiteness is used).
+ * Pure double arithmetic with selects of constants: gcc vectorises it with SSE2.
+ * Only meaningful when the caller's checks pass (cx_sketch_add_n).
+ */
+static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
+                       double pos_off, double sink0, double *restrict slot, chunk_scan *out)
+{
+    double mn = INFINITY, mx = -INFINITY, pmin = INFINITY, sum = 0;
+    CHUNK_SIMD
+    for (int j = 0; j < len; j++) {
+        const double v = x[j];
+        const double key = key_as_double(v, scale);
+        /* the select arms are constants or computed beforehand, or gcc sees control flow;
+         * every term is an integer below 2^53, so the slot is exact either way */
+        const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
+        const double b = (key - kmin) + pos_off;
+        const double zs = sink0 + sink_of[j];
+        slot[j] = b + (zs - b) * zf;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        const double pv = v >= CX_SKETCH_MIN_ABS ? v : INFINITY;
+        pmin = pv < pmin ? pv : pmin;
+        sum += v;
+    }
+    out->min = mn;
+    out->max = mx;
+    out->pmin = pmin;
+    out->sum = sum;
+}
+
+/*
+ * cx_sketch_add's logic for x[0..n-1], with the sketch's scalar state in locals: the path
+ * for chunks that hold a NaN, an infinity, a value beyond CX_SKETCH_MAX_ABS or a negative
+ * value outside the zero bucket (none of which the fast path handles).
+ */
+typedef struct add_state {
+    int pos_lo, pos_hi, neg_lo, neg_hi;
+    uint64_t count, nan, zero, clamped, inf;
+    double min, max;
+} add_state;
+
+static void add_slow(const cx_sketch *sk, add_state *st, const double *x, int n)
+{
+    uint64_t *const pos = sk->pos, *const neg = sk->neg;
+    const int top = sk->nb - 1;
+    for (int j = 0; j < n; j++) {
+        double v = x[j];
+        if (isnan(v)) {
+            st->nan++;
+            continue;
+        }
+        st->count++;
+        if (v < st->min) st->min = v + 0.0; /* no -0.0: see cx_sketch_add */
+        if (v > st->max) st->max = v + 0.0;
+        double av = fabs(v);
+        if (av < CX_SKETCH_MIN_ABS) {
+            st->zero++;
+            continue;
+        }
+        int i;
+        if (av >= CX_SKETCH_MAX_ABS) {
+            st->clamped++;
+            st->inf += isinf(v) != 0;
+            i = top;
+        } else {
+            i = cx_sketch_key(sk, av) - sk->kmin;
+        }
+        if (v > 0) {
+            pos[i]++;
+            if (i < st->pos_lo) st->pos_lo = i;
+            if (i > st->pos_hi) st->pos_hi = i;
+        } else {
+            neg[i]++;
+            if (i < st->neg_lo) st->neg_lo = i;
+            if (i > st->neg_hi) st->neg_hi = i;
+        }
+    }
+}
 
 void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
 {
-    /* Two passes per chunk: the bucket keys of every value (branch-free, vectorised), then
-     * cx_sketch_add's logic with the sketch's scalar state in locals (a bucket increment, a
-     * uint64_t store, could alias count or zero as far as the compiler knows, which would
-     * force every field back to memory after each insert). */
-    uint64_t *const pos = sk->pos, *const neg = sk->neg;
-    const int top = sk->nb - 1, kmin = sk->kmin;
-    const double scale = sk->scale;
-    int pos_lo = sk->pos_lo, pos_hi = sk->pos_hi, neg_lo = sk->neg_lo, neg_hi = sk->neg_hi;
-    uint64_t count = 0, nan = 0, zero = 0, clamped = 0, inf = 0;
-    double lo = sk->min, hi = sk->max;
-    double key[ADD_CHUNK];
+    /*
+     * Per chunk of ADD_CHUNK values, chunk_pass (vectorised, branch-free) gives every value
+     * its counter and the chunk's extremes; then a plain loop increments the counters, with
+     * no test at all (no branch to mispredict on zero or not). The used range of positive
+     * buckets follows from the extremes, since the key is non-decreasing in |x|: from the
+     * key of the least positive value >= CX_SKETCH_MIN_ABS to that of the max. The fast path
+     * takes chunks of numbers in (-CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS), i.e. no NaN, no
+     * infinity (the sum is then finite), no value beyond the range and no negative value
+     * outside the zero bucket; any other chunk goes through add_slow (cx_sketch_add's logic).
+     * The result is the state of n calls of cx_sketch_add: counts are integers (any order),
+     * the used ranges are minima and maxima of keys, and min and max are the extremes with
+     * zero normalised to +0.0 (cx_sketch_add gives +0.0 whichever zero comes first).
+     */
+    uint64_t *const cnt = sk->neg; /* the block: neg, sinks, pos (cx_sketch_new) */
+    const int nb = sk->nb;
+    add_state st = {sk->pos_lo, sk->pos_hi, sk->neg_lo, sk->neg_hi, 0, 0, 0, 0, 0,
+                    sk->min, sk->max};
+    double slot[ADD_CHUNK];
     for (size_t j0 = 0; j0 < n; j0 += ADD_CHUNK) {
-        const size_t len = n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK;
+        const int len = (int)(n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK);
         const double *xc = x + j0;
-        for (size_t j = 0; j < len; j++) key[j] = key_as_double(xc[j], scale);
-        for (size_t j = 0; j < len; j++) {
-            double v = xc[j];
-            if (isnan(v)) {
-                nan++;
-                continue;
-            }
-            count++;
-            if (v < lo) lo = v + 0.0; /* no -0.0: see cx_sketch_add */
-            if (v > hi) hi = v + 0.0;
-            double av = fabs(v);
-            if (av < CX_SKETCH_MIN_ABS) {
-                zero++;
-                continue;
-            }
-            int i = (int)key[j] - kmin;
-            if (av >= CX_SKETCH_MAX_ABS) {
-                clamped++;
-                inf += isinf(v) != 0;
-                i = top;
-            }
-            if (v > 0) {
-                pos[i]++;
-                pos_lo = i < pos_lo ? i : pos_lo;
-                pos_hi = i > pos_hi ? i : pos_hi;
-            } else {
-                neg[i]++;
-                neg_lo = i < neg_lo ? i : neg_lo;
-                neg_hi = i > neg_hi ? i : neg_hi;
-            }
+        chunk_scan cs;
+        chunk_pass(xc, len, sk->scale, (double)sk->kmin, (double)(nb + SINKS), (double)nb,
+                   slot, &cs);
+        if (!(cs.sum - cs.sum == 0) || !(cs.max < CX_SKETCH_MAX_ABS) ||
+            !(cs.min > -CX_SKETCH_MIN_ABS)) {
+            add_slow(sk, &st, xc, len);
+            continue;
         }
+        for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
+        st.count += (uint64_t)len;
+        if (cs.pmin != INFINITY) {
+            const int lo = cx_sketch_key(sk, cs.pmin) - sk->kmin;
+            const int hi = cx_sketch_key(sk, cs.max) - sk->kmin;
+            if (lo < st.pos_lo) st.pos_lo = lo;
+            if (hi > st.pos_hi) st.pos_hi = hi;
+        }
+        if (cs.min < st.min) st.min = cs.min + 0.0; /* no -0.0: see cx_sketch_add */
+        if (cs.max > st.max) st.max = cs.max + 0.0;
     }
-    sk->pos_lo = pos_lo;
-    sk->pos_hi = pos_hi;
-    sk->neg_lo = neg_lo;
-    sk->neg_hi = neg_hi;
-    sk->count += count;
-    sk->nan += nan;
-    sk->zero += zero;
-    sk->clamped += clamped;
-    sk->inf += inf;
-    sk->min = lo;
-    sk->max = hi;
+    /* the zero-bucket values of fast chunks are in the sinks */
+    for (int s = 0; s < SINKS; s++) st.zero += cnt[nb + s];
+    memset(cnt + nb, 0, SINKS * sizeof *cnt);
+    sk->pos_lo = st.pos_lo;
+    sk->pos_hi = st.pos_hi;
+    sk->neg_lo = st.neg_lo;
+    sk->neg_hi = st.neg_hi;
+    sk->count += st.count;
+    sk->nan += st.nan;
+    sk->zero += st.zero;
+    sk->clamped += st.clamped;
+    sk->inf += st.inf;
+    sk->min = st.min;
+    sk->max = st.max;
 }
 
 int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
@@ -381,7 +492,7 @@ bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b)
 
 size_t cx_sketch_bytes(const cx_sketch *sk)
 {
-    return 2 * (size_t)sk->nb * sizeof *sk->pos;
+    return (2 * (size_t)sk->nb + SINKS) * sizeof *sk->pos;
 }
 
 /* ---- checkpoints and MPI messages (issue 12) ---- */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of the quantile sketch: relative-error bound against exact order statistics, merges. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -474,4 +475,87 @@ Test(sketch, bounds_of_out_of_range_ranks)
     cr_assert(not(cx_sketch_bounds_at_rank(sk, 1, &lo, &hi)));
     cr_assert(isnan(lo) && isnan(hi));
     cx_sketch_free(sk);
+}
+
+/*
+ * cx_sketch_add_n against cx_sketch_add on random values mixed with every special kind:
+ * zeros of both signs, subnormals, the CX_SKETCH_MIN_ABS (2^-40) and CX_SKETCH_MAX_ABS (2^50)
+ * boundaries and their neighbours, infinities, NaN, negatives. The batched path takes whole
+ * chunks of plain values down its vector path and chunks holding a special value down its
+ * one-by-one path, so the specials come sparse (most chunks clean), dense, and alone, in
+ * batches of uneven lengths; every field must agree.
+ */
+static void assert_same_state(const cx_sketch *one, const cx_sketch *batch)
+{
+    cr_assert(cx_sketch_equal(one, batch));
+    cr_assert(eq(u64, batch->count, one->count));
+    cr_assert(eq(u64, batch->nan, one->nan));
+    cr_assert(eq(u64, batch->zero, one->zero));
+    cr_assert(eq(u64, batch->clamped, one->clamped));
+    cr_assert(eq(u64, batch->inf, one->inf));
+    cr_assert(eq(int, memcmp(&batch->min, &one->min, sizeof(double)), 0));
+    cr_assert(eq(int, memcmp(&batch->max, &one->max, sizeof(double)), 0));
+    cr_assert(eq(int, batch->pos_lo, one->pos_lo));
+    cr_assert(eq(int, batch->pos_hi, one->pos_hi));
+    cr_assert(eq(int, batch->neg_lo, one->neg_lo));
+    cr_assert(eq(int, batch->neg_hi, one->neg_hi));
+}
+
+Test(sketch, add_n_matches_add_on_special_values)
+{
+    enum { N = 40000 };
+    const double special[] = {
+        0.0, -0.0, 0x1p-1074, -0x1p-1074, 0x1p-1030, -0x1.8p-1023, DBL_MIN, -DBL_MIN,
+        0x1p-40, -0x1p-40, nextafter(0x1p-40, 0.0), -nextafter(0x1p-40, 0.0),
+        nextafter(0x1p-40, 1.0), -nextafter(0x1p-40, 1.0), 0x1p50, -0x1p50,
+        nextafter(0x1p50, 0.0), -nextafter(0x1p50, 0.0), nextafter(0x1p50, INFINITY), DBL_MAX,
+        -DBL_MAX, INFINITY, -INFINITY, NAN, -NAN, 1.0, -1.0, 3.0, -2.5, 1e-13, -1e-14};
+    const int n_special = (int)(sizeof special / sizeof special[0]);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    double *v = malloc(N * sizeof *v);
+    cr_assert(not(eq(ptr, v, NULL)));
+    /* density of specials: none, one in 3000 (most chunks clean), one in 40, one in 2 */
+    const unsigned every[] = {0, 3000, 40, 2};
+    for (int alpha_i = 0; alpha_i < 2; alpha_i++) {
+        const double alpha = alpha_i ? 0.0001 : 0.001;
+        for (int d = 0; d < 4; d++) {
+            for (int i = 0; i < N; i++) {
+                double u = gsl_rng_uniform(r);
+                /* positive lognormal mostly (the engine's values), some zeros, few negatives */
+                v[i] = u < 0.15 ? 0.0 : u < 0.2 ? -gsl_ran_lognormal(r, 0, 3)
+                                                : gsl_ran_lognormal(r, 0, 6);
+                if (every[d] && gsl_rng_uniform_int(r, every[d]) == 0)
+                    v[i] = special[gsl_rng_uniform_int(r, (unsigned long)n_special)];
+            }
+            cx_sketch *one, *batch;
+            cr_assert(eq(int, cx_sketch_new(&one, alpha), 0));
+            cr_assert(eq(int, cx_sketch_new(&batch, alpha), 0));
+            for (int i = 0; i < N; i++) cx_sketch_add(one, v[i]);
+            for (int i = 0, len = 1; i < N; i += len, len = len * 7 % 2049 + 1)
+                cx_sketch_add_n(batch, v + i, (size_t)(i + len <= N ? len : N - i));
+            assert_same_state(one, batch);
+            /* all the specials, one at a time and all together, after the random values */
+            for (int k = 0; k < n_special; k++) {
+                cx_sketch_add(one, special[k]);
+                cx_sketch_add_n(batch, &special[k], 1);
+                assert_same_state(one, batch);
+            }
+            cx_sketch_add_n(batch, special, (size_t)n_special);
+            for (int k = 0; k < n_special; k++) cx_sketch_add(one, special[k]);
+            assert_same_state(one, batch);
+            /* positive values only (no NaN, no negative bucket): the vector path alone */
+            cx_sketch_reset(one);
+            cx_sketch_reset(batch);
+            for (int i = 0; i < N; i++) v[i] = fabs(v[i]) < 0x1p50 ? fabs(v[i]) : 1.0;
+            for (int i = 0; i < N; i++) cx_sketch_add(one, v[i]);
+            cx_sketch_add_n(batch, v, N);
+            assert_same_state(one, batch);
+            cr_assert(gt(u64, batch->zero, 0));
+            cx_sketch_free(one);
+            cx_sketch_free(batch);
+        }
+    }
+    free(v);
+    gsl_rng_free(r);
 }
