@@ -9,6 +9,8 @@
  *    another block (every CX_ACCUM_BATCH_BLOCKS blocks), cx_accum_add_buf (every sketch and
  *    the exceedance counts, a series at a time); and, for comparison, the same work a path
  *    at a time (cx_accum_add plus cx_block_moments_add, what the engine did before);
+ *  - the parts of the batched cost, each timed alone: the buffer's stores, the block
+ *    moments, the sketches and counts;
  *  - the time of cx_sketch_merge of two filled sketches, and of cx_accum_merge of two
  *    accumulators that each hold the 4096 paths (what merging one thread into the total costs).
  */
@@ -124,6 +126,46 @@ int main(int argc, char **argv)
                          (json_int_t)n_paths, "values_per_path", per_path, "batch_paths",
                          buf.cap, "reps", o.reps, "ns_per_path",
                          t_batch * 1e9 / (double)n_paths));
+
+    /* the parts of accum_per_path, each alone over the same paths (ns per path): the
+     * buffer's stores, the block moments, the sketches and counts (cx_accum_add_buf) */
+    double t_put = INFINITY, t_mom = INFINITY, t_sk = INFINITY;
+    for (int rep = 0; rep < o.reps; rep++) {
+        double tp = 0, tm = 0, ts = 0;
+        cx_accum_reset(a1);
+        int j = 0;
+        for (uint64_t i = 0; i < n_paths; i += (uint64_t)buf.cap) {
+            const int n_b = n_paths - i < (uint64_t)buf.cap ? (int)(n_paths - i) : buf.cap;
+            double t0 = bench_now();
+            for (int p = 0; p < n_b; p++) {
+                cx_accum_buf_put(&buf, &res[j]);
+                if (++j == N_RES)
+                    j = 0;
+            }
+            double t1 = bench_now();
+            for (int first = 0; first < n_b; first += CX_BLOCK_PATHS) {
+                cx_block_moments_reset(&bm);
+                cx_block_moments_add_buf(&bm, &buf, first,
+                                         n_b - first < CX_BLOCK_PATHS ? n_b - first
+                                                                      : CX_BLOCK_PATHS);
+                cx_block_moments_finish(&bm);
+            }
+            double t2 = bench_now();
+            cx_accum_add_buf(a1, &buf);
+            double t3 = bench_now();
+            tp += t1 - t0;
+            tm += t2 - t1;
+            ts += t3 - t2;
+        }
+        t_put = fmin(t_put, tp);
+        t_mom = fmin(t_mom, tm);
+        t_sk = fmin(t_sk, ts);
+    }
+    bench_emit(json_pack("{s:s, s:I, s:i, s:f, s:f, s:f}", "bench", "accum_parts", "paths",
+                         (json_int_t)n_paths, "reps", o.reps, "ns_per_path_buf_put",
+                         t_put * 1e9 / (double)n_paths, "ns_per_path_block_moments",
+                         t_mom * 1e9 / (double)n_paths, "ns_per_path_sketches",
+                         t_sk * 1e9 / (double)n_paths));
 
     /* the same, a path at a time (cx_accum_add + cx_block_moments_add): what batching saves */
     double t_path = INFINITY;
