@@ -29,8 +29,8 @@
 
 #define L_MIN (-40) /* log2 of CX_SKETCH_MIN_ABS */
 #define L_MAX 50    /* log2 of CX_SKETCH_MAX_ABS */
-/* sink counters between the neg and pos arrays, for cx_sketch_add_n's zero-bucket values;
- * always 0 outside cx_sketch_add_n */
+/* sink counters after the pos array, for cx_sketch_add_n's zero-bucket values; always 0
+ * outside cx_sketch_add_n */
 #define SINKS 8
 
 int cx_sketch_new(cx_sketch **out, double alpha)
@@ -45,7 +45,7 @@ int cx_sketch_new(cx_sketch **out, double alpha)
     sk->kmin = (int)ceil(L_MIN * sk->scale);
     int kmax = (int)ceil(L_MAX * sk->scale);
     sk->nb = kmax - sk->kmin + 1;
-    /* one block, [neg | SINKS sink slots | pos], so that cx_sketch_add_n can reach every
+    /* one block, [neg | pos | SINKS sink slots], so that cx_sketch_add_n reaches every
      * bucket and the sinks from one base (chunk_pass); calloc: pages of buckets never
      * touched are never made resident */
     sk->neg = calloc(2 * (size_t)sk->nb + SINKS, sizeof *sk->neg);
@@ -53,7 +53,7 @@ int cx_sketch_new(cx_sketch **out, double alpha)
         cx_sketch_free(sk);
         return CX_ERR_NOMEM;
     }
-    sk->pos = sk->neg + sk->nb + SINKS;
+    sk->pos = sk->neg + sk->nb;
     cx_sketch_reset(sk);
     *out = sk;
     return 0;
@@ -113,36 +113,35 @@ static inline double key_as_double(double x, double scale)
 static const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, SINK32,
                                           SINK32, SINK32, SINK32, SINK32};
 
-/* gcc vectorises the chunk pass only under `omp simd` (its min, max and sum of doubles are
+/* gcc vectorises the chunk pass only under `omp simd` (its min and max of doubles are
  * reductions it may not reorder otherwise); clang (the fuzz build) decides alone */
 #if defined(__clang__)
 #define CHUNK_SIMD
 #else
-#define CHUNK_SIMD                                                                         \
-    _Pragma("omp simd reduction(min : mn, pmin) reduction(max : mx) reduction(+ : sum)")
+#define CHUNK_SIMD _Pragma("omp simd reduction(min : mn, slot_lo) reduction(max : mx, slot_hi)")
 #endif
 
 /* What chunk_pass finds in a chunk. */
 typedef struct chunk_scan {
-    double min, max; /* over the chunk (NaN makes them meaningless: see sum) */
-    double pmin;     /* the least value >= CX_SKETCH_MIN_ABS, INFINITY if none */
-    double sum;      /* not finite when the chunk holds a NaN or an infinity */
+    double min, max;         /* of the values (meaningless with a NaN: see slot_hi) */
+    double slot_lo, slot_hi; /* of the slots */
 } chunk_scan;
 
 /*
  * The vector pass over a chunk: slot[j] := the counter of x[j] in the sketch's counts block
- * (cx_sketch_new's layout: neg[i] at i, SINKS sinks, pos[i] at pos_off + i), as a double
- * holding an integer, for a value that is a number, |x| < CX_SKETCH_MAX_ABS and x > -MIN_ABS
- * (the fast path: positive bucket or zero bucket; a zero-bucket value counts in a sink, in
- * turn, so that a run of zeros is not one chain of increments of one counter); plus the
- * chunk's min, max, least in-range positive value, and sum (only its finiteness is used).
- * Pure double arithmetic with selects of constants: gcc vectorises it with SSE2.
+ * (cx_sketch_new's layout: pos[i] at nb + i, then SINKS sinks from 2 nb), as a double
+ * holding an integer, for a value that is a number with -CX_SKETCH_MIN_ABS < x <
+ * CX_SKETCH_MAX_ABS (the fast path: a positive bucket or the zero bucket; a zero-bucket
+ * value counts in a sink, in turn, so that a run of zeros is not one chain of increments of
+ * one counter); plus the chunk's min and max value and min and max slot. NaN and infinities
+ * have keys far beyond the block (exponent 1024 against at most 50), so they show in
+ * slot_hi. Pure double arithmetic with selects of constants: gcc vectorises it with SSE2.
  * Only meaningful when the caller's checks pass (cx_sketch_add_n).
  */
 static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
                        double pos_off, double sink0, double *restrict slot, chunk_scan *out)
 {
-    double mn = INFINITY, mx = -INFINITY, pmin = INFINITY, sum = 0;
+    double mn = INFINITY, mx = -INFINITY, slot_lo = INFINITY, slot_hi = -INFINITY;
     CHUNK_SIMD
     for (int j = 0; j < len; j++) {
         const double v = x[j];
@@ -152,17 +151,17 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
         const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
         const double b = (key - kmin) + pos_off;
         const double zs = sink0 + sink_of[j];
-        slot[j] = b + (zs - b) * zf;
+        const double at = b + (zs - b) * zf;
+        slot[j] = at;
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
-        const double pv = v >= CX_SKETCH_MIN_ABS ? v : INFINITY;
-        pmin = pv < pmin ? pv : pmin;
-        sum += v;
+        slot_lo = at < slot_lo ? at : slot_lo;
+        slot_hi = at > slot_hi ? at : slot_hi;
     }
     out->min = mn;
     out->max = mx;
-    out->pmin = pmin;
-    out->sum = sum;
+    out->slot_lo = slot_lo;
+    out->slot_hi = slot_hi;
 }
 
 /*
@@ -220,16 +219,16 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
      * Per chunk of ADD_CHUNK values, chunk_pass (vectorised, branch-free) gives every value
      * its counter and the chunk's extremes; then a plain loop increments the counters, with
      * no test at all (no branch to mispredict on zero or not). The used range of positive
-     * buckets follows from the extremes, since the key is non-decreasing in |x|: from the
-     * key of the least positive value >= CX_SKETCH_MIN_ABS to that of the max. The fast path
-     * takes chunks of numbers in (-CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS), i.e. no NaN, no
-     * infinity (the sum is then finite), no value beyond the range and no negative value
-     * outside the zero bucket; any other chunk goes through add_slow (cx_sketch_add's logic).
+     * buckets is the least positive slot (the sinks lie above every bucket) up to the key of
+     * the max (the key is non-decreasing in |x|). The fast path takes chunks of numbers in
+     * (-CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS): no NaN and no infinity (slot_hi stays inside
+     * the block), no value beyond the range and no negative value outside the zero bucket;
+     * any other chunk goes through add_slow (cx_sketch_add's logic).
      * The result is the state of n calls of cx_sketch_add: counts are integers (any order),
      * the used ranges are minima and maxima of keys, and min and max are the extremes with
      * zero normalised to +0.0 (cx_sketch_add gives +0.0 whichever zero comes first).
      */
-    uint64_t *const cnt = sk->neg; /* the block: neg, sinks, pos (cx_sketch_new) */
+    uint64_t *const cnt = sk->neg; /* the block: neg, pos, sinks (cx_sketch_new) */
     const int nb = sk->nb;
     add_state st = {sk->pos_lo, sk->pos_hi, sk->neg_lo, sk->neg_hi, 0, 0, 0, 0, 0,
                     sk->min, sk->max};
@@ -238,17 +237,17 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
         const int len = (int)(n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK);
         const double *xc = x + j0;
         chunk_scan cs;
-        chunk_pass(xc, len, sk->scale, (double)sk->kmin, (double)(nb + SINKS), (double)nb,
-                   slot, &cs);
-        if (!(cs.sum - cs.sum == 0) || !(cs.max < CX_SKETCH_MAX_ABS) ||
+        chunk_pass(xc, len, sk->scale, (double)sk->kmin, (double)nb, (double)(2 * nb), slot,
+                   &cs);
+        if (!(cs.slot_hi < 2 * nb + SINKS) || !(cs.max < CX_SKETCH_MAX_ABS) ||
             !(cs.min > -CX_SKETCH_MIN_ABS)) {
             add_slow(sk, &st, xc, len);
             continue;
         }
         for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
         st.count += (uint64_t)len;
-        if (cs.pmin != INFINITY) {
-            const int lo = cx_sketch_key(sk, cs.pmin) - sk->kmin;
+        if (cs.slot_lo < 2 * nb) { /* a positive bucket in use */
+            const int lo = (int)cs.slot_lo - nb;
             const int hi = cx_sketch_key(sk, cs.max) - sk->kmin;
             if (lo < st.pos_lo) st.pos_lo = lo;
             if (hi > st.pos_hi) st.pos_hi = hi;
@@ -257,8 +256,8 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
         if (cs.max > st.max) st.max = cs.max + 0.0;
     }
     /* the zero-bucket values of fast chunks are in the sinks */
-    for (int s = 0; s < SINKS; s++) st.zero += cnt[nb + s];
-    memset(cnt + nb, 0, SINKS * sizeof *cnt);
+    for (int s = 0; s < SINKS; s++) st.zero += cnt[2 * nb + s];
+    memset(cnt + 2 * nb, 0, SINKS * sizeof *cnt);
     sk->pos_lo = st.pos_lo;
     sk->pos_hi = st.pos_hi;
     sk->neg_lo = st.neg_lo;
