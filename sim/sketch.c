@@ -20,7 +20,6 @@
 #include "config.h"
 
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 

@@ -29,7 +29,8 @@
  * and merge/quantile walk only the index range in use.
  *
  * The struct is public so that cx_sketch_add can be inlined in the per-path loop; treat the
- * fields as private.
+ * fields as private. The bucket arrays are one allocation, neg then pos then a few sink
+ * counters that only cx_sketch_add_n uses (sketch.c), so neg is its base.
  */
 #define CX_SKETCH_MIN_ABS 0x1p-40
 #define CX_SKETCH_MAX_ABS 0x1p50
@@ -115,10 +116,11 @@ static inline void cx_sketch_add(cx_sketch *sk, double x)
 }
 
 /*
- * Adds x[0..n-1] in that order: the same state, bit for bit, as n calls of cx_sketch_add
- * (the same comparisons in the same order, so min and max keep the same signed zero). Faster
- * for a batch because the used-range bounds, counters, min and max stay in registers and one
- * sketch's buckets stay in cache for the whole batch. No allocation, no locks.
+ * Adds x[0..n-1]: the same state, bit for bit, as n calls of cx_sketch_add in that order
+ * (counts, used ranges, counters, and min and max with +0.0 for a zero of either sign).
+ * Faster for a batch: chunks of plain values (no NaN, infinity, |x| >= CX_SKETCH_MAX_ABS or
+ * negative value outside the zero bucket) take a vectorised, branch-free path; other chunks
+ * take cx_sketch_add's logic. No allocation, no locks.
  */
 void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n);
 
