@@ -243,7 +243,12 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
             add_slow(sk, &st, xc, len);
             continue;
         }
-        for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
+        /* a chunk of one bucket (a constant run, frequent for counts and 0/1 outcomes)
+         * would be one chain of increments of one word: add its length once instead */
+        if (cs.slot_lo == cs.slot_hi)
+            cnt[(int64_t)cs.slot_lo] += (uint64_t)len;
+        else
+            for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
         st.count += (uint64_t)len;
         if (cs.slot_lo < 2 * nb) { /* a positive bucket in use */
             const int lo = (int)cs.slot_lo - nb;

@@ -552,6 +552,11 @@ Test(sketch, add_n_matches_add_on_special_values)
             cx_sketch_add_n(batch, v, N);
             assert_same_state(one, batch);
             cr_assert(gt(u64, batch->zero, 0));
+            /* constant runs (one counter for a whole chunk), then a chunk with one change */
+            for (int i = 0; i < 3000; i++) v[i] = i < 2900 ? 7.0 : 7.5;
+            for (int i = 0; i < 3000; i++) cx_sketch_add(one, v[i]);
+            cx_sketch_add_n(batch, v, 3000);
+            assert_same_state(one, batch);
             cx_sketch_free(one);
             cx_sketch_free(batch);
         }
