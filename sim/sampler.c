@@ -68,9 +68,14 @@
  * and all of them fit in a 512 KB L2 cache together (issue 9's profile: lookups in 19 tables
  * of 64 to 128 KB took 14% of the time for 3% of the instructions). */
 #define TAB_TOL 1e-9
+/* Lookups whose cells are prefetched together (map_column). */
+#define TAB_CHUNK 16
 
 /* How an input's value comes from its normal score z. */
 enum { MAP_FIXED, MAP_EXACT, MAP_TABLE, MAP_NORMAL, MAP_LOGNORMAL };
+/* What an input not in the copula takes from the stream (cx_dist_sample_inline's draws):
+ * a normal score (tabulated), one uniform (uniform, triangular), or its exact sampler. */
+enum { DRAW_NORMAL, DRAW_UNIFORM, DRAW_SAMPLE };
 /* Standardised shapes of the tables. */
 enum { STD_BETA, STD_GAMMA, STD_PHI };
 
@@ -90,6 +95,7 @@ typedef struct input {
     double off, scale;   /* TABLE: off + scale T(z); NORMAL: mean, sd; LOGNORMAL: mu, sigma */
     double min, max;     /* clamps */
     double value;        /* MAP_FIXED */
+    int draw;            /* DRAW_*, for an input in no pair */
 } input;
 
 struct cx_sampler {
@@ -108,6 +114,11 @@ struct cx_sampler {
     double *fixed_x;
     int *act;
     int n_act;
+    /* the act inputs in no pair, in input order (the ones that draw from the stream), and
+     * their DRAW_* */
+    int *own;
+    unsigned char *own_draw;
+    int n_own;
 };
 
 void cx_sampler_free(cx_sampler *s)
@@ -119,6 +130,8 @@ void cx_sampler_free(cx_sampler *s)
     free(s->tab);
     free(s->fixed_x);
     free(s->act);
+    free(s->own);
+    free(s->own_draw);
     free(s->in);
     free(s->slot);
     free(s->chol);
@@ -238,7 +251,8 @@ static int table_build(qtable *t, int shape, double a, double b, double sd)
             rc = CX_ERR_RANGE;
             goto done;
         }
-    t->c = malloc((size_t)n * 4 * sizeof *t->c);
+    /* on cache lines: a cell (32 bytes) then never straddles two of them */
+    t->c = aligned_alloc(64, (size_t)n * 4 * sizeof *t->c);
     if (!t->c)
         goto done;
     double h = 2.0 * TAB_Z / n;
@@ -264,15 +278,32 @@ done:
     return rc;
 }
 
-static inline double table_eval(const qtable *t, double z)
+/* The grid position of z: cell (int) p, at s = p - cell within it. */
+static inline double table_pos(const qtable *t, double z)
 {
-    double p = (z + TAB_Z) * t->inv_h;
-    if (!(p >= 0.0 && p < t->n))
-        return std_quantile(t->shape, t->a, t->b, z); /* off the grid (or NaN): exact */
+    return (z + TAB_Z) * t->inv_h;
+}
+
+static inline bool table_has(const qtable *t, double p)
+{
+    return p >= 0.0 && p < t->n;
+}
+
+/* T(z) for a z on the grid (table_has). */
+static inline double table_cell(const qtable *t, double z)
+{
+    double p = table_pos(t, z);
     int i = (int)p;
     double s = p - i;
     const double *c = t->c + 4 * i;
     return c[0] + s * (c[1] + s * (c[2] + s * c[3]));
+}
+
+static inline double table_eval(const qtable *t, double z)
+{
+    if (!table_has(t, table_pos(t, z)))
+        return std_quantile(t->shape, t->a, t->b, z); /* off the grid (or NaN): exact */
+    return table_cell(t, z);
 }
 
 /* Shape parameters equal up to rounding: PERT(8, 10, 13) and PERT(9, 11, 14) both give
@@ -557,13 +588,25 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
     rc = CX_ERR_NOMEM;
     s->fixed_x = calloc(nn, sizeof *s->fixed_x);
     s->act = malloc(nn * sizeof *s->act);
-    if (!s->fixed_x || !s->act)
+    s->own = malloc(nn * sizeof *s->own);
+    s->own_draw = malloc(nn * sizeof *s->own_draw);
+    if (!s->fixed_x || !s->act || !s->own || !s->own_draw)
         goto done;
     for (int i = 0; i < n; i++) {
-        if (s->in[i].map == MAP_FIXED)
-            s->fixed_x[i] = s->in[i].value;
-        else
-            s->act[s->n_act++] = i;
+        input *in = &s->in[i];
+        int fam = dists[i].family;
+        in->draw = in->map == MAP_TABLE ? DRAW_NORMAL
+                   : fam == CX_DIST_UNIFORM || fam == CX_DIST_TRIANGULAR ? DRAW_UNIFORM
+                                                                          : DRAW_SAMPLE;
+        if (in->map == MAP_FIXED) {
+            s->fixed_x[i] = in->value;
+            continue;
+        }
+        s->act[s->n_act++] = i;
+        if (in->slot < 0) {
+            s->own[s->n_own] = i;
+            s->own_draw[s->n_own++] = (unsigned char)in->draw;
+        }
     }
     rc = 0;
 
@@ -611,6 +654,28 @@ static inline double clamp(const input *in, double x)
     return x < in->min ? in->min : (x > in->max ? in->max : x);
 }
 
+/* The maps of a normal score z, one per MAP_*: from_z and the column loops of draw_rows
+ * share them, so a value is computed one way whichever calls it. */
+static inline double table_value(const input *in, const qtable *t, double z)
+{
+    return clamp(in, in->off + in->scale * table_eval(t, z));
+}
+
+static inline double normal_value(const input *in, double z)
+{
+    return clamp(in, in->off + in->scale * z);
+}
+
+static inline double lognormal_value(const input *in, double z)
+{
+    return clamp(in, exp(in->off + in->scale * z));
+}
+
+static inline double exact_value(const cx_dist *d, double z)
+{
+    return cx_dist_quantile(d, copula_u(z));
+}
+
 /* Input i's value at normal score z: F^-1(Phi(z)), clamped. */
 static inline double from_z(const cx_sampler *s, int i, double z)
 {
@@ -619,60 +684,17 @@ static inline double from_z(const cx_sampler *s, int i, double z)
     case MAP_FIXED:
         return in->value;
     case MAP_TABLE:
-        return clamp(in, in->off + in->scale * table_eval(&s->tab[in->tab], z));
+        return table_value(in, &s->tab[in->tab], z);
     case MAP_NORMAL:
-        return clamp(in, in->off + in->scale * z);
+        return normal_value(in, z);
     case MAP_LOGNORMAL:
-        return clamp(in, exp(in->off + in->scale * z));
+        return lognormal_value(in, z);
     default:
-        return cx_dist_quantile(&s->dists[i], copula_u(z));
+        return exact_value(&s->dists[i], z);
     }
 }
 
-void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
-{
-    cx_pcg64 *g = cx_rng_pcg64(r);
-    if (s->m > 0) {
-        for (int k = 0; k < s->m; k++)
-            work[k] = cx_normal(g);
-        mul_chol(s, work);
-    }
-    if (s->n > 0)
-        memcpy(x, s->fixed_x, (size_t)s->n * sizeof *x);
-    for (int k = 0; k < s->n_act; k++) {
-        int i = s->act[k];
-        const input *in = &s->in[i];
-        if (in->slot >= 0)
-            x[i] = from_z(s, i, work[in->slot]);
-        else if (in->map == MAP_TABLE)
-            x[i] = from_z(s, i, cx_normal(g));
-        else
-            x[i] = cx_dist_sample_inline(&s->dists[i], r);
-    }
-}
-
-void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *work)
-{
-    for (int i = 0; i < s->n; i++) {
-        const input *in = &s->in[i];
-        if (in->slot >= 0)
-            work[in->slot] = gsl_cdf_ugaussian_Pinv(u[i]);
-        else if (in->map == MAP_FIXED)
-            x[i] = in->value;
-        else if (in->map == MAP_TABLE)
-            x[i] = from_z(s, i, gsl_cdf_ugaussian_Pinv(u[i]));
-        else
-            x[i] = cx_dist_quantile(&s->dists[i], u[i]);
-    }
-    if (s->m > 0) {
-        mul_chol(s, work);
-        for (int i = 0; i < s->n; i++)
-            if (s->in[i].slot >= 0)
-                x[i] = from_z(s, i, work[s->in[i].slot]);
-    }
-}
-
-/* ---- stress slices (issue 14) ---- */
+/* ---- drawing paths ---- */
 
 /* The normal score of u' = lo + (hi - lo) Phi(z), computed from the nearer tail so that a
  * slice at either end keeps its digits; z itself when the slice is [0, 1]. */
@@ -693,30 +715,196 @@ static double slice_z(double z, double lo, double hi)
     return zz;
 }
 
+/* Column z[p * zs] (p < nb) of normal scores through input i's map into x[p * xs]; z may
+ * be x. The input and its table are copied to locals: x's stores cannot alias them, so
+ * the loop keeps them in registers. */
+static void map_column(const cx_sampler *s, int i, const double *z, size_t zs, double *x,
+                       size_t xs, int nb)
+{
+    const input in = s->in[i];
+    switch (in.map) {
+    case MAP_TABLE: {
+        /* In chunks: first the grid check and a prefetch of each lookup's cell, so that
+         * the chunk's cache misses overlap rather than queue behind the arithmetic; then
+         * the polynomials, with no exact fallback (a call) in the loop when all are on
+         * the grid (all but ~1e-16 of the draws), so its constants stay in registers. */
+        const qtable t = s->tab[in.tab];
+        for (int p0 = 0; p0 < nb; p0 += TAB_CHUNK) {
+            const int pn = nb - p0 < TAB_CHUNK ? nb - p0 : TAB_CHUNK;
+            const double *zc = z + (size_t)p0 * zs;
+            double *xc = x + (size_t)p0 * xs;
+            bool off = false;
+            for (int p = 0; p < pn; p++) {
+                double q = table_pos(&t, zc[p * zs]);
+                if (table_has(&t, q))
+                    __builtin_prefetch(t.c + 4 * (int)q);
+                else
+                    off = true;
+            }
+            if (off)
+                for (int p = 0; p < pn; p++)
+                    xc[p * xs] = table_value(&in, &t, zc[p * zs]);
+            else
+                for (int p = 0; p < pn; p++)
+                    xc[p * xs] = clamp(&in, in.off + in.scale * table_cell(&t, zc[p * zs]));
+        }
+        break;
+    }
+    case MAP_NORMAL:
+        for (int p = 0; p < nb; p++)
+            x[p * xs] = normal_value(&in, z[p * zs]);
+        break;
+    case MAP_LOGNORMAL:
+        for (int p = 0; p < nb; p++)
+            x[p * xs] = lognormal_value(&in, z[p * zs]);
+        break;
+    default:
+        for (int p = 0; p < nb; p++)
+            x[p * xs] = exact_value(&s->dists[i], z[p * zs]);
+        break;
+    }
+}
+
+/* Column u[p * xs] of uniforms of a DRAW_UNIFORM input in place: cx_dist_sample_inline's
+ * expressions, so the values are its values. */
+static void map_uniforms(const cx_dist *dist, double *x, size_t xs, int nb)
+{
+    const cx_dist d = *dist;
+    if (d.family == CX_DIST_UNIFORM)
+        for (int p = 0; p < nb; p++)
+            x[p * xs] = cx_dist_clamp(&d, d.p[0] + (d.p[1] - d.p[0]) * x[p * xs]);
+    else
+        for (int p = 0; p < nb; p++)
+            x[p * xs] = cx_dist_clamp(&d, cx_dist_triangular_inv(&d, x[p * xs]));
+}
+
+/* cx_normal on a copy st of the stream g that lives in registers; the rare slow path
+ * (cx_normal_slow, out of line) runs on g itself. */
+static inline double normal_on(cx_pcg64 *st, cx_pcg64 *g)
+{
+    uint64_t b = cx_pcg64_next(st);
+    double z;
+    if (__builtin_expect(cx_normal_fast(b, &z), 1))
+        return z;
+    *g = *st;
+    z = cx_normal_slow(g, b);
+    *st = *g;
+    return z;
+}
+
+/*
+ * One path's draws, in the stream's order (the note at the top): the fixed values into row
+ * xp, the m copula normals into zp and their Cholesky product, then for each input in no
+ * pair its raw draw in its own place in the row: a normal score, a uniform, or its final
+ * value (cx_dist_sample). A sliced input takes a normal score. Inlined into draw_rows
+ * twice, with and without slices, so the plain draw tests no slice.
+ */
+static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
+                                                            const cx_slice *slice, gsl_rng *r,
+                                                            double *xp, double *zp)
+{
+    cx_pcg64 *g = cx_rng_pcg64(r);
+    cx_pcg64 st = *g;
+    const int m = s->m, n_own = s->n_own;
+    const int *own = s->own;
+    const unsigned char *own_draw = s->own_draw;
+    if (s->n > 0)
+        memcpy(xp, s->fixed_x, (size_t)s->n * sizeof *xp);
+    if (m > 0) {
+        for (int k = 0; k < m; k++)
+            zp[k] = normal_on(&st, g);
+        mul_chol(s, zp);
+    }
+    for (int k = 0; k < n_own; k++) {
+        const int i = own[k];
+        const int draw = slice && slice[i].on ? DRAW_NORMAL : own_draw[k];
+        if (draw == DRAW_NORMAL) {
+            xp[i] = normal_on(&st, g);
+        } else if (draw == DRAW_UNIFORM) {
+            xp[i] = cx_pcg64_uniform(&st);
+        } else {
+            *g = st;
+            xp[i] = cx_dist_sample(&s->dists[i], r);
+            st = *g;
+        }
+    }
+    *g = st;
+}
+
+/*
+ * nb paths' inputs into rows x[p * xs .. + n - 1], p < nb, with slices (NULL: none). What
+ * cx_sampler_draw, cx_sampler_draw_sliced and cx_sampler_draw_batch all run: the same
+ * numbers for a path whether it is drawn alone or in a batch.
+ *
+ * Two passes: the draws path by path (draw_path, work row p holds path p's copula normals),
+ * then the maps input by input over the batch's column: one input's table and constants
+ * stay in cache and registers for nb lookups, and the dispatch on the input's kind is paid
+ * once per batch, not once per path. A slice moves the normal score before the map.
+ */
+static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
+                      double *x, size_t xs, double *work)
+{
+    const int m = s->m;
+    if (slice)
+        for (int p = 0; p < nb; p++)
+            draw_path(s, slice, r, x + (size_t)p * xs, work + (size_t)p * (size_t)m);
+    else
+        for (int p = 0; p < nb; p++)
+            draw_path(s, NULL, r, x + (size_t)p * xs, work + (size_t)p * (size_t)m);
+    for (int k = 0; k < s->n_act; k++) {
+        const int i = s->act[k];
+        const input *in = &s->in[i];
+        double *xi = x + i;
+        /* where the input's normal scores are, if it has them */
+        double *z = in->slot >= 0 ? work + in->slot : xi;
+        const size_t zs = in->slot >= 0 ? (size_t)m : xs;
+        if (slice && slice[i].on) {
+            for (int p = 0; p < nb; p++)
+                z[p * zs] = slice_z(z[p * zs], slice[i].lo, slice[i].hi);
+        } else if (in->slot < 0 && in->draw != DRAW_NORMAL) {
+            if (in->draw == DRAW_UNIFORM)
+                map_uniforms(&s->dists[i], xi, xs, nb);
+            continue; /* DRAW_SAMPLE: the row holds the value */
+        }
+        map_column(s, i, z, zs, xi, xs, nb);
+    }
+}
+
+void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
+{
+    draw_rows(s, NULL, r, 1, x, 0, work);
+}
+
+void cx_sampler_draw_batch(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
+                           double *x, size_t x_stride, double *work)
+{
+    draw_rows(s, slice, r, nb, x, x_stride, work);
+}
+
 void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, double *x,
                             double *work)
 {
-    cx_pcg64 *g = cx_rng_pcg64(r);
-    if (s->m > 0) {
-        for (int k = 0; k < s->m; k++)
-            work[k] = cx_normal(g);
-        mul_chol(s, work);
-    }
-    if (s->n > 0)
-        memcpy(x, s->fixed_x, (size_t)s->n * sizeof *x);
-    for (int k = 0; k < s->n_act; k++) {
-        int i = s->act[k];
+    draw_rows(s, slice, r, 1, x, 0, work);
+}
+
+void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *work)
+{
+    for (int i = 0; i < s->n; i++) {
         const input *in = &s->in[i];
-        if (slice[i].on) {
-            double z = in->slot >= 0 ? work[in->slot] : cx_normal(g);
-            x[i] = from_z(s, i, slice_z(z, slice[i].lo, slice[i].hi));
-        } else if (in->slot >= 0) {
-            x[i] = from_z(s, i, work[in->slot]);
-        } else if (in->map == MAP_TABLE) {
-            x[i] = from_z(s, i, cx_normal(g));
-        } else {
-            x[i] = cx_dist_sample_inline(&s->dists[i], r);
-        }
+        if (in->slot >= 0)
+            work[in->slot] = gsl_cdf_ugaussian_Pinv(u[i]);
+        else if (in->map == MAP_FIXED)
+            x[i] = in->value;
+        else if (in->map == MAP_TABLE)
+            x[i] = from_z(s, i, gsl_cdf_ugaussian_Pinv(u[i]));
+        else
+            x[i] = cx_dist_quantile(&s->dists[i], u[i]);
+    }
+    if (s->m > 0) {
+        mul_chol(s, work);
+        for (int i = 0; i < s->n; i++)
+            if (s->in[i].slot >= 0)
+                x[i] = from_z(s, i, work[s->in[i].slot]);
     }
 }
 

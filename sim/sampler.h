@@ -79,4 +79,14 @@ typedef struct cx_slice {
 void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, double *x,
                             double *work);
 
+/*
+ * nb >= 1 paths' inputs at once: path p's into x[p * x_stride .. + n - 1] (x_stride >= n),
+ * the same numbers, bit for bit, and the same stream use as nb calls of cx_sampler_draw
+ * (slice NULL) or cx_sampler_draw_sliced (slice[n]) one path after the other; faster, since
+ * each input's map runs over the batch (sampler.c). work holds nb x cx_sampler_work_size(s)
+ * doubles. No allocation, no shared writes. Added for issue 9.
+ */
+void cx_sampler_draw_batch(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
+                           double *x, size_t x_stride, double *work);
+
 #endif
