@@ -2,6 +2,7 @@
 /* Tests for sim/sampler: copula rank correlations, non-PD pairs, map() marginals, normal-score tables. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -474,4 +475,102 @@ Test(sampler, tabulated_marginals_mean_variance_ks, .timeout = 120)
     }
     free(c);
     cx_sampler_free(s);
+}
+
+/*
+ * cx_sampler_draw_batch against path-by-path draws (issue 9): for batches of 1, 5, 64 and
+ * 100 paths, in rows wider than the inputs, the same values bit for bit and the same stream
+ * use as cx_sampler_draw (no slices) and cx_sampler_draw_sliced (slices), on inputs of
+ * every kind: tabulated in and out of the copula, uniform in (a table of Phi) and out of
+ * it (one uniform), triangular, normal and lognormal in and out of it, a discrete and a
+ * Bernoulli (exact samplers), a fixed input in a pair, and a clamped PERT. The columns of
+ * the batch past the inputs keep what they held.
+ */
+enum { NB_IN = 14, NB_PAD = 3 };
+static void make_batch_inputs(cx_dist d[NB_IN])
+{
+    const char *why;
+    static const double vals[] = {3, 1, 2}, wts[] = {0.2, 0.5, 0.3};
+    cr_assert(eq(int, cx_dist_lognormal_median_p90(&d[0], 10, 16, &why), 0));   /* pair */
+    cr_assert(eq(int, cx_dist_beta(&d[1], 3, 4, &why), 0));                     /* pair */
+    cr_assert(eq(int, cx_dist_triangular(&d[2], 0, 2, 9, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[3], 7, 9, 12, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_fixed(&d[4], 2.5, &why), 0));                     /* pair */
+    cr_assert(eq(int, cx_dist_gamma(&d[5], 2, 1.5, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&d[6], -1, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&d[7], 0, 10, &why), 0));                 /* pair */
+    cr_assert(eq(int, cx_dist_normal(&d[8], 5, 2, &why), 0));
+    cr_assert(eq(int, cx_dist_discrete(&d[9], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_bernoulli(&d[10], 0.3, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[11], 0, 1, 5, 4, &why), 0));
+    d[11].max = 2.0; /* clamped */
+    cr_assert(eq(int, cx_dist_normal(&d[12], 0, 1, &why), 0));                  /* pair */
+    cr_assert(eq(int, cx_dist_triangular(&d[13], 1, 1.5, 4, &why), 0));        /* pair */
+}
+
+static void batch_matches_paths(const cx_sampler *s, const cx_slice *slice, int nb)
+{
+    const size_t stride = NB_IN + NB_PAD;
+    const int ws = cx_sampler_work_size(s);
+    double *xb = malloc((size_t)nb * stride * sizeof *xb);
+    double *x1 = malloc(NB_IN * sizeof *x1);
+    double *wb = malloc((size_t)(nb * ws + 1) * sizeof *wb), *w1 = malloc((size_t)(ws + 1) * sizeof *w1);
+    cr_assert(xb && x1 && wb && w1);
+    gsl_rng *rb = gsl_rng_alloc(cx_gsl_rng_pcg64), *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64);
+    gsl_rng_set(rb, 17u + (unsigned long)nb);
+    gsl_rng_set(r1, 17u + (unsigned long)nb);
+    for (size_t k = 0; k < (size_t)nb * stride; k++)
+        xb[k] = -123.0;
+    for (int rep = 0; rep < 50; rep++) {
+        cx_sampler_draw_batch(s, slice, rb, nb, xb, stride, wb);
+        for (int p = 0; p < nb; p++) {
+            if (slice)
+                cx_sampler_draw_sliced(s, slice, r1, x1, w1);
+            else
+                cx_sampler_draw(s, r1, x1, w1);
+            const double *row = xb + (size_t)p * stride;
+            cr_assert(eq(int, memcmp(row, x1, NB_IN * sizeof *x1), 0),
+                      "batch of %d, path %d differs from the path drawn alone", nb, p);
+            for (int k = NB_IN; k < (int)stride; k++)
+                cr_assert(eq(dbl, row[k], -123.0));
+        }
+        const cx_pcg64 *gb = cx_rng_pcg64(rb), *g1 = cx_rng_pcg64(r1);
+        cr_assert(gb->state == g1->state, "batch of %d: the stream moved differently", nb);
+    }
+    gsl_rng_free(rb);
+    gsl_rng_free(r1);
+    free(xb);
+    free(x1);
+    free(wb);
+    free(w1);
+}
+
+Test(sampler, batch_draws_the_same_numbers_as_paths, .timeout = 60)
+{
+    cx_dist d[NB_IN];
+    make_batch_inputs(d);
+    const cx_corr pairs[] = {{0, 1, 0.4, 1}, {4, 7, 0.3, 2}, {12, 13, -0.5, 3}, {1, 12, 0.2, 4}};
+    cx_sampler *s;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new(&s, d, NB_IN, pairs, 4, &bad), 0));
+    cx_slice slice[NB_IN] = {{0}};
+    /* on: a tabulated input in a pair and out of one, exact samplers, a uniform, a clamp */
+    const int on[] = {1, 2, 3, 6, 9, 11, 13};
+    for (size_t k = 0; k < sizeof on / sizeof *on; k++)
+        slice[on[k]] = (cx_slice){true, 0.1 * (double)k, 0.35 + 0.09 * (double)k};
+    slice[3].lo = 0.0; /* a whole lower tail */
+    const int nbs[] = {1, 5, 64, 100};
+    for (int k = 0; k < 4; k++) {
+        batch_matches_paths(s, NULL, nbs[k]);
+        batch_matches_paths(s, slice, nbs[k]);
+    }
+    cx_sampler_free(s);
+    /* no pairs: no scratch needed */
+    cr_assert(eq(int, cx_sampler_new(&s, d, NB_IN, NULL, 0, &bad), 0));
+    cr_assert(eq(int, cx_sampler_work_size(s), 0));
+    batch_matches_paths(s, NULL, 64);
+    batch_matches_paths(s, slice, 7);
+    cx_sampler_free(s);
+    for (int i = 0; i < NB_IN; i++)
+        cx_dist_clear(&d[i]);
 }
