@@ -31,7 +31,8 @@
  * 3. Timings, best of reps, ns per path: the reference is, per path, that many normals and
  *    uniforms on each generator (the mean counts; fractions carried from path to path),
  *    summed into a sink: no model logic, no accumulation. Then the same paths' inputs
- *    alone, inputs plus model one path at a time (no accumulation), and the full engine at
+ *    alone (path by path, and in batches of lanes as the engine draws them), inputs plus
+ *    model one path at a time (no accumulation), and the full engine at
  *    one thread, in batches of lanes (what bench_paths times); ratio = full / reference.
  */
 #include "bench/bench.h"
@@ -182,12 +183,15 @@ int main(int argc, char **argv)
     const int n_in = sc->n_inputs;
     double *x = calloc((size_t)n_in + 1, sizeof *x);
     double *work = calloc((size_t)cx_sampler_work_size(sc->sampler) + 1, sizeof *work);
+    double *xb = calloc(CX_MODEL_LANES * ((size_t)n_in + 1), sizeof *xb);
+    double *wb = calloc(CX_MODEL_LANES * (size_t)cx_sampler_work_size(sc->sampler) + 1,
+                        sizeof *wb);
     cx_scratch *scr = NULL;
     cx_trace *tr = NULL;
     cx_path_result *res = malloc(sizeof *res);
     gsl_rng *r = gsl_rng_alloc(cx_gsl_rng_pcg64);
     gsl_rng *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
-    if (!x || !work || !res || !r || !r2 || cx_scratch_new(&scr, m) < 0 ||
+    if (!x || !work || !xb || !wb || !res || !r || !r2 || cx_scratch_new(&scr, m) < 0 ||
         cx_trace_new(&tr, 100000) < 0)
         fail("out of memory");
     cx_pcg64 *g = cx_rng_pcg64(r), *g2 = cx_rng_pcg64(r2);
@@ -272,7 +276,8 @@ int main(int argc, char **argv)
 
     /* Step 3: timings, best of reps, ns per path. */
     const uint64_t P = o.paths;
-    double t_ref = INFINITY, t_in = INFINITY, t_inm = INFINITY, t_full = INFINITY;
+    double t_ref = INFINITY, t_in = INFINITY, t_inb = INFINITY, t_inm = INFINITY,
+           t_full = INFINITY;
     for (int k = 0; k < o.reps; k++) {
         cx_pcg64 h;
         cx_pcg64_stream(&h, 5, 0);
@@ -311,6 +316,17 @@ int main(int argc, char **argv)
         }
         t_in = fmin(t_in, bench_now() - t0);
 
+        /* the same paths' inputs a batch of CX_MODEL_LANES at a time, as the engine draws
+         * them (cx_sampler_draw_batch: the same numbers) */
+        gsl_rng_set(r, 5);
+        t0 = bench_now();
+        for (uint64_t p = 0; p < P; p += CX_MODEL_LANES) {
+            const int nb = P - p < CX_MODEL_LANES ? (int)(P - p) : CX_MODEL_LANES;
+            cx_sampler_draw_batch(sc->sampler, NULL, r, nb, xb, (size_t)n_in + 1, wb);
+            sink += xb[0];
+        }
+        t_inb = fmin(t_inb, bench_now() - t0);
+
         gsl_rng_set(r, 5);
         t0 = bench_now();
         for (uint64_t p = 0; p < P; p++) {
@@ -336,11 +352,12 @@ int main(int argc, char **argv)
         t_full = fmin(t_full, t);
     }
     const double ns = 1e9 / (double)P;
-    bench_emit(json_pack("{s:s, s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "bench",
+    bench_emit(json_pack("{s:s, s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "bench",
                          "rng_reference", "scenario", sc->name, "paths", (json_int_t)P, "reps",
                          o.reps, "normals_per_path", normals, "uniforms_per_path", uniforms,
                          "steps_per_path", st_in / P_c + st_mo / P_c, "reference_ns_per_path", t_ref * ns,
-                         "inputs_ns_per_path", t_in * ns, "inputs_model_ns_per_path",
+                         "inputs_ns_per_path", t_in * ns, "inputs_batch_ns_per_path",
+                         t_inb * ns, "inputs_model_ns_per_path",
                          t_inm * ns, "full_ns_per_path", t_full * ns));
     bench_emit(json_pack("{s:s, s:s, s:i, s:f, s:f, s:f}", "bench", "full_over_reference",
                          "scenario", sc->name, "threads", 1, "full_ns_per_path", t_full * ns,
@@ -355,6 +372,8 @@ int main(int argc, char **argv)
     free(res);
     free(x);
     free(work);
+    free(xb);
+    free(wb);
     cx_model_free(m);
     cx_scenario_free(sc);
     return 0;
