@@ -322,7 +322,7 @@ int main(int argc, char **argv)
         t0 = bench_now();
         for (uint64_t p = 0; p < P; p += CX_MODEL_LANES) {
             const int nb = P - p < CX_MODEL_LANES ? (int)(P - p) : CX_MODEL_LANES;
-            cx_sampler_draw_batch(sc->sampler, NULL, r, nb, xb, (size_t)n_in + 1, wb);
+            cx_sampler_draw_batch(sc->sampler, NULL, r, nb, xb, (size_t)n_in + 1, p > 0, wb);
             sink += xb[0];
         }
         t_inb = fmin(t_inb, bench_now() - t0);

@@ -78,11 +78,18 @@ typedef struct default_src {
     const cx_sampler *sampler;
 } default_src;
 
+/* A thread's: the rows that hold the fixed inputs' values (default_fill_batch), scratch. */
+typedef struct default_state {
+    const double *x;
+    int rows;
+    double work[];   /* a batch's: CX_MODEL_LANES x cx_sampler_work_size */
+} default_state;
+
 static int default_thread_new(void *ctx, void **state)
 {
     const default_src *d = ctx;
-    int n = CX_MODEL_LANES * cx_sampler_work_size(d->sampler);   /* a batch of rows */
-    *state = alloc_lines((size_t)(n > 0 ? n : 1) * sizeof(double));
+    int n = CX_MODEL_LANES * cx_sampler_work_size(d->sampler);
+    *state = alloc_lines(sizeof(default_state) + (size_t)(n > 0 ? n : 1) * sizeof(double));
     return *state ? 0 : CX_ERR_NOMEM;
 }
 
@@ -97,18 +104,27 @@ static void default_fill(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, 
     (void)b;
     (void)i;
     const default_src *d = ctx;
-    cx_sampler_draw(d->sampler, r, x, state);
+    default_state *st = state;
+    cx_sampler_draw(d->sampler, r, x, st->work);
 }
 
 /* run_block fills a batch of rows from the default source at once: the same numbers as
  * default_fill path by path, each input's inverse CDF run over the batch
  * (cx_sampler_draw_batch). Not a field of cx_input_source: the sources that initialise it
- * by position would each have to name it. */
+ * by position would each have to name it. The fixed inputs' values go into the thread's
+ * rows once: besides this, only the fixed-input overrides write there (the model and the
+ * observer read them), and an override writes the same value after every fill. */
 static void default_fill_batch(const cx_input_source *src, void *state, gsl_rng *r, int nb,
                                double *x, size_t x_stride)
 {
     const default_src *d = src->ctx;
-    cx_sampler_draw_batch(d->sampler, NULL, r, nb, x, x_stride, state);
+    default_state *st = state;
+    const bool set = st->x == x && st->rows >= nb;
+    cx_sampler_draw_batch(d->sampler, NULL, r, nb, x, x_stride, set, st->work);
+    if (!set) {
+        st->x = x;
+        st->rows = nb;
+    }
 }
 
 void cx_engine_opts_init(cx_engine_opts *o, const cx_scenario *sc)

@@ -38,6 +38,14 @@
  * Draws of one path, in this order: the m copula normals (copula rows in input order), then
  * for each input in input order: nothing (fixed or correlated), one cx_normal
  * (tabulated), or the draws of cx_dist_sample (the rest).
+ *
+ * Batches (issue 9). cx_sampler_draw_batch takes those draws path after path, in that
+ * order, but leaves each raw draw in the path's row (a normal score, a uniform, or an
+ * exact sample's value) and maps them afterwards input by input over the batch: an
+ * input's table and constants then serve the whole batch from cache and registers, and
+ * the dispatch on its kind is paid once per batch. cx_sampler_draw and
+ * cx_sampler_draw_sliced are the same code with a batch of one path, so a path's inputs
+ * are the same bits however it is drawn.
  */
 #include <float.h>
 #include <stdbool.h>
@@ -107,10 +115,10 @@ struct cx_sampler {
     double *chol;          /* m x m, row-major; lower triangle holds L */
     int n_tab;
     qtable *tab;
-    /* Per path, draw copies fixed_x (every fixed input's value, 0 elsewhere) and then
-     * visits only the act[0 .. n_act-1] inputs that are not fixed, in input order: most
-     * inputs of a scenario are bare numbers, and skipping them one by one cost more than
-     * the copy. */
+    /* A row gets fixed_x (every fixed input's value, 0 elsewhere; once for rows that a
+     * caller reuses, cx_sampler_draw_batch's fixed_set), then only the act[0 .. n_act-1]
+     * inputs that are not fixed are visited, in input order: most inputs of a scenario are
+     * bare numbers, and skipping them one by one cost more than the copy. */
     double *fixed_x;
     int *act;
     int n_act;
@@ -793,11 +801,11 @@ static inline double normal_on(cx_pcg64 *st, cx_pcg64 *g)
 }
 
 /*
- * One path's draws, in the stream's order (the note at the top): the fixed values into row
- * xp, the m copula normals into zp and their Cholesky product, then for each input in no
- * pair its raw draw in its own place in the row: a normal score, a uniform, or its final
- * value (cx_dist_sample). A sliced input takes a normal score. Inlined into draw_rows
- * twice, with and without slices, so the plain draw tests no slice.
+ * One path's draws, in the stream's order (the note at the top): the m copula normals into
+ * zp and their Cholesky product, then for each input in no pair its raw draw in its own
+ * place in row xp: a normal score, a uniform, or its final value (cx_dist_sample). A sliced
+ * input takes a normal score. Inlined into draw_rows twice, with and without slices, so the
+ * plain draw tests no slice.
  */
 static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
                                                             const cx_slice *slice, gsl_rng *r,
@@ -808,8 +816,6 @@ static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
     const int m = s->m, n_own = s->n_own;
     const int *own = s->own;
     const unsigned char *own_draw = s->own_draw;
-    if (s->n > 0)
-        memcpy(xp, s->fixed_x, (size_t)s->n * sizeof *xp);
     if (m > 0) {
         for (int k = 0; k < m; k++)
             zp[k] = normal_on(&st, g);
@@ -842,9 +848,11 @@ static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
  * once per batch, not once per path. A slice moves the normal score before the map.
  */
 static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
-                      double *x, size_t xs, double *work)
+                      double *x, size_t xs, bool fixed_set, double *work)
 {
     const int m = s->m;
+    if (!fixed_set)
+        cx_sampler_fixed_rows(s, nb, x, xs);
     if (slice)
         for (int p = 0; p < nb; p++)
             draw_path(s, slice, r, x + (size_t)p * xs, work + (size_t)p * (size_t)m);
@@ -870,21 +878,28 @@ static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, in
     }
 }
 
+void cx_sampler_fixed_rows(const cx_sampler *s, int nb, double *x, size_t x_stride)
+{
+    if (s->n > 0)
+        for (int p = 0; p < nb; p++)
+            memcpy(x + (size_t)p * x_stride, s->fixed_x, (size_t)s->n * sizeof *x);
+}
+
 void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work)
 {
-    draw_rows(s, NULL, r, 1, x, 0, work);
+    draw_rows(s, NULL, r, 1, x, 0, false, work);
 }
 
 void cx_sampler_draw_batch(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
-                           double *x, size_t x_stride, double *work)
+                           double *x, size_t x_stride, bool fixed_set, double *work)
 {
-    draw_rows(s, slice, r, nb, x, x_stride, work);
+    draw_rows(s, slice, r, nb, x, x_stride, fixed_set, work);
 }
 
 void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, double *x,
                             double *work)
 {
-    draw_rows(s, slice, r, 1, x, 0, work);
+    draw_rows(s, slice, r, 1, x, 0, false, work);
 }
 
 void cx_sampler_map(const cx_sampler *s, const double *u, double *x, double *work)

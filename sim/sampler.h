@@ -83,10 +83,17 @@ void cx_sampler_draw_sliced(const cx_sampler *s, const cx_slice *slice, gsl_rng 
  * nb >= 1 paths' inputs at once: path p's into x[p * x_stride .. + n - 1] (x_stride >= n),
  * the same numbers, bit for bit, and the same stream use as nb calls of cx_sampler_draw
  * (slice NULL) or cx_sampler_draw_sliced (slice[n]) one path after the other; faster, since
- * each input's map runs over the batch (sampler.c). work holds nb x cx_sampler_work_size(s)
- * doubles. No allocation, no shared writes. Added for issue 9.
+ * each input's map runs over the batch (sampler.c). fixed_set: the rows already hold the
+ * fixed inputs' values (cx_sampler_fixed_rows, or an earlier call on the same rows) and
+ * nothing wrote other values there since; they are then not written again (a caller that
+ * reuses its rows saves a copy of every row per batch). The inputs that are not fixed are
+ * written on every call. work holds nb x cx_sampler_work_size(s) doubles. No allocation,
+ * no shared writes. Added for issue 9.
  */
 void cx_sampler_draw_batch(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
-                           double *x, size_t x_stride, double *work);
+                           double *x, size_t x_stride, bool fixed_set, double *work);
+/* The fixed inputs' values into rows x[p * x_stride ..], p < nb (the other inputs' places
+ * get 0). Draws nothing. */
+void cx_sampler_fixed_rows(const cx_sampler *s, int nb, double *x, size_t x_stride);
 
 #endif

@@ -522,7 +522,8 @@ static void batch_matches_paths(const cx_sampler *s, const cx_slice *slice, int 
     for (size_t k = 0; k < (size_t)nb * stride; k++)
         xb[k] = -123.0;
     for (int rep = 0; rep < 50; rep++) {
-        cx_sampler_draw_batch(s, slice, rb, nb, xb, stride, wb);
+        /* the fixed values written by the first batch stay (fixed_set) */
+        cx_sampler_draw_batch(s, slice, rb, nb, xb, stride, rep > 0, wb);
         for (int p = 0; p < nb; p++) {
             if (slice)
                 cx_sampler_draw_sliced(s, slice, r1, x1, w1);
