@@ -124,6 +124,7 @@ struct cx_scratch {
     cx_lane_i nd, next_end, next_sign, dirty, spot_id;
     cx_lane_i next_evt;         /* min(next_end, next_sign): the lane's next deal event */
     cx_lane_i visit;            /* step 3 or 7 needs this lane's deals (set by a kernel) */
+    cx_lane_i hz_hit;           /* step 3: the survival product reached a waiting threshold */
     cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
     cx_lane_d reserved, deals_rev_m;
     cx_lane_i spot_start, spot_term, spot_notice;

@@ -210,6 +210,7 @@ static void KFN(hazard)(cx_scratch *s, int n8)
         int notice = waits & ((surv <= s->hz_max[l]) | (surv < 0x1p-900));
         s->hz_new[l] = surv;
         s->hz_surv[l] = sel(waits & !notice, surv, s->hz_surv[l]);
+        s->hz_hit[l] = notice;
         s->visit[l] = notice | s->dirty[l];
     }
 }

@@ -39,6 +39,18 @@ static inline void next_event(cx_scratch *s, int l)
     s->next_evt[l] = s->next_end[l] < s->next_sign[l] ? s->next_end[l] : s->next_sign[l];
 }
 
+/* The lanes l < n where flag holds, in order, into idx (a branch-free pass: which lanes have
+ * an event is close to random, so a test per lane would be mispredicted often). */
+static inline int lanes_where(const int32_t *flag, int n, int *idx)
+{
+    int c = 0;
+    for (int l = 0; l < n; l++) {
+        idx[c] = l;
+        c += flag[l] != 0;
+    }
+    return c;
+}
+
 /* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
 static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0)
 {
@@ -116,6 +128,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
     }
 
     int q = 0, q_len = 0;
+    int idx[CX_LANES]; /* the lanes with an event this step */
     for (int t = 0; t < H; t++) {
         cx_trace *tr0 = NULL;
         if (tr != NULL) {
@@ -128,9 +141,13 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
         /* 2. deals end and begin: only lanes whose next event is due */
+        int ne = 0;
         for (int l = 0; l < n; l++) {
-            if (t < s->next_evt[l])
-                continue;
+            idx[ne] = l;
+            ne += t >= s->next_evt[l];
+        }
+        for (int j = 0; j < ne; j++) {
+            const int l = idx[j];
             cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
             next_event(s, l);
         }
@@ -138,10 +155,10 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
          * GW, summed again where the deals changed */
         k->hazard(s, n8);
-        for (int l = 0; l < n; l++) {
-            if (!s->visit[l])
-                continue;
-            if (s->hz_max[l] > 0.0 && (s->hz_new[l] <= s->hz_max[l] || s->hz_new[l] < 0x1p-900)) {
+        ne = lanes_where(s->visit, n, idx);
+        for (int j = 0; j < ne; j++) {
+            const int l = idx[j];
+            if (s->hz_hit[l]) {
                 cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
                 next_event(s, l);
             }
@@ -161,11 +178,12 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * uniform across lanes; the lanes with an offer sign it */
         if (spot_on) {
             k->spot(s, n8, t, spot_lo);
-            for (int l = 0; l < n; l++)
-                if (s->visit[l]) {
-                    cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
-                    next_event(s, l);
-                }
+            ne = lanes_where(s->visit, n, idx);
+            for (int j = 0; j < ne; j++) {
+                const int l = idx[j];
+                cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
+                next_event(s, l);
+            }
         }
         /* 8. IaaS; 9. idle and burden; the sums */
         k->settle(s, n8, t);
