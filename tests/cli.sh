@@ -102,16 +102,8 @@ sed -e 's/^horizon_months = 36;/horizon_months = 240;/' \
     -e 's/offers_per_month = { dist = "uniform"; low = 0.1; high = 0.6; };/offers_per_month = { dist = "uniform"; low = 999.0; high = 1000.0; };/' \
     -e 's/gw = { dist = "triangular"; low = 0.1; mode = 0.2; high = 0.5; };/gw = 0.0001;/' \
     "$ROOT/configs/meta-2026h1.cfg" >"$TMP/slow.cfg"
-"$BIN" run "$TMP/slow.cfg" --paths 2048 --threads 1 --json "$TMP/slow.json" -q >/dev/null 2>"$TMP/slow.err" &
-pid=$!
-sleep 1
-t0=$(date +%s%N)
-kill -INT $pid
-wait $pid; rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
-[ $rc -eq 130 ] && [ $ms -lt 8000 ] && grep -q "interrupted before any path completed" "$TMP/slow.err" && [ ! -e "$TMP/slow.json" ]
-check "SIGINT inside a slow block: exit 130 after $ms ms, no path reported" $? "rc=$rc $(cat "$TMP/slow.err")"
-for c in tornado sobol; do
+# (run, tornado and sobol each; the signal comes once set-up is done)
+for c in run tornado sobol; do
     "$BIN" "$c" "$TMP/slow.cfg" --paths 2048 --threads 1 --json "$TMP/slow-$c.json" -q >/dev/null 2>"$TMP/slow.err" &
     pid=$!
     sleep 1.5

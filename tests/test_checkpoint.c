@@ -21,24 +21,8 @@
 #include "sim/serial.h"
 #include "sim/sketch.h"
 
-#define CFG CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"
 
-static cx_scenario *sc;
-static cx_model *model;
-
-static void setup(void)
-{
-    char err[1024] = "";
-    gsl_set_error_handler_off();
-    cr_assert(eq(int, cx_scenario_load(&sc, CFG, err, sizeof err), 0), "%s", err);
-    cr_assert(eq(int, cx_model_new(&model, sc, err, sizeof err), 0), "%s", err);
-}
-
-static void teardown(void)
-{
-    cx_model_free(model);
-    cx_scenario_free(sc);
-}
+#include "tests/default_fixture.h"
 
 /* A sketch with values of every kind: both signs, zeros, tiny, huge, infinities, NaN. */
 static cx_sketch *varied_sketch(uint64_t seed, int n)

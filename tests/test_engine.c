@@ -18,25 +18,9 @@
 #include "sim/report.h"
 #include "sim/scenario.h"
 
-#define CFG CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"
 #define N_PATHS 50000 /* 48 full blocks and a short one of 848 */
 
-static cx_scenario *sc;
-static cx_model *model;
-
-static void setup(void)
-{
-    char err[1024] = "";
-    gsl_set_error_handler_off();
-    cr_assert(eq(int, cx_scenario_load(&sc, CFG, err, sizeof err), 0), "%s", err);
-    cr_assert(eq(int, cx_model_new(&model, sc, err, sizeof err), 0), "%s", err);
-}
-
-static void teardown(void)
-{
-    cx_model_free(model);
-    cx_scenario_free(sc);
-}
+#include "tests/default_fixture.h"
 
 /* The JSON report of a run, timing fields (threads, elapsed_s, paths_per_s) removed. */
 static char *report_json(const cx_run *run, const cx_engine_opts *o)

@@ -20,25 +20,9 @@
 #include "sim/sens.h"
 #include "sim/serial.h"
 
-#define CFG CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"
 #define MAX_RANKS 8
 
-static cx_scenario *sc;
-static cx_model *model;
-
-static void setup(void)
-{
-    char err[1024] = "";
-    gsl_set_error_handler_off();
-    cr_assert(eq(int, cx_scenario_load(&sc, CFG, err, sizeof err), 0), "%s", err);
-    cr_assert(eq(int, cx_model_new(&model, sc, err, sizeof err), 0), "%s", err);
-}
-
-static void teardown(void)
-{
-    cx_model_free(model);
-    cx_scenario_free(sc);
-}
+#include "tests/default_fixture.h"
 
 /* The ranks' meeting point: each collective is two barriers around shared slots. */
 typedef struct hub {
