@@ -108,16 +108,17 @@ static void default_fill(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, 
     cx_sampler_draw(d->sampler, r, x, st->work);
 }
 
-/* run_block fills a batch of rows from the default source at once: the same numbers as
- * default_fill path by path, each input's inverse CDF run over the batch
- * (cx_sampler_draw_batch). Not a field of cx_input_source: the sources that initialise it
- * by position would each have to name it. The fixed inputs' values go into the thread's
- * rows once: besides this, only the fixed-input overrides write there (the model and the
- * observer read them), and an override writes the same value after every fill. */
-static void default_fill_batch(const cx_input_source *src, void *state, gsl_rng *r, int nb,
+/* A batch of rows at once: the same numbers as default_fill path by path, each input's
+ * inverse CDF run over the batch (cx_sampler_draw_batch). The fixed inputs' values go into
+ * the thread's rows once: besides this, only the fixed-input overrides write there (the
+ * model and the observer read them), and an override writes the same value after every
+ * fill. */
+static void default_fill_batch(void *ctx, void *state, uint64_t b, int i0, int nb, gsl_rng *r,
                                double *x, size_t x_stride)
 {
-    const default_src *d = src->ctx;
+    (void)b;
+    (void)i0;
+    const default_src *d = ctx;
     default_state *st = state;
     const bool set = st->x == x && st->rows >= nb;
     cx_sampler_draw_batch(d->sampler, NULL, r, nb, x, x_stride, set, st->work);
@@ -170,11 +171,11 @@ static bool run_block(const cx_engine_opts *o, const cx_input_source *src, const
         }
         const int nb = s->n - i0 < CX_MODEL_LANES ? s->n - i0 : CX_MODEL_LANES;
         /* inputs from the block stream, in path order (as before batching) */
-        const bool batch = src->fill == default_fill;
-        if (batch) default_fill_batch(src, t->src_state, t->r, nb, t->x, stride);
+        if (src->fill_batch)
+            src->fill_batch(src->ctx, t->src_state, b, i0, nb, t->r, t->x, stride);
         for (int i = 0; i < nb; i++) {
             double *x = t->x + (size_t)i * stride;
-            if (!batch) src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
+            if (!src->fill_batch) src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
             for (int k = 0; k < o->n_fixed; k++) x[o->fixed_input[k]] = o->fixed_value[k];
         }
         for (int i = 0; i < nb; i++)
@@ -471,7 +472,8 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     const int round_slots = nblocks < max_round ? (int)nblocks : (int)max_round;
 
     default_src dsrc = {sc->sampler};
-    cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill};
+    cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill,
+                           default_fill_batch};
     const cx_input_source *src = o->source ? o->source : &def;
 
     int rc = CX_ERR_NOMEM;

@@ -66,7 +66,10 @@
  * thread_new/thread_free make per-thread state (a uniforms buffer, say) before and after the
  * parallel region; block_begin is called by the thread that runs block b before its first
  * path, with r already seeded to the block's stream; fill writes x[sc->n_inputs] for path i
- * of the block. block_begin and fill must depend only on (ctx, b, i, n, r) and allocate nothing.
+ * of the block. fill_batch, when given, fills the rows of paths i0 .. i0+nb-1 at once (row k
+ * at x + k x_stride) with exactly what nb calls of fill would write, and the engine calls it
+ * instead. block_begin, fill and fill_batch must depend only on (ctx, b, i, n, r) and
+ * allocate nothing.
  */
 typedef struct cx_input_source {
     void *ctx;
@@ -74,6 +77,8 @@ typedef struct cx_input_source {
     void (*thread_free)(void *ctx, void *state);            /* may be NULL */
     void (*block_begin)(void *ctx, void *state, uint64_t b, int n, gsl_rng *r); /* may be NULL */
     void (*fill)(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, double *x);
+    void (*fill_batch)(void *ctx, void *state, uint64_t b, int i0, int nb, gsl_rng *r,
+                       double *x, size_t x_stride);                      /* may be NULL */
 } cx_input_source;
 
 /*

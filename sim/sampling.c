@@ -285,7 +285,7 @@ int cx_sampling_source_new(cx_sampling_source **out, struct cx_input_source *src
         return rc;
     }
     *src = (cx_input_source){s, source_thread_new, source_thread_free, source_block_begin,
-                             source_fill};
+                             source_fill, NULL};
     *out = s;
     return 0;
 }

@@ -294,7 +294,7 @@ int cx_stress_source_init(cx_input_source *src, cx_stress_source *ctx, const cx_
         s->lo = stressed ? c->in[k].lo : 0.0;
         s->hi = stressed ? c->in[k].hi : 1.0;
     }
-    *src = (cx_input_source){ctx, src_thread_new, src_thread_free, NULL, src_fill};
+    *src = (cx_input_source){ctx, src_thread_new, src_thread_free, NULL, src_fill, NULL};
     return 0;
 }
 

@@ -314,7 +314,8 @@ static void interrupted_round(bool replicates)
      * being set up), so blocks 20 and 21 of the round 20..23 run, 22 is abandoned at its
      * first batch and 23 does not start (a batch of 16 blocks is being filled) */
     stopper s = {sc->sampler, 22, 0};
-    cx_input_source src = {&s, stop_thread_new, stop_thread_free, stop_block_begin, stop_fill};
+    cx_input_source src = {&s, stop_thread_new, stop_thread_free, stop_block_begin,
+                           stop_fill, NULL};
     capture cap = {0};
     cx_engine_ckpt hooks = {&cap, 1e9, cap_begin, cap_save};
     run_opts(&o, paths, 1, 4);

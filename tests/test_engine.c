@@ -391,7 +391,7 @@ Test(engine, batched_inputs_match_path_by_path_inputs, .timeout = 120)
     /* 50,000 paths: a short last block (848 = 13 batches of 64 and one of 16); with a fixed
      * scenario input and an uncertain one overridden after the fill (sweeps) */
     const cx_input_source path_src = {sc->sampler, path_src_thread_new, path_src_thread_free,
-                                      NULL, path_src_fill};
+                                      NULL, path_src_fill, NULL};
     int fixed = -1, unc = -1;
     for (int i = 0; i < sc->n_inputs; i++) {
         if (sc->inputs[i].uncertain && unc < 0) unc = i;
