@@ -52,21 +52,13 @@ static inline double u53(uint64_t v)
     return hi * 0x1p26 + lo;
 }
 
-/* pcg32's output for state `old` (cx_pcg32_next, written on plain integers so that gcc
- * vectorises the loops that step every lane's stream: it does not for a struct copy). */
-static inline uint64_t pcg32_out(uint64_t old)
-{
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
-    uint32_t rot = (uint32_t)(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
-}
-
-/* Two outputs of the stream (st, inc) as cx_pcg32_next64 gives them; *st moves two steps. */
+/* Two outputs of the stream (st, inc) as cx_pcg32_next64 gives them; *st moves two steps.
+ * Plain integers, not a cx_pcg32 copy: gcc finds no vector type for the struct. */
 static inline uint64_t pcg32_next64(uint64_t *st, uint64_t inc)
 {
     uint64_t s0 = *st, s1 = s0 * CX_PCG32_MULT + inc;
     *st = s1 * CX_PCG32_MULT + inc;
-    return (pcg32_out(s0) << 32) | pcg32_out(s1);
+    return ((uint64_t)cx_pcg32_output(s0) << 32) | cx_pcg32_output(s1);
 }
 
 /* MODEL.md, Market price: log P(t) = log P(t-1) + drift + sd Z_t, one standard normal per

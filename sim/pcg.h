@@ -33,13 +33,20 @@ void cx_pcg64_advance(cx_pcg64 *g, cx_u128 delta);
 #define CX_PCG64_MULT                                                                   \
     (((cx_u128)2549297995355413924ULL << 64) | (cx_u128)4865540595714422341ULL)
 
+/* pcg32's XSH-RR output for the state before a step (on plain integers, so that loops over
+ * lanes that step many streams vectorise; models/lanes_tmpl.c). */
+static inline uint32_t cx_pcg32_output(uint64_t old)
+{
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
 static inline uint32_t cx_pcg32_next(cx_pcg32 *g)
 {
     uint64_t old = g->state;
     g->state = old * CX_PCG32_MULT + g->inc;
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
-    uint32_t rot = (uint32_t)(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+    return cx_pcg32_output(old);
 }
 
 static inline uint64_t cx_pcg64_next(cx_pcg64 *g)
