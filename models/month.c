@@ -28,10 +28,15 @@
  */
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/lanes.h"
 #include "models/trace.h"
 #include "sim/pcg.h"
+
+_Static_assert(CX_LANES <= 64, "a batch's lanes are the bits of a uint64_t mask");
 
 /* A lane's next deal event month: a deal's end, a signed deal's start. */
 static inline void next_event(cx_scratch *s, int l)
@@ -39,16 +44,72 @@ static inline void next_event(cx_scratch *s, int l)
     s->next_evt[l] = s->next_end[l] < s->next_sign[l] ? s->next_end[l] : s->next_sign[l];
 }
 
-/* The lanes l < n where flag holds, in order, into idx (a branch-free pass: which lanes have
- * an event is close to random, so a test per lane would be mispredicted often). */
-static inline int lanes_where(const int32_t *flag, int n, int *idx)
+/*
+ * Which lanes have an event is close to random, so a test per lane would be mispredicted
+ * often: these build a mask of the lanes l < n (n <= 64) where a condition holds, bit l for
+ * lane l, branch-free, and the caller visits the set bits in lane order (lane_next). SSE2
+ * (every x86-64) compares four lanes at a time; the plain loops are the same masks.
+ */
+static inline uint64_t below_n(uint64_t m, int n)
 {
-    int c = 0;
-    for (int l = 0; l < n; l++) {
-        idx[c] = l;
-        c += flag[l] != 0;
+    return n < 64 ? m & ((UINT64_C(1) << n) - 1) : m;
+}
+
+/* flag[l] != 0 */
+static inline uint64_t lanes_where(const int32_t *flag, int n)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (int l = 0; l < n; l += 4) {
+        __m128i z = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(flag + l)), zero);
+        m |= (uint64_t)(~_mm_movemask_ps(_mm_castsi128_ps(z)) & 15) << l;
     }
-    return c;
+#else
+    for (int l = 0; l < n; l++)
+        m |= (uint64_t)(flag[l] != 0) << l;
+#endif
+    return below_n(m, n);
+}
+
+/* month[l] <= t */
+static inline uint64_t lanes_due(const int32_t *month, int t, int n)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i tv = _mm_set1_epi32(t);
+    for (int l = 0; l < n; l += 4) {
+        __m128i later = _mm_cmpgt_epi32(_mm_load_si128((const __m128i *)(month + l)), tv);
+        m |= (uint64_t)(~_mm_movemask_ps(_mm_castsi128_ps(later)) & 15) << l;
+    }
+#else
+    for (int l = 0; l < n; l++)
+        m |= (uint64_t)(month[l] <= t) << l;
+#endif
+    return below_n(m, n);
+}
+
+/* v[l] > x (false for NaN) */
+static inline uint64_t lanes_above(const double *v, double x, int n)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128d xv = _mm_set1_pd(x);
+    for (int l = 0; l < n; l += 2)
+        m |= (uint64_t)_mm_movemask_pd(_mm_cmpgt_pd(_mm_load_pd(v + l), xv)) << l;
+#else
+    for (int l = 0; l < n; l++)
+        m |= (uint64_t)(v[l] > x) << l;
+#endif
+    return below_n(m, n);
+}
+
+/* The lowest lane in mask *m (not 0), taken out of it. */
+static inline int lane_next(uint64_t *m)
+{
+    int l = __builtin_ctzll(*m);
+    *m &= *m - 1;
+    return l;
 }
 
 /* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
@@ -128,7 +189,6 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
     }
 
     int q = 0, q_len = 0;
-    int idx[CX_LANES]; /* the lanes with an event this step */
     for (int t = 0; t < H; t++) {
         cx_trace *tr0 = NULL;
         if (tr != NULL) {
@@ -141,13 +201,9 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
         /* 2. deals end and begin: only lanes whose next event is due */
-        int ne = 0;
-        for (int l = 0; l < n; l++) {
-            idx[ne] = l;
-            ne += t >= s->next_evt[l];
-        }
-        for (int j = 0; j < ne; j++) {
-            const int l = idx[j];
+        uint64_t ev = lanes_due(s->next_evt, t, n);
+        while (ev != 0) {
+            const int l = lane_next(&ev);
             cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
             next_event(s, l);
         }
@@ -155,9 +211,9 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
          * GW, summed again where the deals changed */
         k->hazard(s, n8);
-        ne = lanes_where(s->visit, n, idx);
-        for (int j = 0; j < ne; j++) {
-            const int l = idx[j];
+        ev = lanes_where(s->visit, n);
+        while (ev != 0) {
+            const int l = lane_next(&ev);
             if (s->hz_hit[l]) {
                 cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
                 next_event(s, l);
@@ -168,19 +224,21 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         /* 4. available and oversold; 5. allocation in priority order */
         k->allocate(s, n8);
         /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
-        if (any_claw)
-            for (int l = 0; l < n; l++)
-                if (s->claw_short[l] > CX_GW_EPS && s->nd[l] > 0) {
-                    cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
-                    next_event(s, l);
-                }
+        if (any_claw) {
+            ev = lanes_above(s->claw_short, CX_GW_EPS, n) & lanes_where(s->nd, n); /* nd >= 0 */
+            while (ev != 0) {
+                const int l = lane_next(&ev);
+                cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
+                next_event(s, l);
+            }
+        }
         /* 7. spot offers, where an offer of the smallest size could be signed: the count's
          * uniform across lanes; the lanes with an offer sign it */
         if (spot_on) {
             k->spot(s, n8, t, spot_lo);
-            ne = lanes_where(s->visit, n, idx);
-            for (int j = 0; j < ne; j++) {
-                const int l = idx[j];
+            ev = lanes_where(s->visit, n);
+            while (ev != 0) {
+                const int l = lane_next(&ev);
                 cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
                 next_event(s, l);
             }
