@@ -111,11 +111,12 @@ struct cx_scratch {
     /* demand (models/demand.c) */
     double *msl_g;              /* per schedule point k: [k * CX_LANES + l] */
     cx_lane_d msl_mult;
-    cx_lane_i msl_dec;
+    cx_lane_d msl_dec;          /* months (whole) as doubles, like tr_on: the kernels compare
+                                 * them with t across lanes with no 32-bit lanes to convert */
     cx_lane_d rec_b, rec_d, rec_step, rec_full, rec_l2, rec_l2_step, rec_l2_full, rec_k;
-    cx_lane_i rec_ramp_end;
+    cx_lane_d rec_ramp_end;
     cx_lane_d taas_target, taas_inv_ramp, taas_rev;
-    cx_lane_i taas_launch, taas_instant;
+    cx_lane_d taas_launch, taas_instant; /* taas_instant: 1.0 or 0.0 */
     cx_lane_d dem[CX_N_USES], alc[CX_N_USES];
 
     /* deals (models/deals.c) */
@@ -127,7 +128,8 @@ struct cx_scratch {
     cx_lane_i hz_hit;           /* step 3: the survival product reached a waiting threshold */
     cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
     cx_lane_d reserved, deals_rev_m;
-    cx_lane_i spot_start, spot_term, spot_notice;
+    cx_lane_d spot_start;       /* a month, as a double (msl_dec) */
+    cx_lane_i spot_term, spot_notice;
     cx_lane_d spot_lambda, spot_exp_neg, spot_max_ext;
     cx_lane_d iaas_max, iaas_k;
 

@@ -138,6 +138,7 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
     const cx_model *m = s->m;
     const int ns = s->n_sched;
     double *dm = s->dem[CX_USE_MSL], *dr = s->dem[CX_USE_RECSYS], *dt = s->dem[CX_USE_TAAS];
+    const double tt = (double)t;
     if (ns > 0) {
         const cx_sched_point *sp = m->sc->msl.sched;
         /* the segment [month k, month k+1) holding t: months are fixed, so one for all lanes */
@@ -149,14 +150,14 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
             /* flat before the first point and after the last */
             LANES_SIMD
             for (int l = 0; l < n8; l++)
-                dm[l] = sel(t >= s->msl_dec[l], g0[l] * s->msl_mult[l], g0[l]);
+                dm[l] = sel(tt >= s->msl_dec[l], g0[l] * s->msl_mult[l], g0[l]);
         } else {
             const double *g1 = s->msl_g + (size_t)(k + 1) * CX_LANES;
             const double dt_m = (double)(t - sp[k].month), inv_len = m->sched_inv_len[k];
             LANES_SIMD
             for (int l = 0; l < n8; l++) {
                 double d = g0[l] + (g1[l] - g0[l]) * dt_m * inv_len;
-                dm[l] = sel(t >= s->msl_dec[l], d * s->msl_mult[l], d);
+                dm[l] = sel(tt >= s->msl_dec[l], d * s->msl_mult[l], d);
             }
         }
     } else {
@@ -165,10 +166,9 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
             dm[l] = 0.0;
     }
     if (t > 0) {
-        const double tt = (double)t;
         LANES_SIMD
         for (int l = 0; l < n8; l++) {
-            int ramp = t < s->rec_ramp_end[l];
+            int ramp = tt < s->rec_ramp_end[l];
             s->rec_d[l] = sel(ramp, s->rec_d[l] * s->rec_step[l], s->rec_full[l]);
             s->rec_l2[l] = sel(ramp, tt * s->rec_l2_step[l], s->rec_l2_full[l]);
         }
@@ -178,11 +178,12 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
         dr[l] = s->rec_d[l];
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
-        int L = s->taas_launch[l];
-        double f = (double)(t - L) * s->taas_inv_ramp[l];
-        int full = s->taas_instant[l] | !(f < 1.0);
+        /* whole months: tt - L is exact, as t - L was in integers */
+        double L = s->taas_launch[l];
+        double f = (tt - L) * s->taas_inv_ramp[l];
+        int full = (s->taas_instant[l] != 0.0) | !(f < 1.0);
         double d = sel(full, s->taas_target[l], s->taas_target[l] * f);
-        dt[l] = sel(t >= L, d, 0.0);
+        dt[l] = sel(tt >= L, d, 0.0);
     }
 }
 
@@ -213,9 +214,10 @@ static void KFN(hazard)(cx_scratch *s, int n8)
  * or when the mean is too large for inversion (GSL draws the count). */
 static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
 {
+    const double tt = (double)t;
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
-        int elig = (t >= s->spot_start[l]) & (spot_lo <= s->left[l] + CX_GW_EPS) &
+        int elig = (tt >= s->spot_start[l]) & (spot_lo <= s->left[l] + CX_GW_EPS) &
                    (s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS);
         int inv = s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX;
         const uint64_t s0 = s->st[l];

@@ -138,6 +138,11 @@ static const size_t dfields[] = {
     FIELD(hz_surv),
     FIELD(hz_max),
     FIELD(msl_mult),
+    FIELD(msl_dec),
+    FIELD(rec_ramp_end),
+    FIELD(taas_launch),
+    FIELD(taas_instant),
+    FIELD(spot_start),
     FIELD(rec_b),
     FIELD(rec_d),
     FIELD(rec_step),
@@ -189,7 +194,7 @@ static const size_t dfields[] = {
     FIELD(q_idle),
     FIELD(q_rev)
 };
-static const size_t ifields[] = { IFIELD(msl_dec), IFIELD(rec_ramp_end), IFIELD(taas_launch), IFIELD(taas_instant), IFIELD(nd), IFIELD(next_end), IFIELD(next_sign), IFIELD(dirty), IFIELD(spot_id), IFIELD(spot_start), IFIELD(spot_term), IFIELD(spot_notice), IFIELD(n_signed_count), IFIELD(n_cancelled), IFIELD(n_clawed), IFIELD(msl_ok), IFIELD(taas_on) };
+static const size_t ifields[] = { IFIELD(nd), IFIELD(next_end), IFIELD(next_sign), IFIELD(dirty), IFIELD(spot_id), IFIELD(spot_term), IFIELD(spot_notice), IFIELD(n_signed_count), IFIELD(n_cancelled), IFIELD(n_clawed), IFIELD(msl_ok), IFIELD(taas_on) };
 #define N_DFIELDS (sizeof dfields / sizeof dfields[0])
 #define N_IFIELDS (sizeof ifields / sizeof ifields[0])
 
@@ -215,6 +220,7 @@ static void randomise(cx_scratch *s, cx_pcg64 *g)
         s->rec_ramp_end[l] = (int)(cx_pcg64_uniform(g) * 12);
         s->taas_launch[l] = (int)(cx_pcg64_uniform(g) * 12) - 2;
         s->taas_instant[l] = cx_pcg64_uniform(g) < 0.3;
+        s->spot_start[l] = (int)(cx_pcg64_uniform(g) * 14) - 2;
         s->price0[l] = fabs(s->price0[l]) + 1.0;
         s->hz_price[l] = fabs(s->hz_price[l]);
     }
