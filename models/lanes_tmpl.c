@@ -70,7 +70,7 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
         return; /* P(0) = price0, set at the start of the path */
     double z[CX_LANES] CX_ALIGNED;
     uint64_t bits[CX_LANES] CX_ALIGNED;
-    int32_t slow[CX_LANES] CX_ALIGNED;
+    uint64_t slow[CX_LANES] CX_ALIGNED; /* 64-bit lanes, like bits: no packing to 32 bits */
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
         uint64_t st = s->st[l];
