@@ -55,42 +55,25 @@ static inline uint64_t below_n(uint64_t m, int n)
     return n < 64 ? m & ((UINT64_C(1) << n) - 1) : m;
 }
 
-/* flag[l] != 0 */
-static inline uint64_t lanes_where(const int32_t *flag, int n)
+/* v[l] > x */
+static inline uint64_t lanes_above_i(const int32_t *v, int32_t x, int n)
 {
     uint64_t m = 0;
 #if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
+    const __m128i xv = _mm_set1_epi32(x);
     for (int l = 0; l < n; l += 4) {
-        __m128i z = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(flag + l)), zero);
-        m |= (uint64_t)(~_mm_movemask_ps(_mm_castsi128_ps(z)) & 15) << l;
+        __m128i gt = _mm_cmpgt_epi32(_mm_load_si128((const __m128i *)(v + l)), xv);
+        m |= (uint64_t)_mm_movemask_ps(_mm_castsi128_ps(gt)) << l;
     }
 #else
     for (int l = 0; l < n; l++)
-        m |= (uint64_t)(flag[l] != 0) << l;
-#endif
-    return below_n(m, n);
-}
-
-/* month[l] <= t */
-static inline uint64_t lanes_due(const int32_t *month, int t, int n)
-{
-    uint64_t m = 0;
-#if defined(__SSE2__)
-    const __m128i tv = _mm_set1_epi32(t);
-    for (int l = 0; l < n; l += 4) {
-        __m128i later = _mm_cmpgt_epi32(_mm_load_si128((const __m128i *)(month + l)), tv);
-        m |= (uint64_t)(~_mm_movemask_ps(_mm_castsi128_ps(later)) & 15) << l;
-    }
-#else
-    for (int l = 0; l < n; l++)
-        m |= (uint64_t)(month[l] <= t) << l;
+        m |= (uint64_t)(v[l] > x) << l;
 #endif
     return below_n(m, n);
 }
 
 /* v[l] > x (false for NaN) */
-static inline uint64_t lanes_above(const double *v, double x, int n)
+static inline uint64_t lanes_above_d(const double *v, double x, int n)
 {
     uint64_t m = 0;
 #if defined(__SSE2__)
@@ -201,7 +184,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
         /* 2. deals end and begin: only lanes whose next event is due */
-        uint64_t ev = lanes_due(s->next_evt, t, n);
+        uint64_t ev = below_n(~lanes_above_i(s->next_evt, t, n), n); /* next_evt <= t */
         while (ev != 0) {
             const int l = lane_next(&ev);
             cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
@@ -211,7 +194,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
          * GW, summed again where the deals changed */
         k->hazard(s, n8);
-        ev = lanes_where(s->visit, n);
+        ev = lanes_above_i(s->visit, 0, n); /* visit is 0 or 1 */
         while (ev != 0) {
             const int l = lane_next(&ev);
             if (s->hz_hit[l]) {
@@ -225,7 +208,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         k->allocate(s, n8);
         /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
         if (any_claw) {
-            ev = lanes_above(s->claw_short, CX_GW_EPS, n) & lanes_where(s->nd, n); /* nd >= 0 */
+            ev = lanes_above_d(s->claw_short, CX_GW_EPS, n) & lanes_above_i(s->nd, 0, n);
             while (ev != 0) {
                 const int l = lane_next(&ev);
                 cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
@@ -236,7 +219,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * uniform across lanes; the lanes with an offer sign it */
         if (spot_on) {
             k->spot(s, n8, t, spot_lo);
-            ev = lanes_where(s->visit, n);
+            ev = lanes_above_i(s->visit, 0, n); /* visit is 0 or 1 */
             while (ev != 0) {
                 const int l = lane_next(&ev);
                 cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
