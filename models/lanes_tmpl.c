@@ -58,7 +58,7 @@ static inline uint64_t pcg32_next64(uint64_t *st, uint64_t inc)
 {
     uint64_t s0 = *st, s1 = s0 * CX_PCG32_MULT + inc;
     *st = s1 * CX_PCG32_MULT + inc;
-    return ((uint64_t)cx_pcg32_output(s0) << 32) | cx_pcg32_output(s1);
+    return ((uint64_t)cx_pcg32_output_lanes(s0) << 32) | cx_pcg32_output_lanes(s1);
 }
 
 /* MODEL.md, Market price: log P(t) = log P(t-1) + drift + sd Z_t, one standard normal per

@@ -42,6 +42,18 @@ static inline uint32_t cx_pcg32_output(uint64_t old)
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
+/* The same output as cx_pcg32_output, written for vector loops over lanes (models/
+ * lanes_tmpl.c): the 32-bit rotation as one 64-bit shift of two copies side by side, so the
+ * lanes stay 64 bits wide (the rotation above makes gcc pack them to 32 bits and back, six
+ * shuffles a lane; scalar code keeps the rotation, which is one instruction).
+ * tests/test_pcg.c checks that the two agree. */
+static inline uint32_t cx_pcg32_output_lanes(uint64_t old)
+{
+    uint64_t xorshifted = ((old >> 18u) ^ old) >> 27u; /* the low 32 bits count */
+    uint64_t twice = (xorshifted << 32) | (xorshifted & 0xffffffffu);
+    return (uint32_t)(twice >> (old >> 59u));
+}
+
 static inline uint32_t cx_pcg32_next(cx_pcg32 *g)
 {
     uint64_t old = g->state;

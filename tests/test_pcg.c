@@ -33,6 +33,32 @@ Test(pcg, pcg32_published_vector)
         cr_assert(eq(u32, cx_pcg32_next(&g), vec32[i]), "output %d", i);
 }
 
+/* The lanes' form of the output (sim/pcg.h) is the same function: on the published
+ * stream's states, on every rotation (top five bits) with random low bits, and on states
+ * whose xorshift has all or no low bits set. */
+Test(pcg, pcg32_output_lanes_matches_output)
+{
+    cx_pcg32 g;
+    cx_pcg32_seed(&g, 42u, 54u);
+    for (int i = 0; i < 6; i++) {
+        cr_assert(eq(u32, cx_pcg32_output_lanes(g.state), vec32[i]), "output %d", i);
+        cx_pcg32_next(&g);
+    }
+    cx_pcg64 r;
+    cx_pcg64_seed(&r, 7u, 1u);
+    for (int i = 0; i < 1000000; i++) {
+        uint64_t st = cx_pcg64_next(&r);
+        if (i < 64)
+            st = (st & ~(UINT64_C(31) << 59)) | ((uint64_t)(i & 31) << 59);
+        cr_assert(eq(u32, cx_pcg32_output_lanes(st), cx_pcg32_output(st)), "state %016llx",
+                  (unsigned long long)st);
+    }
+    const uint64_t edge[] = { 0, ~UINT64_C(0), UINT64_C(1) << 59, ~UINT64_C(0) >> 5,
+                              UINT64_C(0xffffffff) << 27, UINT64_C(0x8000000000000000) };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        cr_assert(eq(u32, cx_pcg32_output_lanes(edge[i]), cx_pcg32_output(edge[i])), "edge %zu", i);
+}
+
 Test(pcg, pcg64_published_vector)
 {
     cx_pcg64 g;
