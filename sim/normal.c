@@ -425,3 +425,18 @@ double cx_normal_slow32(cx_pcg32 *g, uint64_t b)
     const source src = { g, next32, uniform32, uniform_pos32 };
     return slow(&src, b);
 }
+
+uint64_t cx_normal_fast_limit(int i)
+{
+    const cx_normal_layer *l = &cx_normal_layers[i];
+    /* the least u in [lo, hi] whose product reaches the edge; hi = 2^53 stands for none */
+    uint64_t lo = 0, hi = (uint64_t)1 << 53;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((double)mid * l->w >= l->edge)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}

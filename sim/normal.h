@@ -64,6 +64,17 @@ static inline bool cx_normal_fast(uint64_t b, double *z)
     return v < l->edge;
 }
 
+/*
+ * The fast test of layer i (0 <= i < 256) on integers: the least u in [0, 2^53] with
+ * (double)u * cx_normal_layers[i].w >= cx_normal_layers[i].edge (2^53 when there is none).
+ * Rounding keeps order, so the product grows with u, and for an output b with u = b >> 11,
+ * u < cx_normal_fast_limit(i) exactly when cx_normal_fast(b, ...) accepts: a caller that
+ * tabulates the limits tests an attempt with one integer compare, ahead of its product
+ * (sim/sampler.c). Layer 255 (edge 0) gives 0: every attempt there goes to the wedge. O(53)
+ * products; no allocation.
+ */
+uint64_t cx_normal_fast_limit(int i);
+
 /* A standard normal variate from g. */
 static inline double cx_normal(cx_pcg64 *g)
 {

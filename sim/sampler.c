@@ -49,6 +49,7 @@
  */
 #include <float.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,9 @@
  * and all of them fit in a 512 KB L2 cache together (issue 9's profile: lookups in 19 tables
  * of 64 to 128 KB took 14% of the time for 3% of the instructions). */
 #define TAB_TOL 1e-9
-/* Lookups whose cells are prefetched together (map_column). */
-#define TAB_CHUNK 16
+/* |z| below this is on every table's grid: (z + TAB_Z) inv_h < n (16.25 / 16.5 of it). A
+ * column of such scores skips the grid check (map_column). */
+#define TAB_SAFE_Z 8.0
 
 /* How an input's value comes from its normal score z. */
 enum { MAP_FIXED, MAP_EXACT, MAP_TABLE, MAP_NORMAL, MAP_LOGNORMAL };
@@ -95,6 +97,26 @@ typedef struct qtable {
     double err;     /* worst midpoint miss of the half-size grid, standardised units */
     double *c;      /* 4 per cell: T = c0 + s (c1 + s (c2 + s c3)), s in [0, 1) */
 } qtable;
+
+/* A cell of the draw table (cx_sampler.zig): an output b whose cell this is gives the
+ * value (b >> 11) w when b >> 11 < lim; otherwise (a normal outside its layer's box, about
+ * 1.5% of them) the ziggurat's slow path finishes it. */
+typedef struct zcell {
+    double w;
+    uint64_t lim;
+} zcell;
+
+/* Cells 0 .. 511 of the draw table, by bits 0 .. 8 of b, are the ziggurat's fast path (layer
+ * b & 255 with the sign of bit 8 in w: u (-w) is -(u w), the same bits as flipping the sign),
+ * cell ZIG_UNIFORM is a uniform (w = 2^-53, every u accepted): cx_pcg64_uniform. */
+#define ZIG_UNIFORM 512
+
+/* An own input's draw (an input in no pair, not fixed, that draws a normal or a uniform):
+ * its place in the row and its cell of the draw table, (b & mask) | base. */
+typedef struct own_step {
+    int32_t at;
+    uint16_t mask, base;
+} own_step;
 
 typedef struct input {
     int map;             /* MAP_* */
@@ -127,6 +149,12 @@ struct cx_sampler {
     int *own;
     unsigned char *own_draw;
     int n_own;
+    /* The draws of a path without slices (draw_own): step[k] for own input k, and the k of
+     * each own input that takes its exact sampler (DRAW_SAMPLE), in order, then n_own: the
+     * steps between two of them run as one loop with no dispatch. */
+    own_step *step;
+    int *stop;
+    zcell zig[ZIG_UNIFORM + 1];
 };
 
 void cx_sampler_free(cx_sampler *s)
@@ -140,6 +168,8 @@ void cx_sampler_free(cx_sampler *s)
     free(s->act);
     free(s->own);
     free(s->own_draw);
+    free(s->step);
+    free(s->stop);
     free(s->in);
     free(s->slot);
     free(s->chol);
@@ -301,8 +331,8 @@ static inline bool table_has(const qtable *t, double p)
 static inline double table_cell(const qtable *t, double z)
 {
     double p = table_pos(t, z);
-    int i = (int)p;
-    double s = p - i;
+    int64_t i = (int64_t)p;
+    double s = p - (double)i;
     const double *c = t->c + 4 * i;
     return c[0] + s * (c[1] + s * (c[2] + s * c[3]));
 }
@@ -598,7 +628,9 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
     s->act = malloc(nn * sizeof *s->act);
     s->own = malloc(nn * sizeof *s->own);
     s->own_draw = malloc(nn * sizeof *s->own_draw);
-    if (!s->fixed_x || !s->act || !s->own || !s->own_draw)
+    s->step = malloc(nn * sizeof *s->step);
+    s->stop = malloc((nn + 1) * sizeof *s->stop);
+    if (!s->fixed_x || !s->act || !s->own || !s->own_draw || !s->step || !s->stop)
         goto done;
     for (int i = 0; i < n; i++) {
         input *in = &s->in[i];
@@ -616,6 +648,20 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             s->own_draw[s->n_own++] = (unsigned char)in->draw;
         }
     }
+    int n_stop = 0;
+    for (int k = 0; k < s->n_own; k++) {
+        const int draw = s->own_draw[k];
+        s->step[k] = (own_step){s->own[k], draw == DRAW_NORMAL ? 511u : 0u,
+                                draw == DRAW_NORMAL ? 0u : ZIG_UNIFORM};
+        if (draw == DRAW_SAMPLE)
+            s->stop[n_stop++] = k;
+    }
+    s->stop[n_stop] = s->n_own;
+    for (int j = 0; j < 2 * 256; j++) {
+        const cx_normal_layer *l = &cx_normal_layers[j & 255];
+        s->zig[j] = (zcell){j & 256 ? -l->w : l->w, cx_normal_fast_limit(j & 255)};
+    }
+    s->zig[ZIG_UNIFORM] = (zcell){0x1.0p-53, (uint64_t)1 << 53};
     rc = 0;
 
 done:
@@ -724,37 +770,33 @@ static double slice_z(double z, double lo, double hi)
 }
 
 /* Column z[p * zs] (p < nb) of normal scores through input i's map into x[p * xs]; z may
- * be x. The input and its table are copied to locals: x's stores cannot alias them, so
- * the loop keeps them in registers. */
+ * be x. on_grid: every |z| < TAB_SAFE_Z (the draws know it), so a table lookup needs no
+ * grid check; otherwise the column is checked first. The input and its table are copied to
+ * locals: x's stores cannot alias them, so the loops keep them in registers. */
 static void map_column(const cx_sampler *s, int i, const double *z, size_t zs, double *x,
-                       size_t xs, int nb)
+                       size_t xs, int nb, bool on_grid)
 {
     const input in = s->in[i];
     switch (in.map) {
     case MAP_TABLE: {
-        /* In chunks: first the grid check and a prefetch of each lookup's cell, so that
-         * the chunk's cache misses overlap rather than queue behind the arithmetic; then
-         * the polynomials, with no exact fallback (a call) in the loop when all are on
-         * the grid (all but ~1e-16 of the draws), so its constants stay in registers. */
         const qtable t = s->tab[in.tab];
-        for (int p0 = 0; p0 < nb; p0 += TAB_CHUNK) {
-            const int pn = nb - p0 < TAB_CHUNK ? nb - p0 : TAB_CHUNK;
-            const double *zc = z + (size_t)p0 * zs;
-            double *xc = x + (size_t)p0 * xs;
-            bool off = false;
-            for (int p = 0; p < pn; p++) {
-                double q = table_pos(&t, zc[p * zs]);
-                if (table_has(&t, q))
-                    __builtin_prefetch(t.c + 4 * (int)q);
-                else
-                    off = true;
-            }
-            if (off)
-                for (int p = 0; p < pn; p++)
-                    xc[p * xs] = table_value(&in, &t, zc[p * zs]);
-            else
-                for (int p = 0; p < pn; p++)
-                    xc[p * xs] = clamp(&in, in.off + in.scale * table_cell(&t, zc[p * zs]));
+        if (!on_grid) {
+            on_grid = true;
+            for (int p = 0; p < nb; p++)
+                if (!(fabs(z[p * zs]) < TAB_SAFE_Z))
+                    on_grid = false;
+        }
+        if (!on_grid) {
+            /* a score off the grid (about 1e-15 of them), or NaN: table_value checks each */
+            for (int p = 0; p < nb; p++)
+                x[p * xs] = table_value(&in, &t, z[p * zs]);
+        } else if (in.min == -INFINITY && in.max == INFINITY) {
+            /* no clamps: clamp() gives x itself for every x, NaN included */
+            for (int p = 0; p < nb; p++)
+                x[p * xs] = in.off + in.scale * table_cell(&t, z[p * zs]);
+        } else {
+            for (int p = 0; p < nb; p++)
+                x[p * xs] = clamp(&in, in.off + in.scale * table_cell(&t, z[p * zs]));
         }
         break;
     }
@@ -774,67 +816,111 @@ static void map_column(const cx_sampler *s, int i, const double *z, size_t zs, d
 }
 
 /* Column u[p * xs] of uniforms of a DRAW_UNIFORM input in place: cx_dist_sample_inline's
- * expressions, so the values are its values. */
+ * expressions, so the values are its values. The triangular's two branches
+ * (cx_dist_triangular_inv) are one expression on selected operands, the same operations: its
+ * branch on u was mispredicted as often as the mode's side is drawn. No clamp where the
+ * input has none (cx_dist_clamp is then x itself). */
 static void map_uniforms(const cx_dist *dist, double *x, size_t xs, int nb)
 {
     const cx_dist d = *dist;
-    if (d.family == CX_DIST_UNIFORM)
-        for (int p = 0; p < nb; p++)
-            x[p * xs] = cx_dist_clamp(&d, d.p[0] + (d.p[1] - d.p[0]) * x[p * xs]);
-    else
-        for (int p = 0; p < nb; p++)
-            x[p * xs] = cx_dist_clamp(&d, cx_dist_triangular_inv(&d, x[p * xs]));
+    const bool clamps = !(d.min == -INFINITY && d.max == INFINITY);
+    if (d.family == CX_DIST_UNIFORM) {
+        const double lo = d.p[0], w = d.p[1] - d.p[0];
+        if (clamps)
+            for (int p = 0; p < nb; p++)
+                x[p * xs] = cx_dist_clamp(&d, lo + w * x[p * xs]);
+        else
+            for (int p = 0; p < nb; p++)
+                x[p * xs] = lo + w * x[p * xs];
+        return;
+    }
+    for (int p = 0; p < nb; p++) {
+        const double u = x[p * xs];
+        const bool low = u < d.k[0];
+        const double r = sqrt(low ? u * d.k[1] : (1.0 - u) * d.k[2]);
+        const double v = low ? d.p[0] + r : d.p[2] - r;
+        x[p * xs] = clamps ? cx_dist_clamp(&d, v) : v;
+    }
 }
 
-/* cx_normal on a copy st of the stream g that lives in registers; the rare slow path
- * (cx_normal_slow, out of line) runs on g itself. */
-static inline double normal_on(cx_pcg64 *st, cx_pcg64 *g)
+/* The rest of a normal whose fast test failed (about 1.5% of them): st is the stream's copy
+ * in registers, the slow path (out of line) runs on g itself. A score that may be off the
+ * tables' grid sets *wild. */
+static inline double normal_rest(cx_pcg64 *st, cx_pcg64 *g, uint64_t b, bool *wild)
 {
-    uint64_t b = cx_pcg64_next(st);
-    double z;
-    if (__builtin_expect(cx_normal_fast(b, &z), 1))
-        return z;
     *g = *st;
-    z = cx_normal_slow(g, b);
+    double z = cx_normal_slow(g, b);
     *st = *g;
+    if (!(fabs(z) < TAB_SAFE_Z))
+        *wild = true;
     return z;
 }
 
-/*
- * One path's draws, in the stream's order (the note at the top): the m copula normals into
- * zp and their Cholesky product, then for each input in no pair its raw draw in its own
- * place in row xp: a normal score, a uniform, or its final value (cx_dist_sample). A sliced
- * input takes a normal score. Inlined into draw_rows twice, with and without slices, so the
- * plain draw tests no slice.
- */
-static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
-                                                            const cx_slice *slice, gsl_rng *r,
-                                                            double *xp, double *zp)
+/* One draw through cell (b & mask) | base of the draw table: cx_normal (mask 511, base 0) or
+ * cx_pcg64_uniform (mask 0, base ZIG_UNIFORM), the same bits and the same stream use; one
+ * code for both, so a path's draws need no dispatch on their kind. */
+static inline double zig_draw(const zcell *zig, unsigned mask, unsigned base, cx_pcg64 *st,
+                              cx_pcg64 *g, bool *wild)
+{
+    const uint64_t b = cx_pcg64_next(st);
+    const zcell *c = &zig[(b & mask) | base];
+    const uint64_t u = b >> 11;
+    if (__builtin_expect(u < c->lim, 1))
+        return (double)(int64_t)u * c->w;
+    return normal_rest(st, g, b, wild);
+}
+
+/* An exact sampler's draw (DRAW_SAMPLE) of input i, on the stream itself. */
+static inline double sample_on(const cx_sampler *s, int i, gsl_rng *r, cx_pcg64 *st)
 {
     cx_pcg64 *g = cx_rng_pcg64(r);
-    cx_pcg64 st = *g;
-    const int m = s->m, n_own = s->n_own;
-    const int *own = s->own;
-    const unsigned char *own_draw = s->own_draw;
-    if (m > 0) {
-        for (int k = 0; k < m; k++)
-            zp[k] = normal_on(&st, g);
-        mul_chol(s, zp);
+    *g = *st;
+    double v = cx_dist_sample(&s->dists[i], r);
+    *st = *g;
+    return v;
+}
+
+/*
+ * A path's draws of its own inputs (those in no pair, not fixed), in input order, each in its
+ * place in row xp: a normal score, a uniform, or its exact sampler's value. Without slices:
+ * the steps between two exact samplers are one loop through the draw table.
+ */
+static inline __attribute__((always_inline)) void draw_own(const cx_sampler *s, gsl_rng *r,
+                                                           cx_pcg64 *st, double *xp,
+                                                           bool *wild)
+{
+    cx_pcg64 *g = cx_rng_pcg64(r);
+    const own_step *step = s->step;
+    const int *stop = s->stop;
+    const int n_own = s->n_own;
+    int k = 0;
+    for (;;) {
+        for (const int end = *stop++; k < end; k++)
+            xp[step[k].at] = zig_draw(s->zig, step[k].mask, step[k].base, st, g, wild);
+        if (k == n_own)
+            break;
+        xp[step[k].at] = sample_on(s, step[k].at, r, st);
+        k++;
     }
-    for (int k = 0; k < n_own; k++) {
-        const int i = own[k];
-        const int draw = slice && slice[i].on ? DRAW_NORMAL : own_draw[k];
-        if (draw == DRAW_NORMAL) {
-            xp[i] = normal_on(&st, g);
-        } else if (draw == DRAW_UNIFORM) {
-            xp[i] = cx_pcg64_uniform(&st);
-        } else {
-            *g = st;
-            xp[i] = cx_dist_sample(&s->dists[i], r);
-            st = *g;
-        }
+}
+
+/* draw_own with slices: a sliced input takes a normal score whatever its kind. */
+static inline __attribute__((always_inline)) void draw_own_sliced(const cx_sampler *s,
+                                                                  const cx_slice *slice,
+                                                                  gsl_rng *r, cx_pcg64 *st,
+                                                                  double *xp, bool *wild)
+{
+    cx_pcg64 *g = cx_rng_pcg64(r);
+    for (int k = 0; k < s->n_own; k++) {
+        const int i = s->own[k];
+        const int draw = slice[i].on ? DRAW_NORMAL : s->own_draw[k];
+        if (draw == DRAW_NORMAL)
+            xp[i] = zig_draw(s->zig, 511u, 0u, st, g, wild);
+        else if (draw == DRAW_UNIFORM)
+            xp[i] = cx_pcg64_uniform(st);
+        else
+            xp[i] = sample_on(s, i, r, st);
     }
-    *g = st;
 }
 
 /*
@@ -842,39 +928,53 @@ static inline __attribute__((always_inline)) void draw_path(const cx_sampler *s,
  * cx_sampler_draw, cx_sampler_draw_sliced and cx_sampler_draw_batch all run: the same
  * numbers for a path whether it is drawn alone or in a batch.
  *
- * Two passes: the draws path by path (draw_path, work row p holds path p's copula normals),
- * then the maps input by input over the batch's column: one input's table and constants
- * stay in cache and registers for nb lookups, and the dispatch on the input's kind is paid
- * once per batch, not once per path. A slice moves the normal score before the map.
+ * Two passes: the draws path by path, in the stream's order (the note at the top): the m
+ * copula normals into work row p and their Cholesky product, then the raw draw of each own
+ * input in its place in row p; then the maps input by input over the batch's column: one
+ * input's table and constants stay in cache and registers for nb lookups, and the dispatch
+ * on the input's kind is paid once per batch, not once per path. A slice moves the normal
+ * score before the map.
  */
 static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
                       double *x, size_t xs, bool fixed_set, double *work)
 {
     const int m = s->m;
+    cx_pcg64 *g = cx_rng_pcg64(r);
+    cx_pcg64 st = *g;
+    bool wild = false;   /* an own normal score may be off the grid */
     if (!fixed_set)
         cx_sampler_fixed_rows(s, nb, x, xs);
-    if (slice)
-        for (int p = 0; p < nb; p++)
-            draw_path(s, slice, r, x + (size_t)p * xs, work + (size_t)p * (size_t)m);
-    else
-        for (int p = 0; p < nb; p++)
-            draw_path(s, NULL, r, x + (size_t)p * xs, work + (size_t)p * (size_t)m);
+    for (int p = 0; p < nb; p++) {
+        double *zp = work + (size_t)p * (size_t)m;
+        for (int k = 0; k < m; k++)
+            zp[k] = zig_draw(s->zig, 511u, 0u, &st, g, &wild);
+        if (m > 0)
+            mul_chol(s, zp);
+        if (slice)
+            draw_own_sliced(s, slice, r, &st, x + (size_t)p * xs, &wild);
+        else
+            draw_own(s, r, &st, x + (size_t)p * xs, &wild);
+    }
+    *g = st;
     for (int k = 0; k < s->n_act; k++) {
         const int i = s->act[k];
         const input *in = &s->in[i];
         double *xi = x + i;
-        /* where the input's normal scores are, if it has them */
+        /* where the input's normal scores are, if it has them: own scores are on the grid
+         * unless a slow draw said otherwise; the copula's products are checked */
         double *z = in->slot >= 0 ? work + in->slot : xi;
         const size_t zs = in->slot >= 0 ? (size_t)m : xs;
+        bool on_grid = in->slot < 0 && !wild;
         if (slice && slice[i].on) {
             for (int p = 0; p < nb; p++)
                 z[p * zs] = slice_z(z[p * zs], slice[i].lo, slice[i].hi);
+            on_grid = false;
         } else if (in->slot < 0 && in->draw != DRAW_NORMAL) {
             if (in->draw == DRAW_UNIFORM)
                 map_uniforms(&s->dists[i], xi, xs, nb);
             continue; /* DRAW_SAMPLE: the row holds the value */
         }
-        map_column(s, i, z, zs, xi, xs, nb);
+        map_column(s, i, z, zs, xi, xs, nb, on_grid);
     }
 }
 

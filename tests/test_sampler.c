@@ -575,3 +575,107 @@ Test(sampler, batch_draws_the_same_numbers_as_paths, .timeout = 60)
     for (int i = 0; i < NB_IN; i++)
         cx_dist_clear(&d[i]);
 }
+
+/*
+ * The ziggurat's fast test on integers (cx_normal_fast_limit, used by the sampler's draws):
+ * for every layer the limit K splits the 53-bit u exactly where cx_normal_fast's product
+ * test does (u = K - 1 accepted, u = K not), and on 10^6 random outputs the two tests agree.
+ */
+Test(sampler, normal_fast_limit_is_the_fast_test)
+{
+    for (int i = 0; i < 256; i++) {
+        uint64_t k = cx_normal_fast_limit(i);
+        double z;
+        cr_assert(le(u64, k, (uint64_t)1 << 53), "layer %d", i);
+        if (k > 0)
+            cr_assert(cx_normal_fast(((k - 1) << 11) | (uint64_t)i, &z), "layer %d: K - 1", i);
+        if (k < (uint64_t)1 << 53)
+            cr_assert(not(cx_normal_fast((k << 11) | (uint64_t)i, &z)), "layer %d: K", i);
+    }
+    cr_assert(eq(u64, cx_normal_fast_limit(255), 0));
+    cx_pcg64 g;
+    cx_pcg64_stream(&g, 5, 1);
+    for (int t = 0; t < 1000000; t++) {
+        uint64_t b = cx_pcg64_next(&g);
+        double z;
+        cr_assert(eq(int, cx_normal_fast(b, &z), (b >> 11) < cx_normal_fast_limit((int)(b & 255))));
+    }
+}
+
+/*
+ * The draws of inputs in no pair, replayed by hand from the same stream (the order at the top
+ * of sim/sampler.c): a tabulated input takes one cx_normal and T(z), a uniform or triangular
+ * one cx_pcg64_uniform through its inverse CDF, the others cx_dist_sample; fixed inputs draw
+ * nothing. Enough paths (10^5, over 10^6 normals) that the ziggurat's wedges and tails
+ * occur, in batches of 64 and of 1.
+ */
+static uint64_t bits_of(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+Test(sampler, draws_replay_by_hand, .timeout = 120)
+{
+    enum { NR = 12 };
+    cx_dist d[NR];
+    const char *why;
+    static const double vals[] = {3, 1, 2}, wts[] = {0.2, 0.5, 0.3};
+    cr_assert(eq(int, cx_dist_pert(&d[0], 7, 9, 12, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&d[1], -1, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_triangular(&d[2], 0, 2, 9, &why), 0));
+    cr_assert(eq(int, cx_dist_beta(&d[3], 3, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_triangular(&d[4], 1, 1.5, 4, &why), 0));
+    d[4].min = 1.2; /* clamped */
+    cr_assert(eq(int, cx_dist_fixed(&d[5], 2.5, &why), 0));
+    cr_assert(eq(int, cx_dist_normal(&d[6], 5, 2, &why), 0));
+    cr_assert(eq(int, cx_dist_gamma(&d[7], 2, 1.5, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&d[8], 0, 10, &why), 0));
+    d[8].max = 9.0; /* clamped */
+    cr_assert(eq(int, cx_dist_discrete(&d[9], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[10], 0, 1, 5, 4, &why), 0));
+    d[10].max = 2.0; /* clamped */
+    cr_assert(eq(int, cx_dist_pert(&d[11], 0.002, 0.01, 0.03, 4, &why), 0));
+    cx_sampler *s;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new(&s, d, NR, NULL, 0, &bad), 0));
+    gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
+    gsl_rng_set(r1, 99u);
+    gsl_rng_set(r2, 99u);
+    enum { NBATCH = 64 };
+    double *xb = malloc(NBATCH * NR * sizeof *xb);
+    cr_assert(xb != NULL);
+    long normals = 0;
+    long bad_at = -1, paths = 0;
+    for (int t = 0; t < 6400; t++) {
+        const int nb = t % 2 ? NBATCH : 1;
+        cx_sampler_draw_batch(s, NULL, r1, nb, xb, NR, false, NULL);
+        for (int p = 0; p < nb; p++) {
+            for (int i = 0; i < NR; i++) {
+                double want;
+                if (i == 5) {
+                    want = 2.5;
+                } else if (tabulated(&d[i])) {
+                    want = cx_sampler_value_at_z(s, i, cx_normal(cx_rng_pcg64(r2)));
+                    normals++;
+                } else {
+                    want = cx_dist_sample_inline(&d[i], r2);
+                }
+                if (bad_at < 0 && bits_of(xb[p * NR + i]) != bits_of(want))
+                    bad_at = paths * NR + i;
+            }
+            paths++;
+        }
+    }
+    cr_assert(eq(i64, bad_at, -1), "first difference at path %ld, input %ld", bad_at / NR,
+              bad_at % NR);
+    cr_assert(gt(i64, normals, 1000000));
+    cr_assert(cx_rng_pcg64(r1)->state == cx_rng_pcg64(r2)->state);
+    free(xb);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+    cx_sampler_free(s);
+    for (int i = 0; i < NR; i++)
+        cx_dist_clear(&d[i]);
+}
