@@ -40,12 +40,22 @@
  * (tabulated), or the draws of cx_dist_sample (the rest).
  *
  * Batches (issue 9). cx_sampler_draw_batch takes those draws path after path, in that
- * order, but leaves each raw draw in the path's row (a normal score, a uniform, or an
- * exact sample's value) and maps them afterwards input by input over the batch: an
- * input's table and constants then serve the whole batch from cache and registers, and
- * the dispatch on its kind is paid once per batch. cx_sampler_draw and
+ * order, but leaves each raw draw in the path's row and maps them afterwards input by input
+ * over the batch: an input's table and constants then serve the whole batch from cache and
+ * registers, and the dispatch on its kind is paid once per batch. cx_sampler_draw and
  * cx_sampler_draw_sliced are the same code with a batch of one path, so a path's inputs
  * are the same bits however it is drawn.
+ *
+ * The raw draw of a normal or a uniform input (without slices) is the stream's 64-bit
+ * output b itself: one ziggurat attempt and one cx_pcg64_uniform both take one output, so
+ * the draw loop is the same for both and needs no dispatch. Whether the attempt succeeds is
+ * decided at once, on integers (cx_normal_fast_limit: b >> 11 below a limit of layer
+ * b & 255; a uniform's limit accepts every b), since a failed attempt takes more outputs
+ * before the next input's; such a normal (about 1.5%) is finished there by the slow path
+ * and its score kept aside, to replace the map's value of its place after the maps. The
+ * maps make the score, (b >> 11) times layer b & 255's width with bit 8's sign, or the
+ * uniform, (b >> 11) 2^-53, from the output: the same bits as cx_normal and
+ * cx_pcg64_uniform.
  */
 #include <float.h>
 #include <stdbool.h>
@@ -106,17 +116,29 @@ typedef struct zcell {
     uint64_t lim;
 } zcell;
 
-/* Cells 0 .. 511 of the draw table, by bits 0 .. 8 of b, are the ziggurat's fast path (layer
- * b & 255 with the sign of bit 8 in w: u (-w) is -(u w), the same bits as flipping the sign),
- * cell ZIG_UNIFORM is a uniform (w = 2^-53, every u accepted): cx_pcg64_uniform. */
-#define ZIG_UNIFORM 512
+/* The draw table's 512 cells, by bits 0 .. 8 of b, are the ziggurat's fast path: layer
+ * b & 255, with the sign of bit 8 in w (u (-w) is -(u w), the same bits as cx_normal_fast's
+ * flip of the sign bit). */
+#define ZIG_CELLS 512
 
-/* An own input's draw (an input in no pair, not fixed, that draws a normal or a uniform):
- * its place in the row and its cell of the draw table, (b & mask) | base. */
+/* An own input's draw (an input in no pair, not fixed, that draws a normal or a uniform),
+ * without slices: its output b goes into its place `at` in the row as it is, and the draw
+ * is finished when b >> 11 < lim[b & 255] (a normal's fast test; a uniform's lim accepts
+ * every b). The maps turn b into the normal score or the uniform (draw_rows). */
 typedef struct own_step {
+    const uint64_t *lim;
     int32_t at;
-    uint16_t mask, base;
 } own_step;
+
+/* A normal that its fast test did not finish (about 1.5% of them): the slow path's score z
+ * for input i of row p, put in after the maps (draw_rows). */
+typedef struct late {
+    int32_t p, i;
+    double z;
+} late;
+/* Lates a batch keeps at once (4 KB on the stack); a batch whose paths could give more is
+ * mapped in parts. */
+#define LATE_CAP 256
 
 typedef struct input {
     int map;             /* MAP_* */
@@ -135,6 +157,9 @@ struct cx_sampler {
     int *slot;             /* per input: row of the copula, else -1 (used while factoring) */
     input *in;             /* per input */
     double *chol;          /* m x m, row-major; lower triangle holds L */
+    /* L's nonzeros, row by row (row i: nz_at[i] .. nz_at[i + 1] - 1): the draws' product */
+    int *nz_at, *nz_col;
+    double *nz_val;
     int n_tab;
     qtable *tab;
     /* A row gets fixed_x (every fixed input's value, 0 elsewhere; once for rows that a
@@ -154,7 +179,10 @@ struct cx_sampler {
      * steps between two of them run as one loop with no dispatch. */
     own_step *step;
     int *stop;
-    zcell zig[ZIG_UNIFORM + 1];
+    int n_normal;   /* own inputs that draw a normal */
+    zcell zig[ZIG_CELLS];
+    uint64_t lim[2][256];   /* the fast test's limits for a normal, and 2^53 for a uniform */
+    double zw[ZIG_CELLS];   /* the cells' w alone, for the maps of raw rows */
 };
 
 void cx_sampler_free(cx_sampler *s)
@@ -173,6 +201,9 @@ void cx_sampler_free(cx_sampler *s)
     free(s->in);
     free(s->slot);
     free(s->chol);
+    free(s->nz_at);
+    free(s->nz_col);
+    free(s->nz_val);
     free(s);
 }
 
@@ -617,6 +648,21 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j <= i; j++)
                 s->chol[i * m + j] = gsl_matrix_get(a, i, j);
+        s->nz_at = malloc((m + 1) * sizeof *s->nz_at);
+        s->nz_col = malloc(m * (m + 1) / 2 * sizeof *s->nz_col);
+        s->nz_val = malloc(m * (m + 1) / 2 * sizeof *s->nz_val);
+        if (!s->nz_at || !s->nz_col || !s->nz_val)
+            goto done;
+        int q = 0;
+        for (size_t i = 0; i < m; i++) {
+            s->nz_at[i] = q;
+            for (size_t j = 0; j <= i; j++)
+                if (s->chol[i * m + j] != 0.0) {
+                    s->nz_col[q] = (int)j;
+                    s->nz_val[q++] = s->chol[i * m + j];
+                }
+        }
+        s->nz_at[m] = q;
     }
     for (int i = 0; i < n; i++) {
         s->in[i].slot = s->slot[i];
@@ -648,20 +694,24 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             s->own_draw[s->n_own++] = (unsigned char)in->draw;
         }
     }
+    for (int j = 0; j < ZIG_CELLS; j++) {
+        const cx_normal_layer *l = &cx_normal_layers[j & 255];
+        s->zig[j] = (zcell){j & 256 ? -l->w : l->w, cx_normal_fast_limit(j & 255)};
+        s->zw[j] = s->zig[j].w;
+    }
+    for (int j = 0; j < 256; j++) {
+        s->lim[0][j] = s->zig[j].lim;
+        s->lim[1][j] = (uint64_t)1 << 53;
+    }
     int n_stop = 0;
     for (int k = 0; k < s->n_own; k++) {
         const int draw = s->own_draw[k];
-        s->step[k] = (own_step){s->own[k], draw == DRAW_NORMAL ? 511u : 0u,
-                                draw == DRAW_NORMAL ? 0u : ZIG_UNIFORM};
+        s->step[k] = (own_step){s->lim[draw == DRAW_NORMAL ? 0 : 1], s->own[k]};
+        s->n_normal += draw == DRAW_NORMAL;
         if (draw == DRAW_SAMPLE)
             s->stop[n_stop++] = k;
     }
     s->stop[n_stop] = s->n_own;
-    for (int j = 0; j < 2 * 256; j++) {
-        const cx_normal_layer *l = &cx_normal_layers[j & 255];
-        s->zig[j] = (zcell){j & 256 ? -l->w : l->w, cx_normal_fast_limit(j & 255)};
-    }
-    s->zig[ZIG_UNIFORM] = (zcell){0x1.0p-53, (uint64_t)1 << 53};
     rc = 0;
 
 done:
@@ -686,6 +736,21 @@ static void mul_chol(const cx_sampler *s, double *z)
         double y = 0;
         for (int j = 0; j <= i; j++)
             y += row[j] * z[j];
+        z[i] = y;
+    }
+}
+
+/* mul_chol for finite z (the draws' normals), over L's nonzeros only: the same bits. The
+ * sum starts at +0 and is never -0 (x + (-x) and +0 + -0 are +0), so a skipped term 0 z[j],
+ * which is +-0 for a finite z[j], would not have changed it. */
+static inline void mul_chol_nz(const cx_sampler *s, double *z)
+{
+    const int *at = s->nz_at, *col = s->nz_col;
+    const double *val = s->nz_val;
+    for (int i = s->m - 1; i >= 0; i--) {
+        double y = 0;
+        for (int q = at[i]; q < at[i + 1]; q++)
+            y += val[q] * z[col[q]];
         z[i] = y;
     }
 }
@@ -769,6 +834,48 @@ static double slice_z(double z, double lo, double hi)
     return zz;
 }
 
+/* The normal score, or the uniform, of an own input's raw output (own_step), from its row. */
+static inline uint64_t raw_bits(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+static inline double raw_normal(const double *zw, double v)
+{
+    const uint64_t b = raw_bits(v);
+    return (double)(int64_t)(b >> 11) * zw[b & 511];
+}
+
+static inline double raw_uniform(double v)
+{
+    return (double)(int64_t)(raw_bits(v) >> 11) * 0x1.0p-53;
+}
+
+/* T(z) of every z[p * zs] (p < nb) through input in's table into x[p * xs]; z may be x. raw:
+ * z holds own outputs (raw_normal; their scores lie within 3.7 of 0, on the grid). */
+static inline __attribute__((always_inline)) void map_table(const input *inp, const qtable *tab,
+                                                            const double *zw, const double *z,
+                                                            size_t zs, double *x, size_t xs,
+                                                            int nb, bool raw)
+{
+    const input in = *inp;
+    const qtable t = *tab;
+    if (in.min == -INFINITY && in.max == INFINITY) {
+        /* no clamps: clamp() gives x itself for every x, NaN included */
+        for (int p = 0; p < nb; p++) {
+            const double zp = raw ? raw_normal(zw, z[p * zs]) : z[p * zs];
+            x[p * xs] = in.off + in.scale * table_cell(&t, zp);
+        }
+    } else {
+        for (int p = 0; p < nb; p++) {
+            const double zp = raw ? raw_normal(zw, z[p * zs]) : z[p * zs];
+            x[p * xs] = clamp(&in, in.off + in.scale * table_cell(&t, zp));
+        }
+    }
+}
+
 /* Column z[p * zs] (p < nb) of normal scores through input i's map into x[p * xs]; z may
  * be x. on_grid: every |z| < TAB_SAFE_Z (the draws know it), so a table lookup needs no
  * grid check; otherwise the column is checked first. The input and its table are copied to
@@ -786,17 +893,12 @@ static void map_column(const cx_sampler *s, int i, const double *z, size_t zs, d
                 if (!(fabs(z[p * zs]) < TAB_SAFE_Z))
                     on_grid = false;
         }
-        if (!on_grid) {
+        if (on_grid) {
+            map_table(&in, &t, s->zw, z, zs, x, xs, nb, false);
+        } else {
             /* a score off the grid (about 1e-15 of them), or NaN: table_value checks each */
             for (int p = 0; p < nb; p++)
                 x[p * xs] = table_value(&in, &t, z[p * zs]);
-        } else if (in.min == -INFINITY && in.max == INFINITY) {
-            /* no clamps: clamp() gives x itself for every x, NaN included */
-            for (int p = 0; p < nb; p++)
-                x[p * xs] = in.off + in.scale * table_cell(&t, z[p * zs]);
-        } else {
-            for (int p = 0; p < nb; p++)
-                x[p * xs] = clamp(&in, in.off + in.scale * table_cell(&t, z[p * zs]));
         }
         break;
     }
@@ -815,12 +917,13 @@ static void map_column(const cx_sampler *s, int i, const double *z, size_t zs, d
     }
 }
 
-/* Column u[p * xs] of uniforms of a DRAW_UNIFORM input in place: cx_dist_sample_inline's
- * expressions, so the values are its values. The triangular's two branches
- * (cx_dist_triangular_inv) are one expression on selected operands, the same operations: its
- * branch on u was mispredicted as often as the mode's side is drawn. No clamp where the
- * input has none (cx_dist_clamp is then x itself). */
-static void map_uniforms(const cx_dist *dist, double *x, size_t xs, int nb)
+/* Column x[p * xs] of uniforms (raw: own outputs, raw_uniform) of a DRAW_UNIFORM input
+ * through its inverse CDF, in place: cx_dist_sample_inline's expressions, so the values are
+ * its values. The triangular's two branches (cx_dist_triangular_inv) are one expression on
+ * selected operands, the same operations. No clamp where the input has none (cx_dist_clamp
+ * is then x itself). */
+static inline __attribute__((always_inline)) void map_uniforms(const cx_dist *dist, double *x,
+                                                               size_t xs, int nb, bool raw)
 {
     const cx_dist d = *dist;
     const bool clamps = !(d.min == -INFINITY && d.max == INFINITY);
@@ -828,14 +931,14 @@ static void map_uniforms(const cx_dist *dist, double *x, size_t xs, int nb)
         const double lo = d.p[0], w = d.p[1] - d.p[0];
         if (clamps)
             for (int p = 0; p < nb; p++)
-                x[p * xs] = cx_dist_clamp(&d, lo + w * x[p * xs]);
+                x[p * xs] = cx_dist_clamp(&d, lo + w * (raw ? raw_uniform(x[p * xs]) : x[p * xs]));
         else
             for (int p = 0; p < nb; p++)
-                x[p * xs] = lo + w * x[p * xs];
+                x[p * xs] = lo + w * (raw ? raw_uniform(x[p * xs]) : x[p * xs]);
         return;
     }
     for (int p = 0; p < nb; p++) {
-        const double u = x[p * xs];
+        const double u = raw ? raw_uniform(x[p * xs]) : x[p * xs];
         const bool low = u < d.k[0];
         const double r = sqrt(low ? u * d.k[1] : (1.0 - u) * d.k[2]);
         const double v = low ? d.p[0] + r : d.p[2] - r;
@@ -844,30 +947,28 @@ static void map_uniforms(const cx_dist *dist, double *x, size_t xs, int nb)
 }
 
 /* The rest of a normal whose fast test failed (about 1.5% of them): st is the stream's copy
- * in registers, the slow path (out of line) runs on g itself. A score that may be off the
- * tables' grid sets *wild. */
-static inline double normal_rest(cx_pcg64 *st, cx_pcg64 *g, uint64_t b, bool *wild)
+ * in registers, the slow path (out of line) runs on g itself. */
+static inline double normal_rest(cx_pcg64 *st, cx_pcg64 *g, uint64_t b)
 {
     *g = *st;
     double z = cx_normal_slow(g, b);
     *st = *g;
-    if (!(fabs(z) < TAB_SAFE_Z))
-        *wild = true;
     return z;
 }
 
-/* One draw through cell (b & mask) | base of the draw table: cx_normal (mask 511, base 0) or
- * cx_pcg64_uniform (mask 0, base ZIG_UNIFORM), the same bits and the same stream use; one
- * code for both, so a path's draws need no dispatch on their kind. */
-static inline double zig_draw(const zcell *zig, unsigned mask, unsigned base, cx_pcg64 *st,
-                              cx_pcg64 *g, bool *wild)
+/* cx_normal on st through the draw table; a score that may be off the tables' grid sets
+ * *wild. */
+static inline double normal_draw(const zcell *zig, cx_pcg64 *st, cx_pcg64 *g, bool *wild)
 {
     const uint64_t b = cx_pcg64_next(st);
-    const zcell *c = &zig[(b & mask) | base];
+    const zcell *c = &zig[b & 511];
     const uint64_t u = b >> 11;
     if (__builtin_expect(u < c->lim, 1))
         return (double)(int64_t)u * c->w;
-    return normal_rest(st, g, b, wild);
+    double z = normal_rest(st, g, b);
+    if (!(fabs(z) < TAB_SAFE_Z))
+        *wild = true;
+    return z;
 }
 
 /* An exact sampler's draw (DRAW_SAMPLE) of input i, on the stream itself. */
@@ -880,14 +981,27 @@ static inline double sample_on(const cx_sampler *s, int i, gsl_rng *r, cx_pcg64 
     return v;
 }
 
+/* The copula's m normals of a path into zp, then y = L z. */
+static inline __attribute__((always_inline)) void draw_copula(const cx_sampler *s, cx_pcg64 *st,
+                                                              cx_pcg64 *g, double *zp,
+                                                              bool *wild)
+{
+    for (int k = 0; k < s->m; k++)
+        zp[k] = normal_draw(s->zig, st, g, wild);
+    if (s->m > 0)
+        mul_chol_nz(s, zp);
+}
+
 /*
- * A path's draws of its own inputs (those in no pair, not fixed), in input order, each in its
- * place in row xp: a normal score, a uniform, or its exact sampler's value. Without slices:
- * the steps between two exact samplers are one loop through the draw table.
+ * A path's own inputs (those in no pair, not fixed) in input order, as outputs (the raw
+ * rows, own_step): each own output b in its place in row xp, as it is; a normal that its
+ * fast test does not finish is finished now (the stream's order) and listed in lt[nl ..]
+ * as row p's; an exact sampler's value in its place. Returns the new count of lates. The
+ * steps between two exact samplers are one loop with no dispatch.
  */
-static inline __attribute__((always_inline)) void draw_own(const cx_sampler *s, gsl_rng *r,
-                                                           cx_pcg64 *st, double *xp,
-                                                           bool *wild)
+static inline __attribute__((always_inline)) int draw_own_raw(const cx_sampler *s, gsl_rng *r,
+                                                              cx_pcg64 *st, double *xp,
+                                                              late *lt, int nl, int p)
 {
     cx_pcg64 *g = cx_rng_pcg64(r);
     const own_step *step = s->step;
@@ -895,17 +1009,24 @@ static inline __attribute__((always_inline)) void draw_own(const cx_sampler *s, 
     const int n_own = s->n_own;
     int k = 0;
     for (;;) {
-        for (const int end = *stop++; k < end; k++)
-            xp[step[k].at] = zig_draw(s->zig, step[k].mask, step[k].base, st, g, wild);
+        for (const int end = *stop++; k < end; k++) {
+            const uint64_t b = cx_pcg64_next(st);
+            if (__builtin_expect((b >> 11) >= step[k].lim[b & 255], 0))
+                lt[nl++] = (late){p, step[k].at, normal_rest(st, g, b)};
+            memcpy(xp + step[k].at, &b, sizeof b);
+        }
         if (k == n_own)
             break;
         xp[step[k].at] = sample_on(s, step[k].at, r, st);
         k++;
     }
+    return nl;
 }
 
-/* draw_own with slices: a sliced input takes a normal score whatever its kind. */
-static inline __attribute__((always_inline)) void draw_own_sliced(const cx_sampler *s,
+/* A path's own inputs with slices (NULL: none), as values: a normal score, a uniform, or an
+ * exact sampler's value in each place; a sliced input takes a normal score whatever its
+ * kind. */
+static inline __attribute__((always_inline)) void draw_own_values(const cx_sampler *s,
                                                                   const cx_slice *slice,
                                                                   gsl_rng *r, cx_pcg64 *st,
                                                                   double *xp, bool *wild)
@@ -913,9 +1034,9 @@ static inline __attribute__((always_inline)) void draw_own_sliced(const cx_sampl
     cx_pcg64 *g = cx_rng_pcg64(r);
     for (int k = 0; k < s->n_own; k++) {
         const int i = s->own[k];
-        const int draw = slice[i].on ? DRAW_NORMAL : s->own_draw[k];
+        const int draw = slice && slice[i].on ? DRAW_NORMAL : s->own_draw[k];
         if (draw == DRAW_NORMAL)
-            xp[i] = zig_draw(s->zig, 511u, 0u, st, g, wild);
+            xp[i] = normal_draw(s->zig, st, g, wild);
         else if (draw == DRAW_UNIFORM)
             xp[i] = cx_pcg64_uniform(st);
         else
@@ -924,58 +1045,91 @@ static inline __attribute__((always_inline)) void draw_own_sliced(const cx_sampl
 }
 
 /*
+ * The maps of nb drawn rows, input by input over the batch's column: one input's table and
+ * constants stay in cache and registers for nb lookups, and the dispatch on the input's kind
+ * is paid once per batch, not once per path. raw: the rows hold own outputs (draw_own_raw),
+ * and the lates lt[0 .. nl-1] are put in after the maps; else the rows hold values
+ * (draw_own_values), own scores off the grid only if wild. The copula's products are in
+ * work rows, checked; a slice moves the normal score before the map.
+ */
+static void map_rows(const cx_sampler *s, const cx_slice *slice, int nb, double *x, size_t xs,
+                     double *work, bool raw, bool wild, const late *lt, int nl)
+{
+    const int m = s->m;
+    for (int k = 0; k < s->n_act; k++) {
+        const int i = s->act[k];
+        const input *in = &s->in[i];
+        double *xi = x + i;
+        /* where the input's normal scores are, if it has them */
+        double *z = in->slot >= 0 ? work + in->slot : xi;
+        const size_t zs = in->slot >= 0 ? (size_t)m : xs;
+        if (slice && slice[i].on) {
+            for (int p = 0; p < nb; p++)
+                z[p * zs] = slice_z(z[p * zs], slice[i].lo, slice[i].hi);
+            map_column(s, i, z, zs, xi, xs, nb, false);
+        } else if (in->slot >= 0) {
+            map_column(s, i, z, zs, xi, xs, nb, false);
+        } else if (in->draw == DRAW_NORMAL) {
+            if (raw)
+                map_table(in, &s->tab[in->tab], s->zw, xi, xs, xi, xs, nb, true);
+            else
+                map_column(s, i, xi, xs, xi, xs, nb, !wild);
+        } else if (in->draw == DRAW_UNIFORM) {
+            if (raw)
+                map_uniforms(&s->dists[i], xi, xs, nb, true);
+            else
+                map_uniforms(&s->dists[i], xi, xs, nb, false);
+        }
+        /* DRAW_SAMPLE: the row holds the value */
+    }
+    for (int q = 0; q < nl; q++)
+        x[(size_t)lt[q].p * xs + (size_t)lt[q].i] = from_z(s, lt[q].i, lt[q].z);
+}
+
+/*
  * nb paths' inputs into rows x[p * xs .. + n - 1], p < nb, with slices (NULL: none). What
  * cx_sampler_draw, cx_sampler_draw_sliced and cx_sampler_draw_batch all run: the same
  * numbers for a path whether it is drawn alone or in a batch.
  *
  * Two passes: the draws path by path, in the stream's order (the note at the top): the m
- * copula normals into work row p and their Cholesky product, then the raw draw of each own
- * input in its place in row p; then the maps input by input over the batch's column: one
- * input's table and constants stay in cache and registers for nb lookups, and the dispatch
- * on the input's kind is paid once per batch, not once per path. A slice moves the normal
- * score before the map.
+ * copula normals into work row p and their Cholesky product, then each own input's draw in
+ * its place in row p; then the maps (map_rows). Without slices the rows take the own
+ * outputs as they are and the maps make the scores and uniforms from them (draw_own_raw):
+ * a draw is then one output, one compare and one store, whatever its kind.
  */
 static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, int nb,
                       double *x, size_t xs, bool fixed_set, double *work)
 {
-    const int m = s->m;
+    const size_t m = (size_t)s->m;
     cx_pcg64 *g = cx_rng_pcg64(r);
     cx_pcg64 st = *g;
-    bool wild = false;   /* an own normal score may be off the grid */
+    bool wild = false;   /* a normal score may be off the grid */
     if (!fixed_set)
         cx_sampler_fixed_rows(s, nb, x, xs);
+    if (slice || s->n_normal > LATE_CAP) {
+        for (int p = 0; p < nb; p++) {
+            draw_copula(s, &st, g, work + (size_t)p * m, &wild);
+            draw_own_values(s, slice, r, &st, x + (size_t)p * xs, &wild);
+        }
+        *g = st;
+        map_rows(s, slice, nb, x, xs, work, false, wild, NULL, 0);
+        return;
+    }
+    late lt[LATE_CAP];
+    int nl = 0, p0 = 0;
     for (int p = 0; p < nb; p++) {
-        double *zp = work + (size_t)p * (size_t)m;
-        for (int k = 0; k < m; k++)
-            zp[k] = zig_draw(s->zig, 511u, 0u, &st, g, &wild);
-        if (m > 0)
-            mul_chol(s, zp);
-        if (slice)
-            draw_own_sliced(s, slice, r, &st, x + (size_t)p * xs, &wild);
-        else
-            draw_own(s, r, &st, x + (size_t)p * xs, &wild);
+        if (nl > LATE_CAP - s->n_normal) {
+            map_rows(s, NULL, p - p0, x + (size_t)p0 * xs, xs, work + (size_t)p0 * m, true,
+                     false, lt, nl);
+            nl = 0;
+            p0 = p;
+        }
+        draw_copula(s, &st, g, work + (size_t)p * m, &wild);
+        nl = draw_own_raw(s, r, &st, x + (size_t)p * xs, lt, nl, p - p0);
     }
     *g = st;
-    for (int k = 0; k < s->n_act; k++) {
-        const int i = s->act[k];
-        const input *in = &s->in[i];
-        double *xi = x + i;
-        /* where the input's normal scores are, if it has them: own scores are on the grid
-         * unless a slow draw said otherwise; the copula's products are checked */
-        double *z = in->slot >= 0 ? work + in->slot : xi;
-        const size_t zs = in->slot >= 0 ? (size_t)m : xs;
-        bool on_grid = in->slot < 0 && !wild;
-        if (slice && slice[i].on) {
-            for (int p = 0; p < nb; p++)
-                z[p * zs] = slice_z(z[p * zs], slice[i].lo, slice[i].hi);
-            on_grid = false;
-        } else if (in->slot < 0 && in->draw != DRAW_NORMAL) {
-            if (in->draw == DRAW_UNIFORM)
-                map_uniforms(&s->dists[i], xi, xs, nb);
-            continue; /* DRAW_SAMPLE: the row holds the value */
-        }
-        map_column(s, i, z, zs, xi, xs, nb, on_grid);
-    }
+    map_rows(s, NULL, nb - p0, x + (size_t)p0 * xs, xs, work + (size_t)p0 * m, true, false, lt,
+             nl);
 }
 
 void cx_sampler_fixed_rows(const cx_sampler *s, int nb, double *x, size_t x_stride)

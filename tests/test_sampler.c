@@ -679,3 +679,56 @@ Test(sampler, draws_replay_by_hand, .timeout = 120)
     for (int i = 0; i < NR; i++)
         cx_dist_clear(&d[i]);
 }
+
+/*
+ * Batches of paths with many tabulated inputs, replayed by hand: 200 normals a path make a
+ * batch of 64 paths finish its slow normals (about 1.5% of them) in several parts, and 300
+ * take the draws that keep values in the rows (sampler.c, draw_rows); the same numbers.
+ */
+Test(sampler, many_normals_replay_by_hand, .timeout = 60)
+{
+    const int sizes[] = {200, 300};
+    for (int t = 0; t < 2; t++) {
+        const int n = sizes[t];
+        cx_dist *d = calloc((size_t)n, sizeof *d);
+        cr_assert(d != NULL);
+        const char *why;
+        for (int i = 0; i < n; i++) {
+            if (i % 10 == 3)
+                cr_assert(eq(int, cx_dist_uniform(&d[i], 0, 1 + i, &why), 0));
+            else
+                cr_assert(eq(int, cx_dist_pert(&d[i], 7, 9 + (i % 3), 12, 4, &why), 0));
+        }
+        cx_sampler *s;
+        int bad;
+        cr_assert(eq(int, cx_sampler_new(&s, d, n, NULL, 0, &bad), 0));
+        gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
+        gsl_rng_set(r1, 7u + (unsigned long)n);
+        gsl_rng_set(r2, 7u + (unsigned long)n);
+        enum { NBATCH = 64 };
+        double *xb = malloc((size_t)NBATCH * (size_t)n * sizeof *xb);
+        cr_assert(xb != NULL);
+        long bad_at = -1;
+        for (int rep = 0; rep < 20; rep++) {
+            cx_sampler_draw_batch(s, NULL, r1, NBATCH, xb, (size_t)n, rep > 0, NULL);
+            for (int p = 0; p < NBATCH; p++)
+                for (int i = 0; i < n; i++) {
+                    double want = d[i].family == CX_DIST_UNIFORM
+                                      ? cx_dist_sample_inline(&d[i], r2)
+                                      : cx_sampler_value_at_z(s, i, cx_normal(cx_rng_pcg64(r2)));
+                    if (bad_at < 0 && bits_of(xb[(size_t)p * (size_t)n + (size_t)i]) != bits_of(want))
+                        bad_at = ((long)rep * NBATCH + p) * n + i;
+                }
+        }
+        cr_assert(eq(i64, bad_at, -1), "%d inputs: first difference at path %ld, input %ld", n,
+                  bad_at / n, bad_at % n);
+        cr_assert(cx_rng_pcg64(r1)->state == cx_rng_pcg64(r2)->state);
+        free(xb);
+        gsl_rng_free(r1);
+        gsl_rng_free(r2);
+        cx_sampler_free(s);
+        for (int i = 0; i < n; i++)
+            cx_dist_clear(&d[i]);
+        free(d);
+    }
+}
