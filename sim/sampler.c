@@ -123,10 +123,10 @@ typedef struct zcell {
 
 /* An own input's draw (an input in no pair, not fixed, that draws a normal or a uniform),
  * without slices: its output b goes into its place `at` in the row as it is, and the draw
- * is finished when b >> 11 < lim[b & 255] (a normal's fast test; a uniform's lim accepts
- * every b). The maps turn b into the normal score or the uniform (draw_rows). */
+ * is finished when b < bar[b & 255] (cx_sampler.bar), else when b_done says so. The maps
+ * turn b into the normal score or the uniform (draw_rows). */
 typedef struct own_step {
-    const uint64_t *lim;
+    const uint64_t *bar;
     int32_t at;
 } own_step;
 
@@ -174,14 +174,18 @@ struct cx_sampler {
     int *own;
     unsigned char *own_draw;
     int n_own;
-    /* The draws of a path without slices (draw_own): step[k] for own input k, and the k of
+    /* The draws of a path without slices (draw_own_raw): step[k] for own input k, the k of
      * each own input that takes its exact sampler (DRAW_SAMPLE), in order, then n_own: the
      * steps between two of them run as one loop with no dispatch. */
     own_step *step;
     int *stop;
     int n_normal;   /* own inputs that draw a normal */
     zcell zig[ZIG_CELLS];
-    uint64_t lim[2][256];   /* the fast test's limits for a normal, and 2^53 for a uniform */
+    /* The fast test on b itself, for a normal (bar[0]) and a uniform (bar[1]): b >> 11 < K
+     * is b < K 2^11 for K = cx_normal_fast_limit(...) < 2^53, so bar[0][j] = K 2^11; a limit
+     * of 2^53 (every u, and every uniform) does not fit, and its bar, 2^64 - 2^11, lets
+     * all but u = 2^53 - 1 through, which b_done then decides. */
+    uint64_t bar[2][256];
     double zw[ZIG_CELLS];   /* the cells' w alone, for the maps of raw rows */
 };
 
@@ -700,13 +704,14 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
         s->zw[j] = s->zig[j].w;
     }
     for (int j = 0; j < 256; j++) {
-        s->lim[0][j] = s->zig[j].lim;
-        s->lim[1][j] = (uint64_t)1 << 53;
+        const uint64_t k = s->zig[j].lim, top = ((uint64_t)1 << 53) - 1;
+        s->bar[0][j] = (k < top ? k : top) << 11;
+        s->bar[1][j] = top << 11;
     }
     int n_stop = 0;
     for (int k = 0; k < s->n_own; k++) {
         const int draw = s->own_draw[k];
-        s->step[k] = (own_step){s->lim[draw == DRAW_NORMAL ? 0 : 1], s->own[k]};
+        s->step[k] = (own_step){s->bar[draw == DRAW_NORMAL ? 0 : 1], s->own[k]};
         s->n_normal += draw == DRAW_NORMAL;
         if (draw == DRAW_SAMPLE)
             s->stop[n_stop++] = k;
@@ -992,6 +997,13 @@ static inline __attribute__((always_inline)) void draw_copula(const cx_sampler *
         mul_chol_nz(s, zp);
 }
 
+/* The exact test for an output b that did not pass its bar (own_step): a uniform is
+ * always done, a normal when b >> 11 is below its layer's limit (a limit of 2^53). */
+static bool b_done(const cx_sampler *s, const uint64_t *bar, uint64_t b)
+{
+    return bar == s->bar[1] || (b >> 11) < s->zig[b & 255].lim;
+}
+
 /*
  * A path's own inputs (those in no pair, not fixed) in input order, as outputs (the raw
  * rows, own_step): each own output b in its place in row xp, as it is; a normal that its
@@ -1011,7 +1023,7 @@ static inline __attribute__((always_inline)) int draw_own_raw(const cx_sampler *
     for (;;) {
         for (const int end = *stop++; k < end; k++) {
             const uint64_t b = cx_pcg64_next(st);
-            if (__builtin_expect((b >> 11) >= step[k].lim[b & 255], 0))
+            if (__builtin_expect(b >= step[k].bar[b & 255], 0) && !b_done(s, step[k].bar, b))
                 lt[nl++] = (late){p, step[k].at, normal_rest(st, g, b)};
             memcpy(xp + step[k].at, &b, sizeof b);
         }

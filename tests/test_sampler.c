@@ -732,3 +732,79 @@ Test(sampler, many_normals_replay_by_hand, .timeout = 60)
         free(d);
     }
 }
+
+/* PCG64's multiplier's inverse mod 2^128 (Newton: each step doubles the correct bits). */
+static cx_u128 pcg64_mult_inverse(void)
+{
+    const cx_u128 m = CX_PCG64_MULT;
+    cx_u128 x = m;
+    for (int i = 0; i < 7; i++)
+        x *= 2 - m * x;
+    return x;
+}
+
+/* Sets g (its increment kept) so that its next output is `out`. */
+static void next_output_is(cx_pcg64 *g, uint64_t out)
+{
+    const uint64_t hi = 0x0123456789abcdefULL;
+    const unsigned rot = (unsigned)(hi >> 58);
+    const uint64_t x = (out << rot) | (out >> ((64u - rot) & 63u));
+    const cx_u128 after = ((cx_u128)hi << 64) | (hi ^ x);
+    g->state = (after - g->inc) * pcg64_mult_inverse();
+}
+
+/*
+ * The draws at the edges of their tests, against replay by hand: a uniform from the largest
+ * output (u = 2^53 - 1), and for every ziggurat layer an attempt just inside its box and
+ * just outside it (u = K - 1 and K, cx_normal_fast_limit), each sign; the sampler tests an
+ * output on integers (sampler.c), so these are the outputs where it could part from
+ * cx_normal and cx_pcg64_uniform.
+ */
+Test(sampler, edge_outputs_replay_by_hand)
+{
+    cx_dist d[2];
+    const char *why;
+    cr_assert(eq(int, cx_dist_uniform(&d[0], 0, 1, &why), 0));
+    cr_assert(eq(int, cx_dist_pert(&d[1], 7, 9, 12, 4, &why), 0));
+    cx_sampler *su, *sn;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new(&su, &d[0], 1, NULL, 0, &bad), 0));
+    cr_assert(eq(int, cx_sampler_new(&sn, &d[1], 1, NULL, 0, &bad), 0));
+    gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
+    gsl_rng_set(r1, 11u);
+    gsl_rng_set(r2, 11u);
+    cx_pcg64 *g1 = cx_rng_pcg64(r1), *g2 = cx_rng_pcg64(r2);
+    double x;
+    /* the test helper itself: the next output is the one asked for */
+    next_output_is(g1, 0xfedcba9876543210ULL);
+    cr_assert(eq(u64, cx_pcg64_next(g1), 0xfedcba9876543210ULL));
+
+    const uint64_t tops[] = {UINT64_MAX, (((uint64_t)1 << 53) - 1) << 11, 0, 2047};
+    for (int t = 0; t < 4; t++) {
+        next_output_is(g1, tops[t]);
+        *g2 = *g1;
+        cx_sampler_draw_batch(su, NULL, r1, 1, &x, 1, false, NULL);
+        cr_assert(eq(u64, bits_of(x), bits_of(cx_dist_sample_inline(&d[0], r2))), "output %d", t);
+        cr_assert(g1->state == g2->state);
+    }
+    for (int j = 0; j < 512; j++) {
+        const uint64_t k = cx_normal_fast_limit(j & 255);
+        for (int side = 0; side < 2; side++) {
+            const uint64_t u = side ? k : k - 1;
+            if (u >= (uint64_t)1 << 53)
+                continue; /* K = 0 has no u = K - 1; K = 2^53 no u = K */
+            next_output_is(g1, (u << 11) | (uint64_t)j);
+            *g2 = *g1;
+            cx_sampler_draw_batch(sn, NULL, r1, 1, &x, 1, false, NULL);
+            double want = cx_sampler_value_at_z(sn, 0, cx_normal(g2));
+            cr_assert(eq(u64, bits_of(x), bits_of(want)), "cell %d, u = K%s", j, side ? "" : " - 1");
+            cr_assert(g1->state == g2->state, "cell %d", j);
+        }
+    }
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+    cx_sampler_free(su);
+    cx_sampler_free(sn);
+    cx_dist_clear(&d[0]);
+    cx_dist_clear(&d[1]);
+}
