@@ -44,15 +44,18 @@ int cx_sketch_new(cx_sketch **out, double alpha)
     sk->kmin = (int)ceil(L_MIN * sk->scale);
     int kmax = (int)ceil(L_MAX * sk->scale);
     sk->nb = kmax - sk->kmin + 1;
-    /* one block, [neg | pos | SINKS sink slots], so that cx_sketch_add_n reaches every
-     * bucket and the sinks from one base (chunk_pass); calloc: pages of buckets never
-     * touched are never made resident */
-    sk->neg = calloc(2 * (size_t)sk->nb + SINKS, sizeof *sk->neg);
+    /* one block, [neg | pos | SINKS sink slots | neg_carry | pos_carry], so that
+     * cx_sketch_add_n reaches every bucket and the sinks from one base (chunk_pass); calloc:
+     * pages of buckets never touched are never made resident (the carries' pages, in
+     * particular, until 2^31 values have been counted) */
+    sk->neg = calloc(4 * (size_t)sk->nb + SINKS, sizeof *sk->neg);
     if (!sk->neg) {
         cx_sketch_free(sk);
         return CX_ERR_NOMEM;
     }
     sk->pos = sk->neg + sk->nb;
+    sk->neg_carry = sk->neg + 2 * (size_t)sk->nb + SINKS;
+    sk->pos_carry = sk->neg_carry + sk->nb;
     cx_sketch_reset(sk);
     *out = sk;
     return 0;
@@ -71,11 +74,46 @@ void cx_sketch_reset(cx_sketch *sk)
         memset(sk->pos + sk->pos_lo, 0, (size_t)(sk->pos_hi - sk->pos_lo + 1) * sizeof *sk->pos);
     if (sk->neg_lo <= sk->neg_hi)
         memset(sk->neg + sk->neg_lo, 0, (size_t)(sk->neg_hi - sk->neg_lo + 1) * sizeof *sk->neg);
+    if (sk->carried) {
+        if (sk->pos_lo <= sk->pos_hi)
+            memset(sk->pos_carry + sk->pos_lo, 0,
+                   (size_t)(sk->pos_hi - sk->pos_lo + 1) * sizeof *sk->pos_carry);
+        if (sk->neg_lo <= sk->neg_hi)
+            memset(sk->neg_carry + sk->neg_lo, 0,
+                   (size_t)(sk->neg_hi - sk->neg_lo + 1) * sizeof *sk->neg_carry);
+    }
+    sk->carried = false;
+    sk->lo_bound = 0;
     sk->pos_lo = sk->neg_lo = sk->nb;
     sk->pos_hi = sk->neg_hi = -1;
     sk->zero = sk->count = sk->nan = sk->clamped = sk->inf = 0;
     sk->min = INFINITY;
     sk->max = -INFINITY;
+}
+
+#define LOW_MASK 0x7fffffffu /* a low part's remainder after a carry */
+
+static void carry_range(uint32_t *lo, uint32_t *carry, int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        carry[i] += lo[i] >> 31;
+        lo[i] &= LOW_MASK;
+    }
+}
+
+void cx_sketch_carry(cx_sketch *sk)
+{
+    carry_range(sk->pos, sk->pos_carry, sk->pos_lo, sk->pos_hi);
+    carry_range(sk->neg, sk->neg_carry, sk->neg_lo, sk->neg_hi);
+    sk->carried = true;
+    sk->lo_bound = LOW_MASK;
+}
+
+/* The count of bucket i of one sign (lo, carry: that sign's arrays). */
+static inline uint64_t bucket_count(const cx_sketch *sk, const uint32_t *lo,
+                                    const uint32_t *carry, int i)
+{
+    return sk->carried ? ((uint64_t)carry[i] << 31) + lo[i] : lo[i];
 }
 
 /*
@@ -176,7 +214,7 @@ typedef struct add_state {
 
 static void add_slow(const cx_sketch *sk, add_state *st, const double *x, int n)
 {
-    uint64_t *const pos = sk->pos, *const neg = sk->neg;
+    uint32_t *const pos = sk->pos, *const neg = sk->neg;
     const int top = sk->nb - 1;
     for (int j = 0; j < n; j++) {
         double v = x[j];
@@ -227,7 +265,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
      * the used ranges are minima and maxima of keys, and min and max are the extremes with
      * zero normalised to +0.0 (cx_sketch_add gives +0.0 whichever zero comes first).
      */
-    uint64_t *const cnt = sk->neg; /* the block: neg, pos, sinks (cx_sketch_new) */
+    uint32_t *const cnt = sk->neg; /* the block: neg, pos, sinks (cx_sketch_new) */
     const int nb = sk->nb;
     add_state st = {sk->pos_lo, sk->pos_hi, sk->neg_lo, sk->neg_hi, 0, 0, 0, 0, 0,
                     sk->min, sk->max};
@@ -235,6 +273,15 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     for (size_t j0 = 0; j0 < n; j0 += ADD_CHUNK) {
         const int len = (int)(n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK);
         const double *xc = x + j0;
+        if (sk->lo_bound > UINT32_MAX - (uint32_t)len) {
+            /* room in the low parts for this chunk (rare: after 2^31 values) */
+            sk->pos_lo = st.pos_lo;
+            sk->pos_hi = st.pos_hi;
+            sk->neg_lo = st.neg_lo;
+            sk->neg_hi = st.neg_hi;
+            cx_sketch_carry(sk);
+        }
+        sk->lo_bound += (uint32_t)len;
         chunk_scan cs;
         chunk_pass(xc, len, sk->scale, (double)sk->kmin, (double)nb, (double)(2 * nb), slot,
                    &cs);
@@ -246,7 +293,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
         /* a chunk of one bucket (a constant run, frequent for counts and 0/1 outcomes)
          * would be one chain of increments of one word: add its length once instead */
         if (cs.slot_lo == cs.slot_hi)
-            cnt[(int64_t)cs.slot_lo] += (uint64_t)len;
+            cnt[(int64_t)cs.slot_lo] += (uint32_t)len;
         else
             for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
         st.count += (uint64_t)len;
@@ -275,11 +322,35 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     sk->max = st.max;
 }
 
+/* dst's buckets from..to of one sign += src's, as whole counts (dst carried: the low parts
+ * below 2^31 on return). */
+static void merge_wide(cx_sketch *dst, const cx_sketch *src, uint32_t *lo, uint32_t *carry,
+                       const uint32_t *src_lo, const uint32_t *src_carry, int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        uint64_t c = ((uint64_t)carry[i] << 31) + lo[i] + bucket_count(src, src_lo, src_carry, i);
+        carry[i] = (uint32_t)(c >> 31);
+        lo[i] = (uint32_t)(c & LOW_MASK);
+    }
+    (void)dst;
+}
+
 int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
 {
     if (dst->alpha != src->alpha || dst->nb != src->nb) return CX_ERR_RANGE;
-    for (int i = src->pos_lo; i <= src->pos_hi; i++) dst->pos[i] += src->pos[i];
-    for (int i = src->neg_lo; i <= src->neg_hi; i++) dst->neg[i] += src->neg[i];
+    if (!src->carried && src->lo_bound <= UINT32_MAX - dst->lo_bound) {
+        /* the sums of low parts fit in 32 bits */
+        for (int i = src->pos_lo; i <= src->pos_hi; i++) dst->pos[i] += src->pos[i];
+        for (int i = src->neg_lo; i <= src->neg_hi; i++) dst->neg[i] += src->neg[i];
+        dst->lo_bound += src->lo_bound;
+    } else {
+        /* whole counts, split again: every low part of dst ends below 2^31 */
+        cx_sketch_carry(dst);
+        merge_wide(dst, src, dst->pos, dst->pos_carry, src->pos, src->pos_carry, src->pos_lo,
+                   src->pos_hi);
+        merge_wide(dst, src, dst->neg, dst->neg_carry, src->neg, src->neg_carry, src->neg_lo,
+                   src->neg_hi);
+    }
     if (src->pos_lo < dst->pos_lo) dst->pos_lo = src->pos_lo;
     if (src->pos_hi > dst->pos_hi) dst->pos_hi = src->pos_hi;
     if (src->neg_lo < dst->neg_lo) dst->neg_lo = src->neg_lo;
@@ -340,13 +411,13 @@ static int locate(const cx_sketch *sk, uint64_t k, int *i)
     uint64_t seen = 0;
     /* ascending order: most negative first */
     for (*i = sk->neg_hi; *i >= sk->neg_lo; (*i)--) {
-        seen += sk->neg[*i];
+        seen += bucket_count(sk, sk->neg, sk->neg_carry, *i);
         if (seen >= k) return -1;
     }
     seen += sk->zero;
     if (seen >= k) return 0;
     for (*i = sk->pos_lo; *i <= sk->pos_hi; (*i)++) {
-        seen += sk->pos[*i];
+        seen += bucket_count(sk, sk->pos, sk->pos_carry, *i);
         if (seen >= k) return 1;
     }
     *i = sk->pos_hi; /* not reached: the counts add up to count */
@@ -458,8 +529,9 @@ double cx_sketch_top_mean(const cx_sketch *sk, double k)
     double left = k, sum = 0;
     /* descending order: largest positive first */
     for (int i = sk->pos_hi; i >= sk->pos_lo && left > 0; i--) {
-        if (!sk->pos[i]) continue;
-        double c = (double)sk->pos[i], w = c < left ? c : left;
+        const uint64_t n = bucket_count(sk, sk->pos, sk->pos_carry, i);
+        if (!n) continue;
+        double c = (double)n, w = c < left ? c : left;
         sum += w * pos_value(sk, i);
         left -= w;
     }
@@ -469,8 +541,9 @@ double cx_sketch_top_mean(const cx_sketch *sk, double k)
         left -= w;
     }
     for (int i = sk->neg_lo; i <= sk->neg_hi && left > 0; i++) {
-        if (!sk->neg[i]) continue;
-        double c = (double)sk->neg[i], w = c < left ? c : left;
+        const uint64_t n = bucket_count(sk, sk->neg, sk->neg_carry, i);
+        if (!n) continue;
+        double c = (double)n, w = c < left ? c : left;
         sum += w * neg_value(sk, i);
         left -= w;
     }
@@ -487,15 +560,17 @@ bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b)
     if (memcmp(&a->min, &b->min, sizeof a->min) || memcmp(&a->max, &b->max, sizeof a->max))
         return false;
     for (int i = a->pos_lo; i <= a->pos_hi; i++)
-        if (a->pos[i] != b->pos[i]) return false;
+        if (bucket_count(a, a->pos, a->pos_carry, i) != bucket_count(b, b->pos, b->pos_carry, i))
+            return false;
     for (int i = a->neg_lo; i <= a->neg_hi; i++)
-        if (a->neg[i] != b->neg[i]) return false;
+        if (bucket_count(a, a->neg, a->neg_carry, i) != bucket_count(b, b->neg, b->neg_carry, i))
+            return false;
     return true;
 }
 
 size_t cx_sketch_bytes(const cx_sketch *sk)
 {
-    return (2 * (size_t)sk->nb + SINKS) * sizeof *sk->pos;
+    return (4 * (size_t)sk->nb + SINKS) * sizeof *sk->pos;
 }
 
 /* ---- checkpoints and MPI messages (issue 12) ---- */
@@ -512,7 +587,7 @@ void cx_sketch_serialise(const cx_sketch *sk, cx_wbuf *w)
     cx_wbuf_u64(w, sk->inf);
     cx_wbuf_f64(w, sk->min);
     cx_wbuf_f64(w, sk->max);
-    const uint64_t *arr[2] = {sk->pos, sk->neg};
+    const uint32_t *arr[2] = {sk->pos, sk->neg}, *carry[2] = {sk->pos_carry, sk->neg_carry};
     const int lo[2] = {sk->pos_lo, sk->neg_lo}, hi[2] = {sk->pos_hi, sk->neg_hi};
     for (int s = 0; s < 2; s++) {
         if (lo[s] > hi[s]) {
@@ -521,7 +596,13 @@ void cx_sketch_serialise(const cx_sketch *sk, cx_wbuf *w)
         }
         cx_wbuf_u32(w, (uint32_t)(hi[s] - lo[s] + 1));
         cx_wbuf_u32(w, (uint32_t)lo[s]);
-        cx_wbuf_put(w, arr[s] + lo[s], (size_t)(hi[s] - lo[s] + 1) * sizeof *arr[s]);
+        /* whole counts, 64 bits each in the host's order, as many at once as fit */
+        uint64_t c[256];
+        for (int i = lo[s]; i <= hi[s];) {
+            int m = 0;
+            for (; m < 256 && i <= hi[s]; m++, i++) c[m] = bucket_count(sk, arr[s], carry[s], i);
+            cx_wbuf_put(w, c, (size_t)m * sizeof *c);
+        }
     }
 }
 
@@ -541,29 +622,34 @@ int cx_sketch_deserialise(cx_sketch *sk, cx_rbuf *r)
     sk->min = cx_rbuf_f64(r);
     sk->max = cx_rbuf_f64(r);
     uint64_t total = sk->zero;
-    uint64_t *arr[2] = {sk->pos, sk->neg};
+    uint32_t *arr[2] = {sk->pos, sk->neg}, *carry[2] = {sk->pos_carry, sk->neg_carry};
     int *lo[2] = {&sk->pos_lo, &sk->neg_lo}, *hi[2] = {&sk->pos_hi, &sk->neg_hi};
     for (int s = 0; s < 2; s++) {
         uint32_t len = cx_rbuf_u32(r);
         if (len == 0) continue;
         uint32_t first = cx_rbuf_u32(r);
         if (r->err || first >= nb || len > nb - first ||
-            (size_t)len * sizeof *arr[s] > cx_rbuf_left(r))
+            (size_t)len * sizeof(uint64_t) > cx_rbuf_left(r))
             goto bad;
-        cx_rbuf_get(r, arr[s] + first, (size_t)len * sizeof *arr[s]);
-        /* the range must start and end on used buckets, as cx_sketch_add leaves it */
-        if (arr[s][first] == 0 || arr[s][first + len - 1] == 0) {
-            *lo[s] = (int)first;
-            *hi[s] = (int)(first + len - 1);
-            goto bad;
-        }
+        /* the range, set first, is what reset clears should the counts be bad */
         *lo[s] = (int)first;
         *hi[s] = (int)(first + len - 1);
         for (uint32_t i = first; i < first + len; i++) {
-            if (total + arr[s][i] < total) goto bad;
-            total += arr[s][i];
+            uint64_t c = cx_rbuf_u64(r);
+            /* the range must start and end on used buckets, as cx_sketch_add leaves it */
+            if ((c == 0 && (i == first || i == first + len - 1)) || c >> 31 > UINT32_MAX ||
+                total + c < total)
+                goto bad;
+            /* split as cx_sketch_carry leaves counts (carried first, so reset clears them) */
+            arr[s][i] = (uint32_t)(c & LOW_MASK);
+            if (c >> 31) {
+                sk->carried = true;
+                carry[s][i] = (uint32_t)(c >> 31);
+            }
+            total += c;
         }
     }
+    sk->lo_bound = total < LOW_MASK ? (uint32_t)total : LOW_MASK; /* every low part <= both */
     if (r->err || total != sk->count || sk->clamped > sk->count || sk->inf > sk->clamped ||
         (sk->count > 0 && !(sk->min <= sk->max)) ||
         (sk->count == 0 && !(sk->min == INFINITY && sk->max == -INFINITY)))

@@ -30,7 +30,16 @@
  *
  * The struct is public so that cx_sketch_add can be inlined in the per-path loop; treat the
  * fields as private. The bucket arrays are one allocation, neg then pos then a few sink
- * counters that only cx_sketch_add_n uses (sketch.c), so neg is its base.
+ * counters that only cx_sketch_add_n uses (sketch.c), so neg is its base, then the carry
+ * arrays neg_carry and pos_carry.
+ *
+ * A bucket's count is carry * 2^31 + low: the low parts are 32-bit, so the counters that
+ * every value increments take half the cache lines of 64-bit ones (the accumulation is bound
+ * by those lines), and the carries, which only cx_sketch_carry writes, stay untouched (and
+ * their pages never resident) until some 2^31 values have been counted. `lo_bound` bounds
+ * every low part; before an addition would take it past UINT32_MAX, cx_sketch_carry moves
+ * each low part's multiples of 2^31 into its carry (low parts then below 2^31). Counts up
+ * to 2^63 per bucket are exact.
  */
 #define CX_SKETCH_MIN_ABS 0x1p-40
 #define CX_SKETCH_MAX_ABS 0x1p50
@@ -40,7 +49,10 @@ typedef struct cx_sketch {
     double scale;          /* buckets per unit of the approximate log2 (see sketch.c) */
     int kmin;              /* key of bucket 0 */
     int nb;                /* buckets per sign */
-    uint64_t *pos, *neg;   /* counts, nb each */
+    uint32_t *pos, *neg;   /* low parts of the counts, nb each */
+    uint32_t *pos_carry, *neg_carry; /* high parts, in units of 2^31, nb each */
+    uint32_t lo_bound;     /* no low part exceeds it */
+    bool carried;          /* some carry may be non-zero (else the carry arrays are all 0) */
     int pos_lo, pos_hi;    /* used index range, lo > hi when empty */
     int neg_lo, neg_hi;
     uint64_t zero;         /* |x| < CX_SKETCH_MIN_ABS */
@@ -79,6 +91,13 @@ static inline int cx_sketch_key(const cx_sketch *sk, double ax)
     return k + ((double)k < y);
 }
 
+/*
+ * Moves the multiples of 2^31 of every low part into its carry, so that 2^31 more values can
+ * be counted in the low parts (see the struct). Called by the additions when lo_bound is
+ * reached; any reader sees the same counts before and after. No allocation.
+ */
+void cx_sketch_carry(cx_sketch *sk);
+
 /* Adds one value. No allocation, no locks; O(1). */
 static inline void cx_sketch_add(cx_sketch *sk, double x)
 {
@@ -104,6 +123,8 @@ static inline void cx_sketch_add(cx_sketch *sk, double x)
     } else {
         i = cx_sketch_key(sk, ax) - sk->kmin;
     }
+    if (sk->lo_bound == UINT32_MAX) cx_sketch_carry(sk);
+    sk->lo_bound++;
     if (x > 0) {
         sk->pos[i]++;
         if (i < sk->pos_lo) sk->pos_lo = i;

@@ -564,3 +564,92 @@ Test(sketch, add_n_matches_add_on_special_values)
     free(v);
     gsl_rng_free(r);
 }
+
+/*
+ * Counts past 32 bits. The low parts of the counts are 32-bit and carry into the high parts
+ * (cx_sketch_carry); 2^32 real additions take too long for a test, so a sketch is put in the
+ * state n additions of x would leave (white box: the low part of x's bucket, count and
+ * lo_bound set to n) and the additions, merges and round trips that must carry follow.
+ */
+static void pretend_added(cx_sketch *sk, double x, uint32_t n)
+{
+    cx_sketch_add(sk, x);
+    int i = cx_sketch_key(sk, x) - sk->kmin;
+    sk->pos[i] = n;
+    sk->count = n;
+    sk->lo_bound = n;
+}
+
+/* The count of the lowest positive bucket in use, as a checkpoint writes it. */
+static uint64_t first_pos_count(const cx_sketch *sk)
+{
+    cx_wbuf w = {0};
+    cx_sketch_serialise(sk, &w);
+    cr_assert(eq(int, w.err, 0));
+    /* alpha, kmin, nb, 5 counters, min, max, then the positive range's length and start */
+    const size_t at = 8 + 4 + 4 + 5 * 8 + 2 * 8 + 4 + 4;
+    cr_assert(ge(sz, w.n, at + 8));
+    uint64_t c;
+    memcpy(&c, w.p + at, sizeof c);
+    cx_wbuf_clear(&w);
+    return c;
+}
+
+Test(sketch, counts_past_32_bits_carry_exactly)
+{
+    const uint64_t base = UINT32_MAX - 10;
+    cx_sketch *a, *b, *c, *d, *e, *f;
+    cr_assert(eq(int, cx_sketch_new(&a, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&b, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&c, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&d, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&e, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&f, 0.001), 0));
+    double v[150];
+    for (int k = 0; k < 150; k++) v[k] = k < 100 ? 3.0 : 7.0;
+    /* one value at a time and in a batch: the low part of 3.0's bucket passes UINT32_MAX */
+    pretend_added(a, 3.0, (uint32_t)base);
+    pretend_added(b, 3.0, (uint32_t)base);
+    for (int k = 0; k < 150; k++) cx_sketch_add(a, v[k]);
+    cx_sketch_add_n(b, v, 150);
+    cr_assert(a->carried && b->carried);
+    cr_assert(eq(u64, first_pos_count(a), base + 100));
+    cr_assert(eq(u64, cx_sketch_count(a), base + 150));
+    cr_assert(cx_sketch_equal(a, b));
+    /* ranks on either side of the 3.0 / 7.0 boundary, beyond 2^32 */
+    cr_assert(le(dbl, fabs(cx_sketch_value_at_rank(a, base + 100) - 3.0), 0.001 * 3.0));
+    cr_assert(le(dbl, fabs(cx_sketch_value_at_rank(a, base + 101) - 7.0), 0.001 * 7.0));
+    /* merges: a carried source, then two uncarried sketches whose low parts overflow together */
+    cr_assert(eq(int, cx_sketch_merge(c, a), 0));
+    cr_assert(eq(int, cx_sketch_merge(c, b), 0));
+    cr_assert(eq(u64, first_pos_count(c), 2 * (base + 100)));
+    cr_assert(eq(u64, cx_sketch_count(c), 2 * (base + 150)));
+    pretend_added(d, 3.0, (uint32_t)base);
+    pretend_added(e, 3.0, 1000);
+    cr_assert(eq(int, d->carried || e->carried, 0));
+    cr_assert(eq(int, cx_sketch_merge(d, e), 0));
+    cr_assert(eq(u64, first_pos_count(d), base + 1000));
+    /* a round trip keeps the whole counts, and so does adding after it */
+    cx_wbuf w = {0};
+    cx_sketch_serialise(c, &w);
+    cx_rbuf r;
+    cx_rbuf_init(&r, w.p, w.n);
+    cr_assert(eq(int, cx_sketch_deserialise(f, &r), 0));
+    cr_assert(cx_sketch_equal(c, f));
+    cx_sketch_add_n(c, v, 150);
+    for (int k = 0; k < 150; k++) cx_sketch_add(f, v[k]);
+    cr_assert(cx_sketch_equal(c, f));
+    cr_assert(eq(u64, first_pos_count(f), 2 * (base + 100) + 100));
+    /* reset clears the carries: a fresh count */
+    cx_sketch_reset(a);
+    cr_assert(eq(int, a->carried, 0));
+    cx_sketch_add(a, 3.0);
+    cr_assert(eq(u64, first_pos_count(a), 1));
+    cx_wbuf_clear(&w);
+    cx_sketch_free(a);
+    cx_sketch_free(b);
+    cx_sketch_free(c);
+    cx_sketch_free(d);
+    cx_sketch_free(e);
+    cx_sketch_free(f);
+}
