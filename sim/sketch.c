@@ -22,6 +22,9 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sim/error.h"
 #include "sim/sketch.h"
@@ -147,7 +150,7 @@ static inline double key_as_double(double x, double scale)
 #define SINK4(b) (b), (b) + 1, (b) + 2, (b) + 3
 #define SINK8 SINK4(0.0), SINK4(4.0)
 #define SINK32 SINK8, SINK8, SINK8, SINK8
-static const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, SINK32,
+static _Alignas(16) const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, SINK32,
                                           SINK32, SINK32, SINK32, SINK32};
 
 /* gcc vectorises the chunk pass only under `omp simd` (its min and max of doubles are
@@ -166,17 +169,88 @@ typedef struct chunk_scan {
 
 /*
  * The vector pass over a chunk: slot[j] := the counter of x[j] in the sketch's counts block
- * (cx_sketch_new's layout: pos[i] at nb + i, then SINKS sinks from 2 nb), as a double
- * holding an integer, for a value that is a number with -CX_SKETCH_MIN_ABS < x <
+ * (cx_sketch_new's layout: pos[i] at nb + i, then SINKS sinks from 2 nb), computed as a
+ * double holding an integer and stored as an int32, for a value that is a number with -CX_SKETCH_MIN_ABS < x <
  * CX_SKETCH_MAX_ABS (the fast path: a positive bucket or the zero bucket; a zero-bucket
  * value counts in a sink, in turn, so that a run of zeros is not one chain of increments of
  * one counter); plus the chunk's min and max value and min and max slot. NaN and infinities
  * have keys far beyond the block (exponent 1024 against at most 50), so they show in
- * slot_hi. Pure double arithmetic with selects of constants: gcc vectorises it with SSE2.
- * Only meaningful when the caller's checks pass (cx_sketch_add_n).
+ * slot_hi. Pure double arithmetic with selects of constants: where SSE2 is missing, the
+ * compiler may vectorise this loop alone. Only meaningful when the caller's checks pass (cx_sketch_add_n).
+ */
+#if defined(__SSE2__)
+/*
+ * chunk_pass with SSE2 intrinsics (baseline on x86-64, so no dispatch): the same operations
+ * on the same doubles, two values a vector, so the same slots, extremes and bits as the
+ * portable loop below; the slots are converted to int32 in the vector. Written out by hand
+ * because gcc keeps the vectorised loop's four reductions in memory (a store and a load a
+ * vector each) and converts every slot back one at a time.
  */
 static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
-                       double pos_off, double sink0, double *restrict slot, chunk_scan *out)
+                       double pos_off, double sink0, int32_t *restrict slot, chunk_scan *out)
+{
+    const __m128i exp_or = _mm_set1_epi64x(0x4330000000000000LL);
+    const __m128i mant_and = _mm_set1_epi64x(0xfffffffffffffLL);
+    const __m128i mant_or = _mm_set1_epi64x(0x3ff0000000000000LL);
+    const __m128d abs_and = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+    const __m128d e_bias = _mm_set1_pd(0x1p52 + 1024.0), vscale = _mm_set1_pd(scale);
+    const __m128d magic = _mm_set1_pd(0x1.8p52), one = _mm_set1_pd(1.0);
+    const __m128d voff = _mm_set1_pd(pos_off - kmin);
+    const __m128d vsink0 = _mm_set1_pd(sink0), min_abs = _mm_set1_pd(CX_SKETCH_MIN_ABS);
+    __m128d mn = _mm_set1_pd(INFINITY), mx = _mm_set1_pd(-INFINITY);
+    __m128d slo = mn, shi = mx;
+    int j = 0;
+    for (; j + 2 <= len; j += 2) {
+        const __m128d v = _mm_loadu_pd(x + j);
+        const __m128d a = _mm_and_pd(v, abs_and);
+        const __m128i ai = _mm_castpd_si128(a);
+        /* key_as_double: the biased exponent (no sign bit: |v|) and 1 + m */
+        const __m128d e52 = _mm_castsi128_pd(_mm_or_si128(_mm_srli_epi64(ai, 52), exp_or));
+        const __m128d one_m = _mm_castsi128_pd(_mm_or_si128(_mm_and_si128(ai, mant_and), mant_or));
+        const __m128d y = _mm_mul_pd(_mm_add_pd(_mm_sub_pd(e52, e_bias), one_m), vscale);
+        const __m128d r = _mm_sub_pd(_mm_add_pd(y, magic), magic);
+        const __m128d key = _mm_add_pd(r, _mm_and_pd(_mm_cmplt_pd(r, y), one));
+        const __m128d b = _mm_add_pd(key, voff); /* (key - kmin) + pos_off: exact integers */
+        /* a zero-bucket value: its sink (b + (zs - b) is zs, exactly, in the portable loop) */
+        const __m128d z = _mm_cmplt_pd(a, min_abs);
+        const __m128d zs = _mm_add_pd(vsink0, _mm_load_pd(sink_of + j));
+        const __m128d at = _mm_or_pd(_mm_andnot_pd(z, b), _mm_and_pd(z, zs));
+        _mm_storel_epi64((__m128i *)(slot + j), _mm_cvttpd_epi32(at));
+        /* mn < v ? mn : v (in place): the portable loop's min, but for the sign of a zero
+         * (the caller adds +0.0) and NaN (a chunk with a NaN goes down the slow path, slot_hi
+         * telling: `at` is never NaN) */
+        mn = _mm_min_pd(mn, v);
+        mx = _mm_max_pd(mx, v);
+        slo = _mm_min_pd(slo, at);
+        shi = _mm_max_pd(shi, at);
+    }
+    double m2[2], x2[2], l2[2], h2[2];
+    _mm_storeu_pd(m2, mn);
+    _mm_storeu_pd(x2, mx);
+    _mm_storeu_pd(l2, slo);
+    _mm_storeu_pd(h2, shi);
+    double mnd = m2[1] < m2[0] ? m2[1] : m2[0], mxd = x2[1] > x2[0] ? x2[1] : x2[0];
+    double lo = l2[1] < l2[0] ? l2[1] : l2[0], hi = h2[1] > h2[0] ? h2[1] : h2[0];
+    for (; j < len; j++) { /* an odd chunk's last value */
+        const double v = x[j];
+        const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
+        const double b = (key_as_double(v, scale) - kmin) + pos_off;
+        const double zs = sink0 + sink_of[j];
+        const double at = b + (zs - b) * zf;
+        slot[j] = (int32_t)at;
+        mnd = v < mnd ? v : mnd;
+        mxd = v > mxd ? v : mxd;
+        lo = at < lo ? at : lo;
+        hi = at > hi ? at : hi;
+    }
+    out->min = mnd;
+    out->max = mxd;
+    out->slot_lo = lo;
+    out->slot_hi = hi;
+}
+#else
+static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
+                       double pos_off, double sink0, int32_t *restrict slot, chunk_scan *out)
 {
     double mn = INFINITY, mx = -INFINITY, slot_lo = INFINITY, slot_hi = -INFINITY;
     CHUNK_SIMD
@@ -189,7 +263,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
         const double b = (key - kmin) + pos_off;
         const double zs = sink0 + sink_of[j];
         const double at = b + (zs - b) * zf;
-        slot[j] = at;
+        slot[j] = (int32_t)at;
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
         slot_lo = at < slot_lo ? at : slot_lo;
@@ -200,6 +274,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
     out->slot_lo = slot_lo;
     out->slot_hi = slot_hi;
 }
+#endif
 
 /*
  * cx_sketch_add's logic for x[0..n-1], with the sketch's scalar state in locals: the path
@@ -269,7 +344,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     const int nb = sk->nb;
     add_state st = {sk->pos_lo, sk->pos_hi, sk->neg_lo, sk->neg_hi, 0, 0, 0, 0, 0,
                     sk->min, sk->max};
-    double slot[ADD_CHUNK];
+    int32_t slot[ADD_CHUNK];
     for (size_t j0 = 0; j0 < n; j0 += ADD_CHUNK) {
         const int len = (int)(n - j0 < ADD_CHUNK ? n - j0 : ADD_CHUNK);
         const double *xc = x + j0;
@@ -295,7 +370,7 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
         if (cs.slot_lo == cs.slot_hi)
             cnt[(int64_t)cs.slot_lo] += (uint32_t)len;
         else
-            for (int j = 0; j < len; j++) cnt[(int64_t)slot[j]]++;
+            for (int j = 0; j < len; j++) cnt[slot[j]]++;
         st.count += (uint64_t)len;
         if (cs.slot_lo < 2 * nb) { /* a positive bucket in use */
             const int lo = (int)cs.slot_lo - nb;
@@ -322,6 +397,11 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     sk->max = st.max;
 }
 
+static void add_range(uint32_t *restrict dst, const uint32_t *restrict src, int from, int to)
+{
+    for (int i = from; i <= to; i++) dst[i] += src[i];
+}
+
 /* dst's buckets from..to of one sign += src's, as whole counts (dst carried: the low parts
  * below 2^31 on return). */
 static void merge_wide(cx_sketch *dst, const cx_sketch *src, uint32_t *lo, uint32_t *carry,
@@ -339,9 +419,10 @@ int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
 {
     if (dst->alpha != src->alpha || dst->nb != src->nb) return CX_ERR_RANGE;
     if (!src->carried && src->lo_bound <= UINT32_MAX - dst->lo_bound) {
-        /* the sums of low parts fit in 32 bits */
-        for (int i = src->pos_lo; i <= src->pos_hi; i++) dst->pos[i] += src->pos[i];
-        for (int i = src->neg_lo; i <= src->neg_hi; i++) dst->neg[i] += src->neg[i];
+        /* the sums of low parts fit in 32 bits (add_range: the bounds in locals, as the
+         * stores could alias the int fields) */
+        add_range(dst->pos, src->pos, src->pos_lo, src->pos_hi);
+        add_range(dst->neg, src->neg, src->neg_lo, src->neg_hi);
         dst->lo_bound += src->lo_bound;
     } else {
         /* whole counts, split again: every low part of dst ends below 2^31 */
