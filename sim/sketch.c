@@ -27,7 +27,9 @@
 #endif
 
 #include "sim/error.h"
+#include "sim/simd.h"
 #include "sim/sketch.h"
+#include "sim/sketch_kernels.h"
 
 #define L_MIN (-40) /* log2 of CX_SKETCH_MIN_ABS */
 #define L_MAX 50    /* log2 of CX_SKETCH_MAX_ABS */
@@ -48,7 +50,7 @@ int cx_sketch_new(cx_sketch **out, double alpha)
     int kmax = (int)ceil(L_MAX * sk->scale);
     sk->nb = kmax - sk->kmin + 1;
     /* one block, [neg | pos | SINKS sink slots | neg_carry | pos_carry], so that
-     * cx_sketch_add_n reaches every bucket and the sinks from one base (chunk_pass); calloc:
+     * cx_sketch_add_n reaches every bucket and the sinks from one base (the chunk pass); calloc:
      * pages of buckets never touched are never made resident (the carries' pages, in
      * particular, until 2^31 values have been counted) */
     sk->neg = calloc(4 * (size_t)sk->nb + SINKS, sizeof *sk->neg);
@@ -59,6 +61,11 @@ int cx_sketch_new(cx_sketch **out, double alpha)
     sk->pos = sk->neg + sk->nb;
     sk->neg_carry = sk->neg + 2 * (size_t)sk->nb + SINKS;
     sk->pos_carry = sk->neg_carry + sk->nb;
+    sk->chunk = cx_sketch_chunk_c;
+#if defined(__x86_64__)
+    /* the chunk pass for the SIMD path chosen at start-up (sim/simd.h): same slots */
+    if (cx_simd_level() >= CX_SIMD_AVX2) sk->chunk = cx_sketch_chunk_avx2;
+#endif
     cx_sketch_reset(sk);
     *out = sk;
     return 0;
@@ -144,7 +151,7 @@ static inline double key_as_double(double x, double scale)
     return r + (r < y ? 1.0 : 0.0);
 }
 
-#define ADD_CHUNK 256
+#define ADD_CHUNK CX_SKETCH_CHUNK
 
 /* (double)(j % SINKS) for j < ADD_CHUNK: which sink a zero-bucket value of a chunk counts in */
 #define SINK4(b) (b), (b) + 1, (b) + 2, (b) + 3
@@ -161,11 +168,6 @@ static _Alignas(16) const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, S
 #define CHUNK_SIMD _Pragma("omp simd reduction(min : mn, slot_lo) reduction(max : mx, slot_hi)")
 #endif
 
-/* What chunk_pass finds in a chunk. */
-typedef struct chunk_scan {
-    double min, max;         /* of the values (meaningless with a NaN: see slot_hi) */
-    double slot_lo, slot_hi; /* of the slots */
-} chunk_scan;
 
 /*
  * The vector pass over a chunk: slot[j] := the counter of x[j] in the sketch's counts block
@@ -180,14 +182,14 @@ typedef struct chunk_scan {
  */
 #if defined(__SSE2__)
 /*
- * chunk_pass with SSE2 intrinsics (baseline on x86-64, so no dispatch): the same operations
+ * The chunk pass with SSE2 intrinsics (baseline on x86-64, so no dispatch): the same operations
  * on the same doubles, two values a vector, so the same slots, extremes and bits as the
  * portable loop below; the slots are converted to int32 in the vector. Written out by hand
  * because gcc keeps the vectorised loop's four reductions in memory (a store and a load a
  * vector each) and converts every slot back one at a time.
  */
-static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
-                       double pos_off, double sink0, int32_t *restrict slot, chunk_scan *out)
+void cx_sketch_chunk_c(const double *restrict x, int len, double scale, double off,
+                       double sink0, int32_t *restrict slot, cx_sketch_scan *out)
 {
     const __m128i exp_or = _mm_set1_epi64x(0x4330000000000000LL);
     const __m128i mant_and = _mm_set1_epi64x(0xfffffffffffffLL);
@@ -195,7 +197,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
     const __m128d abs_and = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
     const __m128d e_bias = _mm_set1_pd(0x1p52 + 1024.0), vscale = _mm_set1_pd(scale);
     const __m128d magic = _mm_set1_pd(0x1.8p52), one = _mm_set1_pd(1.0);
-    const __m128d voff = _mm_set1_pd(pos_off - kmin);
+    const __m128d voff = _mm_set1_pd(off);
     const __m128d vsink0 = _mm_set1_pd(sink0), min_abs = _mm_set1_pd(CX_SKETCH_MIN_ABS);
     __m128d mn = _mm_set1_pd(INFINITY), mx = _mm_set1_pd(-INFINITY);
     __m128d slo = mn, shi = mx;
@@ -210,7 +212,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
         const __m128d y = _mm_mul_pd(_mm_add_pd(_mm_sub_pd(e52, e_bias), one_m), vscale);
         const __m128d r = _mm_sub_pd(_mm_add_pd(y, magic), magic);
         const __m128d key = _mm_add_pd(r, _mm_and_pd(_mm_cmplt_pd(r, y), one));
-        const __m128d b = _mm_add_pd(key, voff); /* (key - kmin) + pos_off: exact integers */
+        const __m128d b = _mm_add_pd(key, voff);
         /* a zero-bucket value: its sink (b + (zs - b) is zs, exactly, in the portable loop) */
         const __m128d z = _mm_cmplt_pd(a, min_abs);
         const __m128d zs = _mm_add_pd(vsink0, _mm_load_pd(sink_of + j));
@@ -234,7 +236,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
     for (; j < len; j++) { /* an odd chunk's last value */
         const double v = x[j];
         const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
-        const double b = (key_as_double(v, scale) - kmin) + pos_off;
+        const double b = key_as_double(v, scale) + off;
         const double zs = sink0 + sink_of[j];
         const double at = b + (zs - b) * zf;
         slot[j] = (int32_t)at;
@@ -249,8 +251,8 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
     out->slot_hi = hi;
 }
 #else
-static void chunk_pass(const double *restrict x, int len, double scale, double kmin,
-                       double pos_off, double sink0, int32_t *restrict slot, chunk_scan *out)
+void cx_sketch_chunk_c(const double *restrict x, int len, double scale, double off,
+                       double sink0, int32_t *restrict slot, cx_sketch_scan *out)
 {
     double mn = INFINITY, mx = -INFINITY, slot_lo = INFINITY, slot_hi = -INFINITY;
     CHUNK_SIMD
@@ -260,7 +262,7 @@ static void chunk_pass(const double *restrict x, int len, double scale, double k
         /* the select arms are constants or computed beforehand, or gcc sees control flow;
          * every term is an integer below 2^53, so the slot is exact either way */
         const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
-        const double b = (key - kmin) + pos_off;
+        const double b = key + off;
         const double zs = sink0 + sink_of[j];
         const double at = b + (zs - b) * zf;
         slot[j] = (int32_t)at;
@@ -328,9 +330,9 @@ static void add_slow(const cx_sketch *sk, add_state *st, const double *x, int n)
 void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
 {
     /*
-     * Per chunk of ADD_CHUNK values, chunk_pass (vectorised, branch-free) gives every value
-     * its counter and the chunk's extremes; then a plain loop increments the counters, with
-     * no test at all (no branch to mispredict on zero or not). The used range of positive
+     * Per chunk of ADD_CHUNK values, the chunk pass (sk->chunk: vectorised, branch-free,
+     * sim/sketch_kernels.h) gives every value its counter and the chunk's extremes; then a
+     * plain loop increments the counters, with no test at all (no branch to mispredict on zero or not). The used range of positive
      * buckets is the least positive slot (the sinks lie above every bucket) up to the key of
      * the max (the key is non-decreasing in |x|). The fast path takes chunks of numbers in
      * (-CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS): no NaN and no infinity (slot_hi stays inside
@@ -357,9 +359,8 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
             cx_sketch_carry(sk);
         }
         sk->lo_bound += (uint32_t)len;
-        chunk_scan cs;
-        chunk_pass(xc, len, sk->scale, (double)sk->kmin, (double)nb, (double)(2 * nb), slot,
-                   &cs);
+        cx_sketch_scan cs;
+        sk->chunk(xc, len, sk->scale, (double)nb - (double)sk->kmin, (double)(2 * nb), slot, &cs);
         if (!(cs.slot_hi < 2 * nb + SINKS) || !(cs.max < CX_SKETCH_MAX_ABS) ||
             !(cs.min > -CX_SKETCH_MIN_ABS)) {
             add_slow(sk, &st, xc, len);

@@ -44,6 +44,8 @@
 #define CX_SKETCH_MIN_ABS 0x1p-40
 #define CX_SKETCH_MAX_ABS 0x1p50
 
+struct cx_sketch_scan;
+
 typedef struct cx_sketch {
     double alpha;          /* guaranteed relative error */
     double scale;          /* buckets per unit of the approximate log2 (see sketch.c) */
@@ -61,6 +63,9 @@ typedef struct cx_sketch {
     uint64_t clamped;      /* values with |x| >= CX_SKETCH_MAX_ABS (infinities included) */
     uint64_t inf;          /* infinite values (also in clamped) */
     double min, max;       /* exact, over non-NaN values */
+    /* cx_sketch_add_n's chunk pass, chosen by cx_sketch_new (sim/sketch_kernels.h) */
+    void (*chunk)(const double *restrict x, int len, double scale, double off, double sink0,
+                  int32_t *restrict slot, struct cx_sketch_scan *out);
 } cx_sketch;
 
 /*

@@ -12,7 +12,9 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "sim/simd.h"
 #include "sim/sketch.h"
+#include "sim/sketch_kernels.h"
 
 #define N_BIG 1000000
 
@@ -652,4 +654,91 @@ Test(sketch, counts_past_32_bits_carry_exactly)
     cx_sketch_free(d);
     cx_sketch_free(e);
     cx_sketch_free(f);
+}
+
+/*
+ * checkasm-style: every chunk pass (the C reference and, where the CPU has it, AVX2) on the
+ * same inputs (random values of every kind, specials, raw random bit patterns, every length
+ * from 1 to CX_SKETCH_CHUNK) gives the same slots and extremes, and the slot of every value
+ * is the one cx_sketch_key gives (a bucket) or its sink (the zero bucket).
+ */
+static double bits_to_double(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+Test(sketch, chunk_kernels_agree_with_the_reference)
+{
+    cx_sketch *sk;
+    cr_assert(eq(int, cx_sketch_new(&sk, 0.001), 0));
+    const double off = (double)sk->nb - (double)sk->kmin, sink0 = 2.0 * sk->nb;
+    cx_sketch_chunk_fn kern[2] = {cx_sketch_chunk_c, NULL};
+#if defined(__x86_64__)
+    if (cx_simd_supported(CX_SIMD_AVX2)) kern[1] = cx_sketch_chunk_avx2;
+#endif
+    const double special[] = {0.0, -0.0, 0x1p-1074, DBL_MIN, 0x1p-40,
+                              nextafter(0x1p-40, 0.0), nextafter(0x1p-40, 1.0), 0x1p50,
+                              nextafter(0x1p50, 0.0), DBL_MAX, INFINITY, -INFINITY, NAN, 1.0,
+                              -3.0, 1e-13};
+    const int n_special = (int)(sizeof special / sizeof special[0]);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 21);
+    double x[CX_SKETCH_CHUNK];
+    int32_t slot[2][CX_SKETCH_CHUNK];
+    long checked = 0;
+    for (int round = 0; round < 2000; round++) {
+        const int len = round < CX_SKETCH_CHUNK ? round + 1 : CX_SKETCH_CHUNK;
+        const int kind = round % 4;
+        for (int j = 0; j < len; j++) {
+            const double u = gsl_rng_uniform(r);
+            if (kind == 0) /* the engine's kind of values: positive, some zeros */
+                x[j] = u < 0.2 ? 0.0 : gsl_ran_lognormal(r, 0, 6);
+            else if (kind == 1) /* raw bits: any exponent, sign, NaN payload */
+                x[j] = bits_to_double(((uint64_t)gsl_rng_get(r) << 32) ^ gsl_rng_get(r));
+            else if (kind == 2) /* values next to bucket edges (ties of the ceiling) */
+                x[j] = nextafter(exp2((floor(u * 80) - 40) + floor(gsl_rng_uniform(r) * 8) / 8),
+                                 gsl_rng_uniform(r) < 0.5 ? 0.0 : INFINITY);
+            else
+                x[j] = u < 0.3 ? special[gsl_rng_uniform_int(r, (unsigned long)n_special)]
+                               : gsl_ran_lognormal(r, 0, 3);
+        }
+        cx_sketch_scan sc[2];
+        int nan = 0;
+        for (int j = 0; j < len; j++) nan |= isnan(x[j]);
+        for (int k = 0; k < 2; k++) {
+            if (!kern[k]) continue;
+            kern[k](x, len, sk->scale, off, sink0, slot[k], &sc[k]);
+            /* the reference's definition of each slot */
+            for (int j = 0; j < len; j++) {
+                const double ax = fabs(x[j]);
+                int32_t want;
+                if (ax < CX_SKETCH_MIN_ABS) want = (int32_t)sink0 + j % 8;
+                else if (ax < CX_SKETCH_MAX_ABS) want = sk->nb + cx_sketch_key(sk, ax) - sk->kmin;
+                else continue; /* a slow-path value: only its being beyond the buckets counts */
+                cr_assert(eq(i32, slot[k][j], want), "kernel %d, x = %a", k, x[j]);
+                checked++;
+            }
+            if (!nan) {
+                double mn = INFINITY, mx = -INFINITY;
+                for (int j = 0; j < len; j++) {
+                    mn = fmin(mn, x[j]);
+                    mx = fmax(mx, x[j]);
+                }
+                cr_assert(sc[k].min == mn && sc[k].max == mx);
+            } else {
+                cr_assert(gt(dbl, sc[k].slot_hi, 2.0 * sk->nb + 8));
+            }
+        }
+        if (kern[1]) {
+            cr_assert(eq(int, memcmp(slot[0], slot[1], (size_t)len * sizeof(int32_t)), 0));
+            cr_assert(eq(int, memcmp(&sc[0].slot_lo, &sc[1].slot_lo, sizeof(double)), 0));
+            cr_assert(eq(int, memcmp(&sc[0].slot_hi, &sc[1].slot_hi, sizeof(double)), 0));
+            if (!nan) cr_assert(sc[0].min == sc[1].min && sc[0].max == sc[1].max);
+        }
+    }
+    cr_assert(gt(long, checked, 100000));
+    gsl_rng_free(r);
+    cx_sketch_free(sk);
 }
