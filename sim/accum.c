@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sim/accum.h"
 #include "sim/error.h"
@@ -192,6 +195,39 @@ static void moments_add_rows(cx_block_moments *bm, int i, const double *x, size_
     }
 }
 
+#if defined(__SSE2__)
+/*
+ * moments_add_row of rows i .. i + 7, two rows a vector (SSE2, baseline on x86-64): lane r
+ * of a vector takes row r's values in path order with the same subtraction, additions and
+ * multiplication as moments_add_row, so every row's sums have the same bits; eight rows give
+ * four independent chains a path, and half the instructions of scalar code.
+ */
+#define ROWS_SSE2 8
+static void moments_add_rows_sse2(cx_block_moments *bm, int i, const double *x, size_t st,
+                                  int n)
+{
+    __m128d k[4], s1[4], s2[4];
+    const double *row[ROWS_SSE2];
+    for (int r = 0; r < ROWS_SSE2; r++) row[r] = x + (size_t)r * st;
+    for (int v = 0; v < 4; v++) {
+        k[v] = _mm_loadu_pd(bm->shift + i + 2 * v);
+        s1[v] = _mm_loadu_pd(bm->s1 + i + 2 * v);
+        s2[v] = _mm_loadu_pd(bm->s2 + i + 2 * v);
+    }
+    for (int p = 0; p < n; p++)
+        for (int v = 0; v < 4; v++) {
+            const __m128d xv = _mm_loadh_pd(_mm_load_sd(row[2 * v] + p), row[2 * v + 1] + p);
+            const __m128d d = _mm_sub_pd(xv, k[v]);
+            s1[v] = _mm_add_pd(s1[v], d);
+            s2[v] = _mm_add_pd(s2[v], _mm_mul_pd(d, d));
+        }
+    for (int v = 0; v < 4; v++) {
+        _mm_storeu_pd(bm->s1 + i + 2 * v, s1[v]);
+        _mm_storeu_pd(bm->s2 + i + 2 * v, s2[v]);
+    }
+}
+#endif
+
 static inline void swap_dbl(double *v, int i, int j)
 {
     double t = v[i];
@@ -272,6 +308,10 @@ void cx_block_moments_add_buf(cx_block_moments *bm, const cx_accum_buf *b, int f
     bm->n += (uint64_t)n;
     const double *row = b->val + (size_t)first;
     int i = 0;
+#if defined(__SSE2__)
+    for (; i + ROWS_SSE2 <= b->n_series; i += ROWS_SSE2)
+        moments_add_rows_sse2(bm, i, row + (size_t)i * b->stride, b->stride, n);
+#endif
     for (; i + ROWS_AT_ONCE <= b->n_series; i += ROWS_AT_ONCE)
         moments_add_rows(bm, i, row + (size_t)i * b->stride, b->stride, n);
     for (; i < b->n_series; i++) moments_add_row(bm, i, row + (size_t)i * b->stride, n);
