@@ -24,7 +24,8 @@
  *
  * Counts are integers, so merging adds integers: the result cannot depend on the order or
  * grouping of merges (unlike float sums). Memory is fixed by alpha alone (about
- * 2 x 90 / ln((1+alpha)/(1-alpha)) counters: 720 kB of address space at alpha = 0.001), never
+ * 2 x 90 / ln((1+alpha)/(1-alpha)) buckets of 8 bytes, a 32-bit low part and a 32-bit carry:
+ * 720 kB of address space at alpha = 0.001), never
  * by the number of values; the arrays come from calloc, so pages never touched cost no RSS,
  * and merge/quantile walk only the index range in use.
  *
