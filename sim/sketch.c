@@ -180,6 +180,36 @@ static _Alignas(16) const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, S
  * slot_hi. Pure double arithmetic with selects of constants: where SSE2 is missing, the
  * compiler may vectorise this loop alone. Only meaningful when the caller's checks pass (cx_sketch_add_n).
  */
+/* The chunk pass over x[j0 .. len - 1], plain C, into slot and the running extremes in
+ * *out: the portable pass (where gcc vectorises it under `omp simd`), and the last value of
+ * an odd chunk after the SSE2 pass. */
+static inline void chunk_tail(const double *restrict x, int j0, int len, double scale,
+                              double off, double sink0, int32_t *restrict slot,
+                              cx_sketch_scan *out)
+{
+    double mn = out->min, mx = out->max, slot_lo = out->slot_lo, slot_hi = out->slot_hi;
+    CHUNK_SIMD
+    for (int j = j0; j < len; j++) {
+        const double v = x[j];
+        const double key = key_as_double(v, scale);
+        /* the select arms are constants or computed beforehand, or gcc sees control flow;
+         * every term is an integer below 2^53, so the slot is exact either way */
+        const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
+        const double b = key + off;
+        const double zs = sink0 + sink_of[j];
+        const double at = b + (zs - b) * zf;
+        slot[j] = (int32_t)at;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        slot_lo = at < slot_lo ? at : slot_lo;
+        slot_hi = at > slot_hi ? at : slot_hi;
+    }
+    out->min = mn;
+    out->max = mx;
+    out->slot_lo = slot_lo;
+    out->slot_hi = slot_hi;
+}
+
 #if defined(__SSE2__)
 /*
  * The chunk pass with SSE2 intrinsics (baseline on x86-64, so no dispatch): the same operations
@@ -233,48 +263,17 @@ void cx_sketch_chunk_c(const double *restrict x, int len, double scale, double o
     _mm_storeu_pd(h2, shi);
     double mnd = m2[1] < m2[0] ? m2[1] : m2[0], mxd = x2[1] > x2[0] ? x2[1] : x2[0];
     double lo = l2[1] < l2[0] ? l2[1] : l2[0], hi = h2[1] > h2[0] ? h2[1] : h2[0];
-    for (; j < len; j++) { /* an odd chunk's last value */
-        const double v = x[j];
-        const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
-        const double b = key_as_double(v, scale) + off;
-        const double zs = sink0 + sink_of[j];
-        const double at = b + (zs - b) * zf;
-        slot[j] = (int32_t)at;
-        mnd = v < mnd ? v : mnd;
-        mxd = v > mxd ? v : mxd;
-        lo = at < lo ? at : lo;
-        hi = at > hi ? at : hi;
-    }
-    out->min = mnd;
-    out->max = mxd;
-    out->slot_lo = lo;
-    out->slot_hi = hi;
+    /* an odd chunk's last value */
+    *out = (cx_sketch_scan){ .min = mnd, .max = mxd, .slot_lo = lo, .slot_hi = hi };
+    chunk_tail(x, j, len, scale, off, sink0, slot, out);
 }
 #else
 void cx_sketch_chunk_c(const double *restrict x, int len, double scale, double off,
                        double sink0, int32_t *restrict slot, cx_sketch_scan *out)
 {
-    double mn = INFINITY, mx = -INFINITY, slot_lo = INFINITY, slot_hi = -INFINITY;
-    CHUNK_SIMD
-    for (int j = 0; j < len; j++) {
-        const double v = x[j];
-        const double key = key_as_double(v, scale);
-        /* the select arms are constants or computed beforehand, or gcc sees control flow;
-         * every term is an integer below 2^53, so the slot is exact either way */
-        const double zf = fabs(v) < CX_SKETCH_MIN_ABS ? 1.0 : 0.0;
-        const double b = key + off;
-        const double zs = sink0 + sink_of[j];
-        const double at = b + (zs - b) * zf;
-        slot[j] = (int32_t)at;
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-        slot_lo = at < slot_lo ? at : slot_lo;
-        slot_hi = at > slot_hi ? at : slot_hi;
-    }
-    out->min = mn;
-    out->max = mx;
-    out->slot_lo = slot_lo;
-    out->slot_hi = slot_hi;
+    *out = (cx_sketch_scan){ .min = INFINITY, .max = -INFINITY, .slot_lo = INFINITY,
+                             .slot_hi = -INFINITY };
+    chunk_tail(x, 0, len, scale, off, sink0, slot, out);
 }
 #endif
 
