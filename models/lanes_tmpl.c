@@ -99,6 +99,29 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
     }
 }
 
+/* cap and cy += tranches i .. i + cnt - 1 where online in month tt, in that order (cnt a
+ * constant where it is inlined, so the tranche loop unrolls inside the lane loop). */
+static inline __attribute__((always_inline)) void add_tranches(cx_scratch *s, double *cy,
+                                                               int n8, double tt, int i,
+                                                               const int cnt)
+{
+    const size_t k = (size_t)i * CX_LANES;
+    const double *on = s->tr_on + k, *off = s->tr_off + k;
+    const double *gw = s->tr_gw + k, *cost = s->tr_cost + k;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double c = s->cap[l], y = cy[l];
+        for (int j = 0; j < cnt; j++) {
+            const int jl = j * CX_LANES + l;
+            int online = (on[jl] <= tt) & (tt < off[jl]);
+            c += sel(online, gw[jl], 0.0);
+            y += sel(online, cost[jl], 0.0);
+        }
+        s->cap[l] = c;
+        cy[l] = y;
+    }
+}
+
 /* MODEL.md, Supply and one month's step 1: C(t) and Cost(t), the sums over the tranches online
  * in month t (on <= t < off) in config order, and the burden of an idle GW-month
  * Cost(t) / C(t) (0 without capacity). A tranche that is not online adds +0.0, which leaves
@@ -112,16 +135,17 @@ static void KFN(supply)(cx_scratch *s, int n8, int t)
         s->cap[l] = 0.0;
         cy[l] = 0.0;
     }
-    for (int i = 0; i < s->n_tr; i++) {
-        const double *on = s->tr_on + (size_t)i * CX_LANES, *off = s->tr_off + (size_t)i * CX_LANES;
-        const double *gw = s->tr_gw + (size_t)i * CX_LANES, *cost = s->tr_cost + (size_t)i * CX_LANES;
-        LANES_SIMD
-        for (int l = 0; l < n8; l++) {
-            int online = (on[l] <= tt) & (tt < off[l]);
-            s->cap[l] += sel(online, gw[l], 0.0);
-            cy[l] += sel(online, cost[l], 0.0);
-        }
+    /* tranches four (then two, one) a pass over the lanes, added one after the other in
+     * config order (so the same sums): fewer loads and stores of the running sums */
+    int i = 0;
+    for (; i + 4 <= s->n_tr; i += 4)
+        add_tranches(s, cy, n8, tt, i, 4);
+    if (i + 2 <= s->n_tr) {
+        add_tranches(s, cy, n8, tt, i, 2);
+        i += 2;
     }
+    if (i < s->n_tr)
+        add_tranches(s, cy, n8, tt, i, 1);
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
         double cap = s->cap[l], cost_m = cy[l] / 12.0;

@@ -290,6 +290,50 @@ Test(lanes, kernels_match_reference)
     close_fixture(&f);
 }
 
+/* Step 1's capacity and cost on every SIMD path: for any number of tranches (the kernel adds
+ * them four, two and one a pass), the sums over the online tranches taken one at a time in
+ * config order, as MODEL.md writes them, to the bit; and Cost / C. */
+Test(lanes, supply_sums_tranches_in_config_order)
+{
+    fixture f;
+    open_default(&f);
+    cx_scratch *s = f.s;
+    const int n_tr = s->n_tr;
+    cx_pcg64 g;
+    cx_pcg64_stream(&g, 9, 0);
+    int checked = 0;
+    for (int round = 0; round < 120; round++) {
+        randomise(s, &g);
+        s->n_tr = round % (n_tr + 1);
+        const int t = (int)(cx_pcg64_uniform(&g) * 12);
+        for (size_t i = 0; i < N_TABLES; i++) {
+            if (!cx_simd_supported(levels[i]))
+                continue;
+            tables[i]->supply(s, CX_LANES, t);
+            for (int l = 0; l < CX_LANES; l++) {
+                double cap = 0.0, cy = 0.0;
+                for (int k = 0; k < s->n_tr; k++) {
+                    const size_t at = (size_t)k * CX_LANES + (size_t)l;
+                    if (s->tr_on[at] <= t && t < s->tr_off[at]) {
+                        cap += s->tr_gw[at];
+                        cy += s->tr_cost[at];
+                    }
+                }
+                const double cost_m = cy / 12.0;
+                cr_assert(eq(u64, cx_dbits(s->cap[l]), cx_dbits(cap)), "%s: %d tranches, lane %d",
+                          tables[i]->name, s->n_tr, l);
+                cr_assert(eq(u64, cx_dbits(s->cost_m[l]), cx_dbits(cost_m)), "%s", tables[i]->name);
+                cr_assert(eq(u64, cx_dbits(s->bpg[l]), cx_dbits(cap > 0.0 ? cost_m / cap : 0.0)),
+                          "%s", tables[i]->name);
+                checked++;
+            }
+        }
+    }
+    s->n_tr = n_tr;
+    cr_assert(gt(int, checked, 0));
+    close_fixture(&f);
+}
+
 /* Whole batches: every SIMD path gives the same bytes as the C reference, and a path's
  * result is the same in a batch of 64 as alone (same seed, block and index). */
 Test(lanes, batches_match_and_paths_are_independent)
