@@ -33,8 +33,8 @@ void cx_pcg64_advance(cx_pcg64 *g, cx_u128 delta);
 #define CX_PCG64_MULT                                                                   \
     (((cx_u128)2549297995355413924ULL << 64) | (cx_u128)4865540595714422341ULL)
 
-/* pcg32's XSH-RR output for the state before a step (on plain integers, so that loops over
- * lanes that step many streams vectorise; models/lanes_tmpl.c). */
+/* pcg32's XSH-RR output for the state before a step (vector loops over lanes use
+ * cx_pcg32_output_lanes, the same function written for them). */
 static inline uint32_t cx_pcg32_output(uint64_t old)
 {
     uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);

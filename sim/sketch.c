@@ -170,19 +170,21 @@ static _Alignas(16) const double sink_of[ADD_CHUNK] = {SINK32, SINK32, SINK32, S
 
 
 /*
- * The vector pass over a chunk: slot[j] := the counter of x[j] in the sketch's counts block
- * (cx_sketch_new's layout: pos[i] at nb + i, then SINKS sinks from 2 nb), computed as a
- * double holding an integer and stored as an int32, for a value that is a number with -CX_SKETCH_MIN_ABS < x <
+ * The chunk pass (cx_sketch_chunk_c here, cx_sketch_chunk_avx2 in sim/sketch_avx2.c):
+ * slot[j] := the counter of x[j] in the sketch's counts block (cx_sketch_new's layout:
+ * pos[i] at nb + i, then SINKS sinks from 2 nb), computed as a double holding an integer and
+ * stored as an int32, for a value that is a number with -CX_SKETCH_MIN_ABS < x <
  * CX_SKETCH_MAX_ABS (the fast path: a positive bucket or the zero bucket; a zero-bucket
  * value counts in a sink, in turn, so that a run of zeros is not one chain of increments of
  * one counter); plus the chunk's min and max value and min and max slot. NaN and infinities
  * have keys far beyond the block (exponent 1024 against at most 50), so they show in
- * slot_hi. Pure double arithmetic with selects of constants: where SSE2 is missing, the
- * compiler may vectorise this loop alone. Only meaningful when the caller's checks pass (cx_sketch_add_n).
+ * slot_hi. Pure double arithmetic with selects of constants. Only meaningful when the
+ * caller's checks pass (cx_sketch_add_n).
+ *
+ * chunk_tail is that pass in plain C over x[j0 .. len - 1], carrying the extremes in *out:
+ * the whole pass where SSE2 is missing (gcc vectorises it under `omp simd`), and the last
+ * value of an odd chunk after the SSE2 pass.
  */
-/* The chunk pass over x[j0 .. len - 1], plain C, into slot and the running extremes in
- * *out: the portable pass (where gcc vectorises it under `omp simd`), and the last value of
- * an odd chunk after the SSE2 pass. */
 static inline void chunk_tail(const double *restrict x, int j0, int len, double scale,
                               double off, double sink0, int32_t *restrict slot,
                               cx_sketch_scan *out)
@@ -213,8 +215,8 @@ static inline void chunk_tail(const double *restrict x, int j0, int len, double 
 #if defined(__SSE2__)
 /*
  * The chunk pass with SSE2 intrinsics (baseline on x86-64, so no dispatch): the same operations
- * on the same doubles, two values a vector, so the same slots, extremes and bits as the
- * portable loop below; the slots are converted to int32 in the vector. Written out by hand
+ * on the same doubles, two values a vector, so the same slots, extremes and bits as
+ * chunk_tail; the slots are converted to int32 in the vector. Written out by hand
  * because gcc keeps the vectorised loop's four reductions in memory (a store and a load a
  * vector each) and converts every slot back one at a time.
  */
@@ -331,7 +333,8 @@ void cx_sketch_add_n(cx_sketch *sk, const double *x, size_t n)
     /*
      * Per chunk of ADD_CHUNK values, the chunk pass (sk->chunk: vectorised, branch-free,
      * sim/sketch_kernels.h) gives every value its counter and the chunk's extremes; then a
-     * plain loop increments the counters, with no test at all (no branch to mispredict on zero or not). The used range of positive
+     * plain loop increments the counters, with no test at all (no branch to mispredict on
+     * zero or not). The used range of positive
      * buckets is the least positive slot (the sinks lie above every bucket) up to the key of
      * the max (the key is non-decreasing in |x|). The fast path takes chunks of numbers in
      * (-CX_SKETCH_MIN_ABS, CX_SKETCH_MAX_ABS): no NaN and no infinity (slot_hi stays inside
@@ -407,7 +410,7 @@ static void add_range(uint32_t *restrict dst, const uint32_t *restrict src, int 
 
 /* dst's buckets from..to of one sign += src's, as whole counts (dst carried: the low parts
  * below 2^31 on return). */
-static void merge_wide(cx_sketch *dst, const cx_sketch *src, uint32_t *lo, uint32_t *carry,
+static void merge_wide(const cx_sketch *src, uint32_t *lo, uint32_t *carry,
                        const uint32_t *src_lo, const uint32_t *src_carry, int from, int to)
 {
     for (int i = from; i <= to; i++) {
@@ -415,7 +418,6 @@ static void merge_wide(cx_sketch *dst, const cx_sketch *src, uint32_t *lo, uint3
         carry[i] = (uint32_t)(c >> 31);
         lo[i] = (uint32_t)(c & LOW_MASK);
     }
-    (void)dst;
 }
 
 int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
@@ -430,9 +432,9 @@ int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
     } else {
         /* whole counts, split again: every low part of dst ends below 2^31 */
         cx_sketch_carry(dst);
-        merge_wide(dst, src, dst->pos, dst->pos_carry, src->pos, src->pos_carry, src->pos_lo,
+        merge_wide(src, dst->pos, dst->pos_carry, src->pos, src->pos_carry, src->pos_lo,
                    src->pos_hi);
-        merge_wide(dst, src, dst->neg, dst->neg_carry, src->neg, src->neg_carry, src->neg_lo,
+        merge_wide(src, dst->neg, dst->neg_carry, src->neg, src->neg_carry, src->neg_lo,
                    src->neg_hi);
     }
     if (src->pos_lo < dst->pos_lo) dst->pos_lo = src->pos_lo;
