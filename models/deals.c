@@ -102,6 +102,7 @@ void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g)
     s->next_sign[l] = next_sign;
     s->next_end[l] = CX_NEVER;
     s->nd[l] = 0;
+    s->n_summed[l] = 0;
     s->dirty[l] = 0;
     s->reserved[l] = 0.0;
     s->deals_rev_m[l] = 0.0;
@@ -140,68 +141,76 @@ static void arm_hazard(cx_scratch *s, int l, cx_deal *d, cx_pcg32 *g)
     d->hz_at = 0.0;
     if (d->cancellable && (s->hz_base[l] != 0.0 || s->hz_price[l] != 0.0)) {
         d->hz_at = cx_pcg32_uniform_pos(g) * s->hz_surv[l];
-        if (d->hz_at > s->hz_max[l])
-            s->hz_max[l] = d->hz_at;
+        /* the larger, as a max rather than a branch (it is taken about half the time) */
+        s->hz_max[l] = d->hz_at > s->hz_max[l] ? d->hz_at : s->hz_max[l];
     }
 }
 
-void cx_deals_begin_end(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
+void cx_deals_end(cx_scratch *s, int l, int t, cx_trace *tr)
+{
+    cx_deal *dl = lane_deals(s, l);
+    const int nd = s->nd[l];
+    int k = 0, next_end = CX_NEVER;
+    double gw = 0.0, rev = 0.0; /* step 4's sums over the deals that stay, in slot order */
+    for (int i = 0; i < nd; i++) {
+        if (dl[i].end <= t) {
+            if (tr != NULL)
+                trace_event(tr, t, CX_EV_END, &dl[i], s->n_signed, 0.0);
+            continue;
+        }
+        if (dl[i].end < next_end)
+            next_end = dl[i].end;
+        gw += dl[i].gw;
+        rev += dl[i].rev_m;
+        dl[k++] = dl[i];
+    }
+    s->nd[l] = k;
+    s->next_end[l] = next_end;
+    s->reserved[l] = gw;
+    s->deals_rev_m[l] = rev;
+    s->n_summed[l] = k;
+    s->dirty[l] = 1;
+}
+
+void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
 {
     const cx_scenario *sc = s->m->sc;
     cx_deal *dl = lane_deals(s, l);
     int nd = s->nd[l];
-    if (t >= s->next_end[l]) {
-        int k = 0, next_end = CX_NEVER;
-        for (int i = 0; i < nd; i++) {
-            if (dl[i].end <= t) {
-                if (tr != NULL)
-                    trace_event(tr, t, CX_EV_END, &dl[i], s->n_signed, 0.0);
-                continue;
-            }
-            if (dl[i].end < next_end)
-                next_end = dl[i].end;
-            dl[k++] = dl[i];
+    cx_pcg32 g = cx_lane_stream(s, l);
+    int next_sign = CX_NEVER;
+    for (int i = 0; i < s->n_signed; i++) {
+        int b = s->sd_begin[sd_at(i, l)];
+        if (b == t && nd < s->slots) {
+            const cx_signed_deal *sd = &sc->deals.signed_deals[i];
+            cx_deal *d = &dl[nd++];
+            d->gw = x[sd->gw];
+            d->price = x[sd->price_per_gw_year];
+            d->rev_m = d->gw * d->price / 12.0;
+            /* MODEL.md, Clawback ties: the configured start month (may be < 0) */
+            d->start = s->sd_start[sd_at(i, l)];
+            d->term_end = s->sd_term_end[sd_at(i, l)];
+            d->end = d->term_end;
+            d->notice_m = s->sd_notice[sd_at(i, l)];
+            d->id = i;
+            d->cancellable = sd->cancellable;
+            d->noticed = 0;
+            /* may get notice in the month it begins (header, draw 5) */
+            arm_hazard(s, l, d, &g);
+            if (d->end < s->next_end[l])
+                s->next_end[l] = d->end;
+            /* MODEL.md, Details: signed deals that begin inside the horizon */
+            if (d->start >= 0)
+                s->n_signed_count[l]++;
+            s->dirty[l] = 1;
+            if (tr != NULL)
+                trace_event(tr, t, CX_EV_BEGIN, d, s->n_signed, 0.0);
+        } else if (b > t && b < next_sign) {
+            next_sign = b;
         }
-        nd = k;
-        s->next_end[l] = next_end;
-        s->dirty[l] = 1;
     }
-    if (t == s->next_sign[l]) {
-        cx_pcg32 g = cx_lane_stream(s, l);
-        int next_sign = CX_NEVER;
-        for (int i = 0; i < s->n_signed; i++) {
-            int b = s->sd_begin[sd_at(i, l)];
-            if (b == t && nd < s->slots) {
-                const cx_signed_deal *sd = &sc->deals.signed_deals[i];
-                cx_deal *d = &dl[nd++];
-                d->gw = x[sd->gw];
-                d->price = x[sd->price_per_gw_year];
-                d->rev_m = d->gw * d->price / 12.0;
-                /* MODEL.md, Clawback ties: the configured start month (may be < 0) */
-                d->start = s->sd_start[sd_at(i, l)];
-                d->term_end = s->sd_term_end[sd_at(i, l)];
-                d->end = d->term_end;
-                d->notice_m = s->sd_notice[sd_at(i, l)];
-                d->id = i;
-                d->cancellable = sd->cancellable;
-                d->noticed = 0;
-                /* may get notice in the month it begins (header, draw 5) */
-                arm_hazard(s, l, d, &g);
-                if (d->end < s->next_end[l])
-                    s->next_end[l] = d->end;
-                /* MODEL.md, Details: signed deals that begin inside the horizon */
-                if (d->start >= 0)
-                    s->n_signed_count[l]++;
-                s->dirty[l] = 1;
-                if (tr != NULL)
-                    trace_event(tr, t, CX_EV_BEGIN, d, s->n_signed, 0.0);
-            } else if (b > t && b < next_sign) {
-                next_sign = b;
-            }
-        }
-        s->next_sign[l] = next_sign;
-        s->st[l] = g.state;
-    }
+    s->next_sign[l] = next_sign;
+    s->st[l] = g.state;
     s->nd[l] = nd;
 }
 
@@ -244,16 +253,23 @@ void cx_deals_buyer_notices(cx_scratch *s, int l, int t, double surv, cx_trace *
     s->hz_max[l] = hz_max;
 }
 
+/* Step 4's sums over the lane's deals in slot order. reserved and deals_rev_m always hold
+ * the sums over the first n_summed slots (cx_deals_end sums the deals that stay as it
+ * moves them); deals are only added after those, and a deal's gw and rev_m never change:
+ * so going on from the kept sums gives the same bits as summing from the first slot, in a
+ * loop over the few new deals only. */
 void cx_deals_reserve(cx_scratch *s, int l)
 {
     const cx_deal *dl = lane_deals(s, l);
-    double gw = 0.0, rev = 0.0;
-    for (int i = 0; i < s->nd[l]; i++) {
+    int i = s->n_summed[l];
+    double gw = i > 0 ? s->reserved[l] : 0.0, rev = i > 0 ? s->deals_rev_m[l] : 0.0;
+    for (; i < s->nd[l]; i++) {
         gw += dl[i].gw;
         rev += dl[i].rev_m;
     }
     s->reserved[l] = gw;
     s->deals_rev_m[l] = rev;
+    s->n_summed[l] = s->nd[l];
     s->dirty[l] = 0;
 }
 

@@ -58,7 +58,7 @@ typedef struct cx_lane_kernels {
     void (*supply)(cx_scratch *s, int n8, int t); /* step 1: C(t), Cost(t), Cost(t) / C(t) */
     void (*price)(cx_scratch *s, int n, int n8, int t); /* step 1: P(t) from a new shock */
     void (*demand)(cx_scratch *s, int n8, int t);   /* step 5's demands */
-    void (*hazard)(cx_scratch *s, int n8);          /* step 3: survival product, who to visit */
+    void (*hazard)(cx_scratch *s, int n8);          /* step 3: survival product, who gets notices */
     void (*allocate)(cx_scratch *s, int n8);        /* steps 4 and 5, clawback shortfall */
     void (*spot)(cx_scratch *s, int n8, int t, double spot_lo); /* step 7: offer or not */
     void (*settle)(cx_scratch *s, int n8, int t);   /* steps 8 and 9, the path's sums */
@@ -123,8 +123,9 @@ struct cx_scratch {
     cx_deal *deals;             /* lane l: deals[l * cap .. l * cap + nd[l] - 1] */
     int32_t *sd_begin, *sd_start, *sd_term_end, *sd_notice; /* per signed deal x lane */
     cx_lane_i nd, next_end, next_sign, dirty, spot_id;
-    cx_lane_i next_evt;         /* min(next_end, next_sign): the lane's next deal event */
-    cx_lane_i visit;            /* step 3 or 7 needs this lane's deals (set by a kernel) */
+    cx_lane_i n_summed;         /* reserved and deals_rev_m are the sums over the first n_summed
+                                 * deals (cx_deals_reserve goes on from there) */
+    cx_lane_i visit;            /* step 7 needs this lane's deals (set by the spot kernel) */
     cx_lane_i hz_hit;           /* step 3: the survival product reached a waiting threshold */
     cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
     cx_lane_d reserved, deals_rev_m;
@@ -183,8 +184,11 @@ void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool ta
 void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g);
 
 /* ---- per-lane deal events (models/deals.c); tr is the trace or NULL ---- */
-/* Step 2: deals whose notice or term ends at t leave; signed deals starting at t begin. */
-void cx_deals_begin_end(cx_scratch *s, int l, const double *x, int t, cx_trace *tr);
+/* Step 2, where next_end <= t: the deals whose notice or term ends at t leave (slots keep
+ * their order). */
+void cx_deals_end(cx_scratch *s, int l, int t, cx_trace *tr);
+/* Step 2, where next_sign == t, after cx_deals_end: the signed deals starting at t begin. */
+void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr);
 /* Step 3 where lane l's survival product surv (this month's factor applied) fell to the
  * largest waiting threshold or near underflow: buyer notices, and the product kept. */
 void cx_deals_buyer_notices(cx_scratch *s, int l, int t, double surv, cx_trace *tr);

@@ -212,9 +212,8 @@ static void KFN(demand)(cx_scratch *s, int n8, int t)
 }
 
 /* MODEL.md, Counterparty cancellation (step 3): the survival product after month t's hazard
- * (cx_hazard_survival) for lanes with a deal waiting on it; visit[l] when it reached the
- * largest waiting threshold or nears underflow (models/deals.c then gives the notices), or
- * when the lane's deals changed (step 4 sums them again). */
+ * (cx_hazard_survival) for lanes with a deal waiting on it; hz_hit[l] when it reached the
+ * largest waiting threshold or nears underflow (models/deals.c then gives the notices). */
 static void KFN(hazard)(cx_scratch *s, int n8)
 {
     LANES_SIMD
@@ -228,7 +227,6 @@ static void KFN(hazard)(cx_scratch *s, int n8)
         s->hz_new[l] = surv;
         s->hz_surv[l] = sel(waits & !notice, surv, s->hz_surv[l]);
         s->hz_hit[l] = notice;
-        s->visit[l] = notice | s->dirty[l];
     }
 }
 

@@ -38,12 +38,6 @@
 
 _Static_assert(CX_LANES <= 64, "a batch's lanes are the bits of a uint64_t mask");
 
-/* A lane's next deal event month: a deal's end, a signed deal's start. */
-static inline void next_event(cx_scratch *s, int l)
-{
-    s->next_evt[l] = s->next_end[l] < s->next_sign[l] ? s->next_end[l] : s->next_sign[l];
-}
-
 /*
  * Which lanes have an event is close to random, so a test per lane would be mispredicted
  * often: these build a mask of the lanes l < n (n <= 64) where a condition holds, bit l for
@@ -111,7 +105,6 @@ static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0
     cx_supply_setup(s, l, x);
     cx_market_setup(s, l, x);
     cx_demand_setup(s, l, x, msl_ok, taas_on);
-    next_event(s, l);
     s->burden[l] = s->rev_deals[l] = s->rev_taas[l] = s->rev_iaas[l] = s->rev_recsys[l] = 0.0;
     s->cost[l] = s->idle_sum[l] = s->idle_peak[l] = s->msl_short[l] = s->oversold_peak[l] = 0.0;
     s->q_idle[l] = s->q_rev[l] = 0.0;
@@ -183,27 +176,34 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         if (m->price_used)
             k->price(s, n, n8, t);
         k->demand(s, n8, t);
-        /* 2. deals end and begin: only lanes whose next event is due */
-        uint64_t ev = below_n(~lanes_above_i(s->next_evt, t, n), n); /* next_evt <= t */
+        /* 2. deals end, then deals begin: only the lanes where one is due (a mask each, so
+         * no lane is tested twice) */
+        uint64_t ev = below_n(~lanes_above_i(s->next_end, t, n), n); /* next_end <= t */
         while (ev != 0) {
             const int l = lane_next(&ev);
-            cx_deals_begin_end(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
-            next_event(s, l);
+            cx_deals_end(s, l, t, l == 0 ? tr0 : NULL);
+        }
+        /* next_sign >= t always (the next start after the last one), so this is == t */
+        ev = below_n(~lanes_above_i(s->next_sign, t, n), n);
+        while (ev != 0) {
+            const int l = lane_next(&ev);
+            cx_deals_begin(s, l, x + (size_t)l * x_stride, t, l == 0 ? tr0 : NULL);
         }
         /* 3. buyers' notices: the survival product falls by 1 - h(t) each month (all lanes);
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
          * GW, summed again where the deals changed */
         k->hazard(s, n8);
-        ev = lanes_above_i(s->visit, 0, n); /* visit is 0 or 1 */
+        /* the lanes with notices, then the lanes whose deals changed: a lane's notices
+         * leave its reserved sums as they are, so the two passes are independent; two masks
+         * spare a mispredicted test per lane */
+        ev = lanes_above_i(s->hz_hit, 0, n); /* hz_hit is 0 or 1 */
         while (ev != 0) {
             const int l = lane_next(&ev);
-            if (s->hz_hit[l]) {
-                cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
-                next_event(s, l);
-            }
-            if (s->dirty[l])
-                cx_deals_reserve(s, l);
+            cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
         }
+        ev = lanes_above_i(s->dirty, 0, n); /* dirty is 0 or 1 */
+        while (ev != 0)
+            cx_deals_reserve(s, lane_next(&ev));
         /* 4. available and oversold; 5. allocation in priority order */
         k->allocate(s, n8);
         /* 6. clawback: a shortfall counts beyond 1e-9 GW (MODEL.md, Details) */
@@ -212,7 +212,6 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             while (ev != 0) {
                 const int l = lane_next(&ev);
                 cx_deals_clawback(s, l, t, l == 0 ? tr0 : NULL);
-                next_event(s, l);
             }
         }
         /* 7. spot offers, where an offer of the smallest size could be signed: the count's
@@ -223,7 +222,6 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             while (ev != 0) {
                 const int l = lane_next(&ev);
                 cx_deals_spot(s, l, t, s->spot_u[l], l == 0 ? tr0 : NULL);
-                next_event(s, l);
             }
         }
         /* 8. IaaS; 9. idle and burden; the sums */
