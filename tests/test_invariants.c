@@ -42,6 +42,9 @@ typedef struct deal_log {
     int end;       /* month it must be gone by (term or notice) */
     int ended;     /* month of its END event, -1 if none */
     int notices;
+    int spot;      /* a spot deal (begins in step 7, after step 4's sums) */
+    double gw;
+    double rev_m;  /* what it earns a month (its EARN amount) */
 } deal_log;
 
 /*
@@ -127,8 +130,9 @@ static void check_path(const cx_scenario *sc, const double *x, const cx_path_res
 
     /* Deal events: no deal earns before it begins, after its end month, or after END. */
     static deal_log dlog[MAX_IDS];
+    static int begun[MAX_IDS]; /* deal ids in the order they began: their slots' order */
     for (int i = 0; i < MAX_IDS; i++)
-        dlog[i] = (deal_log){ -1, 1 << 30, -1, 0 };
+        dlog[i] = (deal_log){ -1, 1 << 30, -1, 0, 0, 0.0, -1.0 };
     int n_buyer = 0, n_owner = 0, n_begin = 0;
     double earn_month[CX_MAX_HORIZON] = { 0 };
     for (int i = 0; i < tr->n_events; i++) {
@@ -142,6 +146,9 @@ static void check_path(const cx_scenario *sc, const double *x, const cx_path_res
             cr_assert(eq(int, d->begin, -1), "%s: deal %d begins twice", what, e->deal);
             d->begin = e->month;
             d->end = e->end_month;
+            d->spot = e->spot;
+            d->gw = e->gw;
+            begun[n_begin] = e->deal;
             n_begin++;
             break;
         case CX_EV_NOTICE_BUYER:
@@ -176,6 +183,9 @@ static void check_path(const cx_scenario *sc, const double *x, const cx_path_res
                       what, e->deal, e->month, d->end);
             cr_assert(eq(int, d->ended, -1), "%s: deal %d earns after END", what, e->deal);
             cr_assert(ge(dbl, e->amount, 0.0));
+            cr_assert(d->rev_m < 0.0 || d->rev_m == e->amount, "%s: deal %d earns unevenly", what,
+                      e->deal);
+            d->rev_m = e->amount;
             earn_month[e->month] += e->amount;
             break;
         }
@@ -187,6 +197,27 @@ static void check_path(const cx_scenario *sc, const double *x, const cx_path_res
     for (int t = 0; t < H; t++)
         cr_assert(le(dbl, fabs(earn_month[t] - tr->month[t].rev_deals_b),
                      tol(earn_month[t])), "%s t=%d: deal revenue != sum of deals", what, t);
+    /* Step 4's sums, bit for bit: the reserved GW of month t is the sum, from 0 and in the
+     * order the deals began, of the deals that have begun (a spot deal signed in month t
+     * only from t + 1) and not ended; the deals' revenue of the month is that sum of their
+     * monthly revenue plus the sum of the spot deals signed in month t. */
+    for (int t = 0; t < H; t++) {
+        double gw = 0.0, drev = 0.0, spot_rev = 0.0;
+        for (int k = 0; k < n_begin; k++) {
+            const deal_log *d = &dlog[begun[k]];
+            if (d->ended >= 0 && d->ended <= t)
+                continue;
+            if (d->begin < t || (d->begin == t && !d->spot)) {
+                gw += d->gw;
+                drev += d->rev_m;
+            } else if (d->begin == t) {
+                spot_rev += d->rev_m;
+            }
+        }
+        cr_assert(eq(dbl, tr->month[t].reserved_gw, gw), "%s t=%d: reserved GW", what, t);
+        cr_assert(eq(dbl, tr->month[t].rev_deals_b, drev + spot_rev), "%s t=%d: deal revenue",
+                  what, t);
+    }
     cr_assert(eq(dbl, mt[CX_M_DEALS_CANCELLED], (double)n_buyer));
     cr_assert(eq(dbl, mt[CX_M_DEALS_CLAWED_BACK], (double)n_owner));
     cr_assert(le(dbl, mt[CX_M_DEALS_SIGNED], (double)n_begin));
