@@ -103,7 +103,6 @@ void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g)
     s->next_end[l] = CX_NEVER;
     s->nd[l] = 0;
     s->n_summed[l] = 0;
-    s->dirty[l] = 0;
     s->reserved[l] = 0.0;
     s->deals_rev_m[l] = 0.0;
     s->spot_id[l] = s->n_signed;
@@ -169,7 +168,6 @@ void cx_deals_end(cx_scratch *s, int l, int t, cx_trace *tr)
     s->reserved[l] = gw;
     s->deals_rev_m[l] = rev;
     s->n_summed[l] = k;
-    s->dirty[l] = 1;
 }
 
 void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
@@ -202,7 +200,6 @@ void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
             /* MODEL.md, Details: signed deals that begin inside the horizon */
             if (d->start >= 0)
                 s->n_signed_count[l]++;
-            s->dirty[l] = 1;
             if (tr != NULL)
                 trace_event(tr, t, CX_EV_BEGIN, d, s->n_signed, 0.0);
         } else if (b > t && b < next_sign) {
@@ -270,7 +267,6 @@ void cx_deals_reserve(cx_scratch *s, int l)
     s->reserved[l] = gw;
     s->deals_rev_m[l] = rev;
     s->n_summed[l] = s->nd[l];
-    s->dirty[l] = 0;
 }
 
 /* The owner gives notice on the cheapest deal not under notice (MODEL.md, Clawback ties:
@@ -395,10 +391,7 @@ void cx_deals_spot(cx_scratch *s, int l, int t, double u, cx_trace *tr)
         if (tr != NULL)
             trace_event(tr, t, CX_EV_BEGIN, d, s->n_signed, 0.0);
     }
-    if (signed_now > 0) {
-        s->n_signed_count[l] += signed_now;
-        s->dirty[l] = 1;
-    }
+    s->n_signed_count[l] += signed_now;
     s->nd[l] = nd;
     s->left[l] = cx_pos(left);
     s->spot_gw[l] = spot_gw;

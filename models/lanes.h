@@ -122,9 +122,9 @@ struct cx_scratch {
     /* deals (models/deals.c) */
     cx_deal *deals;             /* lane l: deals[l * cap .. l * cap + nd[l] - 1] */
     int32_t *sd_begin, *sd_start, *sd_term_end, *sd_notice; /* per signed deal x lane */
-    cx_lane_i nd, next_end, next_sign, dirty, spot_id;
+    cx_lane_i nd, next_end, next_sign, spot_id;
     cx_lane_i n_summed;         /* reserved and deals_rev_m are the sums over the first n_summed
-                                 * deals (cx_deals_reserve goes on from there) */
+                                 * deals: step 4 goes on from there where n_summed < nd */
     cx_lane_i visit;            /* step 7 needs this lane's deals (set by the spot kernel) */
     cx_lane_i hz_hit;           /* step 3: the survival product reached a waiting threshold */
     cx_lane_d hz_new, spot_u;   /* step 3's new survival product; step 7's first uniform */
@@ -192,7 +192,8 @@ void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr);
 /* Step 3 where lane l's survival product surv (this month's factor applied) fell to the
  * largest waiting threshold or near underflow: buyer notices, and the product kept. */
 void cx_deals_buyer_notices(cx_scratch *s, int l, int t, double surv, cx_trace *tr);
-/* Step 4 for a lane whose deals changed: reserved GW and the deals' monthly revenue. */
+/* Step 4 for a lane with deals added since its sums (n_summed < nd): reserved GW and the
+ * deals' monthly revenue. */
 void cx_deals_reserve(cx_scratch *s, int l);
 /* Step 6: clawback notices for the lane's shortfall. */
 void cx_deals_clawback(cx_scratch *s, int l, int t, cx_trace *tr);

@@ -66,6 +66,23 @@ static inline uint64_t lanes_above_i(const int32_t *v, int32_t x, int n)
     return below_n(m, n);
 }
 
+/* a[l] < b[l] */
+static inline uint64_t lanes_below_i(const int32_t *a, const int32_t *b, int n)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    for (int l = 0; l < n; l += 4) {
+        __m128i lt = _mm_cmplt_epi32(_mm_load_si128((const __m128i *)(a + l)),
+                                     _mm_load_si128((const __m128i *)(b + l)));
+        m |= (uint64_t)_mm_movemask_ps(_mm_castsi128_ps(lt)) << l;
+    }
+#else
+    for (int l = 0; l < n; l++)
+        m |= (uint64_t)(a[l] < b[l]) << l;
+#endif
+    return below_n(m, n);
+}
+
 /* v[l] > x (false for NaN) */
 static inline uint64_t lanes_above_d(const double *v, double x, int n)
 {
@@ -193,15 +210,15 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
          * GW, summed again where the deals changed */
         k->hazard(s, n8);
-        /* the lanes with notices, then the lanes whose deals changed: a lane's notices
-         * leave its reserved sums as they are, so the two passes are independent; two masks
-         * spare a mispredicted test per lane */
+        /* the lanes with notices, then the lanes with deals added since their sums: a lane's
+         * notices leave its reserved sums as they are, so the two passes are independent;
+         * two masks spare a mispredicted test per lane */
         ev = lanes_above_i(s->hz_hit, 0, n); /* hz_hit is 0 or 1 */
         while (ev != 0) {
             const int l = lane_next(&ev);
             cx_deals_buyer_notices(s, l, t, s->hz_new[l], l == 0 ? tr0 : NULL);
         }
-        ev = lanes_above_i(s->dirty, 0, n); /* dirty is 0 or 1 */
+        ev = lanes_below_i(s->n_summed, s->nd, n);
         while (ev != 0)
             cx_deals_reserve(s, lane_next(&ev));
         /* 4. available and oversold; 5. allocation in priority order */

@@ -194,7 +194,7 @@ static const size_t dfields[] = {
     FIELD(q_idle),
     FIELD(q_rev)
 };
-static const size_t ifields[] = { IFIELD(nd), IFIELD(next_end), IFIELD(next_sign), IFIELD(dirty), IFIELD(spot_id), IFIELD(spot_term), IFIELD(spot_notice), IFIELD(n_signed_count), IFIELD(n_cancelled), IFIELD(n_clawed), IFIELD(msl_ok), IFIELD(taas_on) };
+static const size_t ifields[] = { IFIELD(nd), IFIELD(next_end), IFIELD(next_sign), IFIELD(n_summed), IFIELD(spot_id), IFIELD(spot_term), IFIELD(spot_notice), IFIELD(n_signed_count), IFIELD(n_cancelled), IFIELD(n_clawed), IFIELD(msl_ok), IFIELD(taas_on) };
 #define N_DFIELDS (sizeof dfields / sizeof dfields[0])
 #define N_IFIELDS (sizeof ifields / sizeof ifields[0])
 
