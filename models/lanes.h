@@ -101,6 +101,9 @@ struct cx_scratch {
     double *tr_on, *tr_off;     /* online for tr_on <= t < tr_off (whole months, as doubles:
                                  * the kernel compares them with t across lanes) */
     double *tr_gw, *tr_cost;    /* gw, gw x cost per GW-year */
+    double *tr_span;            /* per tranche i, over the batch's lanes: [4i] least and [4i+1]
+                                 * largest tr_on, [4i+2] least and [4i+3] largest tr_off
+                                 * (cx_supply_spans) */
     cx_lane_d cap, cost_m, bpg; /* C(t), Cost(t), Cost(t) / C(t) (burden of an idle GW-month) */
 
     /* market (models/market.c) */
@@ -178,6 +181,9 @@ static inline cx_pcg32 cx_lane_stream(const cx_scratch *s, int l)
 
 /* ---- per-lane set-up at the start of a path (x: the path's scalar inputs) ---- */
 void cx_supply_setup(cx_scratch *s, int l, const double *x);
+/* tr_span from tr_on and tr_off of lanes 0 .. n8-1: after the set-up of a batch, before
+ * the supply kernel (which relies on it for every lane it runs on). */
+void cx_supply_spans(cx_scratch *s, int n8);
 void cx_market_setup(cx_scratch *s, int l, const double *x);
 void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool taas_on);
 /* Draws the signed deals' p_signed (draw 3) and sets their months. */

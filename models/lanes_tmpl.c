@@ -122,10 +122,43 @@ static inline __attribute__((always_inline)) void add_tranches(cx_scratch *s, do
     }
 }
 
+/* add_tranches for tranches online in every lane: the same sums without the test. */
+static inline __attribute__((always_inline)) void add_online(cx_scratch *s, double *cy, int n8,
+                                                             int i, const int cnt)
+{
+    const size_t k = (size_t)i * CX_LANES;
+    const double *gw = s->tr_gw + k, *cost = s->tr_cost + k;
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        double c = s->cap[l], y = cy[l];
+        for (int j = 0; j < cnt; j++) {
+            c += gw[j * CX_LANES + l];
+            y += cost[j * CX_LANES + l];
+        }
+        s->cap[l] = c;
+        cy[l] = y;
+    }
+}
+
+/* Tranche i in month tt, over the batch's lanes (s->tr_span): off in every lane, online in
+ * every lane, or some of each. */
+enum { TR_OFF, TR_ON, TR_MIXED };
+static inline int tranche_kind(const cx_scratch *s, int i, double tt)
+{
+    const double *sp = s->tr_span + 4 * (size_t)i;
+    if (tt < sp[0] || tt >= sp[3])
+        return TR_OFF;
+    return tt >= sp[1] && tt < sp[2] ? TR_ON : TR_MIXED;
+}
+
 /* MODEL.md, Supply and one month's step 1: C(t) and Cost(t), the sums over the tranches online
  * in month t (on <= t < off) in config order, and the burden of an idle GW-month
  * Cost(t) / C(t) (0 without capacity). A tranche that is not online adds +0.0, which leaves
- * the sum's bits as they are (it starts at +0.0, so it is never -0.0). */
+ * the sum's bits as they are (it starts at +0.0, so it is never -0.0): so a tranche off in
+ * every lane is passed over, and one online in every lane is added without the test (its
+ * kind from the batch's spans). Runs of up to four tranches of one kind are added in one
+ * pass over the lanes, one after the other in config order (so the same sums), for fewer
+ * loads and stores of the running sums. */
 static void KFN(supply)(cx_scratch *s, int n8, int t)
 {
     double cy[CX_LANES] CX_ALIGNED;
@@ -135,17 +168,37 @@ static void KFN(supply)(cx_scratch *s, int n8, int t)
         s->cap[l] = 0.0;
         cy[l] = 0.0;
     }
-    /* tranches four (then two, one) a pass over the lanes, added one after the other in
-     * config order (so the same sums): fewer loads and stores of the running sums */
-    int i = 0;
-    for (; i + 4 <= s->n_tr; i += 4)
-        add_tranches(s, cy, n8, tt, i, 4);
-    if (i + 2 <= s->n_tr) {
-        add_tranches(s, cy, n8, tt, i, 2);
-        i += 2;
+    for (int i = 0; i < s->n_tr;) {
+        const int kind = tranche_kind(s, i, tt);
+        int j = i + 1;
+        if (kind == TR_OFF) {
+            i = j;
+            continue;
+        }
+        while (j < s->n_tr && j - i < 4 && tranche_kind(s, j, tt) == kind)
+            j++;
+        const int cnt = j - i;
+        if (kind == TR_ON) {
+            if (cnt == 4) {
+                add_online(s, cy, n8, i, 4);
+            } else {
+                if (cnt >= 2)
+                    add_online(s, cy, n8, i, 2);
+                if (cnt != 2)
+                    add_online(s, cy, n8, i + cnt - 1, 1);
+            }
+        } else {
+            if (cnt == 4) {
+                add_tranches(s, cy, n8, tt, i, 4);
+            } else {
+                if (cnt >= 2)
+                    add_tranches(s, cy, n8, tt, i, 2);
+                if (cnt != 2)
+                    add_tranches(s, cy, n8, tt, i + cnt - 1, 1);
+            }
+        }
+        i = j;
     }
-    if (i < s->n_tr)
-        add_tranches(s, cy, n8, tt, i, 1);
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
         double cap = s->cap[l], cost_m = cy[l] / 12.0;

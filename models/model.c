@@ -235,6 +235,7 @@ void cx_scratch_free(cx_scratch *s)
     free(s->tr_off);
     free(s->tr_gw);
     free(s->tr_cost);
+    free(s->tr_span);
     free(s->msl_g);
     free(s->sd_begin);
     free(s->sd_start);
@@ -265,13 +266,15 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->tr_off = alloc_lanes((size_t)s->n_tr, sizeof(double));
     s->tr_gw = alloc_lanes((size_t)s->n_tr, sizeof(double));
     s->tr_cost = alloc_lanes((size_t)s->n_tr, sizeof(double));
+    s->tr_span = calloc(4 * (size_t)(s->n_tr > 0 ? s->n_tr : 1), sizeof(double));
     s->msl_g = alloc_lanes((size_t)s->n_sched, sizeof(double));
     s->sd_begin = alloc_lanes((size_t)s->n_signed, sizeof(int32_t));
     s->sd_start = alloc_lanes((size_t)s->n_signed, sizeof(int32_t));
     s->sd_term_end = alloc_lanes((size_t)s->n_signed, sizeof(int32_t));
     s->sd_notice = alloc_lanes((size_t)s->n_signed, sizeof(int32_t));
     s->r = gsl_rng_alloc(cx_gsl_rng_pcg32);
-    if (!s->deals || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->msl_g ||
+    if (!s->deals || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->tr_span ||
+        !s->msl_g ||
         !s->sd_begin || !s->sd_start || !s->sd_term_end || !s->sd_notice || !s->r) {
         cx_scratch_free(s);
         return CX_ERR_NOMEM;

@@ -173,8 +173,13 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
 
     /* lanes n .. n8-1 keep whatever an earlier batch left (cx_scratch_new zeroes them
      * first): the kernels compute on them, and nothing reads them back */
-    for (int l = 0; l < n; l++)
+    /* spot offers come from the earliest spot start of the batch's paths on */
+    double spot_from = CX_NEVER;
+    for (int l = 0; l < n; l++) {
         lane_begin(s, l, x + (size_t)l * x_stride, &streams[l]);
+        spot_from = s->spot_start[l] < spot_from ? s->spot_start[l] : spot_from;
+    }
+    cx_supply_spans(s, n8);
     if (tr != NULL) {
         tr->months = H;
         tr->n_events = 0;
@@ -232,8 +237,9 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
             }
         }
         /* 7. spot offers, where an offer of the smallest size could be signed: the count's
-         * uniform across lanes; the lanes with an offer sign it */
-        if (spot_on) {
+         * uniform across lanes; the lanes with an offer sign it. Before every path's spot
+         * start no lane could draw, so the kernel is not run. */
+        if (spot_on && t >= spot_from) {
             k->spot(s, n8, t, spot_lo);
             ev = lanes_above_i(s->visit, 0, n); /* visit is 0 or 1 */
             while (ev != 0) {

@@ -254,6 +254,7 @@ Test(lanes, kernels_match_reference)
     cx_pcg64_stream(&g, 7, 0);
     for (int round = 0; round < 200; round++) {
         randomise(s, &g);
+        cx_supply_spans(s, CX_LANES);
         memcpy(save, (unsigned char *)s + off, len);
         int n = 1 + (int)(cx_pcg64_uniform(&g) * CX_LANES);
         int n8 = (n + 7) / 8 * 8;
@@ -291,8 +292,10 @@ Test(lanes, kernels_match_reference)
 }
 
 /* Step 1's capacity and cost on every SIMD path: for any number of tranches (the kernel adds
- * them four, two and one a pass), the sums over the online tranches taken one at a time in
- * config order, as MODEL.md writes them, to the bit; and Cost / C. */
+ * them up to four a pass, passes over those off in every lane and adds those online in every
+ * lane without the test), the sums over the online tranches taken one at a time in config
+ * order, as MODEL.md writes them, to the bit; and Cost / C. Half the tranches get the same
+ * months in every lane (or in all but a few), so that all three kinds turn up. */
 Test(lanes, supply_sums_tranches_in_config_order)
 {
     fixture f;
@@ -301,11 +304,26 @@ Test(lanes, supply_sums_tranches_in_config_order)
     const int n_tr = s->n_tr;
     cx_pcg64 g;
     cx_pcg64_stream(&g, 9, 0);
-    int checked = 0;
+    int checked = 0, kinds[3] = { 0, 0, 0 }; /* tranche-months off, online, mixed */
     for (int round = 0; round < 120; round++) {
         randomise(s, &g);
         s->n_tr = round % (n_tr + 1);
         const int t = (int)(cx_pcg64_uniform(&g) * 12);
+        for (int k = 0; k < s->n_tr; k++) {
+            double *on = s->tr_on + (size_t)k * CX_LANES, *off = s->tr_off + (size_t)k * CX_LANES;
+            const double u = cx_pcg64_uniform(&g);
+            for (int l = 1; l < CX_LANES && u < 0.5; l++) {
+                /* a few lanes a month apart when u < 0.2 */
+                const double d = u < 0.2 && cx_pcg64_uniform(&g) < 0.05 ? 1.0 : 0.0;
+                on[l] = on[0] + d;
+                off[l] = off[0] + d;
+            }
+            int n_on = 0;
+            for (int l = 0; l < CX_LANES; l++)
+                n_on += on[l] <= t && t < off[l];
+            kinds[n_on == 0 ? 0 : n_on == CX_LANES ? 1 : 2]++;
+        }
+        cx_supply_spans(s, CX_LANES);
         for (size_t i = 0; i < N_TABLES; i++) {
             if (!cx_simd_supported(levels[i]))
                 continue;
@@ -331,6 +349,10 @@ Test(lanes, supply_sums_tranches_in_config_order)
     }
     s->n_tr = n_tr;
     cr_assert(gt(int, checked, 0));
+    cr_assert(gt(int, kinds[0], 0), "no tranche off in every lane");
+    cr_assert(gt(int, kinds[1], 0), "no tranche online in every lane");
+    cr_assert(gt(int, kinds[2], 0), "no tranche online in some lanes only");
+    cr_log_info("tranche-months off %d, online %d, mixed %d", kinds[0], kinds[1], kinds[2]);
     close_fixture(&f);
 }
 
