@@ -346,12 +346,14 @@ static void KFN(allocate)(cx_scratch *s, int n8)
 }
 
 /* MODEL.md, one month, steps 8 and 9: IaaS resale of what is left, idle, burden, the
- * month's revenue by stream, and the path's running sums in month order. */
-static void KFN(settle)(cx_scratch *s, int n8, int t)
+ * month's revenue by stream, and the path's running sums in month order. ramp_log2: RecSys
+ * is fully met in every lane (a == d), so every lane takes the ramp's own log2 and the
+ * log2 of a / b is not computed (a constant where it is inlined: two loops). */
+static inline __attribute__((always_inline)) void settle_lanes(cx_scratch *s, int n8,
+                                                               const bool ramp_log2)
 {
     const double *ar = s->alc[CX_USE_RECSYS], *at = s->alc[CX_USE_TAAS];
     const double *am = s->alc[CX_USE_MSL], *dm = s->dem[CX_USE_MSL], *dr = s->dem[CX_USE_RECSYS];
-    (void)t;
     LANES_SIMD
     for (int l = 0; l < n8; l++) {
         double left = s->left[l];
@@ -366,7 +368,9 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
         double rt = at[l] * s->taas_rev[l];
         /* log2(max(1, a / b)): the ramp's own log2 when fully met */
         double a = ar[l];
-        double l2 = sel(a == dr[l], s->rec_l2[l], cx_log2(a / (s->rec_b[l] > 0.0 ? s->rec_b[l] : 1.0)));
+        double l2 = ramp_log2 ? s->rec_l2[l]
+                              : sel(a == dr[l], s->rec_l2[l],
+                                    cx_log2(a / (s->rec_b[l] > 0.0 ? s->rec_b[l] : 1.0)));
         double rr = sel((s->rec_k[l] != 0.0) & (a > 0.0) & (l2 > 0.0), s->rec_k[l] * l2, 0.0);
         double rev = rd + rt + ir + rr;
         s->left[l] = idle;
@@ -388,6 +392,20 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
         s->q_idle[l] += idle;
         s->q_rev[l] += rev;
     }
+}
+
+static void KFN(settle)(cx_scratch *s, int n8, int t)
+{
+    const double *ar = s->alc[CX_USE_RECSYS], *dr = s->dem[CX_USE_RECSYS];
+    (void)t;
+    /* is RecSys short anywhere in the batch (or NaN)? */
+    uint64_t short_any = 0;
+    for (int l = 0; l < n8; l++)
+        short_any |= (uint64_t)(ar[l] != dr[l]);
+    if (short_any)
+        settle_lanes(s, n8, false);
+    else
+        settle_lanes(s, n8, true);
 }
 
 const cx_lane_kernels KFN(cx_lane_kernels) = {

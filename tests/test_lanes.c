@@ -356,6 +356,58 @@ Test(lanes, supply_sums_tranches_in_config_order)
     close_fixture(&f);
 }
 
+/* Steps 8 and 9's RecSys revenue on every SIMD path, as MODEL.md writes it lane by lane:
+ * k log2(max(1, a / b)), the ramp's own log2 where RecSys is fully met (a == d). The kernel
+ * leaves the log2 out when every lane of the batch is fully met: batches with no lane short,
+ * one lane short and many lanes short all give the formula's bits. */
+Test(lanes, settle_recsys_revenue_per_lane)
+{
+    fixture f;
+    open_default(&f);
+    cx_scratch *s = f.s;
+    double *ar = s->alc[CX_USE_RECSYS], *dr = s->dem[CX_USE_RECSYS];
+    const size_t off = offsetof(cx_scratch, st), len = state_bytes();
+    unsigned char *save = malloc(len);
+    cr_assert(save != NULL);
+    cx_pcg64 g;
+    cx_pcg64_stream(&g, 13, 0);
+    int shorts[3] = { 0, 0, 0 }; /* batches with no, one, several lanes short */
+    for (int round = 0; round < 90; round++) {
+        randomise(s, &g);
+        const int mode = round % 3, one = (int)(cx_pcg64_uniform(&g) * CX_LANES);
+        int n_short = 0;
+        for (int l = 0; l < CX_LANES; l++) {
+            s->rec_b[l] = cx_pcg64_uniform(&g) * 2.0;
+            s->rec_k[l] = cx_pcg64_uniform(&g) < 0.1 ? 0.0 : cx_pcg64_uniform(&g);
+            s->rec_l2[l] = cx_pcg64_uniform(&g) * 3.0;
+            dr[l] = cx_pcg64_uniform(&g) * 8.0;
+            const bool short_l = mode == 2 ? cx_pcg64_uniform(&g) < 0.3 : mode == 1 && l == one;
+            ar[l] = short_l ? dr[l] * cx_pcg64_uniform(&g) : dr[l];
+            n_short += ar[l] != dr[l];
+        }
+        shorts[n_short == 0 ? 0 : n_short == 1 ? 1 : 2]++;
+        memcpy(save, (unsigned char *)s + off, len);
+        for (size_t i = 0; i < N_TABLES; i++) {
+            if (!cx_simd_supported(levels[i]))
+                continue;
+            memcpy((unsigned char *)s + off, save, len);
+            tables[i]->settle(s, CX_LANES, 5);
+            for (int l = 0; l < CX_LANES; l++) {
+                const double a = ar[l], b = s->rec_b[l];
+                const double l2 = a == dr[l] ? s->rec_l2[l] : cx_log2(a / (b > 0.0 ? b : 1.0));
+                const double rr = s->rec_k[l] != 0.0 && a > 0.0 && l2 > 0.0 ? s->rec_k[l] * l2 : 0.0;
+                cr_assert(eq(u64, cx_dbits(s->rr_m[l]), cx_dbits(rr)), "%s: round %d, lane %d",
+                          tables[i]->name, round, l);
+            }
+        }
+    }
+    cr_assert(gt(int, shorts[0], 0));
+    cr_assert(gt(int, shorts[1], 0));
+    cr_assert(gt(int, shorts[2], 0));
+    free(save);
+    close_fixture(&f);
+}
+
 /* Whole batches: every SIMD path gives the same bytes as the C reference, and a path's
  * result is the same in a batch of 64 as alone (same seed, block and index). */
 Test(lanes, batches_match_and_paths_are_independent)
