@@ -109,10 +109,11 @@ static void KFN(price)(cx_scratch *s, int n, int n8, int t)
 }
 
 /* cap and cy += tranches i .. i + cnt - 1 where online in month tt, in that order (cnt a
- * constant where it is inlined, so the tranche loop unrolls inside the lane loop). */
+ * constant where it is inlined, so the tranche loop unrolls inside the lane loop). all_on:
+ * the tranches are online in every lane, so the test folds away (sel of 1 is gw itself). */
 static inline __attribute__((always_inline)) void add_tranches(cx_scratch *s, double *cy,
                                                                int n8, double tt, int i,
-                                                               const int cnt)
+                                                               const int cnt, const bool all_on)
 {
     const size_t k = (size_t)i * CX_LANES;
     const double *on = s->tr_on + k, *off = s->tr_off + k;
@@ -122,7 +123,7 @@ static inline __attribute__((always_inline)) void add_tranches(cx_scratch *s, do
         double c = s->cap[l], y = cy[l];
         for (int j = 0; j < cnt; j++) {
             const int jl = j * CX_LANES + l;
-            int online = (on[jl] <= tt) & (tt < off[jl]);
+            int online = (int)all_on | ((on[jl] <= tt) & (tt < off[jl]));
             c += sel(online, gw[jl], 0.0);
             y += sel(online, cost[jl], 0.0);
         }
@@ -131,22 +132,20 @@ static inline __attribute__((always_inline)) void add_tranches(cx_scratch *s, do
     }
 }
 
-/* add_tranches for tranches online in every lane: the same sums without the test. */
-static inline __attribute__((always_inline)) void add_online(cx_scratch *s, double *cy, int n8,
-                                                             int i, const int cnt)
+/* A run of cnt (1 to 4) tranches from i, in config order: four in one pass, else two and
+ * one. */
+static inline __attribute__((always_inline)) void add_run(cx_scratch *s, double *cy, int n8,
+                                                          double tt, int i, int cnt,
+                                                          const bool all_on)
 {
-    const size_t k = (size_t)i * CX_LANES;
-    const double *gw = s->tr_gw + k, *cost = s->tr_cost + k;
-    LANES_SIMD
-    for (int l = 0; l < n8; l++) {
-        double c = s->cap[l], y = cy[l];
-        for (int j = 0; j < cnt; j++) {
-            c += gw[j * CX_LANES + l];
-            y += cost[j * CX_LANES + l];
-        }
-        s->cap[l] = c;
-        cy[l] = y;
+    if (cnt == 4) {
+        add_tranches(s, cy, n8, tt, i, 4, all_on);
+        return;
     }
+    if (cnt >= 2)
+        add_tranches(s, cy, n8, tt, i, 2, all_on);
+    if (cnt != 2)
+        add_tranches(s, cy, n8, tt, i + cnt - 1, 1, all_on);
 }
 
 /* Tranche i in month tt, over the batch's lanes (s->tr_span): off in every lane, online in
@@ -186,26 +185,10 @@ static void KFN(supply)(cx_scratch *s, int n8, int t)
         }
         while (j < s->n_tr && j - i < 4 && tranche_kind(s, j, tt) == kind)
             j++;
-        const int cnt = j - i;
-        if (kind == TR_ON) {
-            if (cnt == 4) {
-                add_online(s, cy, n8, i, 4);
-            } else {
-                if (cnt >= 2)
-                    add_online(s, cy, n8, i, 2);
-                if (cnt != 2)
-                    add_online(s, cy, n8, i + cnt - 1, 1);
-            }
-        } else {
-            if (cnt == 4) {
-                add_tranches(s, cy, n8, tt, i, 4);
-            } else {
-                if (cnt >= 2)
-                    add_tranches(s, cy, n8, tt, i, 2);
-                if (cnt != 2)
-                    add_tranches(s, cy, n8, tt, i + cnt - 1, 1);
-            }
-        }
+        if (kind == TR_ON)
+            add_run(s, cy, n8, tt, i, j - i, true);
+        else
+            add_run(s, cy, n8, tt, i, j - i, false);
         i = j;
     }
     LANES_SIMD

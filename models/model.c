@@ -274,8 +274,7 @@ int cx_scratch_new(cx_scratch **out, const cx_model *m)
     s->sd_notice = alloc_lanes((size_t)s->n_signed, sizeof(int32_t));
     s->r = gsl_rng_alloc(cx_gsl_rng_pcg32);
     if (!s->deals || !s->tr_on || !s->tr_off || !s->tr_gw || !s->tr_cost || !s->tr_span ||
-        !s->msl_g ||
-        !s->sd_begin || !s->sd_start || !s->sd_term_end || !s->sd_notice || !s->r) {
+        !s->msl_g || !s->sd_begin || !s->sd_start || !s->sd_term_end || !s->sd_notice || !s->r) {
         cx_scratch_free(s);
         return CX_ERR_NOMEM;
     }

@@ -213,7 +213,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         }
         /* 3. buyers' notices: the survival product falls by 1 - h(t) each month (all lanes);
          * deals get notice where it reaches their thresholds (models/deals.c); 4. reserved
-         * GW, summed again where the deals changed */
+         * GW, summed on where deals were added since the sums */
         k->hazard(s, n8);
         /* the lanes with notices, then the lanes with deals added since their sums: a lane's
          * notices leave its reserved sums as they are, so the two passes are independent;
