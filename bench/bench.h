@@ -26,8 +26,8 @@
 #endif
 
 #include "models/model.h"
-#include "sim/error.h"
-#include "sim/scenario.h"
+#include "sim/base/error.h"
+#include "sim/input/scenario.h"
 
 #ifndef CX_SOURCE_ROOT
 #define CX_SOURCE_ROOT "."

@@ -22,11 +22,11 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "sim/accum.h"
-#include "sim/engine.h"
-#include "sim/pcg.h"
-#include "sim/sampler.h"
-#include "sim/sketch.h"
+#include "sim/engine/accum.h"
+#include "sim/engine/engine.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/sampler.h"
+#include "sim/engine/sketch.h"
 
 #define N_RES 4096
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Benchmark: paths/s of the engine at 1 thread on each SIMD path, at all cores, and the efficiency. */
 /*
- * Runs the product's engine (cx_engine_run from sim/engine.h, the default input source and
+ * Runs the product's engine (cx_engine_run from sim/engine/engine.h, the default input source and
  * no observer: what `capexsim run` does) on the scenario, best of --reps repetitions, at one
  * thread and at omp_get_num_procs() threads. The time is the wall clock around
  * cx_engine_run (thread set-up, the paths and the final merge); the engine's own
@@ -14,8 +14,8 @@
 
 #include <stdlib.h>
 
-#include "sim/engine.h"
-#include "sim/simd.h"
+#include "sim/engine/engine.h"
+#include "sim/base/simd.h"
 
 /* Best wall time of reps runs of paths at threads; also the engine's elapsed_s of that run. */
 static double best_run(const cx_scenario *sc, const cx_model *m, uint64_t paths, int threads,

@@ -14,7 +14,7 @@
  *    separately, by stepping a copy of the state from before the part until it equals the
  *    state after it (the model: its path stream, rebuilt from the one pcg64 output that
  *    keys it, to the lane's state after the path).
- *    - inputs (sim/sampler.c, its draw order): one normal per copula row
+ *    - inputs (sim/input/sampler.c, its draw order): one normal per copula row
  *      (cx_sampler_work_size); then per input in no correlation pair, not fixed: one normal
  *      when it maps a normal score through a table (cx_sampler_table_error >= 0) or is
  *      normal/lognormal, one uniform when it is uniform, triangular, bernoulli or discrete;
@@ -43,10 +43,10 @@
 
 #include "models/lanes.h"
 #include "models/trace.h"
-#include "sim/engine.h"
-#include "sim/normal.h"
-#include "sim/pcg.h"
-#include "sim/sampler.h"
+#include "sim/engine/engine.h"
+#include "sim/rng/normal.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/sampler.h"
 
 /* Paths whose model is re-run with a trace to check the price normals. */
 #define TRACE_PATHS 1000

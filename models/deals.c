@@ -33,8 +33,8 @@
 
 #include "models/lanes.h"
 #include "models/trace.h"
-#include "sim/dist.h"
-#include "sim/pcg.h"
+#include "sim/input/dist.h"
+#include "sim/rng/pcg.h"
 
 
 static inline cx_deal *lane_deals(const cx_scratch *s, int l)

@@ -18,7 +18,7 @@
 #include <math.h>
 
 #include "models/lanes.h"
-#include "sim/vmath.h"
+#include "sim/rng/vmath.h"
 
 void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool taas_on)
 {

@@ -22,7 +22,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "models/model.h"
-#include "sim/scenario.h"
+#include "sim/input/scenario.h"
 
 #define CX_LANES CX_MODEL_LANES
 #define CX_LANE_PAD 8

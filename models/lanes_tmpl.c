@@ -5,7 +5,7 @@
  * Included by models/lanes_scalar.c (the plain C reference that defines the results),
  * models/lanes_avx2.c and models/lanes_avx512.c, each with CX_ISA set to its suffix and
  * compiled with its own -m flags. The source is the same, every operation is an exactly
- * rounded IEEE operation or integer bit work (cx_exp, cx_log2 from sim/vmath.h, no libm),
+ * rounded IEEE operation or integer bit work (cx_exp, cx_log2 from sim/rng/vmath.h, no libm),
  * and the build has -ffp-contract=off: so each instruction set gives the same bits, lane
  * by lane, which tests/test_lanes.c checks on random inputs. Each loop runs over the lanes
  * of a batch with no dependence between lanes, and `omp simd` tells the compiler so (gcc
@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #include "models/lanes.h"
-#include "sim/normal.h"
-#include "sim/pcg.h"
-#include "sim/vmath.h"
+#include "sim/rng/normal.h"
+#include "sim/rng/pcg.h"
+#include "sim/rng/vmath.h"
 
 #define CX_CAT2(a, b) a##_##b
 #define CX_CAT(a, b) CX_CAT2(a, b)

@@ -21,9 +21,9 @@
 
 #include "models/lanes.h"
 #include "models/trace.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
-#include "sim/simd.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
+#include "sim/base/simd.h"
 
 /* The most deal slots a lane may need before cx_model_new refuses the scenario. */
 #define CX_MAX_DEAL_SLOTS 1000000
@@ -49,7 +49,7 @@ int cx_metric_find(const char *name)
     return -1;
 }
 
-/* The kernels for the SIMD path cx_simd_level() chose (sim/simd.h). */
+/* The kernels for the SIMD path cx_simd_level() chose (sim/base/simd.h). */
 static const cx_lane_kernels *cx_lane_kernels_pick(void)
 {
 #if defined(__x86_64__)

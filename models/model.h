@@ -8,9 +8,9 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "sim/pcg.h"
+#include "sim/rng/pcg.h"
 
-#include "sim/scenario.h"
+#include "sim/input/scenario.h"
 
 /* Per-path metrics (MODEL.md, "Per-path metrics"), in report order. */
 enum cx_metric {
@@ -63,7 +63,7 @@ void cx_model_free(cx_model *m);
 /* Number of quarters in the series: ceil(horizon / 3). */
 int cx_model_quarters(const cx_model *m);
 
-/* The SIMD path the model's kernels run on: "scalar", "avx2" or "avx512" (sim/simd.h). */
+/* The SIMD path the model's kernels run on: "scalar", "avx2" or "avx512" (sim/base/simd.h). */
 const char *cx_model_simd(const cx_model *m);
 
 /* @note the caller frees *out with cx_scratch_free (no-op on NULL). */
@@ -76,7 +76,7 @@ void cx_scratch_free(cx_scratch *s);
 /*
  * Runs n (1 .. CX_MODEL_LANES) paths side by side: path i has the scalar inputs
  * x[i * x_stride .. + sc->n_inputs - 1] and draws its per-month randomness only from
- * streams[i] (a path stream, sim/pcg.h; draw order: models/month.c), so its result depends
+ * streams[i] (a path stream, sim/rng/pcg.h; draw order: models/month.c), so its result depends
  * on nothing else: not on n, its lane, or the SIMD path. out[i] gets path i's metrics;
  * trace, if not NULL, gets path 0's months and events. Pure: no allocation, no I/O, no
  * globals; writes only *s, out[0 .. n-1] and *trace.

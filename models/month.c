@@ -9,12 +9,12 @@
  * the deal events per lane, only where a lane has one (models/deals.c).
  *
  * Random draws of a path, from its own stream (in a run, cx_pcg32_path_stream of seed,
- * block and the path's index in the block, sim/engine.c), in this order; the order defines the results for a seed:
+ * block and the path's index in the block, sim/engine/engine.c), in this order; the order defines the results for a seed:
  *   1. one uniform for MSL success (if `msl` is present): success iff u < p_success;
  *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
  *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
  *   then, for each month t = 0 .. H-1, in step order:
- *   4. step 1, t >= 1: one standard normal (ziggurat, sim/normal.h) for the price shock,
+ *   4. step 1, t >= 1: one standard normal (ziggurat, sim/rng/normal.h) for the price shock,
  *      whenever the price matters to the scenario (IaaS, spot deals, or a cancellable signed
  *      deal with a hazard_price that is not fixed at 0), even on a path whose volatility is 0;
  *   5. steps 2 and 7: when a cancellable deal begins (signed deals in config order; a spot
@@ -34,7 +34,7 @@
 
 #include "models/lanes.h"
 #include "models/trace.h"
-#include "sim/pcg.h"
+#include "sim/rng/pcg.h"
 
 _Static_assert(CX_LANES <= 64, "a batch's lanes are the bits of a uint64_t mask");
 

@@ -10,7 +10,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/scenario.h"
+#include "sim/input/scenario.h"
 
 #define CFG CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"
 

@@ -13,14 +13,14 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/batch.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
-#include "sim/report.h"
-#include "sim/sampler.h"
-#include "sim/scenario.h"
-#include "sim/stress.h"
+#include "sim/study/batch.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
+#include "sim/result/report.h"
+#include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
+#include "sim/study/stress.h"
 
 static void setup(void)
 {

@@ -11,15 +11,15 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/accum.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
-#include "sim/report.h"
-#include "sim/sampler.h"
-#include "sim/scenario.h"
-#include "sim/serial.h"
-#include "sim/sketch.h"
+#include "sim/engine/accum.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
+#include "sim/result/report.h"
+#include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
+#include "sim/base/serial.h"
+#include "sim/engine/sketch.h"
 
 
 #include "tests/default_fixture.h"

@@ -22,13 +22,13 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/report.h"
-#include "sim/scenario.h"
-#include "sim/sampling.h"
-#include "sim/sens.h"
-#include "sim/sketch.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/result/report.h"
+#include "sim/input/scenario.h"
+#include "sim/engine/sampling.h"
+#include "sim/study/sens.h"
+#include "sim/engine/sketch.h"
 
 /* Under the sanitizers the slow tests run on fewer seeds (so a wider binomial bound): there
  * they check memory safety, at several times the cost per path. */
@@ -307,7 +307,7 @@ Test(coverage, antithetic_se_from_blocks, .init = setup, .timeout = 300)
  * inputs, so that neither LHS nor Sobol makes a batch's quantiles exact), at a fine relative
  * error so that the bucket edges do not decide: at least 95% coverage within the binomial
  * bound. (Sectioning over single blocks covered only 88% at p75 under Sobol, which is why
- * batches pool 16 blocks: sim/accum.h.) */
+ * batches pool 16 blocks: sim/engine/accum.h.) */
 static void cover_percentiles(const char *what, cx_sampling sampling, bool antithetic)
 {
     enum { SEEDS = 100 / SEED_DIV, BATCHES = 3, BLOCKS = BATCHES * CX_REP_BATCH_BLOCKS };

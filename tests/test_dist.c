@@ -13,9 +13,9 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 
-#include "sim/dist.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
+#include "sim/input/dist.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
 
 #define N_DRAWS 1000000
 /* Kolmogorov-Smirnov critical value at alpha = 0.01: 1.628 / sqrt(n) (asymptotic). */

@@ -12,11 +12,11 @@
 #include <jansson.h>
 
 #include "models/model.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/output.h"
-#include "sim/report.h"
-#include "sim/scenario.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/result/output.h"
+#include "sim/result/report.h"
+#include "sim/input/scenario.h"
 
 #define N_PATHS 50000 /* 48 full blocks and a short one of 848 */
 

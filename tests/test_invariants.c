@@ -17,9 +17,9 @@
 
 #include "models/model.h"
 #include "models/trace.h"
-#include "sim/pcg.h"
-#include "sim/sampler.h"
-#include "sim/scenario.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
 
 #define MAX_IDS 8192
 

@@ -16,11 +16,11 @@
 #include "models/lanes.h"
 #include "models/model.h"
 #include "models/trace.h"
-#include "sim/pcg.h"
-#include "sim/sampler.h"
-#include "sim/scenario.h"
-#include "sim/simd.h"
-#include "sim/vmath.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
+#include "sim/base/simd.h"
+#include "sim/rng/vmath.h"
 
 static void setup_off(void)
 {

@@ -15,9 +15,9 @@
 
 #include "models/model.h"
 #include "models/trace.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
-#include "sim/scenario.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/scenario.h"
 
 /* One scenario ready to run: model, scratch, stream, inputs, trace. */
 typedef struct fix {

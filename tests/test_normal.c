@@ -9,8 +9,8 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 
-#include "sim/normal.h"
-#include "sim/pcg.h"
+#include "sim/rng/normal.h"
+#include "sim/rng/pcg.h"
 
 #define N_MOM 10000000
 #define N_KS 1000000
@@ -23,7 +23,7 @@ static double x_of(int i)
     return i < 256 ? cx_normal_layers[i].w * 0x1p53 : 0.0;
 }
 
-/* The tables follow from r alone (sim/normal.c): rebuild them in double precision. */
+/* The tables follow from r alone (sim/rng/normal.c): rebuild them in double precision. */
 Test(normal, tables_follow_the_recurrence)
 {
     const double r = CX_NORMAL_R, v = CX_NORMAL_V;
@@ -148,7 +148,7 @@ Test(normal, histogram_chi_square)
 }
 
 /* The same stream gives the same normals; a normal whose first output passes the fast test
- * uses exactly that output, decoded as sim/normal.h says (layer: bits 0..7, sign: bit 8,
+ * uses exactly that output, decoded as sim/rng/normal.h says (layer: bits 0..7, sign: bit 8,
  * value: bits 11..63); the others take more outputs, and about 1% of normals do. */
 Test(normal, stream_use)
 {

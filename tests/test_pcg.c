@@ -9,7 +9,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "sim/pcg.h"
+#include "sim/rng/pcg.h"
 
 /* pcg-c's demo (pcg32-demo.c, pcg64-demo.c): seed 42, stream 54. */
 static const uint32_t vec32[6] = {0xa15c02b7u, 0x7b47f409u, 0xba1d3330u,
@@ -33,7 +33,7 @@ Test(pcg, pcg32_published_vector)
         cr_assert(eq(u32, cx_pcg32_next(&g), vec32[i]), "output %d", i);
 }
 
-/* The lanes' form of the output (sim/pcg.h) is the same function: on the published
+/* The lanes' form of the output (sim/rng/pcg.h) is the same function: on the published
  * stream's states, on every rotation (top five bits) with random low bits, and on states
  * whose xorshift has all or no low bits set. */
 Test(pcg, pcg32_output_lanes_matches_output)

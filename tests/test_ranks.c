@@ -12,13 +12,13 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/accum.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/report.h"
-#include "sim/scenario.h"
-#include "sim/sens.h"
-#include "sim/serial.h"
+#include "sim/engine/accum.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/result/report.h"
+#include "sim/input/scenario.h"
+#include "sim/study/sens.h"
+#include "sim/base/serial.h"
 
 #define MAX_RANKS 8
 

@@ -13,9 +13,9 @@
 #include <gsl/gsl_rng.h>
 #include <jansson.h>
 
-#include "sim/accum.h"
-#include "sim/output.h"
-#include "sim/report.h"
+#include "sim/engine/accum.h"
+#include "sim/result/output.h"
+#include "sim/result/report.h"
 
 #define ALPHA 0.001
 

@@ -13,11 +13,11 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include "sim/dist.h"
-#include "sim/error.h"
-#include "sim/normal.h"
-#include "sim/pcg.h"
-#include "sim/sampler.h"
+#include "sim/input/dist.h"
+#include "sim/base/error.h"
+#include "sim/rng/normal.h"
+#include "sim/rng/pcg.h"
+#include "sim/input/sampler.h"
 
 #define N_PATHS 400000
 /* Tolerance for an achieved Spearman correlation (issue 2). The sampling SE of Spearman's
@@ -265,7 +265,7 @@ Test(sampler, map_gives_exact_marginals, .timeout = 60)
 Test(sampler, no_pairs_draw_order)
 {
     /* Without correlations the sampler needs no scratch and draws, in input order, one
-     * cx_normal (sim/normal.h) for a tabulated input (beta 1, PERT 3, gamma 5: x = T(z)) and
+     * cx_normal (sim/rng/normal.h) for a tabulated input (beta 1, PERT 3, gamma 5: x = T(z)) and
      * cx_dist_sample's draws for the others (lognormal 0, triangular 2); fixed 4 draws
      * nothing. Replaying the same stream by hand gives the same values bit for bit. */
     cx_dist d[NIN];
@@ -396,7 +396,7 @@ Test(sampler, tables_match_the_exact_quantile, .timeout = 60)
         cr_assert(eq(int, cx_sampler_new(&s, dd, 2, &pair, 1, &bad), 0));
         double sd = sqrt(cx_dist_variance(&dd[0]));
         cr_assert(ge(dbl, cx_sampler_table_error(s, 0), 0.0), "case %zu has no table", k);
-        /* the build tolerance (TAB_TOL in sim/sampler.c); the bound that matters is below */
+        /* the build tolerance (TAB_TOL in sim/input/sampler.c); the bound that matters is below */
         cr_assert(le(dbl, cx_sampler_table_error(s, 0), 1e-9 * sd), "case %zu", k);
         double worst = 0, worst_z = 0;
         for (int i = 0; i < npts; i++) {
@@ -604,7 +604,7 @@ Test(sampler, normal_fast_limit_is_the_fast_test)
 
 /*
  * The draws of inputs in no pair, replayed by hand from the same stream (the order at the top
- * of sim/sampler.c): a tabulated input takes one cx_normal and T(z), a uniform or triangular
+ * of sim/input/sampler.c): a tabulated input takes one cx_normal and T(z), a uniform or triangular
  * one cx_pcg64_uniform through its inverse CDF, the others cx_dist_sample; fixed inputs draw
  * nothing. Enough paths (10^5, over 10^6 normals) that the ziggurat's wedges and tails
  * occur, in batches of 64 and of 1.

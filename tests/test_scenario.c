@@ -14,8 +14,8 @@
 #include <criterion/parameterized.h>
 #include <gsl/gsl_errno.h>
 
-#include "sim/error.h"
-#include "sim/scenario.h"
+#include "sim/base/error.h"
+#include "sim/input/scenario.h"
 
 static void setup(void)
 {

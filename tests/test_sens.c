@@ -11,14 +11,14 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/model.h"
-#include "sim/engine.h"
-#include "sim/error.h"
-#include "sim/pcg.h"
-#include "sim/report.h"
-#include "sim/scenario.h"
-#include "sim/sampling.h"
-#include "sim/sens.h"
-#include "sim/sketch.h"
+#include "sim/engine/engine.h"
+#include "sim/base/error.h"
+#include "sim/rng/pcg.h"
+#include "sim/result/report.h"
+#include "sim/input/scenario.h"
+#include "sim/engine/sampling.h"
+#include "sim/study/sens.h"
+#include "sim/engine/sketch.h"
 
 static void setup(void)
 {

@@ -12,9 +12,9 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "sim/simd.h"
-#include "sim/sketch.h"
-#include "sim/sketch_kernels.h"
+#include "sim/base/simd.h"
+#include "sim/engine/sketch.h"
+#include "sim/engine/sketch_kernels.h"
 
 #define N_BIG 1000000
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/error.h"
-#include "sim/plot.h"
+#include "sim/base/error.h"
+#include "sim/result/plot.h"
 #include "tests/fuzz/fuzz.h"
 
 /*

@@ -8,8 +8,8 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "sim/error.h"
-#include "sim/scenario.h"
+#include "sim/base/error.h"
+#include "sim/input/scenario.h"
 #include "tests/fuzz/fuzz.h"
 
 /*

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Checkpoint files: a run's state between rounds, written atomically, checked when read. */
+#ifndef CX_SIM_CHECKPOINT_H
+#define CX_SIM_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/engine/engine.h"
+#include "sim/input/scenario.h"
+
+/*
+ * A checkpoint holds what identifies a run (cx_ckpt_id) and the engine states
+ * (cx_engine_state) of its engine runs: one for `run`, one per point for `sweep`. Runs that
+ * ended are kept whole (their accumulators); the run in progress is kept as it stood at its
+ * last save. Resuming replays the ended runs from their states (no path is run again) and
+ * continues the one in progress from its state: since a state is a fold over blocks in block
+ * order plus order-free integer state, the result is the same, bit for bit, as a run that
+ * was never stopped, at any thread or process count.
+ *
+ * The file: magic, format, byte order, capexsim version, identity, states, and a SHA-256 of
+ * all that. It is written to a temporary file in the same folder, fsync'ed and renamed over
+ * the old one (then the folder is fsync'ed), so a kill at any moment leaves the previous
+ * checkpoint or the new one, whole. A file that is not a checkpoint, is damaged or cut short
+ * (checksum), comes from another capexsim version or byte order, or belongs to another run
+ * is refused with a one-line message.
+ */
+
+typedef struct cx_ckpt_id {
+    char *command;         /* "run" or "sweep" */
+    char *scenario;        /* the scenario file as given; NULL: the built-in scenario */
+    uint8_t digest[32];    /* cx_ckpt_digest of the scenario */
+    uint64_t seed, paths;
+    uint32_t sampling;     /* cx_sampling */
+    bool antithetic;
+    char *target;          /* --target-ci text; NULL: none */
+    uint32_t round_blocks; /* cx_engine_opts.round_blocks */
+    /* not identity: what the run writes, and how often it saves (a resume's defaults) */
+    char *json, *csv;
+    bool quiet;
+    double every_s;
+} cx_ckpt_id;
+
+/* Frees the strings of id (a zeroed id is fine) and zeroes it. */
+void cx_ckpt_id_clear(cx_ckpt_id *id);
+/* Deep copy. @return 0 or CX_ERR_NOMEM (dst then cleared). */
+int cx_ckpt_id_copy(cx_ckpt_id *dst, const cx_ckpt_id *src);
+
+/*
+ * SHA-256 of a scenario: of sc->sha256 (the bytes of the file or of the built-in text) and
+ * of every file that it, or a file it includes, names in an @include line (name and bytes,
+ * in the order met), so an edit to an included file is seen too.
+ * @return 0, or CX_ERR_IO with a message in err (an included file cannot be read).
+ */
+int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err_len);
+
+/*
+ * Reads the identity of the checkpoint at path, after checking magic, checksum, format,
+ * byte order and version. @return 0; CX_ERR_IO (cannot read: errno tells why, ENOENT when
+ * there is no such file) or CX_ERR_CONFIG (not a checkpoint, damaged, another version), with
+ * a one-line message naming path in err. @note clear id with cx_ckpt_id_clear.
+ */
+int cx_ckpt_read_id(const char *path, cx_ckpt_id *id, char *err, size_t err_len);
+
+typedef struct cx_ckpt cx_ckpt;
+
+/*
+ * The checkpoint of the run id at path, for runs whose accumulators have the given shape
+ * (cx_accum_new's arguments). When path exists it must be a checkpoint of that run (same
+ * command, scenario digest, seed, paths, sampling, target and round size) whose states fit
+ * the shape: the run then resumes from it. Otherwise the first save creates it.
+ * @return 0; CX_ERR_CONFIG (refused: the message in err says why), CX_ERR_IO, CX_ERR_NOMEM.
+ * @note free *out with cx_ckpt_free.
+ */
+int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, int n_quarters,
+                 const double *thresholds, int n_thresholds, double alpha, char *err,
+                 size_t err_len);
+void cx_ckpt_free(cx_ckpt *ck);
+/* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
+void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);
+/* Engine runs the opened file held (ended or in progress): 0 for a new checkpoint. */
+int cx_ckpt_runs_held(const cx_ckpt *ck);
+/* Why the last save failed ("" if none). */
+const char *cx_ckpt_error(const cx_ckpt *ck);
+
+#endif

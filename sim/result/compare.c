@@ -1,0 +1,994 @@
+/* SPDX-License-Identifier: MIT */
+/* Comparison of two capexsim results (run, sweep, tornado, sobol JSON): statistical or exact. */
+/*
+ * Every statistic both files report becomes one row: NEW value, BASE value, the standard
+ * error of their difference, z = (new - base) / se and the two-sided normal p-value. Where
+ * the standard error comes from, by family (docs/ci.md says the same for users):
+ *
+ *   mean of a metric    the two reported se: sqrt(se_new^2 + se_base^2)        "se"
+ *   percentile          its 95% CI (MODEL.md, Statistics): the half-width on the side
+ *                       facing the other value, / 1.96, combined like the se   "ci95"
+ *   P(burden > x)       two-proportion z test with the pooled proportion      "binomial"
+ *   CVaR95              asymptotic variance of the tail mean,
+ *                       Var[(X - VaR)+] / (0.05^2 n), bounded from above with
+ *                       E[(X - VaR)+^2] <= 0.05 e (max - VaR), e = CVaR - VaR   "cvar-tail"
+ *   quarterly mean      the file has no spread for it: sd is taken as 2 (p95 - p5) / 3.29
+ *                       (twice the normal's; on the run's own metrics sd / ((p95 - p5) / 3.29)
+ *                       is 1.0 to 1.2 for the continuous ones), at most the sd bound
+ *                       sqrt(sd^2 + mean^2) of the whole-horizon metric that bounds the
+ *                       quarter (0 <= quarter <= metric), which also stands in when p5 = p95
+ *                                                                          "quarter-spread"
+ *   quarterly p5/p50/p95  not tested: without a CI or a density their se cannot be had
+ *                       (a normal-theory se was measured too small for the skewed idle-GW
+ *                       medians); --exact compares them
+ *   sweep point mean    its se                                                "se"
+ *   sobol S1, ST        their s1_se, st_se; the metric's mean by sqrt(variance / N)
+ *
+ * Under LHS, Sobol or antithetic sampling the reported se of a mean comes from batch means
+ * over B blocks and a percentile's CI from sectioning over K batches with Student's t
+ * (docs/model.md): such an se is itself an estimate with B - 1 (K - 1) degrees of freedom,
+ * so those rows use Student's t with Welch's degrees of freedom instead of the normal, and
+ * a sectioning half-width is divided by its t quantile rather than 1.96.
+ *
+ * All tests of one comparison form one family, corrected with Holm's step-down method at
+ * family-wise level alpha: the probability that any statistic of two same-scenario runs is
+ * called different is at most alpha (the tests above are, if anything, conservative).
+ * Tornado results carry no standard errors, so they are compared with --exact only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "sim/result/compare.h"
+#include "sim/base/error.h"
+
+const char *const cx_compare_ignored_keys[] = {
+    "elapsed_s", "paths_per_s", "threads", "version", "compiler", "compiler_flags",
+    "host",      "hostname",    "date",    "timestamp", "engine_seconds", NULL};
+
+/* Relative difference taken as rounding, not a change (statistical mode only). */
+#define CX_COMPARE_ROUNDING 1e-9
+/* Scale factor of the quarterly spread estimate (see the prose above). */
+#define QUARTER_SD_FACTOR 2.0
+/* Normal: p95 - p5 = 2 x 1.6449 sd. */
+#define NORMAL_P5_P95 3.2897
+
+void cx_compare_opts_init(cx_compare_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->alpha = 0.01;
+}
+
+/* ---- building the result ---- */
+
+typedef struct ctx {
+    cx_compare_result *r;
+    int cap;
+    int nomem;
+} ctx;
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+__attribute__((format(printf, 2, 3))) static void add_note(ctx *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **n = realloc(c->r->notes, (size_t)(c->r->n_notes + 1) * sizeof *n);
+    char *s = dupstr(buf);
+    if (!n || !s) {
+        if (n) c->r->notes = n;
+        free(s);
+        c->nomem = 1;
+        return;
+    }
+    c->r->notes = n;
+    n[c->r->n_notes++] = s;
+}
+
+/* A new row named by fmt, values NAN, verdict SAME; NULL when out of memory. */
+__attribute__((format(printf, 3, 4))) static cx_compare_row *add_row(ctx *c, const char *method,
+                                                                      const char *fmt, ...)
+{
+    if (c->r->n_rows == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 256;
+        cx_compare_row *rows = realloc(c->r->rows, (size_t)cap * sizeof *rows);
+        if (!rows) {
+            c->nomem = 1;
+            return NULL;
+        }
+        c->r->rows = rows;
+        c->cap = cap;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *name = dupstr(buf);
+    if (!name) {
+        c->nomem = 1;
+        return NULL;
+    }
+    cx_compare_row *w = &c->r->rows[c->r->n_rows++];
+    *w = (cx_compare_row){.name = name, .method = method, .new_v = NAN, .base_v = NAN,
+                          .se = NAN, .z = NAN, .p = NAN, .p_holm = NAN, .rel = NAN,
+                          .df = INFINITY, .verdict = CX_CMP_SAME};
+    return w;
+}
+
+/* A number, or NAN for an absent key, null (non-finite in the writer) or another type. */
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static double num_i(const json_t *a, size_t i)
+{
+    const json_t *v = json_array_get(a, i);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/*
+ * One statistical test: NEW value nv, BASE value bv, se of nv - bv. Rows whose base is
+ * missing are not made (nothing to hold NEW to); NEW missing is a difference.
+ */
+static void vtest(ctx *c, const char *method, double nv, double bv, double se, double df,
+                  const char *fmt, va_list ap)
+{
+    if (isnan(nv) && isnan(bv)) return; /* neither reports it (null in both: non-finite) */
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    cx_compare_row *w = add_row(c, method, "%s", buf);
+    if (!w) return;
+    w->new_v = nv;
+    w->base_v = bv;
+    w->se = se;
+    w->df = df;
+    if (isnan(nv)) {
+        w->verdict = CX_CMP_MISSING;
+        return;
+    }
+    if (isnan(bv)) {
+        w->verdict = CX_CMP_NEW_ONLY;
+        return;
+    }
+    double d = nv - bv;
+    w->rel = bv != 0 ? d / fabs(bv) : NAN;
+    /* Equal within floating-point rounding (another summation order, another compiler): a
+     * constant metric (se 0) must not differ by its last bits. */
+    if (fabs(d) <= CX_COMPARE_ROUNDING * fmax(fabs(nv), fabs(bv))) {
+        w->z = 0;
+        w->p = 1;
+    } else if (se == 0) {
+        w->z = d > 0 ? INFINITY : -INFINITY; /* a constant moved */
+        w->p = 0;
+    } else if (se > 0 && isfinite(se)) {
+        w->z = d / se;
+        w->p = isinf(df) ? erfc(fabs(w->z) / sqrt(2.0)) : 2 * gsl_cdf_tdist_Q(fabs(w->z), df);
+    } else {
+        w->verdict = CX_CMP_UNTESTABLE;
+    }
+}
+
+/* A test with the normal distribution (df infinite). */
+__attribute__((format(printf, 6, 7))) static void test(ctx *c, const char *method, double nv,
+                                                       double bv, double se, const char *fmt,
+                                                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtest(c, method, nv, bv, se, INFINITY, fmt, ap);
+    va_end(ap);
+}
+
+/* A test with Student's t and df degrees of freedom (INFINITY: the normal). */
+__attribute__((format(printf, 7, 8))) static void test_t(ctx *c, const char *method, double nv,
+                                                         double bv, double se, double df,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtest(c, method, nv, bv, se, df, fmt, ap);
+    va_end(ap);
+}
+
+/* Welch-Satterthwaite degrees of freedom of se_a^2 + se_b^2 (INFINITY when both are). */
+static double welch_df(double se_a, double df_a, double se_b, double df_b)
+{
+    double va = se_a * se_a, vb = se_b * se_b;
+    double den = (isinf(df_a) ? 0 : va * va / df_a) + (isinf(df_b) ? 0 : vb * vb / df_b);
+    if (!(den > 0)) return INFINITY;
+    return (va + vb) * (va + vb) / den;
+}
+
+/* Flags an absent group of BASE (a metric, a series) in NEW. */
+static void missing(ctx *c, const char *name)
+{
+    cx_compare_row *w = add_row(c, "se", "%s", name);
+    if (w) w->verdict = CX_CMP_MISSING;
+}
+
+/* ---- reading documents ---- */
+
+static int u64_of(const json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) { /* beyond JSON's safe integers the writer uses a string */
+        const char *s = json_string_value(v);
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(s, &end, 10);
+        if (s[0] >= '0' && s[0] <= '9' && !*end && !errno) {
+            *out = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* "run", "sweep", "tornado", "sobol", or NULL when doc is not a capexsim result. */
+static const char *study_of(const json_t *doc)
+{
+    if (!json_is_object(doc)) return NULL;
+    const json_t *s = json_object_get(doc, "study");
+    if (s) {
+        const char *v = json_string_value(s);
+        if (v && (!strcmp(v, "sweep") || !strcmp(v, "tornado") || !strcmp(v, "sobol")))
+            return v;
+        return NULL;
+    }
+    if (json_is_object(json_object_get(doc, "metrics")) &&
+        json_is_string(json_object_get(doc, "scenario_sha256")))
+        return "run";
+    return NULL;
+}
+
+/* ---- statistical comparison, by study ---- */
+
+static double sq(double x)
+{
+    return x * x;
+}
+
+/* sqrt(a^2 + b^2) that stays NAN when either is. */
+static double hyp(double a, double b)
+{
+    return sqrt(a * a + b * b);
+}
+
+/* How a run's error bars were made (docs/model.md, "interval_method"): the degrees of freedom
+ * of a mean's se and of a percentile's CI, INFINITY for the independent-paths formulas. */
+typedef struct err_kind {
+    double mean_df, pct_df, pct_t; /* pct_t: the quantile the CI half-width is in units of */
+    double rel;                    /* the sketch's relative error */
+} err_kind;
+
+static err_kind err_kind_of(const json_t *doc, const json_t *metric)
+{
+    err_kind k = {INFINITY, INFINITY, 1.959963984540054, 0.001};
+    double a = num(doc, "relative_error");
+    if (a >= 0 && a < 1) k.rel = a;
+    const char *top = json_string_value(json_object_get(doc, "interval_method"));
+    const char *sm = json_string_value(json_object_get(metric, "se_method"));
+    const char *cm = json_string_value(json_object_get(metric, "ci95_method"));
+    if (!sm) sm = top;
+    if (!cm && top && !strcmp(top, "batch_means")) cm = "sectioning";
+    double b = num(doc, "interval_replicates"), kb = num(doc, "interval_batches");
+    if (sm && !strcmp(sm, "batch_means") && b >= 2) k.mean_df = b - 1;
+    if (cm && !strcmp(cm, "sectioning") && kb >= 2) {
+        k.pct_df = kb - 1;
+        k.pct_t = gsl_cdf_tdist_Pinv(0.975, k.pct_df);
+    }
+    return k;
+}
+
+/*
+ * se of a percentile difference from the two CIs: the half-widths facing each other, each in
+ * units of its own quantile (1.96, or Student's t under sectioning). A CI end may be the
+ * estimate itself (both in one sketch bucket), so each half-width is at least one bucket,
+ * 2 x relative error x |q|: the quantisation, not a zero se, bounds the test. *df receives
+ * Welch's degrees of freedom.
+ */
+static double pct_se(double qn, double qb, const json_t *cin, const json_t *cib,
+                     const err_kind *kn, const err_kind *kb, double *df)
+{
+    double lo_n = num_i(cin, 0), hi_n = num_i(cin, 1), lo_b = num_i(cib, 0), hi_b = num_i(cib, 1);
+    double hn = qn >= qb ? qn - lo_n : hi_n - qn;
+    double hb = qn >= qb ? hi_b - qb : qb - lo_b;
+    *df = INFINITY;
+    if (!(hn >= 0) || !(hb >= 0)) return NAN; /* missing or malformed CI */
+    double sn = fmax(hn, 2 * kn->rel * fabs(qn)) / kn->pct_t;
+    double sb = fmax(hb, 2 * kb->rel * fabs(qb)) / kb->pct_t;
+    *df = welch_df(sn, kn->pct_df, sb, kb->pct_df);
+    return hyp(sn, sb);
+}
+
+/* MODEL.md: CVaR95 is the mean of the worst 5%; its se from the tail bound (prose above). */
+static double cvar_var(const json_t *doc, double n)
+{
+    const json_t *b = json_object_get(json_object_get(doc, "metrics"), "capex_burden");
+    double cvar = num(doc, "burden_cvar95");
+    double var = num(json_object_get(b, "percentiles"), "p95"), mx = num(b, "max");
+    double e = cvar - var;
+    if (e < 0) e = 0; /* the sketch's VaR may sit a bucket above the exact one */
+    double m2 = e * (mx - var);
+    if (m2 < 0) m2 = 0;
+    double v = 0.05 * m2 - sq(0.05 * e);
+    if (v < 0) v = 0;
+    return v / (sq(0.05) * n);
+}
+
+static void compare_metrics(ctx *c, const json_t *dn, const json_t *db)
+{
+    const json_t *mn = json_object_get(dn, "metrics"), *mb = json_object_get(db, "metrics");
+    const char *name;
+    const json_t *b;
+    json_object_foreach((json_t *)mb, name, b) {
+        const json_t *a = json_object_get(mn, name);
+        if (!json_is_object(b)) continue;
+        if (!json_is_object(a)) {
+            char buf[300];
+            snprintf(buf, sizeof buf, "metrics.%s", name);
+            missing(c, buf);
+            continue;
+        }
+        err_kind kn = err_kind_of(dn, a), kb = err_kind_of(db, b);
+        double se_n = num(a, "se"), se_b = num(b, "se");
+        test_t(c, "se", num(a, "mean"), num(b, "mean"), hyp(se_n, se_b),
+               welch_df(se_n, kn.mean_df, se_b, kb.mean_df), "metrics.%s.mean", name);
+        const json_t *pa = json_object_get(a, "percentiles"), *pb = json_object_get(b, "percentiles");
+        const json_t *ca = json_object_get(a, "ci95"), *cb = json_object_get(b, "ci95");
+        const char *pk;
+        const json_t *pv;
+        json_object_foreach((json_t *)pb, pk, pv) {
+            double qn = num(pa, pk), qb = num(pb, pk), df;
+            double se = pct_se(qn, qb, json_object_get(ca, pk), json_object_get(cb, pk), &kn, &kb,
+                               &df);
+            test_t(c, "ci95", qn, qb, se, df, "metrics.%s.%s", name, pk);
+        }
+    }
+    json_object_foreach((json_t *)mn, name, b)
+        if (!json_object_get(mb, name)) add_note(c, "metric %s is in NEW only (not compared)", name);
+}
+
+/* sd bound of a quarterly series: 0 <= series <= whole-horizon metric (MODEL.md). */
+static double quarter_bound(const json_t *doc, const char *series)
+{
+    const char *m = !strcmp(series, "burden_cumulative") ? "capex_burden"
+                    : !strcmp(series, "revenue")         ? "revenue_total"
+                    : !strcmp(series, "idle_gw_mean")    ? "idle_gw_peak"
+                                                         : NULL;
+    if (!m) return NAN;
+    const json_t *o = json_object_get(json_object_get(doc, "metrics"), m);
+    return sqrt(sq(num(o, "sd")) + sq(num(o, "mean")));
+}
+
+static void compare_quarters(ctx *c, const json_t *dn, const json_t *db, double nn, double nb)
+{
+    const json_t *qn = json_object_get(dn, "quarters"), *qb = json_object_get(db, "quarters");
+    if (!json_is_object(qb)) return;
+    if (!json_is_object(qn)) {
+        missing(c, "quarters");
+        return;
+    }
+    const char *series;
+    const json_t *ab;
+    json_object_foreach((json_t *)qb, series, ab) {
+        const json_t *an = json_object_get(qn, series);
+        if (!json_is_array(ab)) continue;
+        if (!json_is_array(an)) {
+            char buf[300];
+            snprintf(buf, sizeof buf, "quarters.%s", series);
+            missing(c, buf);
+            continue;
+        }
+        double bound = fmax(quarter_bound(dn, series), quarter_bound(db, series));
+        size_t nq = json_array_size(ab);
+        if (json_array_size(an) != nq)
+            add_note(c, "quarters.%s: %zu quarters in NEW, %zu in BASE", series,
+                     json_array_size(an), nq);
+        for (size_t q = 0; q < nq; q++) {
+            const json_t *xn = json_array_get(an, q), *xb = json_array_get(ab, q);
+            double sn = (num(xn, "p95") - num(xn, "p5")) / NORMAL_P5_P95;
+            double sb = (num(xb, "p95") - num(xb, "p5")) / NORMAL_P5_P95;
+            double s = fmax(sn, sb); /* fmax ignores one NAN */
+            double sd = s > 0 ? QUARTER_SD_FACTOR * s : NAN;
+            if (!isnan(bound) && !(sd <= bound)) sd = bound;
+            test(c, "quarter-spread", num(xn, "mean"), num(xb, "mean"), sd * sqrt(1 / nn + 1 / nb),
+                 "quarters.%s[%zu].mean", series, q);
+        }
+    }
+}
+
+static void compare_run(ctx *c, const json_t *dn, const json_t *db)
+{
+    double nn = (double)c->r->new_paths, nb = (double)c->r->base_paths;
+    compare_metrics(c, dn, db);
+
+    const json_t *en = json_object_get(dn, "burden_exceedance");
+    const json_t *eb = json_object_get(db, "burden_exceedance");
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)eb, k, v) {
+        double pn = num(en, k), pb = num(eb, k);
+        double pp = (pn * nn + pb * nb) / (nn + nb);
+        test(c, "binomial", pn, pb, sqrt(pp * (1 - pp) * (1 / nn + 1 / nb)),
+             "burden_exceedance.%s", k);
+    }
+    json_object_foreach((json_t *)en, k, v)
+        if (!json_object_get(eb, k)) add_note(c, "burden_exceedance.%s is in NEW only", k);
+
+    test(c, "cvar-tail", num(dn, "burden_cvar95"), num(db, "burden_cvar95"),
+         sqrt(cvar_var(dn, nn) + cvar_var(db, nb)), "burden_cvar95");
+    compare_quarters(c, dn, db, nn, nb);
+}
+
+/* "market.drift=-0.35,msl.p_success=0.2": the point's name. */
+static void point_name(char *buf, size_t len, const json_t *axes, const json_t *vals)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t a = 0; a < json_array_size(vals) && off < len; a++) {
+        const char *an = json_string_value(json_object_get(json_array_get(axes, a), "name"));
+        off += (size_t)snprintf(buf + off, len - off, "%s%s=%.6g", a ? "," : "", an ? an : "?",
+                                num_i(vals, a));
+    }
+}
+
+static const json_t *find_point(const json_t *pts, const json_t *vals)
+{
+    size_t i;
+    const json_t *p;
+    json_array_foreach(pts, i, p)
+        if (json_equal(json_object_get(p, "values"), vals)) return p;
+    return NULL;
+}
+
+static void compare_sweep(ctx *c, const json_t *dn, const json_t *db)
+{
+    const json_t *pb = json_object_get(db, "points"), *pn = json_object_get(dn, "points");
+    const json_t *axes = json_object_get(db, "axes");
+    size_t i;
+    const json_t *b;
+    json_array_foreach(pb, i, b) {
+        char pname[256];
+        const json_t *vals = json_object_get(b, "values");
+        point_name(pname, sizeof pname, axes, vals);
+        const json_t *a = find_point(pn, vals);
+        if (!a) {
+            char buf[300];
+            snprintf(buf, sizeof buf, "points[%s]", pname);
+            missing(c, buf);
+            continue;
+        }
+        const json_t *mb = json_object_get(b, "metrics"), *ma = json_object_get(a, "metrics");
+        const char *name;
+        const json_t *sb;
+        json_object_foreach((json_t *)mb, name, sb) {
+            const json_t *sa = json_object_get(ma, name);
+            test(c, "se", num(sa, "mean"), num(sb, "mean"), hyp(num(sa, "se"), num(sb, "se")),
+                 "points[%s].%s.mean", pname, name);
+        }
+    }
+    add_note(c, "sweep points carry a standard error for means only: percentiles are "
+                "compared with --exact");
+}
+
+static void compare_sobol(ctx *c, const json_t *dn, const json_t *db)
+{
+    double nn = num(dn, "base_samples"), nb = num(db, "base_samples");
+    test(c, "se", num(dn, "mean"), num(db, "mean"),
+         sqrt(num(dn, "variance") / nn + num(db, "variance") / nb), "mean");
+    const json_t *ib = json_object_get(db, "indices"), *in = json_object_get(dn, "indices");
+    size_t i, j;
+    const json_t *b, *a;
+    int untested = 0;
+    json_array_foreach(ib, i, b) {
+        const char *input = json_string_value(json_object_get(b, "input"));
+        if (!input) continue;
+        const json_t *found = NULL;
+        json_array_foreach(in, j, a) {
+            const char *s = json_string_value(json_object_get(a, "input"));
+            if (s && !strcmp(s, input)) {
+                found = a;
+                break;
+            }
+        }
+        if (!found) {
+            char buf[300];
+            snprintf(buf, sizeof buf, "indices[%s]", input);
+            missing(c, buf);
+            continue;
+        }
+        int before = c->r->n_rows;
+        test(c, "se", num(found, "s1"), num(b, "s1"), hyp(num(found, "s1_se"), num(b, "s1_se")),
+             "indices[%s].s1", input);
+        test(c, "se", num(found, "st"), num(b, "st"), hyp(num(found, "st_se"), num(b, "st_se")),
+             "indices[%s].st", input);
+        for (int r = before; r < c->r->n_rows; r++)
+            untested += c->r->rows[r].verdict == CX_CMP_UNTESTABLE;
+    }
+    if (untested)
+        add_note(c, "%d Sobol indices have no standard error (too few blocks for batch "
+                    "means) and are not tested", untested);
+}
+
+/* ---- exact comparison ---- */
+
+static bool ignored(const char *key)
+{
+    for (int i = 0; cx_compare_ignored_keys[i]; i++)
+        if (!strcmp(key, cx_compare_ignored_keys[i])) return true;
+    return false;
+}
+
+static void exact_diff(ctx *c, const char *path, const json_t *a, const json_t *b)
+{
+    cx_compare_row *w = add_row(c, "exact", "%s", path);
+    if (!w) return;
+    w->verdict = !a ? CX_CMP_MISSING : CX_CMP_DIFFERENT;
+    w->p = 0;
+    w->new_v = json_is_number(a) ? json_number_value(a) : NAN;
+    w->base_v = json_is_number(b) ? json_number_value(b) : NAN;
+    if (json_is_number(a) && json_is_number(b)) {
+        w->rel = w->base_v != 0 ? (w->new_v - w->base_v) / fabs(w->base_v) : INFINITY;
+    } else {
+        w->rel = INFINITY; /* not numbers: ranked first */
+        w->text_new = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : dupstr("(absent)");
+        w->text_base = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : dupstr("(absent)");
+        if (!w->text_new || !w->text_base) c->nomem = 1;
+    }
+}
+
+static void exact_walk(ctx *c, const char *path, const json_t *a, const json_t *b, int depth)
+{
+    char sub[512];
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)b, k, v) {
+            if (depth == 0 && (ignored(k) || !strcmp(k, "seed") || !strcmp(k, "scenario_sha256")))
+                continue; /* the identity check covers seed and scenario */
+            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+            exact_walk(c, sub, json_object_get(a, k), v, depth + 1);
+        }
+        json_object_foreach((json_t *)a, k, v) {
+            if ((depth == 0 && ignored(k)) || json_object_get(b, k)) continue;
+            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+            exact_diff(c, sub, v, NULL);
+        }
+        return;
+    }
+    if (json_is_array(a) && json_is_array(b)) {
+        size_t na = json_array_size(a), nb = json_array_size(b);
+        for (size_t i = 0; i < (na > nb ? na : nb); i++) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            exact_walk(c, sub, json_array_get(a, i), json_array_get(b, i), depth + 1);
+        }
+        return;
+    }
+    c->r->n_tested++;
+    if (json_is_number(a) && json_is_number(b)) {
+        double x = json_number_value(a), y = json_number_value(b);
+        if (x == y && signbit(x) == signbit(y)) return;
+    } else if (a && b && json_equal((json_t *)a, (json_t *)b)) {
+        return;
+    }
+    exact_diff(c, path, a, b);
+}
+
+/* ---- family-wise correction and order ---- */
+
+static int by_p(const void *x, const void *y)
+{
+    const cx_compare_row *a = *(cx_compare_row *const *)x, *b = *(cx_compare_row *const *)y;
+    return (a->p > b->p) - (a->p < b->p);
+}
+
+/* Holm's step-down over the rows with a p-value; sets p_holm and the verdicts. */
+static int holm(cx_compare_result *r, double alpha)
+{
+    cx_compare_row **v = malloc((size_t)(r->n_rows ? r->n_rows : 1) * sizeof *v);
+    if (!v) return CX_ERR_NOMEM;
+    int m = 0;
+    for (int i = 0; i < r->n_rows; i++)
+        if (r->rows[i].verdict == CX_CMP_SAME && !isnan(r->rows[i].p)) v[m++] = &r->rows[i];
+    qsort(v, (size_t)m, sizeof *v, by_p);
+    double run = 0;
+    bool rejecting = true;
+    for (int i = 0; i < m; i++) {
+        double adj = fmin(1.0, (double)(m - i) * v[i]->p);
+        run = fmax(run, adj);
+        v[i]->p_holm = run;
+        if (rejecting && v[i]->p <= alpha / (double)(m - i))
+            v[i]->verdict = CX_CMP_DIFFERENT;
+        else
+            rejecting = false;
+    }
+    r->n_tested = m;
+    free(v);
+    return 0;
+}
+
+static int rank_of(const cx_compare_row *w)
+{
+    switch (w->verdict) {
+    case CX_CMP_DIFFERENT:
+    case CX_CMP_MISSING: return 0;
+    case CX_CMP_SAME: return 1;
+    case CX_CMP_NEW_ONLY: return 2;
+    default: return 3;
+    }
+}
+
+static bool exact_order;
+
+static int worst_first(const void *x, const void *y)
+{
+    const cx_compare_row *a = x, *b = y;
+    int ra = rank_of(a), rb = rank_of(b);
+    if (ra != rb) return ra - rb;
+    double ka, kb;
+    if (exact_order) {
+        ka = -fabs(a->rel), kb = -fabs(b->rel);
+    } else {
+        ka = a->p, kb = b->p;
+        if (ka == kb) ka = -fabs(a->z), kb = -fabs(b->z);
+    }
+    if (isnan(ka)) ka = INFINITY;
+    if (isnan(kb)) kb = INFINITY;
+    if (ka != kb) return (ka > kb) - (ka < kb);
+    return strcmp(a->name, b->name);
+}
+
+/* ---- identity of the two results ---- */
+
+static int fail(char *err, size_t len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t len, int code, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cx_set_err(err, len, "%s", buf);
+    return code;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* Checks the keys a study needs (so the comparison never reads a half-formed file). */
+static int check_shape(const json_t *d, const char *path, const char *study, char *err,
+                       size_t len)
+{
+    static const char *const need_run[] = {"metrics", "scenario_sha256", "seed", "paths", NULL};
+    static const char *const need_sweep[] = {"axes", "points", "scenario_sha256", "seed", NULL};
+    static const char *const need_tornado[] = {"tornado", "scenario_sha256", "seed", "metric",
+                                               NULL};
+    static const char *const need_sobol[] = {"indices", "scenario_sha256", "seed", "metric",
+                                             NULL};
+    const char *const *need = !strcmp(study, "run")     ? need_run
+                              : !strcmp(study, "sweep") ? need_sweep
+                              : !strcmp(study, "tornado") ? need_tornado
+                                                          : need_sobol;
+    for (int i = 0; need[i]; i++)
+        if (!json_object_get(d, need[i]))
+            return fail(err, len, CX_ERR_USAGE, "%s: %s: missing (not a complete capexsim %s result)",
+                        path, need[i], study);
+    uint64_t x;
+    if (u64_of(json_object_get(d, "seed"), &x) < 0)
+        return fail(err, len, CX_ERR_USAGE, "%s: seed: expected a non-negative integer", path);
+    if (!strcmp(study, "run")) {
+        if (u64_of(json_object_get(d, "paths"), &x) < 0 || x == 0)
+            return fail(err, len, CX_ERR_USAGE, "%s: paths: expected a positive integer", path);
+        if (!json_is_object(json_object_get(d, "metrics")))
+            return fail(err, len, CX_ERR_USAGE, "%s: metrics: expected an object", path);
+    }
+    if (!strcmp(study, "sweep") && (!json_is_array(json_object_get(d, "points")) ||
+                                    !json_is_array(json_object_get(d, "axes"))))
+        return fail(err, len, CX_ERR_USAGE, "%s: points: expected an array", path);
+    if (!strcmp(study, "sobol") && !json_is_array(json_object_get(d, "indices")))
+        return fail(err, len, CX_ERR_USAGE, "%s: indices: expected an array", path);
+    return 0;
+}
+
+static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, const char *pb,
+                    const cx_compare_opts *o, char *err, size_t len)
+{
+    cx_compare_result *r = c->r;
+    const char *sn = study_of(dn), *sb = study_of(db);
+    if (!sn)
+        return fail(err, len, CX_ERR_USAGE,
+                    "%s: not a capexsim result (no \"metrics\" with \"scenario_sha256\", no "
+                    "known \"study\")", pn);
+    if (!sb)
+        return fail(err, len, CX_ERR_USAGE,
+                    "%s: not a capexsim result (no \"metrics\" with \"scenario_sha256\", no "
+                    "known \"study\")", pb);
+    if (strcmp(sn, sb))
+        return fail(err, len, CX_ERR_USAGE, "%s: a %s result; %s is a %s result: different studies",
+                    pn, sn, pb, sb);
+    int rc;
+    if ((rc = check_shape(dn, pn, sn, err, len)) < 0 || (rc = check_shape(db, pb, sb, err, len)) < 0)
+        return rc;
+    if (strcmp(sn, "run") && strcmp(str(dn, "metric"), str(db, "metric")) && strcmp(sn, "sweep"))
+        return fail(err, len, CX_ERR_USAGE, "%s: metric: %s, but %s studies %s: different studies",
+                    pn, str(dn, "metric"), pb, str(db, "metric"));
+    if (!strcmp(sn, "sweep")) {
+        const json_t *an = json_object_get(dn, "axes"), *ab = json_object_get(db, "axes");
+        if (!json_equal((json_t *)an, (json_t *)ab))
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: axes: not the sweep of %s (inputs or values differ): different studies",
+                        pn, pb);
+    }
+    r->study = dupstr(sn);
+    r->scenario = dupstr(str(db, "scenario"));
+    r->new_path = dupstr(pn);
+    r->base_path = dupstr(pb);
+    r->new_sha256 = dupstr(str(dn, "scenario_sha256"));
+    r->base_sha256 = dupstr(str(db, "scenario_sha256"));
+    if (!r->study || !r->scenario || !r->new_path || !r->base_path || !r->new_sha256 ||
+        !r->base_sha256)
+        return CX_ERR_NOMEM;
+    (void)u64_of(json_object_get(dn, "seed"), &r->new_seed);
+    (void)u64_of(json_object_get(db, "seed"), &r->base_seed);
+    if (u64_of(json_object_get(dn, "paths"), &r->new_paths) < 0) r->new_paths = 0;
+    if (u64_of(json_object_get(db, "paths"), &r->base_paths) < 0) r->base_paths = 0;
+
+    if (strcmp(r->new_sha256, r->base_sha256)) {
+        if (!o->allow_scenario)
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: scenario_sha256: %.12s... is not %s's %.12s... (results of different "
+                        "scenarios; --allow-scenario compares them)",
+                        pn, r->new_sha256, pb, r->base_sha256);
+        add_note(c, "DIFFERENT SCENARIOS (SHA-256 %.12s... vs %.12s...): compared because of "
+                    "--allow-scenario", r->new_sha256, r->base_sha256);
+    }
+    if (r->new_seed != r->base_seed) {
+        if (!o->allow_seed)
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: seed: %llu is not %s's %llu (--allow-seed compares results of "
+                        "different seeds)",
+                        pn, (unsigned long long)r->new_seed, pb, (unsigned long long)r->base_seed);
+        add_note(c, "DIFFERENT SEEDS (%llu vs %llu): compared because of --allow-seed",
+                 (unsigned long long)r->new_seed, (unsigned long long)r->base_seed);
+    }
+    if (json_is_false(json_object_get(dn, "complete")))
+        add_note(c, "NEW is incomplete (interrupted or stopped early)");
+    if (json_is_false(json_object_get(db, "complete")))
+        add_note(c, "BASE is incomplete (interrupted or stopped early)");
+    if (strcmp(str(dn, "sampling"), str(db, "sampling")))
+        add_note(c, "sampling differs: %s vs %s", str(dn, "sampling"), str(db, "sampling"));
+    return 0;
+}
+
+int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *new_path,
+                    const json_t *base_doc, const char *base_path, const cx_compare_opts *o,
+                    char *err, size_t err_len)
+{
+    *out = NULL;
+    if (!(o->alpha > 0 && o->alpha < 1))
+        return fail(err, err_len, CX_ERR_RANGE, "alpha: expected a number in (0, 1)");
+    cx_compare_result *r = calloc(1, sizeof *r);
+    if (!r) return CX_ERR_NOMEM;
+    r->opts = *o;
+    ctx c = {r, 0, 0};
+    int rc = identify(&c, new_doc, new_path, base_doc, base_path, o, err, err_len);
+    if (rc < 0) goto fail;
+    if (o->exact) {
+        exact_walk(&c, "", new_doc, base_doc, 0);
+    } else if (!strcmp(r->study, "run")) {
+        compare_run(&c, new_doc, base_doc);
+    } else if (!strcmp(r->study, "sweep")) {
+        compare_sweep(&c, new_doc, base_doc);
+    } else if (!strcmp(r->study, "sobol")) {
+        compare_sobol(&c, new_doc, base_doc);
+    } else {
+        rc = fail(err, err_len, CX_ERR_USAGE,
+                  "%s: tornado results carry no standard errors: compare them with --exact",
+                  new_path);
+        goto fail;
+    }
+    if (c.nomem) {
+        rc = CX_ERR_NOMEM;
+        goto fail;
+    }
+    if (!o->exact && (rc = holm(r, o->alpha)) < 0) goto fail;
+    int untestable = 0;
+    for (int i = 0; i < r->n_rows; i++)
+        untestable += r->rows[i].verdict == CX_CMP_UNTESTABLE;
+    if (untestable && strcmp(r->study, "sobol"))
+        add_note(&c, "%d statistics have no standard error or CI in the files (null: too few "
+                     "paths or replicates for one) and are not tested", untestable);
+    if (c.nomem) {
+        rc = CX_ERR_NOMEM;
+        goto fail;
+    }
+    exact_order = o->exact;
+    if (r->n_rows) qsort(r->rows, (size_t)r->n_rows, sizeof *r->rows, worst_first);
+    for (int i = 0; i < r->n_rows; i++)
+        r->n_different += rank_of(&r->rows[i]) == 0;
+    *out = r;
+    return 0;
+fail:
+    if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "out of memory");
+    cx_compare_free(r);
+    return rc;
+}
+
+static int load(json_t **doc, const char *path, char *err, size_t len)
+{
+    json_error_t je;
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, len, CX_ERR_IO, "%s: %s", path, strerror(errno));
+    *doc = json_loadf(f, JSON_DECODE_ANY, &je);
+    fclose(f);
+    if (!*doc)
+        return fail(err, len, CX_ERR_USAGE, "%s:%d: not JSON: %s", path, je.line, je.text);
+    return 0;
+}
+
+int cx_compare_files(cx_compare_result **out, const char *new_path, const char *base_path,
+                     const cx_compare_opts *o, char *err, size_t err_len)
+{
+    json_t *dn = NULL, *db = NULL;
+    *out = NULL;
+    int rc = load(&dn, new_path, err, err_len);
+    if (rc == 0) rc = load(&db, base_path, err, err_len);
+    if (rc == 0) rc = cx_compare_docs(out, dn, new_path, db, base_path, o, err, err_len);
+    json_decref(dn);
+    json_decref(db);
+    return rc;
+}
+
+void cx_compare_free(cx_compare_result *r)
+{
+    if (!r) return;
+    for (int i = 0; i < r->n_rows; i++) {
+        free(r->rows[i].name);
+        free(r->rows[i].text_new);
+        free(r->rows[i].text_base);
+    }
+    free(r->rows);
+    for (int i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    free(r->notes);
+    free(r->study);
+    free(r->scenario);
+    free(r->new_path);
+    free(r->base_path);
+    free(r->new_sha256);
+    free(r->base_sha256);
+    free(r);
+}
+
+/* ---- writers ---- */
+
+static const char *verdict_name(cx_compare_verdict v)
+{
+    static const char *const names[] = {"same", "different", "missing", "new-only", "untestable"};
+    return names[v];
+}
+
+static void fmt_p(char *buf, size_t len, double p)
+{
+    if (isnan(p))
+        snprintf(buf, len, "-");
+    else if (p < 1e-16)
+        snprintf(buf, len, "<1e-16");
+    else
+        snprintf(buf, len, "%.2g", p);
+}
+
+void cx_compare_table(FILE *f, const cx_compare_result *r, int top)
+{
+    const cx_compare_opts *o = &r->opts;
+    fprintf(f, "compare %s results of %s%s\n", r->study, r->scenario,
+            o->exact ? " (--exact)" : "");
+    fprintf(f, "  NEW  %s  seed %llu", r->new_path, (unsigned long long)r->new_seed);
+    if (r->new_paths) fprintf(f, "  %llu paths", (unsigned long long)r->new_paths);
+    fprintf(f, "\n  BASE %s  seed %llu", r->base_path, (unsigned long long)r->base_seed);
+    if (r->base_paths) fprintf(f, "  %llu paths", (unsigned long long)r->base_paths);
+    fputc('\n', f);
+    for (int i = 0; i < r->n_notes; i++)
+        fprintf(f, "  note: %s\n", r->notes[i]);
+    int shown = 0;
+    for (int i = 0; i < r->n_rows && (top <= 0 || shown < top); i++) {
+        const cx_compare_row *w = &r->rows[i];
+        if (w->verdict == CX_CMP_NEW_ONLY || w->verdict == CX_CMP_UNTESTABLE) continue;
+        if (!shown++) {
+            if (o->exact)
+                fprintf(f, "\n  %-46s %13s %13s %10s\n", "value", "new", "base", "rel");
+            else
+                fprintf(f, "\n  %-46s %11s %11s %11s %8s %7s %8s\n", "statistic", "new", "base",
+                        "change", "rel", "z", "p(Holm)");
+        }
+        char mark = rank_of(w) == 0 ? '*' : ' ';
+        if (o->exact && w->text_new) {
+            fprintf(f, "%c %-46s %13.13s %13.13s %10s\n", mark, w->name, w->text_new,
+                    w->text_base, "");
+        } else if (o->exact || w->verdict == CX_CMP_MISSING) {
+            fprintf(f, "%c %-46s %13.6g %13.6g %9.3g%%%s\n", mark, w->name, w->new_v, w->base_v,
+                    100 * w->rel, w->verdict == CX_CMP_MISSING ? "  (missing in NEW)" : "");
+        } else {
+            char p[16];
+            fmt_p(p, sizeof p, w->p_holm);
+            fprintf(f, "%c %-46s %11.5g %11.5g %+11.4g %+7.2f%% %+7.2f %8s\n", mark, w->name,
+                    w->new_v, w->base_v, w->new_v - w->base_v, 100 * w->rel, w->z, p);
+        }
+    }
+    if (o->exact)
+        fprintf(f, "\n%d values compared (timing and provenance fields ignored): %d differ -> %s\n",
+                r->n_tested, r->n_different, r->n_different ? "DIFFERENT" : "SAME");
+    else
+        fprintf(f, "\n%d statistics tested, Holm family-wise false-alarm rate %g: %d differ -> %s\n",
+                r->n_tested, o->alpha, r->n_different, r->n_different ? "DIFFERENT" : "SAME");
+}
+
+static json_t *jnum(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+json_t *cx_compare_json(const cx_compare_result *r)
+{
+    json_t *notes = json_array(), *rows = json_array();
+    json_t *doc = json_pack(
+        "{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I, s:I}, s:{s:s, s:s, s:I, s:I}, s:f, "
+        "s:s, s:i, s:i, s:s, s:o, s:o}",
+        "kind", "capexsim-compare", "format_version", CX_COMPARE_FORMAT_VERSION, "version",
+        CX_VERSION, "mode", r->opts.exact ? "exact" : "statistical", "study", r->study, "scenario",
+        r->scenario, "new", "path", r->new_path, "scenario_sha256", r->new_sha256, "seed",
+        (json_int_t)r->new_seed, "paths", (json_int_t)r->new_paths, "base", "path", r->base_path,
+        "scenario_sha256", r->base_sha256, "seed", (json_int_t)r->base_seed, "paths",
+        (json_int_t)r->base_paths, "alpha", r->opts.alpha, "correction",
+        r->opts.exact ? "none" : "holm", "compared", r->n_tested, "different", r->n_different,
+        "verdict", r->n_different ? "different" : "same", "notes", notes, "rows", rows);
+    if (!doc) return NULL;
+    for (int i = 0; i < r->n_notes; i++)
+        if (json_array_append_new(notes, json_string(r->notes[i])) < 0) goto fail;
+    for (int i = 0; i < r->n_rows; i++) {
+        const cx_compare_row *w = &r->rows[i];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                              "statistic", w->name, "method", w->method, "verdict",
+                              verdict_name(w->verdict), "new", jnum(w->new_v), "base",
+                              jnum(w->base_v), "change", jnum(w->new_v - w->base_v), "rel",
+                              jnum(w->rel), "se", jnum(w->se), "z", jnum(w->z), "p", jnum(w->p),
+                              "p_holm", jnum(w->p_holm));
+        if (!o) goto fail;
+        json_object_set_new(o, "df", jnum(w->df));
+        if (w->text_new) {
+            json_object_set_new(o, "new_text", json_string(w->text_new));
+            json_object_set_new(o, "base_text", json_string(w->text_base));
+        }
+        if (json_array_append_new(rows, o) < 0) goto fail;
+    }
+    return doc;
+fail:
+    json_decref(doc);
+    return NULL;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-path export (issue 14): one CSV row per path, in path order, through the engine's observer. */
+/*
+ * The engine calls the observer's path hook on the thread that runs the block, path after
+ * path in the block's order, and merge_block on one thread between rounds, in block order
+ * (engine.h). So a block's rows are collected in its own slot of the round buffer (no lock,
+ * nothing shared) and written when the block is merged: the file holds the paths in path
+ * order for any thread count, and memory is one round of slots, never the whole run.
+ * A block the engine did not finish (Ctrl-C) is never merged, so its paths are missing from
+ * the file exactly as they are from the report.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "models/model.h"
+#include "sim/base/error.h"
+#include "sim/base/files.h"
+#include "sim/result/export.h"
+#include "sim/result/output.h"
+
+/* The head of a block's slot; the rows (width doubles each) follow it. */
+typedef struct block_head {
+    uint64_t b;
+    int count;      /* paths seen in the block so far */
+    int pad;
+} block_head;
+
+struct cx_export {
+    cx_observer obs;
+    int n_in;           /* uncertain inputs exported */
+    int *in;            /* their indices */
+    int width;          /* doubles per row: n_in + CX_N_METRICS */
+    int rows_per_block; /* min(CX_BLOCK_PATHS, max_rows) */
+    uint64_t max_rows;
+    uint64_t rows;
+    char *path, *tmp;
+    FILE *f;
+    char *fbuf;
+    int err;            /* errno of the first failed write, or 0 */
+    bool failed, finished;
+};
+
+static void block_init(void *ctx, void *bstate, uint64_t b)
+{
+    (void)ctx;
+    block_head *h = bstate;
+    h->b = b;
+    h->count = 0;
+}
+
+static void path(void *ctx, void *bstate, int tid, const double *x, const cx_path_result *res)
+{
+    (void)tid;
+    const cx_export *e = ctx;
+    block_head *h = bstate;
+    int i = h->count++;
+    if (i >= e->rows_per_block || h->b * CX_BLOCK_PATHS + (uint64_t)i >= e->max_rows)
+        return;
+    double *row = (double *)(h + 1) + (size_t)i * (size_t)e->width;
+    for (int k = 0; k < e->n_in; k++)
+        row[k] = x[e->in[k]];
+    memcpy(row + e->n_in, res->metric, CX_N_METRICS * sizeof *row);
+}
+
+static void merge_block(void *ctx, const void *bstate, uint64_t b)
+{
+    cx_export *e = ctx;
+    const block_head *h = bstate;
+    if (e->failed)
+        return;
+    const double *rows = (const double *)(h + 1);
+    for (int i = 0; i < h->count && i < e->rows_per_block; i++) {
+        uint64_t p = b * CX_BLOCK_PATHS + (uint64_t)i;
+        if (p >= e->max_rows)
+            break;
+        const double *row = rows + (size_t)i * (size_t)e->width;
+        fprintf(e->f, "%llu", (unsigned long long)p);
+        for (int k = 0; k < e->width; k++)
+            fprintf(e->f, ",%.17g", row[k]);
+        if (putc('\n', e->f) == EOF) {
+            e->failed = true;
+            e->err = errno;
+            return;
+        }
+        e->rows++;
+    }
+}
+
+/* A CSV field: the dotted names have no comma or quote, but a tranche or deal name may. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    putc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            putc('"', f);
+        putc(*s, f);
+    }
+    putc('"', f);
+}
+
+int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint64_t max_rows)
+{
+    *out = NULL;
+    cx_export *e = calloc(1, sizeof *e);
+    if (!e)
+        return CX_ERR_NOMEM;
+    int rc = CX_ERR_NOMEM;
+    e->in = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof *e->in);
+    e->path = strdup(file);
+    e->tmp = cx_file_tmp_template(file); /* short name in file's folder (issue 11) */
+    e->fbuf = malloc(1 << 20);
+    if (!e->in || !e->path || !e->tmp || !e->fbuf)
+        goto fail;
+    for (int i = 0; i < sc->n_inputs; i++)
+        if (sc->inputs[i].uncertain)
+            e->in[e->n_in++] = i;
+    e->width = e->n_in + CX_N_METRICS;
+    e->max_rows = max_rows;
+    e->rows_per_block = max_rows < CX_BLOCK_PATHS ? (int)max_rows : CX_BLOCK_PATHS;
+    e->obs = (cx_observer){.ctx = e,
+                           .block_bytes = sizeof(block_head) + (size_t)e->rows_per_block *
+                                                                   (size_t)e->width * sizeof(double),
+                           .block_init = block_init,
+                           .path = path,
+                           .merge_block = merge_block};
+    /* same directory as the target, so rename() is atomic (one file system) */
+    rc = CX_ERR_IO;
+    int fd = mkstemp(e->tmp);
+    if (fd < 0) {
+        e->tmp[0] = 0;
+        goto fail;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fd, 0666 & ~um); /* mkstemp makes 0600; give the file the usual mode */
+    if (!(e->f = fdopen(fd, "w"))) {
+        close(fd);
+        goto fail;
+    }
+    setvbuf(e->f, e->fbuf, _IOFBF, 1 << 20);
+    fputs("path", e->f);
+    for (int k = 0; k < e->n_in; k++) {
+        putc(',', e->f);
+        put_field(e->f, sc->inputs[e->in[k]].name);
+    }
+    for (int k = 0; k < CX_N_METRICS; k++)
+        fprintf(e->f, ",%s", cx_metric_names[k]);
+    if (putc('\n', e->f) == EOF)
+        goto fail;
+    *out = e;
+    return 0;
+fail: {
+    int en = errno;
+    cx_export_free(e);
+    errno = en;
+    return rc;
+}
+}
+
+const cx_observer *cx_export_observer(const cx_export *e)
+{
+    return &e->obs;
+}
+
+int cx_export_round_blocks(const cx_export *e, size_t bytes)
+{
+    size_t per = e->obs.block_bytes ? e->obs.block_bytes : 1;
+    size_t n = bytes / per;
+    if (n < CX_STOP_ROUND_MIN)
+        n = CX_STOP_ROUND_MIN;
+    if (n > CX_ROUND_BLOCKS)
+        n = CX_ROUND_BLOCKS;
+    return (int)n;
+}
+
+uint64_t cx_export_rows(const cx_export *e)
+{
+    return e->rows;
+}
+
+int cx_export_finish(cx_export *e)
+{
+    if (!e->failed && (fflush(e->f) != 0 || ferror(e->f))) {
+        e->failed = true;
+        e->err = errno;
+    }
+    if (!e->failed && fsync(fileno(e->f)) != 0) {
+        e->failed = true;
+        e->err = errno;
+    }
+    int rc = fclose(e->f);
+    e->f = NULL;
+    if (!e->failed && rc != 0) {
+        e->failed = true;
+        e->err = errno;
+    }
+    if (!e->failed && !cx_file_replaceable(e->path)) { /* never onto a link or device */
+        e->failed = true;
+        e->err = EEXIST;
+    }
+    if (!e->failed && rename(e->tmp, e->path) != 0) {
+        e->failed = true;
+        e->err = errno;
+    }
+    if (e->failed) {
+        errno = e->err;
+        return CX_ERR_IO;
+    }
+    e->finished = true;
+    return 0;
+}
+
+void cx_export_free(cx_export *e)
+{
+    if (!e)
+        return;
+    if (e->f)
+        fclose(e->f);
+    if (!e->finished && e->tmp && e->tmp[0])
+        unlink(e->tmp);
+    free(e->fbuf);
+    free(e->tmp);
+    free(e->path);
+    free(e->in);
+    free(e);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Writers of a report: a table on a stream, JSON (jansson) and CSV files written atomically. */
+#ifndef CX_SIM_OUTPUT_H
+#define CX_SIM_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "sim/result/report.h"
+
+/* What made a result, so that any result can be traced back (MODEL.md, the JSON shape). */
+typedef struct cx_run_info {
+    const char *scenario;        /* scenario name */
+    const char *scenario_sha256; /* hex SHA-256 of the scenario text, includes expanded */
+    const char *sampling;        /* "mc", "lhs", "sobol" (+ "+antithetic") */
+    uint64_t seed;
+    uint64_t paths;              /* paths completed (the report's n) */
+    uint64_t paths_requested;
+    int threads;
+    double elapsed_s;
+    bool complete;
+    int block_paths;
+} cx_run_info;
+
+/*
+ * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
+ * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling". Non-finite
+ * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
+ * @return a new reference (caller json_decref's it), or NULL when out of memory.
+ */
+json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
+
+/* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
+int cx_output_write_json(const char *path, const json_t *doc);
+/*
+ * The quarterly series as one long CSV table, DIR/quarters.csv (created with DIR if needed):
+ * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON.
+ * @return 0 or CX_ERR_IO.
+ */
+int cx_output_write_csv(const char *dir, const cx_report *r);
+/*
+ * One "capexsim: warning: ..." line on f for each metric or quarterly series with NaN,
+ * infinite or out-of-range values or unresolved percentiles (cx_report_warning).
+ * @return the number of lines.
+ */
+int cx_output_warnings(FILE *f, const cx_report *r);
+/* A readable table of the report on f (stdout in the CLI): "n/a" for undefined figures, a
+ * bound (">=1.13e+15") for a percentile the sketch cannot resolve, and metrics with such
+ * values marked with "*" and explained under the table. */
+void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info);
+
+#endif

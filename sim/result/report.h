@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Statistics of a run from its merged accumulators (MODEL.md, "What a run reports"). */
+#ifndef CX_SIM_REPORT_H
+#define CX_SIM_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/engine/accum.h"
+
+/* The percentiles reported, in percent: p1 p5 p10 p25 p50 p75 p90 p95 p99. */
+#define CX_N_PCT 9
+extern const int cx_report_pct[CX_N_PCT];
+
+/*
+ * The metrics whose every value is an integer (MODEL.md, "Per-path metrics": msl_success is
+ * 0/1, deals_signed, deals_cancelled and deals_clawed_back are counts). Their percentiles and
+ * CI ends are exact integers (cx_sketch_int_value_at_rank) rather than bucket
+ * representatives such as 6.004; the one place that says which metrics are integers.
+ */
+extern const bool cx_report_integer_metric[CX_N_METRICS];
+/* Value of rank k of a sketch of metric (cx_metric): exact for integer metrics where the
+ * bucket allows (cx_sketch_int_value_at_rank), else within the sketch's relative error. */
+double cx_report_metric_at_rank(const cx_sketch *sk, int metric, uint64_t k);
+
+/*
+ * Bounds on the exact value of rank k of a sketch of metric: the edges of the bucket that
+ * holds it (cx_sketch_bounds_at_rank); for integer metrics rounded inwards to the integers
+ * the bucket can hold (the single integer where there is one). lo <= exact <= hi always.
+ * @return as cx_sketch_bounds_at_rank: false when the sketch cannot resolve rank k.
+ */
+bool cx_report_metric_bounds_at_rank(const cx_sketch *sk, int metric, uint64_t k, double *lo,
+                                     double *hi);
+
+/* How an interval was made (MODEL.md, "A reported interval must hold what it claims"). */
+typedef enum cx_interval_method {
+    CX_INTERVAL_IID,         /* independent paths: se = sd / sqrt(n), order-statistic CIs */
+    CX_INTERVAL_REPLICATES,  /* independent blocks: batch means (se), sectioning (CIs) */
+} cx_interval_method;
+
+typedef struct cx_metric_stats {
+    uint64_t n;
+    double mean, se, sd, min, max;  /* sd with n - 1; NAN where undefined (n < 2) */
+    double pct[CX_N_PCT];           /* value of rank ceil(n q), within the sketch's error
+                                       (exact for cx_report_integer_metric); NAN when
+                                       unresolved */
+    /* MODEL.md, "A reported interval must hold what it claims" / issue 11: nothing
+     * non-finite or out of range is reported silently */
+    uint64_t n_nan;                 /* NaN values: not in n, so not in the percentiles; the
+                                       mean, sd and se are then NAN */
+    uint64_t n_inf;                 /* infinite values (in n) */
+    uint64_t n_out_of_range;        /* finite values with |x| >= CX_SKETCH_MAX_ABS (in n) */
+    unsigned unresolved;            /* bit j: percentile j lies in a bucket that holds values
+                                       beyond the sketch's range; pct[j] is then NAN and the
+                                       value only known to lie in [pct_lo[j], pct_hi[j]] */
+    double pct_lo[CX_N_PCT], pct_hi[CX_N_PCT]; /* edges of the bucket holding percentile j */
+    /* 95% CI: lower edge of the bucket holding rank lo, upper edge of the bucket holding
+     * rank hi (plain MC), so that it contains the exact order statistics */
+    double ci_lo[CX_N_PCT], ci_hi[CX_N_PCT];
+} cx_metric_stats;
+
+typedef struct cx_quarter_stats {
+    double mean, p5, p50, p95;      /* a percentile the sketch cannot resolve is NAN */
+    uint64_t n_nonfinite;           /* NaN and infinite values */
+    uint64_t n_out_of_range;        /* finite values with |x| >= CX_SKETCH_MAX_ABS */
+} cx_quarter_stats;
+
+typedef struct cx_report {
+    uint64_t paths;
+    double relative_error;
+    /* how se and the percentile CIs were made (CX_INTERVAL_REPLICATES): replicates, the
+     * independent blocks behind each se (fewer than 2: se NAN); replicate_batches, the full
+     * batches of CX_REP_BATCH_BLOCKS blocks behind each percentile CI (fewer than 2: NAN) */
+    cx_interval_method interval_method;
+    uint64_t replicates;
+    uint64_t replicate_batches;
+    cx_metric_stats metric[CX_N_METRICS];
+    int n_thresholds;
+    double *thresholds;             /* $B */
+    double *exceed;                 /* P(capex_burden > thresholds[j]), strict */
+    double burden_cvar95;           /* mean of the worst 5% of capex_burden */
+    int n_quarters;
+    cx_quarter_stats *quarter[CX_N_QSERIES]; /* n_quarters each */
+} cx_report;
+
+/*
+ * One line (no newline) describing what is wrong with series `which` of r: metric i for
+ * 0 <= which < CX_N_METRICS, quarterly series s for which = CX_N_METRICS + s: its NaN,
+ * infinite and out-of-range values and the percentiles that are not resolved. Writes buf.
+ * @return false (and an empty buf) when there is nothing to say.
+ */
+bool cx_report_warning(const cx_report *r, int which, char *buf, size_t len);
+
+/*
+ * Statistics from a merged accumulator (integer state and moments of the same paths).
+ * @return 0, CX_ERR_NOMEM, CX_ERR_RANGE when acc holds no path.
+ * @note the caller frees *out with cx_report_free.
+ */
+int cx_report_new(cx_report **out, const cx_accum *acc);
+void cx_report_free(cx_report *r);
+
+/*
+ * The levels at which the engine keeps replicate quantiles (cx_accum_want_replicates) for a
+ * report: the reported percentiles pct / 100, plus `extra` (a --target-ci level) when it is in
+ * (0, 1) and not among them. Writes q[CX_REP_MAX_Q]; @return the number of levels.
+ */
+int cx_report_replicate_levels(double *q, double extra);
+
+/*
+ * The 95% CI of metric's q-quantile as the report makes it: with acc keeping replicates
+ * (acc->n_rq > 0), sectioning over batches of blocks (q must be one of acc's levels); else the
+ * order-statistic interval. Both end at bucket edges. *value is the point estimate.
+ * @return true when the interval is a full 95% interval: false when its ranks are clipped at
+ * 1 or n (iid), when fewer than 2 full batches or q is not a kept level (replicates; NANs
+ * then), or when the sketch cannot resolve the quantile.
+ */
+bool cx_report_quantile_ci(const cx_accum *acc, int metric, double q, double *value, double *lo,
+                           double *hi);
+
+/* MODEL.md, "Statistics": rank of percentile pct (1..99) among n, ceil(n pct / 100), exact. */
+uint64_t cx_report_rank(uint64_t n, int pct);
+/* The CI ranks floor(n q - 1.96 sqrt(n q (1 - q))) and ceil(n q + 1.96 sqrt(...)), clipped
+ * to [1, n], for q = pct / 100. */
+void cx_report_ci_ranks(uint64_t n, int pct, uint64_t *lo, uint64_t *hi);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Paired differences of headline statistics between runs with common random numbers (issue 14). */
+#ifndef CX_SIM_BATCH_H
+#define CX_SIM_BATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/engine/engine.h"
+#include "sim/result/report.h"
+#include "sim/input/scenario.h"
+
+/*
+ * Two runs of the same seed and path count draw block b from the same stream (seed, b) in
+ * both, so their blocks are paired, and different blocks are independent. The difference of a
+ * headline statistic between the runs (A - B) gets its confidence interval by sectioning
+ * (batch means over blocks): the blocks are cut into K = min(CX_BATCH_SECTIONS, blocks)
+ * sections of consecutive blocks (section of block b: b K / blocks), the statistic is computed
+ * on each section of each run, and the K section differences d_k give
+ * se = sd(d_k) / sqrt(K) for the full-run difference, CI = diff -+ t(0.975, K - 1) se.
+ * The point estimate is the full-run difference of the reports' own numbers.
+ * The same holds for any two runs (the CI is valid whether or not the paths pair up well);
+ * the pairing is what makes the CI narrow when the runs share their uncertain inputs.
+ */
+#define CX_BATCH_SECTIONS 32
+
+/* The headline statistics, in table order; then one P(burden > x) per threshold. */
+enum cx_headline {
+    CX_H_BURDEN_MEAN,
+    CX_H_BURDEN_P5,
+    CX_H_BURDEN_P50,
+    CX_H_BURDEN_P95,
+    CX_H_BURDEN_CVAR95,
+    CX_H_REVENUE_MEAN,
+    CX_H_REVENUE_P50,
+    CX_N_HEADLINE
+};
+/* "burden_mean", "burden_p5", ... indexed by cx_headline. */
+extern const char *const cx_headline_names[CX_N_HEADLINE];
+
+/* Section statistics of one run, collected by an observer. */
+typedef struct cx_sections cx_sections;
+
+/*
+ * For a run of `paths` paths with burden thresholds thr[n_thr] (copied), sketches of relative
+ * error alpha. @return 0, CX_ERR_NOMEM, CX_ERR_RANGE (no paths, bad alpha).
+ * @note free with cx_sections_free.
+ */
+int cx_sections_new(cx_sections **out, uint64_t paths, const double *thr, int n_thr,
+                    double alpha);
+void cx_sections_free(cx_sections *s);
+/* The observer to put in cx_engine_opts.observer; valid while s lives. */
+const cx_observer *cx_sections_observer(cx_sections *s);
+/* Number of statistics: CX_N_HEADLINE + thresholds. */
+int cx_sections_n_stats(const cx_sections *s);
+/* Sections (K). */
+int cx_sections_k(const cx_sections *s);
+/* Statistic h (cx_headline, or CX_N_HEADLINE + j for threshold j) of section k; NAN when the
+ * section saw no path. */
+double cx_sections_stat(const cx_sections *s, int k, int h);
+/* Statistic h of the whole run from its report (the numbers the report prints);
+ * thresholds are counted by the observer (exact, as the report's). */
+double cx_sections_full(const cx_sections *s, const cx_report *r, int h);
+
+typedef struct cx_paired_diff {
+    double diff;          /* full-run A - B */
+    double se;            /* sectioning standard error; NAN with fewer than 2 sections */
+    double lo, hi;        /* 95% CI; NAN when se is */
+} cx_paired_diff;
+
+/*
+ * A - B for statistic h. The two runs must have the same path count and sections.
+ * @return 0 or CX_ERR_RANGE (runs that do not match).
+ */
+int cx_paired_diff_of(cx_paired_diff *out, const cx_sections *a, const cx_report *ra,
+                      const cx_sections *b, const cx_report *rb, int h);
+
+/*
+ * True when a and b have the same uncertain scalar inputs (dotted names, order and family)
+ * and the same correlation pairs: their draws then line up path by path (common random
+ * numbers), not only block by block.
+ */
+bool cx_batch_same_inputs(const cx_scenario *a, const cx_scenario *b);
+
+#endif

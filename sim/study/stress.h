@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Stress analysis (issue 14): inputs held to percentile slices of their own distributions. */
+#ifndef CX_SIM_STRESS_H
+#define CX_SIM_STRESS_H
+
+#include <stddef.h>
+
+#include "sim/engine/engine.h"
+#include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
+
+/* One stressed input: its index and the slice [lo, hi] of its uniform. */
+typedef struct cx_stress_input {
+    int input;
+    double lo, hi;
+} cx_stress_input;
+
+/* A named stress case: a list of stressed inputs (each input at most once). */
+typedef struct cx_stress_case {
+    char *name;
+    int n;
+    cx_stress_input *in;
+} cx_stress_case;
+
+/*
+ * Checks one stressed input of sc: a known, uncertain scalar input, 0 <= lo < hi <= 1, not
+ * already in c. On error writes a one-line message (without the file or flag: the caller
+ * adds it) and returns CX_ERR_USAGE.
+ * @return 0, CX_ERR_USAGE, CX_ERR_NOMEM.
+ */
+int cx_stress_case_add(cx_stress_case *c, const cx_scenario *sc, const char *name, double lo,
+                       double hi, char *err, size_t err_len);
+/* "NAME:LO:HI" (the --input flag) added to c; messages as cx_stress_case_add. */
+int cx_stress_case_add_text(cx_stress_case *c, const cx_scenario *sc, const char *text,
+                            char *err, size_t err_len);
+/* Frees what c holds (not c itself) and zeroes it. */
+void cx_stress_case_clear(cx_stress_case *c);
+
+/*
+ * The scenario file's `stress` group (sc->path, read again with libconfig; the built-in
+ * scenario has none):
+ *   stress = { cases = ( { name = "msl-wins"; inputs = ( { name = "msl.p_success";
+ *                                                          lo = 0.9; hi = 1.0; } ); } ); };
+ * *cases (n of them; none: NULL, 0) are checked as cx_stress_case_add does; messages are
+ * "FILE:LINE: stress.cases.NAME...: message".
+ * @return 0, CX_ERR_CONFIG, CX_ERR_IO, CX_ERR_NOMEM. @note free with cx_stress_cases_free.
+ */
+int cx_stress_cases_load(cx_stress_case **cases, int *n, const cx_scenario *sc, char *err,
+                         size_t err_len);
+void cx_stress_cases_free(cx_stress_case *cases, int n);
+
+/* An input source that draws with slices (cx_sampler_draw_sliced). */
+typedef struct cx_stress_source {
+    const cx_sampler *sampler;
+    cx_slice *slice;      /* n_inputs, owned */
+} cx_stress_source;
+
+/*
+ * Fills *src for the scenario with the slices of c: stressed = false gives the baseline (the
+ * same inputs drawn through their normal scores, slices [0, 1]), true the stressed run.
+ * @return 0 or CX_ERR_NOMEM. @note free ctx with cx_stress_source_clear.
+ */
+int cx_stress_source_init(cx_input_source *src, cx_stress_source *ctx, const cx_scenario *sc,
+                          const cx_stress_case *c, bool stressed);
+void cx_stress_source_clear(cx_stress_source *ctx);
+
+#endif
