@@ -11,6 +11,7 @@
 #include "sim/engine/engine.h"
 #include "sim/base/error.h"
 #include "sim/input/sampler.h"
+#include "sim/rng/sobol.h"
 #include "sim/engine/sampling.h"
 
 /*
@@ -21,15 +22,21 @@
 #define U_MIN 0x1.0p-53
 #define U_MAX (1.0 - 0x1.0p-53)
 
-/* Sobol points are kept as 52-bit binary fractions: GSL's have 30 bits, so this is exact. */
-#define SOBOL_BITS 52
+/* Sobol points are kept as 52-bit binary fractions: GSL's have 30 bits, so this is exact, and
+ * sim/rng/sobol.c makes 52. */
+#define SOBOL_BITS CX_SOBOL_BITS
+/* Dimensions from GSL's gsl_qrng_sobol (its max_dimension); those past it from sim/rng/sobol.h. */
+#define GSL_SOBOL_DIMS 40
+
+_Static_assert(CX_SAMPLING_SOBOL_DIMS == CX_SOBOL_JK_DIMS,
+               "the plan's Sobol dimensions are GSL's 40 and Joe and Kuo's 40..1111 less one");
 
 struct cx_sampling_plan {
     cx_sampling method;
     bool antithetic;
     int dim;
     int block_paths;
-    int sobol_dim;       /* dimensions taken from the Sobol sequence: min(dim, 40) */
+    int sobol_dim;       /* dimensions from the Sobol sequence: min(dim, CX_SAMPLING_SOBOL_DIMS) */
     uint64_t *sobol;     /* [block_paths][sobol_dim] 52-bit fractions; NULL unless Sobol */
 };
 
@@ -41,6 +48,50 @@ int cx_sampling_find(const char *name)
         if (strcmp(name, cx_sampling_names[i]) == 0)
             return i;
     return -1;
+}
+
+/*
+ * The Joe and Kuo dimension (sim/rng/sobol.h) behind the plan's dimension j >= GSL_SOBOL_DIMS
+ * (0-based): their dimensions from 40 on, in order, less 46. GSL's 40 dimensions are generated
+ * by Joe and Kuo's first 39 primitive polynomials and by 369 (x^8 + x^6 + x^5 + x^4 + 1, GSL's
+ * dimension 39), which is Joe and Kuo's dimension 46; skipping it keeps every polynomial once
+ * among the plan's dimensions, as Sobol's construction asks (tests/test_sobol.c checks this
+ * against GSL's points). So the plan's dimensions 41..46 (1-based) are Joe and Kuo's 40..45,
+ * and its dimension k >= 47 is their k, up to 1111.
+ */
+static int jk_dim(int j)
+{
+    return j < 46 ? j : j + 1;
+}
+
+/*
+ * Fills p->sobol (block_paths rows of sobol_dim 52-bit fractions, zeroed) with the first
+ * block_paths points: GSL's sequence in dimensions 1..40 (GSL starts at the second point, so
+ * row 0 stays the origin and the first 2^k rows are the sequence's net), Joe and Kuo's
+ * dimensions past 40 (their row 0 is the origin too).
+ * @return 0, CX_ERR_NOMEM, CX_ERR_INTERNAL.
+ */
+static int sobol_points(cx_sampling_plan *p)
+{
+    int sd = p->sobol_dim;
+    int gd = sd < GSL_SOBOL_DIMS ? sd : GSL_SOBOL_DIMS;
+    double x[GSL_SOBOL_DIMS];
+    gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)gd);
+    if (!q)
+        return CX_ERR_NOMEM;
+    for (int i = 1; i < p->block_paths; i++) {
+        if (gsl_qrng_get(q, x) != 0) {
+            gsl_qrng_free(q);
+            return CX_ERR_INTERNAL;
+        }
+        for (int j = 0; j < gd; j++)
+            p->sobol[(size_t)i * (size_t)sd + (size_t)j] = (uint64_t)(x[j] * 0x1.0p52);
+    }
+    gsl_qrng_free(q);
+    for (int j = GSL_SOBOL_DIMS; j < sd; j++)
+        if (cx_sobol_jk_points(jk_dim(j), p->block_paths, p->sobol + j, (size_t)sd) != 0)
+            return CX_ERR_INTERNAL;
+    return 0;
 }
 
 int cx_sampling_plan_new(cx_sampling_plan **out, cx_sampling method, bool antithetic, int dim,
@@ -58,29 +109,13 @@ int cx_sampling_plan_new(cx_sampling_plan **out, cx_sampling method, bool antith
     p->dim = dim;
     p->block_paths = block_paths;
     if (method == CX_SAMPLING_SOBOL && dim > 0) {
-        unsigned max_dim = gsl_qrng_sobol->max_dimension;
-        p->sobol_dim = dim < (int)max_dim ? dim : (int)max_dim;
+        p->sobol_dim = dim < CX_SAMPLING_SOBOL_DIMS ? dim : CX_SAMPLING_SOBOL_DIMS;
         p->sobol = calloc((size_t)block_paths * (size_t)p->sobol_dim, sizeof *p->sobol);
-        gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)p->sobol_dim);
-        double x[40];
-        if (!p->sobol || !q) {
-            gsl_qrng_free(q);
+        int rc = p->sobol ? sobol_points(p) : CX_ERR_NOMEM;
+        if (rc != 0) {
             cx_sampling_plan_free(p);
-            return CX_ERR_NOMEM;
+            return rc;
         }
-        /* Row 0 is the origin (GSL starts at the second point of the sequence), so the
-         * first 2^k rows are the sequence's (t, k, s)-net. */
-        for (int i = 1; i < block_paths; i++) {
-            if (gsl_qrng_get(q, x) != 0) {
-                gsl_qrng_free(q);
-                cx_sampling_plan_free(p);
-                return CX_ERR_INTERNAL;
-            }
-            for (int j = 0; j < p->sobol_dim; j++)
-                p->sobol[(size_t)i * (size_t)p->sobol_dim + (size_t)j] =
-                    (uint64_t)(x[j] * 0x1.0p52);
-        }
-        gsl_qrng_free(q);
     }
     *out = p;
     return 0;
@@ -166,14 +201,12 @@ void cx_sampling_fill_block(const cx_sampling_plan *p, cx_pcg64 *g, int n, doubl
         break;
     case CX_SAMPLING_SOBOL: {
         int sd = p->sobol_dim;
-        uint64_t shift[40];
-        for (int j = 0; j < sd; j++)
-            shift[j] = cx_pcg64_next(g) >> (64 - SOBOL_BITS);
-        for (int i = 0; i < m; i++) {
-            const uint64_t *pt = p->sobol + (size_t)i * (size_t)sd;
-            for (int j = 0; j < sd; j++) {
+        /* One shift a dimension, drawn in dimension order before any Latin hypercube column. */
+        for (int j = 0; j < sd; j++) {
+            uint64_t shift = cx_pcg64_next(g) >> (64 - SOBOL_BITS);
+            for (int i = 0; i < m; i++) {
                 /* (v + 1/2) / 2^52 is exact and keeps v's interval at any k <= 52. */
-                uint64_t v = pt[j] ^ shift[j];
+                uint64_t v = p->sobol[(size_t)i * (size_t)sd + (size_t)j] ^ shift;
                 u[(size_t)i * stride + (size_t)j] = ((double)v + 0.5) * 0x1.0p-52;
             }
         }

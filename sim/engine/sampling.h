@@ -18,12 +18,15 @@
  * - CX_SAMPLING_LHS: Latin hypercube within the block: for each dimension, a random
  *   permutation of the block's n strata [k/n, (k+1)/n) with a uniform jitter inside each, so
  *   every block is exactly stratified in every margin (and so is the whole run).
- * - CX_SAMPLING_SOBOL: the first n points of the Sobol sequence (GSL's gsl_qrng_sobol, with
- *   the origin put back in front since GSL skips it) under a random digital shift per block
- *   and per dimension (XOR of the 53 bits of the binary fraction). Each block is an
- *   independent randomized-QMC replicate: unbiased, and blocks give honest error bars. When
- *   n is a power of two every margin of every block is exactly stratified into n intervals.
- *   GSL's Sobol has at most 40 dimensions; dimensions past 40 use the Latin hypercube.
+ * - CX_SAMPLING_SOBOL: the first n points of a Sobol sequence under a random digital shift
+ *   per block and per dimension (XOR of the 52 bits of the binary fraction). Dimensions 1..40
+ *   are GSL's gsl_qrng_sobol (with the origin put back in front since GSL skips it);
+ *   dimensions 41..CX_SAMPLING_SOBOL_DIMS are Joe and Kuo's (sim/rng/sobol.h: their
+ *   dimensions 40..1111 less 46, whose polynomial GSL already uses), so every dimension has
+ *   its own primitive polynomial. Each block is an independent randomized-QMC replicate:
+ *   unbiased, and blocks give honest error bars. When n is a power of two every margin of
+ *   every block is exactly stratified into n intervals. Dimensions past
+ *   CX_SAMPLING_SOBOL_DIMS (1111) use the Latin hypercube.
  * - antithetic: paths 2k and 2k+1 of a block take u and 1 - u in every dimension; the base
  *   points u (ceil(n/2) of them) come from the method above. Only the scalar inputs are
  *   antithetic: per-month randomness (price shocks, arrivals, cancellations) is not.
@@ -31,6 +34,9 @@
  * The plan is built once, is read-only afterwards and is shared by all threads.
  */
 typedef struct cx_sampling_plan cx_sampling_plan;
+
+/* Dimensions CX_SAMPLING_SOBOL covers with Sobol points; further ones get a Latin hypercube. */
+#define CX_SAMPLING_SOBOL_DIMS 1111
 
 /* Config/CLI names "mc", "lhs", "sobol", indexed by cx_sampling. */
 extern const char *const cx_sampling_names[3];
