@@ -121,7 +121,7 @@ Test(sampling, mc_antithetic_pairs_and_range, .init = setup)
 
 Test(sampling, sobol_points_are_nets_per_block, .init = setup)
 {
-    /* 45 dimensions: 40 from the Sobol sequence, 5 padded with a Latin hypercube. */
+    /* 45 dimensions: 40 from GSL's Sobol sequence, 5 from Joe and Kuo's (tests/test_sobol.c). */
     int dim = 45, n = 1024;
     cx_sampling_plan *p;
     cr_assert(eq(int, cx_sampling_plan_new(&p, CX_SAMPLING_SOBOL, false, dim, n), 0));
