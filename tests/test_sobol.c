@@ -138,6 +138,7 @@ Test(sobol, bad_dimensions, .init = setup)
 Test(sobol, gsl_and_joe_kuo_agree_only_in_dimensions_1_and_2, .init = setup)
 {
     int n = 1024;
+    cr_assert(eq(u32, gsl_qrng_sobol->max_dimension, 40)); /* the plan's GSL_SOBOL_DIMS */
     uint64_t *g = gsl_points(40, n), x[1024];
     for (int d = 1; d <= 40; d++) {
         cr_assert(eq(int, cx_sobol_jk_points(d, n, x, 1), 0));
