@@ -4,8 +4,8 @@
 /*
  * The only files that touch libconfig are scenario*.c. Loading walks the parsed tree group by
  * group; every number of the model becomes a scalar input (a cx_dist with a dotted name), and
- * a field the file leaves out becomes a fixed input holding the MODEL.md default, so the model can index
- * x[] without asking whether a key was present. Every check names the file, the line and the
+ * a field the file leaves out becomes a fixed input holding the MODEL.md default, so the model
+ * can index x[] without asking whether a key was present. Every check names the file, the line and the
  * full dotted key; the first error stops the load (one line in err, nothing half-built leaks).
  * Unknown keys are looked up against the keys allowed at that level and the closest one (by
  * edit distance) is suggested when it is close enough to be a likely misspelling.

@@ -72,180 +72,236 @@ static void lex_child_key(const lex_frame *f, char *buf)
         scn_join_index(buf, f->key, f->idx);
 }
 
+/* Where a pass over the text stands: the frames of the groups, lists and arrays it is in,
+ * and (when looking for a duplicate) the names read so far. */
+typedef struct lexer {
+    const source *src;
+    const char *p;      /* next character */
+    int line;
+    lex_frame *fr;
+    int depth, extra;   /* frames past LEX_DEPTH are counted, not kept */
+    long serial;
+    lex_name *names;
+    size_t n_names, cap_names;
+    int dup_line;
+    char *dup_key;
+    char *err;
+    size_t err_len;
+} lexer;
+
+/* Past a name (at lx->p) and, when it names a setting of a group (a '=' or ':' follows), kept
+ * as the group's pending name; when looking for a duplicate on dup_line, compared with the
+ * group's earlier names. @return 0 to go on, 1 when the duplicate is found (in dup_key),
+ * CX_ERR_NOMEM */
+static int lex_setting_name(lexer *lx)
+{
+    lex_frame *top = &lx->fr[lx->depth];
+    const char *a = lx->p, *p = lx->p;
+    while (name_char(*p))
+        p++;
+    lx->p = p;
+    const char *q = p;
+    while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+        q++;
+    if (!((*q == '=' || *q == ':') && top->kind == '{' && !lx->extra))
+        return 0;
+    size_t n = (size_t)(p - a) < KEY_LEN - 1 ? (size_t)(p - a) : KEY_LEN - 1;
+    memcpy(top->pending, a, n);
+    top->pending[n] = '\0';
+    if (lx->dup_line <= 0)
+        return 0;
+    if (lx->line == lx->dup_line) {
+        for (size_t k = 0; k < lx->n_names; k++)
+            if (lx->names[k].serial == top->serial && lx->names[k].n == (size_t)(p - a) &&
+                memcmp(lx->names[k].p, a, (size_t)(p - a)) == 0) {
+                scn_join(lx->dup_key, top->key, top->pending);
+                return 1;
+            }
+    }
+    if (lx->n_names == lx->cap_names) {
+        size_t cap = lx->cap_names ? 2 * lx->cap_names : 256;
+        lex_name *nn = realloc(lx->names, cap * sizeof *nn);
+        if (!nn) {
+            cx_set_err(lx->err, lx->err_len, "%s: out of memory", lx->src->files[0]);
+            return CX_ERR_NOMEM;
+        }
+        lx->names = nn;
+        lx->cap_names = cap;
+    }
+    lx->names[lx->n_names++] = (lex_name){top->serial, a, (size_t)(p - a)};
+    return 0;
+}
+
+/* Into a group, list or array (c: its opening bracket, at lx->p). */
+static void lex_open(lexer *lx, char c)
+{
+    if (lx->depth + 1 < LEX_DEPTH && !lx->extra) {
+        lex_frame *f = &lx->fr[lx->depth + 1];
+        char key[KEY_LEN];
+        lex_child_key(&lx->fr[lx->depth], key); /* not straight into f->key: same array */
+        memcpy(f->key, key, sizeof key);
+        f->kind = c;
+        f->idx = 0;
+        f->serial = ++lx->serial;
+        f->pending[0] = '\0';
+        lx->depth++;
+    } else {
+        lx->extra++;
+    }
+    lx->p++;
+}
+
+/* Past the rest of a float from p (its digits, '.', exponent and sign). */
+static const char *skip_float(const char *p)
+{
+    while (isalnum((unsigned char)*p) || *p == '.' ||
+           ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+        p++;
+    return p;
+}
+
+/* The message for the integer literal [start, e) that libconfig would change (bad32: a
+ * 32-bit one; fits64: it would fit with an L). @return CX_ERR_CONFIG */
+static int literal_fail(const lexer *lx, const char *start, const char *e, bool hex, int n_l,
+                        bool bad32, bool fits64)
+{
+    char key[KEY_LEN];
+    lex_child_key(&lx->fr[lx->depth], key);
+    const char *file = lx->src->files[0];
+    int fline = lx->line;
+    scn_src_where(lx->src, lx->line, &file, &fline);
+    int n = (int)(e - start);
+    if (bad32 && fits64)
+        scn_src_fail(lx->err, lx->err_len, file, fline,
+                     "%s: integer %.*s does not fit in 32 bits, and libconfig would silently "
+                     "change it: write %.*sL (64-bit)%s%.*s%s", key, n, start, n, start,
+                     hex ? "" : " or ", hex ? 0 : n, start, hex ? "" : ".0");
+    else if (hex)
+        scn_src_fail(lx->err, lx->err_len, file, fline,
+                     "%s: integer %.*s%s does not fit in 64 bits (at most "
+                     "0x7fffffffffffffffL), and libconfig would silently change it",
+                     key, n, start, n_l ? "L" : "");
+    else
+        scn_src_fail(lx->err, lx->err_len, file, fline,
+                     "%s: integer %.*s%s does not fit in 64 bits, and libconfig would "
+                     "silently change it: write %.*s.0 (a number)", key, n, start,
+                     n_l ? "L" : "", n, start);
+    return CX_ERR_CONFIG;
+}
+
+/* Past a number (at lx->p: a digit, or a sign before a digit or '.'); an integer literal
+ * libconfig would change is an error unless looking for a duplicate.
+ * @return 0 to go on, CX_ERR_CONFIG */
+static int lex_number(lexer *lx)
+{
+    const char *p = lx->p;
+    const char c = *p;
+    const char *start = p, *d = (c == '-' || c == '+') ? p + 1 : p;
+    bool neg = c == '-';
+    bool hex = d[0] == '0' && (d[1] == 'x' || d[1] == 'X');
+    const char *e = hex ? d + 2 : d;
+    while (hex ? isxdigit((unsigned char)*e) : isdigit((unsigned char)*e))
+        e++;
+    if (!hex && (*e == '.' || *e == 'e' || *e == 'E')) { /* a float */
+        lx->p = skip_float(e);
+        return 0;
+    }
+    const char *suf = e;
+    int n_l = 0;
+    while (*suf == 'L') {
+        suf++;
+        n_l++;
+    }
+    lx->p = suf;
+    if (name_char(*suf) || (hex && e == d + 2))
+        return 0; /* not a literal libconfig reads (it will say so) */
+    errno = 0;
+    unsigned long long v = strtoull(hex ? d + 2 : d, NULL, hex ? 16 : 10);
+    bool range = errno == ERANGE;
+    unsigned long long max32 = neg ? 2147483648ULL : 2147483647ULL;
+    unsigned long long max64 = neg ? 9223372036854775808ULL : 9223372036854775807ULL;
+    bool bad32 = n_l == 0 && (range || v > max32);
+    bool bad64 = n_l > 0 && (range || v > max64);
+    if ((!bad32 && !bad64) || lx->dup_line > 0)
+        return 0;
+    return literal_fail(lx, start, e, hex, n_l, bad32, !range && v <= max64);
+}
+
+/* Past a comment or a string at lx->p (counting its lines). */
+static void lex_skip(lexer *lx)
+{
+    const char *p = lx->p;
+    if (*p == '#' || (*p == '/' && p[1] == '/')) {
+        while (*p && *p != '\n')
+            p++;
+    } else if (*p == '/' && p[1] == '*') {
+        for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+            lx->line += *p == '\n';
+        p += *p ? 2 : 0;
+    } else { /* '"' */
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1] && p[1] != '\n')
+                p++;
+            lx->line += *p == '\n';
+        }
+        p += *p ? 1 : 0;
+    }
+    lx->p = p;
+}
+
 /*
  * One pass over text. Returns CX_ERR_CONFIG with the message for the first integer literal
  * that libconfig would change; when dup_line > 0, instead looks for the first setting name on
  * that line that an earlier setting of the same group already has, and writes its key to
  * dup_key (empty when none is found).
  */
-int scn_lex_scan(const source *src, const char *text, int dup_line, char *dup_key,
-                    char *err, size_t err_len)
+int scn_lex_scan(const source *src, const char *text, int dup_line, char *dup_key, char *err,
+                 size_t err_len)
 {
-    lex_frame *fr = malloc(LEX_DEPTH * sizeof *fr);
-    lex_name *names = NULL;
-    size_t n_names = 0, cap_names = 0;
-    int depth = 0, extra = 0; /* frames past LEX_DEPTH are counted, not kept */
-    long serial = 0;
-    int line = 1, rc = 0;
-    if (!fr) {
+    lexer lx = {.src = src, .p = text, .line = 1, .dup_line = dup_line, .dup_key = dup_key,
+                .err = err, .err_len = err_len};
+    int rc = 0;
+    if (!(lx.fr = malloc(LEX_DEPTH * sizeof *lx.fr))) {
         cx_set_err(err, err_len, "%s: out of memory", src->files[0]);
         return CX_ERR_NOMEM;
     }
     if (dup_key)
         dup_key[0] = '\0';
-    fr[0] = (lex_frame){.kind = '{', .serial = 0};
-    fr[0].key[0] = fr[0].pending[0] = '\0';
-    const char *p = text;
-    while (*p) {
-        char c = *p;
-        lex_frame *top = &fr[depth];
+    lx.fr[0] = (lex_frame){.kind = '{', .serial = 0};
+    lx.fr[0].key[0] = lx.fr[0].pending[0] = '\0';
+    while (*lx.p && rc == 0) {
+        const char c = *lx.p, *p = lx.p;
         if (c == '\n') {
-            line++;
-            p++;
-        } else if (c == '#' || (c == '/' && p[1] == '/')) {
-            while (*p && *p != '\n')
-                p++;
-        } else if (c == '/' && p[1] == '*') {
-            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-                line += *p == '\n';
-            p += *p ? 2 : 0;
-        } else if (c == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1] && p[1] != '\n')
-                    p++;
-                line += *p == '\n';
-            }
-            p += *p ? 1 : 0;
+            lx.line++;
+            lx.p++;
+        } else if (c == '#' || c == '"' || (c == '/' && (p[1] == '/' || p[1] == '*'))) {
+            lex_skip(&lx);
         } else if (name_start(c)) {
-            const char *a = p;
-            while (name_char(*p))
-                p++;
-            const char *q = p;
-            while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-                q++;
-            if ((*q == '=' || *q == ':') && top->kind == '{' && !extra) {
-                size_t n = (size_t)(p - a) < KEY_LEN - 1 ? (size_t)(p - a) : KEY_LEN - 1;
-                memcpy(top->pending, a, n);
-                top->pending[n] = '\0';
-                if (dup_line > 0) {
-                    if (line == dup_line) {
-                        for (size_t k = 0; k < n_names; k++)
-                            if (names[k].serial == top->serial && names[k].n == (size_t)(p - a) &&
-                                memcmp(names[k].p, a, (size_t)(p - a)) == 0) {
-                                scn_join(dup_key, top->key, top->pending);
-                                goto done;
-                            }
-                    }
-                    if (n_names == cap_names) {
-                        size_t cap = cap_names ? 2 * cap_names : 256;
-                        lex_name *nn = realloc(names, cap * sizeof *nn);
-                        if (!nn) {
-                            rc = CX_ERR_NOMEM;
-                            cx_set_err(err, err_len, "%s: out of memory", src->files[0]);
-                            goto done;
-                        }
-                        names = nn;
-                        cap_names = cap;
-                    }
-                    names[n_names++] = (lex_name){top->serial, a, (size_t)(p - a)};
-                }
-            }
+            rc = lex_setting_name(&lx);
         } else if (c == '{' || c == '(' || c == '[') {
-            if (depth + 1 < LEX_DEPTH && !extra) {
-                lex_frame *f = &fr[depth + 1];
-                char key[KEY_LEN];
-                lex_child_key(top, key); /* not straight into f->key: same array as top */
-                memcpy(f->key, key, sizeof key);
-                f->kind = c;
-                f->idx = 0;
-                f->serial = ++serial;
-                f->pending[0] = '\0';
-                depth++;
-            } else {
-                extra++;
-            }
-            p++;
+            lex_open(&lx, c);
         } else if (c == '}' || c == ')' || c == ']') {
-            if (extra)
-                extra--;
-            else if (depth > 0)
-                depth--;
-            p++;
+            if (lx.extra)
+                lx.extra--;
+            else if (lx.depth > 0)
+                lx.depth--;
+            lx.p++;
         } else if (c == ',') {
-            if (!extra && top->kind != '{')
-                top->idx++;
-            p++;
+            if (!lx.extra && lx.fr[lx.depth].kind != '{')
+                lx.fr[lx.depth].idx++;
+            lx.p++;
         } else if (c == '.' && isdigit((unsigned char)p[1])) {
-            while (isalnum((unsigned char)*p) || *p == '.' ||
-                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-                p++;
+            lx.p = skip_float(p);
         } else if (isdigit((unsigned char)c) ||
                    ((c == '-' || c == '+') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
-            const char *start = p, *d = (c == '-' || c == '+') ? p + 1 : p;
-            bool neg = c == '-';
-            bool hex = d[0] == '0' && (d[1] == 'x' || d[1] == 'X');
-            const char *e = hex ? d + 2 : d;
-            while (hex ? isxdigit((unsigned char)*e) : isdigit((unsigned char)*e))
-                e++;
-            if (!hex && (*e == '.' || *e == 'e' || *e == 'E')) { /* a float */
-                p = e;
-                while (isalnum((unsigned char)*p) || *p == '.' ||
-                       ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-                    p++;
-                continue;
-            }
-            const char *suf = e;
-            int n_l = 0;
-            while (*suf == 'L') {
-                suf++;
-                n_l++;
-            }
-            p = suf;
-            if (name_char(*suf) || (hex && e == d + 2))
-                continue; /* not a literal libconfig reads (it will say so) */
-            errno = 0;
-            unsigned long long v = strtoull(hex ? d + 2 : d, NULL, hex ? 16 : 10);
-            bool range = errno == ERANGE;
-            unsigned long long max32 = neg ? 2147483648ULL : 2147483647ULL;
-            unsigned long long max64 = neg ? 9223372036854775808ULL : 9223372036854775807ULL;
-            bool bad32 = n_l == 0 && (range || v > max32);
-            bool bad64 = n_l > 0 && (range || v > max64);
-            if (!bad32 && !bad64)
-                continue;
-            if (dup_line > 0)
-                continue;
-            char key[KEY_LEN];
-            lex_child_key(top, key);
-            const char *file = src->files[0];
-            int fline = line;
-            scn_src_where(src, line, &file, &fline);
-            int n = (int)(e - start);
-            bool fits64 = !range && v <= max64;
-            if (bad32 && fits64)
-                scn_src_fail(err, err_len, file, fline,
-                         "%s: integer %.*s does not fit in 32 bits, and libconfig would silently "
-                         "change it: write %.*sL (64-bit)%s%.*s%s", key, n, start, n, start,
-                         hex ? "" : " or ", hex ? 0 : n, start, hex ? "" : ".0");
-            else if (hex)
-                scn_src_fail(err, err_len, file, fline,
-                         "%s: integer %.*s%s does not fit in 64 bits (at most "
-                         "0x7fffffffffffffffL), and libconfig would silently change it",
-                         key, n, start, n_l ? "L" : "");
-            else
-                scn_src_fail(err, err_len, file, fline,
-                         "%s: integer %.*s%s does not fit in 64 bits, and libconfig would "
-                         "silently change it: write %.*s.0 (a number)", key, n, start,
-                         n_l ? "L" : "", n, start);
-            rc = CX_ERR_CONFIG;
-            goto done;
+            rc = lex_number(&lx);
         } else {
-            p++;
+            lx.p++;
         }
     }
-done:
-    free(fr);
-    free(names);
-    return rc;
+    free(lx.fr);
+    free(lx.names);
+    return rc == 1 ? 0 : rc;
 }
 
 /*
