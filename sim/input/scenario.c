@@ -5,10 +5,11 @@
  * The only files that touch libconfig are scenario*.c. Loading walks the parsed tree group by
  * group; every number of the model becomes a scalar input (a cx_dist with a dotted name), and
  * a field the file leaves out becomes a fixed input holding the MODEL.md default, so the model
- * can index x[] without asking whether a key was present. Every check names the file, the line and the
- * full dotted key; the first error stops the load (one line in err, nothing half-built leaks).
- * Unknown keys are looked up against the keys allowed at that level and the closest one (by
- * edit distance) is suggested when it is close enough to be a likely misspelling.
+ * can index x[] without asking whether a key was present. Every check names the file, the
+ * line and the full dotted key; the first error stops the load (one line in err, nothing
+ * half-built leaks). Unknown keys are looked up against the keys allowed at that level and the
+ * closest one (by edit distance) is suggested when it is close enough to be a likely
+ * misspelling.
  *
  * This file holds the entry points (load a file, a string, the built-in scenario; free;
  * copy with inputs fixed); the loader's other parts are one file a section, in the order a
@@ -140,7 +141,7 @@ static int load_text(cx_scenario **out, const char *text, size_t len, const char
     src.n_files = 1;
     if (memchr(text, '\0', len))
         rc = scn_src_fail(err, err_len, file, 0,
-                      "cannot read: the file holds NUL bytes (not a text file)");
+                          "cannot read: the file holds NUL bytes (not a text file)");
     else if ((rc = scn_expand(&src, text, len, 0, 0, err, err_len)) == 0)
         rc = load_source(out, &src, path, err, err_len);
     scn_src_free(&src);

@@ -34,8 +34,10 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
     if (!s)
         return 0;
     if (!config_setting_is_list(s))
-        return scn_fail(l, s, "correlations", "expected a list of (\"input\", \"input\", rho) lists, "
-                    "got %s", scn_type_name(s));
+        return scn_fail(l, s, "correlations",
+                        "expected a list of (\"input\", \"input\", rho) lists, "
+                        "got %s",
+                        scn_type_name(s));
     int n = config_setting_length(s);
     if (n > MAX_PAIRS)
         return scn_fail(l, s, "correlations", "at most %d pairs, got %d", MAX_PAIRS, n);
@@ -52,7 +54,8 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
         if (!config_setting_is_list(e) || config_setting_length(e) != 3 ||
             config_setting_type(config_setting_get_elem(e, 0)) != CONFIG_TYPE_STRING ||
             config_setting_type(config_setting_get_elem(e, 1)) != CONFIG_TYPE_STRING)
-            return scn_fail(l, e, key, "expected (\"input\", \"input\", rho), got %s", scn_type_name(e));
+            return scn_fail(l, e, key, "expected (\"input\", \"input\", rho), got %s",
+                            scn_type_name(e));
         na = config_setting_get_string(config_setting_get_elem(e, 0));
         nb = config_setting_get_string(config_setting_get_elem(e, 1));
         if ((rc = scn_number_of(l, config_setting_get_elem(e, 2), key, &rho)) != 0 ||
@@ -65,7 +68,7 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
             const cx_input *in = &sc->inputs[k ? ib : ia];
             if (!in->uncertain)
                 return scn_fail(l, e, key, "\"%s\" is fixed, so it cannot be correlated (give it a "
-                            "distribution)", in->name);
+                                "distribution)", in->name);
         }
         if (!(rho >= -1 && rho <= 1))
             return scn_fail(l, e, key, "rho must be in [-1, 1], got %g", rho);
@@ -75,8 +78,9 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
             {
                 char ref[KEY_LEN];
                 return scn_fail(l, e, key, "the pair (\"%s\", \"%s\") is already given at %s", na,
-                            nb, scn_line_ref(l, (int)config_setting_source_line(e), sc->corr[j].line,
-                                         ref, sizeof ref));
+                                nb,
+                                scn_line_ref(l, (int)config_setting_source_line(e),
+                                             sc->corr[j].line, ref, sizeof ref));
             }
         sc->corr[i] = (cx_corr){.a = ia, .b = ib, .rho = rho,
                                 .line = (int)config_setting_source_line(e)};
@@ -95,7 +99,8 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
         }
     free(named);
     if (m > MAX_COPULA)
-        return scn_fail(l, s, "correlations", "at most %d correlated inputs, got %d", MAX_COPULA, m);
+        return scn_fail(l, s, "correlations", "at most %d correlated inputs, got %d", MAX_COPULA,
+                        m);
     return 0;
 }
 
@@ -105,7 +110,7 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
  * the inputs). A failing Cholesky is reported at the pair after which it fails.
  */
 int scn_build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *file,
-                         const source *src)
+                      const source *src)
 {
     free(sc->dists_);
     sc->dists_ = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *sc->dists_);

@@ -60,7 +60,7 @@ static bool is_param_of_any(const char *name)
 
 /* Looks up parameter `name` of a dist group: *have says whether it is there. */
 int scn_param(loader *l, const config_setting_t *g, const char *key, const char *name,
-                 double *v, bool *have)
+              double *v, bool *have)
 {
     char pkey[KEY_LEN];
     scn_join(pkey, key, name);
@@ -96,13 +96,14 @@ static int positive(loader *l, const config_setting_t *g, const char *key, const
 
 /* A numeric array or list (at least one element) into a fresh array. */
 int scn_number_array(loader *l, const config_setting_t *g, const char *key, const char *name,
-                        double **out, int *n)
+                     double **out, int *n)
 {
     char pkey[KEY_LEN];
     scn_join(pkey, key, name);
     const config_setting_t *s = config_setting_get_member(g, name);
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
-        return scn_fail(l, s, pkey, "expected an array [ ... ] of numbers, got %s", scn_type_name(s));
+        return scn_fail(l, s, pkey, "expected an array [ ... ] of numbers, got %s",
+                        scn_type_name(s));
     *n = config_setting_length(s);
     if (*n == 0)
         return scn_fail(l, s, pkey, "must not be empty");
@@ -129,7 +130,7 @@ static int parse_discrete(loader *l, const config_setting_t *g, const char *key,
     for (int j = 0; j < 2; j++)
         if (!config_setting_get_member(g, family_params[CX_DIST_DISCRETE][j])) {
             rc = scn_fail(l, g, key, "the discrete distribution needs '%s'",
-                      family_params[CX_DIST_DISCRETE][j]);
+                          family_params[CX_DIST_DISCRETE][j]);
             goto done;
         }
     if ((rc = scn_number_array(l, g, key, "values", &values, &nv)) != 0 ||
@@ -137,21 +138,21 @@ static int parse_discrete(loader *l, const config_setting_t *g, const char *key,
         goto done;
     if (nv != nw) {
         rc = scn_fail(l, g, key, "values and weights must have the same length, got %d values and "
-                  "%d weights", nv, nw);
+                      "%d weights", nv, nw);
         goto done;
     }
     double sum = 0;
     for (int i = 0; i < nw; i++) {
         if (weights[i] < 0) {
             rc = scn_fail(l, config_setting_get_member(g, "weights"), wkey,
-                      "weights must be >= 0, got %g", weights[i]);
+                          "weights must be >= 0, got %g", weights[i]);
             goto done;
         }
         sum += weights[i];
     }
     if (!(sum > 0)) {
         rc = scn_fail(l, config_setting_get_member(g, "weights"), wkey,
-                  "the weights sum to 0; at least one must be > 0");
+                      "the weights sum to 0; at least one must be > 0");
         goto done;
     }
     rc = cx_dist_discrete(d, values, weights, nv, why);
@@ -193,7 +194,7 @@ static int parse_family(loader *l, const config_setting_t *g, const char *key, i
             char mkey[KEY_LEN];
             scn_join(mkey, key, "mode");
             return scn_fail(l, config_setting_get_member(g, "mode"), mkey,
-                        "mode must lie in [low, high] = [%g, %g], got %g", a, c, b);
+                            "mode must lie in [low, high] = [%g, %g], got %g", a, c, b);
         }
         if (fam == CX_DIST_PERT) {
             if ((rc = scn_param(l, g, key, "lambda", &lam, &have)) != 0 ||
@@ -227,7 +228,7 @@ static int parse_family(loader *l, const config_setting_t *g, const char *key, i
                 char pkey[KEY_LEN];
                 scn_join(pkey, key, "p90");
                 return scn_fail(l, config_setting_get_member(g, "p90"), pkey,
-                            "must be > median = %g, got %g", a, b);
+                                "must be > median = %g, got %g", a, b);
             }
             rc = cx_dist_lognormal_median_p90(d, a, b, &why);
         } else if (hmu || hs) {
@@ -238,7 +239,7 @@ static int parse_family(loader *l, const config_setting_t *g, const char *key, i
             rc = cx_dist_lognormal(d, a, b, &why);
         } else {
             return scn_fail(l, g, key, "the lognormal distribution needs median and p90, or mu and "
-                        "sigma");
+                            "sigma");
         }
         break;
     }
@@ -258,7 +259,7 @@ static int parse_family(loader *l, const config_setting_t *g, const char *key, i
             char pkey[KEY_LEN];
             scn_join(pkey, key, "p");
             return scn_fail(l, config_setting_get_member(g, "p"), pkey,
-                        "a probability must be in [0, 1], got %g", a);
+                            "a probability must be in [0, 1], got %g", a);
         }
         rc = cx_dist_bernoulli(d, a, &why);
         break;
@@ -280,8 +281,8 @@ static int parse_dist(loader *l, const config_setting_t *g, const char *key, cx_
     const config_setting_t *ds = config_setting_get_member(g, "dist");
     if (!ds)
         return scn_fail(l, g, key, "a distribution group needs dist = \"<family>\" (one of fixed, "
-                    "uniform, triangular, pert, normal, lognormal, beta, gamma, bernoulli, "
-                    "discrete)");
+                        "uniform, triangular, pert, normal, lognormal, beta, gamma, bernoulli, "
+                        "discrete)");
     int fam, rc;
     if ((rc = scn_choose(l, ds, dkey, "distribution", family_names, &fam)) != 0)
         return rc;
@@ -309,7 +310,7 @@ static int parse_dist(loader *l, const config_setting_t *g, const char *key, cx_
                 used += (size_t)k;
             }
             return scn_fail(l, c, ckey, "'%s' is not a parameter of the %s distribution (it takes "
-                        "%smin, max)", cn, family_names[fam], list);
+                            "%smin, max)", cn, family_names[fam], list);
         }
         return scn_unknown_key(l, c, key, allowed);
     }
@@ -354,25 +355,28 @@ static int check_range(loader *l, const config_setting_t *where, const char *key
         if (lo >= 0 && hi <= 1)
             return 0;
         if (fixed)
-            return scn_fail(l, where, key, "a probability must be in [0, 1], got %g", lo < 0 ? lo : hi);
-        return scn_fail(l, where, key, "a probability must be in [0, 1], but this %s distribution "
-                    "ranges over [%g, %g] (clamp it with min = 0 and max = 1)", family_of(d), lo, hi);
+            return scn_fail(l, where, key, "a probability must be in [0, 1], got %g",
+                            lo < 0 ? lo : hi);
+        return scn_fail(l, where, key,
+                        "a probability must be in [0, 1], but this %s distribution "
+                        "ranges over [%g, %g] (clamp it with min = 0 and max = 1)",
+                        family_of(d), lo, hi);
     case R_OFFERS:
         if (lo >= 0 && hi <= MAX_OFFERS_PER_MONTH)
             return 0;
         if (fixed)
             return scn_fail(l, where, key, "must be in [0, %g] (offers a month), got %g",
-                        MAX_OFFERS_PER_MONTH, lo < 0 ? lo : hi);
+                            MAX_OFFERS_PER_MONTH, lo < 0 ? lo : hi);
         return scn_fail(l, where, key, "must be in [0, %g] (offers a month), but this %s "
-                    "distribution ranges over [%g, %g] (clamp it with min = 0 and max <= %g)",
-                    MAX_OFFERS_PER_MONTH, family_of(d), lo, hi, MAX_OFFERS_PER_MONTH);
+                        "distribution ranges over [%g, %g] (clamp it with min = 0 and max <= %g)",
+                        MAX_OFFERS_PER_MONTH, family_of(d), lo, hi, MAX_OFFERS_PER_MONTH);
     case R_NONNEG:
         if (lo >= 0)
             return 0;
         if (fixed)
             return scn_fail(l, where, key, "must be >= 0, got %g", lo);
         return scn_fail(l, where, key, "must be >= 0, but this %s distribution reaches down to %g "
-                    "(clamp it with min = 0)", family_of(d), lo);
+                        "(clamp it with min = 0)", family_of(d), lo);
     case R_POS:
         /* lower end 0 is fine when it carries no mass (lognormal, gamma, uniform from 0) */
         if (lo > 0 || (lo == 0 && !fixed && cx_dist_cdf(d, 0.0) == 0.0))
@@ -380,7 +384,7 @@ static int check_range(loader *l, const config_setting_t *where, const char *key
         if (fixed)
             return scn_fail(l, where, key, "must be > 0, got %g", lo);
         return scn_fail(l, where, key, "must be > 0, but this %s distribution reaches down to %g "
-                    "(clamp it with a min > 0)", family_of(d), lo);
+                        "(clamp it with a min > 0)", family_of(d), lo);
     }
     return 0;
 }
@@ -420,7 +424,7 @@ static int add_input(loader *l, const char *name, cx_dist *d, int line, bool fro
 
 /* A number or a distribution group s (the setting itself) into d, checked against rk. */
 int scn_dist_of(loader *l, const config_setting_t *s, const char *key, range_kind rk,
-                   cx_dist *d)
+                cx_dist *d)
 {
     int rc;
     const char *why = NULL;
@@ -435,15 +439,16 @@ int scn_dist_of(loader *l, const config_setting_t *s, const char *key, range_kin
         if ((rc = parse_dist(l, s, key, d)) != 0)
             return rc;
     } else {
-        return scn_fail(l, s, key, "expected a number or a distribution group { dist = ...; }, got %s",
-                    scn_type_name(s));
+        return scn_fail(l, s, key,
+                        "expected a number or a distribution group { dist = ...; }, got %s",
+                        scn_type_name(s));
     }
     return check_range(l, s, key, d, rk);
 }
 
 /* Scalar input from setting s (never NULL) named key. */
 int scn_input_from(loader *l, const config_setting_t *s, const char *key, range_kind rk,
-                      cx_in *out)
+                   cx_in *out)
 {
     cx_dist d;
     int rc = scn_dist_of(l, s, key, rk, &d);
@@ -458,7 +463,7 @@ int scn_input_from(loader *l, const config_setting_t *s, const char *key, range_
  * fixed default (from_config false). required applies only when the group is present.
  */
 int scn_scalar(loader *l, const config_setting_t *g, const char *prefix, const char *field,
-                  range_kind rk, double def, bool required, cx_in *out)
+               range_kind rk, double def, bool required, cx_in *out)
 {
     char key[KEY_LEN];
     scn_join(key, prefix, field);
@@ -490,12 +495,14 @@ int cx_scenario_find_input(const cx_scenario *sc, const char *name)
 
 /* An input named in correlations or sweeps: must exist; suggests the closest name. */
 int scn_lookup_input(loader *l, const config_setting_t *s, const char *key, const char *name,
-                        const char *verb, cx_in *out)
+                     const char *verb, cx_in *out)
 {
     cx_scenario *sc = l->sc;
     if (strcmp(name, SPOT_GW) == 0 || strcmp(name, SPOT_PREMIUM) == 0)
-        return scn_fail(l, s, key, "\"%s\" is drawn per spot offer, not once per path, so it cannot "
-                    "be %s", name, verb);
+        return scn_fail(l, s, key,
+                        "\"%s\" is drawn per spot offer, not once per path, so it cannot "
+                        "be %s",
+                        name, verb);
     *out = cx_scenario_find_input(sc, name);
     if (*out >= 0)
         return 0;
@@ -509,6 +516,6 @@ int scn_lookup_input(loader *l, const config_setting_t *s, const char *key, cons
     }
     if (best >= 0 && best_d <= 3)
         return scn_fail(l, s, key, "unknown input \"%s\" (did you mean '%s'?)", name,
-                    sc->inputs[best].name);
+                        sc->inputs[best].name);
     return scn_fail(l, s, key, "unknown input \"%s\"", name);
 }

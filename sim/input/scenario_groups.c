@@ -67,13 +67,13 @@ static int parse_run(loader *l, const config_setting_t *root)
 
 /* A list member `name` of g whose elements are groups; *out NULL when absent. */
 int scn_get_group_list(loader *l, const config_setting_t *g, const char *key,
-                          const char *what, const config_setting_t **out)
+                       const char *what, const config_setting_t **out)
 {
     if (!*out)
         return 0;
     if (!config_setting_is_list(*out))
         return scn_fail(l, *out, key, "expected a list of %s groups ( { ... }, ... ), got %s", what,
-                    scn_type_name(*out));
+                        scn_type_name(*out));
     int n = config_setting_length(*out);
     if (n > MAX_LIST)
         return scn_fail(l, *out, key, "at most %d %s groups, got %d", MAX_LIST, what, n);
@@ -82,7 +82,8 @@ int scn_get_group_list(loader *l, const config_setting_t *g, const char *key,
         if (!config_setting_is_group(e)) {
             char ekey[KEY_LEN];
             scn_join_index(ekey, key, i);
-            return scn_fail(l, e, ekey, "expected a %s group { ... }, got %s", what, scn_type_name(e));
+            return scn_fail(l, e, ekey, "expected a %s group { ... }, got %s", what,
+                            scn_type_name(e));
         }
     }
     (void)g;
@@ -108,16 +109,17 @@ static int element_name(loader *l, const config_setting_t *e, const char *list, 
     if ((rc = scn_string_of(l, s, nkey, &nm)) != 0)
         return rc;
     if (!scn_good_name(nm))
-        return scn_fail(l, s, nkey, "a name may use letters, digits, '-' and '_' only, got \"%s\"", nm);
+        return scn_fail(l, s, nkey, "a name may use letters, digits, '-' and '_' only, got \"%s\"",
+                        nm);
     if (strlen(nm) > MAX_NAME_LEN)
-        return scn_fail(l, s, nkey, "a name may be at most %d characters long, got %zu", MAX_NAME_LEN,
-                    strlen(nm));
+        return scn_fail(l, s, nkey, "a name may be at most %d characters long, got %zu",
+                        MAX_NAME_LEN, strlen(nm));
     for (int j = 0; j < i; j++)
         if (names[j] && strcmp(names[j], nm) == 0)
         {
             char ref[KEY_LEN];
             return scn_fail(l, s, nkey, "duplicate %s name \"%s\" (first at %s)", what, nm,
-                        scn_line_ref(l, (int)config_setting_source_line(s),
+                            scn_line_ref(l, (int)config_setting_source_line(s),
                                  (int)config_setting_source_line(
                                      config_setting_get_elem(list_s, (unsigned)j)),
                                  ref, sizeof ref));
@@ -172,9 +174,9 @@ static int parse_supply(loader *l, const config_setting_t *root)
             (rc = scn_scalar(l, e, p, "delay_months", R_ANY, 0, false, &t->delay_months)) != 0 ||
             /* MODEL.md, details: a tranche's default term keeps it online to the horizon */
             (rc = scn_scalar(l, e, p, "term_months", R_NONNEG, sc->horizon_months, false,
-                         &t->term_months)) != 0 ||
+                             &t->term_months)) != 0 ||
             (rc = scn_scalar(l, e, p, "cost_per_gw_year", R_NONNEG, 0, true,
-                         &t->cost_per_gw_year)) != 0)
+                             &t->cost_per_gw_year)) != 0)
             break;
         t->kind = (cx_tranche_kind)kind;
     }
@@ -188,10 +190,11 @@ static int parse_schedule(loader *l, const config_setting_t *g)
     const config_setting_t *s = config_setting_get_member(g, "schedule");
     int rc;
     if (!s)
-        return scn_fail(l, g, "msl.schedule", "missing required key (a list of (month, gw) points)");
+        return scn_fail(l, g, "msl.schedule",
+                        "missing required key (a list of (month, gw) points)");
     if (!config_setting_is_list(s) && !config_setting_is_array(s))
         return scn_fail(l, s, "msl.schedule", "expected a list of (month, gw) points, got %s",
-                    scn_type_name(s));
+                        scn_type_name(s));
     int n = config_setting_length(s);
     if (n == 0)
         return scn_fail(l, s, "msl.schedule", "needs at least one (month, gw) point");
@@ -212,11 +215,12 @@ static int parse_schedule(loader *l, const config_setting_t *g)
         if (month != floor(month) || fabs(month) > 1e6)
             return scn_fail(l, ms, key, "a schedule month must be a whole number, got %g", month);
         if (i > 0 && !((int)month > m->sched[i - 1].month))
-            return scn_fail(l, ms, key, "schedule months must be strictly increasing, got %d after %d",
-                        (int)month, m->sched[i - 1].month);
+            return scn_fail(l, ms, key,
+                            "schedule months must be strictly increasing, got %d after %d",
+                            (int)month, m->sched[i - 1].month);
         m->sched[i].month = (int)month;
         if ((rc = scn_input_from(l, config_setting_get_elem(pt, 1), key, R_NONNEG,
-                             &m->sched[i].gw)) != 0)
+                                 &m->sched[i].gw)) != 0)
             return rc;
         m->n_sched = i + 1;
     }
@@ -242,11 +246,12 @@ static int parse_uses(loader *l, const config_setting_t *root)
     if ((rc = scn_get_checked_group(l, root, "", "msl", false, mkeys, &g)) != 0 ||
         (g && (rc = parse_schedule(l, g)) != 0) ||
         (rc = scn_scalar(l, g, "msl", "p_success", R_PROB, 1, false, &m->p_success)) != 0 ||
-        (rc = scn_scalar(l, g, "msl", "decision_month", R_ANY, 0, false, &m->decision_month)) != 0 ||
+        (rc = scn_scalar(l, g, "msl", "decision_month", R_ANY, 0, false, &m->decision_month)) !=
+            0 ||
         (rc = scn_scalar(l, g, "msl", "success_multiplier", R_NONNEG, 1, false,
-                     &m->success_multiplier)) != 0 ||
+                         &m->success_multiplier)) != 0 ||
         (rc = scn_scalar(l, g, "msl", "failure_multiplier", R_NONNEG, 1, false,
-                     &m->failure_multiplier)) != 0 ||
+                         &m->failure_multiplier)) != 0 ||
         (rc = scn_get_bool(l, g, "msl", "clawback", true, &m->clawback)) != 0)
         return rc;
     m->present = g != NULL;
@@ -255,12 +260,13 @@ static int parse_uses(loader *l, const config_setting_t *root)
     if ((rc = scn_get_checked_group(l, root, "", "recsys", false, rkeys, &g)) != 0 ||
         /* MODEL.md, details: base_gw must be > 0 (demand is a multiple of it) */
         (rc = scn_scalar(l, g, "recsys", "base_gw", R_POS, 1, true, &r->base_gw)) != 0 ||
-        (rc = scn_scalar(l, g, "recsys", "scale_multiple", R_POS, 1, false, &r->scale_multiple)) != 0 ||
+        (rc = scn_scalar(l, g, "recsys", "scale_multiple", R_POS, 1, false, &r->scale_multiple)) !=
+            0 ||
         (rc = scn_scalar(l, g, "recsys", "ramp_months", R_ANY, 0, false, &r->ramp_months)) != 0 ||
         (rc = scn_scalar(l, g, "recsys", "ad_revenue_base", R_NONNEG, 0, false,
-                     &r->ad_revenue_base)) != 0 ||
+                         &r->ad_revenue_base)) != 0 ||
         (rc = scn_scalar(l, g, "recsys", "uplift_per_doubling", R_ANY, 0, false,
-                     &r->uplift_per_doubling)) != 0 ||
+                         &r->uplift_per_doubling)) != 0 ||
         (rc = scn_get_bool(l, g, "recsys", "clawback", false, &r->clawback)) != 0)
         return rc;
     r->present = g != NULL;
@@ -272,7 +278,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
         (rc = scn_scalar(l, g, "taas", "target_gw", R_NONNEG, 0, true, &t->target_gw)) != 0 ||
         (rc = scn_scalar(l, g, "taas", "ramp_months", R_ANY, 0, false, &t->ramp_months)) != 0 ||
         (rc = scn_scalar(l, g, "taas", "revenue_per_gw_year", R_NONNEG, 0, false,
-                     &t->revenue_per_gw_year)) != 0 ||
+                         &t->revenue_per_gw_year)) != 0 ||
         (rc = scn_get_bool(l, g, "taas", "clawback", false, &t->clawback)) != 0)
         return rc;
     t->present = g != NULL;
@@ -351,10 +357,12 @@ static int parse_deals(loader *l, const config_setting_t *root)
                 (rc = scn_scalar(l, e, p, "start_month", R_ANY, 0, false, &d->start_month)) != 0 ||
                 (rc = scn_scalar(l, e, p, "gw", R_NONNEG, 0, true, &d->gw)) != 0 ||
                 (rc = scn_scalar(l, e, p, "price_per_gw_year", R_NONNEG, 0, true,
-                             &d->price_per_gw_year)) != 0 ||
-                (rc = scn_scalar(l, e, p, "term_months", R_NONNEG, h, false, &d->term_months)) != 0 ||
+                                 &d->price_per_gw_year)) != 0 ||
+                (rc = scn_scalar(l, e, p, "term_months", R_NONNEG, h, false, &d->term_months)) !=
+                    0 ||
                 (rc = scn_get_bool(l, e, p, "cancellable", false, &d->cancellable)) != 0 ||
-                (rc = scn_scalar(l, e, p, "notice_days", R_NONNEG, 90, false, &d->notice_days)) != 0)
+                (rc = scn_scalar(l, e, p, "notice_days", R_NONNEG, 90, false, &d->notice_days)) !=
+                    0)
                 break;
         }
         free(names);
@@ -365,20 +373,24 @@ static int parse_deals(loader *l, const config_setting_t *root)
     /* MODEL.md, details: no deals.spot means no offers; premium 1, max_external_gw unlimited */
     cx_spot *s = &dl->spot;
     if ((rc = scn_get_checked_group(l, g, "deals", "spot", false, skeys, &sp)) != 0 ||
-        (rc = scn_scalar(l, sp, "deals.spot", "start_month", R_NONNEG, 0, false, &s->start_month)) != 0 ||
+        (rc = scn_scalar(l, sp, "deals.spot", "start_month", R_NONNEG, 0, false,
+                         &s->start_month)) != 0 ||
         (rc = scn_scalar(l, sp, "deals.spot", "offers_per_month", R_OFFERS, 0, true,
-                     &s->offers_per_month)) != 0 ||
+                         &s->offers_per_month)) != 0 ||
         (rc = spot_dist(l, sp, "gw", true, 0, &s->gw)) != 0 ||
         (rc = spot_dist(l, sp, "premium", false, 1, &s->premium)) != 0 ||
-        (rc = scn_scalar(l, sp, "deals.spot", "term_months", R_NONNEG, h, false, &s->term_months)) != 0 ||
-        (rc = scn_scalar(l, sp, "deals.spot", "notice_days", R_NONNEG, 90, false, &s->notice_days)) != 0 ||
+        (rc = scn_scalar(l, sp, "deals.spot", "term_months", R_NONNEG, h, false,
+                         &s->term_months)) != 0 ||
+        (rc = scn_scalar(l, sp, "deals.spot", "notice_days", R_NONNEG, 90, false,
+                         &s->notice_days)) != 0 ||
         (rc = scn_scalar(l, sp, "deals.spot", "max_external_gw", R_NONNEG, INFINITY, false,
-                     &s->max_external_gw)) != 0)
+                         &s->max_external_gw)) != 0)
         return rc;
     s->present = sp != NULL;
 
     if ((rc = scn_scalar(l, g, "deals", "hazard_base", R_PROB, 0, false, &dl->hazard_base)) != 0 ||
-        (rc = scn_scalar(l, g, "deals", "hazard_price", R_NONNEG, 0, false, &dl->hazard_price)) != 0)
+        (rc = scn_scalar(l, g, "deals", "hazard_price", R_NONNEG, 0, false, &dl->hazard_price)) !=
+            0)
         return rc;
     return 0;
 }
@@ -413,7 +425,7 @@ static int parse_allocation(loader *l, const config_setting_t *root)
         return 0;
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
         return scn_fail(l, s, "allocation.priority", "expected an array of use names [ \"msl\", "
-                    "\"recsys\", \"taas\" ], got %s", scn_type_name(s));
+                        "\"recsys\", \"taas\" ], got %s", scn_type_name(s));
     int n = config_setting_length(s);
     bool seen[CX_N_USES] = {false};
     for (int i = 0; i < n; i++) {
@@ -430,8 +442,10 @@ static int parse_allocation(loader *l, const config_setting_t *root)
     }
     for (int u = 0; u < CX_N_USES; u++)
         if (!seen[u])
-            return scn_fail(l, s, "allocation.priority", "must name msl, recsys and taas once each; "
-                        "\"%s\" is missing", uses[u]);
+            return scn_fail(l, s, "allocation.priority",
+                            "must name msl, recsys and taas once each; "
+                            "\"%s\" is missing",
+                            uses[u]);
     return 0;
 }
 
@@ -446,8 +460,8 @@ static int parse_report(loader *l, const config_setting_t *root)
         return rc;
     if ((s = config_setting_get_member(g, "thresholds")) != NULL) {
         if (!config_setting_is_array(s) && !config_setting_is_list(s))
-            return scn_fail(l, s, "report.thresholds", "expected an array [ ... ] of numbers, got %s",
-                        scn_type_name(s));
+            return scn_fail(l, s, "report.thresholds",
+                            "expected an array [ ... ] of numbers, got %s", scn_type_name(s));
         int n = config_setting_length(s);
         if (n > 0 && !(sc->thresholds = malloc((size_t)n * sizeof *sc->thresholds)))
             return scn_oom(l);
@@ -455,7 +469,7 @@ static int parse_report(loader *l, const config_setting_t *root)
             char key[KEY_LEN];
             scn_join_index(key, "report.thresholds", i);
             if ((rc = scn_number_of(l, config_setting_get_elem(s, (unsigned)i), key,
-                                &sc->thresholds[i])) != 0)
+                                    &sc->thresholds[i])) != 0)
                 return rc;
             sc->n_thresholds = i + 1;
         }
@@ -467,7 +481,7 @@ static int parse_report(loader *l, const config_setting_t *root)
         /* the sketch's bucket count grows as 1/relative_error; 0.1 is already coarse */
         if (!(v > 0 && v <= MAX_RELATIVE_ERROR))
             return scn_fail(l, s, "report.relative_error", "must be in (0, %g], got %g",
-                        MAX_RELATIVE_ERROR, v);
+                            MAX_RELATIVE_ERROR, v);
         sc->relative_error = v;
     }
     return 0;
@@ -487,8 +501,8 @@ int scn_parse_root(loader *l, const config_setting_t *root, const char *default_
     /* name and description reach terminals: no escape sequences or other control bytes
      * (a description may span lines and use tabs) */
     if (s && scn_control_char(s, false))
-        return scn_fail(l, where, "name", "must be printable, without control characters, got \"%s\"",
-                    s);
+        return scn_fail(l, where, "name",
+                        "must be printable, without control characters, got \"%s\"", s);
     if (!(sc->name = strdup(s ? s : default_name)))
         return scn_oom(l);
     if (!s) /* the file's own name: shown with '?' for control bytes */
@@ -499,7 +513,7 @@ int scn_parse_root(loader *l, const config_setting_t *root, const char *default_
         return rc;
     if (s && scn_control_char(s, true))
         return scn_fail(l, where, "description", "must be printable, without control characters "
-                    "other than newlines and tabs, got \"%s\"", s);
+                        "other than newlines and tabs, got \"%s\"", s);
     if (s && !(sc->description = strdup(s)))
         return scn_oom(l);
     if ((rc = scn_get_int(l, root, "", "horizon_months", 1, CX_MAX_HORIZON, &h, NULL)) != 0)
@@ -513,7 +527,8 @@ int scn_parse_root(loader *l, const config_setting_t *root, const char *default_
         (rc = scn_build_sampler(sc, l->err, l->err_len, l->file, l->src)) != 0 ||
         (rc = scn_parse_sweep(l, root)) != 0 ||
         (rc = scn_parse_metric_group(l, root, "tornado", false, &sc->tornado_metric, NULL)) != 0 ||
-        (rc = scn_parse_metric_group(l, root, "sobol", true, &sc->sobol_metric, &sc->sobol_paths)) != 0)
+        (rc = scn_parse_metric_group(l, root, "sobol", true, &sc->sobol_metric,
+                                     &sc->sobol_paths)) != 0)
         return rc;
     return 0;
 }

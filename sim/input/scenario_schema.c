@@ -191,7 +191,7 @@ bool scn_in_list(const char *name, const char *const *names)
 
 /* Unknown key `child` at `prefix`, with a suggestion from the keys allowed there. */
 int scn_unknown_key(loader *l, const config_setting_t *child, const char *prefix,
-                       const char *const *allowed)
+                    const char *const *allowed)
 {
     char key[KEY_LEN], sug[KEY_LEN];
     scn_join(key, prefix, config_setting_name(child));
@@ -204,7 +204,7 @@ int scn_unknown_key(loader *l, const config_setting_t *child, const char *prefix
 
 /* Every member of group g must be in allowed (NULL-terminated). */
 int scn_check_keys(loader *l, const config_setting_t *g, const char *prefix,
-                      const char *const *allowed)
+                   const char *const *allowed)
 {
     int n = config_setting_length(g);
     for (int i = 0; i < n; i++) {
@@ -240,8 +240,8 @@ static int get_group(loader *l, const config_setting_t *g, const char *prefix, c
  * *out is NULL (and 0 returned) when the group is absent and not required.
  */
 int scn_get_checked_group(loader *l, const config_setting_t *g, const char *prefix,
-                             const char *name, bool required, const char *const *allowed,
-                             const config_setting_t **out)
+                          const char *name, bool required, const char *const *allowed,
+                          const config_setting_t **out)
 {
     char key[KEY_LEN];
     int rc = get_group(l, g, prefix, name, required, out);
@@ -267,7 +267,7 @@ int scn_number_of(loader *l, const config_setting_t *s, const char *key, double 
 }
 
 int scn_get_bool(loader *l, const config_setting_t *g, const char *prefix, const char *name,
-                    bool def, bool *out)
+                 bool def, bool *out)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
     *out = def;
@@ -292,7 +292,7 @@ int scn_string_of(loader *l, const config_setting_t *s, const char *key, const c
 
 /* An optional string member; *out stays NULL when absent. */
 int scn_get_string(loader *l, const config_setting_t *g, const char *prefix, const char *name,
-                      const char **out, const config_setting_t **where)
+                   const char **out, const config_setting_t **where)
 {
     char key[KEY_LEN];
     scn_join(key, prefix, name);
@@ -307,7 +307,7 @@ int scn_get_string(loader *l, const config_setting_t *g, const char *prefix, con
 
 /* An optional integer member in [lo, hi]; *out unchanged when absent. */
 int scn_get_int(loader *l, const config_setting_t *g, const char *prefix, const char *name,
-                   long long lo, long long hi, long long *out, bool *present)
+                long long lo, long long hi, long long *out, bool *present)
 {
     char key[KEY_LEN];
     scn_join(key, prefix, name);
@@ -350,7 +350,7 @@ bool scn_good_name(const char *s)
 
 /* A value that must be one of names (NULL-terminated); suggests the closest one. */
 int scn_choose(loader *l, const config_setting_t *s, const char *key, const char *what,
-                  const char *const *names, int *out)
+               const char *const *names, int *out)
 {
     const char *v = NULL;
     int rc = scn_string_of(l, s, key, &v);

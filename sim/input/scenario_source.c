@@ -74,8 +74,8 @@ static int src_put(source *s, const char *p, size_t n, char *err, size_t err_len
 {
     if (s->len + n > (size_t)MAX_TEXT)
         return scn_src_fail(err, err_len, s->files[0], 0,
-                        "the scenario text, includes expanded, is longer than %ld bytes",
-                        MAX_TEXT);
+                            "the scenario text, includes expanded, is longer than %ld bytes",
+                            MAX_TEXT);
     if (s->len + n + 1 > s->cap) {
         size_t cap = s->cap ? s->cap : 16384;
         while (cap < s->len + n + 1)
@@ -103,7 +103,7 @@ static int src_put(source *s, const char *p, size_t n, char *err, size_t err_len
  * read, CX_ERR_CONFIG for one that is not text or too long.
  */
 int scn_read_whole(const char *path, bool regular_only, const char *who, char **out,
-                      size_t *out_len, char *err, size_t err_len)
+                   size_t *out_len, char *err, size_t err_len)
 {
     *out = NULL;
     FILE *f = NULL;
@@ -163,7 +163,8 @@ int scn_read_whole(const char *path, bool regular_only, const char *who, char **
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
-        cx_set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)", who);
+        cx_set_err(err, err_len, "%s: cannot read: the file holds NUL bytes (not a text file)",
+                   who);
         rc = CX_ERR_CONFIG;
         goto done;
     }
@@ -179,7 +180,7 @@ done:
 }
 
 int scn_expand(source *s, const char *text, size_t len, int file, int depth, char *err,
-                  size_t err_len);
+               size_t err_len);
 
 /*
  * The @include at text (a line start, in no comment or string) names `name`: reads it and
@@ -235,7 +236,7 @@ static int include_file(source *s, const char *name, int file, int line, int dep
  * backslash escapes; an @include counts only at the start of a line outside all three.
  */
 int scn_expand(source *s, const char *text, size_t len, int file, int depth, char *err,
-                  size_t err_len)
+               size_t err_len)
 {
     enum { CODE, LINE_COMMENT, BLOCK_COMMENT, STRING } st = CODE;
     int line = 1, rc;
@@ -259,13 +260,13 @@ int scn_expand(source *s, const char *text, size_t len, int file, int depth, cha
                         j++;
                     if (j >= len || text[j] != '"')
                         return scn_src_fail(err, err_len, s->files[file], line,
-                                        "@include: expected \"FILE\" on one line, without "
-                                        "backslashes");
+                                            "@include: expected \"FILE\" on one line, without "
+                                            "backslashes");
                     char name[KEY_LEN];
                     if (j - a >= sizeof name)
                         return scn_src_fail(err, err_len, s->files[file], line,
-                                        "@include: the file name is longer than %d bytes",
-                                        KEY_LEN - 1);
+                                            "@include: the file name is longer than %d bytes",
+                                            KEY_LEN - 1);
                     memcpy(name, text + a, j - a);
                     name[j - a] = '\0';
                     if ((rc = src_put(s, text + from, i - from, err, err_len)) != 0 ||
@@ -314,11 +315,11 @@ int scn_expand(source *s, const char *text, size_t len, int file, int depth, cha
     }
     if (depth > 0 && (st == BLOCK_COMMENT || st == STRING))
         return scn_src_fail(err, err_len, s->files[file], line, "the file ends inside a %s",
-                        st == STRING ? "string" : "comment");
+                            st == STRING ? "string" : "comment");
     rc = src_put(s, text + from, len - from, err, err_len);
     if (rc == 0 && s->line > MAX_LINES)
-        return scn_src_fail(err, err_len, s->files[0], 0,
-                        "more than %d lines, includes expanded (libconfig counts lines in 16 bits)",
-                        MAX_LINES);
+        return scn_src_fail(
+            err, err_len, s->files[0], 0,
+            "more than %d lines, includes expanded (libconfig counts lines in 16 bits)", MAX_LINES);
     return rc;
 }

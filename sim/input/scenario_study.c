@@ -84,7 +84,8 @@ int scn_parse_sweep(loader *l, const config_setting_t *root)
             return scn_oom(l);
         sc->n_sweep = i + 1;
         const config_setting_t *vs = config_setting_get_member(e, "values");
-        bool has_range = config_setting_get_member(e, "from") || config_setting_get_member(e, "to") ||
+        bool has_range = config_setting_get_member(e, "from") ||
+                         config_setting_get_member(e, "to") ||
                          config_setting_get_member(e, "steps");
         if (vs && has_range)
             return scn_fail(l, e, p, "give either values or from, to and steps, not both");
@@ -121,18 +122,18 @@ int scn_parse_sweep(loader *l, const config_setting_t *root)
             const char *why = value_problem(l->range[ax->input], ax->values[k]);
             if (why)
                 return scn_fail(l, vs ? vs : e, vs ? key : p, "%s: every value %s, got %g", nm, why,
-                            ax->values[k]);
+                                ax->values[k]);
         }
     }
     long long points = (long long)sc->sweep[0].n * (n > 1 ? sc->sweep[1].n : 1);
     if (points > MAX_SWEEP_POINTS)
         return scn_fail(l, list, "sweep.inputs", "at most %d points (the axes' values multiplied), "
-                    "got %lld", MAX_SWEEP_POINTS, points);
+                        "got %lld", MAX_SWEEP_POINTS, points);
     return 0;
 }
 
 int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *group,
-                              bool with_paths, char **metric, uint64_t *paths)
+                           bool with_paths, char **metric, uint64_t *paths)
 {
     static const char *const tkeys[] = {"metric", NULL};
     static const char *const skeys[] = {"metric", "paths", NULL};
@@ -141,7 +142,8 @@ int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *
     char key[KEY_LEN];
     int rc;
     scn_join(key, group, "metric");
-    if ((rc = scn_get_checked_group(l, root, "", group, false, with_paths ? skeys : tkeys, &g)) != 0)
+    if ((rc = scn_get_checked_group(l, root, "", group, false, with_paths ? skeys : tkeys, &g)) !=
+        0)
         return rc;
     if (g && (s = config_setting_get_member(g, "metric")) != NULL) {
         static const char *names[N_METRICS + 1];
