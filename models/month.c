@@ -160,6 +160,31 @@ static void trace_month(const cx_scratch *s, int t, cx_trace *tr)
     cx_deals_trace_earn(s, 0, t, tr);
 }
 
+/* The per-path metrics of the batch's n lanes, from their sums over the H months (MODEL.md,
+ * "Per-path metrics"). */
+static void batch_metrics(const cx_scratch *s, int n, int H, cx_path_result *out)
+{
+    for (int l = 0; l < n; l++) {
+        double *mt = out[l].metric;
+        mt[CX_M_CAPEX_BURDEN] = s->burden[l];
+        mt[CX_M_REVENUE_DEALS] = s->rev_deals[l];
+        mt[CX_M_REVENUE_TAAS] = s->rev_taas[l];
+        mt[CX_M_REVENUE_IAAS] = s->rev_iaas[l];
+        mt[CX_M_REVENUE_RECSYS] = s->rev_recsys[l];
+        mt[CX_M_REVENUE_TOTAL] = s->rev_deals[l] + s->rev_taas[l] + s->rev_iaas[l] + s->rev_recsys[l];
+        mt[CX_M_COMMITTED_COST] = s->cost[l];
+        mt[CX_M_IDLE_GW_MEAN] = s->idle_sum[l] / H;
+        mt[CX_M_IDLE_GW_PEAK] = s->idle_peak[l];
+        mt[CX_M_MSL_SHORTFALL] = s->msl_short[l] / 12.0;
+        mt[CX_M_OVERSOLD_GW_PEAK] = s->oversold_peak[l];
+        /* MODEL.md, Details: 0 without an msl group */
+        mt[CX_M_MSL_SUCCESS] = s->msl_ok[l] ? 1.0 : 0.0;
+        mt[CX_M_DEALS_SIGNED] = s->n_signed_count[l];
+        mt[CX_M_DEALS_CANCELLED] = s->n_cancelled[l];
+        mt[CX_M_DEALS_CLAWED_BACK] = s->n_clawed[l];
+    }
+}
+
 void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
                     const cx_pcg32 *streams, cx_scratch *s, cx_path_result *out, cx_trace *tr)
 {
@@ -266,25 +291,7 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         }
     }
 
-    for (int l = 0; l < n; l++) {
-        double *mt = out[l].metric;
-        mt[CX_M_CAPEX_BURDEN] = s->burden[l];
-        mt[CX_M_REVENUE_DEALS] = s->rev_deals[l];
-        mt[CX_M_REVENUE_TAAS] = s->rev_taas[l];
-        mt[CX_M_REVENUE_IAAS] = s->rev_iaas[l];
-        mt[CX_M_REVENUE_RECSYS] = s->rev_recsys[l];
-        mt[CX_M_REVENUE_TOTAL] = s->rev_deals[l] + s->rev_taas[l] + s->rev_iaas[l] + s->rev_recsys[l];
-        mt[CX_M_COMMITTED_COST] = s->cost[l];
-        mt[CX_M_IDLE_GW_MEAN] = s->idle_sum[l] / H;
-        mt[CX_M_IDLE_GW_PEAK] = s->idle_peak[l];
-        mt[CX_M_MSL_SHORTFALL] = s->msl_short[l] / 12.0;
-        mt[CX_M_OVERSOLD_GW_PEAK] = s->oversold_peak[l];
-        /* MODEL.md, Details: 0 without an msl group */
-        mt[CX_M_MSL_SUCCESS] = s->msl_ok[l] ? 1.0 : 0.0;
-        mt[CX_M_DEALS_SIGNED] = s->n_signed_count[l];
-        mt[CX_M_DEALS_CANCELLED] = s->n_cancelled[l];
-        mt[CX_M_DEALS_CLAWED_BACK] = s->n_clawed[l];
-    }
+    batch_metrics(s, n, H, out);
 }
 
 void cx_model_stream_of_key(cx_pcg32 *g, uint64_t key)

@@ -442,10 +442,34 @@ static int save_partial(const cx_engine_opts *o, const cx_run *run, const slot *
     return rc;
 }
 
-int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
-                  const cx_engine_opts *o)
+/* ---- a run, from its options to its result ---- */
+
+/* One run's working state, from its start to its end: what the round loop reads and writes.
+ * Set up by run_setup, torn down by run_teardown; per-path work never reads it (run_block
+ * takes its own arguments, as before). */
+typedef struct run_ctx {
+    const cx_engine_opts *o;
+    const cx_scenario *sc;
+    const cx_model *m;
+    const cx_input_source *src;
+    const cx_engine_comm *cm;   /* NULL on one process */
+    bool root;                  /* this process folds and reports: rank 0, or the only one */
+    int nt, nq, ns, round_slots;
+    uint64_t nblocks;
+    cx_run *run;
+    thread_ctx **tc;
+    slot *slots;
+    cx_accum *pending;          /* rank 0: a message's integer state; the others: theirs */
+    cx_accum *mine;             /* where this process drains its threads' integer state */
+    const cx_engine_state *st;  /* the state resumed from, or NULL */
+    const atomic_int *intr;
+    double t0, elapsed0, last_save;
+    bool saved;                 /* a final checkpoint is written already */
+} run_ctx;
+
+/* The options fit the scenario and each other (engine.h: cx_engine_run's CX_ERR_RANGE). */
+static int check_opts(const cx_scenario *sc, const cx_engine_opts *o)
 {
-    *out = NULL;
     if (o->paths == 0 || o->threads < 1 || o->n_fixed < 0 || o->n_fixed > CX_ENGINE_MAX_FIXED ||
         o->round_blocks < 0 || o->round_blocks > CX_MAX_ROUND_BLOCKS || o->n_rep_q < 0 ||
         o->n_rep_q > CX_REP_MAX_Q)
@@ -461,224 +485,351 @@ int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
     if (o->comm && (o->comm->size < 1 || o->comm->rank < 0 || o->comm->rank >= o->comm->size ||
                     (o->comm->size > 1 && (!o->comm->gather || !o->comm->bcast))))
         return CX_ERR_RANGE;
-#if CX_HAVE_OPENMP
-    int nt = o->threads;
-#else
-    int nt = 1;
-#endif
-    const int nq = cx_model_quarters(m);
-    const uint64_t nblocks = (o->paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
-    const uint64_t max_round = o->round_blocks > 0 ? (uint64_t)o->round_blocks : CX_ROUND_BLOCKS;
-    const int round_slots = nblocks < max_round ? (int)nblocks : (int)max_round;
+    return 0;
+}
 
-    default_src dsrc = {sc->sampler};
-    cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill,
-                           default_fill_batch};
-    const cx_input_source *src = o->source ? o->source : &def;
-
+/* Each thread's state (stream, scratch, input rows, accumulator, buffer, source state), all
+ * of it before the parallel region. On failure what was made stays in e->tc for
+ * run_teardown. */
+static int threads_new(run_ctx *e)
+{
+    const cx_scenario *sc = e->sc;
+    const cx_input_source *src = e->src;
     int rc = CX_ERR_NOMEM;
-    cx_accum *pending = NULL;
-    cx_run *run = calloc(1, sizeof *run);
-    thread_ctx **tc = calloc((size_t)nt, sizeof *tc);
-    slot *slots = aligned_alloc(64, ((size_t)round_slots * sizeof *slots + 63) / 64 * 64);
-    if (!run || !tc || !slots) goto done;
-    memset(slots, 0, (size_t)round_slots * sizeof *slots);
-    run->threads = nt;
-    if ((rc = cx_accum_new(&run->accum, nq, sc->thresholds, sc->n_thresholds,
-                           sc->relative_error)) < 0)
-        goto done;
-    if (o->n_rep_q &&
-        (rc = cx_accum_want_replicates(run->accum, o->rep_q, o->n_rep_q, CX_BLOCK_PATHS)) < 0)
-        goto done;
-    /* per-thread state, all of it before the parallel region */
-    rc = CX_ERR_NOMEM;
-    for (int t = 0; t < nt; t++) {
-        thread_ctx *c = tc[t] = alloc_lines(sizeof *c);
-        if (!c) goto done;
-        if (!(c->r = gsl_rng_alloc(cx_gsl_rng_pcg64))) goto done;
-        if ((rc = cx_scratch_new(&c->scratch, m)) < 0) goto done;
+    for (int t = 0; t < e->nt; t++) {
+        thread_ctx *c = e->tc[t] = alloc_lines(sizeof *c);
+        if (!c) return rc;
+        if (!(c->r = gsl_rng_alloc(cx_gsl_rng_pcg64))) return rc;
+        if ((rc = cx_scratch_new(&c->scratch, e->m)) < 0) return rc;
         rc = CX_ERR_NOMEM;
         if (!(c->x = alloc_lines((size_t)CX_MODEL_LANES * (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) *
                                  sizeof *c->x)))
-            goto done;
-        if ((rc = cx_accum_new(&c->acc, nq, sc->thresholds, sc->n_thresholds,
+            return rc;
+        if ((rc = cx_accum_new(&c->acc, e->nq, sc->thresholds, sc->n_thresholds,
                                sc->relative_error)) < 0)
-            goto done;
-        if ((rc = cx_accum_buf_init(&c->buf, nq, CX_ACCUM_BATCH_BLOCKS * CX_BLOCK_PATHS)) < 0)
-            goto done;
-        if (src->thread_new && (rc = src->thread_new(src->ctx, &c->src_state)) < 0) goto done;
+            return rc;
+        if ((rc = cx_accum_buf_init(&c->buf, e->nq, CX_ACCUM_BATCH_BLOCKS * CX_BLOCK_PATHS)) < 0)
+            return rc;
+        if (src->thread_new && (rc = src->thread_new(src->ctx, &c->src_state)) < 0) return rc;
         rc = CX_ERR_NOMEM;
     }
-    for (int j = 0; j < round_slots; j++) {
-        if ((rc = cx_block_moments_init(&slots[j].bm, nq)) < 0) goto done;
-        if (o->n_rep_q && (rc = cx_block_moments_keep_values(&slots[j].bm, CX_BLOCK_PATHS)) < 0)
-            goto done;
-        rc = CX_ERR_NOMEM;
-        if (o->observer && !(slots[j].obs = alloc_lines(o->observer->block_bytes))) goto done;
-    }
-    if (o->observer && o->observer->start && (rc = o->observer->start(o->observer->ctx, nt)) < 0)
-        goto done;
+    return 0;
+}
 
+/* The round buffer's slots: each block's moments (and kept values, observer state). */
+static int slots_new(run_ctx *e)
+{
+    const cx_engine_opts *o = e->o;
+    int rc;
+    for (int j = 0; j < e->round_slots; j++) {
+        if ((rc = cx_block_moments_init(&e->slots[j].bm, e->nq)) < 0) return rc;
+        if (o->n_rep_q &&
+            (rc = cx_block_moments_keep_values(&e->slots[j].bm, CX_BLOCK_PATHS)) < 0)
+            return rc;
+        if (o->observer && !(e->slots[j].obs = alloc_lines(o->observer->block_bytes)))
+            return CX_ERR_NOMEM;
+    }
+    return 0;
+}
+
+/* Everything a run needs before its first round: the result, the threads' state, the
+ * round's slots, the observer's start and, with processes, the pending integer state.
+ * On failure what was made stays in e for run_teardown. */
+static int run_setup(run_ctx *e)
+{
+    const cx_engine_opts *o = e->o;
+    const cx_scenario *sc = e->sc;
+    e->run = calloc(1, sizeof *e->run);
+    e->tc = calloc((size_t)e->nt, sizeof *e->tc);
+    e->slots = aligned_alloc(64, ((size_t)e->round_slots * sizeof *e->slots + 63) / 64 * 64);
+    if (!e->run || !e->tc || !e->slots) return CX_ERR_NOMEM;
+    memset(e->slots, 0, (size_t)e->round_slots * sizeof *e->slots);
+    e->run->threads = e->nt;
+    int rc;
+    if ((rc = cx_accum_new(&e->run->accum, e->nq, sc->thresholds, sc->n_thresholds,
+                           sc->relative_error)) < 0)
+        return rc;
+    if (o->n_rep_q &&
+        (rc = cx_accum_want_replicates(e->run->accum, o->rep_q, o->n_rep_q, CX_BLOCK_PATHS)) < 0)
+        return rc;
+    if ((rc = threads_new(e)) < 0 || (rc = slots_new(e)) < 0) return rc;
+    if (o->observer && o->observer->start && (rc = o->observer->start(o->observer->ctx, e->nt)) < 0)
+        return rc;
     /* issue 12: a run shared by processes (rank 0 folds and reports), resumed from a state */
-    const cx_engine_comm *cm = o->comm && o->comm->size > 1 ? o->comm : NULL;
-    const bool root = !cm || cm->rank == 0;
-    run->ranks = cm ? cm->size : 1;
-    if (cm) {
-        /* rank 0: a message's integer state; the others: theirs, not yet sent */
-        if ((rc = cx_accum_new(&pending, nq, sc->thresholds, sc->n_thresholds,
-                               sc->relative_error)) < 0)
-            goto done;
-    }
-    cx_accum *mine = root ? run->accum : pending;
-    const int ns = slots[0].bm.n_series;
-    const cx_engine_state *st = NULL;
-    if (o->ckpt && o->ckpt->begin && (rc = o->ckpt->begin(o->ckpt->ctx, &st)) < 0) goto done;
-    if (st && (rc = resume_check(o, st, nblocks, ns, slots[0].bm.cap)) < 0) goto done;
-    uint64_t b0 = st ? st->next_block : 0;
-    if (st) {
-        run->paths_done = st->paths_done;
-        run->blocks_done = st->blocks_done;
-        run->stopped = st->stopped;
-        if (root && (rc = resume_accum(run->accum, st->accum)) < 0) goto done;
-    }
-    const double elapsed0 = st ? st->elapsed_s : 0;
-    /* with processes, each checks its own signal; they agree on it at the end */
-    const atomic_int *intr = cm && cm->signal ? cm->signal : o->interrupt;
+    e->run->ranks = e->cm ? e->cm->size : 1;
+    if (e->cm && (rc = cx_accum_new(&e->pending, e->nq, sc->thresholds, sc->n_thresholds,
+                                    sc->relative_error)) < 0)
+        return rc;
+    e->mine = e->root ? e->run->accum : e->pending;
+    e->ns = e->slots[0].bm.n_series;
+    return 0;
+}
 
-    double t0 = now_s(), last_save = t0;
-    bool saved = false;
-    while (b0 < nblocks && !run->stopped) {
-        const uint64_t rs = round_size(o, b0);
-        const int rn = nblocks - b0 < rs ? (int)(nblocks - b0) : (int)rs;
-        /* the done blocks of an interrupted round, when resuming at it */
-        const unsigned char *pre = st && st->partial_n && b0 == st->next_block ? st->done : NULL;
-        for (int j = 0; j < rn; j++) {
-            uint64_t b = b0 + (uint64_t)j, first = b * CX_BLOCK_PATHS;
-            uint64_t left = o->paths - first;
-            slots[j].n = left < CX_BLOCK_PATHS ? (int)left : CX_BLOCK_PATHS;
-            slots[j].done = pre ? pre[j] : 0;
-            if (pre && pre[j] && root) {
-                memcpy(slots[j].bm.out, st->mom + (size_t)j * (size_t)ns,
-                       (size_t)ns * sizeof *slots[j].bm.out);
-                /* the block's kept values (replicate statistics), as saved */
-                const size_t vn = (size_t)CX_N_METRICS * (size_t)slots[j].bm.cap;
-                slots[j].bm.n = (uint64_t)slots[j].n;
-                slots[j].bm.vals_ok = vn && st->vals_ok[j];
-                if (slots[j].bm.vals_ok)
-                    memcpy(slots[j].bm.vals, st->vals + (size_t)j * vn, vn * sizeof(double));
-            }
-        }
-        int lo, hi;
-        rank_range(rn, cm, &lo, &hi);
-        OMP(omp parallel num_threads(nt))
-        {
-#if CX_HAVE_OPENMP
-            const int tid = omp_get_thread_num();
-#else
-            const int tid = 0;
-#endif
-            OMP(omp for schedule(dynamic, 1))
-            for (int j = lo; j < hi; j++) {
-                if (slots[j].done) continue; /* resumed: ran before the checkpoint */
-                /* a shared read once a block (and once a batch in run_block), relaxed */
-                if (intr && atomic_load_explicit(intr, memory_order_relaxed)) continue;
-                slots[j].done = run_block(o, src, m, sc, tc[tid], tid, &slots[j],
-                                          b0 + (uint64_t)j, intr);
-            }
-            /* each thread empties its own buffer into its own accumulator (no barrier needed
-             * before: nothing else reads either), so that drain_threads sees every path */
-            cx_accum_add_buf(tc[tid]->acc, &tc[tid]->buf);
-        }
-        if (cm && (rc = gather_slots(cm, o, slots, rn, lo, hi, pre, ns)) < 0) goto done;
-        /* rank 0 decides (interrupted? integer state needed?); the others follow */
-        unsigned char ctl[2] = {0, 0};
-        bool due = false;
-        if (root) {
-            for (int j = 0; j < rn; j++) ctl[0] |= !slots[j].done;
-            due = o->ckpt && now_s() - last_save >= o->ckpt->every_s && b0 + (uint64_t)rn < nblocks;
-            ctl[1] = o->stop_needs_accum || (o->ckpt && (ctl[0] || due));
-        }
-        if (cm && (rc = cm->bcast(cm->ctx, ctl, sizeof ctl)) < 0) goto done;
-        if (ctl[1]) {
-            if ((rc = drain_threads(mine, tc, nt)) < 0) goto done;
-            if (cm && (rc = gather_counts(cm, run->accum, pending)) < 0) goto done;
-        }
-        if (ctl[0]) {
-            /* interrupted: save the round as it stands before folding its done blocks */
-            run->interrupted = true;
-            if (root && o->ckpt) {
-                if ((rc = save_partial(o, run, slots, rn, b0, ns, elapsed0 + now_s() - t0)) < 0)
-                    goto done;
-                saved = true;
-            }
-        }
-        /* fold the round's blocks in block order: the bits do not depend on who ran them */
-        for (int j = 0; root && j < rn; j++) {
-            if (!slots[j].done) continue;
-            cx_accum_merge_block(run->accum, &slots[j].bm);
-            if (o->observer)
-                o->observer->merge_block(o->observer->ctx, slots[j].obs, b0 + (uint64_t)j);
-            run->paths_done += (uint64_t)slots[j].n;
-            run->blocks_done++;
-        }
-        if (run->interrupted) break;
-        b0 += (uint64_t)rn;
-        unsigned char stop = 0;
-        if (root && (o->progress || o->stop)) {
-            cx_engine_progress p = {run->paths_done, o->paths, run->blocks_done,
-                                    elapsed0 + now_s() - t0, NULL};
-            if (o->stop_needs_accum) p.accum = run->accum;
-            if (o->progress) o->progress(o->cb_ctx, &p);
-            stop = o->stop && run->paths_done < o->paths && o->stop(o->cb_ctx, &p);
-        }
-        if (cm && o->stop && (rc = cm->bcast(cm->ctx, &stop, 1)) < 0) goto done;
-        if (stop) {
-            run->stopped = true;
-            break;
-        }
-        if (root && due) {
-            if ((rc = save_state(o, run, b0, false, elapsed0 + now_s() - t0)) < 0) goto done;
-            last_save = now_s();
-        }
-    }
-    run->elapsed_s = elapsed0 + now_s() - t0;
-    if ((rc = drain_threads(mine, tc, nt)) < 0) goto done;
-    if (cm && (rc = gather_counts(cm, run->accum, pending)) < 0) goto done;
-    if (cm && (rc = share_outcome(cm, run)) < 0) goto done;
-    if (cm && cm->any && cm->interrupt &&
-        cm->any(cm->signal && atomic_load(cm->signal) != 0))
-        atomic_store(cm->interrupt, 1);
-    run->complete = run->paths_done == o->paths;
-    if (root && o->ckpt && !saved &&
-        (rc = save_state(o, run, b0, true, run->elapsed_s)) < 0)
-        goto done;
-    rc = 0;
-
-done:
-    cx_accum_free(pending);
-    for (int t = 0; tc && t < nt; t++) {
-        thread_ctx *c = tc[t];
+/* Frees what run_setup made (any part of it); the result too unless keep_run. */
+static void run_teardown(run_ctx *e, bool keep_run)
+{
+    cx_accum_free(e->pending);
+    for (int t = 0; e->tc && t < e->nt; t++) {
+        thread_ctx *c = e->tc[t];
         if (!c) continue;
         if (c->r) gsl_rng_free(c->r);
         cx_scratch_free(c->scratch);
         free(c->x);
         cx_accum_free(c->acc);
         cx_accum_buf_clear(&c->buf);
-        if (c->src_state && src->thread_free) src->thread_free(src->ctx, c->src_state);
+        if (c->src_state && e->src->thread_free) e->src->thread_free(e->src->ctx, c->src_state);
         free(c);
     }
-    free(tc);
-    if (slots) {
-        for (int j = 0; j < round_slots; j++) {
-            cx_block_moments_clear(&slots[j].bm);
-            free(slots[j].obs);
+    free(e->tc);
+    if (e->slots) {
+        for (int j = 0; j < e->round_slots; j++) {
+            cx_block_moments_clear(&e->slots[j].bm);
+            free(e->slots[j].obs);
         }
-        free(slots);
+        free(e->slots);
     }
-    if (rc < 0) {
-        cx_run_free(run);
-        return rc;
-    }
-    *out = run;
+    if (!keep_run) cx_run_free(e->run);
+}
+
+/* Resumes from the checkpoint's state, if it has one: *b0 is the first block to run. */
+static int resume_begin(run_ctx *e, uint64_t *b0)
+{
+    const cx_engine_opts *o = e->o;
+    int rc;
+    *b0 = 0;
+    if (o->ckpt && o->ckpt->begin && (rc = o->ckpt->begin(o->ckpt->ctx, &e->st)) < 0) return rc;
+    const cx_engine_state *st = e->st;
+    if (!st) return 0;
+    if ((rc = resume_check(o, st, e->nblocks, e->ns, e->slots[0].bm.cap)) < 0) return rc;
+    *b0 = st->next_block;
+    e->run->paths_done = st->paths_done;
+    e->run->blocks_done = st->blocks_done;
+    e->run->stopped = st->stopped;
+    if (e->root && (rc = resume_accum(e->run->accum, st->accum)) < 0) return rc;
+    e->elapsed0 = st->elapsed_s;
     return 0;
+}
+
+/* The slots of the round of rn blocks from b0: their sizes, and the blocks done before a
+ * resumption (pre) with their moments and kept values as saved. */
+static void round_load(run_ctx *e, uint64_t b0, int rn, const unsigned char *pre)
+{
+    const cx_engine_state *st = e->st;
+    const int ns = e->ns;
+    slot *slots = e->slots;
+    for (int j = 0; j < rn; j++) {
+        uint64_t b = b0 + (uint64_t)j, first = b * CX_BLOCK_PATHS;
+        uint64_t left = e->o->paths - first;
+        slots[j].n = left < CX_BLOCK_PATHS ? (int)left : CX_BLOCK_PATHS;
+        slots[j].done = pre ? pre[j] : 0;
+        if (pre && pre[j] && e->root) {
+            memcpy(slots[j].bm.out, st->mom + (size_t)j * (size_t)ns,
+                   (size_t)ns * sizeof *slots[j].bm.out);
+            /* the block's kept values (replicate statistics), as saved */
+            const size_t vn = (size_t)CX_N_METRICS * (size_t)slots[j].bm.cap;
+            slots[j].bm.n = (uint64_t)slots[j].n;
+            slots[j].bm.vals_ok = vn && st->vals_ok[j];
+            if (slots[j].bm.vals_ok)
+                memcpy(slots[j].bm.vals, st->vals + (size_t)j * vn, vn * sizeof(double));
+        }
+    }
+}
+
+/* This process's blocks [lo, hi) of the round from b0 on the threads, dynamic schedule. */
+static void round_run(const run_ctx *e, uint64_t b0, int lo, int hi)
+{
+    const cx_engine_opts *o = e->o;
+    const cx_input_source *src = e->src;
+    const cx_model *m = e->m;
+    const cx_scenario *sc = e->sc;
+    thread_ctx **tc = e->tc;
+    slot *slots = e->slots;
+    const atomic_int *intr = e->intr;
+    OMP(omp parallel num_threads(e->nt))
+    {
+#if CX_HAVE_OPENMP
+        const int tid = omp_get_thread_num();
+#else
+        const int tid = 0;
+#endif
+        OMP(omp for schedule(dynamic, 1))
+        for (int j = lo; j < hi; j++) {
+            if (slots[j].done) continue; /* resumed: ran before the checkpoint */
+            /* a shared read once a block (and once a batch in run_block), relaxed */
+            if (intr && atomic_load_explicit(intr, memory_order_relaxed)) continue;
+            slots[j].done = run_block(o, src, m, sc, tc[tid], tid, &slots[j],
+                                      b0 + (uint64_t)j, intr);
+        }
+        /* each thread empties its own buffer into its own accumulator (no barrier needed
+         * before: nothing else reads either), so that drain_threads sees every path */
+        cx_accum_add_buf(tc[tid]->acc, &tc[tid]->buf);
+    }
+}
+
+/* After a round's blocks ran: rank 0 gathers the slots, decides whether the round was
+ * interrupted and whether the integer state is needed now (the others follow), and an
+ * interrupted round is saved as it stands before its done blocks fold. *due: a periodic
+ * checkpoint is due after this round. */
+static int round_settle(run_ctx *e, uint64_t b0, int rn, int lo, int hi,
+                        const unsigned char *pre, bool *due)
+{
+    const cx_engine_opts *o = e->o;
+    const cx_engine_comm *cm = e->cm;
+    cx_run *run = e->run;
+    int rc;
+    if (cm && (rc = gather_slots(cm, o, e->slots, rn, lo, hi, pre, e->ns)) < 0) return rc;
+    unsigned char ctl[2] = {0, 0};
+    *due = false;
+    if (e->root) {
+        for (int j = 0; j < rn; j++) ctl[0] |= !e->slots[j].done;
+        *due = o->ckpt && now_s() - e->last_save >= o->ckpt->every_s &&
+               b0 + (uint64_t)rn < e->nblocks;
+        ctl[1] = o->stop_needs_accum || (o->ckpt && (ctl[0] || *due));
+    }
+    if (cm && (rc = cm->bcast(cm->ctx, ctl, sizeof ctl)) < 0) return rc;
+    if (ctl[1]) {
+        if ((rc = drain_threads(e->mine, e->tc, e->nt)) < 0) return rc;
+        if (cm && (rc = gather_counts(cm, run->accum, e->pending)) < 0) return rc;
+    }
+    if (ctl[0]) {
+        run->interrupted = true;
+        if (e->root && o->ckpt) {
+            if ((rc = save_partial(o, run, e->slots, rn, b0, e->ns,
+                                   e->elapsed0 + now_s() - e->t0)) < 0)
+                return rc;
+            e->saved = true;
+        }
+    }
+    return 0;
+}
+
+/* Folds the round's done blocks into the total in block order (rank 0): the bits do not
+ * depend on who ran them. */
+static void round_fold(run_ctx *e, uint64_t b0, int rn)
+{
+    const cx_engine_opts *o = e->o;
+    cx_run *run = e->run;
+    for (int j = 0; e->root && j < rn; j++) {
+        if (!e->slots[j].done) continue;
+        cx_accum_merge_block(run->accum, &e->slots[j].bm);
+        if (o->observer)
+            o->observer->merge_block(o->observer->ctx, e->slots[j].obs, b0 + (uint64_t)j);
+        run->paths_done += (uint64_t)e->slots[j].n;
+        run->blocks_done++;
+    }
+}
+
+/* Progress, and the stop predicate (rank 0 asks it, the others follow): *stop says to stop
+ * after this round. */
+static int round_progress(run_ctx *e, bool *stop)
+{
+    const cx_engine_opts *o = e->o;
+    cx_run *run = e->run;
+    unsigned char s = 0;
+    if (e->root && (o->progress || o->stop)) {
+        cx_engine_progress p = {run->paths_done, o->paths, run->blocks_done,
+                                e->elapsed0 + now_s() - e->t0, NULL};
+        if (o->stop_needs_accum) p.accum = run->accum;
+        if (o->progress) o->progress(o->cb_ctx, &p);
+        s = o->stop && run->paths_done < o->paths && o->stop(o->cb_ctx, &p);
+    }
+    int rc;
+    if (e->cm && o->stop && (rc = e->cm->bcast(e->cm->ctx, &s, 1)) < 0) return rc;
+    *stop = s;
+    return 0;
+}
+
+/* The rounds from *b0 until every block ran, the run stopped or was interrupted; *b0 is
+ * then the first block not folded. */
+static int run_rounds(run_ctx *e, uint64_t *b0)
+{
+    const cx_engine_opts *o = e->o;
+    const cx_engine_state *st = e->st;
+    cx_run *run = e->run;
+    int rc;
+    while (*b0 < e->nblocks && !run->stopped) {
+        const uint64_t rs = round_size(o, *b0);
+        const int rn = e->nblocks - *b0 < rs ? (int)(e->nblocks - *b0) : (int)rs;
+        /* the done blocks of an interrupted round, when resuming at it */
+        const unsigned char *pre = st && st->partial_n && *b0 == st->next_block ? st->done : NULL;
+        round_load(e, *b0, rn, pre);
+        int lo, hi;
+        rank_range(rn, e->cm, &lo, &hi);
+        round_run(e, *b0, lo, hi);
+        bool due, stop;
+        if ((rc = round_settle(e, *b0, rn, lo, hi, pre, &due)) < 0) return rc;
+        round_fold(e, *b0, rn);
+        if (run->interrupted) break;
+        *b0 += (uint64_t)rn;
+        if ((rc = round_progress(e, &stop)) < 0) return rc;
+        if (stop) {
+            run->stopped = true;
+            break;
+        }
+        if (e->root && due) {
+            if ((rc = save_state(o, run, *b0, false, e->elapsed0 + now_s() - e->t0)) < 0)
+                return rc;
+            e->last_save = now_s();
+        }
+    }
+    return 0;
+}
+
+/* After the last round: the threads' and ranks' integer state into the total, rank 0's
+ * result to every rank, the ranks' signals agreed, and the final checkpoint (b0: the first
+ * block not folded). */
+static int run_finish(run_ctx *e, uint64_t b0)
+{
+    const cx_engine_opts *o = e->o;
+    const cx_engine_comm *cm = e->cm;
+    cx_run *run = e->run;
+    int rc;
+    run->elapsed_s = e->elapsed0 + now_s() - e->t0;
+    if ((rc = drain_threads(e->mine, e->tc, e->nt)) < 0) return rc;
+    if (cm && (rc = gather_counts(cm, run->accum, e->pending)) < 0) return rc;
+    if (cm && (rc = share_outcome(cm, run)) < 0) return rc;
+    if (cm && cm->any && cm->interrupt &&
+        cm->any(cm->signal && atomic_load(cm->signal) != 0))
+        atomic_store(cm->interrupt, 1);
+    run->complete = run->paths_done == o->paths;
+    if (e->root && o->ckpt && !e->saved &&
+        (rc = save_state(o, run, b0, true, run->elapsed_s)) < 0)
+        return rc;
+    return 0;
+}
+
+int cx_engine_run(cx_run **out, const cx_scenario *sc, const cx_model *m,
+                  const cx_engine_opts *o)
+{
+    *out = NULL;
+    int rc = check_opts(sc, o);
+    if (rc < 0) return rc;
+    default_src dsrc = {sc->sampler};
+    cx_input_source def = {&dsrc, default_thread_new, default_thread_free, NULL, default_fill,
+                           default_fill_batch};
+    run_ctx e = {.o = o, .sc = sc, .m = m, .src = o->source ? o->source : &def};
+#if CX_HAVE_OPENMP
+    e.nt = o->threads;
+#else
+    e.nt = 1;
+#endif
+    e.nq = cx_model_quarters(m);
+    e.nblocks = (o->paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
+    const uint64_t max_round = o->round_blocks > 0 ? (uint64_t)o->round_blocks : CX_ROUND_BLOCKS;
+    e.round_slots = e.nblocks < max_round ? (int)e.nblocks : (int)max_round;
+    e.cm = o->comm && o->comm->size > 1 ? o->comm : NULL;
+    e.root = !e.cm || e.cm->rank == 0;
+
+    uint64_t b0 = 0;
+    if ((rc = run_setup(&e)) < 0 || (rc = resume_begin(&e, &b0)) < 0) goto done;
+    /* with processes, each checks its own signal; they agree on it at the end */
+    e.intr = e.cm && e.cm->signal ? e.cm->signal : o->interrupt;
+    e.t0 = e.last_save = now_s();
+    if ((rc = run_rounds(&e, &b0)) < 0) goto done;
+    rc = run_finish(&e, b0);
+
+done:
+    run_teardown(&e, rc == 0);
+    if (rc == 0) *out = e.run;
+    return rc < 0 ? rc : 0;
 }

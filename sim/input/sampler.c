@@ -578,19 +578,10 @@ static int first_bad_pair(int n, const cx_corr *pairs, int n_pairs)
     return bad >= 0 ? bad : n_pairs - 1;
 }
 
-int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
-                   int n_pairs, int *bad_pair)
+/* Each pair names two different inputs, once, with a finite rho in [-1, 1].
+ * @return 0, or CX_ERR_RANGE with the first bad pair in *bad_pair (when not NULL) */
+static int check_pairs(int n, const cx_corr *pairs, int n_pairs, int *bad_pair)
 {
-    int rc = CX_ERR_NOMEM;
-    gsl_matrix *a = NULL;
-    gsl_error_handler_t *old_handler = NULL;
-    *out = NULL;
-    if (bad_pair)
-        *bad_pair = -1;
-    if (n < 0 || n_pairs < 0 || (n > 0 && !dists) || (n_pairs > 0 && !pairs))
-        return CX_ERR_RANGE;
-
-    /* Each pair names two different inputs, once, with a finite rho in [-1, 1]. */
     for (int k = 0; k < n_pairs; k++) {
         const cx_corr *p = &pairs[k];
         int bad = p->a < 0 || p->a >= n || p->b < 0 || p->b >= n || p->a == p->b ||
@@ -604,76 +595,68 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             return CX_ERR_RANGE;
         }
     }
+    return 0;
+}
 
-    cx_sampler *s = calloc(1, sizeof *s);
-    if (!s)
-        return CX_ERR_NOMEM;
-    s->n = n;
-    s->dists = dists;
-    size_t nn = n > 0 ? (size_t)n : 1;
-    s->slot = malloc(nn * sizeof *s->slot);
-    s->in = calloc(nn, sizeof *s->in);
-    if (!s->slot || !s->in)
+/* The copula's Cholesky factor of the s->m inputs in pairs (s->slot set), dense in s->chol
+ * and by rows of non-zeros (nz_at, nz_col, nz_val). GSL's error handler must be off.
+ * @return 0; CX_ERR_CONFIG with the pair after which the factorisation fails in *bad_pair;
+ * CX_ERR_NOMEM */
+static int copula_factor(cx_sampler *s, const cx_corr *pairs, int n_pairs, int *bad_pair)
+{
+    if (s->m <= 0)
+        return 0;
+    size_t m = (size_t)s->m;
+    int rc = CX_ERR_NOMEM;
+    s->chol = calloc(m * m, sizeof *s->chol);
+    gsl_matrix *a = gsl_matrix_alloc(m, m);
+    if (!s->chol || !a)
         goto done;
-    for (int i = 0; i < n; i++)
-        s->slot[i] = -1;
-    for (int k = 0; k < n_pairs; k++) {
-        s->slot[pairs[k].a] = 0;
-        s->slot[pairs[k].b] = 0;
-    }
-    /* Copula rows in input order; a fixed input in a pair keeps its row (the pair still
-     * belongs to the matrix the config describes) but still just copies its value. */
-    for (int i = 0; i < n; i++)
-        if (s->slot[i] >= 0)
-            s->slot[i] = s->m++;
-
-    /* GSL's inverse CDFs and the Cholesky report trouble by return value, not abort. */
-    old_handler = gsl_set_error_handler_off();
-    if (s->m > 0) {
-        size_t m = (size_t)s->m;
-        s->chol = calloc(m * m, sizeof *s->chol);
-        a = gsl_matrix_alloc(m, m);
-        if (!s->chol || !a)
+    if (factor(a, s, pairs, n_pairs) != 0) {
+        /* MODEL.md, "Correlation": name the first pair after which the Cholesky
+         * fails, adding pairs in config order (first_bad_pair: updates of one
+         * factor, not a factorisation per pair). */
+        int k = first_bad_pair(s->n, pairs, n_pairs);
+        if (k < 0) {
+            rc = k;
             goto done;
-        if (factor(a, s, pairs, n_pairs) != 0) {
-            /* MODEL.md, "Correlation": name the first pair after which the Cholesky
-             * fails, adding pairs in config order (first_bad_pair: updates of one
-             * factor, not a factorisation per pair). */
-            int k = first_bad_pair(n, pairs, n_pairs);
-            if (k < 0) {
-                rc = k;
-                goto done;
+        }
+        if (bad_pair)
+            *bad_pair = k;
+        rc = CX_ERR_CONFIG;
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j <= i; j++)
+            s->chol[i * m + j] = gsl_matrix_get(a, i, j);
+    s->nz_at = malloc((m + 1) * sizeof *s->nz_at);
+    s->nz_col = malloc(m * (m + 1) / 2 * sizeof *s->nz_col);
+    s->nz_val = malloc(m * (m + 1) / 2 * sizeof *s->nz_val);
+    if (!s->nz_at || !s->nz_col || !s->nz_val)
+        goto done;
+    int q = 0;
+    for (size_t i = 0; i < m; i++) {
+        s->nz_at[i] = q;
+        for (size_t j = 0; j <= i; j++)
+            if (s->chol[i * m + j] != 0.0) {
+                s->nz_col[q] = (int)j;
+                s->nz_val[q++] = s->chol[i * m + j];
             }
-            if (bad_pair)
-                *bad_pair = k;
-            rc = CX_ERR_CONFIG;
-            goto done;
-        }
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j <= i; j++)
-                s->chol[i * m + j] = gsl_matrix_get(a, i, j);
-        s->nz_at = malloc((m + 1) * sizeof *s->nz_at);
-        s->nz_col = malloc(m * (m + 1) / 2 * sizeof *s->nz_col);
-        s->nz_val = malloc(m * (m + 1) / 2 * sizeof *s->nz_val);
-        if (!s->nz_at || !s->nz_col || !s->nz_val)
-            goto done;
-        int q = 0;
-        for (size_t i = 0; i < m; i++) {
-            s->nz_at[i] = q;
-            for (size_t j = 0; j <= i; j++)
-                if (s->chol[i * m + j] != 0.0) {
-                    s->nz_col[q] = (int)j;
-                    s->nz_val[q++] = s->chol[i * m + j];
-                }
-        }
-        s->nz_at[m] = q;
     }
-    for (int i = 0; i < n; i++) {
-        s->in[i].slot = s->slot[i];
-        if ((rc = plan_input(s, i)) < 0)
-            goto done;
-    }
-    rc = CX_ERR_NOMEM;
+    s->nz_at[m] = q;
+    rc = 0;
+done:
+    gsl_matrix_free(a);
+    return rc;
+}
+
+/* How each planned input is drawn, and the lists the draw loops walk: the fixed inputs'
+ * values, the active inputs, the inputs outside the copula (own) and how each is drawn.
+ * @return 0, CX_ERR_NOMEM */
+static int plan_draws(cx_sampler *s)
+{
+    const int n = s->n;
+    size_t nn = n > 0 ? (size_t)n : 1;
     s->fixed_x = calloc(nn, sizeof *s->fixed_x);
     s->act = malloc(nn * sizeof *s->act);
     s->own = malloc(nn * sizeof *s->own);
@@ -681,10 +664,10 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
     s->step = malloc(nn * sizeof *s->step);
     s->stop = malloc((nn + 1) * sizeof *s->stop);
     if (!s->fixed_x || !s->act || !s->own || !s->own_draw || !s->step || !s->stop)
-        goto done;
+        return CX_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
         input *in = &s->in[i];
-        int fam = dists[i].family;
+        int fam = s->dists[i].family;
         in->draw = in->map == MAP_TABLE ? DRAW_NORMAL
                    : fam == CX_DIST_UNIFORM || fam == CX_DIST_TRIANGULAR ? DRAW_UNIFORM
                                                                           : DRAW_SAMPLE;
@@ -698,6 +681,13 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             s->own_draw[s->n_own++] = (unsigned char)in->draw;
         }
     }
+    return 0;
+}
+
+/* The ziggurat cells and bars the batch draws use, and the own inputs' steps: each with its
+ * bars, and where the runs of normal and uniform draws stop at a sampled one. */
+static void plan_steps(cx_sampler *s)
+{
     for (int j = 0; j < ZIG_CELLS; j++) {
         const cx_normal_layer *l = &cx_normal_layers[j & 255];
         s->zig[j] = (zcell){j & 256 ? -l->w : l->w, cx_normal_fast_limit(j & 255)};
@@ -717,12 +707,61 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
             s->stop[n_stop++] = k;
     }
     s->stop[n_stop] = s->n_own;
+}
+
+int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                   int n_pairs, int *bad_pair)
+{
+    int rc = CX_ERR_NOMEM;
+    gsl_error_handler_t *old_handler = NULL;
+    *out = NULL;
+    if (bad_pair)
+        *bad_pair = -1;
+    if (n < 0 || n_pairs < 0 || (n > 0 && !dists) || (n_pairs > 0 && !pairs))
+        return CX_ERR_RANGE;
+    if ((rc = check_pairs(n, pairs, n_pairs, bad_pair)) < 0)
+        return rc;
+
+    cx_sampler *s = calloc(1, sizeof *s);
+    if (!s)
+        return CX_ERR_NOMEM;
+    s->n = n;
+    s->dists = dists;
+    size_t nn = n > 0 ? (size_t)n : 1;
+    rc = CX_ERR_NOMEM;
+    s->slot = malloc(nn * sizeof *s->slot);
+    s->in = calloc(nn, sizeof *s->in);
+    if (!s->slot || !s->in)
+        goto done;
+    for (int i = 0; i < n; i++)
+        s->slot[i] = -1;
+    for (int k = 0; k < n_pairs; k++) {
+        s->slot[pairs[k].a] = 0;
+        s->slot[pairs[k].b] = 0;
+    }
+    /* Copula rows in input order; a fixed input in a pair keeps its row (the pair still
+     * belongs to the matrix the config describes) but still just copies its value. */
+    for (int i = 0; i < n; i++)
+        if (s->slot[i] >= 0)
+            s->slot[i] = s->m++;
+
+    /* GSL's inverse CDFs and the Cholesky report trouble by return value, not abort. */
+    old_handler = gsl_set_error_handler_off();
+    if ((rc = copula_factor(s, pairs, n_pairs, bad_pair)) < 0)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        s->in[i].slot = s->slot[i];
+        if ((rc = plan_input(s, i)) < 0)
+            goto done;
+    }
+    if ((rc = plan_draws(s)) < 0)
+        goto done;
+    plan_steps(s);
     rc = 0;
 
 done:
     if (old_handler)
         gsl_set_error_handler(old_handler);
-    gsl_matrix_free(a);
     if (rc) {
         cx_sampler_free(s);
         return rc;

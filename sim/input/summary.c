@@ -30,15 +30,9 @@ static void dist_fig(FILE *f, const cx_dist *d)
     fprintf(f, "%s%.4g", cx_dist_is_fixed(d) ? "" : "~", v);
 }
 
-void cx_scenario_print_summary(const cx_scenario *sc, void *file)
+/* The supply: one line a tranche. */
+static void print_tranches(FILE *f, const cx_scenario *sc)
 {
-    FILE *f = file;
-    fprintf(f, "scenario  %s (%s)\n", sc->name, sc->path);
-    if (sc->description)
-        fprintf(f, "          %s\n", sc->description);
-    fprintf(f, "sha256    %.16s...   horizon %d months\n", sc->sha256, sc->horizon_months);
-    fprintf(f, "(~ marks the median of an uncertain input)\n\n");
-
     fprintf(f, "tranches (%d)\n", sc->n_tranches);
     fprintf(f, "  %-20s %-9s %9s %7s %14s\n", "name", "kind", "gw", "start", "cost $B/GW-yr");
     for (int i = 0; i < sc->n_tranches; i++) {
@@ -46,7 +40,11 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
         fprintf(f, "  %-20s %-9s %9.4g %7.4g %14.4g\n", t->name, cx_tranche_kind_names[t->kind],
                 med(sc, t->gw), med(sc, t->start_month), med(sc, t->cost_per_gw_year));
     }
+}
 
+/* The uses in priority order, and each use of demand the file has (MODEL.md, "Demand"). */
+static void print_uses(FILE *f, const cx_scenario *sc)
+{
     fprintf(f, "\nuses (priority");
     for (int i = 0; i < CX_N_USES; i++)
         fprintf(f, "%s%s", i ? ", " : " ", cx_use_names[sc->priority[i]]);
@@ -94,7 +92,11 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
     }
     if (!sc->msl.present && !sc->recsys.present && !sc->taas.present)
         fprintf(f, "  (none)\n");
+}
 
+/* The market's price path, the deals' hazard, the signed deals, spot offers and IaaS. */
+static void print_market_deals(FILE *f, const cx_scenario *sc)
+{
     fprintf(f, "\nmarket    price0 ");
     fig(f, sc, sc->market.price0);
     fprintf(f, " $B/GW-yr, drift ");
@@ -144,7 +146,12 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
         fig(f, sc, sc->iaas.discount);
         fprintf(f, " off market\n");
     }
+}
 
+/* The uncertain inputs, one line each with the median and the 5th and 95th percentiles;
+ * the sweep. */
+static void print_inputs(FILE *f, const cx_scenario *sc)
+{
     int n_unc = 0;
     for (int i = 0; i < sc->n_inputs; i++)
         n_unc += sc->inputs[i].uncertain;
@@ -169,4 +176,19 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
             fprintf(f, "%s%s (%d values)", i ? " x " : "", sc->sweep[i].name, sc->sweep[i].n);
         fprintf(f, "\n");
     }
+}
+
+void cx_scenario_print_summary(const cx_scenario *sc, void *file)
+{
+    FILE *f = file;
+    fprintf(f, "scenario  %s (%s)\n", sc->name, sc->path);
+    if (sc->description)
+        fprintf(f, "          %s\n", sc->description);
+    fprintf(f, "sha256    %.16s...   horizon %d months\n", sc->sha256, sc->horizon_months);
+    fprintf(f, "(~ marks the median of an uncertain input)\n\n");
+
+    print_tranches(f, sc);
+    print_uses(f, sc);
+    print_market_deals(f, sc);
+    print_inputs(f, sc);
 }
