@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The checkpoint flags (issue 12): --checkpoint, --checkpoint-every, --round-blocks, and
- * opening a run's checkpoint file. The file format and the engine hooks: sim/engine/checkpoint.h. */
+ * opening a run's checkpoint file. The file format and the engine hooks are
+ * sim/engine/checkpoint.h's. */
 #ifndef CX_SIM_APP_CKPT_H
 #define CX_SIM_APP_CKPT_H
 

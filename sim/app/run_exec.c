@@ -32,6 +32,50 @@ static void progress_line(void *ctx, const cx_engine_progress *p)
     fflush(stderr);
 }
 
+/* The engine's options for a run: the scenario's run group, overridden by the flags; the
+ * progress line when stderr is a terminal and the run is not quiet; Ctrl-C and the ranks. */
+static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scenario *sc,
+                        bool quiet)
+{
+    cx_engine_opts_init(o, sc);
+    if (a->co.has_paths) o->paths = a->co.paths;
+    o->threads = cli_threads(a->co.threads, sc, o->paths, CX_BLOCK_PATHS);
+    if (a->co.has_seed) o->seed = a->co.seed;
+    if (isatty(STDERR_FILENO) && !quiet) o->progress = progress_line;
+    o->interrupt = &cli_interrupt;
+    o->comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
+}
+
+/* The report of a finished run: the table on stdout (unless quiet), the JSON report with the
+ * sampling's parts (json_path) and the quarterly CSV (csv_dir), when asked. @return 0, or
+ * EXIT_FAILURE after a message. */
+static int write_report(const cx_report *rep, const cx_run_info *info,
+                        const cli_sens_setup *setup, const cx_run *run, const char *json_path,
+                        const char *csv_dir, bool quiet)
+{
+    if (!quiet) cx_output_table(stdout, rep, info);
+    if (json_path) {
+        json_t *doc = cx_output_json(rep, info);
+        if (!doc) {
+            fprintf(stderr, "capexsim: out of memory building the JSON report\n");
+            return EXIT_FAILURE;
+        }
+        cli_sens_add_json(setup, doc, run);
+        if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
+        if (cx_output_write_json(json_path, doc) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
+            json_decref(doc);
+            return EXIT_FAILURE;
+        }
+        json_decref(doc);
+    }
+    if (csv_dir && cx_output_write_csv(csv_dir, rep) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", csv_dir, strerror(errno));
+        return EXIT_FAILURE;
+    }
+    return 0;
+}
+
 int cli_run_exec(const cli_run_args *a)
 {
     /* with MPI, rank 0 alone writes (the table, files, messages); every rank runs */
@@ -51,13 +95,7 @@ int cli_run_exec(const cli_run_args *a)
     if ((rc = cli_load(a->path, &sc, &m))) return rc;
 
     cx_engine_opts o;
-    cx_engine_opts_init(&o, sc);
-    if (a->co.has_paths) o.paths = a->co.paths;
-    o.threads = cli_threads(a->co.threads, sc, o.paths, CX_BLOCK_PATHS);
-    if (a->co.has_seed) o.seed = a->co.seed;
-    if (isatty(STDERR_FILENO) && !quiet) o.progress = progress_line;
-    o.interrupt = &cli_interrupt;
-    o.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
+    engine_opts(&o, a, sc, quiet);
     cli_sens_setup setup;
     cli_ckpt ck = {0};
     if ((rc = cli_sens_setup_run(&setup, &a->sf, sc, &o)) != 0 ||
@@ -76,7 +114,6 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_run *run = NULL;
     cx_report *rep = NULL;
-    json_t *doc = NULL;
     int exit_code = EXIT_FAILURE;
     if ((rc = cx_engine_run(&run, sc, m, &o)) < 0) {
         if (o.progress) fputs("\r\033[K", stderr);
@@ -98,23 +135,7 @@ int cli_run_exec(const cli_run_args *a)
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         run->complete,   CX_BLOCK_PATHS};
-    if (!quiet) cx_output_table(stdout, rep, &info);
-    if (json_path) {
-        if (!(doc = cx_output_json(rep, &info))) {
-            fprintf(stderr, "capexsim: out of memory building the JSON report\n");
-            goto done;
-        }
-        cli_sens_add_json(&setup, doc, run);
-        if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
-        if (cx_output_write_json(json_path, doc) < 0) {
-            fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
-            goto done;
-        }
-    }
-    if (csv_dir && cx_output_write_csv(csv_dir, rep) < 0) {
-        fprintf(stderr, "capexsim: %s: %s\n", csv_dir, strerror(errno));
-        goto done;
-    }
+    if (write_report(rep, &info, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         if (root)
@@ -125,7 +146,6 @@ int cli_run_exec(const cli_run_args *a)
         exit_code = 0;
     }
 done:
-    json_decref(doc);
     cx_report_free(rep);
     cx_run_free(run);
     cx_export_free(exp);

@@ -39,6 +39,27 @@ static void sweep_progress_line(void *ctx, const cx_engine_progress *p)
     if (p->paths_done == p->paths_total) s->point++;
 }
 
+/* The sweep's table on stdout: one row a point, the axes' values, then burden mean, P5, P50,
+ * P95 and revenue mean. */
+static void print_table(const cx_sweep_report *r, const cx_scenario *sc)
+{
+    printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s%s\n\n",
+           sc->name, r->n_points, r->paths, r->seed, r->elapsed_s,
+           r->complete ? "" : " (incomplete: interrupted)");
+    for (int k = 0; k < r->n_axes; k++) printf("%-28s ", r->axis[k].name);
+    printf("%12s %12s %12s %12s %14s\n", "burden mean", "burden P5", "burden P50",
+           "burden P95", "revenue mean");
+    for (int i = 0; i < r->n_points; i++) {
+        const cx_report *p = r->pt[i].report;
+        for (int k = 0; k < r->n_axes; k++) printf("%-28.6g ", r->pt[i].value[k]);
+        const cx_metric_stats *b = &p->metric[CX_M_CAPEX_BURDEN];
+        printf("%12.6g %12.6g %12.6g %12.6g %14.6g", b->mean, b->pct[1], b->pct[4],
+               b->pct[7], p->metric[CX_M_REVENUE_TOTAL].mean);
+        if (!r->pt[i].complete) printf("  (partial: %" PRIu64 " paths)", p->paths);
+        putchar('\n');
+    }
+}
+
 int cli_sweep_exec(const cli_study_args *ap)
 {
     const cli_study_args a = *ap;
@@ -89,24 +110,9 @@ int cli_sweep_exec(const cli_study_args *ap)
         exit_code = root ? cli_nothing_done() : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.co.quiet && root) {
-        printf("Sweep of %s: %d points x %" PRIu64 " paths, seed %" PRIu64 ", %.2f s%s\n\n",
-               sc->name, r->n_points, r->paths, r->seed, r->elapsed_s,
-               r->complete ? "" : " (incomplete: interrupted)");
-        for (int k = 0; k < r->n_axes; k++) printf("%-28s ", r->axis[k].name);
-        printf("%12s %12s %12s %12s %14s\n", "burden mean", "burden P5", "burden P50",
-               "burden P95", "revenue mean");
-        for (int i = 0; i < r->n_points; i++) {
-            const cx_report *p = r->pt[i].report;
-            for (int k = 0; k < r->n_axes; k++) printf("%-28.6g ", r->pt[i].value[k]);
-            const cx_metric_stats *b = &p->metric[CX_M_CAPEX_BURDEN];
-            printf("%12.6g %12.6g %12.6g %12.6g %14.6g", b->mean, b->pct[1], b->pct[4],
-                   b->pct[7], p->metric[CX_M_REVENUE_TOTAL].mean);
-            if (!r->pt[i].complete) printf("  (partial: %" PRIu64 " paths)", p->paths);
-            putchar('\n');
-        }
-    }
-    if (json_out && (exit_code = cli_write_json_doc(json_out, cx_sweep_report_json(r, sc)))) goto done;
+    if (!a.co.quiet && root) print_table(r, sc);
+    if (json_out && (exit_code = cli_write_json_doc(json_out, cx_sweep_report_json(r, sc))))
+        goto done;
     if (csv_out && cx_sweep_report_csv(r, csv_out) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;

@@ -46,6 +46,35 @@ static void batch_help(void)
            cli_default_threads());
 }
 
+/* The batch's JSON: its settings, the thresholds, a table of headline statistics, the paired
+ * differences against the first run and the n_done run reports. @return a new reference, or
+ * NULL when out of memory. */
+static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opts *common,
+                          bool complete, const double *thr, int n_thr)
+{
+    json_t *doc = json_pack("{s:s, s:I, s:I, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
+                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+                            "threads", common->threads, "version", CX_VERSION, "complete",
+                            complete, "block_paths", CX_BLOCK_PATHS);
+    json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),
+           *table = json_array();
+    for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
+    for (int i = 0; i < n_done; i++) {
+        json_array_append(runs, r[i].doc);
+        json_array_append_new(table,
+                              json_pack("{s:s, s:o}", "scenario", r[i].label, "stats",
+                                        cli_pair_headline_json(&r[i], thr, n_thr)));
+        if (i > 0) json_array_append_new(paired, cli_pair_json(&r[i], &r[0], thr, n_thr));
+    }
+    if (doc) {
+        json_object_set_new(doc, "thresholds", thr_j);
+        json_object_set_new(doc, "table", table);
+        json_object_set_new(doc, "paired", paired);
+        json_object_set_new(doc, "runs", runs);
+    }
+    return doc;
+}
+
 int cli_cmd_batch(int argc, char **argv)
 {
     cli_pair_flags a = {.sf = {.sampling = -1}};
@@ -101,25 +130,7 @@ int cli_cmd_batch(int argc, char **argv)
         cli_pair_print_table(r, n_done, thr, n_thr);
     }
     if (a.co.json || a.co.csv) {
-        doc = json_pack("{s:s, s:I, s:I, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
-                        (json_int_t)common.seed, "paths", (json_int_t)common.paths, "threads",
-                        common.threads, "version", CX_VERSION, "complete", !rc, "block_paths",
-                        CX_BLOCK_PATHS);
-        json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),
-               *table = json_array();
-        for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
-        for (int i = 0; i < n_done; i++) {
-            json_array_append(runs, r[i].doc);
-            json_array_append_new(table, json_pack("{s:s, s:o}", "scenario", r[i].label,
-                                                   "stats", cli_pair_headline_json(&r[i], thr, n_thr)));
-            if (i > 0) json_array_append_new(paired, cli_pair_json(&r[i], &r[0], thr, n_thr));
-        }
-        if (doc) {
-            json_object_set_new(doc, "thresholds", thr_j);
-            json_object_set_new(doc, "table", table);
-            json_object_set_new(doc, "paired", paired);
-            json_object_set_new(doc, "runs", runs);
-        }
+        doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
         if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, a.n_in, rc);

@@ -95,6 +95,36 @@ static int stress_case(cx_stress_case *out, const cli_pair_flags *a, const cx_sc
     return 0;
 }
 
+/* The stress study's JSON: its settings and inputs, the thresholds, the baseline's and the
+ * stressed run's reports (n_done of them) and their paired differences. @return a new
+ * reference, or NULL when out of memory. */
+static json_t *stress_json(const cli_pair_run *r, int n_done, const cx_scenario *sc,
+                           const cx_stress_case *cs, const cx_engine_opts *common, bool complete)
+{
+    const double *thr = sc->thresholds;
+    const int n_thr = sc->n_thresholds;
+    json_t *ins = json_array();
+    for (int k = 0; k < cs->n; k++)
+        json_array_append_new(ins, json_pack("{s:s, s:f, s:f}", "name",
+                                             sc->inputs[cs->in[k].input].name, "lo",
+                                             cs->in[k].lo, "hi", cs->in[k].hi));
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b}", "study", "stress",
+                            "scenario", sc->name, "case", cs->name, "inputs", ins, "seed",
+                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+                            "threads", common->threads, "version", CX_VERSION, "complete",
+                            complete);
+    if (doc) {
+        json_t *thr_j = json_array();
+        for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
+        json_object_set_new(doc, "thresholds", thr_j);
+        json_object_set(doc, "baseline", r[0].doc);
+        json_object_set(doc, "stressed", n_done > 1 ? r[1].doc : json_null());
+        json_object_set_new(doc, "paired", n_done > 1 ? cli_pair_json(&r[1], &r[0], thr, n_thr)
+                                                      : json_null());
+    }
+    return doc;
+}
+
 int cli_cmd_stress(int argc, char **argv)
 {
     cli_pair_flags a = {.sf = {.sampling = CX_SAMPLING_MC}};
@@ -158,24 +188,7 @@ int cli_cmd_stress(int argc, char **argv)
         cli_pair_print_table(r, n_done, thr, n_thr);
     }
     if (a.co.json || a.co.csv) {
-        json_t *ins = json_array();
-        for (int k = 0; k < cs.n; k++)
-            json_array_append_new(ins, json_pack("{s:s, s:f, s:f}", "name",
-                                                 sc->inputs[cs.in[k].input].name, "lo",
-                                                 cs.in[k].lo, "hi", cs.in[k].hi));
-        doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b}", "study", "stress",
-                        "scenario", sc->name, "case", cs.name, "inputs", ins, "seed",
-                        (json_int_t)common.seed, "paths", (json_int_t)common.paths, "threads",
-                        common.threads, "version", CX_VERSION, "complete", !rc);
-        if (doc) {
-            json_t *thr_j = json_array();
-            for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
-            json_object_set_new(doc, "thresholds", thr_j);
-            json_object_set(doc, "baseline", r[0].doc);
-            json_object_set(doc, "stressed", n_done > 1 ? r[1].doc : json_null());
-            json_object_set_new(doc, "paired", n_done > 1 ? cli_pair_json(&r[1], &r[0], thr, n_thr)
-                                                          : json_null());
-        }
+        doc = stress_json(r, n_done, sc, &cs, &common, !rc);
         if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, 2, rc);
