@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The `capexsim compare` subcommand: flags, the table, the JSON file and the exit code. */
+/* `capexsim compare NEW BASE`: flags, the table, the JSON file and the exit code (issue 13). */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "sim/cli/cli.h"
-#include "sim/cli/cli_compare.h"
-#include "sim/result/compare.h"
+#include "sim/app/common.h"
 #include "sim/base/error.h"
+#include "sim/cli/commands.h"
+#include "sim/result/compare.h"
 #include "sim/result/output.h"
 
 /* Exit codes of compare (issue 13): 0 same, 1 different, 2 bad input. */

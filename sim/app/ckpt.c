@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* The CLI's checkpoint parts (issue 12): --checkpoint, --checkpoint-every, --round-blocks,
- * and `capexsim resume FILE`. The file format and the engine hooks are sim/engine/checkpoint.c. */
+/* The checkpoint flags (issue 12) and opening a run's checkpoint: the run's identity, the
+ * check that a resumed scenario has not changed, SIGTERM as Ctrl-C. Format and hooks are
+ * sim/engine/checkpoint.c. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/engine/checkpoint.h"
-#include "sim/cli/cli.h"
+#include "sim/app/ckpt.h"
+#include "sim/app/common.h"
+#include "sim/app/interrupt.h"
 #include "sim/base/error.h"
+#include "sim/engine/checkpoint.h"
 
 const char cli_ckpt_help[] =
     "      --checkpoint FILE  save the run's state to FILE between rounds, at Ctrl-C and at\n"
@@ -145,91 +146,4 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     cli_catch_sigint();
     catch_sigterm();
     return 0;
-}
-
-static void resume_help(void)
-{
-    printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run or sweep saved in FILE (written by --checkpoint FILE) and writes\n"
-           "its report: the same bytes as a run that was never stopped, at any thread count.\n"
-           "The scenario, seed, paths, sampling and outputs are the checkpoint's; the scenario\n"
-           "file (and the files it includes) must be as they were.\n\n"
-           "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
-           "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
-           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
-           "  -q, --quiet       no table on stdout (default: the run's)\n"
-           "      --checkpoint-every S  seconds between saves (default: the run's)\n"
-           "  -h, --help        this help\n\n"
-           "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a checkpoint that is damaged,\n"
-           "of another version, or whose scenario changed; 130 interrupted (saved again).\n",
-           cli_default_threads());
-}
-
-int cli_cmd_resume(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"json", required_argument, NULL, 'j'},    {"csv", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"checkpoint-every", required_argument, NULL, CLI_OPT_CHECKPOINT_EVERY},
-        {NULL, 0, NULL, 0}};
-    const char *json = NULL, *csv = NULL;
-    uint64_t threads = 0;
-    bool quiet = false;
-    cli_ckpt_args ck = CLI_CKPT_ARGS_INIT;
-    int c, rc = 0;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":j:c:t:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = optarg; break;
-        case 'c': csv = optarg; break;
-        case 't':
-            if (cli_parse_u64("resume", "--threads", optarg, 1, 4096,
-                              "an integer from 1 to 4096", &threads) < 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'q': quiet = true; break;
-        case 'h': resume_help(); return 0;
-        case CLI_OPT_CHECKPOINT_EVERY:
-            cli_ckpt_flag("resume", c, optarg, &ck, &rc);
-            if (rc) return rc;
-            break;
-        case ':': return cli_usage_error("resume", "%s: missing argument", argv[optind - 1]);
-        default: return cli_usage_error("resume", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 1) return cli_usage_error("resume", "expected one checkpoint FILE");
-    ck.file = argv[optind];
-    ck.resuming = true;
-    cx_ckpt_id id;
-    char err[1024] = "";
-    if ((rc = cx_ckpt_read_id(ck.file, &id, err, sizeof err)) < 0) {
-        fprintf(stderr, "capexsim: %s\n", err);
-        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
-    }
-    if (!ck.has_every) ck.every_s = id.every_s;
-    ck.has_every = true;
-    ck.round_blocks = id.round_blocks;
-    cli_sens_flags sf = {(int)id.sampling, id.antithetic, id.target};
-    const cli_common co = {.json = json ? json : id.json, .csv = csv ? csv : id.csv,
-                           .paths = id.paths, .seed = id.seed, .threads = threads,
-                           .has_paths = true, .has_seed = true, .quiet = quiet || id.quiet};
-    if (id.sampling > 2) {
-        fprintf(stderr, "capexsim: %s: damaged checkpoint (sampling %u)\n", ck.file,
-                (unsigned)id.sampling);
-        rc = CLI_EXIT_USAGE;
-    } else if (!strcmp(id.command, "run")) {
-        cli_run_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
-        rc = cli_run_exec(&a);
-    } else if (!strcmp(id.command, "sweep")) {
-        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
-        rc = cli_sweep_exec(&a);
-    } else {
-        fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",
-                ck.file, id.command);
-        rc = CLI_EXIT_USAGE;
-    }
-    cx_ckpt_id_clear(&id);
-    return rc;
 }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The checkpoint flags (issue 12): --checkpoint, --checkpoint-every, --round-blocks, and
+ * opening a run's checkpoint file. The file format and the engine hooks are
+ * sim/engine/checkpoint.h's. */
+#ifndef CX_SIM_APP_CKPT_H
+#define CX_SIM_APP_CKPT_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/engine/engine.h"
+#include "sim/engine/sampling.h"
+#include "sim/input/scenario.h"
+
+typedef struct cli_ckpt_args {
+    const char *file;        /* --checkpoint FILE; NULL: none */
+    double every_s;          /* --checkpoint-every SECONDS */
+    bool has_every;
+    uint64_t round_blocks;   /* --round-blocks N; 0: the engine's schedule */
+    bool resuming;           /* set by `capexsim resume` */
+} cli_ckpt_args;
+#define CLI_CKPT_ARGS_INIT {NULL, 60.0, false, 0, false}
+
+/* getopt codes of the checkpoint options (long only) and their getopt_long entries. */
+#define CLI_OPT_CHECKPOINT 'K'
+#define CLI_OPT_CHECKPOINT_EVERY 'W'
+#define CLI_OPT_ROUND_BLOCKS 'B'
+#define CLI_CKPT_LONGOPTS                                                                   \
+    {"checkpoint", required_argument, NULL, CLI_OPT_CHECKPOINT},                            \
+        {"checkpoint-every", required_argument, NULL, CLI_OPT_CHECKPOINT_EVERY},            \
+        {"round-blocks", required_argument, NULL, CLI_OPT_ROUND_BLOCKS}
+/* Their lines for --help. */
+extern const char cli_ckpt_help[];
+
+/* Handles one of the checkpoint flags; returns 1 if c was one (with *rc an exit code on error). */
+int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int *rc);
+
+typedef struct cli_ckpt {
+    struct cx_ckpt *ck;
+    cx_engine_ckpt hooks;
+} cli_ckpt;
+
+/*
+ * Applies --round-blocks to o and, with --checkpoint, opens the file for this run (its
+ * identity: cmd, the scenario and its digest, o's seed and paths, the sampling and target;
+ * its outputs) and sets o->ckpt; a file of another run, or a damaged one, is refused with a
+ * message. Also makes SIGTERM stop the run like Ctrl-C. @return 0 or an exit code.
+ * @note free c with cli_ckpt_free (also after an error).
+ */
+int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const char *scenario,
+                   const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
+                   bool antithetic, const char *target, const char *json, const char *csv,
+                   bool quiet, cx_engine_opts *o);
+void cli_ckpt_free(cli_ckpt *c);
+/* "capexsim: ..." for an engine run that failed with rc (the checkpoint's message if a save
+ * failed). */
+void cli_ckpt_run_failed(const cli_ckpt *c, int rc);
+
+#endif

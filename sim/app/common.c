@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* What every command shares: usage errors, number parsing, the common flags, threads, loading
+ * a scenario and checking output targets before any work. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#if CX_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "sim/app/common.h"
+#include "sim/base/error.h"
+#include "sim/base/files.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[2048];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cx_err_one_line(msg, sizeof msg); /* an argument with a newline or an escape stays one line */
+    fprintf(stderr, "capexsim: %s", msg);
+    fprintf(stderr, "\nTry 'capexsim %s%s--help' for more information.\n", cmd ? cmd : "",
+            cmd ? " " : "");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
+                     const char *what, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < min || v > max) {
+        cli_usage_error(cmd, "%s: expected %s, got '%s'", opt, what, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+bool cli_common_flag(const char *cmd, int c, const char *arg, cli_common *o, int *rc)
+{
+    *rc = 0;
+    switch (c) {
+    case 'n':
+        if (cli_parse_u64(cmd, "--paths", arg, 1, UINT64_MAX / 128, "a positive integer",
+                          &o->paths) < 0)
+            *rc = CLI_EXIT_USAGE;
+        o->has_paths = true;
+        return true;
+    case 's':
+        if (cli_parse_u64(cmd, "--seed", arg, 0, UINT64_MAX, "a non-negative integer",
+                          &o->seed) < 0)
+            *rc = CLI_EXIT_USAGE;
+        o->has_seed = true;
+        return true;
+    case 't':
+        if (cli_parse_u64(cmd, "--threads", arg, 1, 4096, "an integer from 1 to 4096",
+                          &o->threads) < 0)
+            *rc = CLI_EXIT_USAGE;
+        return true;
+    case 'j': o->json = arg; return true;
+    case 'c': o->csv = arg; return true;
+    case 'q': o->quiet = true; return true;
+    default: return false;
+    }
+}
+
+int cli_default_threads(void)
+{
+#if CX_HAVE_OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t block_paths)
+{
+    uint64_t t = flag ? flag : sc->run_threads > 0 ? (uint64_t)sc->run_threads
+                                                   : (uint64_t)cli_default_threads();
+    /* More threads than blocks idle; more than CLI_THREADS_PER_CORE per core only cost
+     * memory (each holds its own buffers). Results do not depend on the count. */
+    uint64_t blocks = block_paths ? paths / block_paths + (paths % block_paths != 0) : t;
+    uint64_t cores = (uint64_t)(cli_default_threads() > 0 ? cli_default_threads() : 1);
+    if (t > blocks) t = blocks;
+    if (t > CLI_THREADS_PER_CORE * cores) t = CLI_THREADS_PER_CORE * cores;
+    return t < 1 ? 1 : (int)t;
+}
+
+int cli_load(const char *path, cx_scenario **sc, cx_model **m)
+{
+    char err[1024] = "";
+    int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
+                  : cx_scenario_load_default(sc, err, sizeof err);
+    if (rc < 0) {
+        if (err[0])
+            fprintf(stderr, "capexsim: %s\n", err);
+        else
+            fprintf(stderr, "capexsim: %s: %s\n", path ? path : "<built-in>", cx_strerror(rc));
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+    }
+    err[0] = 0;
+    if ((rc = cx_model_new(m, *sc, err, sizeof err)) < 0) {
+        fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
+        cx_scenario_free(*sc);
+        *sc = NULL;
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_check_output(const char *opt, const char *path, const char *dir_file)
+{
+    char err[1024] = "";
+    if (!path)
+        return 0;
+    int rc = dir_file ? cx_file_check_dir(path, dir_file, err, sizeof err)
+                      : cx_file_check(path, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "capexsim: %s: %s\n", opt, err[0] ? err : cx_strerror(rc));
+    return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/* What batch and stress share: each run with a sections observer, the side-by-side table with
+ * paired differences (common random numbers, 95% CIs by sectioning), their JSON and CSV, and
+ * their flags. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sim/app/interrupt.h"
+#include "sim/app/paired.h"
+#include "sim/base/error.h"
+#include "sim/base/files.h"
+#include "sim/result/output.h"
+
+void cli_pair_run_clear(cli_pair_run *r)
+{
+    json_decref(r->doc);
+    cx_report_free(r->rep);
+    cx_run_free(r->run);
+    cx_sections_free(r->sec);
+    r->doc = NULL;
+    r->rep = NULL;
+    r->run = NULL;
+    r->sec = NULL;
+}
+
+/*
+ * Runs r->sc with the common opts o (paths, seed, threads) and the input source src (NULL:
+ * the scenario's sampling, as `run` does), with a sections observer for the paired
+ * differences. Fills r->run, r->rep, r->doc. @return 0, CLI_EXIT_INTERRUPTED when Ctrl-C
+ * stopped it (what ran is reported), or an exit code after a message.
+ */
+int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_sens_flags *sf,
+                         const cx_input_source *src, const char *sampling_name,
+                         const double *thr, int n_thr)
+{
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, r->sc);
+    o.paths = common->paths;
+    o.seed = common->seed;
+    o.threads = common->threads;
+    o.interrupt = &cli_interrupt;
+    cli_sens_setup setup;
+    int rc = cli_sens_setup_run(&setup, sf, r->sc, &o);
+    if (rc) {
+        cli_sens_setup_free(&setup);
+        return rc;
+    }
+    if (src) {
+        o.source = src;
+        setup.antithetic = false;
+        snprintf(setup.sampling_name, sizeof setup.sampling_name, "%s", sampling_name);
+    }
+    int exit_code = EXIT_FAILURE;
+    if ((rc = cx_sections_new(&r->sec, o.paths, thr, n_thr, r->sc->relative_error)) < 0) {
+        fprintf(stderr, "capexsim: %s\n", cx_strerror(rc));
+        goto done;
+    }
+    o.observer = cx_sections_observer(r->sec);
+    if ((rc = cx_engine_run(&r->run, r->sc, r->m, &o)) < 0) {
+        fprintf(stderr, "capexsim: %s: run failed: %s\n", r->label, cx_strerror(rc));
+        goto done;
+    }
+    if (r->run->paths_done == 0) {
+        exit_code = CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    if ((rc = cx_report_new(&r->rep, r->run->accum)) < 0) {
+        fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
+        goto done;
+    }
+    cx_run_info info = {r->sc->name,          r->sc->sha256, setup.sampling_name,
+                        o.seed,               r->run->paths_done, o.paths,
+                        r->run->threads,      r->run->elapsed_s, r->run->complete,
+                        CX_BLOCK_PATHS};
+    if (!(r->doc = cx_output_json(r->rep, &info))) {
+        fprintf(stderr, "capexsim: out of memory building the JSON report\n");
+        goto done;
+    }
+    cli_sens_add_json(&setup, r->doc, r->run);
+    exit_code = r->run->interrupted ? CLI_EXIT_INTERRUPTED : 0;
+done:
+    cli_sens_setup_free(&setup);
+    return exit_code;
+}
+
+/* Values of statistic h for a table cell: P(burden > x) as a probability, the rest in $B. */
+static void print_stat_name(int h, const double *thr)
+{
+    static const char *const label[CX_N_HEADLINE] = {
+        "burden mean ($B)", "burden P5",   "burden P50", "burden P95",
+        "burden CVaR95",    "revenue mean ($B)", "revenue P50"};
+    if (h < CX_N_HEADLINE)
+        printf("%-22s", label[h]);
+    else {
+        char b[64];
+        snprintf(b, sizeof b, "P(burden > %g)", thr[h - CX_N_HEADLINE]);
+        printf("%-22s", b);
+    }
+}
+
+static int n_stats(int n_thr)
+{
+    return CX_N_HEADLINE + n_thr;
+}
+
+/* The side-by-side table and the paired differences against the first run. */
+void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n_thr)
+{
+    int w = 14, wd = 34;
+    for (int i = 0; i < n; i++) {
+        int l = (int)strlen(r[i].label);
+        if (l > w) w = l;
+        if (l > wd) wd = l;
+    }
+    printf("%-22s", "statistic");
+    for (int i = 0; i < n; i++)
+        printf("  %*s", w, r[i].label);
+    putchar('\n');
+    for (int h = 0; h < n_stats(n_thr); h++) {
+        print_stat_name(h, thr);
+        for (int i = 0; i < n; i++)
+            printf("  %*.6g", w, cx_sections_full(r[i].sec, r[i].rep, h));
+        putchar('\n');
+    }
+    bool any = false;
+    for (int i = 1; i < n; i++)
+        any |= r[i].same_inputs && r[i].run->complete && r[0].run->complete;
+    if (!any) {
+        if (n > 1)
+            printf("\nNo paired differences: no complete run shares %s's uncertain inputs.\n",
+                   r[0].label);
+        return;
+    }
+    printf("\nPaired differences vs %s (common random numbers; 95%% CI by sectioning over %d "
+           "sections of blocks):\n%-22s",
+           r[0].label, cx_sections_k(r[0].sec), "statistic");
+    for (int i = 1; i < n; i++)
+        if (r[i].same_inputs)
+            printf("  %*s", wd, r[i].label);
+    putchar('\n');
+    for (int h = 0; h < n_stats(n_thr); h++) {
+        print_stat_name(h, thr);
+        for (int i = 1; i < n; i++) {
+            if (!r[i].same_inputs)
+                continue;
+            cx_paired_diff d;
+            char cell[96];
+            if (!r[i].run->complete || !r[0].run->complete ||
+                cx_paired_diff_of(&d, r[i].sec, r[i].rep, r[0].sec, r[0].rep, h) < 0)
+                snprintf(cell, sizeof cell, "-");
+            else if (isfinite(d.lo))
+                snprintf(cell, sizeof cell, "%+.4g [%+.4g, %+.4g]", d.diff, d.lo, d.hi);
+            else
+                snprintf(cell, sizeof cell, "%+.4g", d.diff);
+            printf("  %*s", wd, cell);
+        }
+        putchar('\n');
+    }
+    for (int i = 1; i < n; i++)
+        if (!r[i].same_inputs)
+            printf("(%s: different uncertain inputs, not paired)\n", r[i].label);
+}
+
+static json_t *jnum_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* {"burden_mean": {"diff", "se", "ci95": [lo, hi]}, ..., "exceed_10": {...}} of r - base. */
+static json_t *diffs_json(const cli_pair_run *r, const cli_pair_run *base, const double *thr,
+                          int n_thr)
+{
+    json_t *o = json_object();
+    for (int h = 0; o && h < n_stats(n_thr); h++) {
+        cx_paired_diff d;
+        if (cx_paired_diff_of(&d, r->sec, r->rep, base->sec, base->rep, h) < 0)
+            continue;
+        char key[64];
+        if (h < CX_N_HEADLINE)
+            snprintf(key, sizeof key, "%s", cx_headline_names[h]);
+        else
+            snprintf(key, sizeof key, "exceed_%g", thr[h - CX_N_HEADLINE]);
+        json_object_set_new(o, key,
+                            json_pack("{s:o, s:o, s:[o,o]}", "diff", jnum_or_null(d.diff), "se",
+                                      jnum_or_null(d.se), "ci95", jnum_or_null(d.lo),
+                                      jnum_or_null(d.hi)));
+    }
+    return o;
+}
+
+/* The paired block of r against base, or null when they are not paired or not complete. */
+json_t *cli_pair_json(const cli_pair_run *r, const cli_pair_run *base, const double *thr,
+                           int n_thr)
+{
+    if (!r->same_inputs || !r->run->complete || !base->run->complete)
+        return json_null();
+    return json_pack("{s:s, s:s, s:i, s:s, s:o}", "scenario", r->label, "versus", base->label,
+                     "sections", cx_sections_k(base->sec), "method",
+                     "sectioning: t interval from the differences of sections of blocks",
+                     "diffs", diffs_json(r, base, thr, n_thr));
+}
+
+json_t *cli_pair_headline_json(const cli_pair_run *r, const double *thr, int n_thr)
+{
+    json_t *o = json_object();
+    for (int h = 0; o && h < n_stats(n_thr); h++) {
+        char key[64];
+        if (h < CX_N_HEADLINE)
+            snprintf(key, sizeof key, "%s", cx_headline_names[h]);
+        else
+            snprintf(key, sizeof key, "exceed_%g", thr[h - CX_N_HEADLINE]);
+        json_object_set_new(o, key, jnum_or_null(cx_sections_full(r->sec, r->rep, h)));
+    }
+    return o;
+}
+
+/* CSV: one row per run; headline statistics, then the paired difference and its CI. */
+typedef struct csv_ctx {
+    const cli_pair_run *r;
+    int n;
+    const double *thr;
+    int n_thr;
+} csv_ctx;
+
+static int csv_writer(FILE *f, const void *vctx)
+{
+    const csv_ctx *c = vctx;
+    fputs("run,scenario,paths,seed", f);
+    for (int h = 0; h < n_stats(c->n_thr); h++) {
+        char key[64];
+        if (h < CX_N_HEADLINE)
+            snprintf(key, sizeof key, "%s", cx_headline_names[h]);
+        else
+            snprintf(key, sizeof key, "exceed_%g", c->thr[h - CX_N_HEADLINE]);
+        fprintf(f, ",%s", key);
+    }
+    for (int h = 0; h < n_stats(c->n_thr); h++) {
+        char key[64];
+        if (h < CX_N_HEADLINE)
+            snprintf(key, sizeof key, "%s", cx_headline_names[h]);
+        else
+            snprintf(key, sizeof key, "exceed_%g", c->thr[h - CX_N_HEADLINE]);
+        fprintf(f, ",diff_%s,diff_%s_lo,diff_%s_hi", key, key, key);
+    }
+    fputs(",complete\n", f);
+    for (int i = 0; i < c->n; i++) {
+        const cli_pair_run *r = &c->r[i];
+        /* labels and names come from config files: quote them */
+        fprintf(f, "\"%s\",\"%s\",%llu,%llu", r->label, r->sc->name,
+                (unsigned long long)r->run->paths_done,
+                (unsigned long long)json_integer_value(json_object_get(r->doc, "seed")));
+        for (int h = 0; h < n_stats(c->n_thr); h++)
+            fprintf(f, ",%.17g", cx_sections_full(r->sec, r->rep, h));
+        bool paired = i > 0 && r->same_inputs && r->run->complete && c->r[0].run->complete;
+        for (int h = 0; h < n_stats(c->n_thr); h++) {
+            cx_paired_diff d;
+            if (paired && cx_paired_diff_of(&d, r->sec, r->rep, c->r[0].sec, c->r[0].rep, h) == 0)
+                fprintf(f, ",%.17g,%.17g,%.17g", d.diff, d.lo, d.hi);
+            else
+                fputs(",,,", f);
+        }
+        fprintf(f, ",%s\n", r->run->complete ? "true" : "false");
+    }
+    return ferror(f) ? CX_ERR_IO : 0;
+}
+
+int cli_pair_write_outputs(const cli_pair_flags *a, json_t *doc, const cli_pair_run *r, int n,
+                         const double *thr, int n_thr)
+{
+    int rc = 0;
+    if (a->co.json) {
+        if (!doc) {
+            fprintf(stderr, "capexsim: out of memory building the JSON result\n");
+            rc = EXIT_FAILURE;
+        } else if (cx_output_write_json(a->co.json, doc) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", a->co.json, strerror(errno));
+            rc = EXIT_FAILURE;
+        }
+    }
+    if (!rc && a->co.csv) {
+        csv_ctx c = {r, n, thr, n_thr};
+        if (cx_file_write_atomic(a->co.csv, csv_writer, &c) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", a->co.csv, strerror(errno));
+            rc = EXIT_FAILURE;
+        }
+    }
+    return rc;
+}
+
+/* Flags of batch and stress. Returns -1 after --help, an exit code > 0, or 0. */
+int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags *a,
+                             void (*help)(void))
+{
+    static const struct option longopts[] = {
+        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {"input", required_argument, NULL, 'i'},
+        {"case", required_argument, NULL, 'k'},
+        {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},
+        {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
+        {NULL, 0, NULL, 0}};
+    const bool stress = strcmp(cmd, "stress") == 0;
+    int c, rc;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhi:k:", longopts, NULL)) != -1) {
+        if (!stress && cli_sens_flag(cmd, c, optarg, &a->sf, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
+        if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
+        switch (c) {
+        case 'i':
+            if (!stress) return cli_usage_error(cmd, "unknown option '--input'");
+            a->inputs[a->n_inputs++] = optarg;
+            break;
+        case 'k':
+            if (!stress) return cli_usage_error(cmd, "unknown option '--case'");
+            a->case_name = optarg;
+            break;
+        case 'h': help(); return -1;
+        case ':': return cli_usage_error(cmd, "%s: missing argument", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    a->paths_in = (const char **)argv + optind;
+    a->n_in = argc - optind;
+    return 0;
+}
+
+/* Paths, seed and threads common to every run of a study: the flags, else sc's. */
+void cli_pair_common_opts(cx_engine_opts *o, const cli_pair_flags *a, const cx_scenario *sc)
+{
+    cx_engine_opts_init(o, sc);
+    if (a->co.has_paths) o->paths = a->co.paths;
+    if (a->co.has_seed) o->seed = a->co.seed;
+    o->threads = cli_threads(a->co.threads, sc, o->paths, CX_BLOCK_PATHS);
+}
+
+int cli_pair_exit_code(const cli_pair_run *r, int n, int rc)
+{
+    if (rc == CLI_EXIT_INTERRUPTED) {
+        int done = 0;
+        for (int i = 0; i < n; i++)
+            done += r[i].run && r[i].run->complete;
+        fprintf(stderr, "capexsim: interrupted: %d of the runs complete%s\n", done,
+                done < n ? "; the rest not reported or partial (\"complete\": false)" : "");
+    }
+    return rc;
+}
