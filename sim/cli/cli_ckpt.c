@@ -139,8 +139,8 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
         err[0] = 0;
     }
     if (rc == 0)
-        rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m), sc->thresholds,
-                          sc->n_thresholds, sc->relative_error, err, sizeof err);
+        rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
+                          sc->thresholds, sc->n_thresholds, sc->relative_error, err, sizeof err);
     free(abs);
     if (rc < 0) {
         if (err[0]) fprintf(stderr, "capexsim: %s\n", err);
