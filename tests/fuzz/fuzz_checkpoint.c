@@ -27,7 +27,8 @@
  * report.relative_error = 0.1 (its shape is below), from run (2,048 paths, rounds of one
  * block), run --target-ci, sweep (12 points) and a run stopped by Ctrl-C; they hold the
  * capexsim version that wrote them, so after a version change they are refused early. To
- * make them again (and edit-*.ck: run.ck with paths 2^64-1, with command sweep; part.ck with paths_done 4096):
+ * make them again (and edit-*.ck: run.ck with paths 2^64-1, with command sweep; part.ck
+ * with paths_done 4096, by tests/ckpt.sh's craft):
  *   sed -e 's/^horizon_months = 36;/horizon_months = 3;/' \
  *       -e 's/relative_error = 0.001;/relative_error = 0.1;/' configs/meta-2026h1.cfg >tiny.cfg
  *   capexsim run tiny.cfg --paths 2048 --round-blocks 1 -q --checkpoint run.ck -t 1
