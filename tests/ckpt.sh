@@ -3,7 +3,9 @@
 # Checkpoint and resume (issue 12), TAP: runs and sweeps killed with SIGKILL at random
 # moments (a loop; the delays are printed) and resumed at other thread counts give the same
 # bytes as an uninterrupted run; Ctrl-C saves; foreign, edited, truncated or damaged
-# checkpoints are refused with one line and exit 2.
+# checkpoints are refused with one line and exit 2; so are (issue 25) hash-valid edits that
+# make the fields disagree, files that are not regular or too large, and a second process on
+# a checkpoint in use.
 # Usage: ckpt.sh PATH_TO_CAPEXSIM SOURCE_ROOT [RUNNER...]
 #   RUNNER (e.g. "mpirun --oversubscribe -np 3") prefixes the interrupted and resumed runs,
 #   whose results must equal the plain reference run's (tests/meson.build, MPI builds).
@@ -42,7 +44,7 @@ interrupt() { if [ ${#RUN[@]} -gt 0 ]; then kill -TERM $(pgrep -P "$1"); else ki
 delay() { python3 -c "import random; print(round(random.uniform(0.05, $1), 2))"; }
 
 KILLS=${CX_CKPT_KILLS:-5}
-echo "1..$((KILLS + 12))"
+echo "1..$((KILLS + 27))"
 
 RUNARGS=(--paths 60000 --round-blocks 4 -q)
 t0=$(now)
@@ -178,4 +180,95 @@ printf 'tornado = { metric = "capex_burden"; };\n' >sc/inc.cfg
 printf 'tornado = { metric = "revenue_total"; };\n' >sc/inc.cfg
 refused "an edited included file is refused on resume" "has changed since the checkpoint was written" \
     "$BIN" resume inc.ck
+
+# 7. untrusted checkpoints (issue 25): edits with the SHA-256 recomputed, so only the checks
+# of the fields can refuse them. craft IN OUT EDIT...: EDIT is paths=N (the identity),
+# command=NAME, paths_done=N or blocks_done=N or next_block=N (the first state).
+craft() {
+    python3 - "$@" <<'PY'
+import hashlib, struct, sys
+src, dst, edits = sys.argv[1], sys.argv[2], sys.argv[3:]
+b = bytearray(open(src, 'rb').read())
+body = b[:-32]
+off = 8
+fmt = struct.unpack_from('<I', body, off)[0]; off += 8
+def s(o):  # a string: u32 length and the bytes
+    return o + 4 + struct.unpack_from('<I', body, o)[0]
+def opt(o):  # u8 present?, then a string
+    return s(o + 1) if body[o] else o + 1
+off = s(off)                    # version
+cmd_at = off; off = s(off)      # command
+off = opt(off) + 32 + 8         # scenario, digest, seed
+paths_at = off; off += 8 + 4 + 1
+off = opt(off) + 4              # target, round_blocks
+off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
+n_ended = struct.unpack_from('<I', body, off)[0]; off += 4
+off += 0 if n_ended else 1      # none ended: the state in progress, after its u8
+state = off + 8 + (1 if fmt >= 2 else 0)  # the first state's next_block
+for e in edits:
+    k, v = e.split('=')
+    if k == 'command':
+        n = struct.unpack_from('<I', body, cmd_at)[0]
+        body[cmd_at:cmd_at + 4 + n] = struct.pack('<I', len(v)) + v.encode()
+        state += len(v) - n
+    else:
+        at = {'paths': paths_at, 'next_block': state, 'paths_done': state + 8,
+              'blocks_done': state + 16}[k]
+        struct.pack_into('<Q', body, at, int(v))
+open(dst, 'wb').write(body + hashlib.sha256(body).digest())
+PY
+}
+# a small run, whole
+"$BIN" run --paths 6144 --round-blocks 2 -q --checkpoint small.ck -t 1 2>err
+"$BIN" resume small.ck -q -t 1 >/dev/null 2>>err; check "a real small checkpoint resumes" $? "$(cat err)"
+craft small.ck p64.ck paths=18446744073709551615
+refused "paths = 2^64-1 is refused naming the field" "p64.ck: damaged checkpoint (paths: 18446744073709551615" \
+    "$BIN" resume p64.ck
+craft small.ck cnt.ck paths_done=4096
+refused "paths_done edited against the accumulators is refused" "cnt.ck: damaged checkpoint (ended run 1, paths_done: 4096" \
+    "$BIN" resume cnt.ck
+craft small.ck blk.ck blocks_done=4
+refused "blocks_done edited against next_block is refused" "blk.ck: damaged checkpoint (ended run 1, blocks_done: 4" \
+    "$BIN" resume blk.ck
+craft small.ck more.ck paths=8192
+refused "paths requested edited above the paths done (a run that did not end) is refused" \
+    "more.ck: damaged checkpoint (ended run 1, runs ended" "$BIN" resume more.ck
+craft small.ck over.ck paths_done=8192
+refused "paths_done above the paths requested is refused" "over.ck: damaged checkpoint (ended run 1, paths_done: 8192" \
+    "$BIN" resume over.ck
+craft small.ck sw.ck command=sweep
+refused "command changed from run to sweep is refused" "sw.ck: damaged checkpoint (ended run 1, command: sweep" \
+    "$BIN" resume sw.ck
+# not regular files, and a file larger than any checkpoint of its run: refused at once
+mkfifo fifo
+refused "a FIFO is refused at once (resume)" "fifo: not a checkpoint (not a regular file but a FIFO)" \
+    timeout 10 "$BIN" resume fifo
+refused "a FIFO is refused at once (run --checkpoint)" "fifo: not a checkpoint (not a regular file but a FIFO)" \
+    timeout 10 "$BIN" run --paths 2000 -q --checkpoint fifo
+# a memory limit where it does not hinder a sanitizer's shadow memory, so that a reader
+# without a bound fails fast instead of filling the machine
+lim() { if ldd "$BIN" 2>/dev/null | grep -q 'lib[al]san'; then "$@"; else (ulimit -v 4000000; "$@"); fi; }
+refused "/dev/zero is refused at once" "/dev/zero: not a checkpoint (not a regular file but a device)" \
+    lim timeout 10 "$BIN" resume /dev/zero
+refused "run --checkpoint /dev/full is refused at once" "/dev/full: not a checkpoint (not a regular file but a device)" \
+    lim timeout 10 "$BIN" run --paths 2000 -q --checkpoint /dev/full
+cp small.ck sparse.ck && truncate -s 3G sparse.ck
+t0=$(now)
+refused "a 3 GB sparse checkpoint is refused by its size, unread" "sparse.ck: damaged checkpoint (file size: more than the" \
+    lim timeout 10 "$BIN" resume sparse.ck
+python3 -c "import sys; sys.exit(0 if $(now) - $t0 < 5 else 1)"
+check "... within 5 s" $?
+rm -f sparse.ck
+# two resumes of one checkpoint: the second is refused at once, naming the first one's pid
+"$BIN" run "${CARGS[@]}" -t 1 --checkpoint lk --checkpoint-every 0 2>/dev/null & pid=$!
+for _ in $(seq 1 600); do [ -f lk ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -INT $pid; wait $pid
+"$BIN" resume lk -t 1 -q 2>/dev/null & p1=$!
+for _ in $(seq 1 100); do [ -s lk.lock ] && break; sleep 0.1; done
+refused "a second resume of a checkpoint in use is refused naming the first one's pid" \
+    "lk: in use by another capexsim (pid $p1," timeout 20 "$BIN" resume lk -t 1 -q
+kill -INT $p1 2>/dev/null; wait $p1
+"$BIN" resume lk -t 1 -q 2>err; rc=$?
+[ $rc -eq 0 ] && [ ! -e lk.lock ]
+check "once the first has ended the checkpoint resumes, and its lock is gone" $? "rc=$rc $(cat err)"
 exit 0

@@ -71,6 +71,14 @@ void cli_ckpt_run_failed(const cli_ckpt *c, int rc)
         fprintf(stderr, "capexsim: run failed: %s\n", cx_strerror(rc));
 }
 
+/* The engine runs of cmd: one for run, a sweep's points (issue 25: bounds a checkpoint). */
+static uint64_t cli_ckpt_runs(const char *cmd, const cx_scenario *sc)
+{
+    if (strcmp(cmd, "sweep") != 0) return 1;
+    if (sc->n_sweep < 1) return 0;
+    return (uint64_t)sc->sweep[0].n * (uint64_t)(sc->n_sweep > 1 ? sc->sweep[1].n : 1);
+}
+
 /* SIGTERM (a batch system's time limit, mpirun passing on Ctrl-C) stops like Ctrl-C. */
 static void catch_sigterm(void)
 {
@@ -132,8 +140,8 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
         err[0] = 0;
     }
     if (rc == 0)
-        rc = cx_ckpt_open(&c->ck, a->file, &id, cx_model_quarters(m), sc->thresholds,
-                          sc->n_thresholds, sc->relative_error, err, sizeof err);
+        rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
+                          sc->thresholds, sc->n_thresholds, sc->relative_error, err, sizeof err);
     free(abs);
     if (rc < 0) {
         if (err[0]) fprintf(stderr, "capexsim: %s\n", err);

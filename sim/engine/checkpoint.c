@@ -8,11 +8,30 @@
  *   u32 runs ended, then for each: u64 length, engine state;
  *   u8 run in progress?, then u64 length, engine state;
  *   32 bytes: SHA-256 of everything before.
- * An engine state: u64 next_block, paths_done, blocks_done; u8 stopped; f64 elapsed_s; the
- * accumulator (cx_accum_serialise); u32 partial_n, and when it is not 0: u32 n_series, then
- * per block a u8 done and, for a done block, u32 paths and its n_series moments.
+ * An engine state: u8 command (0 run, 1 sweep: format 2); u64 next_block, paths_done,
+ * blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise); u32
+ * partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done and,
+ * for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values.
  * States are kept as bytes and read into an engine state only when a run begins; cx_ckpt_open
  * reads each once to check it, so a bad state is refused before any path runs.
+ *
+ * A checkpoint is untrusted input (issue 25): anyone can edit one and recompute its SHA-256,
+ * which only tells damage from a whole file. So the reader trusts nothing it reads:
+ * - only a regular file is read (opened with O_NONBLOCK, checked by fstat before any read:
+ *   a FIFO, device or folder is refused without blocking), and no more bytes than a
+ *   checkpoint of this run can hold (state_bytes_max, from the scenario's shape and the
+ *   command's runs), so /dev/zero or a huge sparse file cost nothing;
+ * - every identity field is held to the command line's limits (check_id), every state field
+ *   to what the engine could have written for this run (check_state): block and path
+ *   counters against each other, against the paths requested and against the counts in the
+ *   accumulators, the round in progress against the round schedule, the command against the
+ *   command that wrote the states and against the runs the scenario's study makes;
+ * - a refusal is one line naming the file and the field (CX_ERR_CONFIG: exit 2), and
+ *   happens in cx_ckpt_open, before any path runs, so the engine never sees a state it
+ *   would reject itself.
+ * A process that opens a checkpoint holds an advisory lock (flock) on PATH.lock, which holds
+ * its pid, until cx_ckpt_free: a second process on the same checkpoint is refused at once,
+ * naming that pid, instead of both saving and the later one winning.
  */
 #include "config.h"
 
@@ -21,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,14 +49,21 @@
 
 #include "sim/engine/accum.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/engine/mpi.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/base/serial.h"
 
 #define MAGIC "CXCKPT\r\n"
-#define FORMAT 1u
+#define FORMAT 2u /* 2: each state says which command wrote it (issue 25) */
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
+/* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
+#define ID_STR_MAX 4096u
+#define ID_BYTES_MAX (64u * 1024u)
+/* the command line's limits (sim/cli: --paths, --checkpoint-every) */
+#define PATHS_MAX (UINT64_MAX / 128)
+#define EVERY_S_MAX 1e9
 
 typedef struct blob {
     unsigned char *p;
@@ -55,6 +82,9 @@ struct cx_ckpt {
     int held;             /* runs the opened file held */
     int begun;            /* engine runs begun in this process */
     cx_engine_state st;   /* the state handed to the engine by begin */
+    uint64_t n_runs;      /* engine runs the command makes (a sweep's points) */
+    int lock_fd;          /* flock'ed PATH.lock (-1: none) */
+    char *lock_path;
     char err[512];
 };
 
@@ -128,14 +158,62 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
     id->seed = cx_rbuf_u64(r);
     id->paths = cx_rbuf_u64(r);
     id->sampling = cx_rbuf_u32(r);
-    id->antithetic = cx_rbuf_u8(r) != 0;
+    uint8_t anti = cx_rbuf_u8(r);
+    id->antithetic = anti != 0;
     id->target = get_opt(r);
     id->round_blocks = cx_rbuf_u32(r);
     id->json = get_opt(r);
     id->csv = get_opt(r);
-    id->quiet = cx_rbuf_u8(r) != 0;
+    uint8_t quiet = cx_rbuf_u8(r);
+    id->quiet = quiet != 0;
     id->every_s = cx_rbuf_f64(r);
-    if (!id->command || !(id->every_s >= 0)) r->err = r->err ? r->err : CX_ERR_RANGE;
+    /* flags are 0 or 1: anything else is not what a capexsim wrote */
+    if (!id->command || anti > 1 || quiet > 1) r->err = r->err ? r->err : CX_ERR_RANGE;
+}
+
+static bool str_ok(const char *s, size_t max)
+{
+    return !s || strlen(s) <= max;
+}
+
+/*
+ * The identity's fields within the command line's limits (run and sweep: --paths,
+ * --round-blocks, --sampling, --checkpoint-every; names of files at most ID_STR_MAX bytes).
+ * @return NULL, or the field that is out of range, with what was expected in why.
+ */
+static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
+{
+    if (strcmp(id->command, "run") != 0 && strcmp(id->command, "sweep") != 0) {
+        cx_set_err(why, why_len, "'%s', expected run or sweep", id->command);
+        return "command";
+    }
+    if (id->paths < 1 || id->paths > PATHS_MAX) {
+        cx_set_err(why, why_len, "%llu, expected 1 to %llu", (unsigned long long)id->paths,
+                   (unsigned long long)PATHS_MAX);
+        return "paths";
+    }
+    if (id->sampling > 2) {
+        cx_set_err(why, why_len, "%u, expected 0 (mc), 1 (lhs) or 2 (sobol)",
+                   (unsigned)id->sampling);
+        return "sampling";
+    }
+    if (id->round_blocks > CX_MAX_ROUND_BLOCKS) {
+        cx_set_err(why, why_len, "%u, expected 0 (the default) to %d",
+                   (unsigned)id->round_blocks, CX_MAX_ROUND_BLOCKS);
+        return "round_blocks";
+    }
+    if (!(id->every_s >= 0 && id->every_s <= EVERY_S_MAX)) {
+        cx_set_err(why, why_len, "%g, expected 0 to %g seconds", id->every_s, EVERY_S_MAX);
+        return "checkpoint_every";
+    }
+    static const char *const names[] = {"scenario", "target", "json", "csv"};
+    const char *const strs[] = {id->scenario, id->target, id->json, id->csv};
+    for (int i = 0; i < 4; i++)
+        if (!str_ok(strs[i], ID_STR_MAX)) {
+            cx_set_err(why, why_len, "longer than %u bytes", ID_STR_MAX);
+            return names[i];
+        }
+    return NULL;
 }
 
 /* ---- scenario digest ---- */
@@ -247,8 +325,15 @@ int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err
 
 /* ---- engine states as bytes ---- */
 
-static void put_state(cx_wbuf *w, const cx_engine_state *st)
+/* The command byte of a state: which command's run it is (run 0, sweep 1). */
+static uint8_t command_kind(const char *command)
 {
+    return strcmp(command, "sweep") == 0;
+}
+
+static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
+{
+    cx_wbuf_u8(w, kind);
     cx_wbuf_u64(w, st->next_block);
     cx_wbuf_u64(w, st->paths_done);
     cx_wbuf_u64(w, st->blocks_done);
@@ -282,31 +367,194 @@ static void state_clear(cx_engine_state *st)
     memset(st, 0, sizeof *st);
 }
 
-/* Reads a state into st (cleared first) with an accumulator of ck's shape. */
-static int get_state(cx_ckpt *ck, const blob *b, cx_engine_state *st)
+/* Blocks of the run, and the paths of block b (the last may be short). */
+static uint64_t run_blocks(uint64_t paths)
+{
+    return paths / CX_BLOCK_PATHS + (paths % CX_BLOCK_PATHS != 0);
+}
+
+static uint64_t block_paths(uint64_t paths, uint64_t b)
+{
+    uint64_t left = paths - b * CX_BLOCK_PATHS;
+    return left < CX_BLOCK_PATHS ? left : CX_BLOCK_PATHS;
+}
+
+/* The blocks of the round that starts after `done` blocks: the engine's round_size (engine.h,
+ * the stop schedule) for this run's --round-blocks and --target-ci. */
+static uint64_t round_blocks_at(const cx_ckpt_id *id, uint64_t done)
+{
+    if (id->round_blocks > 0) return id->round_blocks;
+    if (!id->target) return CX_ROUND_BLOCKS;
+    uint64_t r = done / CX_STOP_ROUND_DIV;
+    return r < CX_STOP_ROUND_MIN ? CX_STOP_ROUND_MIN : r > CX_ROUND_BLOCKS ? CX_ROUND_BLOCKS : r;
+}
+
+/* Whether the run keeps replicate statistics (and so the values of a round's done blocks):
+ * with LHS, Sobol or antithetic inputs (sim/cli/cli_sens.c, sim/study/sens.c). */
+static bool has_replicates(const cx_ckpt_id *id)
+{
+    return id->sampling != 0 || id->antithetic;
+}
+
+/*
+ * Whether a state that read back is one this run's engine could have saved: its counters
+ * agree with each other, with the paths requested, with the round schedule and with the
+ * counts in its accumulators, and an ended run is finished. @return NULL, or the field that
+ * does not agree, with the detail in why.
+ */
+static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, bool ended,
+                               char *why, size_t why_len)
+{
+    const uint64_t paths = ck->id.paths, nblocks = run_blocks(paths);
+    if (st->next_block > nblocks) {
+        cx_set_err(why, why_len, "%llu, the run has %llu blocks",
+                   (unsigned long long)st->next_block, (unsigned long long)nblocks);
+        return "next_block";
+    }
+    if (st->blocks_done != st->next_block) {
+        cx_set_err(why, why_len, "%llu, next_block is %llu", (unsigned long long)st->blocks_done,
+                   (unsigned long long)st->next_block);
+        return "blocks_done";
+    }
+    const uint64_t folded = st->next_block == nblocks ? paths : st->next_block * CX_BLOCK_PATHS;
+    if (st->paths_done != folded) {
+        cx_set_err(why, why_len, "%llu, its %llu blocks hold %llu of the %llu paths requested",
+                   (unsigned long long)st->paths_done, (unsigned long long)st->next_block,
+                   (unsigned long long)folded, (unsigned long long)paths);
+        return "paths_done";
+    }
+    if (st->stopped && !ck->id.target) {
+        cx_set_err(why, why_len, "set, but the run has no --target-ci");
+        return "stopped";
+    }
+    if (!(st->elapsed_s >= 0 && st->elapsed_s < 1e12)) {
+        cx_set_err(why, why_len, "%g seconds", st->elapsed_s);
+        return "elapsed_s";
+    }
+    if (ended && st->next_block < nblocks && !st->stopped) {
+        cx_set_err(why, why_len, "a run that ended at block %llu of %llu",
+                   (unsigned long long)st->next_block, (unsigned long long)nblocks);
+        return "runs ended";
+    }
+    /* the round in progress: as many blocks as the schedule gives it, done ones whole */
+    uint64_t partial_paths = 0;
+    if (st->partial_n) {
+        uint64_t rs = round_blocks_at(&ck->id, st->next_block);
+        uint64_t rn = nblocks - st->next_block < rs ? nblocks - st->next_block : rs;
+        if (ended || st->stopped || (uint64_t)st->partial_n != rn) {
+            cx_set_err(why, why_len, "%d blocks, the round at block %llu has %llu%s",
+                       st->partial_n, (unsigned long long)st->next_block,
+                       (unsigned long long)(ended || st->stopped ? 0 : rn),
+                       ended ? " (the run ended)" : st->stopped ? " (the run stopped)" : "");
+            return "partial_n";
+        }
+        for (int j = 0; j < st->partial_n; j++) {
+            if (!st->done[j]) continue;
+            uint64_t bp = block_paths(paths, st->next_block + (uint64_t)j);
+            const cx_moments *m = st->mom + (size_t)j * (size_t)st->n_series;
+            bool counts = true;
+            for (int i = 0; i < st->n_series; i++) counts &= m[i].n == bp;
+            if ((uint64_t)st->paths[j] != bp || !counts) {
+                cx_set_err(why, why_len, "block %llu holds %d paths (moments: %llu), it has %llu",
+                           (unsigned long long)(st->next_block + (uint64_t)j), st->paths[j],
+                           (unsigned long long)m[0].n, (unsigned long long)bp);
+                return "partial block paths";
+            }
+            partial_paths += bp;
+        }
+    }
+    /* the accumulators: moments of the folded blocks, integer state of every block done */
+    const cx_accum *a = st->accum;
+    for (int i = 0; i < CX_N_METRICS + CX_N_QSERIES * a->n_quarters; i++) {
+        const cx_moments *m = i < CX_N_METRICS ? &a->mom_metric[i]
+                                               : &a->mom_quarter[i - CX_N_METRICS];
+        if (m->n != st->paths_done) {
+            cx_set_err(why, why_len, "series %d counts %llu paths, paths_done is %llu", i,
+                       (unsigned long long)m->n, (unsigned long long)st->paths_done);
+            return "accumulator moments";
+        }
+    }
+    if (a->paths != st->paths_done + partial_paths) {
+        cx_set_err(why, why_len, "%llu paths, the blocks done hold %llu",
+                   (unsigned long long)a->paths,
+                   (unsigned long long)(st->paths_done + partial_paths));
+        return "accumulator paths";
+    }
+    if ((a->n_rq > 0) != has_replicates(&ck->id) ||
+        (a->n_rq > 0 && a->rep_blocks != st->next_block)) {
+        cx_set_err(why, why_len, "%s, for %llu blocks folded", a->n_rq ? "kept" : "not kept",
+                   (unsigned long long)st->next_block);
+        return "replicate statistics";
+    }
+    return NULL;
+}
+
+/* Peeks at the accumulator's replicate batch size (cx_accum_serialise: u32 quarters, u32
+ * thresholds, f64 alpha, the thresholds, u32 levels, the levels, u32 batch size) so that a
+ * damaged one is refused before cx_accum_deserialise allocates batches of it. */
+static bool replicate_batch_ok(cx_rbuf r)
+{
+    cx_rbuf_u32(&r);
+    uint32_t nt = cx_rbuf_u32(&r);
+    cx_rbuf_f64(&r);
+    if (r.err || nt > cx_rbuf_left(&r) / 8) return false;
+    r.off += (size_t)nt * 8;
+    uint32_t n_rq = cx_rbuf_u32(&r);
+    if (r.err || n_rq > CX_REP_MAX_Q) return false;
+    if (n_rq == 0) return true;
+    for (uint32_t j = 0; j < n_rq; j++) cx_rbuf_f64(&r);
+    return !r.err && cx_rbuf_u32(&r) == CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS && !r.err;
+}
+
+/*
+ * Reads run k's state (ended or in progress) into st (cleared first) with an accumulator of
+ * ck's shape, and checks it (check_state). @return 0; CX_ERR_CONFIG with one line naming
+ * ck's file, the run and the field in err (st then cleared); CX_ERR_NOMEM.
+ */
+static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, char *err,
+                     size_t err_len)
 {
     state_clear(st);
     int rc = cx_accum_new(&st->accum, ck->n_quarters, ck->thresholds, ck->n_thresholds,
                           ck->alpha);
     if (rc < 0) return rc;
+    const bool ended = k < ck->n_ended;
+    const char *field = NULL;
+    char why[256] = "not as written";
     cx_rbuf r;
     cx_rbuf_init(&r, b->p, b->n);
+    uint8_t kind = cx_rbuf_u8(&r);
+    if (!r.err && kind != command_kind(ck->id.command)) {
+        cx_set_err(why, sizeof why, "%s, but its run states are a %s's", ck->id.command,
+                   kind == 0 ? "run" : kind == 1 ? "sweep" : "unknown command");
+        field = "command";
+        goto bad;
+    }
     st->next_block = cx_rbuf_u64(&r);
     st->paths_done = cx_rbuf_u64(&r);
     st->blocks_done = cx_rbuf_u64(&r);
     uint8_t stopped = cx_rbuf_u8(&r);
     st->stopped = stopped == 1;
     st->elapsed_s = cx_rbuf_f64(&r);
-    if (stopped > 1 || !(st->elapsed_s >= 0) || cx_accum_deserialise(st->accum, &r) < 0)
+    if (stopped > 1) {
+        field = "stopped";
         goto bad;
+    }
+    if (!replicate_batch_ok(r) || cx_accum_deserialise(st->accum, &r) < 0) {
+        field = "accumulators";
+        goto bad;
+    }
     uint32_t pn = cx_rbuf_u32(&r);
+    field = "round in progress";
     if (pn > CX_MAX_ROUND_BLOCKS) goto bad;
     if (pn) {
         uint32_t ns = cx_rbuf_u32(&r);
         if (ns != (uint32_t)(CX_N_METRICS + CX_N_QSERIES * ck->n_quarters)) goto bad;
         uint32_t vcap = cx_rbuf_u32(&r);
-        if (vcap != 0 && vcap != CX_BLOCK_PATHS) goto bad;
+        if (vcap != (has_replicates(&ck->id) ? CX_BLOCK_PATHS : 0)) goto bad;
         const size_t vn = (size_t)CX_N_METRICS * vcap;
+        /* every block costs at least a byte: a count beyond the bytes left is damage */
+        if (r.err || pn > cx_rbuf_left(&r)) goto bad;
         st->partial_n = (int)pn;
         st->n_series = (int)ns;
         st->vals_cap = (int)vcap;
@@ -335,9 +583,16 @@ static int get_state(cx_ckpt *ck, const blob *b, cx_engine_state *st)
             if (st->vals_ok[j]) cx_rbuf_get(&r, st->vals + (size_t)j * vn, vn * sizeof *st->vals);
         }
     }
-    if (r.err || cx_rbuf_left(&r) != 0) goto bad;
+    if (r.err || cx_rbuf_left(&r) != 0) {
+        field = "state length";
+        cx_set_err(why, sizeof why, "%zu bytes, not what its fields take", b->n);
+        goto bad;
+    }
+    if ((field = check_state(ck, st, ended, why, sizeof why)) != NULL) goto bad;
     return 0;
 bad:
+    cx_set_err(err, err_len, "%s: damaged checkpoint (%s %d, %s: %s)", ck->path,
+               ended ? "ended run" : "run in progress", k + 1, field, why);
     state_clear(st);
     return CX_ERR_CONFIG;
 }
@@ -370,46 +625,90 @@ static void put_file(cx_wbuf *w, const cx_ckpt *ck)
 }
 
 /*
- * Reads path whole and checks it (magic, checksum, format, byte order, version); on success
- * r is positioned after the version, over *data (the caller frees it).
+ * Reads at most max bytes of the regular file at path into *data (*len bytes; the caller
+ * frees it). *whole says whether that is the whole file. Nothing else is opened for reading:
+ * the open does not block (O_NONBLOCK: a FIFO with no writer), and fstat refuses a FIFO,
+ * device or folder before any read. @return 0; CX_ERR_IO (errno says why: ENOENT when there
+ * is no such file) or CX_ERR_CONFIG (not a regular file), with a message in err.
  */
-static int open_file(const char *path, unsigned char **data, cx_rbuf *r, char *err,
-                     size_t err_len)
+static int load_file(const char *path, size_t max, unsigned char **data, size_t *len,
+                     bool *whole, char *err, size_t err_len)
 {
-    size_t len = 0;
-    char *buf = read_file(path, &len);
-    *data = (unsigned char *)buf;
-    if (!buf) {
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
         int e = errno;
         cx_set_err(err, err_len, "%s: cannot read the checkpoint: %s", path, strerror(e));
         errno = e;
         return CX_ERR_IO;
     }
-    if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
+    struct stat sb;
+    int rc = 0;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        cx_set_err(err, err_len, "%s: cannot read the checkpoint: %s", path, strerror(e));
+        close(fd);
+        errno = e;
+        return CX_ERR_IO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        cx_set_err(err, err_len, "%s: not a checkpoint (not a regular file but a %s)", path,
+                   S_ISDIR(sb.st_mode) ? "folder" : S_ISFIFO(sb.st_mode) ? "FIFO"
+                   : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode)          ? "device"
+                   : S_ISSOCK(sb.st_mode)                                ? "socket"
+                                                                         : "special file");
+        close(fd);
+        return CX_ERR_CONFIG;
+    }
+    const size_t size = sb.st_size < 0 ? 0 : (uint64_t)sb.st_size > max ? max : (size_t)sb.st_size;
+    *whole = (uint64_t)sb.st_size <= max;
+    unsigned char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        errno = ENOMEM;
+        cx_set_err(err, err_len, "%s: out of memory", path);
+        return CX_ERR_NOMEM;
+    }
+    size_t n = 0;
+    while (n < size) {
+        ssize_t got = read(fd, buf + n, size - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            cx_set_err(err, err_len, "%s: cannot read the checkpoint: %s", path, strerror(e));
+            free(buf);
+            close(fd);
+            errno = e;
+            return CX_ERR_IO;
+        }
+        if (got == 0) break; /* it shrank: what was read is checked as it is */
+        n += (size_t)got;
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return rc;
+}
+
+/* The header up to and with the version: magic, format, byte order, version. On success r is
+ * positioned after the version. */
+static int check_header(const char *path, cx_rbuf *r, char *err, size_t err_len)
+{
+    if (r->n < 8 || memcmp(r->p, MAGIC, 8) != 0) {
         cx_set_err(err, err_len, "%s: not a capexsim checkpoint", path);
         return CX_ERR_CONFIG;
     }
-    uint8_t sum[32];
-    struct sha256_ctx h;
-    sha256_init(&h);
-    if (len >= 8 + 32) sha256_update(&h, len - 32, (const uint8_t *)buf);
-    sha256_digest(&h, sizeof sum, sum);
-    if (len < 8 + 32 || memcmp(sum, buf + len - 32, 32) != 0) {
-        cx_set_err(err, err_len, "%s: damaged or truncated checkpoint (its SHA-256 does not match)",
-                   path);
-        return CX_ERR_CONFIG;
-    }
-    cx_rbuf_init(r, buf, len - 32);
     r->off = 8;
     uint32_t format = cx_rbuf_u32(r), bom = cx_rbuf_u32(r);
-    if (format != FORMAT || bom != BOM) {
+    if (r->err || format != FORMAT || bom != BOM) {
         cx_set_err(err, err_len, "%s: checkpoint format %u%s, this capexsim reads format %u",
                    path, (unsigned)format, bom != BOM ? " of another byte order" : "", FORMAT);
         return CX_ERR_CONFIG;
     }
     char *version = cx_rbuf_str(r);
     if (!version || strcmp(version, CX_VERSION) != 0) {
-        cx_set_err(err, err_len, "%s: checkpoint written by capexsim %s; this is capexsim %s",
+        cx_set_err(err, err_len, "%s: checkpoint written by capexsim %.64s; this is capexsim %s",
                    path, version ? version : "?", CX_VERSION);
         free(version);
         return CX_ERR_CONFIG;
@@ -418,19 +717,85 @@ static int open_file(const char *path, unsigned char **data, cx_rbuf *r, char *e
     return 0;
 }
 
+/*
+ * Reads path whole, at most max bytes (more is refused unread), and checks it (magic,
+ * checksum, format, byte order, version); on success r is positioned after the version, over
+ * *data (the caller frees it).
+ */
+static int open_file(const char *path, size_t max, unsigned char **data, cx_rbuf *r,
+                     char *err, size_t err_len)
+{
+    size_t len = 0;
+    bool whole = false;
+    int rc = load_file(path, max, data, &len, &whole, err, err_len);
+    if (rc < 0) return rc;
+    const unsigned char *buf = *data;
+    if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
+        cx_set_err(err, err_len, "%s: not a capexsim checkpoint", path);
+        return CX_ERR_CONFIG;
+    }
+    if (!whole) {
+        cx_set_err(err, err_len,
+                   "%s: damaged checkpoint (file size: more than the %zu bytes a checkpoint of "
+                   "this run can hold)",
+                   path, max);
+        return CX_ERR_CONFIG;
+    }
+    uint8_t sum[32];
+    struct sha256_ctx h;
+    sha256_init(&h);
+    if (len >= 8 + 32) sha256_update(&h, len - 32, buf);
+    sha256_digest(&h, sizeof sum, sum);
+    if (len < 8 + 32 || memcmp(sum, buf + len - 32, 32) != 0) {
+        cx_set_err(err, err_len, "%s: damaged or truncated checkpoint (its SHA-256 does not match)",
+                   path);
+        return CX_ERR_CONFIG;
+    }
+    cx_rbuf_init(r, buf, len - 32);
+    return check_header(path, r, err, err_len);
+}
+
+/* A damaged identity: one line naming the field. */
+static int bad_id(const char *path, const char *field, const char *why, char *err,
+                  size_t err_len)
+{
+    cx_set_err(err, err_len, "%s: damaged checkpoint (%s: %s)", path, field, why);
+    return CX_ERR_CONFIG;
+}
+
+/* Reads and checks the identity at r (get_id, check_id). */
+static int read_id(const char *path, cx_rbuf *r, cx_ckpt_id *id, char *err, size_t err_len)
+{
+    get_id(r, id);
+    char why[256] = "";
+    const char *field = r->err ? NULL : check_id(id, why, sizeof why);
+    int rc = 0;
+    if (r->err)
+        rc = bad_id(path, "run identity", "not as written", err, err_len);
+    else if (field)
+        rc = bad_id(path, field, why, err, err_len);
+    if (rc < 0) cx_ckpt_id_clear(id);
+    return rc;
+}
+
+/*
+ * The identity comes from the file's first ID_BYTES_MAX bytes, before the scenario (and so
+ * the bound on the whole file) is known; the checksum, which covers the whole file, is
+ * checked by cx_ckpt_open, which reads it whole within that bound. Every field is checked
+ * here all the same (check_id).
+ */
 int cx_ckpt_read_id(const char *path, cx_ckpt_id *id, char *err, size_t err_len)
 {
     unsigned char *data = NULL;
-    cx_rbuf r;
+    size_t len = 0;
+    bool whole = false;
     memset(id, 0, sizeof *id);
-    int rc = open_file(path, &data, &r, err, err_len);
+    int rc = load_file(path, ID_BYTES_MAX, &data, &len, &whole, err, err_len);
     if (rc == 0) {
-        get_id(&r, id);
-        if (r.err) {
-            cx_set_err(err, err_len, "%s: damaged checkpoint (bad run identity)", path);
-            cx_ckpt_id_clear(id);
-            rc = CX_ERR_CONFIG;
-        }
+        cx_rbuf r;
+        cx_rbuf_init(&r, data, len);
+        rc = check_header(path, &r, err, err_len);
+        if (rc == 0) rc = read_id(path, &r, id, err, err_len);
     }
     free(data);
     return rc;
@@ -445,8 +810,111 @@ void cx_ckpt_free(cx_ckpt *ck)
     state_clear(&ck->st);
     cx_ckpt_id_clear(&ck->id);
     free(ck->thresholds);
+    if (ck->lock_fd >= 0) {
+        /* unlinked while still held: a process waiting on the old file sees it go (lock) */
+        unlink(ck->lock_path);
+        close(ck->lock_fd);
+    }
+    free(ck->lock_path);
     free(ck->path);
     free(ck);
+}
+
+/* a * b + c, saturating at SIZE_MAX */
+static size_t sat_madd(size_t a, size_t b, size_t c)
+{
+    if (a && b > (SIZE_MAX - c) / a) return SIZE_MAX;
+    return a * b + c;
+}
+
+/*
+ * The most bytes a checkpoint of ck's run can take: the header and identity, and n_runs
+ * states, each the most cx_accum_serialise writes for the shape (every bucket of every
+ * sketch in use, replicate batches full) and the round in progress at its largest.
+ */
+static int file_bytes_max(const cx_ckpt *ck, size_t *out)
+{
+    cx_sketch *sk = NULL;
+    int rc = cx_sketch_new(&sk, ck->alpha);
+    if (rc < 0) return rc;
+    const size_t nb = (size_t)sk->nb;
+    cx_sketch_free(sk);
+    const size_t nq = (size_t)ck->n_quarters, nt = (size_t)ck->n_thresholds;
+    const size_t ns = CX_N_METRICS + CX_N_QSERIES * nq;
+    const size_t sketch = 96 + 2 * (8 + 8 * nb);
+    const size_t reps = 64 + CX_REP_MAX_Q * 8 +
+                        CX_N_METRICS * (32 + (size_t)CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS * 8 +
+                                        CX_REP_MAX_Q * 32);
+    size_t accum = sat_madd(ns, sketch + 24, 64 + 16 * nt + reps);
+    uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
+    size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
+    size_t state = sat_madd((size_t)rb, block, accum);
+    state = state > SIZE_MAX - 128 ? SIZE_MAX : state + 128;
+    *out = sat_madd(ck->n_runs, state, ID_BYTES_MAX + 64);
+    return 0;
+}
+
+/*
+ * Takes the advisory lock PATH.lock for ck (with MPI, rank 0 alone: the others only read)
+ * and writes this process's pid in it. A lock held by another process is refused at once,
+ * naming its pid. The lock file is checked to be the one at PATH.lock once locked, since the
+ * process that held it unlinks it as it lets go.
+ */
+static int take_lock(cx_ckpt *ck, char *err, size_t err_len)
+{
+    if (cx_mpi_rank() != 0) return 0;
+    size_t n = strlen(ck->path) + sizeof ".lock";
+    if (!(ck->lock_path = malloc(n))) return CX_ERR_NOMEM;
+    snprintf(ck->lock_path, n, "%s.lock", ck->path);
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(ck->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+        struct stat a, b;
+        if (fd < 0 || fstat(fd, &a) != 0 || !S_ISREG(a.st_mode)) {
+            int e = fd < 0 ? errno : EINVAL;
+            cx_set_err(err, err_len, "%s: cannot lock the checkpoint (%s): %s", ck->path,
+                       ck->lock_path, strerror(e));
+            if (fd >= 0) close(fd);
+            return CX_ERR_IO;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char pid[32] = "";
+            /* the holder writes its pid just after it locks: give it a moment */
+            for (int i = 0; i < 50 && !pid[0]; i++) {
+                ssize_t got = pread(fd, pid, sizeof pid - 1, 0);
+                pid[got > 0 ? got : 0] = 0;
+                pid[strcspn(pid, "\n")] = 0;
+                if (!pid[0]) nanosleep(&(struct timespec){0, 10000000}, NULL);
+            }
+            close(fd);
+            if (e != EWOULDBLOCK) {
+                cx_set_err(err, err_len, "%s: cannot lock the checkpoint (%s): %s", ck->path,
+                           ck->lock_path, strerror(e));
+                return CX_ERR_IO;
+            }
+            cx_set_err(err, err_len,
+                       "%s: in use by another capexsim (pid %s, lock %s); wait for it to end",
+                       ck->path, pid[0] ? pid : "?", ck->lock_path);
+            return CX_ERR_CONFIG;
+        }
+        if (stat(ck->lock_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+            char pid[32];
+            int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+                int e = errno;
+                cx_set_err(err, err_len, "%s: cannot write the lock %s: %s", ck->path,
+                           ck->lock_path, strerror(e));
+                close(fd);
+                return CX_ERR_IO;
+            }
+            ck->lock_fd = fd;
+            return 0;
+        }
+        close(fd); /* let go by its holder and unlinked: lock the new one */
+    }
+    cx_set_err(err, err_len, "%s: cannot lock the checkpoint (%s keeps changing)", ck->path,
+               ck->lock_path);
+    return CX_ERR_IO;
 }
 
 static int take_blob(cx_rbuf *r, blob *b)
@@ -480,14 +948,16 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
     return "";
 }
 
-int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, int n_quarters,
-                 const double *thresholds, int n_thresholds, double alpha, char *err,
-                 size_t err_len)
+int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                 char *err, size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
     if (!ck) return CX_ERR_NOMEM;
     int rc = CX_ERR_NOMEM;
+    ck->lock_fd = -1;
+    ck->n_runs = n_runs;
     ck->n_quarters = n_quarters;
     ck->n_thresholds = n_thresholds;
     ck->alpha = alpha;
@@ -496,23 +966,31 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, int n_qu
         cx_ckpt_id_copy(&ck->id, id) < 0)
         goto fail;
     if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
+    char why[256] = "";
+    const char *field = check_id(&ck->id, why, sizeof why);
+    if (field) {
+        cx_set_err(err, err_len, "%s: %s: %s", path, field, why);
+        rc = CX_ERR_RANGE;
+        goto fail;
+    }
+    if ((rc = take_lock(ck, err, err_len)) < 0) goto fail;
 
+    size_t max = 0;
+    if ((rc = file_bytes_max(ck, &max)) < 0) goto fail;
     unsigned char *data = NULL;
     cx_rbuf r;
-    rc = open_file(path, &data, &r, err, err_len);
+    rc = open_file(path, max, &data, &r, err, err_len);
     if (rc == CX_ERR_IO && errno == ENOENT) {
         free(data);
+        if (err && err_len) err[0] = 0;
         *out = ck; /* a new checkpoint */
         return 0;
     }
     if (rc == 0) {
         cx_ckpt_id held;
-        get_id(&r, &held);
-        const char *what = r.err ? NULL : id_differs(&held, id);
-        if (!what) {
-            cx_set_err(err, err_len, "%s: damaged checkpoint (bad run identity)", path);
-            rc = CX_ERR_CONFIG;
-        } else if (*what) {
+        rc = read_id(path, &r, &held, err, err_len);
+        const char *what = rc == 0 ? id_differs(&held, id) : "";
+        if (*what) {
             cx_set_err(err, err_len,
                        "%s: checkpoint of another run (%s differs); resume it with 'capexsim "
                        "resume %s', or remove it",
@@ -535,15 +1013,23 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, int n_qu
         else if (has) rc = take_blob(&r, &ck->cur);
     }
     if (rc == 0 && (r.err || cx_rbuf_left(&r) != 0)) rc = CX_ERR_CONFIG;
-    /* every state must read back into this run's accumulators */
+    if (rc == CX_ERR_CONFIG && !(err && err[0]))
+        cx_set_err(err, err_len, "%s: damaged checkpoint (run states: not as written)", path);
+    /* the command's runs: one for run, a sweep's points */
+    const uint64_t held = (uint64_t)ck->n_ended + (ck->cur.p != NULL);
+    if (rc == 0 && held > n_runs) {
+        cx_set_err(err, err_len,
+                   "%s: damaged checkpoint (runs: %llu, but '%s' of this scenario makes %llu)",
+                   path, (unsigned long long)held, ck->id.command, (unsigned long long)n_runs);
+        rc = CX_ERR_CONFIG;
+    }
+    /* every state must read back into this run's accumulators, and agree with the run */
     for (int i = 0; rc == 0 && i <= ck->n_ended; i++) {
         const blob *b = i < ck->n_ended ? &ck->ended[i] : ck->cur.p ? &ck->cur : NULL;
-        if (b) rc = get_state(ck, b, &ck->st);
+        if (b) rc = get_state(ck, i, b, &ck->st, err, err_len);
     }
     state_clear(&ck->st);
     free(data);
-    if (rc == CX_ERR_CONFIG && !(err && err[0]))
-        cx_set_err(err, err_len, "%s: damaged checkpoint (a run state does not read back)", path);
     if (rc < 0) goto fail;
     ck->held = ck->n_ended + (ck->cur.p != NULL);
     *out = ck;
@@ -575,11 +1061,8 @@ static int hook_begin(void *ctx, const cx_engine_state **resume)
     const blob *b = k < ck->n_ended ? &ck->ended[k] : k == ck->n_ended && ck->cur.p ? &ck->cur
                                                                                     : NULL;
     if (!b) return 0;
-    int rc = get_state(ck, b, &ck->st);
-    if (rc < 0) {
-        snprintf(ck->err, sizeof ck->err, "%s: damaged checkpoint", ck->path);
-        return rc;
-    }
+    int rc = get_state(ck, k, b, &ck->st, ck->err, sizeof ck->err);
+    if (rc < 0) return rc;
     *resume = &ck->st;
     return 0;
 }
@@ -609,7 +1092,7 @@ static int hook_save(void *ctx, const cx_engine_state *st, bool final)
     cx_ckpt *ck = ctx;
     const int k = ck->begun - 1;
     cx_wbuf s = {0}, f = {0};
-    put_state(&s, st);
+    put_state(&s, command_kind(ck->id.command), st);
     int rc = s.err;
     if (rc == 0 && k > ck->n_ended) rc = CX_ERR_INTERNAL; /* runs begin in order */
     if (rc == 0) {

@@ -56,26 +56,36 @@ int cx_ckpt_id_copy(cx_ckpt_id *dst, const cx_ckpt_id *src);
 int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err_len);
 
 /*
- * Reads the identity of the checkpoint at path, after checking magic, checksum, format,
- * byte order and version. @return 0; CX_ERR_IO (cannot read: errno tells why, ENOENT when
- * there is no such file) or CX_ERR_CONFIG (not a checkpoint, damaged, another version), with
- * a one-line message naming path in err. @note clear id with cx_ckpt_id_clear.
+ * Reads the identity of the checkpoint at path (a regular file: anything else is refused
+ * without blocking), after checking magic, format, byte order and version, from its first
+ * 64 KiB only: the checksum of the whole file is checked by cx_ckpt_open, within a bound
+ * that needs the scenario. Every field is checked against the command line's limits.
+ * @return 0; CX_ERR_IO (cannot read: errno tells why, ENOENT when there is no such file) or
+ * CX_ERR_CONFIG (not a regular file, not a checkpoint, a field out of range, another
+ * version), with a one-line message naming path (and the field) in err.
+ * @note clear id with cx_ckpt_id_clear.
  */
 int cx_ckpt_read_id(const char *path, cx_ckpt_id *id, char *err, size_t err_len);
 
 typedef struct cx_ckpt cx_ckpt;
 
 /*
- * The checkpoint of the run id at path, for runs whose accumulators have the given shape
- * (cx_accum_new's arguments). When path exists it must be a checkpoint of that run (same
- * command, scenario digest, seed, paths, sampling, target and round size) whose states fit
- * the shape: the run then resumes from it. Otherwise the first save creates it.
- * @return 0; CX_ERR_CONFIG (refused: the message in err says why), CX_ERR_IO, CX_ERR_NOMEM.
- * @note free *out with cx_ckpt_free.
+ * The checkpoint of the run id at path, for a command that makes n_runs engine runs (1 for
+ * run, a sweep's points) whose accumulators have the given shape (cx_accum_new's arguments).
+ * When path exists it must be a regular file, no larger than such a checkpoint can be, and a
+ * checkpoint of that run (same command, scenario digest, seed, paths, sampling, target and
+ * round size) whose states agree with the run (counters, accumulators, round schedule, the
+ * command that wrote them, at most n_runs of them): the run then resumes from it. Otherwise
+ * the first save creates it. While ck lives, this process holds the lock path.lock (with its
+ * pid in it; with MPI, rank 0 alone), and another process's cx_ckpt_open is refused.
+ * @return 0; CX_ERR_CONFIG (refused: a damaged checkpoint, one of another run, one in use by
+ * another process; one line in err naming path and the field or pid), CX_ERR_RANGE (id out
+ * of the command line's limits), CX_ERR_IO, CX_ERR_NOMEM.
+ * @note free *out with cx_ckpt_free (which lets go of the lock and removes path.lock).
  */
-int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, int n_quarters,
-                 const double *thresholds, int n_thresholds, double alpha, char *err,
-                 size_t err_len);
+int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                 char *err, size_t err_len);
 void cx_ckpt_free(cx_ckpt *ck);
 /* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
 void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);

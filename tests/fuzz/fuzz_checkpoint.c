@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer harness of the checkpoint reader: any file is resumed from or refused in one line. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#include <nettle/sha2.h>
+
+#include "sim/base/error.h"
+#include "sim/engine/checkpoint.h"
+#include "tests/fuzz/fuzz.h"
+
+/*
+ * The input is a checkpoint without its last 32 bytes: the harness appends their SHA-256,
+ * as anyone editing a checkpoint can, so the fuzzer reaches the checks of the fields instead
+ * of stopping at the checksum. The file is read as `resume` reads it: its identity
+ * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
+ * the seeds' shape, one run for `run`, 12 for `sweep`), then every state it holds
+ * as the engine's begin hook hands it over. What must hold: a refusal is a non-empty message
+ * of one line naming the file, and a checkpoint that opens hands the engine a state for every
+ * run it holds, and lets go of its lock. Anything else aborts: a finding. The seeds
+ * (tests/fuzz/corpus/checkpoint) are real checkpoints less their checksum, small because of
+ * their scenario: configs/meta-2026h1.cfg with horizon_months = 3 (one quarter) and
+ * report.relative_error = 0.1 (its shape is below), from run (2,048 paths, rounds of one
+ * block), run --target-ci, sweep (12 points) and a run stopped by Ctrl-C; they hold the
+ * capexsim version that wrote them, so after a version change they are refused early. To
+ * make them again (and edit-*.ck: run.ck with paths 2^64-1, with command sweep; part.ck
+ * with paths_done 4096, by tests/ckpt.sh's craft):
+ *   sed -e 's/^horizon_months = 36;/horizon_months = 3;/' \
+ *       -e 's/relative_error = 0.001;/relative_error = 0.1;/' configs/meta-2026h1.cfg >tiny.cfg
+ *   capexsim run tiny.cfg --paths 2048 --round-blocks 1 -q --checkpoint run.ck -t 1
+ *   capexsim run tiny.cfg --paths 5000 --target-ci capex_burden:0.5:0.05 -q --checkpoint tgt.ck
+ *   capexsim sweep tiny.cfg --paths 1024 --round-blocks 1 -q --checkpoint sweep.ck -t 1
+ *   capexsim run tiny.cfg --paths 4000000 --round-blocks 64 -q --checkpoint part.ck \
+ *       --checkpoint-every 0 -t 2   # Ctrl-C once part.ck is there
+ *   for f in run tgt sweep part; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ */
+#define N_QUARTERS 1
+#define ALPHA 0.1
+static const double thresholds[] = {10.0, 25.0, 50.0, 100.0};
+
+static void cleanup(void)
+{
+    unlink("fuzz.ck");
+    unlink("fuzz.ck.lock");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    gsl_set_error_handler_off();
+    int rc = fuzz_private_cwd();
+    atexit(cleanup); /* before fuzz_cleanup removes the folder */
+    return rc;
+}
+
+static void check_message(const char *err)
+{
+    FUZZ_CHECK(err[0] != '\0', "a refusal gave no message");
+    for (const char *p = err; *p; p++)
+        FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f,
+                   "the message holds a control character: %s", err);
+    FUZZ_CHECK(strncmp(err, "fuzz.ck: ", 9) == 0, "the message does not name the file: %s", err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t sum[32];
+    struct sha256_ctx h;
+    sha256_init(&h);
+    sha256_update(&h, size, data);
+    sha256_digest(&h, sizeof sum, sum);
+    FILE *f = fopen("fuzz.ck", "wb");
+    if (!f)
+        return 0;
+    int ok = fwrite(data, 1, size, f) == size && fwrite(sum, 1, sizeof sum, f) == sizeof sum;
+    if (fclose(f) != 0 || !ok)
+        return 0;
+
+    char err[1024] = "";
+    cx_ckpt_id id;
+    int rc = cx_ckpt_read_id("fuzz.ck", &id, err, sizeof err);
+    if (rc != 0) {
+        check_message(err);
+        return 0;
+    }
+    const uint64_t runs = strcmp(id.command, "sweep") == 0 ? 12 : 1;
+    cx_ckpt *ck = NULL;
+    err[0] = '\0';
+    rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
+                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, err, sizeof err);
+    if (rc != 0) {
+        FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
+        check_message(err);
+        cx_ckpt_id_clear(&id);
+        return 0;
+    }
+    /* every state held reads back for the engine, once per run, in order */
+    cx_engine_ckpt hooks;
+    cx_ckpt_hooks(ck, &hooks);
+    const int held = cx_ckpt_runs_held(ck);
+    FUZZ_CHECK(held >= 0 && (uint64_t)held <= runs, "%d runs held of %llu", held,
+               (unsigned long long)runs);
+    for (int k = 0; k < held; k++) {
+        const cx_engine_state *st = NULL;
+        rc = hooks.begin(hooks.ctx, &st);
+        FUZZ_CHECK(rc == 0 && st != NULL, "run %d of %d held did not read back: %s", k + 1,
+                   held, cx_ckpt_error(ck));
+        FUZZ_CHECK(st->paths_done <= id.paths && st->blocks_done == st->next_block,
+                   "run %d: a state that disagrees with its run was handed over", k + 1);
+    }
+    cx_ckpt_free(ck);
+    FUZZ_CHECK(access("fuzz.ck.lock", F_OK) != 0, "the lock file outlived the checkpoint");
+    cx_ckpt_id_clear(&id);
+    return 0;
+}
