@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Options shared by the tornado and Sobol studies, and writing a study's JSON. */
+#ifndef CX_SIM_STUDY_STUDY_H
+#define CX_SIM_STUDY_STUDY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/sampling.h"
+
+#define CX_SENS_BLOCK_PATHS 256 /* default paths (tornado) or base samples (Sobol) per block */
+
+typedef struct cx_study_opts {
+    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 3 paths) */
+    uint64_t seed;
+    int threads;         /* 0: all cores */
+    int block_paths;     /* 0: CX_SENS_BLOCK_PATHS */
+    cx_sampling sampling;
+    bool antithetic;     /* tornado only; Saltelli rows are not paired */
+    int metric;          /* cx_metric */
+    /* optional (a SIGINT handler sets it): non-zero stops at the next block boundary; the
+     * blocks already started finish and the report holds them (complete = false) */
+    const atomic_int *interrupt;
+    /* issue 12: the processes of an MPI job (engine.h), NULL alone: each rank runs a
+     * contiguous share of the blocks, rank 0 merges (in block order where it matters), and
+     * every rank returns rank 0's report; with comm, `interrupt` is this rank's own flag */
+    const cx_engine_comm *comm;
+} cx_study_opts;
+
+/* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */
+int cx_sens_write_json(const json_t *j, const char *path);
+
+#endif
