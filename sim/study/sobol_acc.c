@@ -35,7 +35,15 @@
 /* Sobol estimator core                                                                   */
 /* ------------------------------------------------------------------------------------- */
 
-/* Record layout: n, mean, M2 (Welford over f(A) and f(B)), spare, d1[d], d2[d]. */
+/*
+ * Record layout: n, mean, M2 (Welford over f(A) and f(B)), spare, then per index i with
+ * D_i = f(AB_i) - f(A): bd[i] = sum f(B) D_i, dd[i] = sum D_i, tt[i] = sum D_i^2.
+ * Saltelli (2010) first order: V_i = E[f(B) D_i] = E[(f(B) - c) D_i] for any constant c,
+ * since E[D_i] = 0; with c the mean of f the summand is small where input i does not act
+ * (D_i = 0 when the input has no effect), so its noise shrinks with the index instead of
+ * staying of order V, as 1 - E[(f(B) - f(AB_i))^2] / 2V (Jansen's first order) does.
+ * bd - mean dd is that centred sum. Jansen (1999) total effect: E[D_i^2] / 2V.
+ */
 enum { R_N, R_MEAN, R_M2, R_HEAD = 4 };
 
 /*
@@ -50,7 +58,7 @@ enum { R_N, R_MEAN, R_M2, R_HEAD = 4 };
 struct cx_sobol_acc {
     int d, n_slots;
     size_t stride;   /* doubles per slot record, a multiple of a cache line */
-    size_t sz;       /* doubles per record in use: R_HEAD + 2d */
+    size_t sz;       /* doubles per record in use: R_HEAD + 3d */
     double *rec;     /* n_slots records */
     double *tot;     /* every folded block */
     double *bat;     /* CX_SOBOL_MAX_BATCHES full batches, then the one being filled */
@@ -69,7 +77,7 @@ int cx_sobol_acc_new(cx_sobol_acc **out, int d, int n_slots)
         return CX_ERR_NOMEM;
     a->d = d;
     a->n_slots = n_slots;
-    a->sz = (size_t)R_HEAD + 2 * (size_t)d;
+    a->sz = (size_t)R_HEAD + 3 * (size_t)d;
     size_t per_line = CACHE_LINE / sizeof(double);
     a->stride = (a->sz + per_line - 1) / per_line * per_line;
     size_t bytes = a->stride * sizeof(double) * (size_t)n_slots;
@@ -119,15 +127,16 @@ void cx_sobol_acc_add(cx_sobol_acc *a, int slot, double fa, double fb, const dou
     double *r = a->rec + (size_t)slot * a->stride;
     welford(r, fa);
     welford(r, fb);
-    double *d1 = r + R_HEAD, *d2 = d1 + a->d;
+    double *bd = r + R_HEAD, *dd = bd + a->d, *tt = dd + a->d;
     for (int i = 0; i < a->d; i++) {
-        double e1 = fb - fab[i], e2 = fa - fab[i];
-        d1[i] += e1 * e1;
-        d2[i] += e2 * e2;
+        double di = fab[i] - fa;
+        bd[i] += fb * di;
+        dd[i] += di;
+        tt[i] += di * di;
     }
 }
 
-/* dst += src: Chan et al.'s pairwise combination of (n, mean, M2), plain sums for d1, d2. */
+/* dst += src: Chan et al.'s pairwise combination of (n, mean, M2), plain sums for the rest. */
 static void combine(double *dst, const double *src, int d)
 {
     double na = dst[R_N], nb = src[R_N];
@@ -137,7 +146,7 @@ static void combine(double *dst, const double *src, int d)
     dst[R_MEAN] += delta * nb / n;
     dst[R_M2] += src[R_M2] + delta * delta * na * nb / n;
     dst[R_N] = n;
-    for (int i = 0; i < 2 * d; i++)
+    for (int i = 0; i < 3 * d; i++)
         dst[R_HEAD + i] += src[R_HEAD + i];
 }
 
@@ -188,8 +197,9 @@ static void estimate(const double *r, int d, double *s1, double *st)
             s1[i] = st[i] = NAN;
             continue;
         }
-        s1[i] = 1.0 - r[R_HEAD + i] / (2.0 * samples * v);
-        st[i] = r[R_HEAD + d + i] / (2.0 * samples * v);
+        const double bd = r[R_HEAD + i], dd = r[R_HEAD + d + i], tt = r[R_HEAD + 2 * d + i];
+        s1[i] = (bd - r[R_MEAN] * dd) / (samples * v);
+        st[i] = tt / (2.0 * samples * v);
     }
 }
 

@@ -14,6 +14,23 @@
 
 #define CX_SENS_BLOCK_PATHS 256 /* default paths (tornado) or base samples (Sobol) per block */
 
+/* A group of inputs for Sobol indices: members are input names or dotted prefixes ("msl"
+ * takes every "msl.*" input); only uncertain inputs count. */
+typedef struct cx_sobol_group {
+    const char *name;
+    int n;
+    const char *const *members;
+} cx_sobol_group;
+
+/* Options of the Sobol study only (zero: the defaults). */
+typedef struct cx_sobol_args {
+    double target_ci;     /* > 0: add base samples until every 95% half-width <= this */
+    uint64_t max_paths;   /* with target_ci: the most base samples (0: 64 x paths) */
+    int order;            /* cx_sobol_order: 0 by total effect, 1 config order */
+    int n_groups;
+    const cx_sobol_group *groups; /* borrowed */
+} cx_sobol_args;
+
 typedef struct cx_study_opts {
     uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 3 paths) */
     uint64_t seed;
@@ -29,6 +46,7 @@ typedef struct cx_study_opts {
      * contiguous share of the blocks, rank 0 merges (in block order where it matters), and
      * every rank returns rank 0's report; with comm, `interrupt` is this rank's own flag */
     const cx_engine_comm *comm;
+    cx_sobol_args sobol;  /* Sobol only */
 } cx_study_opts;
 
 /* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */

@@ -145,8 +145,8 @@ int cx_study_worker_new(cx_study_worker **out, const cx_scenario *sc, const cx_m
     w->ub = malloc(ni * sizeof(double));
     w->x = malloc(ni * sizeof(double));
     w->xb = malloc(CX_MODEL_LANES * ni * sizeof(double));
-    w->um = malloc((ni + 3) * ni * sizeof(double));
-    w->noise = malloc((ni + 3) * sizeof *w->noise);
+    w->um = malloc((ni + 3 + (size_t)(d > 0 ? d : 0)) * ni * sizeof(double));
+    w->noise = malloc((ni + 3 + (size_t)(d > 0 ? d : 0)) * sizeof *w->noise);
     w->resb = malloc(CX_MODEL_LANES * sizeof *w->resb);
     w->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
     w->fab = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
