@@ -75,9 +75,9 @@ check "sweep at 3 ranks: same bytes (JSON and CSV)" $? "rc=$rc $(head -3 err)"
 "${MPIRUN[@]}" -np 3 "$BIN" tornado --paths 20000 -t 2 -q --json tout.json --csv tout.csv 2>err; rc=$?
 [ $rc -eq 0 ] && same tref.json tout.json tref.csv tout.csv
 check "tornado (79 blocks) at 3 ranks x 2 threads: same bytes (JSON and CSV)" $? "rc=$rc $(head -3 err)"
-"$BIN" sobol --paths 1300 -t 1 -q --json sbref.json --csv sbref.csv
+"$BIN" sobol --paths 2100 -t 1 -q --json sbref.json --csv sbref.csv
 for np in 2 5; do
-    "${MPIRUN[@]}" -np $np "$BIN" sobol --paths 1300 -t 1 -q --json sb$np.json --csv sb$np.csv 2>err; rc=$?
+    "${MPIRUN[@]}" -np $np "$BIN" sobol --paths 2100 -t 1 -q --json sb$np.json --csv sb$np.csv 2>err; rc=$?
     [ $rc -eq 0 ] && same sbref.json sb$np.json sbref.csv sb$np.csv
     check "sobol (6 blocks) at $np ranks: same bytes (JSON and CSV)" $? "rc=$rc $(head -3 err)"
 done

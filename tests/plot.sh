@@ -59,7 +59,7 @@ if check "$CX" tornado "$TMP/s.cfg" --paths 4000 --quiet --json "$TMP/tornado.js
     ok "tornado: chart, and the tranche size ranked first"
 else not_ok "tornado: chart, and the tranche size ranked first"; fi
 
-if check "$CX" sobol "$TMP/s.cfg" --paths 512 --quiet --json "$TMP/sobol.json" --csv "$TMP/sobol.csv" &&
+if check "$CX" sobol "$TMP/s.cfg" --paths 2048 --quiet --json "$TMP/sobol.json" --csv "$TMP/sobol.csv" &&
    check "$CX" plot "$TMP/sobol.json" --out "$TMP/sobol" && images "$TMP/sobol" sobol; then
     ok "sobol: index chart"
 else not_ok "sobol: index chart"; fi

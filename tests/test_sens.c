@@ -628,3 +628,222 @@ Test(studies, target_ci_stops_when_met, .init = setup)
     cx_run_free(run);
     cx_scenario_free(sc);
 }
+
+/* ------------------------------------------------------------------------------------- */
+/* The Sobol design on plain functions (issue 20 item 4): the same core as the model path */
+/* ------------------------------------------------------------------------------------- */
+
+/* A plain function of d uniforms, with index k < d swapping column k and index d + g
+ * swapping every column of group g (a bit mask). */
+typedef struct plain_fn {
+    double (*f)(const double *u);
+    int d, n_groups;
+    unsigned group[4];
+} plain_fn;
+
+static void plain_sample(void *ctx, int thread, const double *ua, const double *ub,
+                         uint64_t key, double *fa, double *fb, double *fab)
+{
+    const plain_fn *p = ctx;
+    double u[8];
+    (void)thread;
+    (void)key;
+    *fa = p->f(ua);
+    *fb = p->f(ub);
+    for (int k = 0; k < p->d + p->n_groups; k++) {
+        for (int c = 0; c < p->d; c++) {
+            bool swap = k < p->d ? c == k : (p->group[k - p->d] >> c) & 1u;
+            u[c] = swap ? ub[c] : ua[c];
+        }
+        fab[k] = p->f(u);
+    }
+}
+
+/* f = sum w_c x_c with x_c ~ U(0, 1) independent: S1_c = ST_c = w_c^2 / sum w^2, exactly
+ * (no interactions): weights 1, 2, 3, 4 give 1/30, 4/30, 9/30, 16/30. */
+static double linear4(const double *u)
+{
+    return 1.0 * u[0] + 2.0 * u[1] + 3.0 * u[2] + 4.0 * u[3];
+}
+
+static int design_run(const plain_fn *p, uint64_t base, int threads, cx_sampling method,
+                      double target, cx_sobol_index *idx, cx_sobol_outcome *out, char *err)
+{
+    cx_sobol_design des = {.d = p->d, .n_idx = p->d + p->n_groups, .fn = plain_sample,
+                           .ctx = (void *)p, .base = base, .seed = 2026, .threads = threads,
+                           .block_paths = 256, .sampling = method, .target_ci = target};
+    return cx_sobol_design_run(&des, idx, out, err, 512);
+}
+
+/* Every index within 4 standard errors of its exact value (two-sided 6e-5 each: a 95% CI
+ * would miss one of a dozen checks one time in two), and its SE a real one. */
+static void within_se(const cx_sobol_index *x, double s1, double st, const char *what)
+{
+    cr_assert(gt(dbl, x->s1_se, 0.0), "%s", what);
+    cr_assert(gt(dbl, x->st_se, 0.0), "%s", what);
+    cr_assert(le(dbl, fabs(x->s1 - s1), 4.0 * x->s1_se), "%s S1 %g, exact %g, se %g", what,
+              x->s1, s1, x->s1_se);
+    cr_assert(le(dbl, fabs(x->st - st), 4.0 * x->st_se), "%s ST %g, exact %g, se %g", what,
+              x->st, st, x->st_se);
+}
+
+Test(sobol_design, linear_sum_exact_indices, .init = setup)
+{
+    plain_fn p = {.f = linear4, .d = 4};
+    cx_sobol_index idx[4];
+    cx_sobol_outcome out;
+    char err[512];
+    cr_assert(eq(int, design_run(&p, 8192, 2, CX_SAMPLING_MC, 0, idx, &out, err), 0), "%s", err);
+    const double w2[4] = {1, 4, 9, 16};
+    for (int c = 0; c < 4; c++)
+        within_se(&idx[c], w2[c] / 30.0, w2[c] / 30.0, "linear");
+    cr_assert(eq(int, out.sum.batches, 32));
+    cr_assert(eq(int, out.stages, 1));
+}
+
+Test(sobol_design, ishigami_and_its_groups, .init = setup)
+{
+    /* groups {x1, x3} (mask 5) and {x1, x2} (mask 3): closed first order S1 + S3 + S13 =
+     * 0.3139 + 0 + 0.2437 = 0.5576 and S1 + S2 = 0.7563 (S12 = 0); total effects
+     * 1 - S2 = 0.5576 and 1 - S3 = 1 (the Ishigami values above). */
+    plain_fn p = {.f = ishigami, .d = 3, .n_groups = 2, .group = {5u, 3u}};
+    cx_sobol_index idx[5];
+    cx_sobol_outcome out;
+    char err[512];
+    cr_assert(eq(int, design_run(&p, 16384, 2, CX_SAMPLING_MC, 0, idx, &out, err), 0), "%s",
+              err);
+    const double V = 13.8446, V1 = 4.3459, V2 = 6.125, V13 = 3.3737;
+    within_se(&idx[0], V1 / V, (V1 + V13) / V, "x1");
+    within_se(&idx[1], V2 / V, V2 / V, "x2");
+    within_se(&idx[2], 0.0, V13 / V, "x3");
+    within_se(&idx[3], (V1 + V13) / V, (V1 + V13) / V, "group x1 x3");
+    within_se(&idx[4], (V1 + V2) / V, 1.0, "group x1 x2");
+}
+
+Test(sobol_design, too_few_samples_is_a_usage_error_naming_the_minimum, .init = setup)
+{
+    plain_fn p = {.f = linear4, .d = 4};
+    cx_sobol_index idx[4];
+    cx_sobol_outcome out;
+    char err[512] = "";
+    /* 8 blocks of 256 = 2048 at least */
+    cr_assert(eq(int, design_run(&p, 2047, 1, CX_SAMPLING_MC, 0, idx, &out, err),
+                 CX_ERR_USAGE));
+    cr_assert(not(eq(ptr, strstr(err, "2048"), NULL)), "%s", err);
+    cr_assert(eq(int, design_run(&p, 10, 1, CX_SAMPLING_MC, 0, idx, &out, err), CX_ERR_USAGE));
+    cr_assert(eq(int, design_run(&p, 2048, 1, CX_SAMPLING_MC, 0, idx, &out, err), 0), "%s", err);
+    for (int c = 0; c < 4; c++)
+        cr_assert(not(isnan(cx_sobol_half_width(&idx[c]))));
+}
+
+Test(sobol_design, ranked_by_total_effect_or_config_order, .init = setup)
+{
+    plain_fn p = {.f = linear4, .d = 4};
+    cx_sobol_index idx[4];
+    cx_sobol_outcome out;
+    char err[512];
+    cr_assert(eq(int, design_run(&p, 4096, 1, CX_SAMPLING_MC, 0, idx, &out, err), 0), "%s", err);
+    int rank[4];
+    cx_sobol_rank(idx, 4, CX_SOBOL_BY_ST, rank);
+    for (int k = 0; k < 4; k++)
+        cr_assert(eq(int, rank[k], 3 - k));
+    cx_sobol_rank(idx, 4, CX_SOBOL_BY_INPUT, rank);
+    for (int k = 0; k < 4; k++)
+        cr_assert(eq(int, rank[k], k));
+    /* NaN last, ties in index order */
+    cx_sobol_index t[3] = {{.st = NAN}, {.st = 0.5}, {.st = 0.5}};
+    cx_sobol_rank(t, 3, CX_SOBOL_BY_ST, rank);
+    cr_assert(eq(int, rank[0], 1));
+    cr_assert(eq(int, rank[1], 2));
+    cr_assert(eq(int, rank[2], 0));
+}
+
+Test(sobol_design, same_bytes_for_any_thread_count_and_target_stages, .init = setup)
+{
+    plain_fn p = {.f = ishigami, .d = 3, .n_groups = 1, .group = {5u}};
+    cx_sobol_index a[4], b[4], c[4];
+    cx_sobol_outcome oa, ob, oc;
+    char err[512];
+    cr_assert(eq(int, design_run(&p, 2048, 1, CX_SAMPLING_SOBOL, 0.02, a, &oa, err), 0), "%s",
+              err);
+    cr_assert(eq(int, design_run(&p, 2048, 3, CX_SAMPLING_SOBOL, 0.02, b, &ob, err), 0), "%s",
+              err);
+    cr_assert(eq(int, memcmp(a, b, sizeof a), 0));
+    cr_assert(eq(int, memcmp(&oa, &ob, sizeof oa), 0));
+    /* the stages went on until the target was met, and the result is that of a plain run
+     * of the final size (stages are whole blocks) */
+    cr_assert(oa.target_met);
+    cr_assert(gt(int, oa.stages, 1));
+    cr_assert(le(dbl, oa.max_half_width, 0.02));
+    cr_assert(eq(u64, oa.sum.n % 256, 0));
+    cr_assert(eq(int, design_run(&p, oa.sum.n, 2, CX_SAMPLING_SOBOL, 0, c, &oc, err), 0), "%s",
+              err);
+    cr_assert(eq(int, memcmp(a, c, sizeof a), 0));
+}
+
+Test(sobol_design, warnings_for_wide_or_negative_indices, .init = setup)
+{
+    cx_sobol_index x[3] = {
+        {.s1 = 0.1, .s1_lo = 0.09, .s1_hi = 0.11, .st = 0.1, .st_lo = 0.09, .st_hi = 0.11},
+        {.s1 = 0.1, .s1_lo = 0.0, .s1_hi = 0.2, .st = 0.1, .st_lo = 0.09, .st_hi = 0.11},
+        {.s1 = -0.1, .s1_lo = -0.12, .s1_hi = -0.08, .st = 0.0, .st_lo = 0.0, .st_hi = 0.0}};
+    const char *names[3] = {"ok", "wide", "negative"};
+    char **list = NULL;
+    int n = 0;
+    cr_assert(eq(int, cx_sobol_warnings(x, 3, names, &list, &n), 0));
+    cr_assert(eq(int, n, 2));
+    cr_assert(not(eq(ptr, strstr(list[0], "wide"), NULL)), "%s", list[0]);
+    cr_assert(not(eq(ptr, strstr(list[1], "negative"), NULL)), "%s", list[1]);
+    for (int i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* The model study's JSON, without the keys that may differ between thread counts. */
+static char *sobol_json_text(const cx_sobol_report *s, const cx_scenario *sc)
+{
+    json_t *j = cx_sobol_report_json(s, sc);
+    json_object_del(j, "threads");
+    json_object_del(j, "elapsed_s");
+    char *t = json_dumps(j, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    return t;
+}
+
+Test(studies, sobol_model_json_bytes_groups_and_usage_error, .init = setup)
+{
+    cx_scenario *sc = load_small();
+    cx_model *m;
+    char err[512] = "";
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0), "%s", err);
+    const char *const cost[] = {"supply.tranches.a.cost_per_gw_year", "market"};
+    const cx_sobol_group groups[] = {{.name = "cost and market", .n = 2, .members = cost}};
+    cx_study_opts o = {.paths = 4096, .seed = 5, .threads = 1, .metric = CX_M_CAPEX_BURDEN,
+                       .sobol = {.n_groups = 1, .groups = groups}};
+    cx_sobol_report *s1, *s2, *bad = NULL;
+    cr_assert(eq(int, cx_sobol_run(&s1, sc, m, &o, err, sizeof err), 0), "%s", err);
+    o.threads = 2;
+    cr_assert(eq(int, cx_sobol_run(&s2, sc, m, &o, err, sizeof err), 0), "%s", err);
+    char *t1 = sobol_json_text(s1, sc), *t2 = sobol_json_text(s2, sc);
+    cr_assert(eq(str, t1, t2));
+    free(t1);
+    free(t2);
+    /* ranked by ST: gw first; the group (cost and drift: burden = (gw - 1) cost) holds
+     * cost's share: its closed S1 = its ST = 1 - S_gw, close to 0; evaluations d + 3 + 1 */
+    cr_assert(eq(str, sc->inputs[s1->input[s1->rank[0]]].name, "supply.tranches.a.gw"));
+    cr_assert(eq(int, s1->n_groups, 1));
+    cr_assert(eq(int, s1->group_size[0], 2));
+    cr_assert(eq(u64, s1->evaluations, 4096u * 7u));
+    const cx_sobol_index *g = &s1->idx[s1->d + 1], *gw = &s1->idx[s1->rank[0]];
+    cr_assert(le(dbl, fabs(g->st - (1.0 - gw->s1)), 4.0 * (g->st_se + gw->s1_se) + 1e-3));
+    /* below 8 blocks: a usage error naming the minimum, never NaN intervals */
+    o.paths = 10;
+    err[0] = '\0';
+    cr_assert(eq(int, cx_sobol_run(&bad, sc, m, &o, err, sizeof err), CX_ERR_USAGE));
+    cr_assert(eq(ptr, bad, NULL));
+    cr_assert(not(eq(ptr, strstr(err, "2048"), NULL)), "%s", err);
+    cx_sobol_report_free(s1);
+    cx_sobol_report_free(s2);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}
