@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..31"
+echo "1..33"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -178,7 +178,7 @@ msl = { schedule = ( (0, 1.0), (11, 2.0) ); };
 market = { price0 = 12.0; drift = { dist = "uniform"; low = -0.2; high = 0.2; }; vol = 0.2; };
 sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5]; } ); };
 CFG
-"$BIN" sweep "$TMP/sweep.cfg" --paths 400000 --threads 2 --json "$TMP/sw.json" --csv "$TMP/sw.csv" -q >/dev/null 2>"$TMP/sw.err" &
+"$BIN" sweep "$TMP/sweep.cfg" --paths 4000000 --threads 2 --json "$TMP/sw.json" --csv "$TMP/sw.csv" -q >/dev/null 2>"$TMP/sw.err" &
 pid=$!
 sleep 1.5
 kill -INT $pid
@@ -222,10 +222,11 @@ check "255-character file names work for every output flag (short temporary name
 # --threads is capped at what can be used: one per block, a few per core.
 "$BIN" run --paths 1000 --threads 1024 -q --json "$TMP/th.json" >/dev/null 2>&1; rc1=$?
 "$BIN" tornado "$TMP/sweep.cfg" --paths 600 --threads 4096 -q --json "$TMP/tht.json" >/dev/null 2>&1; rc2=$?
-"$BIN" sobol "$TMP/sweep.cfg" --paths 300 --threads 4096 -q --json "$TMP/ths.json" >/dev/null 2>&1; rc3=$?
+"$BIN" sobol "$TMP/sweep.cfg" --paths 2048 --threads 4096 -q --json "$TMP/ths.json" >/dev/null 2>&1; rc3=$?
+sobol_cap=$(( 4 * $(nproc) < 8 ? 4 * $(nproc) : 8 ))  # 8 blocks of 256 base samples
 "$BIN" sweep "$TMP/sweep.cfg" --paths 1000 --threads 4096 -q --json "$TMP/thw.json" >/dev/null 2>&1; rc4=$?
 [ "$rc1$rc2$rc3$rc4" = 0000 ] && [ "$(json_get "$TMP/th.json" "d['threads']")" = 1 ] \
-  && [ "$(json_get "$TMP/tht.json" "d['threads']")" = 3 ] && [ "$(json_get "$TMP/ths.json" "d['threads']")" = 2 ] \
+  && [ "$(json_get "$TMP/tht.json" "d['threads']")" = 3 ] && [ "$(json_get "$TMP/ths.json" "d['threads']")" = "$sobol_cap" ] \
   && [ "$(json_get "$TMP/thw.json" "d['threads']")" = 1 ]
 check "--threads capped at one per block: run, tornado, sobol, sweep" $? "rc $rc1$rc2$rc3$rc4"
 
@@ -266,6 +267,29 @@ err=$("$BIN" run --paths $'1\n\x1b[2J' 2>&1); rc2=$?
 [ $rc -eq 0 ] && ! grep -q $'\x1b' <<<"$out" && grep -q "scenario ?\[31mred" <<<"$out" \
   && [ $rc2 -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 2 ] && ! grep -q $'\x1b' <<<"$err"
 check "escape sequences in a file name or an argument never reach the terminal raw" $? "rc=$rc $rc2"
+
+# sobol (issue 20): too few base samples is a usage error naming the minimum, not nan;
+# --target-ci adds samples until every half-width is met; --order input keeps scenario order.
+err=$("$BIN" sobol "$TMP/sweep.cfg" --paths 10 -q 2>&1); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "at least 2048 are needed" <<<"$err" \
+  && ! grep -qi nan <<<"$err"
+check "sobol below the minimum size: exit 2, one line naming the minimum" $? "rc=$rc $err"
+"$BIN" sobol "$TMP/sweep.cfg" --paths 2048 --target-ci 0.04 --order input -q --json "$TMP/sbt.json" \
+  >/dev/null 2>"$TMP/sbt.err"; rc=$?
+"$BIN" sobol "$TMP/sweep.cfg" --paths 2048 --target-ci 0 -q >/dev/null 2>&1; rc2=$?
+"$BIN" sobol "$TMP/sweep.cfg" --paths 2048 --order size -q >/dev/null 2>&1; rc3=$?
+"$BIN" tornado "$TMP/sweep.cfg" --paths 2048 --order input -q >/dev/null 2>&1; rc4=$?
+[ "$rc$rc2$rc3$rc4" = 0222 ] && python3 - "$TMP/sbt.json" <<'PY2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [r for r in d['indices']]
+hw = max(max(r['s1_ci95'][1] - r['s1'], r['s1'] - r['s1_ci95'][0], r['st_ci95'][1] - r['st'],
+             r['st'] - r['st_ci95'][0]) for r in rows)
+assert hw <= 0.04 + 1e-12, hw
+assert d['base_samples'] > 2048, d['base_samples']
+assert d['target_ci']['met'] and d['order'] == 'input', (d['target_ci'], d['order'])
+PY2
+check "sobol --target-ci W meets W with more samples; bad --target-ci, --order refused (exit 2)" $? "rc=$rc$rc2$rc3$rc4 $(cat "$TMP/sbt.err")"
 
 # .ci/setup without root and without sudo: names the missing packages and says they need
 # root (a fake id and dpkg-query, and a PATH without sudo).

@@ -23,6 +23,9 @@ typedef struct cli_sens_flags {
 #define CLI_OPT_SAMPLING 'S'
 #define CLI_OPT_ANTITHETIC 'A'
 #define CLI_OPT_TARGET_CI 'T'
+/* sobol's own: --max-paths, --order (sim/app/study.c) */
+#define CLI_OPT_STUDY_MAX 'M'
+#define CLI_OPT_STUDY_ORDER 'O'
 
 /* Handles one of the issue-6 flags; returns 1 if c was one (with *rc an exit code on error). */
 int cli_sens_flag(const char *cmd, int c, const char *arg, cli_sens_flags *f, int *rc);

@@ -30,6 +30,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "      --sampling M  mc, lhs or sobol (default: run.sampling, else mc)\n"
            "%s"
            "%s"
+           "%s"
            "  -q, --quiet       no table on stdout%s (default: off)\n"
            "%s"
            "  -h, --help        this help\n\n"
@@ -46,8 +47,37 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            !metric ? ""
            : strcmp(cmd, "sobol") ? "  -m, --metric NAME metric to study (default: tornado.metric, else capex_burden)\n"
                                   : "  -m, --metric NAME metric to study (default: sobol.metric, else capex_burden)\n",
+           strcmp(cmd, "sobol") ? ""
+           : "      --target-ci W  add base samples (half the samples done at each stage)\n"
+             "                    until every 95% half-width is at most W; --paths is then\n"
+             "                    where it starts, --max-paths the most (default: off)\n"
+             "      --max-paths N  with --target-ci: the most base samples (default: 64 x the start)\n"
+             "      --order O     rows by st (total effect, largest first) or input (scenario\n"
+             "                    order) (default: st)\n",
            strcmp(cmd, "sweep") ? "" : " and no progress line",
            strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
+}
+
+/* sobol's own flags: --target-ci W, --max-paths N, --order st|input. @return 0 or an exit code. */
+static int sobol_flag(int c, const char *arg, cli_study_args *a)
+{
+    if (c == CLI_OPT_STUDY_ORDER) {
+        if (strcmp(arg, "st") == 0) a->sobol_order = 0;
+        else if (strcmp(arg, "input") == 0) a->sobol_order = 1;
+        else return cli_usage_error("sobol", "--order: '%s' is not st or input", arg);
+        return 0;
+    }
+    if (c == CLI_OPT_STUDY_MAX)
+        return cli_parse_u64("sobol", "--max-paths", arg, 1, UINT64_MAX / 128, "a positive integer",
+                             &a->sobol_max) < 0 ? CLI_EXIT_USAGE : 0;
+    char *end = NULL;
+    errno = 0;
+    double w = strtod(arg, &end);
+    if (errno || end == arg || *end || !(w >= 0.001 && w < 1))
+        return cli_usage_error("sobol", "--target-ci: '%s' is not a half-width in [0.001, 1) "
+                               "(the 95%% CI half-width every index must reach, e.g. 0.02)", arg);
+    a->sobol_target = w;
+    return 0;
 }
 
 int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, bool metric,
@@ -59,6 +89,9 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         {"csv", required_argument, NULL, 'c'},       {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},            {"metric", required_argument, NULL, 'm'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},  {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
+        {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI},
+        {"max-paths", required_argument, NULL, CLI_OPT_STUDY_MAX},
+        {"order", required_argument, NULL, CLI_OPT_STUDY_ORDER},
         CLI_CKPT_LONGOPTS, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->sf.sampling = -1;
@@ -79,6 +112,12 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
             if (rc) return rc;
+            continue;
+        }
+        if (c == CLI_OPT_TARGET_CI || c == CLI_OPT_STUDY_MAX || c == CLI_OPT_STUDY_ORDER) {
+            if (strcmp(cmd, "sobol") != 0)
+                return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            if ((rc = sobol_flag(c, optarg, a)) != 0) return rc;
             continue;
         }
         switch (c) {

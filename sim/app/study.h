@@ -20,6 +20,9 @@ typedef struct cli_study_args {
     const char *metric;      /* --metric NAME or NULL */
     cli_sens_flags sf;
     cli_ckpt_args ck;        /* sweep only */
+    double sobol_target;     /* sobol --target-ci W (0: none) */
+    uint64_t sobol_max;      /* sobol --max-paths N (0: 64 x the start) */
+    int sobol_order;         /* sobol --order: 0 by total effect, 1 config (input) order */
 } cli_study_args;
 
 /*

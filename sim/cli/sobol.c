@@ -19,14 +19,50 @@
 #include "sim/input/scenario.h"
 #include "sim/study/sens.h"
 
+/* The table: inputs (and the per-month noise) in the report's order, then the groups. */
+static void print_table(const cx_sobol_report *s, const cx_scenario *sc)
+{
+    printf("Sobol indices of %s (%s): %" PRIu64 " base samples%s, %" PRIu64
+           " paths, seed %" PRIu64 ", %s, %d threads, %.2f s\nmean %.6g, variance %.6g; "
+           "95%% CIs from %d batches",
+           cx_metric_names[s->metric], sc->name, s->sum.n, s->complete ? "" : " (incomplete)",
+           s->evaluations, s->seed, cx_sampling_names[s->sampling], s->threads, s->elapsed_s,
+           s->sum.mean, s->sum.variance, s->sum.batches);
+    if (s->target_ci > 0)
+        printf("; target half-width %.3g %s after %d stages (widest %.3g)", s->target_ci,
+               s->outcome.target_met ? "met" : "NOT met", s->outcome.stages,
+               s->outcome.max_half_width);
+    printf("\nrows ranked by %s\n\n%-44s %22s %22s\n",
+           s->order == CX_SOBOL_BY_INPUT ? "scenario order" : "total effect (ST)", "input",
+           "S1 [95% CI]", "ST [95% CI]");
+    for (int k = 0; k <= s->d; k++) {
+        int i = s->rank[k];
+        const cx_sobol_index *x = &s->idx[i];
+        printf("%-44s %6.3f [%6.3f,%6.3f] %6.3f [%6.3f,%6.3f]\n",
+               i < s->d ? sc->inputs[s->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1, x->s1_lo,
+               x->s1_hi, x->st, x->st_lo, x->st_hi);
+    }
+    for (int k = 0; k < s->n_groups; k++) {
+        int g = s->group_rank[k];
+        const cx_sobol_index *x = &s->idx[s->d + 1 + g];
+        char name[64];
+        snprintf(name, sizeof name, "group %s (%d inputs)", s->group_name[g], s->group_size[g]);
+        printf("%-44s %6.3f [%6.3f,%6.3f] %6.3f [%6.3f,%6.3f]\n", name, x->s1, x->s1_lo,
+               x->s1_hi, x->st, x->st_lo, x->st_hi);
+    }
+    printf("\nCorrelated inputs: an index measures the input's own independent factor "
+           "(docs/sensitivity.md).\n");
+}
+
 int cli_cmd_sobol(int argc, char **argv)
 {
     cli_study_args a;
     int rc = cli_study_parse("sobol", argc, argv, &a, true,
                          "First-order (S1) and total-effect (ST) Sobol indices of every uncertain\n"
-                         "scalar input for a metric: Saltelli sampling, Jansen estimators, 95% CIs\n"
-                         "from batch means over blocks. Each base sample costs d + 3 paths.",
-                         "base samples (default: sobol.paths, else 4096)");
+                         "scalar input for a metric, ranked by ST: Saltelli sampling, Saltelli 2010\n"
+                         "first-order and Jansen total-effect estimators, 95% CIs from batch means\n"
+                         "over blocks (at least 2048 base samples). Each base sample costs d + 3 paths.",
+                         "base samples (default: sobol.paths, else 16384)");
     if (rc) return rc < 0 ? 0 : rc;
     if (a.sf.antithetic) return cli_usage_error("sobol", "--antithetic does not apply to Saltelli samples");
     cx_scenario *sc = NULL;
@@ -34,21 +70,24 @@ int cli_cmd_sobol(int argc, char **argv)
     if ((rc = cli_load(a.path, &sc, &m))) return rc;
     cx_engine_opts eo;
     cx_engine_opts_init(&eo, sc);
-    uint64_t base = a.co.has_paths ? a.co.paths : sc->sobol_paths ? sc->sobol_paths : 4096;
+    uint64_t base = a.co.has_paths ? a.co.paths : sc->sobol_paths ? sc->sobol_paths
+                                                                   : CX_SOBOL_DEFAULT_PATHS;
     cx_study_opts o = {.paths = base,
                        .seed = a.co.has_seed ? a.co.seed : eo.seed,
                        .threads = cli_threads(a.co.threads, sc, base, CX_SENS_BLOCK_PATHS),
                        .sampling = a.sf.sampling >= 0 ? (cx_sampling)a.sf.sampling : sc->sampling,
                        .metric = cli_study_metric(a.metric, sc->sobol_metric),
                        .interrupt = cx_mpi_size() > 1 ? &cli_signal : &cli_interrupt,
-                       .comm = cx_mpi_comm(&cli_signal, &cli_interrupt)};
+                       .comm = cx_mpi_comm(&cli_signal, &cli_interrupt),
+                       .sobol = {.target_ci = a.sobol_target, .max_paths = a.sobol_max,
+                                 .order = a.sobol_order}};
     char err[512] = "";
     cx_sobol_report *s = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
     if ((rc = cx_sobol_run(&s, sc, m, &o, err, sizeof err)) < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        exit_code = rc == CX_ERR_RANGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
+        exit_code = rc == CX_ERR_RANGE || rc == CX_ERR_USAGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     const bool root = cx_mpi_rank() == 0; /* with MPI, rank 0 alone writes */
@@ -60,23 +99,9 @@ int cli_cmd_sobol(int argc, char **argv)
         exit_code = s->complete ? 0 : CLI_EXIT_INTERRUPTED;
         goto done;
     }
-    if (!a.co.quiet) {
-        printf("Sobol indices of %s (%s): %" PRIu64 " base samples%s, %" PRIu64
-               " paths, seed %" PRIu64 ", %s, %d threads, %.2f s\nmean %.6g, variance %.6g; "
-               "95%% CIs from %d batches\n\n%-44s %22s %22s\n",
-               cx_metric_names[s->metric], sc->name, s->sum.n,
-               s->complete ? "" : " (incomplete)", s->evaluations, s->seed,
-               cx_sampling_names[s->sampling], s->threads, s->elapsed_s, s->sum.mean,
-               s->sum.variance, s->sum.batches, "input", "S1 [95% CI]", "ST [95% CI]");
-        for (int i = 0; i <= s->d; i++) {
-            const cx_sobol_index *x = &s->idx[i];
-            printf("%-44s %6.3f [%6.3f,%6.3f] %6.3f [%6.3f,%6.3f]\n",
-                   i < s->d ? sc->inputs[s->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1,
-                   x->s1_lo, x->s1_hi, x->st, x->st_lo, x->st_hi);
-        }
-        printf("\nCorrelated inputs: an index measures the input's own independent factor "
-               "(docs/sensitivity.md).\n");
-    }
+    if (!a.co.quiet) print_table(s, sc);
+    for (int i = 0; i < s->n_warnings; i++)
+        fprintf(stderr, "capexsim: warning: %s\n", s->warnings[i]);
     if (a.co.json && (exit_code = cli_write_json_doc(a.co.json, cx_sobol_report_json(s, sc)))) goto done;
     if (a.co.csv && cx_sobol_report_csv(s, sc, a.co.csv) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
