@@ -536,7 +536,8 @@ Test(studies, sobol_on_the_model_any_threads, .init = setup)
     o.threads = 2;
     cr_assert(eq(int, cx_sobol_run(&s2, sc, m, &o, err, sizeof err), 0), "%s", err);
     cr_assert(eq(int, s1->d, 3));
-    cr_assert(eq(u64, s1->evaluations, 4096u * 6u));
+    /* d inputs, the price path and the deal events, A and B: d + 4 paths a sample */
+    cr_assert(eq(u64, s1->evaluations, 4096u * 7u));
     /* burden = 10 (gw - 1) c/10 with gw ~ U(1, 5), c ~ U(9.9, 10.1): Var from gw is
      * 100 x 16/12 = 133.3; from c about 2^2 x (0.2^2/12) = 0.013: S_gw = 0.9999. Drift and
      * the noise do not touch burden: their indices are 0 (total effect exactly 0). */
@@ -547,8 +548,12 @@ Test(studies, sobol_on_the_model_any_threads, .init = setup)
     cr_assert(ge(int, gw, 0));
     cr_assert(lt(dbl, fabs(s1->idx[gw].s1 - 1.0), 5 * s1->idx[gw].s1_se + 1e-3));
     cr_assert(lt(dbl, fabs(s1->idx[gw].st - 1.0), 5 * s1->idx[gw].st_se + 1e-3));
-    cr_assert(eq(dbl, s1->idx[s1->d].st, 0.0)); /* per-month noise */
-    for (int i = 0; i <= s1->d; i++) {
+    /* the per-month groups: the price path and the deal events */
+    cr_assert(eq(str, (char *)cx_sobol_noise_names[0], "(price path)"));
+    cr_assert(eq(str, (char *)cx_sobol_noise_names[1], "(deal events)"));
+    cr_assert(eq(dbl, s1->idx[s1->d].st, 0.0));
+    cr_assert(eq(dbl, s1->idx[s1->d + 1].st, 0.0));
+    for (int i = 0; i < s1->d + CX_SOBOL_N_NOISE; i++) {
         cr_assert(eq(dbl, s1->idx[i].s1, s2->idx[i].s1));
         cr_assert(eq(dbl, s1->idx[i].st_hi, s2->idx[i].st_hi));
     }
@@ -829,12 +834,12 @@ Test(studies, sobol_model_json_bytes_groups_and_usage_error, .init = setup)
     free(t1);
     free(t2);
     /* ranked by ST: gw first; the group (cost and drift: burden = (gw - 1) cost) holds
-     * cost's share: its closed S1 = its ST = 1 - S_gw, close to 0; evaluations d + 3 + 1 */
+     * cost's share: its closed S1 = its ST = 1 - S_gw, close to 0; evaluations d + 4 + 1 */
     cr_assert(eq(str, sc->inputs[s1->input[s1->rank[0]]].name, "supply.tranches.a.gw"));
     cr_assert(eq(int, s1->n_groups, 1));
     cr_assert(eq(int, s1->group_size[0], 2));
-    cr_assert(eq(u64, s1->evaluations, 4096u * 7u));
-    const cx_sobol_index *g = &s1->idx[s1->d + 1], *gw = &s1->idx[s1->rank[0]];
+    cr_assert(eq(u64, s1->evaluations, 4096u * 8u));
+    const cx_sobol_index *g = &s1->idx[s1->d + CX_SOBOL_N_NOISE], *gw = &s1->idx[s1->rank[0]];
     cr_assert(le(dbl, fabs(g->st - (1.0 - gw->s1)), 4.0 * (g->st_se + gw->s1_se) + 1e-3));
     /* below 8 blocks: a usage error naming the minimum, never NaN intervals */
     o.paths = 10;
