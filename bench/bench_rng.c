@@ -206,7 +206,9 @@ int main(int argc, char **argv)
     /* Step 2. */
     const input_plan ip = plan_inputs(sc);
     const bool used = price_used(sc);
-    const int k_pre = (sc->msl.present ? 1 : 0) + (sc->taas.present ? 1 : 0) + sc->deals.n_signed;
+    /* issue 20: the once-per-path outcomes are inputs (counted with them); the model draws
+     * only its per-month randomness, from its two streams (price path, deal events) */
+    const int k_pre = 0;
     const uint64_t n_count = o.quick ? 20000 : 200000;
     double st_in = 0, st_mo = 0;      /* outputs consumed by the inputs; by the model (32-bit) */
     double nst_in = 0;                /* of which by the inputs' normals (steps less uniforms) */
@@ -221,11 +223,14 @@ int main(int argc, char **argv)
         sink += res->metric[0];
         /* the path stream: keyed by one output of r (cx_model_path), ends in lane 0 */
         cx_pcg64 key = mid;
-        cx_pcg32 p0;
-        cx_pcg32_path_stream(&p0, cx_pcg64_next(&key), 0, 0);
-        const cx_pcg32 p1 = cx_lane_stream(scr, 0);
-        uint64_t s_in = steps_between(before, &mid), s_mo = steps_between32(p0, &p1);
-        if (s_in == STEP_CAP || s_mo == STEP_CAP || steps_between(mid, g) != 1)
+        cx_path_streams p0;
+        cx_model_streams_of_key(&p0, cx_pcg64_next(&key));
+        const cx_pcg32 p1 = cx_lane_stream(scr, 0), p1e = cx_lane_events_stream(scr, 0);
+        uint64_t s_in = steps_between(before, &mid), s_pr = steps_between32(p0.price, &p1),
+                 s_ev = steps_between32(p0.events, &p1e);
+        uint64_t s_mo = s_pr + s_ev;
+        if (s_in == STEP_CAP || s_pr == STEP_CAP || s_ev == STEP_CAP ||
+            steps_between(mid, g) != 1)
             fail("a part of a path consumed no outputs it could be matched to");
         int nz = price_normals(sc, used);
         if ((uint64_t)(2 * k_pre + 2 * nz) > s_mo)
@@ -234,8 +239,8 @@ int main(int argc, char **argv)
             /* the same path with a trace: the same draws */
             *g2 = mid;
             cx_model_path(m, x, r2, scr, res, tr);
-            const cx_pcg32 p2 = cx_lane_stream(scr, 0);
-            if (p2.state != p1.state)
+            const cx_pcg32 p2 = cx_lane_stream(scr, 0), p2e = cx_lane_events_stream(scr, 0);
+            if (p2.state != p1.state || p2e.state != p1e.state)
                 fail("the model draws differently with a trace");
             traced++;
         }

@@ -74,7 +74,7 @@ static void trace_event(cx_trace *tr, int month, cx_trace_event_kind kind, const
     e->end_month = d->end;
 }
 
-void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g)
+void cx_deals_setup(cx_scratch *s, int l, const double *x)
 {
     const cx_model *m = s->m;
     const cx_scenario *sc = m->sc;
@@ -82,8 +82,9 @@ void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g)
     int next_sign = CX_NEVER;
     for (int i = 0; i < s->n_signed; i++) {
         const cx_signed_deal *sd = &sc->deals.signed_deals[i];
-        /* MODEL.md, Signed deals: p_signed drawn once per path, config order. */
-        bool happens = cx_pcg32_uniform(g) < x[sd->p_signed];
+        /* MODEL.md, Signed deals: happens with probability p_signed, once per path; the
+         * uniform is the input deals.signed.NAME.happens */
+        bool happens = x[sd->happens] < x[sd->p_signed];
         int start = cx_month_of(x[sd->start_month]);
         int term = cx_term_of(x[sd->term_months], m->deal_term_default[i], H);
         int term_end = start + term;
@@ -175,7 +176,7 @@ void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
     const cx_scenario *sc = s->m->sc;
     cx_deal *dl = lane_deals(s, l);
     int nd = s->nd[l];
-    cx_pcg32 g = cx_lane_stream(s, l);
+    cx_pcg32 g = cx_lane_events_stream(s, l);
     int next_sign = CX_NEVER;
     for (int i = 0; i < s->n_signed; i++) {
         int b = s->sd_begin[sd_at(i, l)];
@@ -207,7 +208,7 @@ void cx_deals_begin(cx_scratch *s, int l, const double *x, int t, cx_trace *tr)
         }
     }
     s->next_sign[l] = next_sign;
-    s->st[l] = g.state;
+    s->est[l] = g.state;
     s->nd[l] = nd;
 }
 
@@ -348,7 +349,7 @@ void cx_deals_spot(cx_scratch *s, int l, int t, double u, cx_trace *tr)
 {
     const cx_scenario *sc = s->m->sc;
     cx_deal *dl = lane_deals(s, l);
-    cx_pcg32 g = cx_lane_stream(s, l);
+    cx_pcg32 g = cx_lane_events_stream(s, l);
     const double lambda = s->spot_lambda[l], max_ext = s->spot_max_ext[l];
     int offers;
     if (lambda <= CX_POISSON_INVERSION_MAX) {
@@ -396,7 +397,7 @@ void cx_deals_spot(cx_scratch *s, int l, int t, double u, cx_trace *tr)
     s->left[l] = cx_pos(left);
     s->spot_gw[l] = spot_gw;
     s->spot_rev[l] = spot_rev;
-    s->st[l] = g.state;
+    s->est[l] = g.state;
     if (tr != NULL) {
         tr->month[t].spot_offers = offers;
         tr->month[t].spot_signed = signed_now;

@@ -93,8 +93,9 @@ struct cx_scratch {
     const cx_model *m;
     int n_tr, n_sched, n_signed, slots, h; /* slots: deal slots per lane */
 
-    /* streams: lane l is the pcg32 (st[l], inc[l]) */
-    cx_lane_u st, inc;
+    /* streams: lane l's price path is the pcg32 (st[l], inc[l]), its deal events
+     * (est[l], einc[l]) (cx_path_streams) */
+    cx_lane_u st, inc, est, einc;
     gsl_rng *r;                 /* a cx_gsl_rng_pcg32, loaded with a lane's stream when GSL draws */
 
     /* supply (models/supply.c): per tranche i, lane l at [i * CX_LANES + l] */
@@ -173,10 +174,16 @@ static inline double cx_pos(double a)
     return a > 0.0 ? a : 0.0;
 }
 
-/* Lane l's stream, to draw from and then store back. */
+/* Lane l's price stream, to draw from and then store back into st[l]. */
 static inline cx_pcg32 cx_lane_stream(const cx_scratch *s, int l)
 {
     return (cx_pcg32){ s->st[l], s->inc[l] };
+}
+
+/* Lane l's deal-events stream, to draw from and then store back into est[l]. */
+static inline cx_pcg32 cx_lane_events_stream(const cx_scratch *s, int l)
+{
+    return (cx_pcg32){ s->est[l], s->einc[l] };
 }
 
 /* ---- per-lane set-up at the start of a path (x: the path's scalar inputs) ---- */
@@ -186,8 +193,8 @@ void cx_supply_setup(cx_scratch *s, int l, const double *x);
 void cx_supply_spans(cx_scratch *s, int n8);
 void cx_market_setup(cx_scratch *s, int l, const double *x);
 void cx_demand_setup(cx_scratch *s, int l, const double *x, bool msl_ok, bool taas_on);
-/* Draws the signed deals' p_signed (draw 3) and sets their months. */
-void cx_deals_setup(cx_scratch *s, int l, const double *x, cx_pcg32 *g);
+/* The signed deals' outcomes (deals.signed.NAME.happens < p_signed, from x) and months. */
+void cx_deals_setup(cx_scratch *s, int l, const double *x);
 
 /* ---- per-lane deal events (models/deals.c); tr is the trace or NULL ---- */
 /* Step 2, where next_end <= t: the deals whose notice or term ends at t leave (slots keep

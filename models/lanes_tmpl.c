@@ -276,8 +276,8 @@ static void KFN(hazard)(cx_scratch *s, int n8)
 }
 
 /* Step 7's first draw (models/month.c, draw 6) where an offer of the smallest size could be
- * signed and offers are counted by inversion: one uniform from the lane's stream (the state
- * moves only on those lanes); visit[l] when it gives at least one offer (u >= exp(-mean)),
+ * signed and offers are counted by inversion: one uniform from the lane's deal-events stream (the
+ * state moves only on those lanes); visit[l] when it gives at least one offer (u >= exp(-mean)),
  * or when the mean is too large for inversion (GSL draws the count). */
 static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
 {
@@ -287,11 +287,11 @@ static void KFN(spot)(cx_scratch *s, int n8, int t, double spot_lo)
         int elig = (tt >= s->spot_start[l]) & (spot_lo <= s->left[l] + CX_GW_EPS) &
                    (s->reserved[l] + spot_lo <= s->spot_max_ext[l] + CX_GW_EPS);
         int inv = s->spot_lambda[l] <= CX_POISSON_INVERSION_MAX;
-        const uint64_t s0 = s->st[l];
+        const uint64_t s0 = s->est[l];
         uint64_t st = s0;
-        double u = u53(pcg32_next64(&st, s->inc[l]) >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
+        double u = u53(pcg32_next64(&st, s->einc[l]) >> 11) * 0x1.0p-53; /* cx_pcg32_uniform */
         int draw = elig & inv;
-        s->st[l] = draw ? st : s0;
+        s->est[l] = draw ? st : s0;
         s->spot_u[l] = sel(draw, u, -1.0);
         s->visit[l] = (draw & !(u < s->spot_exp_neg[l])) | (elig & !inv);
     }

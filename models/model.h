@@ -73,21 +73,35 @@ void cx_scratch_free(cx_scratch *s);
 /* Paths a batch runs side by side (cx_model_batch). */
 #define CX_MODEL_LANES 64
 
+/* A path's per-month randomness, in two named groups (issue 20 item 2), each its own
+ * stream so that studies can swap one without the other: the price path (step 1's shocks)
+ * and the deal events (buyer-notice thresholds, spot offer counts, sizes and premiums). */
+enum { CX_MODEL_STREAM_PRICE = 0, CX_MODEL_STREAM_EVENTS = 1 }; /* cx_pcg32_group_stream */
+typedef struct cx_path_streams {
+    cx_pcg32 price;
+    cx_pcg32 events;
+} cx_path_streams;
+
 /*
  * Runs n (1 .. CX_MODEL_LANES) paths side by side: path i has the scalar inputs
- * x[i * x_stride .. + sc->n_inputs - 1] and draws its per-month randomness only from
- * streams[i] (a path stream, sim/rng/pcg.h; draw order: models/month.c), so its result depends
- * on nothing else: not on n, its lane, or the SIMD path. out[i] gets path i's metrics;
- * trace, if not NULL, gets path 0's months and events. Pure: no allocation, no I/O, no
- * globals; writes only *s, out[0 .. n-1] and *trace.
+ * x[i * x_stride .. + sc->n_inputs - 1] (its once-per-path outcomes included: msl.success,
+ * taas.launch, deals.signed.NAME.happens) and draws its per-month randomness only from
+ * streams[i] (draw order: models/month.c), so its result depends on nothing else: not on n,
+ * its lane, or the SIMD path. out[i] gets path i's metrics; trace, if not NULL, gets path
+ * 0's months and events. Pure: no allocation, no I/O, no globals; writes only *s,
+ * out[0 .. n-1] and *trace.
  */
 void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
-                    const cx_pcg32 *streams, cx_scratch *s, cx_path_result *out,
+                    const cx_path_streams *streams, cx_scratch *s, cx_path_result *out,
                     cx_trace *trace);
 
-/* The path stream that cx_model_path gives a path keyed by `key` (one output of its r):
- * cx_pcg32_path_stream(key, 0, 0). For drivers that batch such paths. */
-void cx_model_stream_of_key(cx_pcg32 *g, uint64_t key);
+/* The streams that cx_model_path gives a path keyed by `key` (one output of its r): the
+ * price path cx_pcg32_group_stream(key, 0, 0, 0), the deal events group 1 of the same.
+ * For drivers that batch such paths. */
+void cx_model_streams_of_key(cx_path_streams *g, uint64_t key);
+/* The price path of the path keyed price_key and the deal events of the one keyed
+ * events_key (Sobol's designs swap one group at a time); _of_key(k) is _of_keys(k, k). */
+void cx_model_streams_of_keys(cx_path_streams *g, uint64_t price_key, uint64_t events_key);
 
 /*
  * Runs one path: x holds the path's scalar inputs (sc->n_inputs values), r is the path's

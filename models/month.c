@@ -8,22 +8,26 @@
  * steps as kernels over lanes (models/lanes_tmpl.c, through the table chosen for this CPU),
  * the deal events per lane, only where a lane has one (models/deals.c).
  *
- * Random draws of a path, from its own stream (in a run, cx_pcg32_path_stream of seed,
- * block and the path's index in the block, sim/engine/engine.c), in this order; the order defines the results for a seed:
- *   1. one uniform for MSL success (if `msl` is present): success iff u < p_success;
- *   2. one uniform for the TaaS launch (if `taas` is present): launch iff u < p_launch;
- *   3. one uniform per signed deal, config order: the deal happens iff u < p_signed;
- *   then, for each month t = 0 .. H-1, in step order:
- *   4. step 1, t >= 1: one standard normal (ziggurat, sim/rng/normal.h) for the price shock,
+ * The once-per-path outcomes are scalar inputs (issue 20): MSL succeeds iff
+ * x[msl.success] < x[msl.p_success], TaaS launches iff x[taas.launch] < x[taas.p_launch],
+ * a signed deal happens iff x[deals.signed.NAME.happens] < x[...p_signed]; their uniforms
+ * come with the other inputs (sim/input/, sim/engine/sampling.c), so the model draws nothing
+ * for them. The per-month randomness of a path comes from two streams of its own
+ * (cx_path_streams; in a run, cx_pcg32_group_stream of seed, block, the path's index in
+ * the block and the group, sim/engine/engine.c), in this order within each:
+ *   price path (group 0), for each month t = 1 .. H-1:
+ *   1. step 1: one standard normal (ziggurat, sim/rng/normal.h) for the price shock,
  *      whenever the price matters to the scenario (IaaS, spot deals, or a cancellable signed
  *      deal with a hazard_price that is not fixed at 0), even on a path whose volatility is 0;
- *   5. steps 2 and 7: when a cancellable deal begins (signed deals in config order; a spot
+ *   deal events (group 1), for each month t = 0 .. H-1, in step order:
+ *   2. steps 2 and 7: when a cancellable deal begins (signed deals in config order; a spot
  *      deal right after its premium) and the path's hazards are not both 0, one uniform in
  *      (0, 1), its buyer-notice threshold (models/deals.c);
- *   6. step 7, t >= spot start, when the smallest possible offer could still be signed: the
+ *   3. step 7, t >= spot start, when the smallest possible offer could still be signed: the
  *      number of offers (one uniform by inversion when the mean is <= 12, else
  *      gsl_ran_poisson), then per offer its gw and, only if it is signed, its premium (one
  *      uniform each for fixed, uniform and triangular, else cx_dist_sample).
+ * The two orders define the results for a seed.
  * A uniform is two pcg32 outputs (53 bits), as is a ziggurat attempt's 64 bits.
  */
 
@@ -106,17 +110,18 @@ static inline int lane_next(uint64_t *m)
     return l;
 }
 
-/* Draws 1 to 3 and the set-up of lane l from x, on the path's stream g0. */
-static void lane_begin(cx_scratch *s, int l, const double *x, const cx_pcg32 *g0)
+/* The set-up of lane l from x: its once-per-path outcomes are inputs (x), its streams g0. */
+static void lane_begin(cx_scratch *s, int l, const double *x, const cx_path_streams *g0)
 {
     const cx_scenario *sc = s->m->sc;
-    cx_pcg32 g = *g0;
-    s->inc[l] = g.inc;
-    /* MODEL.md, MSL and TaaS: one draw per path each. */
-    bool msl_ok = sc->msl.present && cx_pcg32_uniform(&g) < x[sc->msl.p_success];
-    bool taas_on = sc->taas.present && cx_pcg32_uniform(&g) < x[sc->taas.p_launch];
-    cx_deals_setup(s, l, x, &g);
-    s->st[l] = g.state;
+    s->st[l] = g0->price.state;
+    s->inc[l] = g0->price.inc;
+    s->est[l] = g0->events.state;
+    s->einc[l] = g0->events.inc;
+    /* MODEL.md, MSL and TaaS: one outcome per path each, u < p with u the outcome's input */
+    bool msl_ok = sc->msl.present && x[sc->msl.success] < x[sc->msl.p_success];
+    bool taas_on = sc->taas.present && x[sc->taas.launch] < x[sc->taas.p_launch];
+    cx_deals_setup(s, l, x);
     s->msl_ok[l] = msl_ok;
     s->taas_on[l] = taas_on;
     cx_supply_setup(s, l, x);
@@ -186,7 +191,8 @@ static void batch_metrics(const cx_scratch *s, int n, int H, cx_path_result *out
 }
 
 void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
-                    const cx_pcg32 *streams, cx_scratch *s, cx_path_result *out, cx_trace *tr)
+                    const cx_path_streams *streams, cx_scratch *s, cx_path_result *out,
+                    cx_trace *tr)
 {
     const cx_scenario *sc = m->sc;
     const cx_lane_kernels *k = m->k;
@@ -294,9 +300,15 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
     batch_metrics(s, n, H, out);
 }
 
-void cx_model_stream_of_key(cx_pcg32 *g, uint64_t key)
+void cx_model_streams_of_keys(cx_path_streams *g, uint64_t price_key, uint64_t events_key)
 {
-    cx_pcg32_path_stream(g, key, 0, 0);
+    cx_pcg32_group_stream(&g->price, price_key, 0, 0, CX_MODEL_STREAM_PRICE);
+    cx_pcg32_group_stream(&g->events, events_key, 0, 0, CX_MODEL_STREAM_EVENTS);
+}
+
+void cx_model_streams_of_key(cx_path_streams *g, uint64_t key)
+{
+    cx_model_streams_of_keys(g, key, key);
 }
 
 void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s,
@@ -305,7 +317,7 @@ void cx_model_path(const cx_model *m, const double *x, gsl_rng *r, cx_scratch *s
     /* one lane whose stream is keyed by the next output of r */
     uint64_t key = r->type == cx_gsl_rng_pcg64 ? cx_pcg64_next(cx_rng_pcg64(r))
                                                 : (uint64_t)gsl_rng_get(r);
-    cx_pcg32 g;
-    cx_model_stream_of_key(&g, key);
+    cx_path_streams g;
+    cx_model_streams_of_key(&g, key);
     cx_model_batch(m, x, 0, 1, &g, s, out, tr);
 }

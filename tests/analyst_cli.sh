@@ -15,7 +15,7 @@ check() { # check NAME EXIT-STATUS [diagnostic]
     if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi
 }
 
-echo "1..19"
+echo "1..20"
 
 # ---- run --export-paths ----
 "$BIN" run --paths 5000 --seed 11 --threads 1 --json "$TMP/r1.json" \
@@ -37,12 +37,21 @@ assert head[0] == "path", head[0]
 assert head[-len(metrics):] == metrics, head[-len(metrics):]
 ins = head[1:-len(metrics)]
 assert "msl.p_success" in ins and "market.drift" in ins, ins
+# issue 20: the once-per-path outcomes are inputs, exported as columns after their
+# probabilities, and the column agrees with the metric (success iff u < p)
+for o in ("msl.success", "taas.launch", "deals.signed.premium-200mw.happens",
+          "deals.signed.lab-2p6x.happens"):
+    assert o in ins, (o, ins)
+assert ins.index("msl.success") == ins.index("msl.p_success") + 1
+i_u, i_p, i_m = head.index("msl.success"), head.index("msl.p_success"), head.index("msl_success")
+assert all((float(r[i_u]) < float(r[i_p])) == (float(r[i_m]) == 1.0) for r in body)
+assert 0.3 < sum(float(r[i_m]) for r in body) / len(body) < 0.55
 assert "market.price0" not in ins  # fixed in the default scenario: not an uncertain input
 assert len(body) == 5000, len(body)
 assert [int(r[0]) for r in body] == list(range(5000))
 assert all(len(r) == len(head) for r in body)
 PY
-check "export: header (path, uncertain inputs, metrics) and one row per path in order" $?
+check "export: header (path, uncertain inputs with the outcomes, metrics), one row per path in order; msl_success == (msl.success < msl.p_success)" $?
 
 # The mean of each metric column equals the report's mean. The two sums differ only in
 # the order of the additions: the bound is n ulps of the largest |value| (exact-rounding
@@ -227,6 +236,35 @@ for bad in "nope:0.1:0.9|unknown input 'nope'" "market.price0:0.9:1|is fixed" \
     fi
 done
 check "stress: unknown, fixed and badly sliced inputs are one line, exit 2" $all
+
+# issue 20: --outcome holds a once-per-path outcome; an unknown one is one line, exit 2
+all=0
+for bad in "msl.sucess=0|unknown outcome 'msl.sucess' (outcomes: msl.success, taas.launch" \
+           "msl.p_success=1|unknown outcome 'msl.p_success'" "msl.success=2|0 (fails) or 1 (succeeds)"; do
+    arg=${bad%%|*}
+    msg=${bad#*|}
+    err=$("$BIN" stress "$CFG/meta-2026h1.cfg" --paths 10 --outcome "$arg" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 2 ] || ! grep -qF -- "$msg" <<<"$err" || [ "$(wc -l <<<"$err")" -ne 1 ]; then
+        all=1
+        echo "# $arg: rc=$rc err=$err"
+    fi
+done
+# a flag without NAME=: the usage error and its --help hint
+err=$("$BIN" stress "$CFG/meta-2026h1.cfg" --paths 10 --outcome msl.success 2>&1 >/dev/null); rc=$?
+{ [ $rc -eq 2 ] && grep -qF -- "expected NAME=0|1" <<<"$err"; } || { all=1; echo "# rc=$rc err=$err"; }
+"$BIN" stress "$CFG/meta-2026h1.cfg" --outcome msl.success=0 --paths 4000 --seed 4 --threads 2 \
+    --json "$TMP/so.json" -q; rc=$?
+python3 - "$TMP/so.json" <<'PY' || all=1
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["inputs"] == [{"name": "msl.success", "lo": 0.0, "hi": 1.0, "outcome": "fails"}], s["inputs"]
+assert s["stressed"]["metrics"]["msl_success"]["max"] == 0.0
+assert s["baseline"]["metrics"]["msl_success"]["max"] == 1.0
+# MSL failing leaves its capacity idle: the burden rises
+assert s["stressed"]["metrics"]["capex_burden"]["mean"] > s["baseline"]["metrics"]["capex_burden"]["mean"]
+PY
+[ $rc -eq 0 ] || all=1
+check "stress --outcome: msl.success=0 fails on every path against the baseline; bad names and values one line, exit 2" $all
 
 cp "$CFG/meta-2026h1.cfg" "$TMP/sc.cfg"
 cat >>"$TMP/sc.cfg" <<'CFG'

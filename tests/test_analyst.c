@@ -410,3 +410,64 @@ Test(batch, same_inputs_follows_names_families_and_pairs, .init = setup)
     free(t);
     free(u);
 }
+
+/*
+ * Issue 20: an outcome held on every path. msl.success = 0 makes MSL fail on every path
+ * (msl_success's mean is exactly 0), = 1 succeed wherever p > 0 (beta(3, 4): every path, so
+ * exactly 1), while the baseline keeps its Bernoulli(p) rate, 3/7 within 5 binomial SE.
+ * Bad names and values are one-line usage errors.
+ */
+Test(stress, an_outcome_held_on_every_path, .init = setup)
+{
+    cx_scenario *sc = load(small_cfg);
+    cx_model *m;
+    char err[512];
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0));
+    const uint64_t paths = 20 * 1024;
+    for (int v = 0; v <= 1; v++) {
+        cx_stress_case c = {0};
+        const char *txt = v ? "msl.success=1" : "msl.success=0";
+        cr_assert(eq(int, cx_stress_case_add_text(&c, sc, txt, err, sizeof err), 0), "%s", err);
+        cr_assert(eq(int, c.n, 1));
+        cr_assert(eq(int, c.in[0].outcome, v));
+        cx_input_source src[2];
+        cx_stress_source ctx[2];
+        cx_run *run[2];
+        cx_report *rep[2];
+        cx_sections *sec[2];
+        for (int i = 0; i < 2; i++) {
+            cr_assert(eq(int, cx_stress_source_init(&src[i], &ctx[i], sc, &c, i == 1), 0));
+            run_sections(sc, m, paths, 2, &src[i], &run[i], &rep[i], &sec[i]);
+        }
+        cr_assert(eq(dbl, rep[1]->metric[CX_M_MSL_SUCCESS].mean, (double)v));
+        double base = rep[0]->metric[CX_M_MSL_SUCCESS].mean;
+        double se0 = sqrt(3.0 / 7 * 4.0 / 7 / (double)paths);
+        cr_assert(fabs(base - 3.0 / 7) <= 5 * se0, "baseline %.5f", base);
+        /* success doubles MSL demand (success_multiplier 2): less idle, less burden */
+        if (v == 1)
+            cr_assert(lt(dbl, rep[1]->metric[CX_M_CAPEX_BURDEN].mean,
+                         rep[0]->metric[CX_M_CAPEX_BURDEN].mean));
+        else
+            cr_assert(gt(dbl, rep[1]->metric[CX_M_CAPEX_BURDEN].mean,
+                         rep[0]->metric[CX_M_CAPEX_BURDEN].mean));
+        for (int i = 0; i < 2; i++) {
+            cx_sections_free(sec[i]);
+            cx_report_free(rep[i]);
+            cx_run_free(run[i]);
+            cx_stress_source_clear(&ctx[i]);
+        }
+        cx_stress_case_clear(&c);
+    }
+    cx_stress_case c = {0};
+    cr_assert(eq(int, cx_stress_case_add_text(&c, sc, "msl.sucess=0", err, sizeof err),
+                 CX_ERR_USAGE));
+    cr_assert(eq(str, err, "unknown outcome 'msl.sucess' (outcomes: msl.success)"));
+    cr_assert(eq(int, cx_stress_case_add_text(&c, sc, "msl.p_success=0", err, sizeof err),
+                 CX_ERR_USAGE));
+    cr_assert(eq(int, cx_stress_case_add_text(&c, sc, "msl.success=0.5", err, sizeof err),
+                 CX_ERR_USAGE));
+    cr_assert(not(eq(ptr, strstr(err, "0 (fails) or 1 (succeeds)"), NULL)), "%s", err);
+    cx_stress_case_clear(&c);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}

@@ -424,9 +424,11 @@ Test(lanes, batches_match_and_paths_are_independent)
         cx_pcg64_stream(cx_rng_pcg64(r), 11, (uint64_t)b);
         for (int i = 0; i < CX_LANES; i++)
             cx_sampler_draw(f.sc->sampler, r, x + (size_t)i * ni, work);
-        cx_pcg32 st[CX_LANES];
-        for (int i = 0; i < CX_LANES; i++)
-            cx_pcg32_path_stream(&st[i], 11, (uint64_t)b, 100 + (uint64_t)i);
+        cx_path_streams st[CX_LANES];
+        for (int i = 0; i < CX_LANES; i++) {
+            cx_pcg32_group_stream(&st[i].price, 11, (uint64_t)b, 100 + (uint64_t)i, 0);
+            cx_pcg32_group_stream(&st[i].events, 11, (uint64_t)b, 100 + (uint64_t)i, 1);
+        }
         memset(ref, 0, CX_LANES * sizeof *ref);
         f.m->k = &cx_lane_kernels_scalar;
         cx_model_batch(f.m, x, (size_t)ni, CX_LANES, st, f.s, ref, NULL);

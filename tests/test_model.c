@@ -920,3 +920,60 @@ Test(model, clawback_ties)
     }
     fix_close(&f);
 }
+
+/* Issue 20: the once-per-path outcomes come from the input vector, u < p with u the outcome's
+ * input (strict: u = p fails), and the model draws nothing for them: the same streams give
+ * the same months whatever u is, as long as the outcome is the same. */
+Test(model, outcomes_come_from_the_inputs)
+{
+    char err[512] = "";
+    cx_scenario *sc;
+    int rc = cx_scenario_load_string(
+        &sc,
+        "horizon_months = 12;\n"
+        "supply = { tranches = ( { name = \"a\"; gw = 4.0; cost_per_gw_year = 12.0; } ); };\n"
+        "msl = { schedule = ( (0, 1.0) ); p_success = 0.5; success_multiplier = 2.0;\n"
+        "        failure_multiplier = 0.5; };\n"
+        "taas = { p_launch = 0.5; target_gw = 0.6; };\n"
+        "market = { price0 = 12.0; vol = 0.3; };\n"
+        "iaas = { enabled = true; max_gw = 0.2; };\n"
+        "deals = { signed = ( { name = \"d\"; p_signed = 0.5; gw = 0.3; price_per_gw_year = 30.0; } ); };\n",
+        "t.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cx_model *m;
+    cx_scratch *s;
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, cx_scratch_new(&s, m), 0));
+    double *x = calloc((size_t)sc->n_inputs, sizeof(double));
+    for (int i = 0; i < sc->n_inputs; i++)
+        x[i] = sc->inputs[i].dist.family == CX_DIST_FIXED ? sc->inputs[i].dist.p[0] : 0.5;
+    const int mu = cx_scenario_find_input(sc, "msl.success"),
+              tu = cx_scenario_find_input(sc, "taas.launch"),
+              du = cx_scenario_find_input(sc, "deals.signed.d.happens");
+    cr_assert(mu >= 0 && tu >= 0 && du >= 0);
+    cx_path_streams g;
+    cx_model_streams_of_key(&g, 99);
+    cx_path_result a, b, c;
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c); /* quarters past the horizon's are not written */
+    /* u = p: nothing happens */
+    x[mu] = x[tu] = x[du] = 0.5;
+    cx_model_batch(m, x, 0, 1, &g, s, &a, NULL);
+    cr_assert(eq(dbl, a.metric[CX_M_MSL_SUCCESS], 0.0));
+    cr_assert(eq(dbl, a.metric[CX_M_REVENUE_TAAS], 0.0));
+    cr_assert(eq(dbl, a.metric[CX_M_DEALS_SIGNED], 0.0));
+    /* just below p: everything happens */
+    x[mu] = x[tu] = x[du] = nextafter(0.5, 0.0);
+    cx_model_batch(m, x, 0, 1, &g, s, &b, NULL);
+    cr_assert(eq(dbl, b.metric[CX_M_MSL_SUCCESS], 1.0));
+    cr_assert(gt(dbl, b.metric[CX_M_REVENUE_TAAS], 0.0));
+    cr_assert(eq(dbl, b.metric[CX_M_DEALS_SIGNED], 1.0));
+    /* another u with the same outcomes: the same path, bit for bit (no draw depends on u) */
+    x[mu] = x[tu] = x[du] = 0.01;
+    cx_model_batch(m, x, 0, 1, &g, s, &c, NULL);
+    cr_assert(eq(int, memcmp(&b, &c, sizeof b), 0));
+    free(x);
+    cx_scratch_free(s);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}

@@ -265,3 +265,20 @@ Test(pcg, uniforms_in_range)
     }
     gsl_rng_free(r);
 }
+
+/* Issue 20 item 2: group 0 of a path is its path stream, bit for bit; group 1 (the deal
+ * events) is another stream, and a pure function of (seed, block, path, group). */
+Test(pcg, group_streams)
+{
+    cx_pcg32 a, b, c, d;
+    cx_pcg32_path_stream(&a, 5, 6, 7);
+    cx_pcg32_group_stream(&b, 5, 6, 7, 0);
+    cr_assert(eq(u64, a.state, b.state));
+    cr_assert(eq(u64, a.inc, b.inc));
+    cx_pcg32_group_stream(&c, 5, 6, 7, 1);
+    cx_pcg32_group_stream(&d, 5, 6, 7, 1);
+    cr_assert(eq(u64, c.state, d.state));
+    cr_assert(eq(u64, c.inc, d.inc));
+    cr_assert(not(eq(u64, c.inc, a.inc)));
+    cr_assert(not(eq(u32, cx_pcg32_next(&c), cx_pcg32_next(&a))));
+}

@@ -1045,3 +1045,60 @@ Test(scenario, non_positive_definite_pair_is_found_quickly, .timeout = 120)
     free(b);
     free(rho);
 }
+
+/* Issue 20: the once-per-path outcomes are scalar inputs named after their groups, right
+ * after their probabilities, uniform(0, 1) (fixed at 1/2, so certain and undrawn, when the
+ * probability is fixed at 0 or 1); a sweep that fixes the probability re-derives the law;
+ * no outcome without its group. */
+Test(scenario, outcomes_are_named_inputs)
+{
+    cx_scenario *sc = load_ok(
+        "horizon_months = 12;\n"
+        "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n"
+        "msl = { schedule = ( (0, 1.0) ); p_success = { dist = \"beta\"; alpha = 3.0; beta = 4.0; }; };\n"
+        "taas = { p_launch = 1.0; target_gw = 0.5; };\n"
+        "market = { price0 = 12.0; };\n"
+        "deals = { signed = ( { name = \"d1\"; p_signed = 0.4; gw = 0.1; price_per_gw_year = 20.0; },\n"
+        "                     { name = \"d2\"; gw = 0.1; price_per_gw_year = 20.0; } ); };\n");
+    const char *names[] = {"msl.success", "taas.launch", "deals.signed.d1.happens",
+                           "deals.signed.d2.happens"};
+    const char *probs[] = {"msl.p_success", "taas.p_launch", "deals.signed.d1.p_signed",
+                           "deals.signed.d2.p_signed"};
+    const bool uncertain[] = {true, false, true, false};
+    for (int k = 0; k < 4; k++) {
+        int i = cx_scenario_find_input(sc, names[k]), p = cx_scenario_find_input(sc, probs[k]);
+        cr_assert(i >= 0 && p >= 0, "%s", names[k]);
+        cr_assert(eq(int, i, p + 1), "%s follows %s", names[k], probs[k]);
+        const cx_input *x = &sc->inputs[i];
+        cr_assert(x->outcome && x->outcome_p == p && x->from_config == false);
+        cr_assert(eq(int, x->uncertain, uncertain[k]), "%s", names[k]);
+        if (uncertain[k]) {
+            cr_assert(eq(int, x->dist.family, CX_DIST_UNIFORM));
+            cr_assert(eq(dbl, cx_dist_lower(&x->dist), 0.0));
+            cr_assert(eq(dbl, cx_dist_upper(&x->dist), 1.0));
+        } else {
+            cr_assert(eq(int, x->dist.family, CX_DIST_FIXED));
+            cr_assert(eq(dbl, x->dist.p[0], 0.5));
+        }
+        cr_assert(not(sc->inputs[p].outcome));
+    }
+    /* a sweep point that fixes a probability: certain at 0 or 1, uncertain inside */
+    int p = cx_scenario_find_input(sc, "msl.p_success"), u = p + 1;
+    cx_scenario *c;
+    cr_assert(eq(int, cx_scenario_with_fixed(&c, sc, p, 1.0), 0));
+    cr_assert(not(c->inputs[u].uncertain));
+    cr_assert(eq(dbl, c->inputs[u].dist.p[0], 0.5));
+    cx_scenario_free(c);
+    int t = cx_scenario_find_input(sc, "taas.p_launch");
+    cr_assert(eq(int, cx_scenario_with_fixed(&c, sc, t, 0.3), 0));
+    cr_assert(c->inputs[t + 1].uncertain && c->inputs[t + 1].dist.family == CX_DIST_UNIFORM);
+    cx_scenario_free(c);
+    cx_scenario_free(sc);
+    /* no group, no outcome */
+    sc = load_ok("horizon_months = 12;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n");
+    cr_assert(eq(int, cx_scenario_find_input(sc, "msl.success"), -1));
+    cr_assert(eq(int, cx_scenario_find_input(sc, "taas.launch"), -1));
+    cx_scenario_free(sc);
+}

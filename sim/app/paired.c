@@ -304,7 +304,7 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},          {"input", required_argument, NULL, 'i'},
-        {"case", required_argument, NULL, 'k'},
+        {"case", required_argument, NULL, 'k'},   {"outcome", required_argument, NULL, 'o'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},
         {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
         {NULL, 0, NULL, 0}};
@@ -312,7 +312,7 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
     int c, rc;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhi:k:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhi:k:o:", longopts, NULL)) != -1) {
         if (!stress && cli_sens_flag(cmd, c, optarg, &a->sf, &rc)) {
             if (rc) return rc;
             continue;
@@ -324,6 +324,13 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         switch (c) {
         case 'i':
             if (!stress) return cli_usage_error(cmd, "unknown option '--input'");
+            a->inputs[a->n_inputs++] = optarg;
+            break;
+        case 'o': /* an outcome fixed on every path: NAME=0|1 (cx_stress_case_add_text) */
+            if (!stress) return cli_usage_error(cmd, "unknown option '--outcome'");
+            if (!strchr(optarg, '='))
+                return cli_usage_error(cmd, "--outcome: expected NAME=0|1 (0: fails, 1: "
+                                            "succeeds), got '%s'", optarg);
             a->inputs[a->n_inputs++] = optarg;
             break;
         case 'k':

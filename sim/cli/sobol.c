@@ -19,7 +19,8 @@
 #include "sim/input/scenario.h"
 #include "sim/study/sens.h"
 
-/* The table: inputs (and the per-month noise) in the report's order, then the groups. */
+/* The table: inputs (and the price path and deal events) in the report's order, then the
+ * groups. */
 static void print_table(const cx_sobol_report *s, const cx_scenario *sc)
 {
     printf("Sobol indices of %s (%s): %" PRIu64 " base samples%s, %" PRIu64
@@ -35,16 +36,16 @@ static void print_table(const cx_sobol_report *s, const cx_scenario *sc)
     printf("\nrows ranked by %s\n\n%-44s %22s %22s\n",
            s->order == CX_SOBOL_BY_INPUT ? "scenario order" : "total effect (ST)", "input",
            "S1 [95% CI]", "ST [95% CI]");
-    for (int k = 0; k <= s->d; k++) {
+    for (int k = 0; k < s->d + CX_SOBOL_N_NOISE; k++) {
         int i = s->rank[k];
         const cx_sobol_index *x = &s->idx[i];
         printf("%-44s %6.3f [%6.3f,%6.3f] %6.3f [%6.3f,%6.3f]\n",
-               i < s->d ? sc->inputs[s->input[i]].name : CX_SOBOL_NOISE_NAME, x->s1, x->s1_lo,
-               x->s1_hi, x->st, x->st_lo, x->st_hi);
+               i < s->d ? sc->inputs[s->input[i]].name : cx_sobol_noise_names[i - s->d],
+               x->s1, x->s1_lo, x->s1_hi, x->st, x->st_lo, x->st_hi);
     }
     for (int k = 0; k < s->n_groups; k++) {
         int g = s->group_rank[k];
-        const cx_sobol_index *x = &s->idx[s->d + 1 + g];
+        const cx_sobol_index *x = &s->idx[s->d + CX_SOBOL_N_NOISE + g];
         char name[64];
         snprintf(name, sizeof name, "group %s (%d inputs)", s->group_name[g], s->group_size[g]);
         printf("%-44s %6.3f [%6.3f,%6.3f] %6.3f [%6.3f,%6.3f]\n", name, x->s1, x->s1_lo,

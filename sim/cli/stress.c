@@ -23,7 +23,8 @@
 
 static void stress_help(void)
 {
-    printf("Usage: capexsim stress SCENARIO [--input NAME:LO:HI]... [--case NAME] [options]\n"
+    printf("Usage: capexsim stress SCENARIO [--input NAME:LO:HI]... [--outcome NAME=0|1]...\n"
+           "       [--case NAME] [options]\n"
            "Holds each named uncertain input to the slice [LO, HI] of its own distribution\n"
            "(percentiles as fractions: msl.p_success:0.9:1 is its top decile; the input's\n"
            "uniform is mapped onto [LO, HI] before its inverse CDF, so rank correlations hold)\n"
@@ -32,6 +33,11 @@ static void stress_help(void)
            "stress group: stress = { cases = ( { name = \"...\"; inputs = ( { name = \"...\";\n"
            "lo = 0.9; hi = 1.0; } ); } ); };\n\n"
            "  -i, --input NAME:LO:HI  stress input NAME (repeatable; 0 <= LO < HI <= 1)\n"
+           "  -o, --outcome NAME=0|1  hold a once-per-path outcome (msl.success, taas.launch,\n"
+           "                    deals.signed.NAME.happens) on every path: 0 fails, 1 succeeds\n"
+           "                    (its uniform u becomes p + (1 - p) u or p u: the law given the\n"
+           "                    outcome, from the baseline's u; a path with p = 0 cannot\n"
+           "                    succeed); repeatable, with --input too\n"
            "  -k, --case NAME   a case of the scenario's stress group (default: the first)\n"
            "  -n, --paths N     paths per run (default: run.paths, else %llu)\n"
            "  -s, --seed S      seed of both runs (default: run.seed, else %llu)\n"
@@ -44,7 +50,7 @@ static void stress_help(void)
            "Both runs draw scalar inputs by plain Monte Carlo (the scenario's run.sampling does\n"
            "not apply). `capexsim plot` on the JSON overlays the two burden CDFs.\n"
            "See docs/analyst.md. Exit codes: 0 ok, 1 runtime failure, 2 usage or config\n"
-           "error (unknown input, fixed input, bad slice), 130 interrupted.\n",
+           "error (unknown input or outcome, fixed input, bad slice), 130 interrupted.\n",
            (unsigned long long)CX_DEFAULT_PATHS, (unsigned long long)CX_DEFAULT_SEED,
            cli_default_threads());
 }
@@ -61,7 +67,8 @@ static int stress_case(cx_stress_case *out, const cli_pair_flags *a, const cx_sc
         for (int k = 0; k < a->n_inputs; k++)
             if ((rc = cx_stress_case_add_text(out, sc, a->inputs[k], err, sizeof err)) < 0) {
                 if (rc == CX_ERR_NOMEM) return EXIT_FAILURE;
-                fprintf(stderr, "capexsim: --input: %s\n", err);
+                fprintf(stderr, "capexsim: %s: %s\n",
+                        strchr(a->inputs[k], '=') ? "--outcome" : "--input", err);
                 return CLI_EXIT_USAGE;
             }
         return 0;
@@ -105,9 +112,14 @@ static json_t *stress_json(const cli_pair_run *r, int n_done, const cx_scenario 
     const int n_thr = sc->n_thresholds;
     json_t *ins = json_array();
     for (int k = 0; k < cs->n; k++)
-        json_array_append_new(ins, json_pack("{s:s, s:f, s:f}", "name",
-                                             sc->inputs[cs->in[k].input].name, "lo",
-                                             cs->in[k].lo, "hi", cs->in[k].hi));
+    {
+        json_t *o = json_pack("{s:s, s:f, s:f}", "name", sc->inputs[cs->in[k].input].name,
+                              "lo", cs->in[k].lo, "hi", cs->in[k].hi);
+        if (o && cs->in[k].outcome >= 0)
+            json_object_set_new(o, "outcome",
+                                json_string(cs->in[k].outcome ? "succeeds" : "fails"));
+        json_array_append_new(ins, o);
+    }
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b}", "study", "stress",
                             "scenario", sc->name, "case", cs->name, "inputs", ins, "seed",
                             (json_int_t)common->seed, "paths", (json_int_t)common->paths,
@@ -181,9 +193,14 @@ int cli_cmd_stress(int argc, char **argv)
         printf("Stress of %s, case %s: %" PRIu64 " paths, seed %" PRIu64 ", %d threads%s\n",
                sc->name, cs.name, common.paths, common.seed, common.threads,
                rc ? " (incomplete: interrupted)" : "");
-        for (int k = 0; k < cs.n; k++)
-            printf("  %s held to percentiles [%g, %g]\n", sc->inputs[cs.in[k].input].name,
-                   cs.in[k].lo, cs.in[k].hi);
+        for (int k = 0; k < cs.n; k++) {
+            if (cs.in[k].outcome >= 0)
+                printf("  %s held: %s on every path\n", sc->inputs[cs.in[k].input].name,
+                       cs.in[k].outcome ? "succeeds" : "fails");
+            else
+                printf("  %s held to percentiles [%g, %g]\n",
+                       sc->inputs[cs.in[k].input].name, cs.in[k].lo, cs.in[k].hi);
+        }
         putchar('\n');
         cli_pair_print_table(r, n_done, thr, n_thr);
     }

@@ -62,17 +62,28 @@ int cli_cmd_tornado(int argc, char **argv)
     }
     if (!a.co.quiet) {
         printf("Tornado of %s (%s): %" PRIu64 " paths%s, seed %" PRIu64 ", %s%s, %d threads, "
-               "%.2f s\nmean %.6g, P50 %.6g\n\n%4s  %-44s %12s %12s %12s %12s %12s\n",
+               "%.2f s\nmean %.6g, P50 %.6g\nlow: the paths with the input <= x low (its lowest "
+               "decile); high: >= x high (its highest);\nan outcome (msl.success, ...): low where "
+               "it fails, high where it succeeds\n\n%4s  %-44s %10s %10s %12s %12s %12s %12s "
+               "%12s\n",
                cx_metric_names[t->metric], sc->name, t->paths,
                t->complete ? "" : " (incomplete)", t->seed,
                cx_sampling_names[t->sampling], t->antithetic ? "+antithetic" : "", t->threads,
-               t->elapsed_s, t->mean, t->p50, "rank", "input", "mean low", "mean high", "swing",
-               "P50 low", "P50 high");
+               t->elapsed_s, t->mean, t->p50, "rank", "input", "x low", "x high", "mean low",
+               "mean high", "swing", "P50 low", "P50 high");
         for (int i = 0; i < t->d; i++) {
             const cx_tornado_row *r = &t->rows[i];
-            printf("%4d  %-44s %12.6g %12.6g %12.6g %12.6g %12.6g\n", i + 1,
-                   sc->inputs[r->input].name, r->mean_low, r->mean_high, r->swing, r->p50_low,
-                   r->p50_high);
+            char lo[32], hi[32];
+            if (sc->inputs[r->input].outcome) {
+                snprintf(lo, sizeof lo, "fails");
+                snprintf(hi, sizeof hi, "succeeds");
+            } else {
+                snprintf(lo, sizeof lo, "%.4g", r->x_low);
+                snprintf(hi, sizeof hi, "%.4g", r->x_high);
+            }
+            printf("%4d  %-44s %10s %10s %12.6g %12.6g %12.6g %12.6g %12.6g\n", i + 1,
+                   sc->inputs[r->input].name, lo, hi, r->mean_low, r->mean_high, r->swing,
+                   r->p50_low, r->p50_high);
         }
     }
     if (a.co.json && (exit_code = cli_write_json_doc(a.co.json, cx_tornado_report_json(t, sc)))) goto done;

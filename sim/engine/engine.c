@@ -45,7 +45,7 @@ typedef struct thread_ctx {
     cx_accum *acc;
     cx_accum_buf buf;   /* the values of its latest paths: moments per block, acc in batches */
     cx_path_result res[CX_MODEL_LANES];
-    cx_pcg32 streams[CX_MODEL_LANES];
+    cx_path_streams streams[CX_MODEL_LANES];
 } thread_ctx;
 
 /* One block's floating-point partials, in the round buffer. */
@@ -144,7 +144,7 @@ void cx_run_free(cx_run *r)
 }
 
 /* Runs block b (n paths) on thread t into slot s, in batches of CX_MODEL_LANES paths side
- * by side (cx_model_batch; path i of the block draws from its own stream (seed, b, i), so a
+ * by side (cx_model_batch; path i of the block draws from its own streams (seed, b, i, group), so a
  * path's result does not depend on the batch it runs in). Allocates nothing. Ctrl-C (intr)
  * is looked at before every batch: once it is set the block is abandoned, its paths taken
  * back out of the thread's buffer, and it counts as not run (a block is the unit of
@@ -178,8 +178,12 @@ static bool run_block(const cx_engine_opts *o, const cx_input_source *src, const
             if (!src->fill_batch) src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
             for (int k = 0; k < o->n_fixed; k++) x[o->fixed_input[k]] = o->fixed_value[k];
         }
-        for (int i = 0; i < nb; i++)
-            cx_pcg32_path_stream(&t->streams[i], o->seed, b, (uint64_t)(i0 + i));
+        for (int i = 0; i < nb; i++) {
+            cx_pcg32_group_stream(&t->streams[i].price, o->seed, b, (uint64_t)(i0 + i),
+                                  CX_MODEL_STREAM_PRICE);
+            cx_pcg32_group_stream(&t->streams[i].events, o->seed, b, (uint64_t)(i0 + i),
+                                  CX_MODEL_STREAM_EVENTS);
+        }
         cx_model_batch(m, t->x, stride, nb, t->streams, t->scratch, t->res, NULL);
         for (int i = 0; i < nb; i++) {
             cx_accum_buf_put(&t->buf, &t->res[i]);

@@ -310,6 +310,10 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
             const char *why = NULL;
             rc = cx_dist_fixed(&d->dist, value, &why);
             d->uncertain = false;
+        } else if (s->outcome && s->outcome_p == in) {
+            /* the outcome of a probability fixed now: certain or not by the new value */
+            rc = cx_outcome_dist(&d->dist, &c->inputs[in].dist);
+            d->uncertain = !cx_dist_is_fixed(&d->dist);
         } else {
             rc = cx_dist_copy(&d->dist, &s->dist);
         }

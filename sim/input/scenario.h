@@ -27,7 +27,17 @@ typedef struct cx_input {
     int line;        /* config line (0 for a default) */
     bool from_config;/* false: a default MODEL.md fills in */
     bool uncertain;  /* !cx_dist_is_fixed(&dist): shown in tornado/Sobol */
+    /* An outcome drawn once per path (msl.success, taas.launch, deals.signed.NAME.happens):
+     * its input is the uniform u, the outcome is u < x[outcome_p] (MODEL.md's law), and its
+     * law is uniform(0, 1), or fixed at 1/2 when outcome_p is fixed at 0 or 1 (the outcome
+     * is then certain and draws nothing). Not a config key. */
+    bool outcome;
+    cx_in outcome_p; /* the probability input, when outcome */
 } cx_input;
+
+/* The law of an outcome input whose probability input has law p (cx_input.outcome):
+ * uniform(0, 1), or fixed at 1/2 when p is fixed at 0 or 1. @return 0 or as cx_dist_*. */
+int cx_outcome_dist(cx_dist *d, const cx_dist *p);
 
 typedef enum cx_tranche_kind { CX_KIND_OWNED, CX_KIND_COLO, CX_KIND_NEOCLOUD } cx_tranche_kind;
 extern const char *const cx_tranche_kind_names[3];
@@ -52,6 +62,7 @@ typedef struct cx_msl {
     int n_sched;
     cx_sched_point *sched;
     cx_in p_success, decision_month, success_multiplier, failure_multiplier;
+    cx_in success;   /* the outcome msl.success (u; success iff u < p_success) */
     bool clawback;
 } cx_msl;
 
@@ -64,6 +75,7 @@ typedef struct cx_recsys {
 typedef struct cx_taas {
     bool present;
     cx_in p_launch, launch_month, target_gw, ramp_months, revenue_per_gw_year;
+    cx_in launch;    /* the outcome taas.launch (u; launch iff u < p_launch) */
     bool clawback;
 } cx_taas;
 
@@ -74,6 +86,7 @@ typedef struct cx_market {
 typedef struct cx_signed_deal {
     char *name;
     cx_in p_signed, start_month, gw, price_per_gw_year, term_months, notice_days;
+    cx_in happens;   /* the outcome deals.signed.NAME.happens (u; iff u < p_signed) */
     bool cancellable;
 } cx_signed_deal;
 

@@ -417,6 +417,8 @@ static int add_input(loader *l, const char *name, cx_dist *d, int line, bool fro
     in->line = line;
     in->from_config = from_config;
     in->uncertain = !cx_dist_is_fixed(&in->dist);
+    in->outcome = false;
+    in->outcome_p = -1;
     l->range[sc->n_inputs] = rk;
     *out = sc->n_inputs++;
     return 0;
@@ -482,6 +484,31 @@ int scn_scalar(loader *l, const config_setting_t *g, const char *prefix, const c
     d.p[0] = def;
     int rc = add_input(l, key, &d, 0, false, rk, out);
     cx_dist_clear(&d);
+    return rc;
+}
+
+int cx_outcome_dist(cx_dist *d, const cx_dist *p)
+{
+    const char *why = NULL;
+    memset(d, 0, sizeof *d);
+    bool certain = cx_dist_is_fixed(p) &&
+                   (cx_dist_lower(p) <= 0.0 || cx_dist_lower(p) >= 1.0);
+    return certain ? cx_dist_fixed(d, 0.5, &why) : cx_dist_uniform(d, 0.0, 1.0, &why);
+}
+
+int scn_outcome(loader *l, const char *prefix, const char *field, cx_in p, cx_in *out)
+{
+    char key[KEY_LEN];
+    scn_join(key, prefix, field);
+    cx_dist d;
+    if (cx_outcome_dist(&d, &l->sc->inputs[p].dist) != 0)
+        return scn_fail(l, NULL, key, "invalid outcome law");
+    int rc = add_input(l, key, &d, l->sc->inputs[p].line, false, R_PROB, out);
+    cx_dist_clear(&d);
+    if (rc == 0) {
+        l->sc->inputs[*out].outcome = true;
+        l->sc->inputs[*out].outcome_p = p;
+    }
     return rc;
 }
 

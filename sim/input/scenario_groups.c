@@ -246,6 +246,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
     if ((rc = scn_get_checked_group(l, root, "", "msl", false, mkeys, &g)) != 0 ||
         (g && (rc = parse_schedule(l, g)) != 0) ||
         (rc = scn_scalar(l, g, "msl", "p_success", R_PROB, 1, false, &m->p_success)) != 0 ||
+        (g && (rc = scn_outcome(l, "msl", "success", m->p_success, &m->success)) != 0) ||
         (rc = scn_scalar(l, g, "msl", "decision_month", R_ANY, 0, false, &m->decision_month)) !=
             0 ||
         (rc = scn_scalar(l, g, "msl", "success_multiplier", R_NONNEG, 1, false,
@@ -274,6 +275,7 @@ static int parse_uses(loader *l, const config_setting_t *root)
     cx_taas *t = &sc->taas;
     if ((rc = scn_get_checked_group(l, root, "", "taas", false, tkeys, &g)) != 0 ||
         (rc = scn_scalar(l, g, "taas", "p_launch", R_PROB, 1, false, &t->p_launch)) != 0 ||
+        (g && (rc = scn_outcome(l, "taas", "launch", t->p_launch, &t->launch)) != 0) ||
         (rc = scn_scalar(l, g, "taas", "launch_month", R_ANY, 0, false, &t->launch_month)) != 0 ||
         (rc = scn_scalar(l, g, "taas", "target_gw", R_NONNEG, 0, true, &t->target_gw)) != 0 ||
         (rc = scn_scalar(l, g, "taas", "ramp_months", R_ANY, 0, false, &t->ramp_months)) != 0 ||
@@ -354,6 +356,7 @@ static int parse_deals(loader *l, const config_setting_t *root)
             names[i] = d->name;
             if ((rc = scn_check_keys(l, e, p, dkeys)) != 0 ||
                 (rc = scn_scalar(l, e, p, "p_signed", R_PROB, 1, false, &d->p_signed)) != 0 ||
+                (rc = scn_outcome(l, p, "happens", d->p_signed, &d->happens)) != 0 ||
                 (rc = scn_scalar(l, e, p, "start_month", R_ANY, 0, false, &d->start_month)) != 0 ||
                 (rc = scn_scalar(l, e, p, "gw", R_NONNEG, 0, true, &d->gw)) != 0 ||
                 (rc = scn_scalar(l, e, p, "price_per_gw_year", R_NONNEG, 0, true,

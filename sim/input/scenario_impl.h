@@ -128,6 +128,9 @@ int scn_input_from(loader *l, const config_setting_t *s, const char *key, range_
                    cx_in *out);
 int scn_scalar(loader *l, const config_setting_t *g, const char *prefix, const char *field,
                range_kind rk, double def, bool required, cx_in *out);
+/* The outcome input PREFIX.FIELD of probability input p (cx_input.outcome), never from the
+ * file: added right after p's group has been read. */
+int scn_outcome(loader *l, const char *prefix, const char *field, cx_in p, cx_in *out);
 int scn_lookup_input(loader *l, const config_setting_t *s, const char *key, const char *name,
                      const char *verb, cx_in *out);
 

@@ -110,8 +110,18 @@ void cx_pcg64_stream(cx_pcg64 *g, uint64_t seed, uint64_t block)
  * different constant from the block streams' keeps path streams apart from them. */
 void cx_pcg32_path_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path)
 {
+    cx_pcg32_group_stream(g, seed, block, path, 0);
+}
+
+/* Group 0 is the path stream above, bit for bit; group k > 0 mixes k into the path's key
+ * once more (a bijection of the key for each k), so a path's groups are unrelated streams. */
+void cx_pcg32_group_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path,
+                           unsigned group)
+{
     uint64_t key = mix64(mix64(seed ^ 0xbb67ae8584caa73bULL) + block * GOLDEN64);
     key = mix64(key + (path + 1u) * 0xd1b54a32d192ed03ULL);
+    if (group != 0)
+        key = mix64(key ^ ((uint64_t)group * 0x3c6ef372fe94f82bULL));
     uint64_t state = mix64(key + GOLDEN64);
     uint64_t seq = mix64(key + 2u * GOLDEN64);
     cx_pcg32_seed(g, state, seq);

@@ -95,6 +95,11 @@ static inline double cx_pcg64_uniform_pos(cx_pcg64 *g)
 /* The stream of path `path` (0-based within its block) of block `block`, seed `seed`: a
  * pure function of the three, distinct for distinct paths of one run. */
 void cx_pcg32_path_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path);
+/* Stream `group` of that path (issue 20 item 2: the price path is group 0, the path stream
+ * itself; the deal events are group 1): a pure function of the four, distinct groups give
+ * unrelated streams. */
+void cx_pcg32_group_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t path,
+                           unsigned group);
 
 static inline uint64_t cx_pcg32_next64(cx_pcg32 *g)
 {

@@ -34,7 +34,8 @@
 /*
  * The study on the model is a design (cx_sobol_design, sobol_design.c) whose function is a
  * path of the model: the d columns are the uncertain inputs' independent uniforms, before
- * the copula; the per-month noise is one more index, and each group one more.
+ * the copula; the price path and the deal events are two more indices, and each group one
+ * more.
  */
 
 /* What the sample function needs: the scenario, the model, the swap sets, the workers. */
@@ -48,10 +49,14 @@ typedef struct model_fn {
     cx_study_worker **ws;      /* one per thread */
 } model_fn;
 
-/* f at n_eval points u[e] (rows of w->um) with the noise streams noise[e], in batches of
- * lanes: the same values as one cx_model_path call per point with a copy of its noise. */
+const char *const cx_sobol_noise_names[CX_SOBOL_N_NOISE] = {"(price path)", "(deal events)"};
+
+/* f at n_eval points u[e] (rows of w->um) with the price path of noise[e] and the deal
+ * events of noise_ev[e], in batches of lanes: the same values as one cx_model_path call per
+ * point with a copy of its noise when both are the same. */
 static void eval_many(const cx_scenario *sc, const cx_model *m, cx_study_worker *w, int n_eval,
-                      const cx_pcg64 *const *noise, int metric, double *f)
+                      const cx_pcg64 *const *noise, const cx_pcg64 *const *noise_ev,
+                      int metric, double *f)
 {
     const size_t ni = (size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1);
     for (int e0 = 0; e0 < n_eval; e0 += CX_MODEL_LANES) {
@@ -59,8 +64,8 @@ static void eval_many(const cx_scenario *sc, const cx_model *m, cx_study_worker 
         for (int i = 0; i < nb; i++) {
             cx_sampler_map(sc->sampler, w->um + (size_t)(e0 + i) * ni, w->xb + (size_t)i * ni,
                            w->work);
-            cx_pcg64 nz = *noise[e0 + i];
-            cx_model_stream_of_key(&w->streams[i], cx_pcg64_next(&nz));
+            cx_pcg64 np = *noise[e0 + i], ne = *noise_ev[e0 + i];
+            cx_model_streams_of_keys(&w->streams[i], cx_pcg64_next(&np), cx_pcg64_next(&ne));
         }
         cx_model_batch(m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
         for (int i = 0; i < nb; i++)
@@ -69,10 +74,11 @@ static void eval_many(const cx_scenario *sc, const cx_model *m, cx_study_worker 
 }
 
 /*
- * One base sample on the model (a cx_sobol_sample_fn): the d + 3 + G points of a path,
- * evaluated side by side: AB_0 .. AB_{d-1}, (A, noise B), the groups' AB_g, then A and B.
- * The per-month noise is one more input, drawn like the others: A's stream for f(A) and every
- * f(AB_i), B's own stream for f(B), and f(x_A, noise_B) gives the noise's own indices.
+ * One base sample on the model (a cx_sobol_sample_fn): the d + 4 + G points of a path,
+ * evaluated side by side: AB_0 .. AB_{d-1}, (A, price B), (A, deal events B), the groups'
+ * AB_g, then A and B. The two per-month streams are two more inputs, drawn like the others:
+ * A's streams for f(A) and every f(AB_i), B's own for f(B); (A, price B) takes the price
+ * path from B and the deal events from A, (A, deal events B) the other way round.
  */
 static void model_sample(void *ctx, int thread, const double *ua, const double *ub,
                          uint64_t key, double *fa, double *fb, double *fab)
@@ -89,31 +95,45 @@ static void model_sample(void *ctx, int thread, const double *ua, const double *
         w->ufull[in[i]] = ua[i];
         w->ub[in[i]] = ub[i];
     }
-    const cx_pcg64 **noise = w->noise;
+    const cx_pcg64 **noise = w->noise, **noise_ev = w->noise_ev;
     for (int i = 0; i < d; i++) {
         double *u = w->um + (size_t)i * ni;
         memcpy(u, w->ufull, ni * sizeof(double));
         u[in[i]] = ub[i];
-        noise[i] = &noise_a;
+        noise[i] = noise_ev[i] = &noise_a;
     }
-    memcpy(w->um + (size_t)d * ni, w->ufull, ni * sizeof(double));
-    noise[d] = &noise_b;
+    for (int k = 0; k < CX_SOBOL_N_NOISE; k++) {
+        memcpy(w->um + (size_t)(d + k) * ni, w->ufull, ni * sizeof(double));
+        noise[d + k] = k == 0 ? &noise_b : &noise_a;
+        noise_ev[d + k] = k == 1 ? &noise_b : &noise_a;
+    }
+    const int g0 = d + CX_SOBOL_N_NOISE;
     for (int g = 0; g < g_n; g++) {
-        double *u = w->um + (size_t)(d + 1 + g) * ni;
+        double *u = w->um + (size_t)(g0 + g) * ni;
         memcpy(u, w->ufull, ni * sizeof(double));
         for (int k = 0; k < mf->group_size[g]; k++)
             u[in[mf->group_member[g][k]]] = ub[mf->group_member[g][k]];
-        noise[d + 1 + g] = &noise_a;
+        noise[g0 + g] = noise_ev[g0 + g] = &noise_a;
     }
-    const int e = d + 1 + g_n;
+    const int e = g0 + g_n;
     memcpy(w->um + (size_t)e * ni, w->ufull, ni * sizeof(double));
-    noise[e] = &noise_a;
+    noise[e] = noise_ev[e] = &noise_a;
     memcpy(w->um + (size_t)(e + 1) * ni, w->ub, ni * sizeof(double));
-    noise[e + 1] = &noise_b;
-    eval_many(mf->sc, mf->m, w, e + 2, noise, mf->metric, w->fab);
+    noise[e + 1] = noise_ev[e + 1] = &noise_b;
+    eval_many(mf->sc, mf->m, w, e + 2, noise, noise_ev, mf->metric, w->fab);
     memcpy(fab, w->fab, (size_t)e * sizeof *fab);
     *fa = w->fab[e];
     *fb = w->fab[e + 1];
+}
+
+/* The name of index i of a report: an input, a per-month group, or a group. */
+static const char *index_name(const cx_sobol_report *r, const cx_scenario *sc, int i)
+{
+    if (i < r->d)
+        return sc->inputs[r->input[i]].name;
+    if (i < r->d + CX_SOBOL_N_NOISE)
+        return cx_sobol_noise_names[i - r->d];
+    return r->group_name[i - r->d - CX_SOBOL_N_NOISE];
 }
 
 void cx_sobol_report_free(cx_sobol_report *r)
@@ -199,10 +219,10 @@ static int report_new(cx_sobol_report **out, const cx_scenario *sc, const cx_stu
     }
     if (rc == 0)
         rc = resolve_groups(rep, sc, &opts->sobol, err, err_len);
-    const int n_idx = rep->d + 1 + rep->n_groups;
+    const int n_idx = rep->d + CX_SOBOL_N_NOISE + rep->n_groups;
     if (rc == 0) {
         rep->idx = calloc((size_t)n_idx, sizeof *rep->idx);
-        rep->rank = malloc((size_t)(rep->d + 1) * sizeof *rep->rank);
+        rep->rank = malloc((size_t)(rep->d + CX_SOBOL_N_NOISE) * sizeof *rep->rank);
         rep->group_rank = malloc(((size_t)rep->n_groups + 1) * sizeof *rep->group_rank);
         if (!rep->idx || !rep->rank || !rep->group_rank)
             rc = CX_ERR_NOMEM;
@@ -225,15 +245,14 @@ static int report_new(cx_sobol_report **out, const cx_scenario *sc, const cx_stu
 /* The display order and the warnings of a finished report. @return 0 or CX_ERR_NOMEM. */
 static int report_finish(cx_sobol_report *rep, const cx_scenario *sc)
 {
-    const int d = rep->d, n_idx = d + 1 + rep->n_groups;
-    cx_sobol_rank(rep->idx, d + 1, rep->order, rep->rank);
-    cx_sobol_rank(rep->idx + d + 1, rep->n_groups, rep->order, rep->group_rank);
+    const int d = rep->d, nn = d + CX_SOBOL_N_NOISE, n_idx = nn + rep->n_groups;
+    cx_sobol_rank(rep->idx, nn, rep->order, rep->rank);
+    cx_sobol_rank(rep->idx + nn, rep->n_groups, rep->order, rep->group_rank);
     const char **names = malloc((size_t)n_idx * sizeof *names);
     if (!names)
         return CX_ERR_NOMEM;
     for (int i = 0; i < n_idx; i++)
-        names[i] = i < d ? sc->inputs[rep->input[i]].name
-                   : i == d ? CX_SOBOL_NOISE_NAME : rep->group_name[i - d - 1];
+        names[i] = index_name(rep, sc, i);
     int rc = cx_sobol_warnings(rep->idx, n_idx, names, &rep->warnings, &rep->n_warnings);
     free(names);
     return rc;
@@ -253,7 +272,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
         rc = report_new(&rep, sc, &o, err, err_len);
     if (rc != 0)
         return rc;
-    const int d = rep->d, n_idx = d + 1 + rep->n_groups;
+    const int d = rep->d, n_idx = d + CX_SOBOL_N_NOISE + rep->n_groups;
     const int nt = cx_study_thread_count(o.threads);
     rep->threads = nt;
     model_fn mf = {.sc = sc, .m = m, .metric = o.metric, .d = d, .n_groups = rep->n_groups,
@@ -305,7 +324,8 @@ static json_t *groups_json(const cx_sobol_report *r, const cx_scenario *sc)
     json_t *arr = json_array();
     for (int k = 0; arr && k < r->n_groups; k++) {
         const int g = r->group_rank[k];
-        json_t *o = index_json("group", r->group_name[g], &r->idx[r->d + 1 + g]);
+        json_t *o = index_json("group", r->group_name[g],
+                               &r->idx[r->d + CX_SOBOL_N_NOISE + g]);
         json_t *names = json_array();
         for (int i = 0; names && i < r->group_size[g]; i++)
             json_array_append_new(
@@ -353,14 +373,15 @@ json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc)
                     "over independent blocks. Swaps act on the independent uniforms before the "
                     "copula: for correlated inputs an index measures the input's own "
                     "Cholesky factor (the part not explained by correlated inputs earlier in "
-                    "input order). The per-month randomness of a path (price shocks, "
-                    "arrivals, cancellations) is treated as one more input, "
-                    "\"(per-month noise)\". Rows ranked by total effect unless \"order\" is "
-                    "\"input\"."));
-    for (int k = 0; k <= r->d; k++) {
+                    "input order). Once-per-path outcomes (msl.success, taas.launch, "
+                    "deals.signed.NAME.happens) are inputs like the others. The per-month "
+                    "randomness of a path is two more inputs, each its own stream: "
+                    "\"(price path)\" (price shocks) and \"(deal events)\" (spot arrivals "
+                    "and sizes, counterparty notices). Rows ranked by total effect unless "
+                    "\"order\" is \"input\"."));
+    for (int k = 0; k < r->d + CX_SOBOL_N_NOISE; k++) {
         const int i = r->rank[k];
-        json_t *o = index_json("input", i < r->d ? sc->inputs[r->input[i]].name
-                                                 : CX_SOBOL_NOISE_NAME, &r->idx[i]);
+        json_t *o = index_json("input", index_name(r, sc, i), &r->idx[i]);
         if (o)
             json_array_append_new(arr, o);
     }
@@ -379,13 +400,13 @@ int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const c
     if (!f)
         return CX_ERR_IO;
     fprintf(f, "input,s1,s1_se,s1_lo,s1_hi,st,st_se,st_lo,st_hi,complete\n");
-    for (int k = 0; k <= r->d + r->n_groups; k++) {
-        const int i = k <= r->d ? r->rank[k] : r->d + 1 + r->group_rank[k - r->d - 1];
+    const int nn = r->d + CX_SOBOL_N_NOISE;
+    for (int k = 0; k < nn + r->n_groups; k++) {
+        const int i = k < nn ? r->rank[k] : nn + r->group_rank[k - nn];
         const cx_sobol_index *x = &r->idx[i];
-        const char *name = i < r->d ? sc->inputs[r->input[i]].name
-                           : i == r->d ? CX_SOBOL_NOISE_NAME : r->group_name[i - r->d - 1];
+        const char *name = index_name(r, sc, i);
         fprintf(f, "%s%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
-                i > r->d ? "group:" : "", name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
+                i >= nn ? "group:" : "", name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
                 x->st_se, x->st_lo, x->st_hi, r->complete ? "true" : "false");
     }
     return cx_study_close_tmp(f, tmp, path, true);

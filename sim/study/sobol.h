@@ -162,20 +162,24 @@ int cx_sobol_warnings(const cx_sobol_index *idx, int n, const char *const *names
 /* The study on the model                                                                 */
 /* ------------------------------------------------------------------------------------- */
 
-/* Name of the pseudo-input for the per-month randomness in Sobol results. */
-#define CX_SOBOL_NOISE_NAME "(per-month noise)"
+/* The per-month randomness of a path, as pseudo-inputs of Sobol results (issue 20 item 2):
+ * the price path and the deal events, each its own stream (cx_path_streams). Index d + k of
+ * a report is cx_sobol_noise_names[k]. */
+#define CX_SOBOL_N_NOISE 2
+extern const char *const cx_sobol_noise_names[CX_SOBOL_N_NOISE];
 
 typedef struct cx_sobol_report {
     int metric;
     int d;                 /* uncertain inputs */
     int *input;            /* their scenario indices, in input order */
-    cx_sobol_index *idx;   /* d + 1 + n_groups: the inputs, the per-month noise, the groups */
+    cx_sobol_index *idx;   /* d + CX_SOBOL_N_NOISE + n_groups: the inputs, the per-month
+                            * groups (price path, deal events), the groups */
     int n_groups;
     char **group_name;     /* n_groups */
     int *group_size;       /* n_groups: uncertain inputs in each */
     int **group_member;    /* n_groups arrays of indices into input[] */
     cx_sobol_order order;
-    int *rank;             /* d + 1: rows in display order (indices into idx) */
+    int *rank;             /* d + CX_SOBOL_N_NOISE: rows in display order (indices into idx) */
     int *group_rank;       /* n_groups: groups in display order (0 .. n_groups - 1) */
     char **warnings;       /* n_warnings strings, for the command line to print */
     int n_warnings;
@@ -196,11 +200,12 @@ typedef struct cx_sobol_report {
  * the independent uniforms before the copula: with correlated inputs, index i measures the
  * i-th independent factor of the Cholesky decomposition (inputs in sampler order), i.e. the
  * part of input i not explained by the correlated inputs before it.
- * The per-month randomness of a path is one more input (index d, CX_SOBOL_NOISE_NAME): f(A)
- * and every f(AB_i) share A's noise stream (so total effects compare paths that differ in
- * x_i only), f(B) has its own, and one more evaluation f(x_A, noise_B) gives the noise's own
- * indices: d + 3 model paths per sample. (Sharing one stream with f(B) too would make f(A)
- * and f(B) correlated and add the common-noise share to every first-order index.)
+ * The per-month randomness of a path is two more inputs, its price path (index d) and its
+ * deal events (index d + 1), each a stream of its own (cx_path_streams): f(A) and every
+ * f(AB_i) share A's streams (so total effects compare paths that differ in x_i only), f(B)
+ * has B's, and f(x_A, price_B, events_A) and f(x_A, price_A, events_B) give the two groups'
+ * own indices: d + 4 model paths per sample. (Sharing the streams with f(B) too would make
+ * f(A) and f(B) correlated and add the common-noise share to every first-order index.)
  * Groups (opts->sobol.groups) swap all their inputs at once: one more evaluation each, giving
  * the group's closed first-order and total indices. opts->paths = 0 takes
  * CX_SOBOL_DEFAULT_PATHS; opts->sobol.target_ci adds samples (cx_sobol_design).

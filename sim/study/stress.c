@@ -61,7 +61,40 @@ int cx_stress_case_add(cx_stress_case *c, const cx_scenario *sc, const char *nam
     if (!grown)
         return CX_ERR_NOMEM;
     c->in = grown;
-    c->in[c->n++] = (cx_stress_input){i, lo, hi};
+    c->in[c->n++] = (cx_stress_input){i, lo, hi, -1};
+    return 0;
+}
+
+int cx_stress_case_add_outcome(cx_stress_case *c, const cx_scenario *sc, const char *name,
+                               double value, char *err, size_t err_len)
+{
+    int i = cx_scenario_find_input(sc, name);
+    if (i < 0 || !sc->inputs[i].outcome) {
+        char list[256] = "";
+        for (int k = 0; k < sc->n_inputs; k++)
+            if (sc->inputs[k].outcome && strlen(list) + strlen(sc->inputs[k].name) + 3 < sizeof list) {
+                strcat(list, list[0] ? ", " : "");
+                strcat(list, sc->inputs[k].name);
+            }
+        cx_set_err(err, err_len, "unknown outcome '%s' (outcomes: %s)", name,
+                   list[0] ? list : "none");
+        return CX_ERR_USAGE;
+    }
+    if (!(value == 0.0 || value == 1.0)) {
+        cx_set_err(err, err_len, "%s: an outcome is held to 0 (fails) or 1 (succeeds), got %g",
+                   name, value);
+        return CX_ERR_USAGE;
+    }
+    for (int k = 0; k < c->n; k++)
+        if (c->in[k].input == i) {
+            cx_set_err(err, err_len, "input '%s' is stressed twice", name);
+            return CX_ERR_USAGE;
+        }
+    cx_stress_input *grown = realloc(c->in, (size_t)(c->n + 1) * sizeof *grown);
+    if (!grown)
+        return CX_ERR_NOMEM;
+    c->in = grown;
+    c->in[c->n++] = (cx_stress_input){i, 0.0, 1.0, (int)value};
     return 0;
 }
 
@@ -80,6 +113,20 @@ static int parse_prob(const char *s, double *out)
 int cx_stress_case_add_text(cx_stress_case *c, const cx_scenario *sc, const char *text,
                             char *err, size_t err_len)
 {
+    const char *eq = strchr(text, '=');
+    if (eq) {
+        /* NAME=0|1: an outcome held on every path */
+        char name[256];
+        double v;
+        size_t nlen = (size_t)(eq - text);
+        if (nlen == 0 || nlen >= sizeof name || parse_prob(eq + 1, &v) < 0) {
+            cx_set_err(err, err_len, "expected NAME=0|1 (e.g. msl.success=0), got '%s'", text);
+            return CX_ERR_USAGE;
+        }
+        memcpy(name, text, nlen);
+        name[nlen] = 0;
+        return cx_stress_case_add_outcome(c, sc, name, v, err, err_len);
+    }
     /* NAME:LO:HI, split at the last two colons (dotted names hold no colon, but be safe) */
     const char *c2 = strrchr(text, ':');
     const char *c1 = NULL;
@@ -279,6 +326,11 @@ static void src_fill(void *ctx, void *state, uint64_t b, int i, gsl_rng *r, doub
     (void)i;
     const cx_stress_source *s = ctx;
     cx_sampler_draw_sliced(s->sampler, s->slice, r, x, state);
+    /* outcomes held: u's law given the outcome, from the same u (stress.h) */
+    for (int k = 0; k < s->n_out; k++) {
+        const double p = x[s->out[k][1]], u = x[s->out[k][0]];
+        x[s->out[k][0]] = s->out[k][2] ? p * u : p + (1.0 - p) * u;
+    }
 }
 
 int cx_stress_source_init(cx_input_source *src, cx_stress_source *ctx, const cx_scenario *sc,
@@ -288,7 +340,24 @@ int cx_stress_source_init(cx_input_source *src, cx_stress_source *ctx, const cx_
     ctx->slice = calloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1), sizeof *ctx->slice);
     if (!ctx->slice)
         return CX_ERR_NOMEM;
+    ctx->n_out = 0;
+    ctx->out = calloc((size_t)(c->n > 0 ? c->n : 1), sizeof *ctx->out);
+    if (!ctx->out) {
+        free(ctx->slice);
+        ctx->slice = NULL;
+        return CX_ERR_NOMEM;
+    }
     for (int k = 0; k < c->n; k++) {
+        if (c->in[k].outcome >= 0) {
+            /* drawn as usual in both runs; held in the stressed one */
+            if (stressed) {
+                int *o = ctx->out[ctx->n_out++];
+                o[0] = c->in[k].input;
+                o[1] = sc->inputs[c->in[k].input].outcome_p;
+                o[2] = c->in[k].outcome;
+            }
+            continue;
+        }
         cx_slice *s = &ctx->slice[c->in[k].input];
         s->on = true;
         s->lo = stressed ? c->in[k].lo : 0.0;
@@ -302,4 +371,7 @@ void cx_stress_source_clear(cx_stress_source *ctx)
 {
     free(ctx->slice);
     ctx->slice = NULL;
+    free(ctx->out);
+    ctx->out = NULL;
+    ctx->n_out = 0;
 }

@@ -9,10 +9,16 @@
 #include "sim/input/sampler.h"
 #include "sim/input/scenario.h"
 
-/* One stressed input: its index and the slice [lo, hi] of its uniform. */
+/* One stressed input: its index and the slice [lo, hi] of its uniform; or an outcome input
+ * (cx_input.outcome) held to one outcome on every path: outcome 0 fails, 1 succeeds (-1: a
+ * slice). An outcome is held by drawing its uniform u as usual (so the baseline and the
+ * stressed run share it) and taking, on each path with probability p, p + (1 - p) u (fails:
+ * u's law given failure) or p u (succeeds: its law given success; a path with p = 0 cannot
+ * succeed and still fails). */
 typedef struct cx_stress_input {
     int input;
     double lo, hi;
+    int outcome;
 } cx_stress_input;
 
 /* A named stress case: a list of stressed inputs (each input at most once). */
@@ -30,7 +36,12 @@ typedef struct cx_stress_case {
  */
 int cx_stress_case_add(cx_stress_case *c, const cx_scenario *sc, const char *name, double lo,
                        double hi, char *err, size_t err_len);
-/* "NAME:LO:HI" (the --input flag) added to c; messages as cx_stress_case_add. */
+/* Outcome input NAME held to value (0 fails, 1 succeeds) on every path; messages as
+ * cx_stress_case_add (also for a name that is not an outcome, or a value not 0 or 1). */
+int cx_stress_case_add_outcome(cx_stress_case *c, const cx_scenario *sc, const char *name,
+                               double value, char *err, size_t err_len);
+/* "NAME:LO:HI" (the --input flag), or "NAME=0|1" for an outcome (--outcome), added to c;
+ * messages as cx_stress_case_add. */
 int cx_stress_case_add_text(cx_stress_case *c, const cx_scenario *sc, const char *text,
                             char *err, size_t err_len);
 /* Frees what c holds (not c itself) and zeroes it. */
@@ -53,6 +64,8 @@ void cx_stress_cases_free(cx_stress_case *cases, int n);
 typedef struct cx_stress_source {
     const cx_sampler *sampler;
     cx_slice *slice;      /* n_inputs, owned */
+    int n_out;            /* outcomes held (stressed run only) */
+    int (*out)[3];        /* n_out, owned: the outcome input, its probability input, 0 or 1 */
 } cx_stress_source;
 
 /*

@@ -112,6 +112,7 @@ void cx_study_worker_free(cx_study_worker *w, int d)
     free(w->xb);
     free(w->um);
     free(w->noise);
+    free(w->noise_ev);
     free(w->resb);
     free(w->work);
     free(w->fab);
@@ -147,6 +148,7 @@ int cx_study_worker_new(cx_study_worker **out, const cx_scenario *sc, const cx_m
     w->xb = malloc(CX_MODEL_LANES * ni * sizeof(double));
     w->um = malloc((ni + 3 + (size_t)(d > 0 ? d : 0)) * ni * sizeof(double));
     w->noise = malloc((ni + 3 + (size_t)(d > 0 ? d : 0)) * sizeof *w->noise);
+    w->noise_ev = malloc((ni + 3 + (size_t)(d > 0 ? d : 0)) * sizeof *w->noise_ev);
     w->resb = malloc(CX_MODEL_LANES * sizeof *w->resb);
     w->work = malloc((size_t)(ws > 0 ? ws : 1) * sizeof(double));
     w->fab = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
@@ -161,7 +163,7 @@ int cx_study_worker_new(cx_study_worker **out, const cx_scenario *sc, const cx_m
         for (int i = 0; rc == 0 && i < 2 * d + 1; i++)
             rc = cx_sketch_new(&w->sk[i], sc->relative_error > 0 ? sc->relative_error : 0.001);
     }
-    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x || !w->xb || !w->um || !w->noise ||
+    if (rc == 0 && (!w->r || !w->ublock || !w->ufull || !w->uab || !w->ub || !w->x || !w->xb || !w->um || !w->noise || !w->noise_ev ||
                     !w->resb ||
                     !w->work || !w->fab))
         rc = CX_ERR_NOMEM;

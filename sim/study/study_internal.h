@@ -31,9 +31,10 @@ typedef struct cx_study_worker {
     double *x;         /* n_inputs */
     double *xb;        /* CX_MODEL_LANES rows of n_inputs: a batch of paths */
     double *um;        /* (n_inputs + 3) rows of n_inputs: one Sobol path's points */
-    const cx_pcg64 **noise; /* n_inputs + 3: their noise streams */
+    const cx_pcg64 **noise;    /* as um's rows: the keys of their price paths */
+    const cx_pcg64 **noise_ev; /* as um's rows: the keys of their deal events */
     cx_path_result *resb; /* CX_MODEL_LANES */
-    cx_pcg32 streams[CX_MODEL_LANES];
+    cx_path_streams streams[CX_MODEL_LANES];
     double *work;      /* sampler scratch */
     double *fab;       /* d */
     cx_path_result res;

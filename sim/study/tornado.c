@@ -182,6 +182,8 @@ typedef struct tornado_job {
     const cx_sampling_plan *plan;
     const int *in;       /* the d uncertain inputs */
     const double *thr;   /* 2d: each input's low and high decile thresholds */
+    const int *outp;     /* d: an outcome's probability input (low: fails, high: succeeds),
+                          * else -1 */
     int d, bp, metric;
     bool block_u;        /* the plan fills a block of uniforms (else exact samplers) */
 } tornado_job;
@@ -216,7 +218,7 @@ static bool tornado_block_paths(const tornado_job *jb, cx_study_worker *w, int64
             } else {
                 cx_sampler_draw(jb->sc->sampler, w->r, x, w->work);
             }
-            cx_model_stream_of_key(&w->streams[i], cx_pcg64_next(g));
+            cx_model_streams_of_key(&w->streams[i], cx_pcg64_next(g));
         }
         cx_model_batch(jb->m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
         for (int i = 0; i < nb; i++) {
@@ -225,6 +227,12 @@ static bool tornado_block_paths(const tornado_job *jb, cx_study_worker *w, int64
             w->tf[p0 + i] = w->resb[i].metric[jb->metric];
             for (int k = 0; k < d; k++) {
                 double xv = x[jb->in[k]];
+                if (jb->outp[k] >= 0) {
+                    /* an outcome (u < p): its two groups are its two outcomes */
+                    unsigned char ok = xv < x[jb->outp[k]];
+                    lh[k] = (unsigned char)(ok ? 2 : 1);
+                    continue;
+                }
                 lh[k] = (unsigned char)((xv <= jb->thr[2 * k]) |
                                         (xv >= jb->thr[2 * k + 1]) << 1);
             }
@@ -374,19 +382,30 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     int nt = cx_study_thread_count(opts->threads);
     cx_tornado_report *rep = tornado_report_new(opts, d, nt, bp);
     double *thr = malloc((size_t)2 * (size_t)d * sizeof *thr);
+    int *outp = malloc((size_t)d * sizeof *outp);
     cx_sampling_plan *plan = NULL;
     cx_study_worker **ws = calloc((size_t)nt, sizeof *ws);
-    rc = (rep && thr && ws) ? 0 : CX_ERR_NOMEM;
+    rc = (rep && thr && outp && ws) ? 0 : CX_ERR_NOMEM;
     if (rc == 0)
         rc = cx_sampling_plan_new(&plan, opts->sampling, opts->antithetic, d, bp);
     for (int t = 0; rc == 0 && t < nt; t++)
         rc = cx_study_worker_new(&ws[t], sc, m, bp, d, d, true);
     if (rc != 0)
         goto done;
-    for (int k = 0; k < d; k++)
-        cx_tornado_thresholds(&sc->inputs[in[k]].dist, &thr[2 * k], &thr[2 * k + 1]);
+    for (int k = 0; k < d; k++) {
+        const cx_input *x = &sc->inputs[in[k]];
+        outp[k] = x->outcome ? x->outcome_p : -1;
+        if (x->outcome) {
+            /* the row compares the outcome's two values: 0 (fails) with 1 (succeeds) */
+            thr[2 * k] = 0.0;
+            thr[2 * k + 1] = 1.0;
+        } else {
+            cx_tornado_thresholds(&x->dist, &thr[2 * k], &thr[2 * k + 1]);
+        }
+    }
 
     tornado_job jb = {.sc = sc, .m = m, .opts = opts, .plan = plan, .in = in, .thr = thr,
+                      .outp = outp,
                       .d = d, .bp = bp, .metric = opts->metric,
                       .block_u = cx_sampling_plan_needs_block(plan)};
     rep->complete = tornado_blocks(&jb, ws, nt, nblocks64);
@@ -407,6 +426,7 @@ done:
             cx_study_worker_free(ws[t], d);
     free(ws);
     free(thr);
+    free(outp);
     free(in);
     cx_sampling_plan_free(plan);
     if (rc != 0) {

@@ -16,7 +16,9 @@
 
 typedef struct cx_tornado_row {
     int input;              /* scenario index */
-    double x_low, x_high;   /* decile thresholds: low is x <= x_low, high is x >= x_high */
+    double x_low, x_high;   /* decile thresholds: low is x <= x_low, high is x >= x_high;
+                             * for an outcome input (cx_input.outcome) 0 and 1: low is the
+                             * paths where it fails, high where it succeeds */
     uint64_t n_low, n_high;
     double mean_low, mean_high, p50_low, p50_high;
     double swing;           /* |mean_high - mean_low| */
