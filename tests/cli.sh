@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..33"
+echo "1..34"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -158,6 +158,13 @@ fi
 tc=$(json_get "$TMP/tc1.json" "d['target_ci']['met'], d['paths'] % 16384 == 0, d['paths'] < 262144")
 [ "$tc" = "True True True" ] && [ "$(json_get "$TMP/tc1.json" "$strip")" = "$(json_get "$TMP/tc2.json" "$strip")" ]
 check "--target-ci stops at a 16384-path check, the same at 1 and 2 threads" $? "$tc"
+
+# A run stopped because its target was met did what was asked (issue 23 item 4): complete,
+# "stopped": "target met", no "(incomplete)" in the table; Ctrl-C stays incomplete (above).
+"$BIN" run --target-ci capex_burden:0.95:0.05 --paths 10000000 --threads 2 --json "$TMP/tc3.json" >"$TMP/tc3.out" 2>/dev/null; rc=$?
+tc=$(json_get "$TMP/tc3.json" "d['complete'], d.get('stopped'), d['paths'] < d['paths_requested']")
+[ $rc -eq 0 ] && [ "$tc" = "True target met True" ] && ! grep -q "incomplete" "$TMP/tc3.out"
+check "a run stopped by --target-ci is complete, \"stopped\": \"target met\", not \"(incomplete)\"" $? "rc=$rc $tc $(head -1 "$TMP/tc3.out")"
 
 # Ctrl-C in the studies, as in run: what is complete is written, marked, exit code 130.
 "$BIN" tornado --paths 1000000000 --threads 2 --json "$TMP/tor.json" --csv "$TMP/tor.csv" -q >/dev/null 2>"$TMP/tor.err" &

@@ -42,7 +42,8 @@ static void run_help(void)
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
-           "exit code 130); a second Ctrl-C ends at once.\n"
+           "exit code 130); a second Ctrl-C ends at once. A run that --target-ci stopped\n"
+           "is complete (\"stopped\": \"target met\").\n"
            "With --checkpoint, Ctrl-C also saves the checkpoint, and 'capexsim resume FILE'\n"
            "(or the same command again) finishes the run with the same bytes.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
