@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..34"
+echo "1..35"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -165,6 +165,22 @@ check "--target-ci stops at a 16384-path check, the same at 1 and 2 threads" $? 
 tc=$(json_get "$TMP/tc3.json" "d['complete'], d.get('stopped'), d['paths'] < d['paths_requested']")
 [ $rc -eq 0 ] && [ "$tc" = "True target met True" ] && ! grep -q "incomplete" "$TMP/tc3.out"
 check "a run stopped by --target-ci is complete, \"stopped\": \"target met\", not \"(incomplete)\"" $? "rc=$rc $tc $(head -1 "$TMP/tc3.out")"
+
+# Plausibility (issue 23 item 2): a tranche of 1000 GW (MW typed as GW) is a warning naming
+# file, line, key, value and range in check, run and the run JSON; --strict makes it exit 2.
+sed 's/name = "campus-a"; kind = "owned"; gw = 1.0;/name = "campus-a"; kind = "owned"; gw = 1000;/' \
+    "$ROOT/configs/meta-2026h1.cfg" >"$TMP/mw.cfg"
+want="$TMP/mw.cfg:58: supply.tranches.campus-a.gw: 1000 is outside the plausible range [0, 50] GW"
+"$BIN" check "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw1.err"; rc1=$?
+"$BIN" check --strict "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw2.err"; rc2=$?
+"$BIN" run "$TMP/mw.cfg" -n 2048 -q --json "$TMP/mw.json" 2>"$TMP/mw3.err"; rc3=$?
+"$BIN" run --strict "$TMP/mw.cfg" -n 2048 -q --json "$TMP/mw4.json" 2>/dev/null; rc4=$?
+[ "$rc1$rc2$rc3$rc4" = "0202" ] && grep -qF "capexsim: warning: $want" "$TMP/mw1.err" \
+  && grep -qF "capexsim: error: $want" "$TMP/mw2.err" && grep -qF "capexsim: warning: $want" "$TMP/mw3.err" \
+  && [ "$(json_get "$TMP/mw.json" "any(w.startswith('$want') for w in d['warnings'])")" = True ] \
+  && [ ! -e "$TMP/mw4.json" ] && "$BIN" check --strict "$ROOT/configs/meta-2026h1.cfg" >/dev/null 2>&1
+check "implausible values warn in check, run and the JSON; --strict makes them errors (exit 2)" $? \
+  "rc=$rc1$rc2$rc3$rc4 $(cat "$TMP/mw1.err")"
 
 # Ctrl-C in the studies, as in run: what is complete is written, marked, exit code 130.
 "$BIN" tornado --paths 1000000000 --threads 2 --json "$TMP/tor.json" --csv "$TMP/tor.csv" -q >/dev/null 2>"$TMP/tor.err" &

@@ -1045,3 +1045,137 @@ Test(scenario, non_positive_definite_pair_is_found_quickly, .timeout = 120)
     free(b);
     free(rho);
 }
+
+/* ---- plausible ranges (issue 23 item 2) */
+
+typedef struct implausible_case {
+    const char *text;
+    const char *warning; /* the one warning line */
+} implausible_case;
+
+static implausible_case implausible[] = {
+    /* MW typed as GW */
+    {"supply = { tranches = ( { name = \"a\"; gw = 1000; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.gw: 1000 is outside the plausible range [0, 50] GW (a tranche "
+     "of more than 50 GW: MW typed as GW?)"},
+    /* a percent typed as a fraction */
+    {DRIFT("-35"), "t.cfg:2: market.drift: -35 is outside the plausible range [-1, 1] per year "
+                   "(a percent typed as a fraction (-35 for -0.35)?)"},
+    /* a distribution is checked by its P1..P99 */
+    {DRIFT("{ dist = \"uniform\"; low = -35.0; high = 10.0; }"),
+     "t.cfg:2: market.drift: P1..P99 [-34.55, 9.55] is outside the plausible range [-1, 1] per "
+     "year (a percent typed as a fraction (-35 for -0.35)?)"},
+    {SUPPLY "market = { price0 = 12.0; vol = 45; };\n",
+     "t.cfg:2: market.vol: 45 is outside the plausible range [0, 3] per sqrt(year) (a percent "
+     "typed as a fraction (45 for 0.45)?)"},
+    {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 400.0; } ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.cost_per_gw_year: 400 is outside the plausible range [1, 100] "
+     "$B/GW-yr ($M typed as $B, or a total typed as a yearly cost?)"},
+    /* a start month at or past the 36-month horizon */
+    {"supply = { tranches = ( { name = \"a\"; gw = 1.0; start_month = 90; cost_per_gw_year = 10.0; "
+     "} ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.start_month: 90 is outside the plausible range [-120, 35] months "
+     "(at or past the horizon the tranche never comes online)"},
+    {BASE "deals = { spot = { start_month = 36; offers_per_month = 1.0; gw = 0.1; }; };\n",
+     "t.cfg:3: deals.spot.start_month: 36 is outside the plausible range [0, 35] months (at or "
+     "past the horizon no offer arrives)"},
+    /* a deal longer than the horizon */
+    {BASE "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = 20.0; "
+          "term_months = 120; } ); };\n",
+     "t.cfg:3: deals.signed.d.term_months: 120 is outside the plausible range [1, 36] months (a "
+     "deal longer than the horizon: days typed as months?)"},
+    {BASE "deals = { spot = { offers_per_month = 1.0; gw = 500.0; }; };\n",
+     "t.cfg:3: deals.spot.gw: 500 is outside the plausible range [0, 10] GW (an offer of more "
+     "than 10 GW: MW typed as GW?)"},
+};
+
+#define N_IMPLAUSIBLE (sizeof implausible / sizeof implausible[0])
+
+/* An index, as for the bad cases: pointers in a parameter need not survive the worker. */
+ParameterizedTestParameters(scenario, implausible_values_warn)
+{
+    static int idx[N_IMPLAUSIBLE];
+    for (size_t i = 0; i < N_IMPLAUSIBLE; i++)
+        idx[i] = (int)i;
+    return cr_make_param_array(int, idx, N_IMPLAUSIBLE);
+}
+
+ParameterizedTest(int *i, scenario, implausible_values_warn)
+{
+    const implausible_case *c = &implausible[*i];
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load_string(&sc, c->text, "t.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cr_assert(eq(int, sc->n_warnings, 1));
+    cr_expect(eq(str, sc->warnings[0], (char *)c->warning));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, shipped_configs_are_plausible)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/configs", CX_SOURCE_ROOT);
+    DIR *d = opendir(dir);
+    cr_assert(ne(ptr, d, NULL), "cannot open %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[2048], err[1024] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        cx_scenario *sc = NULL;
+        cr_assert(eq(int, cx_scenario_load(&sc, path, err, sizeof err), 0), "%s", err);
+        cr_expect(eq(int, sc->n_warnings, 0), "%s: %s", path,
+                  sc->n_warnings ? sc->warnings[0] : "");
+        cx_scenario_free(sc);
+    }
+    closedir(d);
+}
+
+/* The whole text of a file under the source root (NULL-terminated; caller frees). */
+static char *slurp(const char *rel)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", CX_SOURCE_ROOT, rel);
+    FILE *f = fopen(path, "rb");
+    cr_assert(ne(ptr, f, NULL), "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert(ne(ptr, buf, NULL));
+    cr_assert(eq(sz, fread(buf, 1, (size_t)n, f), (size_t)n));
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* docs/model.md's table of plausible ranges is the code's, row for row. */
+Test(scenario, plausible_ranges_match_model_md)
+{
+    char *doc = slurp("docs/model.md");
+    const char *sec = strstr(doc, "\n## Plausible ranges");
+    cr_assert(ne(ptr, (void *)sec, NULL), "docs/model.md has no \"## Plausible ranges\"");
+    const char *end = strstr(sec + 1, "\n## ");
+    int rows = 0;
+    for (const char *p = sec; p && (!end || p < end); p = strchr(p + 1, '\n'))
+        rows += strncmp(p, "\n| `", 4) == 0;
+    cr_expect(eq(int, rows, cx_n_plausible_ranges));
+    for (int i = 0; i < cx_n_plausible_ranges; i++) {
+        const cx_plausible_range *r = &cx_plausible_ranges[i];
+        char hi[32], row[512];
+        if (r->horizon == CX_H_BEFORE)
+            snprintf(hi, sizeof hi, "horizon - 1");
+        else if (r->horizon == CX_H_AT)
+            snprintf(hi, sizeof hi, "horizon");
+        else
+            snprintf(hi, sizeof hi, "%g", r->hi);
+        snprintf(row, sizeof row, "\n| `%s` | %s | %g | %s | %s |\n", r->key, r->unit, r->lo, hi,
+                 r->why);
+        const char *at = strstr(sec, row);
+        cr_expect(at != NULL && (!end || at < end), "docs/model.md lacks the row%s", row);
+    }
+    free(doc);
+}

@@ -116,6 +116,26 @@ int cli_load(const char *path, cx_scenario **sc, cx_model **m)
     return 0;
 }
 
+int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
+                     cx_model **m)
+{
+    int rc = cli_load(path, sc, m);
+    if (rc) return rc;
+    for (int i = 0; print && i < (*sc)->n_warnings; i++)
+        fprintf(stderr, "capexsim: %s: %s\n", strict ? "error" : "warning", (*sc)->warnings[i]);
+    if (strict && (*sc)->n_warnings > 0) {
+        if (print)
+            fprintf(stderr, "capexsim: --strict: %d value%s outside the plausible ranges "
+                "(docs/model.md)\n", (*sc)->n_warnings, (*sc)->n_warnings == 1 ? "" : "s");
+        cx_model_free(*m);
+        cx_scenario_free(*sc);
+        *m = NULL;
+        *sc = NULL;
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_check_output(const char *opt, const char *path, const char *dir_file)
 {
     char err[1024] = "";

@@ -51,7 +51,7 @@ static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scena
  * rule ended (--target-ci met) says so in "stopped". @return 0, or EXIT_FAILURE after a
  * message. */
 static int write_report(const cx_report *rep, const cx_run_info *info,
-                        const cli_sens_setup *setup, const cx_run *run, const char *json_path,
+                        const cx_scenario *sc, const cli_sens_setup *setup, const cx_run *run, const char *json_path,
                         const char *csv_dir, bool quiet)
 {
     if (!quiet) cx_output_table(stdout, rep, info);
@@ -64,6 +64,10 @@ static int write_report(const cx_report *rep, const cx_run_info *info,
         cli_sens_add_json(setup, doc, run);
         if (info->complete && run->stopped)
             json_object_set_new(doc, "stopped", json_string("target met"));
+        /* the scenario's plausibility warnings join the report's (issue 23 item 2) */
+        json_t *warn = json_object_get(doc, "warnings");
+        for (int i = 0; json_is_array(warn) && i < sc->n_warnings; i++)
+            json_array_append_new(warn, json_string(sc->warnings[i]));
         if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
@@ -95,7 +99,7 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = cli_load(a->path, &sc, &m))) return rc;
+    if ((rc = cli_load_checked(a->path, a->strict, root, &sc, &m))) return rc;
 
     cx_engine_opts o;
     engine_opts(&o, a, sc, quiet);
@@ -141,7 +145,7 @@ int cli_run_exec(const cli_run_args *a)
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         complete,        CX_BLOCK_PATHS};
-    if (write_report(rep, &info, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
+    if (write_report(rep, &info, sc, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         if (root)

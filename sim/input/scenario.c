@@ -111,7 +111,8 @@ static int load_source(cx_scenario **out, const source *src, const char *path, c
     }
     sha256_hex(src->text, src->len, l.sc->sha256);
     base_name(file, base, sizeof base);
-    rc = scn_parse_root(&l, config_root_setting(&cfg), base);
+    if ((rc = scn_parse_root(&l, config_root_setting(&cfg), base)) == 0)
+        rc = scn_check_plausible(&l, config_root_setting(&cfg));
 done:
     config_destroy(&cfg);
     free(l.range);
@@ -209,6 +210,9 @@ void cx_scenario_free(cx_scenario *sc)
     }
     free(sc->tornado_metric);
     free(sc->sobol_metric);
+    for (int i = 0; i < sc->n_warnings; i++)
+        free(sc->warnings[i]);
+    free(sc->warnings);
     free(sc->path);
     free(sc->name);
     free(sc->description);
@@ -254,6 +258,8 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
      * what it made. */
     c->sampler = NULL;
     c->dists_ = NULL;
+    c->warnings = NULL;
+    c->n_warnings = 0;
     c->path = dup_or_null(sc->path, &ok);
     c->name = dup_or_null(sc->name, &ok);
     c->description = dup_or_null(sc->description, &ok);
