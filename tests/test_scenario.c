@@ -43,14 +43,28 @@ typedef struct bad_case {
 
 static bad_case cases[] = {
         /* syntax, from libconfig: file and line */
-        {BASE "x = = 1;\n", "t.cfg:3: syntax error"},
+        {BASE "x = = 1;\n", "t.cfg:3:5: syntax error: expected a value (a number, a \"string\", true or false, { group }, ( list ) or [ array ]), got '='"},
+        /* issue 23 item 7: line, column, what was expected, and where a bracket or quote opened */
+        {BASE "correlations = ( (\"a\", \"b\", 0.3) ;\n",
+         "t.cfg:3:34: syntax error: expected ',' or the ')' that closes the list opened at line "
+         "3, column 16, got ';'"},
+        {BASE "name = \"x;\ndescription = \"d\";\n",
+         "t.cfg:3:8: syntax error: the string opened here is not closed on its line (a missing "
+         "'\"'?); reading on, line 4, column 17: a string opened here that is never closed "
+         "(expected '\"')"},
+        {BASE "msl = { p_success = 0.5;\n",
+         "t.cfg:4:1: syntax error: end of the file, expected '}' (the '{' opened at line 3, "
+         "column 7 is not closed)"},
+        {BASE "report = { thresholds = [1.0, 2.0 };\n",
+         "t.cfg:3:35: syntax error: expected ',' or the ']' that closes the array opened at line "
+         "3, column 25, got '}'"},
         {BASE "market = { price0 = 1.0; };\n",
          "t.cfg:3: market: duplicate setting name (a key may appear once in a group)"},
         {BASE "msl = { schedule = ((0, 1.0));\n  p_success = 0.5; decision_month = 3;\n"
               "  p_success = 0.6; };\n",
          "t.cfg:5: msl.p_success: duplicate setting name (a key may appear once in a group)"},
         /* libconfig has no nan literal */
-        {DRIFT("nan"), "t.cfg:2: syntax error"},
+        {DRIFT("nan"), "t.cfg:2:35: syntax error: expected a value (a number, a \"string\", true or false, { group }, ( list ) or [ array ]), got 'nan'"},
         /* libconfig 1.5 wraps integers beyond 32 bits silently; the loader refuses them */
         {BASE "# seed = 99999999999 in a comment is fine\nrun = { seed = 9999999999; };\n",
          "t.cfg:4: run.seed: integer 9999999999 does not fit in 32 bits, and libconfig would "

@@ -100,7 +100,8 @@ static int load_source(cx_scenario **out, const source *src, const char *path, c
             scn_lex_scan(src, src->text, config_error_line(&cfg), dup, NULL, 0) == 0 && dup[0])
             cx_set_err(err, err_len, "%s:%d: %s: duplicate setting name (a key may appear once "
                     "in a group)", ef, eline, dup);
-        else
+        else if (!(text && strcmp(text, "syntax error") == 0 &&
+                   scn_lex_syntax(src, src->text, err, err_len) != 0))
             cx_set_err(err, err_len, "%s:%d: %s", ef, eline, text ? text : "syntax error");
         rc = CX_ERR_CONFIG;
         goto done;

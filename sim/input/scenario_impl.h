@@ -169,5 +169,9 @@ int scn_check_plausible(loader *l, const config_setting_t *root);
 
 int scn_lex_scan(const source *src, const char *text, int dup_line, char *dup_key, char *err,
                  size_t err_len);
+/* After libconfig's "syntax error": the first token of text that libconfig's grammar does not
+ * allow, as "FILE:LINE:COL: syntax error: expected ..., got ..." (naming where an unclosed
+ * bracket opened) in err. @return CX_ERR_CONFIG with the message, or 0 when it finds none. */
+int scn_lex_syntax(const source *src, const char *text, char *err, size_t err_len);
 
 #endif /* CX_SIM_INPUT_SCENARIO_IMPL_H */
