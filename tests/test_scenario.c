@@ -118,7 +118,9 @@ static bad_case cases[] = {
          "t.cfg:3: horizon_month: unknown key (did you mean 'horizon_months'?)"},
         {BASE "msl = { schedule = ((0, 1.0)); p_sucess = 0.5; };\n",
          "t.cfg:3: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)"},
-        {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key"},
+        {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key (expected one of name, description, "
+                            "horizon_months, run, supply, msl, recsys, taas, market, deals, iaas, "
+                            "allocation, correlations, report, sweep, tornado, sobol, stress)"},
         {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_yr = 10.0; } ); };\n" MARKET,
          "t.cfg:1: supply.tranches.a.cost_per_gw_yr: unknown key (did you mean "
          "'supply.tranches.a.cost_per_gw_year'?)"},
@@ -1191,5 +1193,211 @@ Test(scenario, plausible_ranges_match_model_md)
         const char *at = strstr(sec, row);
         cr_expect(at != NULL && (!end || at < end), "docs/model.md lacks the row%s", row);
     }
+    free(doc);
+}
+
+/* ---- every key and default in docs/model.md (issue 23 item 3) */
+
+/* The section of docs/model.md from `title` to the next "## " (into *end). */
+static const char *doc_section(const char *doc, const char *title, const char **end)
+{
+    const char *sec = strstr(doc, title);
+    cr_assert(ne(ptr, (void *)sec, NULL), "docs/model.md has no \"%s\"", title);
+    *end = strstr(sec + 1, "\n## ");
+    return sec;
+}
+
+/* Column col (0: the key) of the row of `key` in [sec, end), trimmed into out. */
+static bool doc_cell(const char *sec, const char *end, const char *key, int col, char *out,
+                     size_t n)
+{
+    char pat[512];
+    snprintf(pat, sizeof pat, "\n| `%s` |", key);
+    const char *at = strstr(sec, pat);
+    if (!at || (end && at > end))
+        return false;
+    const char *p = at + 1; /* the row's first '|' */
+    for (int c = 0; c <= col; c++) {
+        p = strchr(p, '|');
+        if (!p)
+            return false;
+        p++;
+    }
+    const char *q = strchr(p, '|');
+    if (!q)
+        return false;
+    while (*p == ' ')
+        p++;
+    while (q > p && q[-1] == ' ')
+        q--;
+    snprintf(out, n, "%.*s", (int)(q - p), p);
+    return true;
+}
+
+/* The keys the loader lists for an unknown key in `text` ("expected one of a, b, c"). */
+static int probe_keys(const char *text, char names[][64], int max)
+{
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    cr_assert(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err),
+                 CX_ERR_CONFIG), "%s", text);
+    const char *p = strstr(err, "zzzzzzzz: unknown key (expected one of ");
+    cr_assert(ne(ptr, (void *)p, NULL), "%s", err);
+    p = strchr(p, '(') + strlen("(expected one of ");
+    int n = 0;
+    while (*p && *p != ')' && n < max) {
+        size_t k = strcspn(p, ",)");
+        snprintf(names[n++], 64, "%.*s", (int)k, p);
+        p += k;
+        if (*p == ',')
+            p += 2;
+    }
+    return n;
+}
+
+Test(scenario, every_key_is_in_model_md)
+{
+    static const struct {
+        const char *prefix, *text;
+    } probes[] = {
+        {"", BASE "zzzzzzzz = 1;\n"},
+        {"run", BASE "run = { zzzzzzzz = 1; };\n"},
+        {"supply", "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; } ); "
+                   "zzzzzzzz = 1; };\n" MARKET},
+        {"supply.tranches.*", "supply = { tranches = ( { name = \"a\"; gw = 1.0; "
+                              "cost_per_gw_year = 10.0; zzzzzzzz = 1; } ); };\n" MARKET},
+        {"msl", BASE "msl = { zzzzzzzz = 1; };\n"},
+        {"recsys", BASE "recsys = { zzzzzzzz = 1; };\n"},
+        {"taas", BASE "taas = { zzzzzzzz = 1; };\n"},
+        {"market", SUPPLY "market = { price0 = 12.0; zzzzzzzz = 1; };\n"},
+        {"deals", BASE "deals = { zzzzzzzz = 1; };\n"},
+        {"deals.signed.*", BASE "deals = { signed = ( { name = \"d\"; zzzzzzzz = 1; } ); };\n"},
+        {"deals.spot", BASE "deals = { spot = { zzzzzzzz = 1; }; };\n"},
+        {"iaas", BASE "iaas = { zzzzzzzz = 1; };\n"},
+        {"allocation", BASE "allocation = { zzzzzzzz = 1; };\n"},
+        {"report", BASE "report = { zzzzzzzz = 1; };\n"},
+        {"tornado", BASE "tornado = { zzzzzzzz = 1; };\n"},
+        {"sobol", BASE "sobol = { zzzzzzzz = 1; };\n"},
+        {"sweep", BASE "sweep = { zzzzzzzz = 1; };\n"},
+    };
+    static const char *const families[] = {"fixed", "uniform", "triangular", "pert", "normal",
+                                            "lognormal", "beta", "gamma", "bernoulli",
+                                            "discrete"};
+    char *doc = slurp("docs/model.md");
+    const char *end, *sec = doc_section(doc, "\n## Every scenario key", &end);
+    const char *dist = strstr(sec, "Distribution groups");
+    cr_assert(ne(ptr, (void *)dist, NULL));
+    char names[64][64], key[512], cell[128];
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        int n = probe_keys(probes[i].text, names, 64);
+        cr_expect(gt(int, n, 0));
+        for (int k = 0; k < n; k++) {
+            if (probes[i].prefix[0])
+                snprintf(key, sizeof key, "%.200s.%.60s", probes[i].prefix, names[k]);
+            else
+                snprintf(key, sizeof key, "%.60s", names[k]);
+            cr_expect(doc_cell(sec, dist, key, 0, cell, sizeof cell),
+                      "docs/model.md, \"Every scenario key\", lacks `%s`", key);
+        }
+    }
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        char text[512];
+        snprintf(text, sizeof text, SUPPLY "market = { price0 = 12.0; drift = { dist = \"%s\"; "
+                 "zzzzzzzz = 1; }; };\n", families[f]);
+        int n = probe_keys(text, names, 64);
+        for (int k = 0; k < n; k++)
+            cr_expect(doc_cell(dist, end, names[k], 0, cell, sizeof cell),
+                      "docs/model.md's distribution keys lack `%s` (%s)", names[k], families[f]);
+    }
+    free(doc);
+}
+
+/* An input's name with its tranche's or deal's name as '*'. */
+static void generic_name(const char *name, char *out, size_t n)
+{
+    static const char *const lists[] = {"supply.tranches.", "deals.signed."};
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(lists[i]);
+        const char *dot;
+        if (strncmp(name, lists[i], k) == 0 && (dot = strchr(name + k, '.')) != NULL) {
+            snprintf(out, n, "%s*%s", lists[i], dot);
+            return;
+        }
+    }
+    snprintf(out, n, "%s", name);
+}
+
+Test(scenario, every_default_is_model_md_s)
+{
+    char *doc = slurp("docs/model.md");
+    const char *end, *sec = doc_section(doc, "\n## Every scenario key", &end);
+    const char *dist = strstr(sec, "Distribution groups");
+    cx_scenario *sc = load_ok(BASE "msl = { schedule = ((0, 1.0)); };\nrecsys = { base_gw = 1.0; };\n"
+                                   "taas = { target_gw = 1.0; };\n"
+                                   "deals = { signed = ( { name = \"d\"; gw = 0.1; "
+                                   "price_per_gw_year = 20.0; } ); spot = { offers_per_month = "
+                                   "1.0; gw = 0.1; }; };\n");
+    char key[512], want[64], got[128];
+    int n_defaults = 0;
+    for (int i = 0; i < sc->n_inputs; i++) {
+        const cx_input *in = &sc->inputs[i];
+        if (in->from_config)
+            continue;
+        double v = cx_dist_median(&in->dist);
+        generic_name(in->name, key, sizeof key);
+        size_t kl = strlen(key);
+        if (isinf(v))
+            snprintf(want, sizeof want, "unlimited");
+        else if (kl > 11 && strcmp(key + kl - 11, "term_months") == 0 && v == sc->horizon_months)
+            snprintf(want, sizeof want, "horizon");
+        else
+            snprintf(want, sizeof want, "%g", v);
+        cr_expect(doc_cell(sec, dist, key, 3, got, sizeof got), "docs/model.md lacks `%s`", key);
+        cr_expect(eq(str, got, want), "`%s`: docs/model.md says %s, the loader %s", key, got,
+                  want);
+        n_defaults++;
+    }
+    cr_expect(ge(int, n_defaults, 25));
+    /* the defaults that are not numbers of the model */
+    static const char *const samplings[] = {"mc", "lhs", "sobol"};
+    char num[5][32];
+    snprintf(num[0], 32, "%d", sc->horizon_months);
+    snprintf(num[1], 32, "%g", sc->relative_error);
+    struct {
+        const char *key, *want;
+    } other[] = {
+        {"horizon_months", num[0]},
+        {"report.relative_error", num[1]},
+        {"run.sampling", samplings[sc->sampling]},
+        {"run.antithetic", sc->antithetic ? "true" : "false"},
+        {"supply.tranches.*.kind", cx_tranche_kind_names[sc->tranches[0].kind]},
+        {"msl.clawback", sc->msl.clawback ? "true" : "false"},
+        {"recsys.clawback", sc->recsys.clawback ? "true" : "false"},
+        {"taas.clawback", sc->taas.clawback ? "true" : "false"},
+        {"deals.signed.*.cancellable", sc->deals.signed_deals[0].cancellable ? "true" : "false"},
+        {"iaas.enabled", sc->iaas.enabled ? "true" : "false"},
+        {"tornado.metric", sc->tornado_metric},
+        {"sobol.metric", sc->sobol_metric},
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        cr_expect(doc_cell(sec, dist, other[i].key, 3, got, sizeof got), "lacks `%s`",
+                  other[i].key);
+        cr_expect(eq(str, got, (char *)other[i].want), "`%s`: docs/model.md says %s, the loader %s",
+                  other[i].key, got, other[i].want);
+    }
+    cx_scenario_free(sc);
+    /* PERT's lambda: the same distribution without it and with the documented default */
+    cr_assert(doc_cell(dist, end, "lambda", 2, got, sizeof got));
+    char text[512];
+    snprintf(text, sizeof text, SUPPLY "market = { price0 = 12.0; drift = { dist = \"pert\"; "
+             "low = -0.3; mode = -0.1; high = 0.2; lambda = %s; }; };\n", got);
+    cx_scenario *a = load_ok(DRIFT("{ dist = \"pert\"; low = -0.3; mode = -0.1; high = 0.2; }"));
+    cx_scenario *b = load_ok(text);
+    int ia = cx_scenario_find_input(a, "market.drift"), ib = cx_scenario_find_input(b, "market.drift");
+    for (double u = 0.05; u < 1; u += 0.1)
+        cr_expect(eq(dbl, cx_dist_quantile(&a->inputs[ia].dist, u),
+                     cx_dist_quantile(&b->inputs[ib].dist, u)), "lambda's default is not %s", got);
+    cx_scenario_free(a);
+    cx_scenario_free(b);
     free(doc);
 }

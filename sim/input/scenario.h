@@ -200,6 +200,14 @@ int cx_scenario_load_default(cx_scenario **out, char *err, size_t err_len);
 /* No-op on NULL. */
 void cx_scenario_free(cx_scenario *sc);
 
+/*
+ * For an unknown name: "did you mean 'X'?" when one of names[0..n) is a likely misspelling of
+ * word, else "expected one of A, B, ..." (cut with " ..." to fit). @return buf (len bytes).
+ */
+const char *cx_name_hint(const char *word, const char *const *names, int n, char *buf,
+                         size_t len);
+/* Case-insensitive edit distance (swaps of neighbours count one) of two names. */
+int cx_levenshtein(const char *a, const char *b);
 /* Index of the input with this dotted name, or -1. */
 int cx_scenario_find_input(const cx_scenario *sc, const char *name);
 /*
