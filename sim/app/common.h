@@ -45,7 +45,8 @@ int cli_default_threads(void);
 int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t block_paths);
 
 /*
- * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr.
+ * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr,
+ * and one "capexsim: warning: ..." line for each value outside its plausible range.
  * @return 0, or an exit code (CLI_EXIT_USAGE, EXIT_FAILURE) with *sc and *m NULL.
  * @note the caller frees *m and *sc.
  */
