@@ -44,7 +44,7 @@ interrupt() { if [ ${#RUN[@]} -gt 0 ]; then kill -TERM $(pgrep -P "$1"); else ki
 delay() { python3 -c "import random; print(round(random.uniform(0.05, $1), 2))"; }
 
 KILLS=${CX_CKPT_KILLS:-5}
-echo "1..$((KILLS + 27))"
+echo "1..$((KILLS + 28))"
 
 RUNARGS=(--paths 60000 --round-blocks 4 -q)
 t0=$(now)
@@ -132,6 +132,8 @@ if [ -f tck ]; then "${RUN[@]}" "$BIN" resume tck -t 2 2>err; else
 rc=$?
 [ $rc -eq 0 ] && same tref.json tout.json
 check "--target-ci run killed and resumed: stops at the same paths, same bytes" $? "rc=$rc $(cat err)"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["complete"] is True and d.get("stopped") == "target met" and d["paths"] < d["paths_requested"]))' tout.json
+check "a resumed run that --target-ci stopped is complete, \"stopped\": \"target met\"" $?
 
 # 5b. Latin hypercube (replicate statistics: the blocks' values are part of the state)
 LARGS=(--paths 40000 --round-blocks 3 --sampling lhs -q)

@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..33"
+echo "1..37"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -158,6 +158,46 @@ fi
 tc=$(json_get "$TMP/tc1.json" "d['target_ci']['met'], d['paths'] % 16384 == 0, d['paths'] < 262144")
 [ "$tc" = "True True True" ] && [ "$(json_get "$TMP/tc1.json" "$strip")" = "$(json_get "$TMP/tc2.json" "$strip")" ]
 check "--target-ci stops at a 16384-path check, the same at 1 and 2 threads" $? "$tc"
+
+# A run stopped because its target was met did what was asked (issue 23 item 4): complete,
+# "stopped": "target met", no "(incomplete)" in the table; Ctrl-C stays incomplete (above).
+"$BIN" run --target-ci capex_burden:0.95:0.05 --paths 10000000 --threads 2 --json "$TMP/tc3.json" >"$TMP/tc3.out" 2>/dev/null; rc=$?
+tc=$(json_get "$TMP/tc3.json" "d['complete'], d.get('stopped'), d['paths'] < d['paths_requested']")
+[ $rc -eq 0 ] && [ "$tc" = "True target met True" ] && ! grep -q "incomplete" "$TMP/tc3.out"
+check "a run stopped by --target-ci is complete, \"stopped\": \"target met\", not \"(incomplete)\"" $? "rc=$rc $tc $(head -1 "$TMP/tc3.out")"
+
+# Plausibility (issue 23 item 2): a tranche of 1000 GW (MW typed as GW) is a warning naming
+# file, line, key, value and range in check, run and the run JSON; --strict makes it exit 2.
+sed 's/name = "campus-a"; kind = "owned"; gw = 1.0;/name = "campus-a"; kind = "owned"; gw = 1000;/' \
+    "$ROOT/configs/meta-2026h1.cfg" >"$TMP/mw.cfg"
+want="$TMP/mw.cfg:58: supply.tranches.campus-a.gw: 1000 is outside the plausible range [0, 50] GW"
+"$BIN" check "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw1.err"; rc1=$?
+"$BIN" check --strict "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw2.err"; rc2=$?
+"$BIN" run "$TMP/mw.cfg" -n 2048 -q --json "$TMP/mw.json" 2>"$TMP/mw3.err"; rc3=$?
+"$BIN" run --strict "$TMP/mw.cfg" -n 2048 -q --json "$TMP/mw4.json" 2>/dev/null; rc4=$?
+[ "$rc1$rc2$rc3$rc4" = "0202" ] && grep -qF "capexsim: warning: $want" "$TMP/mw1.err" \
+  && grep -qF "capexsim: error: $want" "$TMP/mw2.err" && grep -qF "capexsim: warning: $want" "$TMP/mw3.err" \
+  && [ "$(json_get "$TMP/mw.json" "any(w.startswith('$want') for w in d['warnings'])")" = True ] \
+  && [ ! -e "$TMP/mw4.json" ] && "$BIN" check --strict "$ROOT/configs/meta-2026h1.cfg" >/dev/null 2>&1
+check "implausible values warn in check, run and the JSON; --strict makes them errors (exit 2)" $? \
+  "rc=$rc1$rc2$rc3$rc4 $(cat "$TMP/mw1.err")"
+
+# Unknown names list the valid ones or the closest (issue 23 item 7).
+e1=$("$BIN" tornado --metric burden -n 10 2>&1 >/dev/null); r1=$?
+e2=$("$BIN" run --target-ci burden:0.9:0.1 -n 10 2>&1 >/dev/null); r2=$?
+e3=$("$BIN" sobol --metric revenue_totl -n 10 2>&1 >/dev/null); r3=$?
+[ "$r1$r2$r3" = 222 ] && grep -qF "unknown metric 'burden' (expected one of capex_burden, revenue_total," <<<"$e1" \
+  && grep -qF "deals_clawed_back)" <<<"$e1" && grep -qF "unknown metric 'burden' (expected one of capex_burden," <<<"$e2" \
+  && grep -qF "unknown metric 'revenue_totl' (did you mean 'revenue_total'?)" <<<"$e3"
+check "an unknown metric lists the metrics, or names the closest" $? "rc=$r1$r2$r3 $e1 $e2 $e3"
+
+# README.md's "Writing a scenario" example loads, runs, and has a burden (issue 23 item 3:
+# without iaas.max_gw, unlimited resale made it 0 on every path).
+awk '/^## Writing a scenario/{w=1} w && /^```/{n++; next} w && n==1' "$ROOT/README.md" >"$TMP/readme.cfg"
+"$BIN" check --strict "$TMP/readme.cfg" >/dev/null 2>"$TMP/readme.err" \
+  && "$BIN" run "$TMP/readme.cfg" -n 4096 -q --json "$TMP/readme.json" 2>>"$TMP/readme.err" \
+  && [ "$(json_get "$TMP/readme.json" "d['metrics']['capex_burden']['mean'] > 0")" = True ]
+check "README's example scenario runs with a burden mean > 0" $? "$(cat "$TMP/readme.err") $(head -3 "$TMP/readme.cfg")"
 
 # Ctrl-C in the studies, as in run: what is complete is written, marked, exit code 130.
 "$BIN" tornado --paths 1000000000 --threads 2 --json "$TMP/tor.json" --csv "$TMP/tor.csv" -q >/dev/null 2>"$TMP/tor.err" &

@@ -13,7 +13,7 @@ py=python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && py=/usr/bin/python3
 cfg=$root/configs/meta-2026h1.cfg
 bdir=$(dirname "$bin")/bench
-echo "1..12"
+echo "1..13"
 n=0
 valid() { # valid NAME SCHEMA FILE [expect-invalid]
     n=$((n + 1))
@@ -39,6 +39,8 @@ PY
 valid "run result" run.schema.json "$t/run.json"
 "$bin" run "$cfg" -n 2048 -s 2 -q --sampling lhs --antithetic -j "$t/run2.json"
 valid "run result (lhs, antithetic)" run.schema.json "$t/run2.json"
+"$bin" run "$cfg" -n 10000000 -s 3 -q --target-ci capex_burden:0.95:0.05 -j "$t/run3.json" 2>/dev/null
+valid "run result (stopped by --target-ci)" run.schema.json "$t/run3.json"
 "$bin" sweep "$cfg" -n 1024 -s 1 -q -j "$t/sweep.json"
 valid "sweep result" sweep.schema.json "$t/sweep.json"
 "$bin" tornado "$cfg" -n 2048 -s 1 -q -j "$t/tornado.json"

@@ -43,14 +43,28 @@ typedef struct bad_case {
 
 static bad_case cases[] = {
         /* syntax, from libconfig: file and line */
-        {BASE "x = = 1;\n", "t.cfg:3: syntax error"},
+        {BASE "x = = 1;\n", "t.cfg:3:5: syntax error: expected a value (a number, a \"string\", true or false, { group }, ( list ) or [ array ]), got '='"},
+        /* issue 23 item 7: line, column, what was expected, and where a bracket or quote opened */
+        {BASE "correlations = ( (\"a\", \"b\", 0.3) ;\n",
+         "t.cfg:3:34: syntax error: expected ',' or the ')' that closes the list opened at line "
+         "3, column 16, got ';'"},
+        {BASE "name = \"x;\ndescription = \"d\";\n",
+         "t.cfg:3:8: syntax error: the string opened here is not closed on its line (a missing "
+         "'\"'?); reading on, line 4, column 17: a string opened here that is never closed "
+         "(expected '\"')"},
+        {BASE "msl = { p_success = 0.5;\n",
+         "t.cfg:4:1: syntax error: end of the file, expected '}' (the '{' opened at line 3, "
+         "column 7 is not closed)"},
+        {BASE "report = { thresholds = [1.0, 2.0 };\n",
+         "t.cfg:3:35: syntax error: expected ',' or the ']' that closes the array opened at line "
+         "3, column 25, got '}'"},
         {BASE "market = { price0 = 1.0; };\n",
          "t.cfg:3: market: duplicate setting name (a key may appear once in a group)"},
         {BASE "msl = { schedule = ((0, 1.0));\n  p_success = 0.5; decision_month = 3;\n"
               "  p_success = 0.6; };\n",
          "t.cfg:5: msl.p_success: duplicate setting name (a key may appear once in a group)"},
         /* libconfig has no nan literal */
-        {DRIFT("nan"), "t.cfg:2: syntax error"},
+        {DRIFT("nan"), "t.cfg:2:35: syntax error: expected a value (a number, a \"string\", true or false, { group }, ( list ) or [ array ]), got 'nan'"},
         /* libconfig 1.5 wraps integers beyond 32 bits silently; the loader refuses them */
         {BASE "# seed = 99999999999 in a comment is fine\nrun = { seed = 9999999999; };\n",
          "t.cfg:4: run.seed: integer 9999999999 does not fit in 32 bits, and libconfig would "
@@ -104,7 +118,9 @@ static bad_case cases[] = {
          "t.cfg:3: horizon_month: unknown key (did you mean 'horizon_months'?)"},
         {BASE "msl = { schedule = ((0, 1.0)); p_sucess = 0.5; };\n",
          "t.cfg:3: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)"},
-        {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key"},
+        {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key (expected one of name, description, "
+                            "horizon_months, run, supply, msl, recsys, taas, market, deals, iaas, "
+                            "allocation, correlations, report, sweep, tornado, sobol, stress)"},
         {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_yr = 10.0; } ); };\n" MARKET,
          "t.cfg:1: supply.tranches.a.cost_per_gw_yr: unknown key (did you mean "
          "'supply.tranches.a.cost_per_gw_year'?)"},
@@ -1101,4 +1117,344 @@ Test(scenario, outcomes_are_named_inputs)
     cr_assert(eq(int, cx_scenario_find_input(sc, "msl.success"), -1));
     cr_assert(eq(int, cx_scenario_find_input(sc, "taas.launch"), -1));
     cx_scenario_free(sc);
+}
+
+/* ---- plausible ranges (issue 23 item 2) */
+
+typedef struct implausible_case {
+    const char *text;
+    const char *warning; /* the one warning line */
+} implausible_case;
+
+static implausible_case implausible[] = {
+    /* MW typed as GW */
+    {"supply = { tranches = ( { name = \"a\"; gw = 1000; cost_per_gw_year = 10.0; } ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.gw: 1000 is outside the plausible range [0, 50] GW (a tranche "
+     "of more than 50 GW: MW typed as GW?)"},
+    /* a percent typed as a fraction */
+    {DRIFT("-35"), "t.cfg:2: market.drift: -35 is outside the plausible range [-1, 1] per year "
+                   "(a percent typed as a fraction (-35 for -0.35)?)"},
+    /* a distribution is checked by its P1..P99 */
+    {DRIFT("{ dist = \"uniform\"; low = -35.0; high = 10.0; }"),
+     "t.cfg:2: market.drift: P1..P99 [-34.55, 9.55] is outside the plausible range [-1, 1] per "
+     "year (a percent typed as a fraction (-35 for -0.35)?)"},
+    {SUPPLY "market = { price0 = 12.0; vol = 45; };\n",
+     "t.cfg:2: market.vol: 45 is outside the plausible range [0, 3] per sqrt(year) (a percent "
+     "typed as a fraction (45 for 0.45)?)"},
+    {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 400.0; } ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.cost_per_gw_year: 400 is outside the plausible range [1, 100] "
+     "$B/GW-yr ($M typed as $B, or a total typed as a yearly cost?)"},
+    /* a start month at or past the 36-month horizon */
+    {"supply = { tranches = ( { name = \"a\"; gw = 1.0; start_month = 90; cost_per_gw_year = 10.0; "
+     "} ); };\n" MARKET,
+     "t.cfg:1: supply.tranches.a.start_month: 90 is outside the plausible range [-120, 35] months "
+     "(at or past the horizon the tranche never comes online)"},
+    {BASE "deals = { spot = { start_month = 36; offers_per_month = 1.0; gw = 0.1; }; };\n",
+     "t.cfg:3: deals.spot.start_month: 36 is outside the plausible range [0, 35] months (at or "
+     "past the horizon no offer arrives)"},
+    /* a deal longer than the horizon */
+    {BASE "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = 20.0; "
+          "term_months = 120; } ); };\n",
+     "t.cfg:3: deals.signed.d.term_months: 120 is outside the plausible range [1, 36] months (a "
+     "deal longer than the horizon: days typed as months?)"},
+    {BASE "deals = { spot = { offers_per_month = 1.0; gw = 500.0; }; };\n",
+     "t.cfg:3: deals.spot.gw: 500 is outside the plausible range [0, 10] GW (an offer of more "
+     "than 10 GW: MW typed as GW?)"},
+};
+
+#define N_IMPLAUSIBLE (sizeof implausible / sizeof implausible[0])
+
+/* An index, as for the bad cases: pointers in a parameter need not survive the worker. */
+ParameterizedTestParameters(scenario, implausible_values_warn)
+{
+    static int idx[N_IMPLAUSIBLE];
+    for (size_t i = 0; i < N_IMPLAUSIBLE; i++)
+        idx[i] = (int)i;
+    return cr_make_param_array(int, idx, N_IMPLAUSIBLE);
+}
+
+ParameterizedTest(int *i, scenario, implausible_values_warn)
+{
+    const implausible_case *c = &implausible[*i];
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    int rc = cx_scenario_load_string(&sc, c->text, "t.cfg", err, sizeof err);
+    cr_assert(eq(int, rc, 0), "%s", err);
+    cr_assert(eq(int, sc->n_warnings, 1));
+    cr_expect(eq(str, sc->warnings[0], (char *)c->warning));
+    cx_scenario_free(sc);
+}
+
+Test(scenario, shipped_configs_are_plausible)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/configs", CX_SOURCE_ROOT);
+    DIR *d = opendir(dir);
+    cr_assert(ne(ptr, d, NULL), "cannot open %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[2048], err[1024] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        cx_scenario *sc = NULL;
+        cr_assert(eq(int, cx_scenario_load(&sc, path, err, sizeof err), 0), "%s", err);
+        cr_expect(eq(int, sc->n_warnings, 0), "%s: %s", path,
+                  sc->n_warnings ? sc->warnings[0] : "");
+        cx_scenario_free(sc);
+    }
+    closedir(d);
+}
+
+/* The whole text of a file under the source root (NULL-terminated; caller frees). */
+static char *slurp(const char *rel)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", CX_SOURCE_ROOT, rel);
+    FILE *f = fopen(path, "rb");
+    cr_assert(ne(ptr, f, NULL), "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert(ne(ptr, buf, NULL));
+    cr_assert(eq(sz, fread(buf, 1, (size_t)n, f), (size_t)n));
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* docs/model.md's table of plausible ranges is the code's, row for row. */
+Test(scenario, plausible_ranges_match_model_md)
+{
+    char *doc = slurp("docs/model.md");
+    const char *sec = strstr(doc, "\n## Plausible ranges");
+    cr_assert(ne(ptr, (void *)sec, NULL), "docs/model.md has no \"## Plausible ranges\"");
+    const char *end = strstr(sec + 1, "\n## ");
+    int rows = 0;
+    for (const char *p = sec; p && (!end || p < end); p = strchr(p + 1, '\n'))
+        rows += strncmp(p, "\n| `", 4) == 0;
+    cr_expect(eq(int, rows, cx_n_plausible_ranges));
+    for (int i = 0; i < cx_n_plausible_ranges; i++) {
+        const cx_plausible_range *r = &cx_plausible_ranges[i];
+        char hi[32], row[512];
+        if (r->horizon == CX_H_BEFORE)
+            snprintf(hi, sizeof hi, "horizon - 1");
+        else if (r->horizon == CX_H_AT)
+            snprintf(hi, sizeof hi, "horizon");
+        else
+            snprintf(hi, sizeof hi, "%g", r->hi);
+        snprintf(row, sizeof row, "\n| `%s` | %s | %g | %s | %s |\n", r->key, r->unit, r->lo, hi,
+                 r->why);
+        const char *at = strstr(sec, row);
+        cr_expect(at != NULL && (!end || at < end), "docs/model.md lacks the row%s", row);
+    }
+    free(doc);
+}
+
+/* ---- every key and default in docs/model.md (issue 23 item 3) */
+
+/* The section of docs/model.md from `title` to the next "## " (into *end). */
+static const char *doc_section(const char *doc, const char *title, const char **end)
+{
+    const char *sec = strstr(doc, title);
+    cr_assert(ne(ptr, (void *)sec, NULL), "docs/model.md has no \"%s\"", title);
+    *end = strstr(sec + 1, "\n## ");
+    return sec;
+}
+
+/* Column col (0: the key) of the row of `key` in [sec, end), trimmed into out. */
+static bool doc_cell(const char *sec, const char *end, const char *key, int col, char *out,
+                     size_t n)
+{
+    char pat[512];
+    snprintf(pat, sizeof pat, "\n| `%s` |", key);
+    const char *at = strstr(sec, pat);
+    if (!at || (end && at > end))
+        return false;
+    const char *p = at + 1; /* the row's first '|' */
+    for (int c = 0; c <= col; c++) {
+        p = strchr(p, '|');
+        if (!p)
+            return false;
+        p++;
+    }
+    const char *q = strchr(p, '|');
+    if (!q)
+        return false;
+    while (*p == ' ')
+        p++;
+    while (q > p && q[-1] == ' ')
+        q--;
+    snprintf(out, n, "%.*s", (int)(q - p), p);
+    return true;
+}
+
+/* The keys the loader lists for an unknown key in `text` ("expected one of a, b, c"). */
+static int probe_keys(const char *text, char names[][64], int max)
+{
+    char err[1024] = "";
+    cx_scenario *sc = NULL;
+    cr_assert(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err),
+                 CX_ERR_CONFIG), "%s", text);
+    const char *p = strstr(err, "zzzzzzzz: unknown key (expected one of ");
+    cr_assert(ne(ptr, (void *)p, NULL), "%s", err);
+    p = strchr(p, '(') + strlen("(expected one of ");
+    int n = 0;
+    while (*p && *p != ')' && n < max) {
+        size_t k = strcspn(p, ",)");
+        snprintf(names[n++], 64, "%.*s", (int)k, p);
+        p += k;
+        if (*p == ',')
+            p += 2;
+    }
+    return n;
+}
+
+Test(scenario, every_key_is_in_model_md)
+{
+    static const struct {
+        const char *prefix, *text;
+    } probes[] = {
+        {"", BASE "zzzzzzzz = 1;\n"},
+        {"run", BASE "run = { zzzzzzzz = 1; };\n"},
+        {"supply", "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 10.0; } ); "
+                   "zzzzzzzz = 1; };\n" MARKET},
+        {"supply.tranches.*", "supply = { tranches = ( { name = \"a\"; gw = 1.0; "
+                              "cost_per_gw_year = 10.0; zzzzzzzz = 1; } ); };\n" MARKET},
+        {"msl", BASE "msl = { zzzzzzzz = 1; };\n"},
+        {"recsys", BASE "recsys = { zzzzzzzz = 1; };\n"},
+        {"taas", BASE "taas = { zzzzzzzz = 1; };\n"},
+        {"market", SUPPLY "market = { price0 = 12.0; zzzzzzzz = 1; };\n"},
+        {"deals", BASE "deals = { zzzzzzzz = 1; };\n"},
+        {"deals.signed.*", BASE "deals = { signed = ( { name = \"d\"; zzzzzzzz = 1; } ); };\n"},
+        {"deals.spot", BASE "deals = { spot = { zzzzzzzz = 1; }; };\n"},
+        {"iaas", BASE "iaas = { zzzzzzzz = 1; };\n"},
+        {"allocation", BASE "allocation = { zzzzzzzz = 1; };\n"},
+        {"report", BASE "report = { zzzzzzzz = 1; };\n"},
+        {"tornado", BASE "tornado = { zzzzzzzz = 1; };\n"},
+        {"sobol", BASE "sobol = { zzzzzzzz = 1; };\n"},
+        {"sweep", BASE "sweep = { zzzzzzzz = 1; };\n"},
+    };
+    static const char *const families[] = {"fixed", "uniform", "triangular", "pert", "normal",
+                                            "lognormal", "beta", "gamma", "bernoulli",
+                                            "discrete"};
+    char *doc = slurp("docs/model.md");
+    const char *end, *sec = doc_section(doc, "\n## Every scenario key", &end);
+    const char *dist = strstr(sec, "Distribution groups");
+    cr_assert(ne(ptr, (void *)dist, NULL));
+    char names[64][64], key[512], cell[128];
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        int n = probe_keys(probes[i].text, names, 64);
+        cr_expect(gt(int, n, 0));
+        for (int k = 0; k < n; k++) {
+            if (probes[i].prefix[0])
+                snprintf(key, sizeof key, "%.200s.%.60s", probes[i].prefix, names[k]);
+            else
+                snprintf(key, sizeof key, "%.60s", names[k]);
+            cr_expect(doc_cell(sec, dist, key, 0, cell, sizeof cell),
+                      "docs/model.md, \"Every scenario key\", lacks `%s`", key);
+        }
+    }
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        char text[512];
+        snprintf(text, sizeof text, SUPPLY "market = { price0 = 12.0; drift = { dist = \"%s\"; "
+                 "zzzzzzzz = 1; }; };\n", families[f]);
+        int n = probe_keys(text, names, 64);
+        for (int k = 0; k < n; k++)
+            cr_expect(doc_cell(dist, end, names[k], 0, cell, sizeof cell),
+                      "docs/model.md's distribution keys lack `%s` (%s)", names[k], families[f]);
+    }
+    free(doc);
+}
+
+/* An input's name with its tranche's or deal's name as '*'. */
+static void generic_name(const char *name, char *out, size_t n)
+{
+    static const char *const lists[] = {"supply.tranches.", "deals.signed."};
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(lists[i]);
+        const char *dot;
+        if (strncmp(name, lists[i], k) == 0 && (dot = strchr(name + k, '.')) != NULL) {
+            snprintf(out, n, "%s*%s", lists[i], dot);
+            return;
+        }
+    }
+    snprintf(out, n, "%s", name);
+}
+
+Test(scenario, every_default_is_model_md_s)
+{
+    char *doc = slurp("docs/model.md");
+    const char *end, *sec = doc_section(doc, "\n## Every scenario key", &end);
+    const char *dist = strstr(sec, "Distribution groups");
+    cx_scenario *sc = load_ok(BASE "msl = { schedule = ((0, 1.0)); };\nrecsys = { base_gw = 1.0; };\n"
+                                   "taas = { target_gw = 1.0; };\n"
+                                   "deals = { signed = ( { name = \"d\"; gw = 0.1; "
+                                   "price_per_gw_year = 20.0; } ); spot = { offers_per_month = "
+                                   "1.0; gw = 0.1; }; };\n");
+    char key[512], want[64], got[128];
+    int n_defaults = 0;
+    for (int i = 0; i < sc->n_inputs; i++) {
+        const cx_input *in = &sc->inputs[i];
+        if (in->from_config)
+            continue;
+        double v = cx_dist_median(&in->dist);
+        generic_name(in->name, key, sizeof key);
+        size_t kl = strlen(key);
+        if (isinf(v))
+            snprintf(want, sizeof want, "unlimited");
+        else if (kl > 11 && strcmp(key + kl - 11, "term_months") == 0 && v == sc->horizon_months)
+            snprintf(want, sizeof want, "horizon");
+        else
+            snprintf(want, sizeof want, "%g", v);
+        cr_expect(doc_cell(sec, dist, key, 3, got, sizeof got), "docs/model.md lacks `%s`", key);
+        cr_expect(eq(str, got, want), "`%s`: docs/model.md says %s, the loader %s", key, got,
+                  want);
+        n_defaults++;
+    }
+    cr_expect(ge(int, n_defaults, 25));
+    /* the defaults that are not numbers of the model */
+    static const char *const samplings[] = {"mc", "lhs", "sobol"};
+    char num[5][32];
+    snprintf(num[0], 32, "%d", sc->horizon_months);
+    snprintf(num[1], 32, "%g", sc->relative_error);
+    struct {
+        const char *key, *want;
+    } other[] = {
+        {"horizon_months", num[0]},
+        {"report.relative_error", num[1]},
+        {"run.sampling", samplings[sc->sampling]},
+        {"run.antithetic", sc->antithetic ? "true" : "false"},
+        {"supply.tranches.*.kind", cx_tranche_kind_names[sc->tranches[0].kind]},
+        {"msl.clawback", sc->msl.clawback ? "true" : "false"},
+        {"recsys.clawback", sc->recsys.clawback ? "true" : "false"},
+        {"taas.clawback", sc->taas.clawback ? "true" : "false"},
+        {"deals.signed.*.cancellable", sc->deals.signed_deals[0].cancellable ? "true" : "false"},
+        {"iaas.enabled", sc->iaas.enabled ? "true" : "false"},
+        {"tornado.metric", sc->tornado_metric},
+        {"sobol.metric", sc->sobol_metric},
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        cr_expect(doc_cell(sec, dist, other[i].key, 3, got, sizeof got), "lacks `%s`",
+                  other[i].key);
+        cr_expect(eq(str, got, (char *)other[i].want), "`%s`: docs/model.md says %s, the loader %s",
+                  other[i].key, got, other[i].want);
+    }
+    cx_scenario_free(sc);
+    /* PERT's lambda: the same distribution without it and with the documented default */
+    cr_assert(doc_cell(dist, end, "lambda", 2, got, sizeof got));
+    char text[512];
+    snprintf(text, sizeof text, SUPPLY "market = { price0 = 12.0; drift = { dist = \"pert\"; "
+             "low = -0.3; mode = -0.1; high = 0.2; lambda = %s; }; };\n", got);
+    cx_scenario *a = load_ok(DRIFT("{ dist = \"pert\"; low = -0.3; mode = -0.1; high = 0.2; }"));
+    cx_scenario *b = load_ok(text);
+    int ia = cx_scenario_find_input(a, "market.drift"), ib = cx_scenario_find_input(b, "market.drift");
+    for (double u = 0.05; u < 1; u += 0.1)
+        cr_expect(eq(dbl, cx_dist_quantile(&a->inputs[ia].dist, u),
+                     cx_dist_quantile(&b->inputs[ib].dist, u)), "lambda's default is not %s", got);
+    cx_scenario_free(a);
+    cx_scenario_free(b);
+    free(doc);
 }

@@ -15,6 +15,7 @@
 #include "sim/app/common.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
+#include "sim/engine/mpi.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -94,7 +95,8 @@ int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t b
     return t < 1 ? 1 : (int)t;
 }
 
-int cli_load(const char *path, cx_scenario **sc, cx_model **m)
+/* cli_load without the plausibility warnings. */
+static int load_quiet(const char *path, cx_scenario **sc, cx_model **m)
 {
     char err[1024] = "";
     int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
@@ -114,6 +116,31 @@ int cli_load(const char *path, cx_scenario **sc, cx_model **m)
         return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
     }
     return 0;
+}
+
+int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
+                     cx_model **m)
+{
+    int rc = load_quiet(path, sc, m);
+    if (rc) return rc;
+    for (int i = 0; print && i < (*sc)->n_warnings; i++)
+        fprintf(stderr, "capexsim: %s: %s\n", strict ? "error" : "warning", (*sc)->warnings[i]);
+    if (strict && (*sc)->n_warnings > 0) {
+        if (print)
+            fprintf(stderr, "capexsim: --strict: %d value%s outside the plausible ranges "
+                "(docs/model.md)\n", (*sc)->n_warnings, (*sc)->n_warnings == 1 ? "" : "s");
+        cx_model_free(*m);
+        cx_scenario_free(*sc);
+        *m = NULL;
+        *sc = NULL;
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_load(const char *path, cx_scenario **sc, cx_model **m)
+{
+    return cli_load_checked(path, false, cx_mpi_rank() == 0, sc, m); /* rank 0 speaks */
 }
 
 int cli_check_output(const char *opt, const char *path, const char *dir_file)

@@ -45,11 +45,22 @@ int cli_default_threads(void);
 int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t block_paths);
 
 /*
- * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr.
+ * Loads FILE (or the built-in default for NULL) and compiles its model; messages on stderr,
+ * and one "capexsim: warning: ..." line for each value outside its plausible range.
  * @return 0, or an exit code (CLI_EXIT_USAGE, EXIT_FAILURE) with *sc and *m NULL.
  * @note the caller frees *m and *sc.
  */
 int cli_load(const char *path, cx_scenario **sc, cx_model **m);
+/* --strict (check, run): values outside their plausible range are errors, not warnings. */
+#define CLI_OPT_STRICT 1001
+/*
+ * As cli_load, and then the scenario's plausibility warnings (sc->warnings) on stderr, one
+ * "capexsim: warning: LINE" each; with strict they are "capexsim: error: LINE" and the load
+ * fails. Lines are printed only when print is set (rank 0 under MPI).
+ * @return 0, or an exit code (CLI_EXIT_USAGE under strict) with *sc and *m NULL.
+ */
+int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
+                     cx_model **m);
 /*
  * Checks an output flag's target before any work (sim/base/files.h): a file, or with dir_file
  * a folder that will hold dir_file. Nothing to check when path is NULL. On error prints

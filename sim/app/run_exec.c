@@ -47,10 +47,11 @@ static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scena
 }
 
 /* The report of a finished run: the table on stdout (unless quiet), the JSON report with the
- * sampling's parts (json_path) and the quarterly CSV (csv_dir), when asked. @return 0, or
- * EXIT_FAILURE after a message. */
+ * sampling's parts (json_path) and the quarterly CSV (csv_dir), when asked; a run that its stop
+ * rule ended (--target-ci met) says so in "stopped". @return 0, or EXIT_FAILURE after a
+ * message. */
 static int write_report(const cx_report *rep, const cx_run_info *info,
-                        const cli_sens_setup *setup, const cx_run *run, const char *json_path,
+                        const cx_scenario *sc, const cli_sens_setup *setup, const cx_run *run, const char *json_path,
                         const char *csv_dir, bool quiet)
 {
     if (!quiet) cx_output_table(stdout, rep, info);
@@ -61,6 +62,12 @@ static int write_report(const cx_report *rep, const cx_run_info *info,
             return EXIT_FAILURE;
         }
         cli_sens_add_json(setup, doc, run);
+        if (info->complete && run->stopped)
+            json_object_set_new(doc, "stopped", json_string("target met"));
+        /* the scenario's plausibility warnings join the report's (issue 23 item 2) */
+        json_t *warn = json_object_get(doc, "warnings");
+        for (int i = 0; json_is_array(warn) && i < sc->n_warnings; i++)
+            json_array_append_new(warn, json_string(sc->warnings[i]));
         if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
@@ -92,7 +99,7 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = cli_load(a->path, &sc, &m))) return rc;
+    if ((rc = cli_load_checked(a->path, a->strict, root, &sc, &m))) return rc;
 
     cx_engine_opts o;
     engine_opts(&o, a, sc, quiet);
@@ -132,10 +139,13 @@ int cli_run_exec(const cli_run_args *a)
         goto done;
     }
     if (root) cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
+    /* a run its stop rule ended (the --target-ci target met) did what was asked: complete,
+     * with "stopped" saying why it has fewer paths than requested; Ctrl-C is not complete */
+    const bool complete = run->complete || (run->stopped && !run->interrupted);
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
-                        run->complete,   CX_BLOCK_PATHS};
-    if (write_report(rep, &info, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
+                        complete,        CX_BLOCK_PATHS};
+    if (write_report(rep, &info, sc, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         if (root)

@@ -16,6 +16,7 @@ typedef struct cli_run_args {
     cli_sens_flags sf;
     cli_ckpt_args ck;
     cli_export_flags ef;
+    bool strict;             /* --strict: plausibility warnings are errors */
 } cli_run_args;
 /*
  * Checks the outputs, loads the scenario, runs it (with MPI, on every rank; rank 0 alone

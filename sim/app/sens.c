@@ -56,7 +56,7 @@ int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scen
     snprintf(s->sampling_name, sizeof s->sampling_name, "%s%s", cx_sampling_names[s->sampling],
              s->antithetic ? "+antithetic" : "");
     if (f->target) {
-        char err[256];
+        char err[1024];
         if (cx_target_ci_parse(&s->target, f->target, err, sizeof err) < 0)
             return cli_usage_error("run", "%s", err);
         s->has_target = true;

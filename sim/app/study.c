@@ -123,8 +123,12 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         switch (c) {
         case 'm':
             if (!metric) return cli_usage_error(cmd, "unknown option '--metric'");
-            if (cx_metric_find(optarg) < 0)
-                return cli_usage_error(cmd, "--metric: unknown metric '%s'", optarg);
+            if (cx_metric_find(optarg) < 0) {
+                char hint[1024];
+                return cli_usage_error(cmd, "--metric: unknown metric '%s' (%s)", optarg,
+                                       cx_name_hint(optarg, cx_metric_names, CX_N_METRICS, hint,
+                                                    sizeof hint));
+            }
             a->metric = optarg;
             break;
         case 'h': study_help(cmd, what, paths_default, metric); return -1;

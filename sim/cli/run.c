@@ -39,10 +39,13 @@ static void run_help(void)
            "                    uncertain input, every metric (default: none; docs/analyst.md)\n"
            "      --export-max N  export only the first N paths (default: all)\n"
            "%s"
+           "      --strict      values outside their plausible range (docs/model.md) are\n"
+           "                    errors, exit 2 (default: warnings on stderr and in the JSON)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
-           "exit code 130); a second Ctrl-C ends at once.\n"
+           "exit code 130); a second Ctrl-C ends at once. A run that --target-ci stopped\n"
+           "is complete (\"stopped\": \"target met\").\n"
            "With --checkpoint, Ctrl-C also saves the checkpoint, and 'capexsim resume FILE'\n"
            "(or the same command again) finishes the run with the same bytes.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
@@ -66,6 +69,7 @@ int cli_cmd_run(int argc, char **argv)
         {"export-paths", required_argument, NULL, CLI_OPT_EXPORT_PATHS}, /* issue 14 */
         {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX},
         CLI_CKPT_LONGOPTS, /* issue 12 */
+        {"strict", no_argument, NULL, CLI_OPT_STRICT},
         {NULL, 0, NULL, 0}};
     cli_run_args a = {.sf = {.sampling = -1}, .ck = CLI_CKPT_ARGS_INIT};
     int c, rc_flag = 0;
@@ -84,6 +88,7 @@ int cli_cmd_run(int argc, char **argv)
         }
         switch (c) {
         case 'h': run_help(); return 0;
+        case CLI_OPT_STRICT: a.strict = true; break;
         case ':':
             return cli_usage_error("run", "%s: missing argument", argv[optind - 1]);
         default:

@@ -100,7 +100,8 @@ static int load_source(cx_scenario **out, const source *src, const char *path, c
             scn_lex_scan(src, src->text, config_error_line(&cfg), dup, NULL, 0) == 0 && dup[0])
             cx_set_err(err, err_len, "%s:%d: %s: duplicate setting name (a key may appear once "
                     "in a group)", ef, eline, dup);
-        else
+        else if (!(text && strcmp(text, "syntax error") == 0 &&
+                   scn_lex_syntax(src, src->text, err, err_len) != 0))
             cx_set_err(err, err_len, "%s:%d: %s", ef, eline, text ? text : "syntax error");
         rc = CX_ERR_CONFIG;
         goto done;
@@ -111,7 +112,8 @@ static int load_source(cx_scenario **out, const source *src, const char *path, c
     }
     sha256_hex(src->text, src->len, l.sc->sha256);
     base_name(file, base, sizeof base);
-    rc = scn_parse_root(&l, config_root_setting(&cfg), base);
+    if ((rc = scn_parse_root(&l, config_root_setting(&cfg), base)) == 0)
+        rc = scn_check_plausible(&l, config_root_setting(&cfg));
 done:
     config_destroy(&cfg);
     free(l.range);
@@ -209,6 +211,9 @@ void cx_scenario_free(cx_scenario *sc)
     }
     free(sc->tornado_metric);
     free(sc->sobol_metric);
+    for (int i = 0; i < sc->n_warnings; i++)
+        free(sc->warnings[i]);
+    free(sc->warnings);
     free(sc->path);
     free(sc->name);
     free(sc->description);
@@ -254,6 +259,8 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
      * what it made. */
     c->sampler = NULL;
     c->dists_ = NULL;
+    c->warnings = NULL;
+    c->n_warnings = 0;
     c->path = dup_or_null(sc->path, &ok);
     c->name = dup_or_null(sc->name, &ok);
     c->description = dup_or_null(sc->description, &ok);

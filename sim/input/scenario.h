@@ -163,7 +163,36 @@ typedef struct cx_scenario {
     char *tornado_metric;   /* tornado.metric, default "capex_burden" */
     char *sobol_metric;     /* sobol.metric, default "capex_burden" */
     uint64_t sobol_paths;   /* sobol.paths (base samples), 0 if absent */
+    /* values outside their plausible range (cx_plausible_ranges), one line each:
+     * "FILE:LINE: KEY: VALUE is outside the plausible range [LO, HI] UNIT (hint)"; not copied
+     * by cx_scenario_with_fixed */
+    int n_warnings;
+    char **warnings;
 } cx_scenario;
+
+/* Where a quantity's plausible range ends relative to the horizon (H months). */
+typedef enum cx_horizon_end {
+    CX_H_NONE,   /* hi as given */
+    CX_H_BEFORE, /* hi = H - 1: a month that still falls inside the horizon */
+    CX_H_AT      /* hi = H: a length of at most the horizon */
+} cx_horizon_end;
+/* One row of the table of plausible ranges (issue 23 item 2): a value of a key matching `key`
+ * ('*' stands for a tranche's or deal's name or a schedule index) outside [lo, hi] is a
+ * warning (an error under --strict). docs/model.md prints the same table. */
+typedef struct cx_plausible_range {
+    const char *key;
+    const char *unit;
+    double lo, hi;
+    cx_horizon_end horizon; /* when not CX_H_NONE, replaces hi */
+    const char *why;        /* the likely mistake, for the message */
+} cx_plausible_range;
+extern const cx_plausible_range cx_plausible_ranges[];
+extern const int cx_n_plausible_ranges;
+/* The row for a dotted input name, or NULL when the key has no plausible range. */
+const cx_plausible_range *cx_plausible_find(const char *name);
+/* The row's ends for a horizon of horizon_months. */
+void cx_plausible_bounds(const cx_plausible_range *r, int horizon_months, double *lo,
+                         double *hi);
 
 /*
  * Loads and validates a scenario file. On failure returns CX_ERR_CONFIG (or CX_ERR_IO for a
@@ -184,6 +213,14 @@ int cx_scenario_load_default(cx_scenario **out, char *err, size_t err_len);
 /* No-op on NULL. */
 void cx_scenario_free(cx_scenario *sc);
 
+/*
+ * For an unknown name: "did you mean 'X'?" when one of names[0..n) is a likely misspelling of
+ * word, else "expected one of A, B, ..." (cut with " ..." to fit). @return buf (len bytes).
+ */
+const char *cx_name_hint(const char *word, const char *const *names, int n, char *buf,
+                         size_t len);
+/* Case-insensitive edit distance (swaps of neighbours count one) of two names. */
+int cx_levenshtein(const char *a, const char *b);
 /* Index of the input with this dotted name, or -1. */
 int cx_scenario_find_input(const cx_scenario *sc, const char *name);
 /*

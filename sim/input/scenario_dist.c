@@ -544,5 +544,6 @@ int scn_lookup_input(loader *l, const config_setting_t *s, const char *key, cons
     if (best >= 0 && best_d <= 3)
         return scn_fail(l, s, key, "unknown input \"%s\" (did you mean '%s'?)", name,
                         sc->inputs[best].name);
-    return scn_fail(l, s, key, "unknown input \"%s\"", name);
+    return scn_fail(l, s, key, "unknown input \"%s\" ('capexsim check FILE' lists the %d "
+                    "input names)", name, sc->n_inputs);
 }

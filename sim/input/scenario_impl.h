@@ -163,9 +163,18 @@ int scn_read_whole(const char *path, bool regular_only, const char *who, char **
 int scn_expand(source *s, const char *text, size_t len, int file, int depth, char *err,
                size_t err_len);
 
+/* ---- scenario_plausible.c: values outside their plausible range into sc->warnings
+ * (@return 0 or CX_ERR_NOMEM) */
+
+int scn_check_plausible(loader *l, const config_setting_t *root);
+
 /* ---- scenario_lex.c: the lexical pass over the expanded text */
 
 int scn_lex_scan(const source *src, const char *text, int dup_line, char *dup_key, char *err,
                  size_t err_len);
+/* After libconfig's "syntax error": the first token of text that libconfig's grammar does not
+ * allow, as "FILE:LINE:COL: syntax error: expected ..., got ..." (naming where an unclosed
+ * bracket opened) in err. @return CX_ERR_CONFIG with the message, or 0 when it finds none. */
+int scn_lex_syntax(const source *src, const char *text, char *err, size_t err_len);
 
 #endif /* CX_SIM_INPUT_SCENARIO_IMPL_H */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -308,3 +309,292 @@ int scn_lex_scan(const source *src, const char *text, int dup_line, char *dup_ke
  * Parses the expanded text of src (sc->path records path). Integer literals are checked
  * first, then libconfig parses, then the groups are read.
  */
+
+/* ---------------------------------------------------------------- syntax errors */
+
+/*
+ * libconfig says only "syntax error" and a line, and for an unclosed quote or bracket the
+ * line where it noticed, not where the mistake is. When it fails, this second pass reads the
+ * text with libconfig's grammar (settings NAME = VALUE with an optional ';' or ','; a value is
+ * a number, strings, a boolean, { settings }, ( values ) or [ scalars ]) and names the first
+ * token that does not fit: its line and column, what was expected there, and for a bracket
+ * or quote left open, where it opened. It is only a diagnosis: libconfig stays the parser.
+ */
+#define SYN_OPEN 64
+
+typedef enum tok_kind { T_END, T_NAME, T_NUM, T_STR, T_BOOL, T_PUNCT, T_BAD } tok_kind;
+
+typedef struct syn {
+    const source *src;
+    const char *text, *p, *line_start;
+    int line;
+    tok_kind kind; /* the current token */
+    const char *tok;
+    int tok_len, tok_line, tok_col;
+    char *err;
+    size_t err_len;
+    int failed;
+    int str_line, str_col, str_end; /* the last string that spans lines (0: none) */
+    int n_open;                     /* brackets open, innermost last (the first SYN_OPEN) */
+    char open_ch[SYN_OPEN];
+    int open_line[SYN_OPEN], open_col[SYN_OPEN];
+} syn;
+
+static void syn_where(const syn *s, int here, int line, int col, char *buf, size_t n);
+
+/* "FILE:LINE:COL: syntax error: message" for a position of the expanded text. @return -1 */
+__attribute__((format(printf, 4, 5))) static int syn_fail(syn *s, int line, int col,
+                                                          const char *fmt, ...)
+{
+    if (s->failed)
+        return -1;
+    s->failed = 1;
+    const char *file = s->src->files[0];
+    int fline = line;
+    scn_src_where(s->src, line, &file, &fline);
+    char msg[KEY_LEN], open[2 * KEY_LEN] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (s->kind == T_END && s->n_open > 0 && s->n_open <= SYN_OPEN) {
+        int k = s->n_open - 1;
+        char at[KEY_LEN];
+        syn_where(s, line, s->open_line[k], s->open_col[k], at, sizeof at);
+        snprintf(open, sizeof open, " (the '%c' opened at %s is not closed)", s->open_ch[k], at);
+    }
+    /* libconfig's strings may span lines, so an unclosed quote shows only as an error on the
+     * lines after it: name the quote when the error comes right after such a string */
+    if (s->str_line && line <= s->str_end + 1) {
+        const char *sfile = s->src->files[0];
+        int sline = s->str_line;
+        scn_src_where(s->src, s->str_line, &sfile, &sline);
+        cx_set_err(s->err, s->err_len, "%s:%d:%d: syntax error: the string opened here is not "
+                   "closed on its line (a missing '\"'?); reading on, line %d, column %d: %s%s",
+                   sfile, sline, s->str_col, fline, col, msg, open);
+        return -1;
+    }
+    cx_set_err(s->err, s->err_len, "%s:%d:%d: syntax error: %s%s", file, fline, col, msg, open);
+    return -1;
+}
+
+/* "line L, column C" of a position (L in the file of `here`'s line, else FILE:L). */
+static void syn_where(const syn *s, int here, int line, int col, char *buf, size_t n)
+{
+    const char *f0 = s->src->files[0], *f1 = f0;
+    int l0 = here, l1 = line;
+    scn_src_where(s->src, here, &f0, &l0);
+    scn_src_where(s->src, line, &f1, &l1);
+    if (strcmp(f0, f1) == 0)
+        snprintf(buf, n, "line %d, column %d", l1, col);
+    else
+        snprintf(buf, n, "%s:%d, column %d", f1, l1, col);
+}
+
+/* Past blanks and comments. @return -1 on an unclosed comment. */
+static int syn_blank(syn *s)
+{
+    for (;;) {
+        const char *p = s->p;
+        if (*p == '\n') {
+            s->line++;
+            s->line_start = p + 1;
+            s->p++;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v') {
+            s->p++;
+        } else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+            while (*s->p && *s->p != '\n')
+                s->p++;
+        } else if (*p == '/' && p[1] == '*') {
+            int l = s->line, c = (int)(p - s->line_start) + 1;
+            for (s->p += 2; *s->p && !(s->p[0] == '*' && s->p[1] == '/'); s->p++)
+                if (*s->p == '\n') {
+                    s->line++;
+                    s->line_start = s->p + 1;
+                }
+            if (!*s->p)
+                return syn_fail(s, l, c, "the comment opened here with '/*' is never closed "
+                                "(expected '*/')");
+            s->p += 2;
+        } else {
+            return 0;
+        }
+    }
+}
+
+/* The next token into s->kind, s->tok... @return -1 on an unclosed string or comment. */
+static int syn_next(syn *s)
+{
+    if (syn_blank(s) < 0)
+        return -1;
+    const char *p = s->p;
+    s->tok = p;
+    s->tok_line = s->line;
+    s->tok_col = (int)(p - s->line_start) + 1;
+    if (!*p) {
+        s->kind = T_END;
+        s->tok_len = 0;
+        return 0;
+    }
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            if (*p == '\n') {
+                s->line++;
+                s->line_start = p + 1;
+            }
+        }
+        if (*p != '"')
+            return syn_fail(s, s->tok_line, s->tok_col,
+                            "a string opened here that is never closed (expected '\"')");
+        if (s->line > s->tok_line) {
+            s->str_line = s->tok_line;
+            s->str_col = s->tok_col;
+            s->str_end = s->line;
+        }
+        s->kind = T_STR;
+        s->p = p + 1;
+    } else if (name_start(*p)) {
+        while (name_char(*p))
+            p++;
+        size_t n = (size_t)(p - s->tok);
+        s->kind = (n == 4 && strncasecmp(s->tok, "true", 4) == 0) ||
+                          (n == 5 && strncasecmp(s->tok, "false", 5) == 0)
+                      ? T_BOOL
+                      : T_NAME;
+        s->p = p;
+    } else if (isdigit((unsigned char)*p) || *p == '.' ||
+               ((*p == '-' || *p == '+') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
+        p = skip_float(p + 1);
+        s->kind = T_NUM;
+        s->p = p;
+    } else if (strchr("=:;,{}()[]", *p)) {
+        s->kind = T_PUNCT;
+        s->p = p + 1;
+    } else {
+        s->kind = T_BAD;
+        s->p = p + 1;
+    }
+    s->tok_len = (int)(s->p - s->tok);
+    return 0;
+}
+
+static bool syn_is(const syn *s, char c)
+{
+    return s->kind == T_PUNCT && s->tok[0] == c;
+}
+
+/* The current token for a message: 'x', "end of file". */
+static const char *syn_got(const syn *s, char *buf, size_t n)
+{
+    if (s->kind == T_END)
+        return "the end of the file";
+    int len = s->tok_len > 40 ? 40 : s->tok_len;
+    snprintf(buf, n, "'%.*s'", len, s->tok);
+    return buf;
+}
+
+static int syn_value(syn *s, int depth, bool scalar_only);
+
+/* Settings up to `close` ('}' of a group opened at line/col, or '\0' for the file). */
+static int syn_settings(syn *s, char close, int line, int col, int depth)
+{
+    char got[64], at[KEY_LEN];
+    for (;;) {
+        if (close && syn_is(s, close))
+            return syn_next(s);
+        if (s->kind == T_END) {
+            if (!close)
+                return 0;
+            return syn_fail(s, s->tok_line, s->tok_col, "end of the file, expected '}'");
+        }
+        if (s->kind != T_NAME) {
+            if (close) {
+                syn_where(s, s->tok_line, line, col, at, sizeof at);
+                return syn_fail(s, s->tok_line, s->tok_col,
+                                "expected a setting name or the '}' that closes the group "
+                                "opened at %s, got %s", at, syn_got(s, got, sizeof got));
+            }
+            return syn_fail(s, s->tok_line, s->tok_col, "expected a setting name, got %s",
+                            syn_got(s, got, sizeof got));
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", s->tok_len > 40 ? 40 : s->tok_len, s->tok);
+        if (syn_next(s) < 0)
+            return -1;
+        if (!syn_is(s, '=') && !syn_is(s, ':'))
+            return syn_fail(s, s->tok_line, s->tok_col, "expected '=' after '%s', got %s", name,
+                            syn_got(s, got, sizeof got));
+        if (syn_next(s) < 0 || syn_value(s, depth, false) < 0)
+            return -1;
+        if ((syn_is(s, ';') || syn_is(s, ',')) && syn_next(s) < 0)
+            return -1;
+    }
+}
+
+/* Values up to `close` (')' of a list, ']' of an array) opened at line/col. */
+static int syn_elements(syn *s, char close, int line, int col, int depth)
+{
+    char got[64], at[KEY_LEN];
+    const bool array = close == ']';
+    if (syn_is(s, close))
+        return syn_next(s);
+    for (;;) {
+        if (syn_value(s, depth, array) < 0)
+            return -1;
+        if (syn_is(s, close))
+            return syn_next(s);
+        if (!syn_is(s, ',')) {
+            syn_where(s, s->tok_line, line, col, at, sizeof at);
+            return syn_fail(s, s->tok_line, s->tok_col,
+                            "expected ',' or the '%c' that closes the %s opened at %s, got %s",
+                            close, array ? "array" : "list", at, syn_got(s, got, sizeof got));
+        }
+        if (syn_next(s) < 0)
+            return -1;
+    }
+}
+
+static int syn_value(syn *s, int depth, bool scalar_only)
+{
+    char got[64];
+    int line = s->tok_line, col = s->tok_col;
+    if (s->kind == T_NUM || s->kind == T_BOOL)
+        return syn_next(s);
+    if (s->kind == T_STR) {
+        while (s->kind == T_STR) /* adjacent strings are one */
+            if (syn_next(s) < 0)
+                return -1;
+        return 0;
+    }
+    if (!scalar_only && depth < 1000 && (syn_is(s, '{') || syn_is(s, '(') || syn_is(s, '['))) {
+        char open = s->tok[0];
+        if (s->n_open < SYN_OPEN) {
+            s->open_ch[s->n_open] = open;
+            s->open_line[s->n_open] = line;
+            s->open_col[s->n_open] = col;
+        }
+        s->n_open++;
+        if (syn_next(s) < 0)
+            return -1;
+        int rc = open == '{' ? syn_settings(s, '}', line, col, depth + 1)
+                             : syn_elements(s, open == '(' ? ')' : ']', line, col, depth + 1);
+        s->n_open--;
+        return rc;
+    }
+    if (scalar_only)
+        return syn_fail(s, line, col, "expected a number, a string or a boolean (an array "
+                        "[ ... ] holds scalars of one type), got %s", syn_got(s, got, sizeof got));
+    return syn_fail(s, line, col, "expected a value (a number, a \"string\", true or false, "
+                    "{ group }, ( list ) or [ array ]), got %s", syn_got(s, got, sizeof got));
+}
+
+int scn_lex_syntax(const source *src, const char *text, char *err, size_t err_len)
+{
+    syn s = {.src = src, .text = text, .p = text, .line_start = text, .line = 1, .err = err,
+             .err_len = err_len};
+    if (syn_next(&s) < 0 || syn_settings(&s, '\0', 0, 0, 0) < 0)
+        return CX_ERR_CONFIG;
+    return 0;
+}

@@ -150,6 +150,11 @@ int scn_levenshtein(const char *a, const char *b)
     return d[na][nb];
 }
 
+int cx_levenshtein(const char *a, const char *b)
+{
+    return scn_levenshtein(a, b);
+}
+
 /*
  * Index of the candidate closest to word, or -1 when none is close enough to be a likely
  * misspelling: at most a third of the word's length (and at least 1, at most 3) edits.
@@ -189,7 +194,31 @@ bool scn_in_list(const char *name, const char *const *names)
     return false;
 }
 
-/* Unknown key `child` at `prefix`, with a suggestion from the keys allowed there. */
+const char *cx_name_hint(const char *word, const char *const *names, int n, char *buf,
+                         size_t len)
+{
+    int c = closest(word, names, n);
+    if (c >= 0) {
+        snprintf(buf, len, "did you mean '%s'?", names[c]);
+        return buf;
+    }
+    size_t used = 0;
+    int k = snprintf(buf, len, "expected one of ");
+    used = k > 0 && (size_t)k < len ? (size_t)k : 0;
+    for (int i = 0; i < n && used < len; i++) {
+        k = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[i]);
+        if (k < 0 || (size_t)k >= len - used) {
+            if (len - used > 4 || used > 4) /* cut: end with "..." */
+                snprintf(buf + (len - used > 4 ? used : len - 5), 5, " ...");
+            break;
+        }
+        used += (size_t)k;
+    }
+    return buf;
+}
+
+/* Unknown key `child` at `prefix`, with a suggestion from the keys allowed there (or the list
+ * of them when none is close). */
 int scn_unknown_key(loader *l, const config_setting_t *child, const char *prefix,
                     const char *const *allowed)
 {
@@ -197,7 +226,9 @@ int scn_unknown_key(loader *l, const config_setting_t *child, const char *prefix
     scn_join(key, prefix, config_setting_name(child));
     int i = closest(config_setting_name(child), allowed, count_names(allowed));
     if (i < 0)
-        return scn_fail(l, child, key, "unknown key");
+        return scn_fail(l, child, key, "unknown key (%s)",
+                        cx_name_hint(config_setting_name(child), allowed, count_names(allowed),
+                                     sug, sizeof sug));
     scn_join(sug, prefix, allowed[i]);
     return scn_fail(l, child, key, "unknown key (did you mean '%s'?)", sug);
 }

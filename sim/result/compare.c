@@ -778,9 +778,9 @@ static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, 
                  (unsigned long long)r->new_seed, (unsigned long long)r->base_seed);
     }
     if (json_is_false(json_object_get(dn, "complete")))
-        add_note(c, "NEW is incomplete (interrupted or stopped early)");
+        add_note(c, "NEW is incomplete (interrupted)");
     if (json_is_false(json_object_get(db, "complete")))
-        add_note(c, "BASE is incomplete (interrupted or stopped early)");
+        add_note(c, "BASE is incomplete (interrupted)");
     if (strcmp(str(dn, "sampling"), str(db, "sampling")))
         add_note(c, "sampling differs: %s vs %s", str(dn, "sampling"), str(db, "sampling"));
     return 0;

@@ -38,8 +38,21 @@ int cx_stress_case_add(cx_stress_case *c, const cx_scenario *sc, const char *nam
 {
     int i = cx_scenario_find_input(sc, name);
     if (i < 0) {
-        cx_set_err(err, err_len, "unknown input '%s' (see 'capexsim check' for the names)",
-                   name);
+        /* the closest input name, or where the names are listed */
+        int best = -1, best_d = 4;
+        for (int k = 0; k < sc->n_inputs; k++) {
+            int d = cx_levenshtein(name, sc->inputs[k].name);
+            if (d < best_d) {
+                best_d = d;
+                best = k;
+            }
+        }
+        if (best >= 0)
+            cx_set_err(err, err_len, "unknown input '%s' (did you mean '%s'?)", name,
+                       sc->inputs[best].name);
+        else
+            cx_set_err(err, err_len, "unknown input '%s' (see 'capexsim check' for the names)",
+                       name);
         return CX_ERR_USAGE;
     }
     if (!sc->inputs[i].uncertain) {

@@ -25,6 +25,7 @@
 #include "sim/rng/pcg.h"
 #include "sim/result/report.h"
 #include "sim/input/sampler.h"
+#include "sim/input/scenario.h"
 #include "sim/engine/sampling.h"
 #include "sim/result/output.h"
 #include "sim/study/sens.h"
@@ -57,7 +58,9 @@ int cx_target_ci_parse(cx_target_ci *t, const char *text, char *err, size_t err_
     name[nl] = '\0';
     t->metric = cx_metric_find(name);
     if (t->metric < 0) {
-        cx_set_err(err, err_len, "--target-ci: unknown metric '%s'", name);
+        char hint[1024];
+        cx_set_err(err, err_len, "--target-ci: unknown metric '%s' (%s)", name,
+                   cx_name_hint(name, cx_metric_names, CX_N_METRICS, hint, sizeof hint));
         return CX_ERR_USAGE;
     }
     char q_text[64];
