@@ -25,9 +25,11 @@
  * Statistical checks use fixed seeds and a tolerance of 5 standard errors, the estimator's
  * own (from its batches), and each also asserts that standard error is small, so that no
  * check passes by a wide interval. 5 SE: about 6e-7 two-sided per check under normality;
- * this file makes 15 such checks (3 + 1 linear Gaussian, 4 additive, 1 variance, 4 + 2 on
- * the model), so a false failure is about 1e-5 per run for a fixed seed that can only fail
- * once anyway.
+ * this file makes 24 such checks, each estimator (independent steps, and common random
+ * numbers) taking 12: 3 shares and the variance of the linear Gaussian, 4 shares of the
+ * additive function, 4 shares on the model; a false failure is then about 1.4e-5 for a seed
+ * (fixed, so a pass stays a pass). The model check adds 1e-3 for its closed form's own
+ * approximation (the cost's direct part, ~1e-4 of the variance).
  */
 #define N_SE 5.0
 
@@ -52,12 +54,14 @@ static void plain_fn(void *ctx, int thread, int n, const double *z, const uint64
         y[i] = p->f(p, z + (size_t)i * (size_t)p->g, keys + (size_t)i * (size_t)p->s);
 }
 
+/* The design on p: crn as cx_shapley_design.crn (both are checked wherever it matters). */
 static int run_plain(plain *p, const double *corr, uint64_t perms, uint64_t seed, int threads,
-                     cx_shapley_effect *eff, cx_shapley_outcome *out)
+                     bool crn, cx_shapley_effect *eff, cx_shapley_outcome *out)
 {
     char err[512] = "";
     cx_shapley_design des = {.n_gauss = p->g, .corr = corr, .n_stream = p->s, .fn = plain_fn,
-                             .ctx = p, .perms = perms, .seed = seed, .threads = threads};
+                             .ctx = p, .perms = perms, .seed = seed, .threads = threads,
+                             .crn = crn};
     int rc = cx_shapley_design_run(&des, eff, out, err, sizeof err);
     cr_assert(eq(int, rc, 0), "%s", err);
     return rc;
@@ -164,16 +168,18 @@ Test(shapley, linear_correlated_gaussian_known_answer, .init = setup)
         V += sh[i];
     cx_shapley_effect eff[3];
     cx_shapley_outcome out;
-    run_plain(&p, R, 1u << 15, 7, 2, eff, &out);
+    for (int crn = 0; crn < 2; crn++) {
+    run_plain(&p, R, 1u << 15, 7, 2, crn, eff, &out);
     for (int i = 0; i < 3; i++) {
-        cr_log_info("linear: player %d share %.4f exact %.4f se %.4f", i, eff[i].share, sh[i] / V,
-                    eff[i].se);
+        cr_log_info("linear (crn %d): player %d share %.4f exact %.4f se %.4f", crn, i,
+                    eff[i].share, sh[i] / V, eff[i].se);
         cr_assert(eff[i].se < 0.01, "player %d: se %g", i, eff[i].se);
         cr_assert(fabs(eff[i].share - sh[i] / V) < N_SE * eff[i].se,
                   "player %d: share %.4f, exact %.4f (se %.4f)", i, eff[i].share, sh[i] / V, eff[i].se);
     }
     const double vse = (out.var_hi - out.var_lo) / 2 / 1.96;
     cr_assert(fabs(out.variance - V) < N_SE * vse, "variance %g, exact %g (se %g)", out.variance, V, vse);
+    }
 }
 
 /* ---- (b) independent inputs: an additive function's effects are its first-order indices ---- */
@@ -194,13 +200,16 @@ Test(shapley, independent_additive_equals_first_order, .init = setup)
     const double V = v[0] + v[1] + v[2] + v[3];
     cx_shapley_effect eff[4];
     cx_shapley_outcome out;
-    run_plain(&p, NULL, 1u << 14, 11, 2, eff, &out);
-    for (int i = 0; i < 4; i++) {
-        cr_log_info("additive: player %d share %.4f S1 %.4f se %.4f", i, eff[i].share, v[i] / V,
-                    eff[i].se);
-        cr_assert(eff[i].se < 0.015, "player %d: se %g", i, eff[i].se);
-        cr_assert(fabs(eff[i].share - v[i] / V) < N_SE * eff[i].se,
-                  "player %d: share %.4f, S1 %.4f (se %.4f)", i, eff[i].share, v[i] / V, eff[i].se);
+    for (int crn = 0; crn < 2; crn++) {
+        run_plain(&p, NULL, 1u << 14, 11, 2, crn, eff, &out);
+        for (int i = 0; i < 4; i++) {
+            cr_log_info("additive (crn %d): player %d share %.4f S1 %.4f se %.4f", crn, i,
+                        eff[i].share, v[i] / V, eff[i].se);
+            cr_assert(eff[i].se < 0.015, "player %d: se %g", i, eff[i].se);
+            cr_assert(fabs(eff[i].share - v[i] / V) < N_SE * eff[i].se,
+                      "player %d: share %.4f, S1 %.4f (se %.4f)", i, eff[i].share, v[i] / V,
+                      eff[i].se);
+        }
     }
 }
 
@@ -211,7 +220,7 @@ Test(shapley, effects_sum_to_the_variance, .init = setup)
     plain p = {.g = 3, .s = 1, .f = additive};
     cx_shapley_effect eff[4];
     cx_shapley_outcome out;
-    run_plain(&p, NULL, 1000, 5, 1, eff, &out);
+    run_plain(&p, NULL, 1000, 5, 1, true, eff, &out);
     double sum = 0.0, sum_share = 0.0;
     for (int i = 0; i < 4; i++) {
         sum += eff[i].effect;
@@ -234,11 +243,11 @@ Test(shapley, same_bytes_for_any_thread_count, .init = setup)
     cx_shapley_outcome o1, o;
     /* 9 blocks (the last of 5) over 1, 2, 3 and 5 threads; 300 blocks: two rounds */
     const uint64_t sizes[2] = {8 * CX_SHAPLEY_BLOCK_PERMS + 5, 300 * CX_SHAPLEY_BLOCK_PERMS};
-    for (int s = 0; s < 2; s++) {
-        run_plain(&p, R, sizes[s], 99, 1, e1, &o1);
+    for (int s = 0; s < 4; s++) {
+        run_plain(&p, R, sizes[s % 2], 99, 1, s >= 2, e1, &o1);
         const int threads[3] = {2, 3, 5};
         for (int t = 0; t < 3; t++) {
-            run_plain(&p, R, sizes[s], 99, threads[t], e, &o);
+            run_plain(&p, R, sizes[s % 2], 99, threads[t], s >= 2, e, &o);
             cr_assert(eq(int, memcmp(e1, e, sizeof e), 0), "%d threads", threads[t]);
             cr_assert(eq(int, memcmp(&o1, &o, sizeof o), 0), "%d threads", threads[t]);
         }
@@ -303,11 +312,13 @@ Test(shapley, model_small_scenario_known_answer_any_threads, .init = setup)
     char err[512] = "";
     cr_assert(eq(int, cx_scenario_load_string(&sc, small_cfg, "small.cfg", err, sizeof err), 0), "%s", err);
     cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0), "%s", err);
+    for (int crn = 0; crn < 2; crn++) {
     cx_study_opts o = {.paths = 1u << 13, .seed = 3, .threads = 1, .metric = CX_M_CAPEX_BURDEN};
+    const cx_shapley_args args = {.crn = crn};
     cx_shapley_report *r1, *r2;
-    cr_assert(eq(int, cx_shapley_run(&r1, sc, m, &o, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, cx_shapley_run(&r1, sc, m, &o, &args, err, sizeof err), 0), "%s", err);
     o.threads = 2;
-    cr_assert(eq(int, cx_shapley_run(&r2, sc, m, &o, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(int, cx_shapley_run(&r2, sc, m, &o, &args, err, sizeof err), 0), "%s", err);
     cr_assert(eq(int, r1->n_players, 4));
     cr_assert(eq(int, memcmp(r1->eff, r2->eff, (size_t)r1->n_players * sizeof *r1->eff), 0));
     cr_assert(eq(int, memcmp(r1->rank, r2->rank, (size_t)r1->n_players * sizeof *r1->rank), 0));
@@ -318,7 +329,7 @@ Test(shapley, model_small_scenario_known_answer_any_threads, .init = setup)
     const double want[4][2] = {{gw, 1.0 - eta2 / 2}, {cost, eta2 / 2}, {drift, 0.0}, {noise, 0.0}};
     for (int k = 0; k < 4; k++) {
         const cx_shapley_effect *e = &r1->eff[(int)want[k][0]];
-        cr_log_info("model: %s share %.4f want %.4f se %.4f", cx_shapley_player_name(r1, sc, (int)want[k][0]),
+        cr_log_info("model (crn %d): %s share %.4f want %.4f se %.4f", crn, cx_shapley_player_name(r1, sc, (int)want[k][0]),
                     e->share, want[k][1], e->se);
         cr_assert(e->se < 0.02, "%s: se %g", cx_shapley_player_name(r1, sc, (int)want[k][0]), e->se);
         cr_assert(fabs(e->share - want[k][1]) < N_SE * e->se + 1e-3, "%s: %.4f, want %.4f (se %.4f)",
@@ -334,10 +345,11 @@ Test(shapley, model_small_scenario_known_answer_any_threads, .init = setup)
     json_decref(j);
     o.metric = -1;
     cx_shapley_report *bad = NULL;
-    cr_assert(eq(int, cx_shapley_run(&bad, sc, m, &o, err, sizeof err), CX_ERR_RANGE));
+    cr_assert(eq(int, cx_shapley_run(&bad, sc, m, &o, NULL, err, sizeof err), CX_ERR_RANGE));
     cr_assert(bad == NULL);
     cx_shapley_report_free(r1);
     cx_shapley_report_free(r2);
+    }
     cx_model_free(m);
     cx_scenario_free(sc);
 }

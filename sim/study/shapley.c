@@ -139,7 +139,8 @@ static int report_new(cx_shapley_report **out, const cx_scenario *sc, const cx_s
 }
 
 int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_model *m,
-                   const cx_study_opts *opts, char *err, size_t err_len)
+                   const cx_study_opts *opts, const cx_shapley_args *args, char *err,
+                   size_t err_len)
 {
     *out = NULL;
     const double t0 = cx_study_now_s();
@@ -154,6 +155,7 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
         return rc;
     const int d = rep->d, nt = cx_study_thread_count(o.threads);
     rep->threads = nt;
+    rep->crn = args && args->crn;
     double *R = input_corr(sc, rep->input, d);
     model_fn mf = {.sc = sc, .m = m, .metric = o.metric, .d = d, .in = rep->input,
                    .ws = calloc((size_t)nt, sizeof *mf.ws)};
@@ -163,6 +165,7 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
     cx_shapley_design des = {.n_gauss = d, .corr = R, .n_stream = CX_SHAPLEY_NOISE_PLAYERS,
                              .fn = eval_points, .ctx = &mf, .perms = o.paths, .seed = o.seed,
                              .threads = nt, .block_perms = rep->block_perms,
+                             .crn = args && args->crn,
                              .interrupt = o.interrupt};
     if (rc == 0)
         rc = cx_shapley_design_run(&des, rep->eff, &rep->out, err, err_len);
@@ -194,6 +197,7 @@ json_t *cx_shapley_report_json(const cx_shapley_report *r, const cx_scenario *sc
         return NULL;
     }
     json_object_set_new(j, "estimator", json_string("song-nelson-staum-2016"));
+    json_object_set_new(j, "common_random_numbers", json_boolean(r->crn));
     json_object_set_new(
         j, "sizes",
         json_pack("{s:I, s:I, s:I, s:i, s:i, s:I, s:i}", "permutations", (json_int_t)o->perms,
@@ -218,7 +222,9 @@ json_t *cx_shapley_report_json(const cx_shapley_report *r, const cx_scenario *sc
                     "drawn exactly under the scenario's Gaussian copula. Correlated inputs "
                     "share what they explain together. The per-month randomness of a path is "
                     "one more player, \"(per-month noise)\". 95% CIs by linearisation over "
-                    "independent batches of blocks. Rows ranked by share."));
+                    "independent batches of blocks. Rows ranked by share. With "
+                    "common_random_numbers the steps of a permutation share their draws "
+                    "(the same expectations, a smaller variance)."));
     for (int k = 0; k < r->n_players; k++) {
         const int p = r->rank[k];
         const cx_shapley_effect *e = &r->eff[p];

@@ -66,6 +66,14 @@ typedef struct cx_shapley_design {
     uint64_t seed;
     int threads;           /* >= 1 */
     int block_perms;       /* 0: CX_SHAPLEY_BLOCK_PERMS */
+    /* common random numbers across a permutation's steps: the steps of one permutation use
+     * one outer draw and N_i inner draws between them, each step taking the outer draw for
+     * its held players and the inner ones for the rest, so steps j - 1 and j differ only in
+     * player pi_j's draw. Every step's points keep their law (each C_j is unbiased, as in
+     * Song et al.), but C_j - C_{j-1} no longer carries two independent errors: an input
+     * with little effect gets an increment near 0 instead of one of order Var Y. false: the
+     * published algorithm (independent steps). */
+    bool crn;
     const atomic_int *interrupt; /* non-zero: stop after the blocks started (NULL: none) */
 } cx_shapley_design;
 
@@ -110,6 +118,11 @@ void cx_shapley_rank(const cx_shapley_effect *eff, int n, int *rank);
 #define CX_SHAPLEY_NOISE_PLAYERS 1
 extern const char *const cx_shapley_noise_names[CX_SHAPLEY_NOISE_PLAYERS];
 
+/* Options of the Shapley study (NULL: the defaults). */
+typedef struct cx_shapley_args {
+    bool crn;              /* cx_shapley_design.crn (default false) */
+} cx_shapley_args;
+
 typedef struct cx_shapley_report {
     int metric;
     int d;                 /* uncertain inputs */
@@ -120,6 +133,7 @@ typedef struct cx_shapley_report {
     cx_shapley_outcome out;
     uint64_t seed, requested;
     int threads, block_perms;
+    bool crn;
     double elapsed_s;
 } cx_shapley_report;
 
@@ -131,12 +145,14 @@ const char *cx_shapley_player_name(const cx_shapley_report *r, const cx_scenario
  * opts->metric: the players' normal scores under the scenario's Gaussian copula (correlation
  * 2 sin(pi rho / 6) per pair, MODEL.md), each mapped through its input's inverse CDF
  * (cx_sampler_value_at_z); the noise keys the path's stream (cx_model_stream_of_key).
- * opts->paths is m (0: CX_SHAPLEY_DEFAULT_PERMS); sampling, antithetic and sobol are ignored.
+ * opts->paths is m (0: CX_SHAPLEY_DEFAULT_PERMS); sampling, antithetic and sobol are ignored;
+ * args (NULL: defaults) may ask for common random numbers.
  * @return as cx_shapley_design_run; CX_ERR_RANGE for an unknown metric or no uncertain
  * input; a message in err. @note free *out with cx_shapley_report_free.
  */
 int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_model *m,
-                   const cx_study_opts *opts, char *err, size_t err_len);
+                   const cx_study_opts *opts, const cx_shapley_args *args, char *err,
+                   size_t err_len);
 void cx_shapley_report_free(cx_shapley_report *r);
 
 /* The JSON document (a new reference; NULL when out of memory). */

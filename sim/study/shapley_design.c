@@ -67,6 +67,8 @@ typedef struct thread_scr {
     double *z;         /* points x G */
     uint64_t *keys;    /* points x S */
     uint64_t *okeys;   /* S: the outer keys */
+    double *cw;        /* (1 + N_i) x G: a permutation's common normals (crn): outer, inner */
+    uint64_t *ck;      /* (1 + N_i) x S: its common keys (crn) */
     double *y;         /* points */
     int *perm, *pos;   /* d: the order and each player's place in it */
     int *gpos;         /* G: the Gaussian player at place k of the reversed order */
@@ -134,13 +136,16 @@ static int factor_order(const design_run *r, thread_scr *t)
 }
 
 /* The N_i points of step j (1 .. d - 1): held players from one outer draw, the rest from
- * their conditional law, into rows (j - 1) N_i .. of t->z and t->keys. */
+ * their conditional law, into rows (j - 1) N_i .. of t->z and t->keys. With crn the draws
+ * are the permutation's common ones (t->cw, t->ck: outer draw, then inner draw h), so that
+ * steps j - 1 and j differ in player pi_j's draw only; else fresh from g. */
 static void step_points(const design_run *r, thread_scr *t, cx_pcg64 *g, int j)
 {
     const int G = r->g, S = r->s, gk = t->held_g[j - 1];
+    const bool crn = r->des->crn;
     const double *L = t->chol;
     for (int k = 0; k < gk; k++)
-        t->w[k] = cx_normal(g);
+        t->w[k] = crn ? t->cw[k] : cx_normal(g);
     for (int k = 0; k < G; k++) {
         double acc = 0.0;
         const int top = k < gk ? k + 1 : gk;
@@ -149,14 +154,16 @@ static void step_points(const design_run *r, thread_scr *t, cx_pcg64 *g, int j)
         t->base[k] = acc;
     }
     for (int s = 0; s < S; s++)
-        t->okeys[s] = cx_pcg64_next(g);
+        t->okeys[s] = crn ? t->ck[s] : cx_pcg64_next(g);
     for (int h = 0; h < CX_SHAPLEY_N_INNER; h++) {
         const size_t row = (size_t)(j - 1) * CX_SHAPLEY_N_INNER + (size_t)h;
+        const double *cw = t->cw + (size_t)(h + 1) * (size_t)G;
+        const uint64_t *ck = t->ck + (size_t)(h + 1) * (size_t)S;
         double *z = t->z + row * (size_t)G, *e = t->w + gk; /* e reuses w's tail */
         for (int k = 0; k < gk; k++)
             z[t->gpos[k]] = t->base[k];
         for (int k = gk; k < G; k++) {
-            e[k - gk] = cx_normal(g);
+            e[k - gk] = crn ? cw[k] : cx_normal(g);
             double acc = t->base[k];
             for (int l = gk; l <= k; l++)
                 acc += L[k * G + l] * e[l - gk];
@@ -164,7 +171,7 @@ static void step_points(const design_run *r, thread_scr *t, cx_pcg64 *g, int j)
         }
         uint64_t *key = t->keys + row * (size_t)S;
         for (int s = 0; s < S; s++) /* held (after place j - 1) or fresh */
-            key[s] = t->pos[G + s] >= j ? t->okeys[s] : cx_pcg64_next(g);
+            key[s] = t->pos[G + s] >= j ? t->okeys[s] : crn ? ck[s] : cx_pcg64_next(g);
     }
 }
 
@@ -187,6 +194,12 @@ static int one_perm(const design_run *r, thread_scr *t, cx_pcg64 *g, int thread,
     draw_perm(g, d, t->perm, t->pos);
     if (factor_order(r, t) != 0)
         return CX_ERR_RANGE;
+    if (r->des->crn) {
+        for (int k = 0; k < (1 + CX_SHAPLEY_N_INNER) * r->g; k++)
+            t->cw[k] = cx_normal(g);
+        for (int k = 0; k < (1 + CX_SHAPLEY_N_INNER) * r->s; k++)
+            t->ck[k] = cx_pcg64_next(g);
+    }
     for (int j = 1; j < d; j++)
         step_points(r, t, g, j);
     if (r->npts > 0)
@@ -431,6 +444,8 @@ static void scratch_free(design_run *r)
         free(s->z);
         free(s->keys);
         free(s->okeys);
+        free(s->cw);
+        free(s->ck);
         free(s->y);
         free(s->perm);
         free(s->pos);
@@ -463,12 +478,14 @@ static int scratch_new(design_run *r)
         s->z = malloc((pts * G + 1) * sizeof *s->z);
         s->keys = malloc((pts * S + 1) * sizeof *s->keys);
         s->okeys = malloc((S + 1) * sizeof *s->okeys);
+        s->cw = malloc(((1 + CX_SHAPLEY_N_INNER) * G + 1) * sizeof *s->cw);
+        s->ck = malloc(((1 + CX_SHAPLEY_N_INNER) * S + 1) * sizeof *s->ck);
         s->y = malloc(pts * sizeof *s->y);
         s->perm = malloc(d * sizeof *s->perm);
         s->pos = malloc(d * sizeof *s->pos);
         s->gpos = malloc((G + 1) * sizeof *s->gpos);
         s->held_g = malloc(d * sizeof *s->held_g);
-        if (!s->chol || !s->w || !s->base || !s->z || !s->keys || !s->okeys || !s->y ||
+        if (!s->chol || !s->w || !s->base || !s->z || !s->keys || !s->okeys || !s->y || !s->cw || !s->ck ||
             !s->perm || !s->pos || !s->gpos || !s->held_g)
             return CX_ERR_NOMEM;
     }
