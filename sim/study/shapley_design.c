@@ -60,6 +60,14 @@
 enum { R_PERMS, R_N, R_MEAN, R_M2, R_HEAD };
 #define ROUND_BLOCKS 256
 
+/* A lower-triangular G x G factor by rows of nonzeros, columns ascending (row k: at[k] ..
+ * at[k + 1] - 1): most players are in no correlation, so a factor is mostly the identity,
+ * and the products skip its zeros (the same bits: a skipped term is +-0). */
+typedef struct cx_nz_rows {
+    int *at, *col;
+    double *val;
+} cx_nz_rows;
+
 /* One thread's scratch (a block at a time). */
 typedef struct thread_scr {
     double *chol;      /* G x G: the permuted correlation, then its factor */
@@ -68,6 +76,7 @@ typedef struct thread_scr {
     uint64_t *keys;    /* points x S */
     uint64_t *okeys;   /* S: the outer keys */
     double *cw;        /* (1 + N_i) x G: a permutation's common normals (crn): outer, inner */
+    cx_nz_rows nz;     /* chol's nonzeros by rows */
     uint64_t *ck;      /* (1 + N_i) x S: its common keys (crn) */
     double *y;         /* points */
     int *perm, *pos;   /* d: the order and each player's place in it */
@@ -81,6 +90,7 @@ typedef struct design_run {
     int64_t blocks;
     size_t sz;           /* doubles per record */
     double *l0;          /* G x G: factor of R (for the N_v draws) */
+    cx_nz_rows nz0;      /* its nonzeros */
     double *rec;         /* ROUND_BLOCKS records */
     double *bat;         /* K batch records */
     int n_bat;
@@ -114,6 +124,36 @@ static void draw_perm(cx_pcg64 *g, int d, int *perm, int *pos)
         pos[perm[i]] = i;
 }
 
+/* The nonzeros of the lower triangle of L (G x G, row-major) into nz. */
+static void nz_fill(const double *L, int G, cx_nz_rows *nz)
+{
+    int q = 0;
+    for (int k = 0; k < G; k++) {
+        nz->at[k] = q;
+        for (int l = 0; l <= k; l++)
+            if (L[k * G + l] != 0.0) {
+                nz->col[q] = l;
+                nz->val[q++] = L[k * G + l];
+            }
+    }
+    nz->at[G] = q;
+}
+
+static int nz_new(cx_nz_rows *nz, size_t G)
+{
+    nz->at = malloc((G + 1) * sizeof *nz->at);
+    nz->col = malloc((G * (G + 1) / 2 + 1) * sizeof *nz->col);
+    nz->val = malloc((G * (G + 1) / 2 + 1) * sizeof *nz->val);
+    return nz->at && nz->col && nz->val ? 0 : CX_ERR_NOMEM;
+}
+
+static void nz_free(cx_nz_rows *nz)
+{
+    free(nz->at);
+    free(nz->col);
+    free(nz->val);
+}
+
 /* The Gaussian players in reversed order (gpos) and R in that order, factored in place.
  * held_g[j]: Gaussian players among pi_{j+1} .. pi_d. @return 0 or GSL's error. */
 static int factor_order(const design_run *r, thread_scr *t)
@@ -132,7 +172,10 @@ static int factor_order(const design_run *r, thread_scr *t)
         for (int b = 0; b < G; b++)
             t->chol[a * G + b] = R ? R[t->gpos[a] * G + t->gpos[b]] : (double)(a == b);
     gsl_matrix_view m = gsl_matrix_view_array(t->chol, (size_t)G, (size_t)G);
-    return gsl_linalg_cholesky_decomp1(&m.matrix);
+    int rc = gsl_linalg_cholesky_decomp1(&m.matrix);
+    if (rc == 0)
+        nz_fill(t->chol, G, &t->nz);
+    return rc;
 }
 
 /* The N_i points of step j (1 .. d - 1): held players from one outer draw, the rest from
@@ -143,14 +186,14 @@ static void step_points(const design_run *r, thread_scr *t, cx_pcg64 *g, int j)
 {
     const int G = r->g, S = r->s, gk = t->held_g[j - 1];
     const bool crn = r->des->crn;
-    const double *L = t->chol;
+    const int *at = t->nz.at, *col = t->nz.col;
+    const double *val = t->nz.val;
     for (int k = 0; k < gk; k++)
         t->w[k] = crn ? t->cw[k] : cx_normal(g);
-    for (int k = 0; k < G; k++) {
+    for (int k = 0; k < G; k++) { /* L_{k, K} w_K: the columns of the held players */
         double acc = 0.0;
-        const int top = k < gk ? k + 1 : gk;
-        for (int l = 0; l < top; l++)
-            acc += L[k * G + l] * t->w[l];
+        for (int q = at[k]; q < at[k + 1] && col[q] < gk; q++)
+            acc += val[q] * t->w[col[q]];
         t->base[k] = acc;
     }
     for (int s = 0; s < S; s++)
@@ -165,8 +208,9 @@ static void step_points(const design_run *r, thread_scr *t, cx_pcg64 *g, int j)
         for (int k = gk; k < G; k++) {
             e[k - gk] = crn ? cw[k] : cx_normal(g);
             double acc = t->base[k];
-            for (int l = gk; l <= k; l++)
-                acc += L[k * G + l] * e[l - gk];
+            for (int q = at[k]; q < at[k + 1]; q++) /* + L_{k, J} e: columns gk .. k */
+                if (col[q] >= gk)
+                    acc += val[q] * e[col[q] - gk];
             z[t->gpos[k]] = acc;
         }
         uint64_t *key = t->keys + row * (size_t)S;
@@ -229,8 +273,8 @@ static void var_draws(const design_run *r, thread_scr *t, cx_pcg64 *g, int threa
                 t->w[k] = cx_normal(g);
             for (int k = 0; k < G; k++) {
                 double acc = 0.0;
-                for (int l = 0; l <= k; l++)
-                    acc += r->l0[k * G + l] * t->w[l];
+                for (int q = r->nz0.at[k]; q < r->nz0.at[k + 1]; q++)
+                    acc += r->nz0.val[q] * t->w[r->nz0.col[q]];
                 z[k] = acc;
             }
             for (int s = 0; s < S; s++)
@@ -446,6 +490,7 @@ static void scratch_free(design_run *r)
         free(s->okeys);
         free(s->cw);
         free(s->ck);
+        nz_free(&s->nz);
         free(s->y);
         free(s->perm);
         free(s->pos);
@@ -454,6 +499,7 @@ static void scratch_free(design_run *r)
     }
     free(r->ts);
     free(r->l0);
+    nz_free(&r->nz0);
     free(r->rec);
     free(r->bat);
 }
@@ -468,7 +514,7 @@ static int scratch_new(design_run *r)
     r->l0 = malloc((G > 0 ? G * G : 1) * sizeof *r->l0);
     r->rec = calloc(ROUND_BLOCKS * r->sz, sizeof *r->rec);
     r->bat = calloc((size_t)r->n_bat * r->sz, sizeof *r->bat);
-    if (!r->ts || !r->l0 || !r->rec || !r->bat)
+    if (!r->ts || !r->l0 || !r->rec || !r->bat || nz_new(&r->nz0, G) != 0)
         return CX_ERR_NOMEM;
     for (int t = 0; t < r->des->threads; t++) {
         thread_scr *s = &r->ts[t];
@@ -485,7 +531,7 @@ static int scratch_new(design_run *r)
         s->pos = malloc(d * sizeof *s->pos);
         s->gpos = malloc((G + 1) * sizeof *s->gpos);
         s->held_g = malloc(d * sizeof *s->held_g);
-        if (!s->chol || !s->w || !s->base || !s->z || !s->keys || !s->okeys || !s->y || !s->cw || !s->ck ||
+        if (nz_new(&s->nz, G) != 0 || !s->chol || !s->w || !s->base || !s->z || !s->keys || !s->okeys || !s->y || !s->cw || !s->ck ||
             !s->perm || !s->pos || !s->gpos || !s->held_g)
             return CX_ERR_NOMEM;
     }
@@ -495,7 +541,10 @@ static int scratch_new(design_run *r)
         for (size_t b = 0; b < G; b++)
             r->l0[a * G + b] = r->des->corr ? r->des->corr[a * G + b] : (double)(a == b);
     gsl_matrix_view m = gsl_matrix_view_array(r->l0, G, G);
-    return gsl_linalg_cholesky_decomp1(&m.matrix) == 0 ? 0 : CX_ERR_RANGE;
+    if (gsl_linalg_cholesky_decomp1(&m.matrix) != 0)
+        return CX_ERR_RANGE;
+    nz_fill(r->l0, (int)G, &r->nz0);
+    return 0;
 }
 
 int cx_shapley_design_run(const cx_shapley_design *des, cx_shapley_effect *eff,
