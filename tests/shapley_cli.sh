@@ -28,7 +28,7 @@ one_line_exit2 "$cfg" --metric nope -q
 check "unknown metric: exit 2, one line" $? "$(cat "$t/err")"
 one_line_exit2 "$cfg" --paths 100 -q && grep -q "at least 128" "$t/err"
 check "too few permutations: exit 2, one line naming the minimum" $? "$(cat "$t/err")"
-"$bin" shapley --help >"$t/help" 2>&1 && grep -q -- "--paths N" "$t/help" && grep -q "default 4096" "$t/help"
+"$bin" shapley --help >"$t/help" 2>&1 && grep -q -- "--paths N" "$t/help" && grep -q "default 8192" "$t/help"
 check "--help: exit 0, the defaults" $? "$(head -3 "$t/help")"
 "$bin" shapley "$cfg" -n 256 -s 5 -t 1 -q -j "$t/a.json" -c "$t/a.csv" \
   && "$bin" shapley "$cfg" -n 256 -s 5 -t 2 -q -j "$t/b.json"

@@ -39,9 +39,9 @@
 #define CX_SHAPLEY_VAR_PER_PERM 8   /* N_v = 8 m samples for Var Y */
 #define CX_SHAPLEY_MIN_BLOCKS 8     /* the fewest blocks that give a CI (t with 7 df) */
 #define CX_SHAPLEY_MAX_BATCHES 32   /* replicates behind the CIs: consecutive blocks */
-/* Permutations by default: the largest shares' 95% half-widths <= 0.03 on meta-2026h1, about
- * 10 s at 2 threads (docs/sensitivity.md, "Shapley effects") */
-#define CX_SHAPLEY_DEFAULT_PERMS 4096
+/* Permutations by default: every share's 95% half-width <= 0.025 on meta-2026h1, 1.27 M paths
+ * (docs/sensitivity.md, "Shapley effects", "Default size and time") */
+#define CX_SHAPLEY_DEFAULT_PERMS 8192
 
 typedef struct cx_shapley_effect {
     double effect;         /* the Shapley effect, in the metric's units squared */
