@@ -63,10 +63,10 @@ enum { R_PERMS, R_N, R_MEAN, R_M2, R_HEAD };
 /* A lower-triangular G x G factor by rows of nonzeros, columns ascending (row k: at[k] ..
  * at[k + 1] - 1): most players are in no correlation, so a factor is mostly the identity,
  * and the products skip its zeros (the same bits: a skipped term is +-0). */
-typedef struct cx_nz_rows {
+typedef struct nz_rows {
     int *at, *col;
     double *val;
-} cx_nz_rows;
+} nz_rows;
 
 /* One thread's scratch (a block at a time). */
 typedef struct thread_scr {
@@ -76,7 +76,7 @@ typedef struct thread_scr {
     uint64_t *keys;    /* points x S */
     uint64_t *okeys;   /* S: the outer keys */
     double *cw;        /* (1 + N_i) x G: a permutation's common normals (crn): outer, inner */
-    cx_nz_rows nz;     /* chol's nonzeros by rows */
+    nz_rows nz;     /* chol's nonzeros by rows */
     uint64_t *ck;      /* (1 + N_i) x S: its common keys (crn) */
     double *y;         /* points */
     int *perm, *pos;   /* d: the order and each player's place in it */
@@ -90,7 +90,7 @@ typedef struct design_run {
     int64_t blocks;
     size_t sz;           /* doubles per record */
     double *l0;          /* G x G: factor of R (for the N_v draws) */
-    cx_nz_rows nz0;      /* its nonzeros */
+    nz_rows nz0;      /* its nonzeros */
     double *rec;         /* ROUND_BLOCKS records */
     double *bat;         /* K batch records */
     int n_bat;
@@ -125,7 +125,7 @@ static void draw_perm(cx_pcg64 *g, int d, int *perm, int *pos)
 }
 
 /* The nonzeros of the lower triangle of L (G x G, row-major) into nz. */
-static void nz_fill(const double *L, int G, cx_nz_rows *nz)
+static void nz_fill(const double *L, int G, nz_rows *nz)
 {
     int q = 0;
     for (int k = 0; k < G; k++) {
@@ -139,7 +139,7 @@ static void nz_fill(const double *L, int G, cx_nz_rows *nz)
     nz->at[G] = q;
 }
 
-static int nz_new(cx_nz_rows *nz, size_t G)
+static int nz_new(nz_rows *nz, size_t G)
 {
     nz->at = malloc((G + 1) * sizeof *nz->at);
     nz->col = malloc((G * (G + 1) / 2 + 1) * sizeof *nz->col);
@@ -147,7 +147,7 @@ static int nz_new(cx_nz_rows *nz, size_t G)
     return nz->at && nz->col && nz->val ? 0 : CX_ERR_NOMEM;
 }
 
-static void nz_free(cx_nz_rows *nz)
+static void nz_free(nz_rows *nz)
 {
     free(nz->at);
     free(nz->col);
