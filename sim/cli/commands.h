@@ -15,6 +15,7 @@ int cli_cmd_resume(int argc, char **argv);
 int cli_cmd_sweep(int argc, char **argv);
 int cli_cmd_tornado(int argc, char **argv);
 int cli_cmd_sobol(int argc, char **argv);
+int cli_cmd_shapley(int argc, char **argv);
 int cli_cmd_plot(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_batch(int argc, char **argv);

@@ -32,6 +32,8 @@ static const command commands[] = {
      "mean and P50 of a metric by lowest/highest decile of each input", true},
     {"sobol", cli_cmd_sobol,
      "Sobol first-order and total-effect indices of every uncertain input", true},
+    {"shapley", cli_cmd_shapley,
+     "Shapley effects of every uncertain input (correlation-aware shares)", false},
     {"plot", cli_cmd_plot, "PNG and SVG plots of a result JSON (gnuplot)", false},
     {"compare", cli_cmd_compare,
      "compare two results: same risk picture, or moved beyond the noise", false},

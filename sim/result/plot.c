@@ -611,6 +611,52 @@ static int plot_sobol(plotter *p, const json_t *doc)
     return render(p, "sobol", body);
 }
 
+/* ---- Shapley effects (the rows come ranked by share) ---- */
+
+/* Horizontal bars, the 15 largest shares on top, with their 95% CIs. */
+static int plot_shapley(plotter *p, const json_t *doc)
+{
+    const json_t *rows = json_object_get(doc, "indices");
+    const size_t n = json_array_size(rows), shown = n > 15 ? 15 : n;
+    if (n == 0) {
+        cx_set_err(p->err, p->err_len, "plot: the Shapley result has no indices");
+        return CX_ERR_CONFIG;
+    }
+    if (bounded(p, rows, PLOT_MAX_ROWS, "the Shapley effects") < 0)
+        return CX_ERR_CONFIG;
+    char dpath[512], lab[160];
+    size_t widest = 8;
+    FILE *f = tmp_open(p, "shapley.dat", dpath, sizeof dpath);
+    if (!f)
+        return CX_ERR_IO;
+    for (size_t i = 0; i < shown; i++) {
+        const json_t *o = json_array_get(rows, i), *ci = json_object_get(o, "ci95");
+        const char *nm = json_string_value(json_object_get(o, "name"));
+        label(lab, sizeof lab, nm ? nm : "?");
+        widest = strlen(lab) > widest ? strlen(lab) : widest;
+        const double sh = jnum(o, "shapley");
+        fprintf(f, "%zu %.17g %.17g %.17g \"%s\"\n", shown - i, isnan(sh) ? 0 : sh,
+                ci_end(ci, 0, sh), ci_end(ci, 1, sh), lab);
+    }
+    int rc = tmp_close(p, f, dpath);
+    if (rc)
+        return rc;
+    char metric[80];
+    const char *ms = json_string_value(json_object_get(doc, "metric"));
+    label(metric, sizeof metric, ms ? ms : "metric");
+    char body[4096];
+    snprintf(body, sizeof body,
+             "set title \"Shapley effects on %s: the %zu largest (bars: 95%% CI)\" noenhanced\n"
+             "set xlabel 'share of the variance of %s' noenhanced\nunset ylabel\n"
+             "set ytics nomirror noenhanced\nset grid xtics\nunset key\n"
+             "set yrange [0.4:%zu.6]\nset xrange [*:*]\nset style fill solid 0.8 noborder\n"
+             "set lmargin %zu\n"
+             "plot '%s' using ($2/2):1:($2/2):(0.34):ytic(5) with boxxyerror lc rgb '#756bb1', \\\n"
+             "     '' using 2:1:3:4 with xerrorbars lc rgb 'black' pt -1\n",
+             metric, shown, metric, shown, widest + 3, dpath);
+    return render(p, "shapley", body);
+}
+
 /* ---- sweeps ---- */
 
 static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
@@ -921,6 +967,8 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
         rc = plot_tornado(&p, doc);
     } else if (study && strcmp(study, "sobol") == 0) {
         rc = plot_sobol(&p, doc);
+    } else if (study && strcmp(study, "shapley") == 0) {
+        rc = plot_shapley(&p, doc);
     } else if (study && strcmp(study, "sweep") == 0) {
         rc = plot_sweep_metric(&p, doc, "capex_burden");
         if (rc == 0)
