@@ -52,7 +52,7 @@ for e in errs[:5]:
     print("# " + "/".join(map(str, e.path)) + ": " + e.message)
 shares = [r["shapley"] for r in d["indices"]]
 ok = not errs and abs(sum(shares) - 1) < 1e-9 and shares == sorted(shares, reverse=True) \
-    and d["study"] == "shapley" and any(r["name"] == "(per-month noise)" for r in d["indices"])
+    and d["study"] == "shapley" and any(r["name"] == "(price path)" for r in d["indices"])
 sys.exit(0 if ok else 1)
 PY
 check "the JSON meets its schema; shares ranked, summing to 1; the noise is a player" $?

@@ -319,15 +319,17 @@ Test(shapley, model_small_scenario_known_answer_any_threads, .init = setup)
     cr_assert(eq(int, cx_shapley_run(&r1, sc, m, &o, &args, err, sizeof err), 0), "%s", err);
     o.threads = 2;
     cr_assert(eq(int, cx_shapley_run(&r2, sc, m, &o, &args, err, sizeof err), 0), "%s", err);
-    cr_assert(eq(int, r1->n_players, 4));
+    cr_assert(eq(int, r1->n_players, 5));
     cr_assert(eq(int, memcmp(r1->eff, r2->eff, (size_t)r1->n_players * sizeof *r1->eff), 0));
     cr_assert(eq(int, memcmp(r1->rank, r2->rank, (size_t)r1->n_players * sizeof *r1->rank), 0));
     const double r = 2.0 * sin(3.14159265358979323846 * 0.8 / 6.0), eta2 = 6.0 / 3.14159265358979323846 * asin(r * r / 2.0);
     const int gw = player(r1, sc, "supply.tranches.a.gw");
     const int cost = player(r1, sc, "supply.tranches.a.cost_per_gw_year");
-    const int drift = player(r1, sc, "market.drift"), noise = player(r1, sc, "(per-month noise)");
-    const double want[4][2] = {{gw, 1.0 - eta2 / 2}, {cost, eta2 / 2}, {drift, 0.0}, {noise, 0.0}};
-    for (int k = 0; k < 4; k++) {
+    const int drift = player(r1, sc, "market.drift"), price = player(r1, sc, "(price path)");
+    const int events = player(r1, sc, "(deal events)");
+    const double want[5][2] = {{gw, 1.0 - eta2 / 2}, {cost, eta2 / 2}, {drift, 0.0}, {price, 0.0},
+                               {events, 0.0}};
+    for (int k = 0; k < 5; k++) {
         const cx_shapley_effect *e = &r1->eff[(int)want[k][0]];
         cr_log_info("model (crn %d): %s share %.4f want %.4f se %.4f", crn, cx_shapley_player_name(r1, sc, (int)want[k][0]),
                     e->share, want[k][1], e->se);
@@ -341,7 +343,7 @@ Test(shapley, model_small_scenario_known_answer_any_threads, .init = setup)
     json_t *j = cx_shapley_report_json(r1, sc);
     cr_assert(j != NULL);
     cr_assert(eq(str, (char *)json_string_value(json_object_get(j, "study")), "shapley"));
-    cr_assert(eq(sz, json_array_size(json_object_get(j, "indices")), 4));
+    cr_assert(eq(sz, json_array_size(json_object_get(j, "indices")), 5));
     json_decref(j);
     o.metric = -1;
     cx_shapley_report *bad = NULL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shapley effects of a scenario's inputs and its per-month noise: the design on the model. */
+/* Shapley effects of a scenario's inputs and its per-month streams: the design on the model. */
 #include "config.h"
 
 #include <math.h>
@@ -18,15 +18,15 @@
 
 /*
  * The players are the d uncertain inputs (their copula normal scores: Gaussian players, with
- * the scenario's correlations) and the per-month noise (stream players, keyed as Sobol keys
- * it: cx_model_stream_of_key of the key). An input outside every pair is a Gaussian player
- * uncorrelated with the rest: F^-1(Phi(z)) of a standard normal z has its law, so one map,
- * cx_sampler_value_at_z, serves every input, correlated or not. A model whose noise comes
- * from several streams adds names to cx_shapley_noise_names and keys them in eval_points;
- * outcome draws that become scalar inputs join the Gaussian players with nothing changed.
+ * the scenario's correlations; the once-per-path outcomes such as msl.success among them)
+ * and the per-month randomness as two stream players, the price path and the deal events,
+ * each a key of its own (cx_model_streams_of_keys, as Sobol keys them). An input outside
+ * every pair is a Gaussian player uncorrelated with the rest: F^-1(Phi(z)) of a standard
+ * normal z has its law, so one map, cx_sampler_value_at_z, serves every input.
  */
 
-const char *const cx_shapley_noise_names[CX_SHAPLEY_NOISE_PLAYERS] = {"(per-month noise)"};
+const char *const cx_shapley_noise_names[CX_SHAPLEY_NOISE_PLAYERS] = {"(price path)",
+                                                                      "(deal events)"};
 
 typedef struct model_fn {
     const cx_scenario *sc;
@@ -52,7 +52,8 @@ static void eval_points(void *ctx, int thread, int n, const double *z, const uin
             double *x = w->xb + (size_t)i * ni;
             for (int k = 0; k < mf->d; k++)
                 x[mf->in[k]] = cx_sampler_value_at_z(s, mf->in[k], zp[k]);
-            cx_model_stream_of_key(&w->streams[i], keys[(size_t)(p0 + i) * CX_SHAPLEY_NOISE_PLAYERS]);
+            const uint64_t *k = keys + (size_t)(p0 + i) * CX_SHAPLEY_NOISE_PLAYERS;
+            cx_model_streams_of_keys(&w->streams[i], k[0], k[1]);
         }
         cx_model_batch(mf->m, w->xb, ni, nb, w->streams, w->scr, w->resb, NULL);
         for (int i = 0; i < nb; i++)
@@ -221,7 +222,7 @@ json_t *cx_shapley_report_json(const cx_shapley_report *r, const cx_scenario *sc
                     "N_o = 1 outer and N_i = 3 inner samples per step, conditional samples "
                     "drawn exactly under the scenario's Gaussian copula. Correlated inputs "
                     "share what they explain together. The per-month randomness of a path is "
-                    "one more player, \"(per-month noise)\". 95% CIs by linearisation over "
+                    "two more players, \"(price path)\" and \"(deal events)\". 95% CIs by linearisation over "
                     "independent batches of blocks. Rows ranked by share. With "
                     "common_random_numbers the steps of a permutation share their draws "
                     "(the same expectations, a smaller variance)."));

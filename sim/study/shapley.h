@@ -116,7 +116,7 @@ void cx_shapley_rank(const cx_shapley_effect *eff, int n, int *rank);
 
 /* The per-month randomness of a path, as players after the inputs (one stream today; a model
  * that splits its noise into several streams lists one name each here and keys each). */
-#define CX_SHAPLEY_NOISE_PLAYERS 1
+#define CX_SHAPLEY_NOISE_PLAYERS 2 /* the price path, the deal events */
 extern const char *const cx_shapley_noise_names[CX_SHAPLEY_NOISE_PLAYERS];
 
 /* Options of the Shapley study (NULL: the defaults). */
