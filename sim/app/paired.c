@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/paired.h"
 #include "sim/base/error.h"
@@ -337,7 +338,17 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
     }
     a->paths_in = (const char **)argv + optind;
     a->n_in = argc - optind;
-    return 0;
+    /* output targets are checked before the first run, not discovered after the last (issue 25) */
+    if ((rc = cli_check_output("--json", a->co.json, NULL)) ||
+        (rc = cli_check_output("--csv", a->co.csv, NULL)))
+        return rc;
+    cli_files fs = CLI_FILES_INIT;
+    for (int i = 0; i < a->n_in; i++) cli_files_add_scenario(&fs, a->paths_in[i]);
+    cli_files_add(&fs, "--json", a->co.json, true);
+    cli_files_add(&fs, "--csv", a->co.csv, true);
+    rc = cli_files_check(&fs);
+    cli_files_free(&fs);
+    return rc;
 }
 
 /* Paths, seed and threads common to every run of a study: the flags, else sc's. */

@@ -43,6 +43,7 @@ struct cx_export {
     FILE *f;
     char *fbuf;
     int err;            /* errno of the first failed write, or 0 */
+    atomic_int *stop;   /* set when a write fails (cx_export_stop_on_error) */
     bool failed, finished;
 };
 
@@ -83,9 +84,10 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
         fprintf(e->f, "%llu", (unsigned long long)p);
         for (int k = 0; k < e->width; k++)
             fprintf(e->f, ",%.17g", row[k]);
-        if (putc('\n', e->f) == EOF) {
+        if (putc('\n', e->f) == EOF || ferror(e->f)) {
             e->failed = true;
             e->err = errno;
+            if (e->stop) atomic_store(e->stop, 1); /* stop the run now, not at its end */
             return;
         }
         e->rows++;
@@ -135,7 +137,7 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
                            .merge_block = merge_block};
     /* same directory as the target, so rename() is atomic (one file system) */
     rc = CX_ERR_IO;
-    int fd = mkstemp(e->tmp);
+    int fd = cx_file_mkstemp(e->tmp);
     if (fd < 0) {
         e->tmp[0] = 0;
         goto fail;
@@ -183,6 +185,23 @@ int cx_export_round_blocks(const cx_export *e, size_t bytes)
     return (int)n;
 }
 
+uint64_t cx_export_estimate_bytes(const cx_export *e, uint64_t paths)
+{
+    uint64_t rows = paths < e->max_rows ? paths : e->max_rows;
+    return 4096 + rows * (8 + 17 * (uint64_t)e->width);
+}
+
+void cx_export_stop_on_error(cx_export *e, atomic_int *flag)
+{
+    e->stop = flag;
+}
+
+bool cx_export_failed(const cx_export *e, int *err)
+{
+    if (e->failed) *err = e->err;
+    return e->failed;
+}
+
 uint64_t cx_export_rows(const cx_export *e)
 {
     return e->rows;
@@ -216,6 +235,7 @@ int cx_export_finish(cx_export *e)
         errno = e->err;
         return CX_ERR_IO;
     }
+    cx_file_tmp_forget(e->tmp);
     e->finished = true;
     return 0;
 }
@@ -226,8 +246,10 @@ void cx_export_free(cx_export *e)
         return;
     if (e->f)
         fclose(e->f);
-    if (!e->finished && e->tmp && e->tmp[0])
+    if (!e->finished && e->tmp && e->tmp[0]) {
         unlink(e->tmp);
+        cx_file_tmp_forget(e->tmp);
+    }
     free(e->fbuf);
     free(e->tmp);
     free(e->path);

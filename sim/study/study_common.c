@@ -218,7 +218,7 @@ FILE *cx_study_open_tmp(const char *path, char **tmp)
     *tmp = cx_file_tmp_template(path); /* short name in path's folder (issue 11) */
     if (!*tmp)
         return NULL;
-    int fd = mkstemp(*tmp);
+    int fd = cx_file_mkstemp(*tmp); /* registered: a signal removes it (issue 25) */
     if (fd < 0) {
         free(*tmp);
         *tmp = NULL;
@@ -228,6 +228,7 @@ FILE *cx_study_open_tmp(const char *path, char **tmp)
     if (!f) {
         close(fd);
         unlink(*tmp);
+        cx_file_tmp_forget(*tmp);
         free(*tmp);
         *tmp = NULL;
     }
@@ -244,6 +245,7 @@ int cx_study_close_tmp(FILE *f, char *tmp, const char *path, bool ok)
         ok = false;
     if (!ok)
         unlink(tmp);
+    cx_file_tmp_forget(tmp);
     free(tmp);
     return ok ? 0 : CX_ERR_IO;
 }

