@@ -108,4 +108,52 @@ check "run > /dev/full fails" 1 $?
 grep -q 'standard output' err && ok "run > /dev/full says why" || bad "run > /dev/full says why"
 "$bin" --help >/dev/full 2>err
 check "--help > /dev/full fails" 1 $?
+# --- item 4: CSV that spreadsheets open safely; seeds as unsigned 64 bits -------------------
+# a scenario named with " and = (and a comma), a stress case named like a formula
+sed 's/^name = .*/name = "=cmd|\\"calc\\",x";/' s.cfg >q.cfg
+grep -q '^name = "=cmd' q.cfg || bad "q.cfg has the crafted name"
+cat >>q.cfg <<'CFG'
+stress = { cases = ( { name = "@SUM(1+1)"; inputs = ( { name = "msl.p_success"; lo = 0.0; hi = 0.1; } ); } ); };
+CFG
+csv_ok() { # csv_ok NAME FILE: every row has the header's number of fields (RFC 4180), and
+           # no field starts with = + - @ unless it is a number
+    python3 - "$2" <<'PY' && ok "$1: RFC 4180, no formula" || bad "$1: RFC 4180, no formula"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline='')))
+assert len(rows) > 1, "empty"
+for r in rows:
+    assert len(r) == len(rows[0]), r
+    for c in r:
+        if c[:1] in ('=', '+', '-', '@'):
+            float(c)  # only numbers may start so
+PY
+}
+"$bin" batch q.cfg s.cfg -n 1024 -q --csv qb.csv 2>err
+check "batch of a scenario named with \" and =" 0 $?
+csv_ok "batch CSV" qb.csv
+grep -q "'=cmd|\"\"calc\"\",x" qb.csv && ok "batch CSV: the name kept, quoted, with a leading '" || bad "batch CSV: the name kept ($(sed -n 2p qb.csv | cut -c1-60))"
+"$bin" stress q.cfg -n 1024 -q --csv qs.csv --json qs.json 2>err
+check "stress of a case named like a formula" 0 $?
+csv_ok "stress CSV" qs.csv
+"$bin" run q.cfg -n 1024 -q --csv qd --export-paths qe.csv 2>err
+csv_ok "quarters CSV" qd/quarters.csv
+csv_ok "export CSV" qe.csv
+"$bin" tornado q.cfg -n 1024 -q --csv qt.csv 2>err
+csv_ok "tornado CSV" qt.csv
+"$bin" sweep q.cfg -n 1024 -q --csv qw.csv 2>err
+csv_ok "sweep CSV" qw.csv
+{ grep -v '^stress' q.cfg; printf 'stress = { cases = ( { name = "a\001b"; inputs = ( { name = "msl.p_success"; lo = 0.0; hi = 0.1; } ); } ); };\n'; } >cc.cfg
+"$bin" stress cc.cfg -n 1024 -q 2>err
+check "a stress case named with a control character is refused" 2 $?
+# seeds past 2^63: unsigned everywhere
+big=18446744073709551615
+"$bin" batch s.cfg s0.cfg -n 1024 -q -s $big --json bb.json --csv bb.csv 2>err
+python3 -c "import json,sys; d=json.load(open('bb.json')); sys.exit(0 if str(d['seed'])=='$big' and str(d['runs'][0]['seed'])=='$big' else 1)" \
+    && ok "batch JSON: the seed past 2^63" || bad "batch JSON: the seed past 2^63 ($(grep -m1 '"seed"' bb.json))"
+[ "$(sed -n 2p bb.csv | cut -d, -f4)" = $big ] && ok "batch CSV: the seed past 2^63" || bad "batch CSV: the seed past 2^63"
+"$bin" stress s.cfg -i msl.p_success:0:0.1 -n 1024 -q -s $big --json sj.json --csv sj.csv 2>err
+grep -m1 '"seed"' sj.json | grep -q "$big" && ok "stress JSON: the seed past 2^63" || bad "stress JSON: the seed past 2^63"
+[ "$(sed -n 2p sj.csv | cut -d, -f4)" = $big ] && ok "stress CSV: the seed past 2^63" || bad "stress CSV: the seed past 2^63"
+"$bin" tornado s.cfg -n 1024 -q -s $big --json tj.json 2>err
+grep -m1 '"seed"' tj.json | grep -q "$big" && ok "tornado JSON: the seed past 2^63" || bad "tornado JSON: the seed past 2^63"
 echo "1..$n"; exit $((fails > 0))

@@ -16,6 +16,7 @@
 #include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/paired.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/result/output.h"
@@ -254,10 +255,13 @@ static int csv_writer(FILE *f, const void *vctx)
     fputs(",complete\n", f);
     for (int i = 0; i < c->n; i++) {
         const cli_pair_run *r = &c->r[i];
-        /* labels and names come from config files: quote them */
-        fprintf(f, "\"%s\",\"%s\",%llu,%llu", r->label, r->sc->name,
-                (unsigned long long)r->run->paths_done,
-                (unsigned long long)json_integer_value(json_object_get(r->doc, "seed")));
+        /* labels and names come from config files: quoted, quotes doubled, formulas
+         * neutralised; the seed as unsigned 64 bits (issue 25) */
+        cx_csv_text_quoted(f, r->label);
+        putc(',', f);
+        cx_csv_text_quoted(f, r->sc->name);
+        fprintf(f, ",%llu,%llu", (unsigned long long)r->run->paths_done,
+                (unsigned long long)cx_output_u64_of(json_object_get(r->doc, "seed")));
         for (int h = 0; h < n_stats(c->n_thr); h++)
             fprintf(f, ",%.17g", cx_sections_full(r->sec, r->rep, h));
         bool paired = i > 0 && r->same_inputs && r->run->complete && c->r[0].run->complete;

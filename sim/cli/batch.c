@@ -17,6 +17,7 @@
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/batch.h"
 
 static void batch_help(void)
@@ -52,8 +53,8 @@ static void batch_help(void)
 static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opts *common,
                           bool complete, const double *thr, int n_thr)
 {
-    json_t *doc = json_pack("{s:s, s:I, s:I, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
-                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
+                            cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete, "block_paths", CX_BLOCK_PATHS);
     json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),

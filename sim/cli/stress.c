@@ -18,6 +18,7 @@
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/batch.h"
 #include "sim/study/stress.h"
 
@@ -108,9 +109,9 @@ static json_t *stress_json(const cli_pair_run *r, int n_done, const cx_scenario 
         json_array_append_new(ins, json_pack("{s:s, s:f, s:f}", "name",
                                              sc->inputs[cs->in[k].input].name, "lo",
                                              cs->in[k].lo, "hi", cs->in[k].hi));
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b}", "study", "stress",
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:s, s:b}", "study", "stress",
                             "scenario", sc->name, "case", cs->name, "inputs", ins, "seed",
-                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+                            cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete);
     if (doc) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/result/export.h"
@@ -94,22 +95,6 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
     }
 }
 
-/* A CSV field: the dotted names have no comma or quote, but a tranche or deal name may. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    putc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            putc('"', f);
-        putc(*s, f);
-    }
-    putc('"', f);
-}
-
 int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint64_t max_rows)
 {
     *out = NULL;
@@ -153,7 +138,7 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
     fputs("path", e->f);
     for (int k = 0; k < e->n_in; k++) {
         putc(',', e->f);
-        put_field(e->f, sc->inputs[e->in[k]].name);
+        cx_csv_text(e->f, sc->inputs[e->in[k]].name); /* names may hold , " = (issue 25) */
     }
     for (int k = 0; k < CX_N_METRICS; k++)
         fprintf(e->f, ",%s", cx_metric_names[k]);

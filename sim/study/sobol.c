@@ -19,6 +19,7 @@
 #endif
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/engine/engine.h"
@@ -384,8 +385,11 @@ int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const c
         const cx_sobol_index *x = &r->idx[i];
         const char *name = i < r->d ? sc->inputs[r->input[i]].name
                            : i == r->d ? CX_SOBOL_NOISE_NAME : r->group_name[i - r->d - 1];
-        fprintf(f, "%s%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
-                i > r->d ? "group:" : "", name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
+        char cellname[512];
+        snprintf(cellname, sizeof cellname, "%s%s", i > r->d ? "group:" : "", name);
+        cx_csv_text(f, cellname); /* issue 25: safe in a spreadsheet */
+        fprintf(f, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+                x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
                 x->st_se, x->st_lo, x->st_hi, r->complete ? "true" : "false");
     }
     return cx_study_close_tmp(f, tmp, path, true);

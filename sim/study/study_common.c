@@ -204,9 +204,9 @@ json_t *cx_study_json_header(const char *study, const cx_scenario *sc, int metri
                       int threads, int block_paths, cx_sampling sampling, double elapsed,
                       bool complete)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:b}", "study", study,
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:b}", "study", study,
                      "scenario", sc->name ? sc->name : "", "scenario_sha256", sc->sha256,
-                     "metric", cx_metric_names[metric], "seed", (json_int_t)seed, "threads",
+                     "metric", cx_metric_names[metric], "seed", cx_output_u64(seed), "threads",
                      threads, "block_paths", block_paths, "sampling",
                      cx_sampling_names[sampling], "version", CX_VERSION, "elapsed_s",
                      cx_study_json_num(elapsed), "complete", complete);
