@@ -156,4 +156,17 @@ grep -m1 '"seed"' sj.json | grep -q "$big" && ok "stress JSON: the seed past 2^6
 [ "$(sed -n 2p sj.csv | cut -d, -f4)" = $big ] && ok "stress CSV: the seed past 2^63" || bad "stress CSV: the seed past 2^63"
 "$bin" tornado s.cfg -n 1024 -q -s $big --json tj.json 2>err
 grep -m1 '"seed"' tj.json | grep -q "$big" && ok "tornado JSON: the seed past 2^63" || bad "tornado JSON: the seed past 2^63"
+# --- item 5: a batch's memory does not grow with its scenarios --------------------------------
+if [ -x /usr/bin/time ]; then
+    rss() { /usr/bin/time -f %M "$bin" batch "$@" -n 1024 -t 1 -q --csv rss.csv 2>&1 >/dev/null | tail -1; }
+    r4=$(rss s.cfg s.cfg s.cfg s.cfg)
+    r20=$(rss $(for _ in $(seq 20); do echo s.cfg; done))
+    # before: about 28 MB more a scenario (every run's accumulators kept to the end)
+    [ $((r20 - r4)) -lt 60000 ] && ok "batch RSS: 4 scenarios ${r4} kB, 20 scenarios ${r20} kB" \
+        || bad "batch RSS: 4 scenarios ${r4} kB, 20 scenarios ${r20} kB"
+    [ "$(wc -l <rss.csv)" = 21 ] && ok "batch of 20: 20 rows" || bad "batch of 20: 20 rows"
+else
+    ok "batch RSS # SKIP no /usr/bin/time"
+    ok "batch of 20 # SKIP no /usr/bin/time"
+fi
 echo "1..$n"; exit $((fails > 0))

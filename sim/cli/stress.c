@@ -155,6 +155,7 @@ int cli_cmd_stress(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         if (cx_stress_source_init(&src[i], &src_ctx[i], sc, &cs, i == 1) < 0) goto done;
         r[i].sc = sc;
+        r[i].name = sc->name;
         r[i].m = m;
         r[i].same_inputs = true;
     }
@@ -168,6 +169,10 @@ int cli_cmd_stress(int argc, char **argv)
     for (int i = 0; i < 2 && !rc; i++) {
         rc = cli_pair_run_one(&r[i], &common, &a.sf, &src[i], i ? "mc+stress" : "mc", thr, n_thr);
         if (r[i].doc) n_done = i + 1;
+        if (r[i].doc && cli_pair_summarise(&r[i], &r[0], n_thr) != 0) {
+            exit_code = EXIT_FAILURE;
+            goto done;
+        }
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;
