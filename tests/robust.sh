@@ -169,4 +169,49 @@ else
     ok "batch RSS # SKIP no /usr/bin/time"
     ok "batch of 20 # SKIP no /usr/bin/time"
 fi
+# --- item 6: compare ----------------------------------------------------------------------
+"$bin" run s.cfg -n 2048 -q --json c1.json 2>err
+python3 - <<'PY'
+import json, random
+d = json.load(open('c1.json'))
+d['metrics']['capex_burden']['se'] = -1.0
+json.dump(d, open('cneg.json', 'w'))
+d = json.load(open('c1.json'))
+d['burden_exceedance'][list(d['burden_exceedance'])[0]] = 1.5
+json.dump(d, open('cp15.json', 'w'))
+d = json.load(open('c1.json'))
+d['simd'] = 'none'; d['host'] = 'elsewhere'; d['threads'] = 99
+json.dump(d, open('csimd.json', 'w'))
+d = json.load(open('c1.json'))
+del d['metrics']['revenue_total']
+json.dump(d, open('cless.json', 'w'))
+# two sweeps of 40,000 points (200 x 200), NEW in shuffled order
+pts = [{'values': [i * 0.01, j * 0.01], 'paths': 1024, 'complete': True,
+        'metrics': {'capex_burden': {'mean': 1.0 + i + j, 'se': 0.1, 'p5': 0, 'p50': 1, 'p95': 2}}}
+       for i in range(200) for j in range(200)]
+doc = {'study': 'sweep', 'scenario': 'x', 'scenario_sha256': 'ab' * 32, 'seed': 1, 'paths': 1024,
+       'threads': 1, 'sampling': 'mc', 'antithetic': False, 'version': 'x', 'complete': True,
+       'axes': [{'name': 'a', 'values': [i * 0.01 for i in range(200)]},
+                {'name': 'b', 'values': [i * 0.01 for i in range(200)]}], 'points': pts}
+json.dump(doc, open('sw_base.json', 'w'))
+random.seed(1); random.shuffle(pts)
+json.dump(doc, open('sw_new.json', 'w'))
+PY
+"$bin" compare cneg.json c1.json -q 2>err
+check "compare: a negative standard error is bad input" 2 $?
+one_line "compare: a negative standard error" err
+"$bin" compare c1.json cp15.json -q 2>err
+check "compare: a probability of 1.5 is bad input" 2 $?
+"$bin" compare csimd.json c1.json --exact >out 2>&1
+check "compare --exact ignores simd, host and threads" 0 $?
+grep -q 'ignored (provenance and timing):.*threads.*simd' out && ok "--exact says which fields it ignored" || bad "--exact says which fields it ignored"
+"$bin" compare cless.json c1.json >out 2>&1
+python3 - out <<'PY' && ok "compare: no more differ than were tested" || bad "compare: no more differ than were tested ($(tail -1 out))"
+import re, sys
+m = re.search(r'(\d+) statistics tested.*: (\d+) differ', open(sys.argv[1]).read())
+sys.exit(0 if m and int(m.group(2)) <= int(m.group(1)) else 1)
+PY
+# CPU seconds (user + system), so a busy machine does not fail it; before: O(N^2) matching
+secs=$( { /usr/bin/time -f '%U %S' timeout 60 "$bin" compare sw_new.json sw_base.json -q; } 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}')
+[ "$(echo "$secs < 2" | bc)" = 1 ] && ok "compare: 40,000 sweep points matched in ${secs} s of CPU" || bad "compare: 40,000 sweep points matched in ${secs} s of CPU (over 2 s)"
 echo "1..$n"; exit $((fails > 0))
