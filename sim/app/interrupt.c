@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim/app/interrupt.h"
+#include "sim/base/files.h"
 #include "sim/engine/mpi.h"
 
 atomic_int cli_interrupt, cli_signal;
@@ -14,7 +15,9 @@ atomic_int cli_interrupt, cli_signal;
 static void on_sigint(int sig)
 {
     if (atomic_load(&cli_signal)) {
-        /* second Ctrl-C: end now, with the default action (exit status 128 + SIGINT) */
+        /* second Ctrl-C or SIGTERM: end now, with the default action (exit status 128 + the
+         * signal), leaving no temporary file behind (issue 25) */
+        cx_file_tmp_remove_all();
         signal(sig, SIG_DFL);
         raise(sig);
         return;
@@ -31,6 +34,7 @@ void cli_catch_sigint(void)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
-    /* mpirun passes Ctrl-C on to the ranks as SIGTERM */
-    if (cx_mpi_size() > 1) sigaction(SIGTERM, &sa, NULL);
+    /* SIGTERM (a batch system's time limit; mpirun passing Ctrl-C on to the ranks) stops the
+     * same way in every command (issue 25) */
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -14,7 +14,8 @@ extern atomic_int cli_interrupt;
 /* This process's own Ctrl-C/SIGTERM flag; in an MPI job cli_interrupt is what the ranks
  * agree on (sim/engine/mpi.h), alone the two are set together. */
 extern atomic_int cli_signal;
-/* Installs the SIGINT handler that sets cli_interrupt (and SIGTERM's, under MPI). */
+/* Installs the SIGINT and SIGTERM handler that sets cli_interrupt; a second signal removes
+ * the registered temporaries (cx_file_mkstemp) and ends the process (status 128 + signal). */
 void cli_catch_sigint(void);
 
 #endif

@@ -13,8 +13,10 @@
 
 #include <jansson.h>
 
+#include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/paired.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/result/output.h"
@@ -22,6 +24,12 @@
 void cli_pair_run_clear(cli_pair_run *r)
 {
     json_decref(r->doc);
+    free(r->full);
+    free(r->diff);
+    free(r->has_diff);
+    r->full = NULL;
+    r->diff = NULL;
+    r->has_diff = NULL;
     cx_report_free(r->rep);
     cx_run_free(r->run);
     cx_sections_free(r->sec);
@@ -85,6 +93,11 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         goto done;
     }
     cli_sens_add_json(&setup, r->doc, r->run);
+    /* the run's accumulators (about 28 MB: a sketch per metric and quarterly series) are not
+     * needed past its report and JSON: freed now, so a batch's memory stays flat in the
+     * number of scenarios (issue 25); the table and the pairing use the report and sections */
+    cx_accum_free(r->run->accum);
+    r->run->accum = NULL;
     exit_code = r->run->interrupted ? CLI_EXIT_INTERRUPTED : 0;
 done:
     cli_sens_setup_free(&setup);
@@ -111,6 +124,31 @@ static int n_stats(int n_thr)
     return CX_N_HEADLINE + n_thr;
 }
 
+int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr)
+{
+    const int n = n_stats(n_thr);
+    r->full = calloc((size_t)n, sizeof *r->full);
+    r->diff = calloc((size_t)n, sizeof *r->diff);
+    r->has_diff = calloc((size_t)n, sizeof *r->has_diff);
+    if (!r->full || !r->diff || !r->has_diff) {
+        fprintf(stderr, "capexsim: out of memory\n");
+        return EXIT_FAILURE;
+    }
+    const bool paired = r != base && r->same_inputs && r->run->complete && base->run->complete;
+    for (int h = 0; h < n; h++) {
+        r->full[h] = cx_sections_full(r->sec, r->rep, h);
+        r->has_diff[h] =
+            paired && cx_paired_diff_of(&r->diff[h], r->sec, r->rep, base->sec, base->rep, h) == 0;
+    }
+    if (r != base) {
+        cx_sections_free(r->sec);
+        cx_report_free(r->rep);
+        r->sec = NULL;
+        r->rep = NULL;
+    }
+    return 0;
+}
+
 /* The side-by-side table and the paired differences against the first run. */
 void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n_thr)
 {
@@ -127,7 +165,7 @@ void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n
     for (int h = 0; h < n_stats(n_thr); h++) {
         print_stat_name(h, thr);
         for (int i = 0; i < n; i++)
-            printf("  %*.6g", w, cx_sections_full(r[i].sec, r[i].rep, h));
+            printf("  %*.6g", w, r[i].full[h]);
         putchar('\n');
     }
     bool any = false;
@@ -151,10 +189,9 @@ void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n
         for (int i = 1; i < n; i++) {
             if (!r[i].same_inputs)
                 continue;
-            cx_paired_diff d;
+            const cx_paired_diff d = r[i].diff[h];
             char cell[96];
-            if (!r[i].run->complete || !r[0].run->complete ||
-                cx_paired_diff_of(&d, r[i].sec, r[i].rep, r[0].sec, r[0].rep, h) < 0)
+            if (!r[i].has_diff[h])
                 snprintf(cell, sizeof cell, "-");
             else if (isfinite(d.lo))
                 snprintf(cell, sizeof cell, "%+.4g [%+.4g, %+.4g]", d.diff, d.lo, d.hi);
@@ -180,9 +217,10 @@ static json_t *diffs_json(const cli_pair_run *r, const cli_pair_run *base, const
 {
     json_t *o = json_object();
     for (int h = 0; o && h < n_stats(n_thr); h++) {
-        cx_paired_diff d;
-        if (cx_paired_diff_of(&d, r->sec, r->rep, base->sec, base->rep, h) < 0)
+        (void)base;
+        if (!r->has_diff[h])
             continue;
+        const cx_paired_diff d = r->diff[h];
         char key[64];
         if (h < CX_N_HEADLINE)
             snprintf(key, sizeof key, "%s", cx_headline_names[h]);
@@ -217,7 +255,7 @@ json_t *cli_pair_headline_json(const cli_pair_run *r, const double *thr, int n_t
             snprintf(key, sizeof key, "%s", cx_headline_names[h]);
         else
             snprintf(key, sizeof key, "exceed_%g", thr[h - CX_N_HEADLINE]);
-        json_object_set_new(o, key, jnum_or_null(cx_sections_full(r->sec, r->rep, h)));
+        json_object_set_new(o, key, jnum_or_null(r->full[h]));
     }
     return o;
 }
@@ -253,16 +291,18 @@ static int csv_writer(FILE *f, const void *vctx)
     fputs(",complete\n", f);
     for (int i = 0; i < c->n; i++) {
         const cli_pair_run *r = &c->r[i];
-        /* labels and names come from config files: quote them */
-        fprintf(f, "\"%s\",\"%s\",%llu,%llu", r->label, r->sc->name,
-                (unsigned long long)r->run->paths_done,
-                (unsigned long long)json_integer_value(json_object_get(r->doc, "seed")));
+        /* labels and names come from config files: quoted, quotes doubled, formulas
+         * neutralised; the seed as unsigned 64 bits (issue 25) */
+        cx_csv_text_quoted(f, r->label);
+        putc(',', f);
+        cx_csv_text_quoted(f, r->name);
+        fprintf(f, ",%llu,%llu", (unsigned long long)r->run->paths_done,
+                (unsigned long long)cx_output_u64_of(json_object_get(r->doc, "seed")));
         for (int h = 0; h < n_stats(c->n_thr); h++)
-            fprintf(f, ",%.17g", cx_sections_full(r->sec, r->rep, h));
-        bool paired = i > 0 && r->same_inputs && r->run->complete && c->r[0].run->complete;
+            fprintf(f, ",%.17g", r->full[h]);
         for (int h = 0; h < n_stats(c->n_thr); h++) {
-            cx_paired_diff d;
-            if (paired && cx_paired_diff_of(&d, r->sec, r->rep, c->r[0].sec, c->r[0].rep, h) == 0)
+            const cx_paired_diff d = r->diff[h];
+            if (i > 0 && r->has_diff[h])
                 fprintf(f, ",%.17g,%.17g,%.17g", d.diff, d.lo, d.hi);
             else
                 fputs(",,,", f);
@@ -344,7 +384,17 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
     }
     a->paths_in = (const char **)argv + optind;
     a->n_in = argc - optind;
-    return 0;
+    /* output targets are checked before the first run, not discovered after the last (issue 25) */
+    if ((rc = cli_check_output("--json", a->co.json, NULL)) ||
+        (rc = cli_check_output("--csv", a->co.csv, NULL)))
+        return rc;
+    cli_files fs = CLI_FILES_INIT;
+    for (int i = 0; i < a->n_in; i++) cli_files_add_scenario(&fs, a->paths_in[i]);
+    cli_files_add(&fs, "--json", a->co.json, true);
+    cli_files_add(&fs, "--csv", a->co.csv, true);
+    rc = cli_files_check(&fs);
+    cli_files_free(&fs);
+    return rc;
 }
 
 /* Paths, seed and threads common to every run of a study: the flags, else sc's. */

@@ -20,6 +20,7 @@
 /* One run of a batch or stress study: its scenario, and what the run left. */
 typedef struct cli_pair_run {
     const char *label;          /* column heading: scenario name, "baseline", "stressed" */
+    const char *name;           /* its scenario's name (outlives sc, which batch drops) */
     cx_scenario *sc;            /* borrowed */
     cx_model *m;                /* borrowed */
     cx_run *run;
@@ -27,6 +28,11 @@ typedef struct cli_pair_run {
     cx_sections *sec;
     json_t *doc;                /* the run's report, as `run --json` writes it */
     bool same_inputs;           /* paired with the first run (common random numbers) */
+    /* its summary (cli_pair_summarise): each statistic, and the paired difference against
+     * the first run where has_diff; what the table, the JSON and the CSV read */
+    double *full;
+    cx_paired_diff *diff;
+    bool *has_diff;
 } cli_pair_run;
 
 typedef struct cli_pair_flags {
@@ -51,6 +57,13 @@ void cli_pair_run_clear(cli_pair_run *r);
 int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_sens_flags *sf,
                      const cx_input_source *src, const char *sampling_name,
                      const double *thr, int n_thr);
+/*
+ * Summarises r (done) against base (the first run, done; r itself for the first): each
+ * statistic and, when paired and both complete, the paired differences. Then, unless r is
+ * base, drops r's sections and report, so a batch holds one run's state at a time (issue 25).
+ * @return 0 or EXIT_FAILURE (out of memory, after a message).
+ */
+int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr);
 /* The side-by-side table of the n runs r and the paired differences against r[0], on stdout. */
 void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n_thr);
 /* The paired block of r against base, or null when they are not paired or not complete.

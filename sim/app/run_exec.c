@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "models/model.h"
+#include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/run_exec.h"
 #include "sim/base/error.h"
@@ -94,7 +95,9 @@ int cli_run_exec(const cli_run_args *a)
     /* output targets are checked before the run, not discovered after it */
     if ((rc = cli_check_output("--json", json_path, NULL)) ||
         (rc = cli_check_output("--csv", csv_dir, "quarters.csv")) ||
-        (rc = cli_check_output("--export-paths", a->ef.path, NULL)))
+        (rc = cli_check_output("--export-paths", a->ef.path, NULL)) ||
+        (rc = cli_check_clash(a->path, a->ck.file, json_path, csv_dir, "quarters.csv",
+                              a->ef.path)))
         return rc;
 
     cx_scenario *sc = NULL;
@@ -103,6 +106,8 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_engine_opts o;
     engine_opts(&o, a, sc, quiet);
+    /* before the export's temporary exists: a second signal removes it (issue 25) */
+    cli_catch_sigint();
     cli_sens_setup setup;
     cli_ckpt ck = {0};
     if ((rc = cli_sens_setup_run(&setup, &a->sf, sc, &o)) != 0 ||
@@ -117,8 +122,6 @@ int cli_run_exec(const cli_run_args *a)
         return rc;
     }
 
-    cli_catch_sigint();
-
     cx_run *run = NULL;
     cx_report *rep = NULL;
     int exit_code = EXIT_FAILURE;
@@ -128,10 +131,13 @@ int cli_run_exec(const cli_run_args *a)
         goto done;
     }
     if (o.progress) fputs("\r\033[K", stderr);
-    if (exp && cli_export_finish(exp, &a->ef) != 0) goto done;
+    /* a failed export (a full disk) stopped the run: the other outputs still hold what ran,
+     * and the exit code is 1 (issue 25) */
+    int export_rc = exp ? cli_export_finish(exp, &a->ef) : 0;
+    if (export_rc) exit_code = EXIT_FAILURE;
     if (run->paths_done == 0) {
-        if (root) fprintf(stderr, "capexsim: interrupted before any path completed\n");
-        exit_code = CLI_EXIT_INTERRUPTED;
+        if (root && !export_rc) fprintf(stderr, "capexsim: interrupted before any path completed\n");
+        if (!export_rc) exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
     }
     if ((rc = cx_report_new(&rep, run->accum)) < 0) {
@@ -147,7 +153,9 @@ int cli_run_exec(const cli_run_args *a)
                         complete,        CX_BLOCK_PATHS};
     if (write_report(rep, &info, sc, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
-    if (run->interrupted) {
+    if (export_rc) {
+        exit_code = EXIT_FAILURE;
+    } else if (run->interrupted) {
         if (root)
             fprintf(stderr, "capexsim: interrupted: reported %" PRIu64 " of %" PRIu64 " paths\n",
                 run->paths_done, o.paths);

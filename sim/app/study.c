@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "models/model.h"
+#include "sim/app/clash.h"
 #include "sim/app/study.h"
 #include "sim/input/scenario.h"
 #include "sim/result/output.h"
@@ -141,7 +142,8 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
     a->path = optind < argc ? argv[optind] : NULL;
     /* output targets are checked before the study, not discovered after it */
     if ((rc = cli_check_output("--json", a->co.json, NULL)) ||
-        (rc = cli_check_output("--csv", a->co.csv, NULL)))
+        (rc = cli_check_output("--csv", a->co.csv, NULL)) ||
+        (rc = cli_check_clash(a->path, a->ck.file, a->co.json, a->co.csv, NULL, NULL)))
         return rc;
     return 0;
 }

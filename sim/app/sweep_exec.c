@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "models/model.h"
+#include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/base/error.h"
@@ -67,6 +68,12 @@ int cli_sweep_exec(const cli_study_args *ap)
     const bool root = cx_mpi_rank() == 0;
     const char *json_out = root ? a.co.json : NULL, *csv_out = root ? a.co.csv : NULL;
     int rc;
+    /* resume comes here without cli_study_parse: its outputs are checked here too */
+    if (a.ck.resuming &&
+        ((rc = cli_check_output("--json", json_out, NULL)) ||
+         (rc = cli_check_output("--csv", csv_out, NULL)) ||
+         (rc = cli_check_clash(a.path, a.ck.file, json_out, csv_out, NULL, NULL))))
+        return rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
     if ((rc = cli_load(a.path, &sc, &m))) return rc;

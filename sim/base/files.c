@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,43 @@ int cx_file_check_dir(const char *dir, const char *file, char *err, size_t err_l
     return rc;
 }
 
+/* The registered temporaries: a fixed table a signal handler can walk (no allocation, no
+ * lock; a slot's path is complete before it is marked used). */
+#define TMP_SLOTS 16
+static char tmp_path[TMP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t tmp_used[TMP_SLOTS];
+
+int cx_file_mkstemp(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    if (fd < 0 || strlen(tmpl) >= PATH_MAX) return fd;
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (!tmp_used[i]) {
+            memcpy(tmp_path[i], tmpl, strlen(tmpl) + 1);
+            tmp_used[i] = 1;
+            break;
+        }
+    return fd;
+}
+
+void cx_file_tmp_forget(const char *tmp)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (tmp_used[i] && strcmp(tmp_path[i], tmp) == 0) {
+            tmp_used[i] = 0;
+            return;
+        }
+}
+
+void cx_file_tmp_remove_all(void)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (tmp_used[i]) {
+            unlink(tmp_path[i]);
+            tmp_used[i] = 0;
+        }
+}
+
 char *cx_file_tmp_template(const char *path)
 {
     char *dir = dir_of(path);
@@ -169,7 +207,7 @@ int cx_file_write_atomic(const char *path, int (*writer)(FILE *f, const void *ct
     char *tmp = cx_file_tmp_template(path);
     if (!tmp)
         return CX_ERR_NOMEM;
-    int fd = mkstemp(tmp);
+    int fd = cx_file_mkstemp(tmp);
     if (fd < 0) {
         free(tmp);
         return CX_ERR_IO;
@@ -194,11 +232,13 @@ int cx_file_write_atomic(const char *path, int (*writer)(FILE *f, const void *ct
         goto fail;
     }
     if (rename(tmp, path) != 0) goto fail;
+    cx_file_tmp_forget(tmp);
     free(tmp);
     return 0;
 fail: {
     int e = errno;
     unlink(tmp);
+    cx_file_tmp_forget(tmp);
     free(tmp);
     errno = e;
     return rc;

@@ -35,6 +35,17 @@ int cx_file_write_atomic(const char *path, int (*writer)(FILE *f, const void *ct
  * @return a new string (caller frees), or NULL when out of memory.
  */
 char *cx_file_tmp_template(const char *path);
+/*
+ * mkstemp(tmpl) that also registers the temporary, so that cx_file_tmp_remove_all (from a
+ * signal handler) can remove it: no .capexsim-XXXXXX survives a second Ctrl-C or a SIGTERM.
+ * Call cx_file_tmp_forget(tmpl) once it is renamed or removed.
+ * @return the descriptor, or -1 (errno).
+ */
+int cx_file_mkstemp(char *tmpl);
+/* Forgets a temporary registered by cx_file_mkstemp (renamed or removed by its owner). */
+void cx_file_tmp_forget(const char *tmp);
+/* Removes every registered temporary; async-signal-safe (unlink only). */
+void cx_file_tmp_remove_all(void);
 /* Whether rename() onto path would replace only a regular file (or nothing): false for a
  * symbolic link, a FIFO, a device or a folder. */
 bool cx_file_replaceable(const char *path);

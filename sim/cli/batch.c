@@ -17,6 +17,7 @@
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/batch.h"
 
 static void batch_help(void)
@@ -52,8 +53,8 @@ static void batch_help(void)
 static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opts *common,
                           bool complete, const double *thr, int n_thr)
 {
-    json_t *doc = json_pack("{s:s, s:I, s:I, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
-                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:i, s:s, s:b, s:i}", "study", "batch", "seed",
+                            cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete, "block_paths", CX_BLOCK_PATHS);
     json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),
@@ -75,6 +76,15 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
     return doc;
 }
 
+/* Frees r's scenario and model (r->name, a copy, stays). */
+static void drop_scenario(cli_pair_run *r)
+{
+    cx_model_free(r->m);
+    cx_scenario_free(r->sc);
+    r->m = NULL;
+    r->sc = NULL;
+}
+
 int cli_cmd_batch(int argc, char **argv)
 {
     cli_pair_flags a = {.sf = {.sampling = -1}};
@@ -90,14 +100,19 @@ int cli_cmd_batch(int argc, char **argv)
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
     json_t *doc = NULL;
-    /* every scenario is loaded and checked before any path runs */
+    char **names = calloc((size_t)a.n_in, sizeof *names);
+    if (!names) goto done;
+    /* every scenario is loaded and checked before any path runs; all but the first are
+     * dropped again and loaded at their turn, so memory does not grow with their number */
     for (int i = 0; i < a.n_in; i++) {
         if ((rc = cli_load(a.paths_in[i], &r[i].sc, &r[i].m))) {
             exit_code = rc;
             goto done;
         }
-        r[i].label = r[i].sc->name;
+        if (!(names[i] = strdup(r[i].sc->name))) goto done;
+        r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
+        if (i > 0) drop_scenario(&r[i]);
     }
     cx_engine_opts common;
     cli_pair_common_opts(&common, &a, r[0].sc);
@@ -108,8 +123,18 @@ int cli_cmd_batch(int argc, char **argv)
     for (int i = 0; i < a.n_in && !rc; i++) {
         if (!a.co.quiet && isatty(STDERR_FILENO))
             fprintf(stderr, "\rrun %d / %d: %s ...\033[K", i + 1, a.n_in, r[i].label);
+        if (!r[i].sc && (rc = cli_load(a.paths_in[i], &r[i].sc, &r[i].m))) {
+            exit_code = rc;
+            goto done;
+        }
         rc = cli_pair_run_one(&r[i], &common, &a.sf, NULL, NULL, thr, n_thr);
         if (r[i].doc) n_done = i + 1;
+        /* summarised and its state dropped before the next run: memory stays flat (issue 25) */
+        if (r[i].doc && cli_pair_summarise(&r[i], &r[0], n_thr) != 0) {
+            exit_code = EXIT_FAILURE;
+            goto done;
+        }
+        if (i > 0) drop_scenario(&r[i]);
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;
@@ -138,9 +163,10 @@ done:
     json_decref(doc);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
-        cx_model_free(r[i].m);
-        cx_scenario_free(r[i].sc);
+        drop_scenario(&r[i]);
+        if (names) free(names[i]);
     }
+    free(names);
     free(r);
     return exit_code;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
@@ -102,6 +103,14 @@ int cli_cmd_compare(int argc, char **argv)
     if (argc - optind != 2)
         return cli_usage_error("compare", "expected two result files, NEW and BASE");
     int crc = cli_check_output("--json", json_path, NULL); /* before any work (issue 11) */
+    if (crc)
+        return crc;
+    cli_files fs = CLI_FILES_INIT; /* issue 25: the JSON never replaces NEW or BASE */
+    cli_files_add(&fs, "NEW", argv[optind], false);
+    cli_files_add(&fs, "BASE", argv[optind + 1], false);
+    cli_files_add(&fs, "--json", json_path, true);
+    crc = cli_files_check(&fs);
+    cli_files_free(&fs);
     if (crc)
         return crc;
 

@@ -3,6 +3,8 @@
  * (one file a command) and its line of --help. What the commands share is sim/app/. */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +63,22 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     if (cx_mpi_init(&argc, &argv) < 0) return EXIT_FAILURE;
+    /* a file size limit (ulimit -f) is a write error like a full disk, not a kill (issue 25) */
+    signal(SIGXFSZ, SIG_IGN);
     int rc = dispatch(argc, argv);
     cx_mpi_finalize();
+    /* what went to stdout is checked too: `capexsim run > /dev/full` fails (issue 25) */
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = true;
+        e = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "capexsim: standard output: %s\n", strerror(e ? e : EIO));
+        if (rc == 0 || rc == CLI_EXIT_INTERRUPTED) rc = EXIT_FAILURE;
+    }
     return rc;
 }
 

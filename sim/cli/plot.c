@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
 #include "sim/base/error.h"
@@ -51,6 +52,8 @@ int cli_cmd_plot(int argc, char **argv)
         }
     }
     if (argc - optind != 1) return cli_usage_error("plot", "expected one RESULT.json");
+    int crc = cli_check_plot_clash(argv[optind], out); /* issue 25: no output over an input */
+    if (crc) return crc;
     char err[1024] = "";
     int n = 0;
     /* Ctrl-C, SIGTERM or SIGHUP stop gnuplot and remove the temporary files (no restart,

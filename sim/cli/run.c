@@ -38,14 +38,18 @@ static void run_help(void)
            "      --export-paths FILE  one CSV row per path, in path order: path index, every\n"
            "                    uncertain input, every metric (default: none; docs/analyst.md)\n"
            "      --export-max N  export only the first N paths (default: all)\n"
+           "      --force       export even when its estimated size exceeds the free space of\n"
+           "                    its file system (default: refused, exit 2)\n"
            "%s"
            "      --strict      values outside their plausible range (docs/model.md) are\n"
            "                    errors, exit 2 (default: warnings on stderr and in the JSON)\n"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
-           "Ctrl-C stops at the next block and reports the paths done (\"complete\": false,\n"
-           "exit code 130); a second Ctrl-C ends at once. A run that --target-ci stopped\n"
-           "is complete (\"stopped\": \"target met\").\n"
+           "Ctrl-C or SIGTERM stops at the next block and reports the paths done (\"complete\":\n"
+           "false, exit code 130); a second one ends at once (leaving no temporary file).\n"
+           "A run that --target-ci stopped is complete (\"stopped\": \"target met\").\n"
+           "A failed write of the export (a full disk) stops the run at once; the other\n"
+           "outputs are still written and the exit code is 1.\n"
            "With --checkpoint, Ctrl-C also saves the checkpoint, and 'capexsim resume FILE'\n"
            "(or the same command again) finishes the run with the same bytes.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
@@ -68,6 +72,7 @@ int cli_cmd_run(int argc, char **argv)
         {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI},
         {"export-paths", required_argument, NULL, CLI_OPT_EXPORT_PATHS}, /* issue 14 */
         {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX},
+        {"force", no_argument, NULL, CLI_OPT_FORCE}, /* issue 25 */
         CLI_CKPT_LONGOPTS, /* issue 12 */
         {"strict", no_argument, NULL, CLI_OPT_STRICT},
         {NULL, 0, NULL, 0}};
@@ -98,6 +103,8 @@ int cli_cmd_run(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("run", "one scenario at most, got '%s' too", argv[optind + 1]);
     a.path = optind < argc ? argv[optind] : NULL;
+    if (a.ef.force && !a.ef.path)
+        return cli_usage_error("run", "--force: needs --export-paths FILE");
     if (a.ef.has_max && !a.ef.path)
         return cli_usage_error("run", "--export-max: needs --export-paths FILE");
     /* issue 12: the export's rows are the observer's, neither saved nor shared by ranks */

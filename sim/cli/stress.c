@@ -18,6 +18,7 @@
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/batch.h"
 #include "sim/study/stress.h"
 
@@ -120,9 +121,9 @@ static json_t *stress_json(const cli_pair_run *r, int n_done, const cx_scenario 
                                 json_string(cs->in[k].outcome ? "succeeds" : "fails"));
         json_array_append_new(ins, o);
     }
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b}", "study", "stress",
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:s, s:b}", "study", "stress",
                             "scenario", sc->name, "case", cs->name, "inputs", ins, "seed",
-                            (json_int_t)common->seed, "paths", (json_int_t)common->paths,
+                            cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete);
     if (doc) {
@@ -166,6 +167,7 @@ int cli_cmd_stress(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         if (cx_stress_source_init(&src[i], &src_ctx[i], sc, &cs, i == 1) < 0) goto done;
         r[i].sc = sc;
+        r[i].name = sc->name;
         r[i].m = m;
         r[i].same_inputs = true;
     }
@@ -179,6 +181,10 @@ int cli_cmd_stress(int argc, char **argv)
     for (int i = 0; i < 2 && !rc; i++) {
         rc = cli_pair_run_one(&r[i], &common, &a.sf, &src[i], i ? "mc+stress" : "mc", thr, n_thr);
         if (r[i].doc) n_done = i + 1;
+        if (r[i].doc && cli_pair_summarise(&r[i], &r[0], n_thr) != 0) {
+            exit_code = EXIT_FAILURE;
+            goto done;
+        }
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;

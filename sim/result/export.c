@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/result/export.h"
@@ -43,6 +44,7 @@ struct cx_export {
     FILE *f;
     char *fbuf;
     int err;            /* errno of the first failed write, or 0 */
+    atomic_int *stop;   /* set when a write fails (cx_export_stop_on_error) */
     bool failed, finished;
 };
 
@@ -83,29 +85,14 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
         fprintf(e->f, "%llu", (unsigned long long)p);
         for (int k = 0; k < e->width; k++)
             fprintf(e->f, ",%.17g", row[k]);
-        if (putc('\n', e->f) == EOF) {
+        if (putc('\n', e->f) == EOF || ferror(e->f)) {
             e->failed = true;
             e->err = errno;
+            if (e->stop) atomic_store(e->stop, 1); /* stop the run now, not at its end */
             return;
         }
         e->rows++;
     }
-}
-
-/* A CSV field: the dotted names have no comma or quote, but a tranche or deal name may. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    putc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            putc('"', f);
-        putc(*s, f);
-    }
-    putc('"', f);
 }
 
 int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint64_t max_rows)
@@ -135,7 +122,7 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
                            .merge_block = merge_block};
     /* same directory as the target, so rename() is atomic (one file system) */
     rc = CX_ERR_IO;
-    int fd = mkstemp(e->tmp);
+    int fd = cx_file_mkstemp(e->tmp);
     if (fd < 0) {
         e->tmp[0] = 0;
         goto fail;
@@ -151,7 +138,7 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
     fputs("path", e->f);
     for (int k = 0; k < e->n_in; k++) {
         putc(',', e->f);
-        put_field(e->f, sc->inputs[e->in[k]].name);
+        cx_csv_text(e->f, sc->inputs[e->in[k]].name); /* names may hold , " = (issue 25) */
     }
     for (int k = 0; k < CX_N_METRICS; k++)
         fprintf(e->f, ",%s", cx_metric_names[k]);
@@ -181,6 +168,23 @@ int cx_export_round_blocks(const cx_export *e, size_t bytes)
     if (n > CX_ROUND_BLOCKS)
         n = CX_ROUND_BLOCKS;
     return (int)n;
+}
+
+uint64_t cx_export_estimate_bytes(const cx_export *e, uint64_t paths)
+{
+    uint64_t rows = paths < e->max_rows ? paths : e->max_rows;
+    return 4096 + rows * (8 + 17 * (uint64_t)e->width);
+}
+
+void cx_export_stop_on_error(cx_export *e, atomic_int *flag)
+{
+    e->stop = flag;
+}
+
+bool cx_export_failed(const cx_export *e, int *err)
+{
+    if (e->failed) *err = e->err;
+    return e->failed;
 }
 
 uint64_t cx_export_rows(const cx_export *e)
@@ -216,6 +220,7 @@ int cx_export_finish(cx_export *e)
         errno = e->err;
         return CX_ERR_IO;
     }
+    cx_file_tmp_forget(e->tmp);
     e->finished = true;
     return 0;
 }
@@ -226,8 +231,10 @@ void cx_export_free(cx_export *e)
         return;
     if (e->f)
         fclose(e->f);
-    if (!e->finished && e->tmp && e->tmp[0])
+    if (!e->finished && e->tmp && e->tmp[0]) {
         unlink(e->tmp);
+        cx_file_tmp_forget(e->tmp);
+    }
     free(e->fbuf);
     free(e->tmp);
     free(e->path);

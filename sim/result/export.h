@@ -3,6 +3,8 @@
 #ifndef CX_SIM_EXPORT_H
 #define CX_SIM_EXPORT_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/engine/engine.h"
@@ -36,6 +38,20 @@ const cx_observer *cx_export_observer(const cx_export *e);
  * engine's own schedule. Rounds change no result (engine.h).
  */
 int cx_export_round_blocks(const cx_export *e, size_t bytes);
+/*
+ * The file's size for a run of `paths` paths, estimated before the run (about 17 bytes a
+ * number: %.17g of the model's values averages a little under that), to compare with the
+ * free space of its file system.
+ */
+uint64_t cx_export_estimate_bytes(const cx_export *e, uint64_t paths);
+/*
+ * A flag set (to 1) the moment a write fails, so the run stops at the next block instead of
+ * running on to an export that is lost (issue 25: "No space left on device"); the engine's
+ * interrupt flag is the one to pass. NULL: none.
+ */
+void cx_export_stop_on_error(cx_export *e, atomic_int *flag);
+/* Whether a write has failed (errno of the first failure in *err when so). */
+bool cx_export_failed(const cx_export *e, int *err);
 /* Rows written so far. */
 uint64_t cx_export_rows(const cx_export *e);
 /*

@@ -22,13 +22,26 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static json_t *u64(uint64_t x)
+json_t *cx_output_u64(uint64_t x)
 {
     if (x <= (uint64_t)INT64_MAX) return json_integer((json_int_t)x);
     char buf[24];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)x); /* beyond JSON's safe integers */
     return json_string(buf);
 }
+
+uint64_t cx_output_u64_of(const json_t *v)
+{
+    if (json_is_integer(v)) return json_integer_value(v) < 0 ? 0 : (uint64_t)json_integer_value(v);
+    if (!json_is_string(v)) return 0;
+    const char *s = json_string_value(v);
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    return s[0] >= '0' && s[0] <= '9' && !*end && !errno ? (uint64_t)x : 0;
+}
+
+#define u64 cx_output_u64
 
 /* json_object_set_new that remembers a failure; jansson steals the value either way. */
 static void put(json_t *obj, const char *key, json_t *v, int *bad)

@@ -33,6 +33,16 @@ typedef struct cx_run_info {
  */
 json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
 
+/*
+ * An unsigned 64-bit count or seed in JSON: an integer up to INT64_MAX (jansson's json_int_t
+ * is signed), the decimal digits as a string beyond it ("18446744073709551615"), so no seed
+ * ever reads back as a negative number or 0. Readers take either form (cx_output_u64_of).
+ * @return a new reference, or NULL when out of memory.
+ */
+json_t *cx_output_u64(uint64_t x);
+/* Reads cx_output_u64's value back (an integer >= 0, or a string of digits); 0 otherwise. */
+uint64_t cx_output_u64_of(const json_t *v);
+
 /* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
 int cx_output_write_json(const char *path, const json_t *doc);
 /*

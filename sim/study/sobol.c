@@ -19,6 +19,7 @@
 #endif
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/engine/engine.h"
@@ -405,8 +406,11 @@ int cx_sobol_report_csv(const cx_sobol_report *r, const cx_scenario *sc, const c
         const int i = k < nn ? r->rank[k] : nn + r->group_rank[k - nn];
         const cx_sobol_index *x = &r->idx[i];
         const char *name = index_name(r, sc, i);
-        fprintf(f, "%s%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
-                i >= nn ? "group:" : "", name, x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
+        char cellname[512];
+        snprintf(cellname, sizeof cellname, "%s%s", i >= nn ? "group:" : "", name);
+        cx_csv_text(f, cellname); /* issue 25: safe in a spreadsheet */
+        fprintf(f, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+                x->s1, x->s1_se, x->s1_lo, x->s1_hi, x->st,
                 x->st_se, x->st_lo, x->st_hi, r->complete ? "true" : "false");
     }
     return cx_study_close_tmp(f, tmp, path, true);

@@ -220,6 +220,11 @@ static int load_case(cx_stress_case *c, const cx_scenario *sc, const config_sett
         return cfg_fail(err, err_len, sc, g, "stress.cases", "each case must be a group");
     if (!config_setting_lookup_string(g, "name", &name) || !name[0])
         return cfg_fail(err, err_len, sc, g, "stress.cases.name", "missing (a string)");
+    /* a case name reaches terminals and CSV cells: no control bytes (issue 25) */
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return cfg_fail(err, err_len, sc, g, "stress.cases.name",
+                            "must be printable, without control characters");
     char prefix[300];
     snprintf(prefix, sizeof prefix, "stress.cases.%s", name);
     int rc = only_keys(err, err_len, sc, g, prefix, ckeys);

@@ -206,9 +206,9 @@ json_t *cx_study_json_header(const char *study, const cx_scenario *sc, int metri
                       int threads, int block_paths, cx_sampling sampling, double elapsed,
                       bool complete)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:o, s:b}", "study", study,
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:b}", "study", study,
                      "scenario", sc->name ? sc->name : "", "scenario_sha256", sc->sha256,
-                     "metric", cx_metric_names[metric], "seed", (json_int_t)seed, "threads",
+                     "metric", cx_metric_names[metric], "seed", cx_output_u64(seed), "threads",
                      threads, "block_paths", block_paths, "sampling",
                      cx_sampling_names[sampling], "version", CX_VERSION, "elapsed_s",
                      cx_study_json_num(elapsed), "complete", complete);
@@ -220,7 +220,7 @@ FILE *cx_study_open_tmp(const char *path, char **tmp)
     *tmp = cx_file_tmp_template(path); /* short name in path's folder (issue 11) */
     if (!*tmp)
         return NULL;
-    int fd = mkstemp(*tmp);
+    int fd = cx_file_mkstemp(*tmp); /* registered: a signal removes it (issue 25) */
     if (fd < 0) {
         free(*tmp);
         *tmp = NULL;
@@ -230,6 +230,7 @@ FILE *cx_study_open_tmp(const char *path, char **tmp)
     if (!f) {
         close(fd);
         unlink(*tmp);
+        cx_file_tmp_forget(*tmp);
         free(*tmp);
         *tmp = NULL;
     }
@@ -246,6 +247,7 @@ int cx_study_close_tmp(FILE *f, char *tmp, const char *path, bool ok)
         ok = false;
     if (!ok)
         unlink(tmp);
+    cx_file_tmp_forget(tmp);
     free(tmp);
     return ok ? 0 : CX_ERR_IO;
 }

@@ -19,6 +19,7 @@
 #endif
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/engine/engine.h"
@@ -150,9 +151,9 @@ static int pct_index(int pct)
 
 json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:b, s:s, s:o, s:b}", "study",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:I, s:i, s:s, s:b, s:s, s:o, s:b}", "study",
                           "sweep", "scenario", sc->name ? sc->name : "", "scenario_sha256",
-                          sc->sha256, "seed", (json_int_t)r->seed, "paths",
+                          sc->sha256, "seed", cx_output_u64(r->seed), "paths",
                           (json_int_t)r->paths, "threads", r->threads, "sampling",
                           cx_sampling_names[r->sampling], "antithetic", r->antithetic,
                           "version", CX_VERSION, "elapsed_s", cx_study_json_num(r->elapsed_s), "complete",
@@ -207,7 +208,7 @@ int cx_sweep_report_csv(const cx_sweep_report *r, const char *path)
     if (!f)
         return CX_ERR_IO;
     for (int a = 0; a < r->n_axes; a++)
-        fprintf(f, "%s,", r->axis[a].name);
+        cx_csv_text_comma(f, r->axis[a].name); /* issue 25: safe in a spreadsheet */
     fprintf(f, "metric,mean,se,p5,p50,p95,complete\n");
     int i5 = pct_index(5), i50 = pct_index(50), i95 = pct_index(95);
     for (int i = 0; i < r->n_points; i++) {

@@ -19,6 +19,7 @@
 #endif
 
 #include "models/model.h"
+#include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/engine/engine.h"
@@ -479,8 +480,10 @@ int cx_tornado_report_csv(const cx_tornado_report *r, const cx_scenario *sc, con
                "swing,complete\n");
     for (int i = 0; i < r->d; i++) {
         const cx_tornado_row *x = &r->rows[i];
-        fprintf(f, "%d,%s,%.17g,%.17g,%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n", i + 1,
-                sc->inputs[x->input].name, x->x_low, x->x_high, (unsigned long long)x->n_low,
+        fprintf(f, "%d,", i + 1);
+        cx_csv_text(f, sc->inputs[x->input].name); /* issue 25: safe in a spreadsheet */
+        fprintf(f, ",%.17g,%.17g,%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+                x->x_low, x->x_high, (unsigned long long)x->n_low,
                 (unsigned long long)x->n_high, x->mean_low, x->mean_high, x->p50_low,
                 x->p50_high, x->swing, r->complete ? "true" : "false");
     }
