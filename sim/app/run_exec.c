@@ -131,6 +131,7 @@ int cli_run_exec(const cli_run_args *a)
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
+    cx_report_set_scenario(rep, sc);
     if (root) cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
