@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..33"
+echo "1..36"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -302,5 +302,42 @@ err=$(PATH="$TMP/nosudo" "$(command -v bash)" "$ROOT/.ci/setup" build 2>&1); rc=
 [ $rc -ne 0 ] && grep -q "missing Debian packages: meson" <<<"$err" && grep -q "needs root" <<<"$err" \
   && ! grep -q "command not found" <<<"$err"
 check ".ci/setup without root or sudo names the missing packages" $? "rc=$rc $err"
+
+
+# MODEL.md, Calendar and Present value: bad starts are one line naming file, line and key
+# (exit 2); without the keys no trace of them in any output; with them, labels and *_pv.
+all=0
+for bad in '"2026-13"' '"26-07"' '202607' '"2026-7"'; do
+    printf 'horizon_months = 7;\nstart = %s;\nsupply = { tranches = ( { name = "a"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\nmarket = { price0 = 12.0; };\n' "$bad" >"$TMP/cal.cfg"
+    err=$("$BIN" run "$TMP/cal.cfg" --paths 10 -q 2>&1 >/dev/null); rc=$?
+    { [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -qF "cal.cfg:2: start: " <<<"$err"; } \
+      || { all=1; echo "# start = $bad: rc=$rc $err"; }
+done
+check "a bad start (2026-13, 26-07, a number, 2026-7) is a config error, one line, exit 2" $all
+
+printf 'horizon_months = 7;\nsupply = { tranches = ( { name = "a"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\nmarket = { price0 = { dist = "uniform"; low = 10.0; high = 12.0; }; };\nmsl = { schedule = ((0, 0.4)); p_success = 0.5; };\n' >"$TMP/nokey.cfg"
+"$BIN" run "$TMP/nokey.cfg" --paths 3000 --seed 5 --json "$TMP/nk.json" --csv "$TMP/nkcsv" --export-paths "$TMP/nk.csv" >"$TMP/nk.txt"
+json_get "$TMP/nk.json" '"start" not in d and "discount_rate" not in d and not any(k.endswith("_pv") for k in d["metrics"]) and "label" not in d["quarters"]["revenue"][0]' | grep -qx True \
+  && [ "$(head -1 "$TMP/nkcsv/quarters.csv")" = "quarter,series,mean,p5,p50,p95" ] \
+  && ! grep -q "_pv" "$TMP/nk.csv" "$TMP/nk.txt" && ! grep -q "month 0 is" "$TMP/nk.txt"
+check "without start and report.discount_rate: no labels, no present values, in text, JSON, CSV and export" $?
+
+{ cat "$TMP/nokey.cfg"; printf 'start = "2026-07";\nreport = { discount_rate = 0.0; };\n'; } >"$TMP/key.cfg"
+"$BIN" run "$TMP/key.cfg" --paths 3000 --seed 5 --json "$TMP/k.json" --csv "$TMP/kcsv" --export-paths "$TMP/k.csv" >"$TMP/k.txt"
+python3 - "$TMP/nk.json" "$TMP/k.json" "$TMP/k.csv" <<'PY'
+import csv, json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["start"] == "2026-07" and b["discount_rate"] == 0
+assert [q["label"] for q in b["quarters"]["revenue"]] == ["2026Q3", "2026Q4", "2027Q1"]
+for k in a["metrics"]:
+    assert a["metrics"][k] == b["metrics"][k], k  # the keys change no number
+assert b["metrics"]["capex_burden_pv"] == b["metrics"]["capex_burden"]  # r = 0
+assert b["metrics"]["revenue_total_pv"] == b["metrics"]["revenue_total"]
+for row in csv.DictReader(open(sys.argv[3])):
+    assert row["capex_burden_pv"] == row["capex_burden"] and row["revenue_total_pv"] == row["revenue_total"]
+PY
+[ $? -eq 0 ] && [ "$(head -2 "$TMP/kcsv/quarters.csv" | tail -1 | cut -d, -f7)" = "2026Q3" ] \
+  && grep -q "^capex_burden_pv" "$TMP/k.txt" && grep -q "2027Q1" "$TMP/k.txt"
+check "with start = 2026-07 and discount_rate 0: calendar quarters, *_pv equal to the plain metrics, the same numbers" $?
 
 [ $fails -eq 0 ]
