@@ -288,6 +288,9 @@ static bad_case cases[] = {
         {BASE "start = \"2026-00\";\n",
          "t.cfg:3: start: expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"2026-00\""},
         {BASE "start = 202607;\n", "t.cfg:3: start: expected a string, got an integer"},
+        {BASE "tornado = { metric = \"capex_burden_pv\"; };\n",
+         "t.cfg:3: tornado.metric: capex_burden_pv needs report.discount_rate (MODEL.md, Present "
+         "value)"},
         /* sweeps */
         {BASE "sweep = { inputs = ( { name = \"market.drfit\"; values = [0.0, 0.1]; } ); };\n",
          "t.cfg:3: sweep.inputs[0].name: unknown input \"market.drfit\" (did you mean "
