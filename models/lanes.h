@@ -62,6 +62,7 @@ typedef struct cx_lane_kernels {
     void (*allocate)(cx_scratch *s, int n8);        /* steps 4 and 5, clawback shortfall */
     void (*spot)(cx_scratch *s, int n8, int t, double spot_lo); /* step 7: offer or not */
     void (*settle)(cx_scratch *s, int n8, int t);   /* steps 8 and 9, the path's sums */
+    void (*discount)(cx_scratch *s, int n8, double f); /* the present values' sums, factor f */
 } cx_lane_kernels;
 
 extern const cx_lane_kernels cx_lane_kernels_scalar;
@@ -81,6 +82,8 @@ struct cx_model {
     bool spot_term_default;
     /* 1 / (month[k+1] - month[k]) of the MSL schedule: schedule months are fixed. */
     double *sched_inv_len;
+    /* (1 + r)^(-(t + 1) / 12) for t = 0 .. horizon - 1; NULL without report.discount_rate */
+    double *discount;
     bool clawback[CX_N_USES];
     bool price_used;      /* the price affects some output: draw its shocks */
     bool level_used;      /* P(t) itself is used (IaaS, spot deals): take exp(log P) */
@@ -144,6 +147,8 @@ struct cx_scratch {
     /* the path's sums */
     cx_lane_d burden, rev_deals, rev_taas, rev_iaas, rev_recsys, cost, idle_sum, idle_peak,
               msl_short, oversold_peak, q_idle, q_rev;
+    /* present values (MODEL.md, Present value): burden and each revenue stream, discounted */
+    cx_lane_d burden_pv, rd_pv, rt_pv, ri_pv, rr_pv;
     cx_lane_i n_signed_count, n_cancelled, n_clawed, msl_ok, taas_on;
 };
 

@@ -391,6 +391,23 @@ static void KFN(settle)(cx_scratch *s, int n8, int t)
         settle_lanes(s, n8, true);
 }
 
+/* MODEL.md, Present value: after settle, the month's burden and revenue by stream times the
+ * month's discount factor f, added to the path's present values in month order. Stream by
+ * stream, as revenue_total sums the streams' totals: with f = 1 every product is the amount
+ * itself, so the sums are capex_burden's and the streams' bits. */
+static void KFN(discount)(cx_scratch *s, int n8, double f)
+{
+    LANES_SIMD
+    for (int l = 0; l < n8; l++) {
+        s->burden_pv[l] += s->burden_t[l] * f;
+        s->rd_pv[l] += s->rd_m[l] * f;
+        s->rt_pv[l] += s->rt_m[l] * f;
+        s->ri_pv[l] += s->ri_m[l] * f;
+        s->rr_pv[l] += s->rr_m[l] * f;
+    }
+}
+
 const cx_lane_kernels KFN(cx_lane_kernels) = {
     CX_STR(CX_ISA), KFN(supply), KFN(price), KFN(demand), KFN(hazard), KFN(allocate), KFN(spot), KFN(settle),
+    KFN(discount),
 };

@@ -32,7 +32,8 @@ const char *const cx_metric_names[CX_N_METRICS] = {
     "capex_burden",   "revenue_total",  "revenue_deals",     "revenue_taas",
     "revenue_iaas",   "revenue_recsys", "committed_cost",    "idle_gw_mean",
     "idle_gw_peak",   "msl_shortfall",  "oversold_gw_peak",  "msl_success",
-    "deals_signed",   "deals_cancelled", "deals_clawed_back",
+    "deals_signed",   "deals_cancelled", "deals_clawed_back", "capex_burden_pv",
+    "revenue_total_pv",
 };
 
 const char *const cx_qseries_names[CX_N_QSERIES] = {
@@ -47,6 +48,11 @@ int cx_metric_find(const char *name)
         if (strcmp(name, cx_metric_names[i]) == 0)
             return i;
     return -1;
+}
+
+int cx_metric_count(const cx_scenario *sc)
+{
+    return sc->has_discount ? CX_N_METRICS : CX_N_BASE_METRICS;
 }
 
 /* The kernels for the SIMD path cx_simd_level() chose (sim/base/simd.h). */
@@ -98,6 +104,7 @@ void cx_model_free(cx_model *m)
     free(m->tranche_term_default);
     free(m->deal_term_default);
     free(m->sched_inv_len);
+    free(m->discount);
     free(m);
 }
 
@@ -133,6 +140,15 @@ int cx_model_new(cx_model **out, const cx_scenario *sc, char *err, size_t err_le
     if (sc->msl.present)
         for (int k = 0; k + 1 < sc->msl.n_sched; k++)
             m->sched_inv_len[k] = 1.0 / (sc->msl.sched[k + 1].month - sc->msl.sched[k].month);
+
+    /* MODEL.md, Present value: month t's amount counts (1 + r)^(-(t + 1) / 12), one table
+     * for every path (pow(1, x) is exactly 1, so r = 0 leaves each amount's bits) */
+    if (sc->has_discount) {
+        if (!(m->discount = malloc((size_t)m->horizon * sizeof *m->discount)))
+            goto fail;
+        for (int t = 0; t < m->horizon; t++)
+            m->discount[t] = pow(1.0 + sc->discount_rate, -(double)(t + 1) / 12.0);
+    }
 
     /* MODEL.md, Clawback: the uses marked clawback = true (a missing use has no demand). */
     m->clawback[CX_USE_MSL] = sc->msl.present && sc->msl.clawback;

@@ -29,12 +29,21 @@ enum cx_metric {
     CX_M_DEALS_SIGNED,
     CX_M_DEALS_CANCELLED,
     CX_M_DEALS_CLAWED_BACK,
+    /* MODEL.md, Present value: only with report.discount_rate (cx_metric_count); 0 on
+     * every path without it, and left out of every output */
+    CX_M_CAPEX_BURDEN_PV,
+    CX_M_REVENUE_TOTAL_PV,
     CX_N_METRICS
 };
 /* "capex_burden", "revenue_total", ... indexed by cx_metric. */
 extern const char *const cx_metric_names[CX_N_METRICS];
 /* Index of a metric by name, or -1. */
 int cx_metric_find(const char *name);
+/* The metrics every scenario reports: those before the present values. */
+#define CX_N_BASE_METRICS CX_M_CAPEX_BURDEN_PV
+/* How many metrics sc reports, the first ones of cx_metric: CX_N_METRICS with
+ * report.discount_rate, else CX_N_BASE_METRICS. */
+int cx_metric_count(const cx_scenario *sc);
 
 /* Quarterly series (MODEL.md): mean idle GW, revenue in the quarter, cumulative burden. */
 enum cx_qseries { CX_Q_IDLE_GW_MEAN, CX_Q_REVENUE, CX_Q_BURDEN_CUMULATIVE, CX_N_QSERIES };

@@ -130,6 +130,7 @@ static void lane_begin(cx_scratch *s, int l, const double *x, const cx_path_stre
     s->burden[l] = s->rev_deals[l] = s->rev_taas[l] = s->rev_iaas[l] = s->rev_recsys[l] = 0.0;
     s->cost[l] = s->idle_sum[l] = s->idle_peak[l] = s->msl_short[l] = s->oversold_peak[l] = 0.0;
     s->q_idle[l] = s->q_rev[l] = 0.0;
+    s->burden_pv[l] = s->rd_pv[l] = s->rt_pv[l] = s->ri_pv[l] = s->rr_pv[l] = 0.0;
     s->n_signed_count[l] = s->n_cancelled[l] = s->n_clawed[l] = 0;
 }
 
@@ -187,6 +188,9 @@ static void batch_metrics(const cx_scratch *s, int n, int H, cx_path_result *out
         mt[CX_M_DEALS_SIGNED] = s->n_signed_count[l];
         mt[CX_M_DEALS_CANCELLED] = s->n_cancelled[l];
         mt[CX_M_DEALS_CLAWED_BACK] = s->n_clawed[l];
+        /* MODEL.md, Present value: 0 where not asked for (the lanes' sums stay 0) */
+        mt[CX_M_CAPEX_BURDEN_PV] = s->burden_pv[l];
+        mt[CX_M_REVENUE_TOTAL_PV] = s->rd_pv[l] + s->rt_pv[l] + s->ri_pv[l] + s->rr_pv[l];
     }
 }
 
@@ -280,6 +284,8 @@ void cx_model_batch(const cx_model *m, const double *x, size_t x_stride, int n,
         }
         /* 8. IaaS; 9. idle and burden; the sums */
         k->settle(s, n8, t);
+        if (m->discount != NULL)
+            k->discount(s, n8, m->discount[t]);
         if (tr != NULL)
             trace_month(s, t, tr);
 

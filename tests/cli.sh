@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..37"
+echo "1..40"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -72,14 +72,14 @@ check "check on an invalid config exits 2 with file in the message" $? "rc=$rc e
 [ $rc -eq 0 ] && python3 -m json.tool "$TMP/r.json" >/dev/null
 check "run --paths --json writes valid JSON" $? "rc=$rc $(cat "$TMP/run.err")"
 
-[ "$(json_get "$TMP/r.json" "d['paths'], d['seed'], d['complete'], len(d['metrics']), sorted(d['metrics']['capex_burden']['percentiles'])==sorted(['p1','p5','p10','p25','p50','p75','p90','p95','p99'])")" = "3000 9 True 15 True" ]
-check "JSON carries paths, seed, complete, every metric and percentile" $?
+[ "$(json_get "$TMP/r.json" "d['paths'], d['seed'], d['complete'], len(d['metrics']), sorted(d['metrics']['capex_burden']['percentiles'])==sorted(['p1','p5','p10','p25','p50','p75','p90','p95','p99'])")" = "3000 9 True 17 True" ]
+check "JSON carries paths, seed, complete, every metric (the default's 15 and its 2 present values) and percentile" $?
 
 grep -q "capex_burden" "$TMP/table.txt" && ! ls -A "$TMP" | grep -q '^\.capexsim-'
 check "table on stdout, no temporary file left" $?
 
-head -1 "$TMP/csv/quarters.csv" | grep -qx "quarter,series,mean,p5,p50,p95" && [ "$(wc -l <"$TMP/csv/quarters.csv")" -gt 3 ]
-check "--csv writes the quarterly series" $?
+head -1 "$TMP/csv/quarters.csv" | grep -qx "quarter,series,mean,p5,p50,p95,label" && [ "$(wc -l <"$TMP/csv/quarters.csv")" -gt 3 ]
+check "--csv writes the quarterly series (the default has start: a label column)" $?
 
 "$BIN" run --paths 2000 --seed 9 --threads 1 --json "$TMP/r1.json" -q >"$TMP/q.out" 2>&1
 "$BIN" run --paths 2000 --seed 9 --threads 3 --json "$TMP/r3.json" -q >>"$TMP/q.out" 2>&1
@@ -170,7 +170,8 @@ check "a run stopped by --target-ci is complete, \"stopped\": \"target met\", no
 # file, line, key, value and range in check, run and the run JSON; --strict makes it exit 2.
 sed 's/name = "campus-a"; kind = "owned"; gw = 1.0;/name = "campus-a"; kind = "owned"; gw = 1000;/' \
     "$ROOT/configs/meta-2026h1.cfg" >"$TMP/mw.cfg"
-want="$TMP/mw.cfg:58: supply.tranches.campus-a.gw: 1000 is outside the plausible range [0, 50] GW"
+line=$(grep -n 'name = "campus-a"; kind = "owned"; gw = 1000;' "$TMP/mw.cfg" | cut -d: -f1)
+want="$TMP/mw.cfg:$line: supply.tranches.campus-a.gw: 1000 is outside the plausible range [0, 50] GW"
 "$BIN" check "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw1.err"; rc1=$?
 "$BIN" check --strict "$TMP/mw.cfg" >/dev/null 2>"$TMP/mw2.err"; rc2=$?
 "$BIN" run "$TMP/mw.cfg" -n 2048 -q --json "$TMP/mw.json" 2>"$TMP/mw3.err"; rc3=$?
@@ -187,7 +188,7 @@ e1=$("$BIN" tornado --metric burden -n 10 2>&1 >/dev/null); r1=$?
 e2=$("$BIN" run --target-ci burden:0.9:0.1 -n 10 2>&1 >/dev/null); r2=$?
 e3=$("$BIN" sobol --metric revenue_totl -n 10 2>&1 >/dev/null); r3=$?
 [ "$r1$r2$r3" = 222 ] && grep -qF "unknown metric 'burden' (expected one of capex_burden, revenue_total," <<<"$e1" \
-  && grep -qF "deals_clawed_back)" <<<"$e1" && grep -qF "unknown metric 'burden' (expected one of capex_burden," <<<"$e2" \
+  && grep -qF "deals_clawed_back, capex_burden_pv, revenue_total_pv)" <<<"$e1" && grep -qF "unknown metric 'burden' (expected one of capex_burden," <<<"$e2" \
   && grep -qF "unknown metric 'revenue_totl' (did you mean 'revenue_total'?)" <<<"$e3"
 check "an unknown metric lists the metrics, or names the closest" $? "rc=$r1$r2$r3 $e1 $e2 $e3"
 
@@ -342,5 +343,42 @@ err=$(PATH="$TMP/nosudo" "$(command -v bash)" "$ROOT/.ci/setup" build 2>&1); rc=
 [ $rc -ne 0 ] && grep -q "missing Debian packages: meson" <<<"$err" && grep -q "needs root" <<<"$err" \
   && ! grep -q "command not found" <<<"$err"
 check ".ci/setup without root or sudo names the missing packages" $? "rc=$rc $err"
+
+
+# MODEL.md, Calendar and Present value: bad starts are one line naming file, line and key
+# (exit 2); without the keys no trace of them in any output; with them, labels and *_pv.
+all=0
+for bad in '"2026-13"' '"26-07"' '202607' '"2026-7"'; do
+    printf 'horizon_months = 7;\nstart = %s;\nsupply = { tranches = ( { name = "a"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\nmarket = { price0 = 12.0; };\n' "$bad" >"$TMP/cal.cfg"
+    err=$("$BIN" run "$TMP/cal.cfg" --paths 10 -q 2>&1 >/dev/null); rc=$?
+    { [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -qE "cal.cfg:2: start: expected (a calendar month|a string)" <<<"$err"; } \
+      || { all=1; echo "# start = $bad: rc=$rc $err"; }
+done
+check "a bad start (2026-13, 26-07, a number, 2026-7) is a config error, one line, exit 2" $all
+
+printf 'horizon_months = 7;\nsupply = { tranches = ( { name = "a"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\nmarket = { price0 = { dist = "uniform"; low = 10.0; high = 12.0; }; };\nmsl = { schedule = ((0, 0.4)); p_success = 0.5; };\n' >"$TMP/nokey.cfg"
+"$BIN" run "$TMP/nokey.cfg" --paths 3000 --seed 5 --json "$TMP/nk.json" --csv "$TMP/nkcsv" --export-paths "$TMP/nk.csv" >"$TMP/nk.txt"
+json_get "$TMP/nk.json" '"start" not in d and "discount_rate" not in d and not any(k.endswith("_pv") for k in d["metrics"]) and "label" not in d["quarters"]["revenue"][0]' | grep -qx True \
+  && [ "$(head -1 "$TMP/nkcsv/quarters.csv")" = "quarter,series,mean,p5,p50,p95" ] \
+  && ! grep -q "_pv" "$TMP/nk.csv" "$TMP/nk.txt" && ! grep -q "month 0 is" "$TMP/nk.txt"
+check "without start and report.discount_rate: no labels, no present values, in text, JSON, CSV and export" $?
+
+{ cat "$TMP/nokey.cfg"; printf 'start = "2026-07";\nreport = { discount_rate = 0.0; };\n'; } >"$TMP/key.cfg"
+"$BIN" run "$TMP/key.cfg" --paths 3000 --seed 5 --json "$TMP/k.json" --csv "$TMP/kcsv" --export-paths "$TMP/k.csv" >"$TMP/k.txt"
+python3 - "$TMP/nk.json" "$TMP/k.json" "$TMP/k.csv" <<'PY'
+import csv, json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["start"] == "2026-07" and b["discount_rate"] == 0
+assert [q["label"] for q in b["quarters"]["revenue"]] == ["2026Q3", "2026Q4", "2027Q1"]
+for k in a["metrics"]:
+    assert a["metrics"][k] == b["metrics"][k], k  # the keys change no number
+assert b["metrics"]["capex_burden_pv"] == b["metrics"]["capex_burden"]  # r = 0
+assert b["metrics"]["revenue_total_pv"] == b["metrics"]["revenue_total"]
+for row in csv.DictReader(open(sys.argv[3])):
+    assert row["capex_burden_pv"] == row["capex_burden"] and row["revenue_total_pv"] == row["revenue_total"]
+PY
+[ $? -eq 0 ] && [ "$(head -2 "$TMP/kcsv/quarters.csv" | tail -1 | cut -d, -f7)" = "2026Q3" ] \
+  && grep -q "^capex_burden_pv" "$TMP/k.txt" && grep -q "2027Q1" "$TMP/k.txt"
+check "with start = 2026-07 and discount_rate 0: calendar quarters, *_pv equal to the plain metrics, the same numbers" $?
 
 [ $fails -eq 0 ]

@@ -37,12 +37,23 @@ cat >>"$TMP/s1.cfg" <<'CFG'
 sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5]; } ); };
 CFG
 
-echo "1..18"
+echo "1..19"
 if check "$CX" run "$TMP/s.cfg" --paths 4000 --threads 2 --quiet --json "$TMP/run.json" &&
    check "$CX" plot "$TMP/run.json" --out "$TMP/run" &&
    images "$TMP/run" burden_hist revenue_hist fan_idle_gw fan_burden; then
     ok "run result: histograms and fan charts as PNG and SVG"
 else not_ok "run result: histograms and fan charts as PNG and SVG"; fi
+
+# MODEL.md, Calendar: with start the fan charts' axis names calendar quarters (2026-08 does
+# not start one: first and last months); without it, quarter numbers as before.
+{ cat "$TMP/s.cfg"; echo 'start = "2026-08";'; } >"$TMP/scal.cfg"
+if check "$CX" run "$TMP/scal.cfg" --paths 2000 --quiet --json "$TMP/runcal.json" &&
+   check "$CX" plot "$TMP/runcal.json" --out "$TMP/runcal" && images "$TMP/runcal" fan_idle_gw fan_burden &&
+   grep -q "2026-08..2026-10" "$TMP/runcal/fan_burden.svg" &&
+   ! grep -q "1 = months 0 to 2" "$TMP/runcal/fan_burden.svg" &&
+   grep -q "1 = months 0 to 2" "$TMP/run/fan_burden.svg" && ! grep -q "2026-" "$TMP/run/fan_burden.svg"; then
+    ok "fan charts: calendar quarters on the axis with start, quarter numbers without"
+else not_ok "fan charts: calendar quarters on the axis with start, quarter numbers without"; fi
 
 # Without the histograms key the histogram comes from the percentiles.
 python3 - "$TMP/run.json" "$TMP/run_nohist.json" <<'PY'

@@ -192,7 +192,12 @@ static const size_t dfields[] = {
     FIELD(msl_short),
     FIELD(oversold_peak),
     FIELD(q_idle),
-    FIELD(q_rev)
+    FIELD(q_rev),
+    FIELD(burden_pv),
+    FIELD(rd_pv),
+    FIELD(rt_pv),
+    FIELD(ri_pv),
+    FIELD(rr_pv)
 };
 static const size_t ifields[] = { IFIELD(nd), IFIELD(next_end), IFIELD(next_sign), IFIELD(n_summed), IFIELD(spot_id), IFIELD(spot_term), IFIELD(spot_notice), IFIELD(n_signed_count), IFIELD(n_cancelled), IFIELD(n_clawed), IFIELD(msl_ok), IFIELD(taas_on) };
 #define N_DFIELDS (sizeof dfields / sizeof dfields[0])
@@ -259,7 +264,7 @@ Test(lanes, kernels_match_reference)
         int n = 1 + (int)(cx_pcg64_uniform(&g) * CX_LANES);
         int n8 = (n + 7) / 8 * 8;
         int t = (int)(cx_pcg64_uniform(&g) * 12);
-        for (int kern = 1; kern < 8; kern++) {
+        for (int kern = 1; kern < 9; kern++) {
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (!cx_simd_supported(levels[i]))
                     continue;
@@ -273,6 +278,7 @@ Test(lanes, kernels_match_reference)
                 case 5: k->hazard(s, n8); break;
                 case 6: k->spot(s, n8, t, 0.1); break;
                 case 7: k->supply(s, n8, t); break;
+                case 8: k->discount(s, n8, 0.9 + 0.01 * t); break;
                 }
                 if (i == 0) {
                     memcpy(ref, (unsigned char *)s + off, len);
@@ -454,4 +460,72 @@ Test(lanes, batches_match_and_paths_are_independent)
     free(ref);
     free(res);
     close_fixture(&f);
+}
+
+/* MODEL.md, Present value, on the default scenario's random paths and every SIMD path: at
+ * r = 0 the present values are capex_burden and revenue_total bit for bit; at r = 0.1 lane
+ * 0's are the exact discounted sums of its months (from the trace, in month order, revenue
+ * stream by stream as the model adds it). */
+Test(lanes, present_values_on_every_path)
+{
+    const double rates[] = { 0.0, 0.1 };
+    for (int ri = 0; ri < 2; ri++) {
+        char path[1024], err[512];
+        fixture f;
+        snprintf(path, sizeof path, "%s/configs/meta-2026h1.cfg", CX_SOURCE_ROOT);
+        cr_assert(eq(int, cx_scenario_load(&f.sc, path, err, sizeof err), 0), "%s", err);
+        f.sc->has_discount = true;
+        f.sc->discount_rate = rates[ri];
+        cr_assert(eq(int, cx_model_new(&f.m, f.sc, err, sizeof err), 0), "%s", err);
+        cr_assert(eq(int, cx_scratch_new(&f.s, f.m), 0));
+        const int ni = f.sc->n_inputs, H = f.sc->horizon_months;
+        double *x = malloc((size_t)CX_LANES * (size_t)ni * sizeof(double));
+        double *work = malloc((size_t)(cx_sampler_work_size(f.sc->sampler) + 1) * sizeof(double));
+        cx_path_result *res = malloc(CX_LANES * sizeof *res);
+        gsl_rng *r = gsl_rng_alloc(cx_gsl_rng_pcg64);
+        cx_trace *tr = NULL;
+        cr_assert(x && work && res && r && cx_trace_new(&tr, 100000) == 0);
+        for (int b = 0; b < 4; b++) {
+            cx_pcg64_stream(cx_rng_pcg64(r), 13, (uint64_t)b);
+            for (int i = 0; i < CX_LANES; i++)
+                cx_sampler_draw(f.sc->sampler, r, x + (size_t)i * ni, work);
+            cx_path_streams st[CX_LANES];
+            for (int i = 0; i < CX_LANES; i++) {
+                cx_pcg32_group_stream(&st[i].price, 13, (uint64_t)b, (uint64_t)i, 0);
+                cx_pcg32_group_stream(&st[i].events, 13, (uint64_t)b, (uint64_t)i, 1);
+            }
+            for (size_t k = 0; k < N_TABLES; k++) {
+                if (!cx_simd_supported(levels[k]))
+                    continue;
+                f.m->k = tables[k];
+                cx_model_batch(f.m, x, (size_t)ni, CX_LANES, st, f.s, res, tr);
+                for (int l = 0; l < CX_LANES && ri == 0; l++) {
+                    const double *mt = res[l].metric;
+                    cr_assert(eq(dbl, mt[CX_M_CAPEX_BURDEN_PV], mt[CX_M_CAPEX_BURDEN]));
+                    cr_assert(eq(dbl, mt[CX_M_REVENUE_TOTAL_PV], mt[CX_M_REVENUE_TOTAL]));
+                }
+                double bu = 0, rv[4] = { 0, 0, 0, 0 };
+                for (int t = 0; t < H; t++) {
+                    const cx_trace_month *tm = &tr->month[t];
+                    double fct = pow(1.0 + rates[ri], -(t + 1) / 12.0);
+                    bu += tm->burden_b * fct;
+                    rv[0] += tm->rev_deals_b * fct;
+                    rv[1] += tm->rev_taas_b * fct;
+                    rv[2] += tm->rev_iaas_b * fct;
+                    rv[3] += tm->rev_recsys_b * fct;
+                }
+                cr_assert(eq(dbl, res[0].metric[CX_M_CAPEX_BURDEN_PV], bu), "%s", tables[k]->name);
+                cr_assert(eq(dbl, res[0].metric[CX_M_REVENUE_TOTAL_PV], rv[0] + rv[1] + rv[2] + rv[3]),
+                          "%s", tables[k]->name);
+                if (ri == 1) /* factors below 1 on amounts >= 0 */
+                    cr_assert(le(dbl, bu, res[0].metric[CX_M_CAPEX_BURDEN]));
+            }
+        }
+        cx_trace_free(tr);
+        gsl_rng_free(r);
+        free(x);
+        free(work);
+        free(res);
+        close_fixture(&f);
+    }
 }

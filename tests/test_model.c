@@ -13,8 +13,10 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "models/lanes.h"
 #include "models/model.h"
 #include "models/trace.h"
+#include "sim/base/simd.h"
 #include "sim/base/error.h"
 #include "sim/rng/pcg.h"
 #include "sim/input/scenario.h"
@@ -976,4 +978,83 @@ Test(model, outcomes_come_from_the_inputs)
     cx_scratch_free(s);
     cx_model_free(m);
     cx_scenario_free(sc);
+}
+
+/* MODEL.md, Present value, against the exact calculation, on every SIMD path this CPU runs:
+ * 2 GW at 12 $B/GW-yr (Cost / C = 1, so Burden(t) = idle GW), MSL 0.5 GW rising to 1.5 GW at
+ * month 4, IaaS 0.25 GW at 12 x 0.75 (0.1875 $B a month). Idle after IaaS: 1.25, 1.0, 0.75,
+ * 0.5, then 0.25. Every amount is exact in binary, so the discounted sums in month order are
+ * the expected values to the last bit; at r = 0 they are capex_burden and revenue_total. */
+static const char *const pv_text =
+    "horizon_months = 12;\n"
+    "supply = { tranches = ( { name = \"a\"; gw = 2.0; cost_per_gw_year = 12.0; } ); };\n"
+    "msl = { schedule = ( (0, 0.5), (4, 1.5) ); };\n"
+    "iaas = { enabled = true; max_gw = 0.25; discount = 0.25; };\n"
+    "market = { price0 = 12.0; };\n"
+    "report = { discount_rate = %s; };\n";
+
+static const cx_lane_kernels *const pv_tables[] = {
+    &cx_lane_kernels_scalar,
+#if defined(__x86_64__)
+    &cx_lane_kernels_avx2, &cx_lane_kernels_avx512,
+#endif
+};
+static const cx_simd pv_levels[] = { CX_SIMD_SCALAR, CX_SIMD_AVX2, CX_SIMD_AVX512 };
+
+Test(model, present_value_exact)
+{
+    const double idle[12] = { 1.25, 1.0, 0.75, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25 };
+    double burden_pv = 0.0, revenue_pv = 0.0;
+    for (int t = 0; t < 12; t++) {
+        double f = pow(1.1, -(t + 1) / 12.0);
+        burden_pv += idle[t] * f;
+        revenue_pv += 0.1875 * f;
+    }
+    /* 12 months: the last factor is 1 / 1.1 */
+    NEAR(pow(1.1, -12 / 12.0), 1.0 / 1.1);
+    int runs = 0;
+    for (size_t i = 0; i < sizeof pv_tables / sizeof pv_tables[0]; i++) {
+        if (!cx_simd_supported(pv_levels[i]))
+            continue;
+        char text[1024];
+        fix f;
+        subst1(text, sizeof text, pv_text, "0.1");
+        fix_open(&f, text);
+        f.m->k = pv_tables[i];
+        const double *mt = run(&f);
+        NEAR(mt[CX_M_CAPEX_BURDEN], 5.5);
+        NEAR(mt[CX_M_REVENUE_TOTAL], 12 * 0.1875);
+        cr_assert(eq(dbl, mt[CX_M_CAPEX_BURDEN_PV], burden_pv), "%s", pv_tables[i]->name);
+        cr_assert(eq(dbl, mt[CX_M_REVENUE_TOTAL_PV], revenue_pv), "%s", pv_tables[i]->name);
+        fix_close(&f);
+        /* r = 0: the plain sums, bit for bit */
+        subst1(text, sizeof text, pv_text, "0.0");
+        fix_open(&f, text);
+        f.m->k = pv_tables[i];
+        mt = run(&f);
+        cr_assert(eq(dbl, mt[CX_M_CAPEX_BURDEN_PV], mt[CX_M_CAPEX_BURDEN]));
+        cr_assert(eq(dbl, mt[CX_M_REVENUE_TOTAL_PV], mt[CX_M_REVENUE_TOTAL]));
+        NEAR(mt[CX_M_CAPEX_BURDEN_PV], 5.5);
+        fix_close(&f);
+        runs++;
+    }
+    cr_assert(ge(int, runs, 1));
+}
+
+/* Without report.discount_rate the scenario reports the base metrics only, and the present
+ * values stay 0 on every path. */
+Test(model, present_value_absent)
+{
+    fix f;
+    fix_open(&f, "horizon_months = 3;\n"
+                 "supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_year = 12.0; } ); };\n"
+                 "market = { price0 = 12.0; };\n");
+    const double *mt = run(&f);
+    cr_assert(eq(int, cx_metric_count(f.sc), CX_N_BASE_METRICS));
+    NEAR(mt[CX_M_CAPEX_BURDEN], 3.0);
+    cr_assert(eq(dbl, mt[CX_M_CAPEX_BURDEN_PV], 0.0));
+    cr_assert(eq(dbl, mt[CX_M_REVENUE_TOTAL_PV], 0.0));
+    cr_assert(eq(str, (char *)cx_metric_names[CX_M_CAPEX_BURDEN_PV], "capex_burden_pv"));
+    cr_assert(eq(str, (char *)cx_metric_names[CX_M_REVENUE_TOTAL_PV], "revenue_total_pv"));
+    fix_close(&f);
 }

@@ -682,3 +682,109 @@ Test(report, nonfinite_and_out_of_range_are_reported)
     cx_block_moments_clear(&b);
     cx_accum_free(a);
 }
+
+/* MODEL.md, Calendar: quarters by calendar quarter when month 0 starts one, else by their
+ * first and last months; years roll over; the last quarter ends at the horizon. */
+Test(report, calendar_labels)
+{
+    cx_report r;
+    memset(&r, 0, sizeof r);
+    char b[40];
+    r.horizon_months = 14;
+    cr_assert(not(cx_report_quarter_label(&r, 0, b, sizeof b))); /* no start: no label */
+    cr_assert(eq(str, b, ""));
+    cr_assert(not(cx_report_month_label(&r, 0, b, sizeof b)));
+    r.start_year = 2026;
+    r.start_month = 7;
+    cr_assert(cx_report_month_label(&r, 0, b, sizeof b));
+    cr_assert(eq(str, b, "2026-07"));
+    cx_report_month_label(&r, 6, b, sizeof b);
+    cr_assert(eq(str, b, "2027-01"));
+    const char *const jul[] = {"2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3"};
+    for (int q = 0; q < 5; q++) {
+        cr_assert(cx_report_quarter_label(&r, q, b, sizeof b));
+        cr_assert(eq(str, b, (char *)jul[q]), "quarter %d", q + 1);
+    }
+    r.start_month = 8;
+    const char *const aug[] = {"2026-08..2026-10", "2026-11..2027-01", "2027-02..2027-04",
+                               "2027-05..2027-07", "2027-08..2027-09"}; /* months 12, 13 */
+    for (int q = 0; q < 5; q++) {
+        cr_assert(cx_report_quarter_label(&r, q, b, sizeof b));
+        cr_assert(eq(str, b, (char *)aug[q]), "quarter %d", q + 1);
+    }
+    r.start_month = 12;
+    r.horizon_months = 13; /* the last quarter has one month */
+    cx_report_quarter_label(&r, 0, b, sizeof b);
+    cr_assert(eq(str, b, "2026-12..2027-02"));
+    cx_report_quarter_label(&r, 4, b, sizeof b);
+    cr_assert(eq(str, b, "2027-12..2027-12"));
+    r.start_month = 1;
+    cx_report_quarter_label(&r, 4, b, sizeof b);
+    cr_assert(eq(str, b, "2027Q1"));
+}
+
+/* The writers: without the scenario's keys the metrics, JSON keys and CSV header of before;
+ * with them the present values, "start", "discount_rate", quarter labels and a label column. */
+Test(report, writers_with_and_without_keys)
+{
+    cx_accum *a = feed(ten, 10, thr, 2);
+    cx_report *r;
+    cr_assert(eq(int, cx_report_new(&r, a), 0));
+    cx_run_info info = {"demo", "abc", "mc", 7, 10, 10, 2, 0.25, true, 1024};
+    char dir[] = "/tmp/cx_report_XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char csv[160], line[256];
+    snprintf(csv, sizeof csv, "%s/quarters.csv", dir);
+    for (int with = 0; with < 2; with++) {
+        cx_scenario sc;
+        memset(&sc, 0, sizeof sc);
+        sc.horizon_months = 6;
+        if (with) {
+            sc.start_year = 2026;
+            sc.start_month = 8;
+            sc.has_discount = true;
+            sc.discount_rate = 0.1;
+        }
+        cx_report_set_scenario(r, &sc);
+        json_t *doc = cx_output_json(r, &info);
+        cr_assert(doc != NULL);
+        json_t *ms = json_object_get(doc, "metrics");
+        cr_assert(eq(sz, json_object_size(ms), with ? CX_N_METRICS : CX_N_BASE_METRICS));
+        cr_assert(eq(int, json_object_get(ms, "capex_burden_pv") != NULL, with));
+        cr_assert(eq(int, json_object_get(ms, "revenue_total_pv") != NULL, with));
+        cr_assert(eq(int, json_object_get(doc, "start") != NULL, with));
+        cr_assert(eq(int, json_object_get(doc, "discount_rate") != NULL, with));
+        json_t *q1 = json_array_get(json_object_get(json_object_get(doc, "quarters"), "revenue"), 1);
+        const char *lab = json_string_value(json_object_get(q1, "label"));
+        if (with) {
+            cr_assert(eq(str, (char *)json_string_value(json_object_get(doc, "start")), "2026-08"));
+            cr_assert(eq(str, (char *)lab, "2026-11..2027-01"));
+        } else {
+            cr_assert(lab == NULL);
+            cr_assert(eq(sz, json_object_size(q1), 4));
+        }
+        json_decref(doc);
+        cr_assert(eq(int, cx_output_write_csv(dir, r), 0));
+        FILE *f = fopen(csv, "r");
+        cr_assert(f != NULL);
+        cr_assert(fgets(line, sizeof line, f) != NULL);
+        cr_assert(eq(str, line, with ? "quarter,series,mean,p5,p50,p95,label\n"
+                                     : "quarter,series,mean,p5,p50,p95\n"));
+        cr_assert(fgets(line, sizeof line, f) != NULL);
+        cr_assert(eq(int, strstr(line, ",2026-08..2026-10\n") != NULL, with), "%s", line);
+        fclose(f);
+        /* the table: the present values' rows and the quarters' labels only with the keys */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        cx_output_table(mem, r, &info);
+        fclose(mem);
+        cr_assert(eq(int, strstr(buf, "capex_burden_pv") != NULL, with));
+        cr_assert(eq(int, strstr(buf, "2026-08..2026-10") != NULL, with));
+        free(buf);
+    }
+    unlink(csv);
+    rmdir(dir);
+    cx_report_free(r);
+    cx_accum_free(a);
+}

@@ -119,7 +119,7 @@ static bad_case cases[] = {
         {BASE "msl = { schedule = ((0, 1.0)); p_sucess = 0.5; };\n",
          "t.cfg:3: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)"},
         {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key (expected one of name, description, "
-                            "horizon_months, run, supply, msl, recsys, taas, market, deals, iaas, "
+                            "horizon_months, start, run, supply, msl, recsys, taas, market, deals, iaas, "
                             "allocation, correlations, report, sweep, tornado, sobol, stress)"},
         {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_yr = 10.0; } ); };\n" MARKET,
          "t.cfg:1: supply.tranches.a.cost_per_gw_yr: unknown key (did you mean "
@@ -290,6 +290,23 @@ static bad_case cases[] = {
          "t.cfg:3: run.paths: must be in [1, 9223372036854775807], got 0"},
         {BASE "report = { relative_error = 0.5; };\n",
          "t.cfg:3: report.relative_error: must be in (0, 0.1], got 0.5"},
+        /* MODEL.md, Present value and Calendar */
+        {BASE "report = { discount_rate = -0.01; };\n",
+         "t.cfg:3: report.discount_rate: an annual rate must be a finite number >= 0, got -0.01"},
+        {BASE "report = { discount_rate = { dist = \"uniform\"; low = 0.0; high = 0.1; }; };\n",
+         "t.cfg:3: report.discount_rate: expected a number, got a group"},
+        {BASE "start = \"2026-13\";\n",
+         "t.cfg:3: start: expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"2026-13\""},
+        {BASE "start = \"26-07\";\n",
+         "t.cfg:3: start: expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"26-07\""},
+        {BASE "start = \"2026-7\";\n",
+         "t.cfg:3: start: expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"2026-7\""},
+        {BASE "start = \"2026-00\";\n",
+         "t.cfg:3: start: expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"2026-00\""},
+        {BASE "start = 202607;\n", "t.cfg:3: start: expected a string, got an integer"},
+        {BASE "tornado = { metric = \"capex_burden_pv\"; };\n",
+         "t.cfg:3: tornado.metric: capex_burden_pv needs report.discount_rate (MODEL.md, Present "
+         "value)"},
         /* sweeps */
         {BASE "sweep = { inputs = ( { name = \"market.drfit\"; values = [0.0, 0.1]; } ); };\n",
          "t.cfg:3: sweep.inputs[0].name: unknown input \"market.drfit\" (did you mean "
@@ -402,6 +419,8 @@ Test(scenario, defaults_follow_model_md)
     cr_expect(cx_dist_is_fixed(&sc->deals.spot.premium));
     cr_expect(eq(int, sc->n_thresholds, 0));
     cr_expect(eq(dbl, sc->relative_error, 0.001));
+    cr_expect(not(sc->has_discount)); /* no present values without report.discount_rate */
+    cr_expect(eq(int, sc->start_year, 0)); /* no calendar without start */
     cr_expect(eq(int, sc->priority[0], CX_USE_MSL));
     cr_expect(eq(int, sc->priority[1], CX_USE_RECSYS));
     cr_expect(eq(int, sc->priority[2], CX_USE_TAAS));
@@ -1457,4 +1476,22 @@ Test(scenario, every_default_is_model_md_s)
     cx_scenario_free(a);
     cx_scenario_free(b);
     free(doc);
+}
+
+/* MODEL.md, Present value and Calendar: the keys as read. */
+Test(scenario, start_and_discount_rate)
+{
+    cx_scenario *sc = load_ok(BASE "start = \"2026-07\";\n"
+                                   "report = { discount_rate = 0.1; };\n");
+    cr_expect(eq(int, sc->start_year, 2026));
+    cr_expect(eq(int, sc->start_month, 7));
+    cr_expect(sc->has_discount);
+    cr_expect(eq(dbl, sc->discount_rate, 0.1));
+    cx_scenario_free(sc);
+    sc = load_ok(BASE "start = \"1999-12\";\nreport = { discount_rate = 0; };\n");
+    cr_expect(eq(int, sc->start_year, 1999));
+    cr_expect(eq(int, sc->start_month, 12));
+    cr_expect(sc->has_discount); /* 0 is a rate: the present values equal the plain sums */
+    cr_expect(eq(dbl, sc->discount_rate, 0.0));
+    cx_scenario_free(sc);
 }

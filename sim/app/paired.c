@@ -84,6 +84,7 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
+    cx_report_set_scenario(r->rep, r->sc);
     cx_run_info info = {r->sc->name,          r->sc->sha256, setup.sampling_name,
                         o.seed,               r->run->paths_done, o.paths,
                         r->run->threads,      r->run->elapsed_s, r->run->complete,

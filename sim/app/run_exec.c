@@ -144,6 +144,7 @@ int cli_run_exec(const cli_run_args *a)
         fprintf(stderr, "capexsim: report: %s\n", cx_strerror(rc));
         goto done;
     }
+    cx_report_set_scenario(rep, sc);
     if (root) cx_output_warnings(stderr, rep); /* non-finite or out-of-range values (issue 11) */
     /* a run its stop rule ended (the --target-ci target met) did what was asked: complete,
      * with "stopped" saying why it has fewer paths than requested; Ctrl-C is not complete */

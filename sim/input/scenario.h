@@ -127,6 +127,9 @@ typedef struct cx_scenario {
     char sha256[65];       /* SHA-256 of the text read, every @include expanded (the file's
                               bytes when it has none), hex (docs/limits.md) */
     int horizon_months;
+    /* `start = "YYYY-MM"`: the calendar month of month 0 (MODEL.md, Calendar); labels only.
+     * start_year is 0 where the key is absent. */
+    int start_year, start_month; /* start_month 1 .. 12 */
 
     /* run group; 0 where absent (command-line flags override) */
     uint64_t run_paths, run_seed;
@@ -156,6 +159,9 @@ typedef struct cx_scenario {
     int n_thresholds;
     double *thresholds;     /* report.thresholds, $B */
     double relative_error;  /* report.relative_error, default 0.001 */
+    bool has_discount;      /* report.discount_rate given: the present-value metrics exist */
+    double discount_rate;   /* report.discount_rate, annual effective, >= 0 (MODEL.md,
+                               Present value) */
 
     /* sensitivity groups (issue 6) */
     int n_sweep;            /* 0, 1 or 2 axes */

@@ -29,7 +29,7 @@
 /* ---------------------------------------------------------------- groups */
 
 static const char *const top_keys[] = {
-    "name", "description", "horizon_months", "run", "supply", "msl", "recsys", "taas",
+    "name", "description", "horizon_months", "start", "run", "supply", "msl", "recsys", "taas",
     "market", "deals", "iaas", "allocation", "correlations", "report", "sweep", "tornado",
     "sobol", "stress", NULL,
 };
@@ -454,7 +454,7 @@ static int parse_allocation(loader *l, const config_setting_t *root)
 
 static int parse_report(loader *l, const config_setting_t *root)
 {
-    static const char *const keys[] = {"thresholds", "relative_error", NULL};
+    static const char *const keys[] = {"thresholds", "relative_error", "discount_rate", NULL};
     cx_scenario *sc = l->sc;
     const config_setting_t *g, *s;
     int rc;
@@ -487,6 +487,37 @@ static int parse_report(loader *l, const config_setting_t *root)
                             MAX_RELATIVE_ERROR, v);
         sc->relative_error = v;
     }
+    if ((s = config_setting_get_member(g, "discount_rate")) != NULL) {
+        /* MODEL.md, Present value: a fixed annual effective rate, >= 0 */
+        double v;
+        if ((rc = scn_number_of(l, s, "report.discount_rate", &v)) != 0)
+            return rc;
+        if (!(v >= 0 && isfinite(v)))
+            return scn_fail(l, s, "report.discount_rate",
+                            "an annual rate must be a finite number >= 0, got %g", v);
+        sc->has_discount = true;
+        sc->discount_rate = v;
+    }
+    return 0;
+}
+
+/* MODEL.md, Calendar: `start = "YYYY-MM"`, four digits, a dash, a month 01 to 12. */
+static int parse_start(loader *l, const config_setting_t *root)
+{
+    const char *s;
+    const config_setting_t *where;
+    int rc;
+    if ((rc = scn_get_string(l, root, "", "start", &s, &where)) != 0 || !s)
+        return rc;
+    bool ok = strlen(s) == 7 && s[4] == '-';
+    for (int i = 0; ok && i < 7; i++)
+        ok = i == 4 || (s[i] >= '0' && s[i] <= '9');
+    int year = ok ? atoi(s) : 0, month = ok ? atoi(s + 5) : 0;
+    if (!ok || year < 1 || month < 1 || month > 12)
+        return scn_fail(l, where, "start",
+                        "expected a calendar month \"YYYY-MM\" (month 01 to 12), got \"%s\"", s);
+    l->sc->start_year = year;
+    l->sc->start_month = month;
     return 0;
 }
 
@@ -522,7 +553,7 @@ int scn_parse_root(loader *l, const config_setting_t *root, const char *default_
     if ((rc = scn_get_int(l, root, "", "horizon_months", 1, CX_MAX_HORIZON, &h, NULL)) != 0)
         return rc;
     sc->horizon_months = (int)h;
-    if ((rc = parse_run(l, root)) != 0 || (rc = parse_supply(l, root)) != 0 ||
+    if ((rc = parse_start(l, root)) != 0 || (rc = parse_run(l, root)) != 0 || (rc = parse_supply(l, root)) != 0 ||
         (rc = parse_uses(l, root)) != 0 || (rc = parse_market(l, root)) != 0 ||
         (rc = parse_deals(l, root)) != 0 || (rc = parse_iaas(l, root)) != 0 ||
         (rc = parse_allocation(l, root)) != 0 || (rc = parse_report(l, root)) != 0 ||

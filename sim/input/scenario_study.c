@@ -31,7 +31,9 @@ static const char *const metric_names[] = {
     "capex_burden", "revenue_total", "revenue_deals", "revenue_taas", "revenue_iaas",
     "revenue_recsys", "committed_cost", "idle_gw_mean", "idle_gw_peak", "msl_shortfall",
     "oversold_gw_peak", "msl_success", "deals_signed", "deals_cancelled", "deals_clawed_back",
+    "capex_burden_pv", "revenue_total_pv", /* only with report.discount_rate */
 };
+#define N_BASE_METRICS 15
 #define N_METRICS ((int)(sizeof metric_names / sizeof metric_names[0]))
 
 static const char *value_problem(range_kind rk, double v)
@@ -153,6 +155,9 @@ int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *
         names[N_METRICS] = NULL;
         if ((rc = scn_choose(l, s, key, "metric", names, &k)) != 0)
             return rc;
+        if (k >= N_BASE_METRICS && !l->sc->has_discount)
+            return scn_fail(l, s, key, "%s needs report.discount_rate (MODEL.md, Present value)",
+                            metric_names[k]);
         m = metric_names[k];
     }
     if (!(*metric = strdup(m)))

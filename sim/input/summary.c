@@ -185,6 +185,11 @@ void cx_scenario_print_summary(const cx_scenario *sc, void *file)
     if (sc->description)
         fprintf(f, "          %s\n", sc->description);
     fprintf(f, "sha256    %.16s...   horizon %d months\n", sc->sha256, sc->horizon_months);
+    /* MODEL.md, Calendar and Present value: only where the scenario has them */
+    if (sc->start_year > 0)
+        fprintf(f, "start     %04d-%02d (month 0)\n", sc->start_year, sc->start_month);
+    if (sc->has_discount)
+        fprintf(f, "discount  %g a year (capex_burden_pv, revenue_total_pv)\n", sc->discount_rate);
     fprintf(f, "(~ marks the median of an uncertain input)\n\n");
 
     print_tranches(f, sc);

@@ -36,7 +36,8 @@ struct cx_export {
     cx_observer obs;
     int n_in;           /* uncertain inputs exported */
     int *in;            /* their indices */
-    int width;          /* doubles per row: n_in + CX_N_METRICS */
+    int n_m;            /* metrics exported: cx_metric_count of the scenario */
+    int width;          /* doubles per row: n_in + n_m */
     int rows_per_block; /* min(CX_BLOCK_PATHS, max_rows) */
     uint64_t max_rows;
     uint64_t rows;
@@ -67,7 +68,7 @@ static void path(void *ctx, void *bstate, int tid, const double *x, const cx_pat
     double *row = (double *)(h + 1) + (size_t)i * (size_t)e->width;
     for (int k = 0; k < e->n_in; k++)
         row[k] = x[e->in[k]];
-    memcpy(row + e->n_in, res->metric, CX_N_METRICS * sizeof *row);
+    memcpy(row + e->n_in, res->metric, (size_t)e->n_m * sizeof *row);
 }
 
 static void merge_block(void *ctx, const void *bstate, uint64_t b)
@@ -111,7 +112,8 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
     for (int i = 0; i < sc->n_inputs; i++)
         if (sc->inputs[i].uncertain)
             e->in[e->n_in++] = i;
-    e->width = e->n_in + CX_N_METRICS;
+    e->n_m = cx_metric_count(sc);
+    e->width = e->n_in + e->n_m;
     e->max_rows = max_rows;
     e->rows_per_block = max_rows < CX_BLOCK_PATHS ? (int)max_rows : CX_BLOCK_PATHS;
     e->obs = (cx_observer){.ctx = e,
@@ -140,7 +142,7 @@ int cx_export_new(cx_export **out, const cx_scenario *sc, const char *file, uint
         putc(',', e->f);
         cx_csv_text(e->f, sc->inputs[e->in[k]].name); /* names may hold , " = (issue 25) */
     }
-    for (int k = 0; k < CX_N_METRICS; k++)
+    for (int k = 0; k < e->n_m; k++)
         fprintf(e->f, ",%s", cx_metric_names[k]);
     if (putc('\n', e->f) == EOF)
         goto fail;

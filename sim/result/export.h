@@ -12,7 +12,8 @@
 
 /*
  * Columns: "path" (0-based path index), every uncertain scalar input by its dotted name (input
- * order), then every per-path metric (cx_metric_names order). Numbers are printed with 17
+ * order), then every per-path metric the scenario reports (cx_metric_count, in
+ * cx_metric_names order). Numbers are printed with 17
  * significant digits, so each value reads back as the double the engine used.
  *
  * Rows are kept per block in the engine's round buffer (observer state) and written by

@@ -49,6 +49,12 @@ static void put(json_t *obj, const char *key, json_t *v, int *bad)
     if (!v || json_object_set_new(obj, key, v) < 0) *bad = 1;
 }
 
+/* Series `which` of cx_report_warning is one the writers show (not an absent metric). */
+static bool shown(const cx_report *r, int which)
+{
+    return which >= CX_N_METRICS || which < r->n_metrics;
+}
+
 static json_t *metric_json(const cx_metric_stats *st, cx_interval_method method, int *bad)
 {
     json_t *o = json_object(), *pct = json_object(), *ci = json_object();
@@ -131,9 +137,14 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
         put(doc, "interval_batch_blocks", json_integer(CX_REP_BATCH_BLOCKS), &bad);
     }
 
+    /* MODEL.md, Present value and Calendar: only where the scenario asks */
+    if (r->n_metrics > CX_N_BASE_METRICS) put(doc, "discount_rate", num(r->discount_rate), &bad);
+    char lab[40];
+    if (cx_report_month_label(r, 0, lab, sizeof lab)) put(doc, "start", json_string(lab), &bad);
+
     json_t *metrics = json_object();
     put(doc, "metrics", metrics, &bad);
-    for (int i = 0; metrics && i < CX_N_METRICS; i++)
+    for (int i = 0; metrics && i < r->n_metrics; i++)
         put(metrics, cx_metric_names[i], metric_json(&r->metric[i], r->interval_method, &bad),
             &bad);
 
@@ -150,7 +161,7 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     put(doc, "warnings", warn, &bad);
     for (int w = 0; warn && w < CX_N_METRICS + CX_N_QSERIES; w++) {
         char line[512];
-        if (cx_report_warning(r, w, line, sizeof line) &&
+        if (shown(r, w) && cx_report_warning(r, w, line, sizeof line) &&
             json_array_append_new(warn, json_string(line)) < 0)
             bad = 1;
     }
@@ -171,6 +182,8 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
             put(o, "p5", num(qs->p5), &bad);
             put(o, "p50", num(qs->p50), &bad);
             put(o, "p95", num(qs->p95), &bad);
+            if (cx_report_quarter_label(r, q, lab, sizeof lab))
+                put(o, "label", json_string(lab), &bad);
             if (json_array_append_new(arr, o) < 0) bad = 1;
         }
     }
@@ -197,12 +210,17 @@ int cx_output_write_json(const char *path, const json_t *doc)
 static int csv_writer(FILE *f, const void *ctx)
 {
     const cx_report *r = ctx;
-    fprintf(f, "quarter,series,mean,p5,p50,p95\n");
+    char lab[40];
+    /* MODEL.md, Calendar: a last column with the quarter's label where there is one */
+    bool cal = cx_report_quarter_label(r, 0, lab, sizeof lab);
+    fprintf(f, "quarter,series,mean,p5,p50,p95%s\n", cal ? ",label" : "");
     for (int s = 0; s < CX_N_QSERIES; s++)
         for (int q = 0; q < r->n_quarters; q++) {
             const cx_quarter_stats *qs = &r->quarter[s][q];
-            fprintf(f, "%d,%s,%.17g,%.17g,%.17g,%.17g\n", q + 1, cx_qseries_names[s], qs->mean,
+            fprintf(f, "%d,%s,%.17g,%.17g,%.17g,%.17g", q + 1, cx_qseries_names[s], qs->mean,
                     qs->p5, qs->p50, qs->p95);
+            if (cx_report_quarter_label(r, q, lab, sizeof lab)) fprintf(f, ",%s", lab);
+            fputc('\n', f);
         }
     return ferror(f) ? CX_ERR_IO : 0;
 }
@@ -224,7 +242,7 @@ int cx_output_warnings(FILE *f, const cx_report *r)
     int n = 0;
     for (int w = 0; w < CX_N_METRICS + CX_N_QSERIES; w++) {
         char line[512];
-        if (cx_report_warning(r, w, line, sizeof line)) {
+        if (shown(r, w) && cx_report_warning(r, w, line, sizeof line)) {
             fprintf(f, "capexsim: warning: %s\n", line);
             n++;
         }
@@ -261,7 +279,7 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
     fprintf(f, "\n%-18s %11s %9s %11s %11s %11s %11s %11s %11s\n", "metric", "mean", "se", "sd",
             "min", "p5", "p50", "p95", "max");
     int flagged = 0;
-    for (int i = 0; i < CX_N_METRICS; i++) {
+    for (int i = 0; i < r->n_metrics; i++) {
         const cx_metric_stats *m = &r->metric[i];
         char c[8][32], name[32];
         bool flag = m->n_nan || m->n_inf || m->n_out_of_range || m->unresolved;
@@ -274,17 +292,29 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
                 cell(c[7], 32, m->max, 4));
     }
     if (flagged)
-        for (int i = 0; i < CX_N_METRICS; i++) {
+        for (int i = 0; i < r->n_metrics; i++) {
             char line[512];
             if (cx_report_warning(r, i, line, sizeof line)) fprintf(f, "* %s\n", line);
         }
     fprintf(f, "\ncapex burden CVaR95: %.4g $B", r->burden_cvar95);
     for (int j = 0; j < r->n_thresholds; j++)
         fprintf(f, "%s P(> %g) = %.4f", j ? "," : ";", r->thresholds[j], r->exceed[j]);
-    fprintf(f, "\n\n%-8s %26s %26s %26s\n", "quarter", "idle GW mean (p5..p95)",
+    if (r->n_metrics > CX_N_BASE_METRICS)
+        fprintf(f, "\npresent values (*_pv) at %g a year, to month 0", r->discount_rate);
+    /* MODEL.md, Calendar: each quarter's label beside its number where there is one */
+    char lab[40];
+    int lw = cx_report_quarter_label(r, 0, lab, sizeof lab) ? (int)strlen(lab) + 1 : 0;
+    if (cx_report_month_label(r, 0, lab, sizeof lab))
+        fprintf(f, "\nmonth 0 is %s", lab);
+    fprintf(f, "\n\n%-*s %26s %26s %26s\n", 8 + lw, "quarter", "idle GW mean (p5..p95)",
             "revenue $B (p5..p95)", "cum. burden $B (p5..p95)");
     for (int q = 0; q < r->n_quarters; q++) {
-        fprintf(f, "%-8d", q + 1);
+        if (lw) {
+            cx_report_quarter_label(r, q, lab, sizeof lab);
+            fprintf(f, "%-3d %-*s", q + 1, 4 + lw, lab);
+        } else {
+            fprintf(f, "%-8d", q + 1);
+        }
         for (int s = 0; s < CX_N_QSERIES; s++) {
             const cx_quarter_stats *qs = &r->quarter[s][q];
             char a[3][32], txt[100];

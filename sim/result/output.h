@@ -27,7 +27,9 @@ typedef struct cx_run_info {
 
 /*
  * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
- * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling". Non-finite
+ * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling"; with the
+ * scenario's keys (cx_report_set_scenario) "discount_rate" and the *_pv metrics, "start" and
+ * a "label" in each quarter (MODEL.md, Present value and Calendar). Non-finite
  * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
  * @return a new reference (caller json_decref's it), or NULL when out of memory.
  */
@@ -47,7 +49,8 @@ uint64_t cx_output_u64_of(const json_t *v);
 int cx_output_write_json(const char *path, const json_t *doc);
 /*
  * The quarterly series as one long CSV table, DIR/quarters.csv (created with DIR if needed):
- * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON.
+ * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON; with
+ * a calendar (`start`) a last column "label" (cx_report_quarter_label).
  * @return 0 or CX_ERR_IO.
  */
 int cx_output_write_csv(const char *dir, const cx_report *r);

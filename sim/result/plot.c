@@ -446,25 +446,45 @@ static int plot_fan(plotter *p, const json_t *doc, const char *series, const cha
     if (!f)
         return CX_ERR_IO;
     size_t rows = 0;
+    /* MODEL.md, Calendar: a run with `start` labels its quarters ("2026Q3"); the axis shows
+     * them in place of the numbers */
+    bool cal = json_is_string(json_object_get(json_array_get(arr, 0), "label"));
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *q = json_array_get(arr, i);
         double p5 = jnum(q, "p5"), p50 = jnum(q, "p50"), p95 = jnum(q, "p95");
         if (!isfinite(p5) || !isfinite(p50) || !isfinite(p95))
             continue; /* a quarter without its numbers is left out, not drawn at 0 */
-        fprintf(f, "%zu %.17g %.17g %.17g %.17g\n", i + 1, p5, p50, p95, jnum(q, "mean"));
+        fprintf(f, "%zu %.17g %.17g %.17g %.17g", i + 1, p5, p50, p95, jnum(q, "mean"));
+        if (cal) {
+            const char *s = json_string_value(json_object_get(q, "label"));
+            char lab[64];
+            label(lab, sizeof lab, s ? s : "?");
+            fprintf(f, " \"%s\"", lab);
+        }
+        fputc('\n', f);
         rows++;
     }
     int rc = tmp_close(p, f, dpath);
     if (rc || rows == 0)
         return rc; /* no quarter with numbers: nothing to draw */
     char body[4096];
-    snprintf(body, sizeof body,
-             "set title '%s' noenhanced\nset xlabel 'quarter (1 = months 0 to 2)'\nset ylabel '%s'\n"
-             "set grid\nset key top left\nset xtics 1\nset xrange [0.5:%zu.5]\n"
-             "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
-             "     '' using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
-             "     '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#e6550d' title 'mean'\n",
-             title, unit, json_array_size(arr), dpath);
+    if (cal)
+        snprintf(body, sizeof body,
+                 "set title '%s' noenhanced\nset xlabel 'quarter (3 months from month 0)'\n"
+                 "set ylabel '%s'\nset grid\nset key top left\nset xtics rotate by -45 noenhanced\n"
+                 "set xrange [0.5:%zu.5]\n"
+                 "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
+                 "     '' using 1:3:xtic(6) with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
+                 "     '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#e6550d' title 'mean'\n",
+                 title, unit, json_array_size(arr), dpath);
+    else
+        snprintf(body, sizeof body,
+                 "set title '%s' noenhanced\nset xlabel 'quarter (1 = months 0 to 2)'\nset ylabel '%s'\n"
+                 "set grid\nset key top left\nset xtics 1\nset xrange [0.5:%zu.5]\n"
+                 "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
+                 "     '' using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
+                 "     '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#e6550d' title 'mean'\n",
+                 title, unit, json_array_size(arr), dpath);
     return render(p, name, body);
 }
 

@@ -233,6 +233,8 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
         cx_report_free(r);
         return CX_ERR_NOMEM;
     }
+    r->n_metrics = CX_N_BASE_METRICS;
+    r->horizon_months = 3 * acc->n_quarters;
     r->interval_method = acc->n_rq ? CX_INTERVAL_REPLICATES : CX_INTERVAL_IID;
     r->replicates = acc->n_rq ? acc->rep_blocks : 0;
     r->replicate_batches = acc->n_rq ? acc->rep_batches : 0;
@@ -261,6 +263,42 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
         }
     *out = r;
     return 0;
+}
+
+void cx_report_set_scenario(cx_report *r, const cx_scenario *sc)
+{
+    r->n_metrics = cx_metric_count(sc);
+    r->discount_rate = sc->has_discount ? sc->discount_rate : 0.0;
+    r->start_year = sc->start_year;
+    r->start_month = sc->start_month;
+    r->horizon_months = sc->horizon_months;
+}
+
+bool cx_report_month_label(const cx_report *r, int t, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (r->start_year <= 0 || t < 0) return false;
+    int k = r->start_month - 1 + t; /* months since January of the start year */
+    snprintf(buf, len, "%04d-%02d", r->start_year + k / 12, k % 12 + 1);
+    return true;
+}
+
+bool cx_report_quarter_label(const cx_report *r, int q, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (r->start_year <= 0 || q < 0) return false;
+    if ((r->start_month - 1) % 3 == 0) {
+        /* month 0 starts a calendar quarter, so every quarter of the run is one */
+        int k = r->start_month - 1 + 3 * q;
+        snprintf(buf, len, "%04dQ%d", r->start_year + k / 12, k % 12 / 3 + 1);
+        return true;
+    }
+    int last = 3 * q + 2 < r->horizon_months - 1 ? 3 * q + 2 : r->horizon_months - 1;
+    char a[16], b[16];
+    cx_report_month_label(r, 3 * q, a, sizeof a);
+    cx_report_month_label(r, last > 3 * q ? last : 3 * q, b, sizeof b);
+    snprintf(buf, len, "%s..%s", a, b);
+    return true;
 }
 
 bool cx_report_warning(const cx_report *r, int which, char *buf, size_t len)

@@ -76,6 +76,13 @@ typedef struct cx_report {
     uint64_t replicates;
     uint64_t replicate_batches;
     cx_metric_stats metric[CX_N_METRICS];
+    /* metrics the writers show: the first n_metrics (cx_metric_count); CX_N_BASE_METRICS
+     * until cx_report_set_scenario says otherwise */
+    int n_metrics;
+    double discount_rate;           /* report.discount_rate where n_metrics has the PVs */
+    /* MODEL.md, Calendar: month 0's year and month (1 .. 12), start_year 0 without `start`;
+     * the horizon, for the last quarter's last month */
+    int start_year, start_month, horizon_months;
     int n_thresholds;
     double *thresholds;             /* $B */
     double *exceed;                 /* P(capex_burden > thresholds[j]), strict */
@@ -99,6 +106,18 @@ bool cx_report_warning(const cx_report *r, int which, char *buf, size_t len);
  */
 int cx_report_new(cx_report **out, const cx_accum *acc);
 void cx_report_free(cx_report *r);
+/* What the writers take from the run's scenario: which metrics it reports (the present
+ * values with report.discount_rate) and its calendar (`start`). Changes no statistic. */
+void cx_report_set_scenario(cx_report *r, const cx_scenario *sc);
+
+/*
+ * MODEL.md, Calendar: the label of quarter q (0-based; months 3q .. 3q+2, the last one cut
+ * at the horizon) into buf: "2026Q3" when month 0 starts a calendar quarter, else its first
+ * and last months "2026-08..2026-10". @return false (buf empty) without a calendar.
+ */
+bool cx_report_quarter_label(const cx_report *r, int q, char *buf, size_t len);
+/* The calendar month of month t, "2026-07", into buf; @return false (buf empty) without one. */
+bool cx_report_month_label(const cx_report *r, int t, char *buf, size_t len);
 
 /*
  * The levels at which the engine keeps replicate quantiles (cx_accum_want_replicates) for a

@@ -270,6 +270,8 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
     cx_sobol_report *rep = NULL;
     int rc = cx_study_check_opts(&o, "sobol", "base samples", err, err_len);
     if (rc == 0)
+        rc = cx_study_check_metric(sc, o.metric, "sobol", err, err_len);
+    if (rc == 0)
         rc = report_new(&rep, sc, &o, err, err_len);
     if (rc != 0)
         return rc;

@@ -57,6 +57,17 @@ int cx_study_check_opts(const cx_study_opts *opts, const char *study, const char
     return 0;
 }
 
+int cx_study_check_metric(const cx_scenario *sc, int metric, const char *study, char *err,
+                          size_t err_len)
+{
+    if (metric >= cx_metric_count(sc)) {
+        cx_set_err(err, err_len, "%s: metric %s needs report.discount_rate in the scenario",
+                   study, cx_metric_names[metric]);
+        return CX_ERR_RANGE;
+    }
+    return 0;
+}
+
 double cx_study_now_s(void)
 {
     struct timespec ts;

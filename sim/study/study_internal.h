@@ -53,6 +53,10 @@ typedef struct cx_study_worker {
  * "study: ..." in err. */
 int cx_study_check_opts(const cx_study_opts *opts, const char *study, const char *unit,
                         char *err, size_t err_len);
+/* A metric sc reports: the present values need report.discount_rate (MODEL.md, Present
+ * value). @return 0, or CX_ERR_RANGE with "study: ..." in err. */
+int cx_study_check_metric(const cx_scenario *sc, int metric, const char *study, char *err,
+                          size_t err_len);
 double cx_study_now_s(void);
 /* The threads to use (0: all cores) and the calling thread's number in a parallel region. */
 int cx_study_thread_count(int requested);

@@ -121,6 +121,7 @@ int cx_sweep_run(cx_sweep_report **out, const cx_scenario *sc, const cx_engine_o
             if (rc == 0 && run->paths_done == 0)
                 r->complete = false; /* interrupted before its first block: no point */
             else if (rc == 0 && (rc = cx_report_new(&p->report, run->accum)) == 0) {
+                cx_report_set_scenario(p->report, sc);
                 p->complete = run->complete;
                 r->complete = run->complete;
                 r->n_points++;
@@ -185,7 +186,7 @@ json_t *cx_sweep_report_json(const cx_sweep_report *r, const cx_scenario *sc)
         json_t *vals = json_array(), *ms = json_object();
         for (int a = 0; a < r->n_axes; a++)
             json_array_append_new(vals, cx_study_json_num(p->value[a]));
-        for (int k = 0; k < CX_N_METRICS; k++) {
+        for (int k = 0; k < p->report->n_metrics; k++) {
             const cx_metric_stats *st = &p->report->metric[k];
             json_object_set_new(ms, cx_metric_names[k],
                                 json_pack("{s:o, s:o, s:o, s:o, s:o}", "mean", cx_study_json_num(st->mean),
@@ -213,7 +214,7 @@ int cx_sweep_report_csv(const cx_sweep_report *r, const char *path)
     int i5 = pct_index(5), i50 = pct_index(50), i95 = pct_index(95);
     for (int i = 0; i < r->n_points; i++) {
         const cx_sweep_point *p = &r->pt[i];
-        for (int k = 0; k < CX_N_METRICS; k++) {
+        for (int k = 0; k < p->report->n_metrics; k++) {
             const cx_metric_stats *st = &p->report->metric[k];
             for (int a = 0; a < r->n_axes; a++)
                 fprintf(f, "%.17g,", p->value[a]);

@@ -368,6 +368,8 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     double t0 = cx_study_now_s();
     int bp = opts->block_paths > 0 ? opts->block_paths : CX_SENS_BLOCK_PATHS;
     int rc = cx_study_check_opts(opts, "tornado", "paths", err, err_len);
+    if (rc == 0)
+        rc = cx_study_check_metric(sc, opts->metric, "tornado", err, err_len);
     if (rc != 0)
         return rc;
     int *in = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof(int));
