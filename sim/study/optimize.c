@@ -603,26 +603,39 @@ static double halton(int k, int b)
     return r;
 }
 
-/* +-1 steps on the integer coordinates of s->best while one improves it. */
+/* Steps of -1, 0 or +1 on every integer coordinate at once (3^k - 1 neighbours, so that a
+ * move along a constraint's boundary, one down and one up, is among them) from s->best, while
+ * one improves it. */
 static int polish(search *s)
 {
     const cx_optimize *sp = s->spec;
+    int idx[CX_OPT_MAX_DECISIONS], k = 0;
+    for (int d = 0; d < sp->n_decisions; d++)
+        if (sp->decision[d].integer)
+            idx[k++] = d;
+    int n_nb = 1;
+    for (int i = 0; i < k; i++)
+        n_nb *= 3;
     bool improved = true;
     for (int it = 0; it < 100 && improved && s->rc == 0; it++) {
         improved = false;
         cx_opt_point b = s->best, p;
         s->start = b.start;
-        for (int d = 0; d < sp->n_decisions; d++)
-            for (int step = -1; step <= 1 && sp->decision[d].integer; step += 2) {
-                double x[CX_OPT_MAX_DECISIONS];
-                memcpy(x, b.x, sizeof x);
-                x[d] += step;
-                if (x[d] < sp->decision[d].low || x[d] > sp->decision[d].high)
-                    continue;
-                if (evaluate(s, x, &p) != 0)
-                    return s->rc;
-                improved |= better(s->pb, &p, &b);
+        for (int nb = 0; nb < n_nb; nb++) {
+            double x[CX_OPT_MAX_DECISIONS];
+            bool inside = true;
+            memcpy(x, b.x, sizeof x);
+            for (int i = 0, c = nb; i < k; i++, c /= 3) {
+                const cx_opt_decision *dc = &sp->decision[idx[i]];
+                x[idx[i]] += c % 3 - 1;
+                inside &= x[idx[i]] >= dc->low && x[idx[i]] <= dc->high;
             }
+            if (nb == n_nb / 2 || !inside) /* the middle one is b itself */
+                continue;
+            if (evaluate(s, x, &p) != 0)
+                return s->rc;
+            improved |= better(s->pb, &p, &b);
+        }
     }
     return s->rc;
 }
@@ -650,15 +663,17 @@ static int enumerate(search *s)
     }
 }
 
-static double grid_size(const cx_optimize *sp)
+static double grid_size(const cx_optimize *sp, const cx_opt_opts *o)
 {
+    if (o->enum_max < 0)
+        return INFINITY;
     double n = 1;
     for (int d = 0; d < sp->n_decisions; d++) {
         if (!sp->decision[d].integer)
             return INFINITY;
         n *= sp->decision[d].high - sp->decision[d].low + 1;
     }
-    return n;
+    return n <= (o->enum_max > 0 ? o->enum_max : CX_OPT_ENUM_MAX) ? n : INFINITY;
 }
 
 static bool any_integer(const cx_optimize *sp)
@@ -677,7 +692,7 @@ static int solve(search *s, const problem *pb, const double (*x0)[CX_OPT_MAX_DEC
     s->found = s->has_best = false;
     memset(s->start_has, 0, sizeof s->start_has);
     s->n_starts = n;
-    if (grid_size(s->spec) <= CX_OPT_ENUM_MAX)
+    if (isfinite(grid_size(s->spec, s->o)))
         return enumerate(s);
     for (int i = 0; i < n && s->rc == 0; i++) {
         s->start = i;
@@ -875,7 +890,7 @@ static int search_all(cx_opt_result *r, search *s, const cx_scenario *sc, const 
     r->baseline.violation = violation(pb, &r->baseline);
     double f0 = fabs(r->baseline.stat[0]);
     s->obj_scale = isfinite(f0) && f0 > 0 ? f0 : 1.0;
-    bool enumerated = grid_size(sp) <= CX_OPT_ENUM_MAX;
+    bool enumerated = isfinite(grid_size(sp, s->o));
     r->method = enumerated ? "enumeration" : any_integer(sp) ? "cobyla+rounding" : "cobyla";
     r->starts = enumerated ? 1 : n_starts;
     rc = solve(s, pb, (const double (*)[CX_OPT_MAX_DECISIONS])x0, n_starts);

@@ -82,6 +82,8 @@ typedef struct cx_opt_opts {
     int starts;                 /* COBYLA starts; 0: CX_OPT_DEFAULT_STARTS */
     int max_evals;              /* evaluations a start may use; 0: 30 + 20 x decisions */
     int frontier;               /* levels of constraint 0's bound; 0: none, else >= 2 */
+    int enum_max;               /* all-integer grids up to this many points are enumerated;
+                                   0: CX_OPT_ENUM_MAX, < 0: never (COBYLA and rounding) */
     void (*progress)(void *ctx, const cx_opt_progress *p);
     void *ctx;
 } cx_opt_opts;
