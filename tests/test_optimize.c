@@ -231,6 +231,68 @@ Test(optimize, evaluation_equals_a_fixed_run, .init = setup)
     cx_scenario_free(sc);
 }
 
+/* The issue's decisions on the default scenario with the spot cap and the IaaS limit set to
+ * numbers: deal slots sized from the decisions' highs give the same paths as a model built at
+ * the point itself (slots sized from the point's value). */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(not(eq(ptr, f, NULL)), "%s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void replace(char *text, const char *from, const char *to)
+{
+    char *p = strstr(text, from);
+    cr_assert(not(eq(ptr, p, NULL)), "%s", from);
+    size_t lf = strlen(from), lt = strlen(to);
+    cr_assert(le(sz, lt, lf));
+    memcpy(p, to, lt);
+    memset(p + lt, ' ', lf - lt);
+}
+
+Test(optimize, spot_cap_decision_equals_a_fixed_run, .init = setup)
+{
+    static char text[1 << 17];
+    snprintf(text, sizeof text, "%s", read_text(CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"));
+    replace(text, "max_external_gw = { dist = \"uniform\"; low = 1.0; high = 2.5; };",
+            "max_external_gw = 1.5;");
+    replace(text, "max_gw = { dist = \"pert\"; low = 0.3; mode = 1.0; high = 2.5; };",
+            "max_gw = 1.0;");
+    strcat(text, "optimize = { decisions = (\n"
+                 "  { input = \"deals.spot.max_external_gw\"; low = 0.0; high = 4.0; },\n"
+                 "  { input = \"iaas.max_gw\"; low = 0.0; high = 2.5; } );\n"
+                 "  objective = { metric = \"revenue_total\"; stat = \"mean\"; sense = \"max\"; };\n"
+                 "  constraints = ( { metric = \"msl_shortfall\"; stat = \"mean\"; max = 0.05; } ); };\n");
+    cx_scenario *sc = load(text);
+    cx_opt_opts o;
+    opts(&o, sc, 2048, 2);
+    double x[2] = {0.7, 2.0};
+    cx_opt_check chk;
+    eval_at(sc, &o, x, &chk);
+    cx_scenario *s1, *s2;
+    cr_assert(eq(int, cx_scenario_with_fixed(&s1, sc, sc->optimize->decision[0].input, x[0]), 0));
+    cr_assert(eq(int, cx_scenario_with_fixed(&s2, s1, sc->optimize->decision[1].input, x[1]), 0));
+    cx_run *run;
+    char err[512] = "";
+    cr_assert(eq(int, cx_sens_engine_run(&run, s2, &o.engine, CX_SAMPLING_MC, false, err,
+                                         sizeof err), 0), "%s", err);
+    cx_report *rep;
+    cr_assert(eq(int, cx_report_new(&rep, run->accum), 0));
+    double rev = rep->metric[CX_M_REVENUE_TOTAL].mean, sh = rep->metric[CX_M_MSL_SHORTFALL].mean;
+    cr_assert(lt(dbl, fabs(chk.stat[0].value - rev), 1e-12 * fabs(rev)));
+    cr_assert(le(dbl, fabs(chk.stat[1].value - sh), 1e-12 * fabs(sh) + 1e-15));
+    cx_report_free(rep);
+    cx_run_free(run);
+    cx_scenario_free(s2);
+    cx_scenario_free(s1);
+    cx_scenario_free(sc);
+}
+
 /* The JSON without its timing object, at T threads. */
 static char *json_at(const cx_scenario *sc, int threads, int frontier)
 {
