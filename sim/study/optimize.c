@@ -685,11 +685,24 @@ static bool any_integer(const cx_optimize *sp)
 }
 
 /* Solves pb from the starts x0[n][]: COBYLA from each, or enumeration; then the integer
- * polish. Resets the per-problem best (the cache stays: same sample). */
-static int solve(search *s, const problem *pb, const double (*x0)[CX_OPT_MAX_DECISIONS], int n)
+ * polish. keep_best: the best so far (the baseline) stays a candidate; else it is reset
+ * (the cache stays: same sample). */
+static int solve(search *s, const problem *pb, const double (*x0)[CX_OPT_MAX_DECISIONS], int n,
+                 bool keep_best)
 {
     s->pb = pb;
-    s->found = s->has_best = false;
+    if (!keep_best) { /* a new problem: the best so far is the cache's best under it */
+        s->found = s->has_best = false;
+        for (size_t i = 0; i < s->n_cache; i++) {
+            cx_opt_point p = s->cache[i];
+            p.violation = violation(pb, &p);
+            if (!s->has_best || better(pb, &p, &s->best)) {
+                s->best = p;
+                s->has_best = true;
+            }
+        }
+        s->found = s->has_best && s->best.violation == 0;
+    }
     memset(s->start_has, 0, sizeof s->start_has);
     s->n_starts = n;
     if (isfinite(grid_size(s->spec, s->o)))
@@ -833,10 +846,10 @@ static int frontier(cx_opt_result *r, search *s, cx_opt_evaluator *cev, int k)
     tight_pb.obj = 1;
     tight_pb.maximize = !sp->constraint[0].upper;
     memcpy(x0[0], r->best.x, sizeof x0[0]);
-    if (solve(s, &free_pb, x0, 1) != 0 || !s->found)
+    if (solve(s, &free_pb, x0, 1, false) != 0 || !s->found)
         return s->rc;
     double loose = s->best.stat[1];
-    if (solve(s, &tight_pb, x0, 1) != 0 || !s->found)
+    if (solve(s, &tight_pb, x0, 1, false) != 0 || !s->found)
         return s->rc;
     double tight = s->best.stat[1];
     if (!(r->frontier = calloc((size_t)k, sizeof *r->frontier)))
@@ -848,7 +861,7 @@ static int frontier(cx_opt_result *r, search *s, cx_opt_evaluator *cev, int k)
         /* from the tightest bound to the loosest; warm start from the previous answer */
         f->bound = tight + (loose - tight) * i / (double)(k - 1);
         pb.con[0].bound = f->bound;
-        if (solve(s, &pb, x0, 1) != 0)
+        if (solve(s, &pb, x0, 1, false) != 0)
             return s->rc;
         r->n_frontier = i + 1;
         f->found = s->found;
@@ -879,13 +892,22 @@ static int search_all(cx_opt_result *r, search *s, const cx_scenario *sc, const 
         }
     s->pb = pb;
     s->start = -1;
-    cx_opt_check chk;
-    int rc = cx_opt_eval_at(s->ev, base_x, &chk);
-    if (rc != 0)
-        return rc;
-    memcpy(r->baseline.x, base_x, sizeof r->baseline.x);
-    for (int k = 0; k < s->ev->n_stats; k++)
-        r->baseline.stat[k] = chk.stat[k].value;
+    /* the baseline: a candidate like any other (and cached) when it lies on the box's grid */
+    double snapped[CX_OPT_MAX_DECISIONS] = {0};
+    memcpy(snapped, base_x, (size_t)sp->n_decisions * sizeof *base_x);
+    snap(sp, snapped);
+    int rc;
+    if (!memcmp(snapped, base_x, (size_t)sp->n_decisions * sizeof *base_x)) {
+        if ((rc = evaluate(s, base_x, &r->baseline)) != 0)
+            return rc;
+    } else {
+        cx_opt_check chk;
+        if ((rc = cx_opt_eval_at(s->ev, base_x, &chk)) != 0)
+            return rc;
+        memcpy(r->baseline.x, base_x, sizeof r->baseline.x);
+        for (int k = 0; k < s->ev->n_stats; k++)
+            r->baseline.stat[k] = chk.stat[k].value;
+    }
     r->baseline.start = -1;
     r->baseline.violation = violation(pb, &r->baseline);
     double f0 = fabs(r->baseline.stat[0]);
@@ -893,7 +915,7 @@ static int search_all(cx_opt_result *r, search *s, const cx_scenario *sc, const 
     bool enumerated = isfinite(grid_size(sp, s->o));
     r->method = enumerated ? "enumeration" : any_integer(sp) ? "cobyla+rounding" : "cobyla";
     r->starts = enumerated ? 1 : n_starts;
-    rc = solve(s, pb, (const double (*)[CX_OPT_MAX_DECISIONS])x0, n_starts);
+    rc = solve(s, pb, (const double (*)[CX_OPT_MAX_DECISIONS])x0, n_starts, true);
     r->found = s->found;
     if (s->has_best)
         r->best = s->best;
