@@ -293,6 +293,57 @@ Test(optimize, spot_cap_decision_equals_a_fixed_run, .init = setup)
     cx_scenario_free(sc);
 }
 
+/* A signed deal's cancellable switch as a 0/1 decision: the evaluation with the switch off
+ * equals a run of the scenario written with cancellable = false. */
+Test(optimize, cancellable_switch_equals_the_scenario_written_so, .init = setup)
+{
+    static char text[1 << 17], off[1 << 17];
+    snprintf(text, sizeof text, "%s", read_text(CX_SOURCE_ROOT "/configs/meta-2026h1.cfg"));
+    snprintf(off, sizeof off, "%s", text);
+    replace(off, "cancellable = true; ", "cancellable = false;"); /* premium-200mw's */
+    strcat(text, "optimize = { decisions = (\n"
+                 "  { input = \"deals.signed.premium-200mw.gw\"; low = 0.0; high = 2.0; },\n"
+                 "  { input = \"deals.signed.premium-200mw.cancellable\"; } );\n"
+                 "  objective = { metric = \"revenue_total\"; stat = \"mean\"; sense = \"max\"; };\n"
+                 "  constraints = ( { metric = \"msl_shortfall\"; stat = \"p99\"; max = 0.5; } ); };\n");
+    cx_scenario *sc = load(text), *sc_off = load(off);
+    cr_assert(eq(int, sc->optimize->decision[1].switch_deal, 0));
+    cr_assert(sc->optimize->decision[1].integer);
+    char name[256];
+    cr_assert(eq(str, (char *)cx_opt_decision_name(sc, 1, name, sizeof name),
+                 "deals.signed.premium-200mw.cancellable"));
+    cx_opt_opts o;
+    opts(&o, sc, 2048, 2);
+    double x_off[2] = {0.5, 0.0}, x_on[2] = {0.5, 1.0};
+    cx_opt_check c_off, c_on;
+    eval_at(sc, &o, x_off, &c_off);
+    eval_at(sc, &o, x_on, &c_on);
+    cx_scenario *fixed;
+    cr_assert(eq(int, cx_scenario_with_fixed(&fixed, sc_off, sc->optimize->decision[0].input, 0.5), 0));
+    cx_run *run;
+    char err[512] = "";
+    cr_assert(eq(int, cx_sens_engine_run(&run, fixed, &o.engine, CX_SAMPLING_MC, false, err,
+                                         sizeof err), 0), "%s", err);
+    cx_report *rep;
+    cr_assert(eq(int, cx_report_new(&rep, run->accum), 0));
+    double rev = rep->metric[CX_M_REVENUE_TOTAL].mean;
+    cr_assert(lt(dbl, fabs(c_off.stat[0].value - rev), 1e-12 * fabs(rev)));
+    cr_assert(not(eq(dbl, c_on.stat[0].value, c_off.stat[0].value))); /* the switch matters */
+    /* and the whole search runs over it: 1 continuous and 1 switch decision */
+    cx_opt_result *r;
+    o.max_evals = 20;
+    o.starts = 2;
+    cr_assert(eq(int, cx_opt_run(&r, sc, &o, err, sizeof err), 0), "%s", err);
+    cr_assert(eq(str, (char *)r->method, "cobyla+rounding"));
+    cr_assert(r->best.x[1] == 0.0 || r->best.x[1] == 1.0);
+    cx_opt_result_free(r);
+    cx_report_free(rep);
+    cx_run_free(run);
+    cx_scenario_free(fixed);
+    cx_scenario_free(sc_off);
+    cx_scenario_free(sc);
+}
+
 /* The JSON without its timing object, at T threads. */
 static char *json_at(const cx_scenario *sc, int threads, int frontier)
 {
@@ -363,6 +414,8 @@ static const bad_case cases[] = {
      "opt.cfg:8: optimize.objective.sense: unknown sense \"up\" (expected one of max, min)"},
     {SMALL "optimize = { " DEC OBJ "budget = 3; };\n",
      "opt.cfg:8: optimize.budget: unknown key"},
+    {SMALL "optimize = { decisions = ( { input = \"deals.signed.lab.cancellable\"; } ); " OBJ "};\n",
+     "opt.cfg:8: optimize.decisions[0].input: unknown signed deal in \"deals.signed.lab.cancellable\""},
     {SMALL "optimize = { decisions = ( { input = \"horizon_months\"; low = 0.0; high = 1.0; } ); " OBJ "};\n",
      "opt.cfg:8: optimize.decisions[0].input: unknown input \"horizon_months\""},
 };

@@ -89,13 +89,13 @@ static void print_points(const cx_opt_result *r, const cx_scenario *sc)
     const cx_optimize *sp = sc->optimize;
     const cx_opt_check *col[3] = {&r->base_chk, &r->best_chk, r->has_runner ? &r->runner_chk : NULL};
     const char *head[3] = {"baseline", "best", "runner-up"};
-    char lab[96];
+    char lab[96], name[256];
     printf("%-36s", "");
     for (int c = 0; c < 3; c++)
         if (col[c]) printf("  %-40s", head[c]);
     putchar('\n');
     for (int d = 0; d < sp->n_decisions; d++) {
-        printf("%-36s", sc->inputs[sp->decision[d].input].name);
+        printf("%-36s", cx_opt_decision_name(sc, d, name, sizeof name));
         for (int c = 0; c < 3; c++)
             if (col[c]) printf("  %12.6g %27s", col[c]->x[d], "");
         putchar('\n');
@@ -118,7 +118,7 @@ static void print_points(const cx_opt_result *r, const cx_scenario *sc)
 static void print_table(const cx_opt_result *r, const cx_scenario *sc)
 {
     const cx_optimize *sp = sc->optimize;
-    char lab[96];
+    char lab[96], name[256];
     printf("Optimize %s: %s, %d start%s, %" PRIu64 " evaluations in %.2f s (%.1f /s)\n"
            "search: %" PRIu64 " paths, seed %" PRIu64 "; check: %" PRIu64 " paths, seed %" PRIu64
            "%s\n\n",
@@ -132,7 +132,7 @@ static void print_table(const cx_opt_result *r, const cx_scenario *sc)
     if (!r->checked) {
         printf("best: (");
         for (int d = 0; d < sp->n_decisions; d++)
-            printf("%s%s = %.6g", d ? ", " : "", sc->inputs[sp->decision[d].input].name,
+            printf("%s%s = %.6g", d ? ", " : "", cx_opt_decision_name(sc, d, name, sizeof name),
                    r->best.x[d]);
         printf(")  %s %.6g on the search sample\n", lab, r->best.stat[0]);
         return;
@@ -168,7 +168,10 @@ static void print_frontier(const cx_opt_result *r, const cx_scenario *sc)
     stat_label(lab, sizeof lab, &sp->constraint[0].stat);
     printf("\nFrontier: objective against the bound on %s (fresh-seed CIs)\n", lab);
     printf("%12s", "bound");
-    for (int d = 0; d < sp->n_decisions; d++) printf(" %14.14s", sc->inputs[sp->decision[d].input].name);
+    for (int d = 0; d < sp->n_decisions; d++) {
+        char name[256];
+        printf(" %14.14s", cx_opt_decision_name(sc, d, name, sizeof name));
+    }
     printf("  %-40s  %-40s\n", "objective", "constraint");
     for (int i = 0; i < r->n_frontier; i++) {
         const cx_opt_frontier_pt *f = &r->frontier[i];

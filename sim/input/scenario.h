@@ -128,7 +128,10 @@ typedef struct cx_opt_stat {
 #define CX_OPT_MAX_CONSTRAINTS 8
 
 typedef struct cx_opt_decision {
-    cx_in input;             /* a fixed input set in the file; its name is inputs[input].name */
+    cx_in input;             /* a fixed input set in the file; its name is inputs[input].name;
+                                -1 for a deal's switch */
+    int switch_deal;         /* >= 0: "deals.signed.NAME.cancellable" of signed deal k, a
+                                0/1 decision (low 0, high 1, integer); -1 otherwise */
     double low, high;        /* low < high; integers when integer */
     bool integer;
 } cx_opt_decision;

@@ -233,6 +233,50 @@ static int parse_opt_stat(loader *l, const config_setting_t *g, const char *pref
     return 0;
 }
 
+/*
+ * "deals.signed.NAME.cancellable": a signed deal's switch, not a scalar input; a 0/1 decision
+ * (0: not cancellable). Sets d->switch_deal, or leaves it -1 for any other name.
+ */
+static int deal_switch(loader *l, const config_setting_t *ns, const char *key, const char *nm,
+                       const cx_optimize *o, cx_opt_decision *d)
+{
+    static const char pre[] = "deals.signed.", suf[] = ".cancellable";
+    size_t n = strlen(nm), lp = sizeof pre - 1, ls = sizeof suf - 1;
+    if (n <= lp + ls || strncmp(nm, pre, lp) || strcmp(nm + n - ls, suf))
+        return 0;
+    const cx_deals *dl = &l->sc->deals;
+    for (int k = 0; k < dl->n_signed; k++)
+        if (strlen(dl->signed_deals[k].name) == n - lp - ls &&
+            !strncmp(dl->signed_deals[k].name, nm + lp, n - lp - ls)) {
+            for (int j = 0; j < o->n_decisions; j++)
+                if (o->decision[j].switch_deal == k)
+                    return scn_fail(l, ns, key, "\"%s\" is already a decision", nm);
+            d->switch_deal = k;
+            d->input = -1;
+            return 0;
+        }
+    return scn_fail(l, ns, key, "unknown signed deal in \"%s\"", nm);
+}
+
+/* A switch's low and high: 0 and 1 (the defaults); integer. */
+static int finish_switch(loader *l, const config_setting_t *e, const char *p, cx_optimize *o,
+                         cx_opt_decision *d)
+{
+    bool have_lo = false, have_hi = false;
+    int rc;
+    d->low = 0;
+    d->high = 1;
+    d->integer = true;
+    if ((rc = scn_param(l, e, p, "low", &d->low, &have_lo)) != 0 ||
+        (rc = scn_param(l, e, p, "high", &d->high, &have_hi)) != 0)
+        return rc;
+    if (d->low != 0 || d->high != 1)
+        return scn_fail(l, e, p, "a cancellable switch is 0 or 1: low = 0, high = 1 (or leave "
+                        "them out), got [%g, %g]", d->low, d->high);
+    o->n_decisions++;
+    return 0;
+}
+
 static int parse_opt_decision(loader *l, const config_setting_t *e, const char *p,
                               cx_optimize *o)
 {
@@ -248,8 +292,12 @@ static int parse_opt_decision(loader *l, const config_setting_t *e, const char *
     scn_join(key, p, "input");
     if (!(ns = config_setting_get_member(e, "input")))
         return scn_fail(l, e, key, "missing required key (the dotted name of a fixed input)");
-    if ((rc = scn_string_of(l, ns, key, &nm)) != 0 ||
-        (rc = scn_lookup_input(l, ns, key, nm, "decided", &d->input)) != 0)
+    if ((rc = scn_string_of(l, ns, key, &nm)) != 0)
+        return rc;
+    d->switch_deal = -1;
+    if ((rc = deal_switch(l, ns, key, nm, o, d)) != 0 || d->switch_deal >= 0)
+        return rc ? rc : finish_switch(l, e, p, o, d);
+    if ((rc = scn_lookup_input(l, ns, key, nm, "decided", &d->input)) != 0)
         return rc;
     const cx_input *in = &l->sc->inputs[d->input];
     if (!cx_dist_is_fixed(&in->dist))
@@ -260,7 +308,7 @@ static int parse_opt_decision(loader *l, const config_setting_t *e, const char *
         return scn_fail(l, ns, key, "\"%s\" is not set in the scenario (a default): set it to a "
                         "number to decide it", nm);
     for (int j = 0; j < o->n_decisions; j++)
-        if (o->decision[j].input == d->input)
+        if (o->decision[j].switch_deal < 0 && o->decision[j].input == d->input)
             return scn_fail(l, ns, key, "\"%s\" is already a decision", nm);
     if ((rc = scn_param(l, e, p, "low", &d->low, &have_lo)) != 0 ||
         (rc = scn_param(l, e, p, "high", &d->high, &have_hi)) != 0 ||

@@ -43,11 +43,21 @@
 
 /* ------------------------------------------------------------------ the evaluator */
 
+/* Deal switches a decision may flip: at most CX_OPT_MAX_DECISIONS, so 16 variants. */
+#define N_VARIANTS (1 << CX_OPT_MAX_DECISIONS)
+
 struct cx_opt_evaluator {
     const cx_scenario *sc;
     const cx_optimize *spec;
-    cx_scenario *tmpl[CX_OPT_MAX_DECISIONS]; /* chain of with_fixed copies; last one used */
-    cx_model *m;
+    cx_scenario *tmpl[CX_OPT_MAX_DECISIONS]; /* chain of with_fixed copies (numeric decisions) */
+    /* one compiled scenario per setting of the deal switches (bit i: the i-th switch on);
+     * var_sc[0] is borrowed (the chain's last, or sc) when there are no switches */
+    int n_var;
+    cx_scenario *var_sc[N_VARIANTS];
+    cx_model *var_m[N_VARIANTS];
+    bool var_owned;
+    int fixed_of[CX_OPT_MAX_DECISIONS];       /* decision -> engine fixed slot, -1: a switch */
+    int switch_bit[CX_OPT_MAX_DECISIONS];     /* decision -> bit in the variant, -1: numeric */
     cx_engine_opts eo;
     int n_stats;
     cx_opt_stat stat[CX_OPT_N_STATS];
@@ -101,7 +111,11 @@ void cx_opt_evaluator_free(cx_opt_evaluator *ev)
 {
     if (!ev)
         return;
-    cx_model_free(ev->m);
+    for (int v = 0; v < ev->n_var; v++) {
+        cx_model_free(ev->var_m[v]);
+        if (ev->var_owned)
+            cx_scenario_free(ev->var_sc[v]);
+    }
     for (int i = CX_OPT_MAX_DECISIONS - 1; i >= 0; i--)
         cx_scenario_free(ev->tmpl[i]);
     free(ev->vals);
@@ -127,6 +141,54 @@ static void evaluator_stats(cx_opt_evaluator *ev)
     }
 }
 
+/* A copy of sc, the same in every respect (an input that is already fixed, fixed again at its
+ * value), for a deal's switch to be flipped in. */
+static int identity_copy(cx_scenario **out, const cx_scenario *sc)
+{
+    for (int i = 0; i < sc->n_inputs; i++)
+        if (cx_dist_is_fixed(&sc->inputs[i].dist))
+            return cx_scenario_with_fixed(out, sc, i, cx_dist_median(&sc->inputs[i].dist));
+    return CX_ERR_RANGE;
+}
+
+/*
+ * The compiled scenarios: the numeric decisions fixed at their highs (a chain of copies), then
+ * one copy and model per setting of the deal switches (which the engine cannot override: they
+ * are flags of the model, not inputs).
+ */
+static int build_variants(cx_opt_evaluator *ev, char *err, size_t err_len)
+{
+    const cx_optimize *sp = ev->spec;
+    const cx_scenario *prev = ev->sc;
+    int rc = 0, n_fixed = 0, n_sw = 0;
+    for (int d = 0; d < sp->n_decisions && rc == 0; d++) {
+        const cx_opt_decision *dc = &sp->decision[d];
+        ev->fixed_of[d] = ev->switch_bit[d] = -1;
+        if (dc->switch_deal >= 0) {
+            ev->switch_bit[d] = n_sw++;
+            continue;
+        }
+        ev->fixed_of[d] = n_fixed++;
+        rc = cx_scenario_with_fixed(&ev->tmpl[d], prev, dc->input, dc->high);
+        prev = ev->tmpl[d];
+    }
+    ev->var_owned = n_sw > 0;
+    for (int v = 0; v < (1 << n_sw) && rc == 0; v++) {
+        ev->n_var = v + 1;
+        if (n_sw == 0) {
+            ev->var_sc[v] = (cx_scenario *)prev;
+        } else if ((rc = identity_copy(&ev->var_sc[v], prev)) == 0) {
+            for (int d = 0; d < sp->n_decisions; d++)
+                if (ev->switch_bit[d] >= 0)
+                    ev->var_sc[v]->deals.signed_deals[sp->decision[d].switch_deal].cancellable =
+                        (v >> ev->switch_bit[d]) & 1;
+        }
+        if (rc == 0)
+            rc = cx_model_new(&ev->var_m[v], ev->var_sc[v], err, err_len);
+    }
+    return rc;
+}
+
 int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx_engine_opts *o,
                          char *err, size_t err_len)
 {
@@ -146,15 +208,7 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
     ev->eo = *o;
     ev->paths = o->paths;
     evaluator_stats(ev);
-    int rc = 0;
-    const cx_scenario *prev = sc;
-    for (int d = 0; d < ev->spec->n_decisions && rc == 0; d++) {
-        const cx_opt_decision *dc = &ev->spec->decision[d];
-        rc = cx_scenario_with_fixed(&ev->tmpl[d], prev, dc->input, dc->high);
-        prev = ev->tmpl[d];
-    }
-    if (rc == 0)
-        rc = cx_model_new(&ev->m, prev, err, err_len);
+    int rc = build_variants(ev, err, err_len);
     ev->vals = malloc((size_t)ev->n_m * ev->paths * sizeof *ev->vals);
     ev->scratch = malloc(ev->paths * sizeof *ev->scratch);
     if (rc == 0 && (!ev->vals || !ev->scratch))
@@ -165,9 +219,10 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
         cx_opt_evaluator_free(ev);
         return rc;
     }
-    ev->eo.n_fixed = ev->spec->n_decisions;
+    ev->eo.n_fixed = 0;
     for (int d = 0; d < ev->spec->n_decisions; d++)
-        ev->eo.fixed_input[d] = ev->spec->decision[d].input;
+        if (ev->fixed_of[d] >= 0)
+            ev->eo.fixed_input[ev->eo.n_fixed++] = ev->spec->decision[d].input;
     ev->obs = (cx_observer){.ctx = ev,
                             .block_bytes = sizeof(block_vals) +
                                            (size_t)ev->n_m * CX_BLOCK_PATHS * sizeof(double),
@@ -187,10 +242,15 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
 /* Runs the paths at x; the values land in ev->vals. @return 0, CX_ERR_INTERRUPTED, ... */
 static int evaluator_run(cx_opt_evaluator *ev, const double *x)
 {
-    for (int d = 0; d < ev->spec->n_decisions; d++)
-        ev->eo.fixed_value[d] = x[d];
+    int v = 0;
+    for (int d = 0; d < ev->spec->n_decisions; d++) {
+        if (ev->fixed_of[d] >= 0)
+            ev->eo.fixed_value[ev->fixed_of[d]] = x[d];
+        else if (x[d] >= 0.5)
+            v |= 1 << ev->switch_bit[d];
+    }
     cx_run *run = NULL;
-    int rc = cx_engine_run(&run, ev->tmpl[ev->spec->n_decisions - 1], ev->m, &ev->eo);
+    int rc = cx_engine_run(&run, ev->var_sc[v], ev->var_m[v], &ev->eo);
     if (rc == 0 && (!run->complete || run->paths_done != ev->paths))
         rc = CX_ERR_INTERRUPTED;
     cx_run_free(run);
@@ -778,8 +838,11 @@ static void spec_problem(const cx_optimize *sp, problem *pb)
 /* The scenario's own values of the decisions. */
 static void base_values(const cx_scenario *sc, double *x)
 {
-    for (int d = 0; d < sc->optimize->n_decisions; d++)
-        x[d] = cx_dist_median(&sc->inputs[sc->optimize->decision[d].input].dist);
+    for (int d = 0; d < sc->optimize->n_decisions; d++) {
+        const cx_opt_decision *dc = &sc->optimize->decision[d];
+        x[d] = dc->switch_deal >= 0 ? sc->deals.signed_deals[dc->switch_deal].cancellable
+                                    : cx_dist_median(&sc->inputs[dc->input].dist);
+    }
 }
 
 /* Runs cev at x into chk and keeps a copy of its values (*keep, malloc'd). */
@@ -984,6 +1047,15 @@ int cx_opt_run(cx_opt_result **out, const cx_scenario *sc, const cx_opt_opts *o,
 
 /* ------------------------------------------------------------------ JSON */
 
+const char *cx_opt_decision_name(const cx_scenario *sc, int d, char *buf, size_t n)
+{
+    const cx_opt_decision *dc = &sc->optimize->decision[d];
+    if (dc->switch_deal < 0)
+        return sc->inputs[dc->input].name;
+    snprintf(buf, n, "deals.signed.%s.cancellable", sc->deals.signed_deals[dc->switch_deal].name);
+    return buf;
+}
+
 static json_t *ci_json(const cx_opt_ci *c)
 {
     if (isnan(c->lo) || isnan(c->hi))
@@ -1002,9 +1074,10 @@ static json_t *stat_spec_json(const cx_opt_stat *st)
 
 static json_t *decisions_json(const cx_scenario *sc, const double *x)
 {
+    char name[256];
     json_t *j = json_object();
     for (int d = 0; j && d < sc->optimize->n_decisions; d++)
-        json_object_set_new(j, sc->inputs[sc->optimize->decision[d].input].name,
+        json_object_set_new(j, cx_opt_decision_name(sc, d, name, sizeof name),
                             cx_study_json_num(x[d]));
     return j;
 }
@@ -1054,10 +1127,11 @@ static json_t *problem_json(const cx_scenario *sc)
 {
     const cx_optimize *sp = sc->optimize;
     json_t *dec = json_array(), *cons = json_array();
+    char name[256];
     for (int d = 0; d < sp->n_decisions; d++) {
         const cx_opt_decision *dc = &sp->decision[d];
         json_array_append_new(dec, json_pack("{s:s, s:o, s:o, s:b}", "input",
-                                             sc->inputs[dc->input].name, "low",
+                                             cx_opt_decision_name(sc, d, name, sizeof name), "low",
                                              cx_study_json_num(dc->low), "high",
                                              cx_study_json_num(dc->high), "integer",
                                              dc->integer));

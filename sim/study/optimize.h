@@ -100,7 +100,8 @@ typedef struct cx_opt_opts {
  * functions of the decisions; COBYLA from several starts (or enumeration), then the best
  * point, the runner-up and the scenario's own values re-run on check_seed at check_paths.
  * The scenario is compiled once: decisions reach the paths through the engine's fixed-input
- * override, on a model built with each decision at its high (so that sizes fit every value).
+ * override, on a model built with each decision at its high (so that sizes fit every value);
+ * a deal's cancellable switch (a flag of the model) gets one compiled copy per setting.
  * @return 0 (also after an interrupt: r->interrupted, the best point so far, no check);
  * CX_ERR_CONFIG (no optimize group, a scenario that does not compile), CX_ERR_NOMEM,
  * CX_ERR_RANGE; a message in err.
@@ -109,6 +110,10 @@ typedef struct cx_opt_opts {
 int cx_opt_run(cx_opt_result **out, const cx_scenario *sc, const cx_opt_opts *o, char *err,
                size_t err_len);
 void cx_opt_result_free(cx_opt_result *r);
+
+/* The dotted name of decision d ("deals.signed.NAME.cancellable" for a deal's switch, written
+ * to buf; else the input's name). */
+const char *cx_opt_decision_name(const cx_scenario *sc, int d, char *buf, size_t n);
 
 /* The result as JSON (docs/schema/optimize.schema.json): the same bytes for any thread count
  * except the "timing" object. @return a new reference or NULL (no memory). */
