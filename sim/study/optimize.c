@@ -631,8 +631,11 @@ static int run_start(search *s, const double *x0)
         const cx_opt_decision *dc = &s->spec->decision[d];
         lb[d] = 0;
         ub[d] = 1;
-        /* an integer coordinate is resolved once steps are below half a unit */
-        tol[d] = dc->integer ? 0.5 / (dc->high - dc->low) : 1e-4;
+        /* the same for integer coordinates: NLopt's COBYLA stops when its radius is below the
+         * largest tolerance, so half a unit there would end a mixed search at once; steps
+         * within a unit cost nothing (the rounded point is in the cache) */
+        (void)dc;
+        tol[d] = 1e-4;
     }
     to_u(s->spec, x0, u);
     s->opt = opt;
