@@ -167,6 +167,9 @@ static void print_frontier(const cx_opt_result *r, const cx_scenario *sc)
     if (r->n_frontier == 0) return;
     stat_label(lab, sizeof lab, &sp->constraint[0].stat);
     printf("\nFrontier: objective against the bound on %s (fresh-seed CIs)\n", lab);
+    if (r->n_frontier == 1)
+        printf("(one level: the bound cannot bind; its tightest feasible value is its value at "
+               "the optimum without it)\n");
     printf("%12s", "bound");
     for (int d = 0; d < sp->n_decisions; d++) {
         char name[256];

@@ -918,6 +918,9 @@ static int frontier(cx_opt_result *r, search *s, cx_opt_evaluator *cev, int k)
     if (solve(s, &tight_pb, x0, 1, false) != 0 || !s->found)
         return s->rc;
     double tight = s->best.stat[1];
+    /* a bound that cannot bind (the optimum without it is as tight as it can be): one level */
+    if (!(fabs(loose - tight) > 1e-12 * fmax(1.0, fabs(loose))))
+        k = 1;
     if (!(r->frontier = calloc((size_t)k, sizeof *r->frontier)))
         return CX_ERR_NOMEM;
     memcpy(x0[0], s->best.x, sizeof x0[0]);
@@ -925,7 +928,7 @@ static int frontier(cx_opt_result *r, search *s, cx_opt_evaluator *cev, int k)
     for (int i = 0; i < k; i++) {
         cx_opt_frontier_pt *f = &r->frontier[i];
         /* from the tightest bound to the loosest; warm start from the previous answer */
-        f->bound = tight + (loose - tight) * i / (double)(k - 1);
+        f->bound = k > 1 ? tight + (loose - tight) * i / (double)(k - 1) : tight;
         pb.con[0].bound = f->bound;
         if (solve(s, &pb, x0, 1, false) != 0)
             return s->rc;
