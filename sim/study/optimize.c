@@ -230,6 +230,11 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
                             .path = obs_path,
                             .merge_block = obs_merge};
     ev->eo.observer = &ev->obs;
+    /* rounds no longer than the run: the engine sizes its round buffer (a slot of moments and
+     * kept values a block) by the round, and an evaluation is short (results cannot depend
+     * on it, engine.h) */
+    uint64_t blocks = (ev->paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
+    ev->eo.round_blocks = blocks < CX_ROUND_BLOCKS ? (int)blocks : CX_ROUND_BLOCKS;
     ev->eo.source = NULL; /* plain Monte Carlo: common random numbers need only the seed */
     ev->eo.progress = NULL;
     ev->eo.stop = NULL;
