@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Command-line tests of capexsim optimize (issue 21, TAP): help, bad groups (one line, exit 2),
 # same JSON at 1 and 2 threads, the JSON against docs/schema/optimize.schema.json, Ctrl-C.
-# Usage: optimize.sh PATH_TO_CAPEXSIM SOURCE_ROOT
+# Usage: optimize_cli.sh PATH_TO_CAPEXSIM SOURCE_ROOT
 set -u
 BIN=$1
 ROOT=$2
