@@ -33,7 +33,7 @@ if [ ! -f "$builddir/build.ninja" ]; then
     # the benchmarks need no Criterion: a machine set up with `.ci/setup build` can run them
     meson setup "$builddir" --buildtype=release -Dbench=true -Dtests=false >&2
 fi
-ninja -C "$builddir" capexsim bench/bench_paths bench/bench_rng bench/bench_accum bench/bench_rss >&2
+ninja -C "$builddir" capexsim bench/bench_paths bench/bench_rng bench/bench_accum bench/bench_optimize bench/bench_rss >&2
 
 records=$(mktemp)
 trap 'rm -f "$records"' EXIT
@@ -46,12 +46,14 @@ simple=configs/spacex-2026.cfg
         "$b/bench_paths" --quick --scenario "$simple"
         "$b/bench_rng" --quick
         "$b/bench_accum" --quick
+        "$b/bench_optimize" --quick
         "$b/bench_rss" "$builddir/capexsim" 131072
     else
         "$b/bench_paths"
         "$b/bench_paths" --scenario "$simple"
         "$b/bench_rng"
         "$b/bench_accum"
+        "$b/bench_optimize"
         if [ $big -eq 1 ]; then
             "$b/bench_rss" "$builddir/capexsim" 1e6 1e8
         else

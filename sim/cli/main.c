@@ -42,6 +42,8 @@ static const command commands[] = {
     {"batch", cli_cmd_batch, "several scenarios side by side, common random numbers", false},
     {"stress", cli_cmd_stress,
      "a scenario with inputs held to percentile slices vs its baseline", false},
+    {"optimize", cli_cmd_optimize,
+     "choose fixed inputs to optimise a statistic under risk limits (NLopt)", false},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -214,6 +214,7 @@ void cx_scenario_free(cx_scenario *sc)
     for (int i = 0; i < sc->n_warnings; i++)
         free(sc->warnings[i]);
     free(sc->warnings);
+    free(sc->optimize);
     free(sc->path);
     free(sc->name);
     free(sc->description);
@@ -282,6 +283,7 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
     }
     c->tornado_metric = dup_or_null(sc->tornado_metric, &ok);
     c->sobol_metric = dup_or_null(sc->sobol_metric, &ok);
+    c->optimize = sc->optimize ? dup_mem(sc->optimize, sizeof *sc->optimize, &ok) : NULL;
     /* names are deep-copied below; until then the counts guard what free() touches */
     int n_tr = c->n_tranches, n_sd = c->deals.n_signed, n_in = c->n_inputs;
     c->n_inputs = 0;

@@ -120,6 +120,50 @@ typedef struct cx_sweep_axis {
     double *values;
 } cx_sweep_axis;
 
+/*
+ * optimize = { decisions = (...); objective = {...}; constraints = (...); } (issue 21).
+ * A statistic of one metric over the paths: mean, the q-quantile (pNN), the mean of the
+ * worst 5% (cvar95: the highest values) or P(metric > threshold) (p_exceed).
+ */
+typedef enum cx_opt_stat_kind {
+    CX_OPT_MEAN, CX_OPT_QUANTILE, CX_OPT_CVAR95, CX_OPT_P_EXCEED
+} cx_opt_stat_kind;
+
+typedef struct cx_opt_stat {
+    int metric;              /* index in MODEL.md's metric list (models/model.h's order) */
+    cx_opt_stat_kind kind;
+    double q;                /* CX_OPT_QUANTILE: in (0, 1) */
+    double threshold;        /* CX_OPT_P_EXCEED */
+    char label[24];          /* as written: "mean", "p95", "cvar95", "p_exceed" */
+} cx_opt_stat;
+
+#define CX_OPT_MAX_DECISIONS 4   /* the engine's fixed-input slots (CX_ENGINE_MAX_FIXED) */
+#define CX_OPT_MAX_CONSTRAINTS 8
+
+typedef struct cx_opt_decision {
+    cx_in input;             /* a fixed input set in the file; its name is inputs[input].name;
+                                -1 for a deal's switch */
+    int switch_deal;         /* >= 0: "deals.signed.NAME.cancellable" of signed deal k, a
+                                0/1 decision (low 0, high 1, integer); -1 otherwise */
+    double low, high;        /* low < high; integers when integer */
+    bool integer;
+} cx_opt_decision;
+
+typedef struct cx_opt_constraint {
+    cx_opt_stat stat;
+    double bound;
+    bool upper;              /* true: stat <= bound (max = ...); false: stat >= bound */
+} cx_opt_constraint;
+
+typedef struct cx_optimize {
+    int n_decisions;
+    cx_opt_decision decision[CX_OPT_MAX_DECISIONS];
+    cx_opt_stat objective;
+    bool maximize;
+    int n_constraints;
+    cx_opt_constraint constraint[CX_OPT_MAX_CONSTRAINTS];
+} cx_optimize;
+
 typedef struct cx_scenario {
     char *path;            /* file it came from ("<built-in>" for the embedded default) */
     char *name;            /* `name` key, or the file's base name without .cfg */
@@ -174,6 +218,7 @@ typedef struct cx_scenario {
      * by cx_scenario_with_fixed */
     int n_warnings;
     char **warnings;
+    cx_optimize *optimize;  /* the optimize group (issue 21), NULL if absent; owned */
 } cx_scenario;
 
 /* Where a quantity's plausible range ends relative to the horizon (H months). */

@@ -31,7 +31,7 @@
 static const char *const top_keys[] = {
     "name", "description", "horizon_months", "start", "run", "supply", "msl", "recsys", "taas",
     "market", "deals", "iaas", "allocation", "correlations", "report", "sweep", "tornado",
-    "sobol", "stress", NULL,
+    "sobol", "stress", "optimize", NULL,
 };
 
 static int parse_run(loader *l, const config_setting_t *root)
@@ -562,7 +562,8 @@ int scn_parse_root(loader *l, const config_setting_t *root, const char *default_
         (rc = scn_parse_sweep(l, root)) != 0 ||
         (rc = scn_parse_metric_group(l, root, "tornado", false, &sc->tornado_metric, NULL)) != 0 ||
         (rc = scn_parse_metric_group(l, root, "sobol", true, &sc->sobol_metric,
-                                     &sc->sobol_paths)) != 0)
+                                     &sc->sobol_paths)) != 0 ||
+        (rc = scn_parse_optimize(l, root)) != 0)
         return rc;
     return 0;
 }

@@ -150,6 +150,8 @@ int scn_build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *fi
 /* ---- scenario_study.c: the sweep, tornado and Sobol groups */
 
 int scn_parse_sweep(loader *l, const config_setting_t *root);
+/* The optimize group (issue 21) into sc->optimize; nothing when absent. */
+int scn_parse_optimize(loader *l, const config_setting_t *root);
 int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *group,
                            bool with_paths, char **metric, uint64_t *paths);
 

@@ -171,3 +171,255 @@ int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------- optimize (issue 21) */
+
+/*
+ * optimize = { decisions = ( { input; low; high; integer; } ... ); objective = { metric; stat;
+ * sense; threshold; }; constraints = ( { metric; stat; max | min; threshold; } ... ); }.
+ * A decision must be a fixed number the file sets (a distribution has no single value to
+ * decide, and a default's term has its own meaning in the model); its low and high get the
+ * same range checks as the input's own value.
+ */
+
+/* g.metric, g.stat (and g.threshold for p_exceed) into *st; prefix names g. */
+static int parse_opt_stat(loader *l, const config_setting_t *g, const char *prefix,
+                          cx_opt_stat *st)
+{
+    static const char *names[N_METRICS + 1];
+    const config_setting_t *ms = config_setting_get_member(g, "metric"),
+                           *ss = config_setting_get_member(g, "stat");
+    char key[KEY_LEN];
+    const char *stat = NULL;
+    int rc, k;
+    for (int i = 0; i < N_METRICS; i++)
+        names[i] = metric_names[i];
+    names[N_METRICS] = NULL;
+    scn_join(key, prefix, "metric");
+    if (!ms)
+        return scn_fail(l, g, key, "missing required key (a metric, e.g. \"capex_burden\")");
+    if ((rc = scn_choose(l, ms, key, "metric", names, &k)) != 0)
+        return rc;
+    st->metric = k;
+    scn_join(key, prefix, "stat");
+    if (!ss)
+        return scn_fail(l, g, key, "missing required key (mean, pNN, cvar95 or p_exceed)");
+    if ((rc = scn_string_of(l, ss, key, &stat)) != 0)
+        return rc;
+    bool has_thr = config_setting_get_member(g, "threshold") != NULL;
+    char *end = NULL;
+    if (!strcmp(stat, "mean")) {
+        st->kind = CX_OPT_MEAN;
+    } else if (!strcmp(stat, "cvar95")) {
+        st->kind = CX_OPT_CVAR95;
+    } else if (!strcmp(stat, "p_exceed")) {
+        st->kind = CX_OPT_P_EXCEED;
+        bool have = false;
+        if (!has_thr)
+            return scn_fail(l, ss, key, "p_exceed needs a threshold (P(metric > threshold))");
+        if ((rc = scn_param(l, g, prefix, "threshold", &st->threshold, &have)) != 0)
+            return rc;
+        if (!isfinite(st->threshold))
+            return scn_fail(l, g, prefix, "threshold must be finite");
+    } else if (stat[0] == 'p' && isdigit((unsigned char)stat[1]) &&
+               (errno = 0, st->q = strtod(stat + 1, &end) / 100.0, errno == 0) && *end == '\0' &&
+               st->q > 0 && st->q < 1) {
+        st->kind = CX_OPT_QUANTILE;
+    } else {
+        return scn_fail(l, ss, key, "unknown statistic \"%s\" (expected mean, pNN with 0 < NN "
+                        "< 100 such as p95, cvar95 or p_exceed)", stat);
+    }
+    if (has_thr && st->kind != CX_OPT_P_EXCEED) {
+        scn_join(key, prefix, "threshold");
+        return scn_fail(l, config_setting_get_member(g, "threshold"), key,
+                        "a threshold goes only with stat = \"p_exceed\"");
+    }
+    snprintf(st->label, sizeof st->label, "%s", stat);
+    return 0;
+}
+
+/*
+ * "deals.signed.NAME.cancellable": a signed deal's switch, not a scalar input; a 0/1 decision
+ * (0: not cancellable). Sets d->switch_deal, or leaves it -1 for any other name.
+ */
+static int deal_switch(loader *l, const config_setting_t *ns, const char *key, const char *nm,
+                       const cx_optimize *o, cx_opt_decision *d)
+{
+    static const char pre[] = "deals.signed.", suf[] = ".cancellable";
+    size_t n = strlen(nm), lp = sizeof pre - 1, ls = sizeof suf - 1;
+    if (n <= lp + ls || strncmp(nm, pre, lp) || strcmp(nm + n - ls, suf))
+        return 0;
+    const cx_deals *dl = &l->sc->deals;
+    for (int k = 0; k < dl->n_signed; k++)
+        if (strlen(dl->signed_deals[k].name) == n - lp - ls &&
+            !strncmp(dl->signed_deals[k].name, nm + lp, n - lp - ls)) {
+            for (int j = 0; j < o->n_decisions; j++)
+                if (o->decision[j].switch_deal == k)
+                    return scn_fail(l, ns, key, "\"%s\" is already a decision", nm);
+            d->switch_deal = k;
+            d->input = -1;
+            return 0;
+        }
+    return scn_fail(l, ns, key, "unknown signed deal in \"%s\"", nm);
+}
+
+/* A switch's low and high: 0 and 1 (the defaults); integer. */
+static int finish_switch(loader *l, const config_setting_t *e, const char *p, cx_optimize *o,
+                         cx_opt_decision *d)
+{
+    bool have_lo = false, have_hi = false;
+    int rc;
+    d->low = 0;
+    d->high = 1;
+    d->integer = true;
+    if ((rc = scn_param(l, e, p, "low", &d->low, &have_lo)) != 0 ||
+        (rc = scn_param(l, e, p, "high", &d->high, &have_hi)) != 0)
+        return rc;
+    if (d->low != 0 || d->high != 1)
+        return scn_fail(l, e, p, "a cancellable switch is 0 or 1: low = 0, high = 1 (or leave "
+                        "them out), got [%g, %g]", d->low, d->high);
+    o->n_decisions++;
+    return 0;
+}
+
+static int parse_opt_decision(loader *l, const config_setting_t *e, const char *p,
+                              cx_optimize *o)
+{
+    static const char *const keys[] = {"input", "low", "high", "integer", NULL};
+    cx_opt_decision *d = &o->decision[o->n_decisions];
+    const config_setting_t *ns;
+    const char *nm = NULL;
+    char key[KEY_LEN];
+    bool have_lo = false, have_hi = false;
+    int rc;
+    if ((rc = scn_check_keys(l, e, p, keys)) != 0)
+        return rc;
+    scn_join(key, p, "input");
+    if (!(ns = config_setting_get_member(e, "input")))
+        return scn_fail(l, e, key, "missing required key (the dotted name of a fixed input)");
+    if ((rc = scn_string_of(l, ns, key, &nm)) != 0)
+        return rc;
+    d->switch_deal = -1;
+    if ((rc = deal_switch(l, ns, key, nm, o, d)) != 0 || d->switch_deal >= 0)
+        return rc ? rc : finish_switch(l, e, p, o, d);
+    if ((rc = scn_lookup_input(l, ns, key, nm, "decided", &d->input)) != 0)
+        return rc;
+    const cx_input *in = &l->sc->inputs[d->input];
+    if (!cx_dist_is_fixed(&in->dist))
+        return scn_fail(l, ns, key, "\"%s\" is a distribution in the scenario: a decision must "
+                        "be a fixed number (set it to one, e.g. %s = %g)", nm, nm,
+                        cx_dist_median(&in->dist));
+    if (!in->from_config)
+        return scn_fail(l, ns, key, "\"%s\" is not set in the scenario (a default): set it to a "
+                        "number to decide it", nm);
+    for (int j = 0; j < o->n_decisions; j++)
+        if (o->decision[j].switch_deal < 0 && o->decision[j].input == d->input)
+            return scn_fail(l, ns, key, "\"%s\" is already a decision", nm);
+    if ((rc = scn_param(l, e, p, "low", &d->low, &have_lo)) != 0 ||
+        (rc = scn_param(l, e, p, "high", &d->high, &have_hi)) != 0 ||
+        (rc = scn_get_bool(l, e, p, "integer", false, &d->integer)) != 0)
+        return rc;
+    if (!have_lo || !have_hi)
+        return scn_fail(l, e, p, "needs low and high (missing '%s')", have_lo ? "high" : "low");
+    scn_join(key, p, "low");
+    const char *why = value_problem(l->range[d->input], d->low);
+    if (!why)
+        why = value_problem(l->range[d->input], d->high);
+    if (why)
+        return scn_fail(l, e, p, "%s: low and high %s, got [%g, %g]", nm, why, d->low, d->high);
+    if (!(d->low < d->high))
+        return scn_fail(l, config_setting_get_member(e, "low"), key,
+                        "low must be below high, got low = %g, high = %g", d->low, d->high);
+    if (d->integer && (d->low != floor(d->low) || d->high != floor(d->high)))
+        return scn_fail(l, e, p, "an integer decision needs whole low and high, got [%g, %g]",
+                        d->low, d->high);
+    o->n_decisions++;
+    return 0;
+}
+
+static int parse_opt_objective(loader *l, const config_setting_t *g, cx_optimize *o)
+{
+    static const char *const keys[] = {"metric", "stat", "sense", "threshold", NULL};
+    static const char *const senses[] = {"max", "min", NULL};
+    const config_setting_t *og, *ss;
+    int rc, k;
+    if ((rc = scn_get_checked_group(l, g, "optimize", "objective", true, keys, &og)) != 0)
+        return rc;
+    if ((rc = parse_opt_stat(l, og, "optimize.objective", &o->objective)) != 0)
+        return rc;
+    if (!(ss = config_setting_get_member(og, "sense")))
+        return scn_fail(l, og, "optimize.objective.sense", "missing required key (max or min)");
+    if ((rc = scn_choose(l, ss, "optimize.objective.sense", "sense", senses, &k)) != 0)
+        return rc;
+    o->maximize = k == 0;
+    return 0;
+}
+
+static int parse_opt_constraint(loader *l, const config_setting_t *e, const char *p,
+                                cx_optimize *o)
+{
+    static const char *const keys[] = {"metric", "stat", "max", "min", "threshold", NULL};
+    cx_opt_constraint *c = &o->constraint[o->n_constraints];
+    bool has_max = false, has_min = false;
+    double lo = 0, hi = 0;
+    int rc;
+    if ((rc = scn_check_keys(l, e, p, keys)) != 0 ||
+        (rc = parse_opt_stat(l, e, p, &c->stat)) != 0 ||
+        (rc = scn_param(l, e, p, "max", &hi, &has_max)) != 0 ||
+        (rc = scn_param(l, e, p, "min", &lo, &has_min)) != 0)
+        return rc;
+    if (has_max == has_min)
+        return scn_fail(l, e, p, "give one bound, max = ... or min = ...%s",
+                        has_max ? " (not both: make two constraints)" : "");
+    c->upper = has_max;
+    c->bound = has_max ? hi : lo;
+    if (!isfinite(c->bound))
+        return scn_fail(l, e, p, "the bound must be finite, got %g", c->bound);
+    o->n_constraints++;
+    return 0;
+}
+
+int scn_parse_optimize(loader *l, const config_setting_t *root)
+{
+    static const char *const keys[] = {"decisions", "objective", "constraints", NULL};
+    const config_setting_t *g, *list;
+    int rc;
+    if ((rc = scn_get_checked_group(l, root, "", "optimize", false, keys, &g)) != 0 || !g)
+        return rc;
+    cx_optimize *o = calloc(1, sizeof *o);
+    if (!o)
+        return scn_oom(l);
+    l->sc->optimize = o;
+    if (!(list = config_setting_get_member(g, "decisions")))
+        return scn_fail(l, g, "optimize.decisions", "missing required key (1 to %d decisions)",
+                        CX_OPT_MAX_DECISIONS);
+    if ((rc = scn_get_group_list(l, g, "optimize.decisions", "decision", &list)) != 0)
+        return rc;
+    int n = config_setting_length(list);
+    if (n < 1 || n > CX_OPT_MAX_DECISIONS)
+        return scn_fail(l, list, "optimize.decisions", "1 to %d decisions, got %d",
+                        CX_OPT_MAX_DECISIONS, n);
+    for (int i = 0; i < n; i++) {
+        char p[KEY_LEN];
+        scn_join_index(p, "optimize.decisions", i);
+        if ((rc = parse_opt_decision(l, config_setting_get_elem(list, (unsigned)i), p, o)) != 0)
+            return rc;
+    }
+    if ((rc = parse_opt_objective(l, g, o)) != 0)
+        return rc;
+    if (!(list = config_setting_get_member(g, "constraints")))
+        return 0;
+    if ((rc = scn_get_group_list(l, g, "optimize.constraints", "constraint", &list)) != 0)
+        return rc;
+    n = config_setting_length(list);
+    if (n > CX_OPT_MAX_CONSTRAINTS)
+        return scn_fail(l, list, "optimize.constraints", "at most %d constraints, got %d",
+                        CX_OPT_MAX_CONSTRAINTS, n);
+    for (int i = 0; i < n; i++) {
+        char p[KEY_LEN];
+        scn_join_index(p, "optimize.constraints", i);
+        if ((rc = parse_opt_constraint(l, config_setting_get_elem(list, (unsigned)i), p, o)) != 0)
+            return rc;
+    }
+    return 0;
+}
