@@ -413,11 +413,11 @@ static const bad_case cases[] = {
     {SMALL "optimize = { " DEC "objective = { metric = \"capex_burden\"; stat = \"mean\"; sense = \"up\"; }; };\n",
      "opt.cfg:8: optimize.objective.sense: unknown sense \"up\" (expected one of max, min)"},
     {SMALL "optimize = { " DEC OBJ "budget = 3; };\n",
-     "opt.cfg:8: optimize.budget: unknown key"},
+     "opt.cfg:8: optimize.budget: unknown key (expected one of decisions, objective, constraints)"},
     {SMALL "optimize = { decisions = ( { input = \"deals.signed.lab.cancellable\"; } ); " OBJ "};\n",
      "opt.cfg:8: optimize.decisions[0].input: unknown signed deal in \"deals.signed.lab.cancellable\""},
     {SMALL "optimize = { decisions = ( { input = \"horizon_months\"; low = 0.0; high = 1.0; } ); " OBJ "};\n",
-     "opt.cfg:8: optimize.decisions[0].input: unknown input \"horizon_months\""},
+     "opt.cfg:8: optimize.decisions[0].input: unknown input \"horizon_months\" ('capexsim check FILE' lists the 43 input names)"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 

@@ -120,7 +120,8 @@ static bad_case cases[] = {
          "t.cfg:3: msl.p_sucess: unknown key (did you mean 'msl.p_success'?)"},
         {BASE "zzz = 1;\n", "t.cfg:3: zzz: unknown key (expected one of name, description, "
                             "horizon_months, start, run, supply, msl, recsys, taas, market, deals, iaas, "
-                            "allocation, correlations, report, sweep, tornado, sobol, stress)"},
+                            "allocation, correlations, report, sweep, tornado, sobol, stress, "
+                            "optimize)"},
         {"supply = { tranches = ( { name = \"a\"; gw = 1.0; cost_per_gw_yr = 10.0; } ); };\n" MARKET,
          "t.cfg:1: supply.tranches.a.cost_per_gw_yr: unknown key (did you mean "
          "'supply.tranches.a.cost_per_gw_year'?)"},
