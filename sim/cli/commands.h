@@ -19,5 +19,6 @@ int cli_cmd_plot(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_batch(int argc, char **argv);
 int cli_cmd_stress(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
 
 #endif
