@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if CX_HAVE_OPENMP
 #include <omp.h>
@@ -94,10 +95,11 @@ int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t b
     return t < 1 ? 1 : (int)t;
 }
 
-int cli_load(const char *path, cx_scenario **sc, cx_model **m)
+static int load_and_compile(const char *path, const char *text, cx_scenario **sc, cx_model **m)
 {
     char err[1024] = "";
-    int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
+    int rc = text ? cx_scenario_load_string(sc, text, path, err, sizeof err)
+         : path   ? cx_scenario_load(sc, path, err, sizeof err)
                   : cx_scenario_load_default(sc, err, sizeof err);
     if (rc < 0) {
         if (err[0])
@@ -114,6 +116,39 @@ int cli_load(const char *path, cx_scenario **sc, cx_model **m)
         return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
     }
     return 0;
+}
+
+int cli_load(const char *path, cx_scenario **sc, cx_model **m)
+{
+    return load_and_compile(path, NULL, sc, m);
+}
+
+int cli_load_text(const char *text, const char *name, cx_scenario **sc, cx_model **m)
+{
+    return load_and_compile(name, text, sc, m);
+}
+
+char *cli_command_line(int argc, char **argv)
+{
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-_./=:,+@%";
+    size_t len = sizeof "capexsim";
+    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    p += sprintf(p, "capexsim");
+    for (int i = 0; i < argc; i++) {
+        bool q = !argv[i][0] || argv[i][strspn(argv[i], plain)] != '\0';
+        *p++ = ' ';
+        if (q) *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (q && *c == '\'') p += sprintf(p, "'\\''");
+            else *p++ = *c;
+        }
+        if (q) *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
 }
 
 int cli_check_output(const char *opt, const char *path, const char *dir_file)

@@ -20,5 +20,6 @@ int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_batch(int argc, char **argv);
 int cli_cmd_stress(int argc, char **argv);
 int cli_cmd_report(int argc, char **argv);
+int cli_cmd_rerun(int argc, char **argv);
 
 #endif

@@ -38,6 +38,7 @@ static const command commands[] = {
     {"batch", cli_cmd_batch, "several scenarios side by side, common random numbers", false},
     {"stress", cli_cmd_stress,
      "a scenario with inputs held to percentile slices vs its baseline", false},
+    {"rerun", cli_cmd_rerun, "run a result's study again from the scenario it embeds", true},
     {"report", cli_cmd_report, "one self-contained HTML page of result JSON files", false},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)

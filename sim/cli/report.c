@@ -75,29 +75,6 @@ static json_t *load_result(const char *path)
     return doc;
 }
 
-/* argv joined by spaces, each word that needs it in single quotes. */
-static char *join_argv(int argc, char **argv)
-{
-    size_t len = 16;
-    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
-    char *s = malloc(len), *p = s;
-    if (!s) return NULL;
-    p += sprintf(p, "capexsim");
-    for (int i = 0; i < argc; i++) {
-        bool q = argv[i][strspn(argv[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789-_./=:,+")] != '\0' || !argv[i][0];
-        *p++ = ' ';
-        if (q) *p++ = '\'';
-        for (const char *c = argv[i]; *c; c++) {
-            if (q && *c == '\'') p += sprintf(p, "'\\''");
-            else *p++ = *c;
-        }
-        if (q) *p++ = '\'';
-    }
-    *p = '\0';
-    return s;
-}
-
 int cli_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
@@ -120,7 +97,7 @@ int cli_cmd_report(int argc, char **argv)
     int rc = cli_check_output("--out", out, NULL);
     if (rc) return rc;
     cx_html_input *in = calloc((size_t)n, sizeof *in);
-    char *cmd = join_argv(argc, argv);
+    char *cmd = cli_command_line(argc, argv);
     if (!in || !cmd) {
         fprintf(stderr, "capexsim: out of memory\n");
         rc = EXIT_FAILURE;

@@ -113,6 +113,7 @@ typedef struct cx_scenario {
     char *description;     /* `description` key or NULL */
     char sha256[65];       /* SHA-256 of the text read, every @include expanded (the file's
                               bytes when it has none), hex (docs/limits.md) */
+    char *text;            /* that text, NUL-terminated (issue 22: results embed it) */
     int horizon_months;
 
     /* run group; 0 where absent (command-line flags override) */
@@ -170,6 +171,8 @@ int cx_scenario_load_string(cx_scenario **out, const char *text, const char *nam
 int cx_scenario_load_default(cx_scenario **out, char *err, size_t err_len);
 /* No-op on NULL. */
 void cx_scenario_free(cx_scenario *sc);
+/* Hex SHA-256 of len bytes of text, as sc->sha256 is of sc->text (64 digits and a NUL). */
+void cx_scenario_sha256(const char *text, size_t len, char hex[65]);
 
 /* Index of the input with this dotted name, or -1. */
 int cx_scenario_find_input(const cx_scenario *sc, const char *name);

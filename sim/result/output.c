@@ -15,6 +15,7 @@
 #include "sim/base/files.h"
 #include "sim/result/output.h"
 #include "sim/base/simd.h"
+#include "sim/base/version.h"
 
 /* A number, or null where it is not finite (JSON has no NaN or Inf). */
 static json_t *num(double x)
@@ -97,6 +98,7 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     put(doc, "paths", u64(info->paths), &bad);
     put(doc, "threads", json_integer(info->threads), &bad);
     put(doc, "version", json_string(CX_VERSION), &bad);
+    put(doc, "git_commit", json_string(cx_git_commit), &bad);
     put(doc, "elapsed_s", num(info->elapsed_s), &bad);
     put(doc, "paths_per_s",
         num(info->elapsed_s > 0 ? (double)info->paths / info->elapsed_s : 0.0), &bad);
@@ -168,6 +170,16 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     return doc;
 }
 
+int cx_output_add_scenario(json_t *doc, const cx_scenario *sc)
+{
+    int bad = 0;
+    put(doc, "scenario_path", json_string(sc->path ? sc->path : ""), &bad);
+    put(doc, "scenario_description", sc->description ? json_string(sc->description)
+                                                     : json_null(), &bad);
+    put(doc, "horizon_months", json_integer(sc->horizon_months), &bad);
+    put(doc, "scenario_text", json_string(sc->text ? sc->text : ""), &bad);
+    return bad ? CX_ERR_NOMEM : 0;
+}
 
 static int json_writer(FILE *f, const void *ctx)
 {

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "sim/input/scenario.h"
 #include "sim/result/report.h"
 
 /* What made a result, so that any result can be traced back (MODEL.md, the JSON shape). */
@@ -27,11 +28,20 @@ typedef struct cx_run_info {
 
 /*
  * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
- * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling". Non-finite
+ * "git_commit" (after "version"), "compiler", "compiler_flags", "simd", "relative_error",
+ * "block_paths", "sampling". Non-finite
  * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
  * @return a new reference (caller json_decref's it), or NULL when out of memory.
  */
 json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
+
+/*
+ * Adds the scenario itself to a result (issue 22), so that it can be read and re-run on its
+ * own: "scenario_path" (the file, "<built-in>" for the default), "scenario_description"
+ * (null without one), "horizon_months" and "scenario_text" (the text scenario_sha256 is of,
+ * includes expanded). @return 0, or CX_ERR_NOMEM (doc may then hold some of them).
+ */
+int cx_output_add_scenario(json_t *doc, const cx_scenario *sc);
 
 /* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
 int cx_output_write_json(const char *path, const json_t *doc);
