@@ -47,7 +47,9 @@ int cx_output_add_scenario(json_t *doc, const cx_scenario *sc);
 int cx_output_write_json(const char *path, const json_t *doc);
 /*
  * The quarterly series as one long CSV table, DIR/quarters.csv (created with DIR if needed):
- * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON.
+ * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON; and
+ * DIR/metrics.csv, one row per metric: "metric,n,mean,se,sd,min,max", then for every
+ * percentile "pQ,pQ_ci95_lo,pQ_ci95_hi" (empty cells where a figure is not finite).
  * @return 0 or CX_ERR_IO.
  */
 int cx_output_write_csv(const char *dir, const cx_report *r);
