@@ -85,6 +85,7 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         goto done;
     }
     cli_sens_add_json(&setup, r->doc, r->run);
+    if (cli_sens_add_provenance(&setup, r->doc, r->sc, &o) != 0) goto done;
     exit_code = r->run->interrupted ? CLI_EXIT_INTERRUPTED : 0;
 done:
     cli_sens_setup_free(&setup);

@@ -46,22 +46,11 @@ static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scena
     o->comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
 }
 
-/* The options that made the run, resolved (flags over the scenario's run group), for
- * `capexsim rerun` (issue 22): the same study with these gives the same bytes. */
-static json_t *run_options(const cx_engine_opts *o, const cli_sens_setup *setup,
-                           const cli_run_args *a)
-{
-    return json_pack("{s:s, s:I, s:I, s:s, s:b, s:o}", "command", "run", "paths",
-                     (json_int_t)o->paths, "seed", (json_int_t)o->seed, "sampling",
-                     cx_sampling_names[setup->sampling], "antithetic", setup->antithetic,
-                     "target_ci", a->sf.target ? json_string(a->sf.target) : json_null());
-}
-
 /* The report of a finished run: the table on stdout (unless quiet), the JSON report with the
  * sampling's parts (json_path) and the quarterly CSV (csv_dir), when asked. @return 0, or
  * EXIT_FAILURE after a message. */
 static int write_report(const cx_report *rep, const cx_run_info *info, const cx_scenario *sc,
-                        const cli_sens_setup *setup, const cx_run *run, json_t *options,
+                        const cx_engine_opts *o, const cli_sens_setup *setup, const cx_run *run,
                         const char *json_path, const char *csv_dir, bool quiet)
 {
     if (!quiet) cx_output_table(stdout, rep, info);
@@ -72,10 +61,7 @@ static int write_report(const cx_report *rep, const cx_run_info *info, const cx_
             return EXIT_FAILURE;
         }
         cli_sens_add_json(setup, doc, run);
-        if (options) json_object_set(doc, "options", options);
-        /* the scenario's text last: it is the longest */
-        if (cx_output_add_scenario(doc, sc) < 0) {
-            fprintf(stderr, "capexsim: out of memory building the JSON report\n");
+        if (cli_sens_add_provenance(setup, doc, sc, o) != 0) {
             json_decref(doc);
             return EXIT_FAILURE;
         }
@@ -154,10 +140,7 @@ int cli_run_exec(const cli_run_args *a)
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         run->complete,   CX_BLOCK_PATHS};
-    json_t *options = run_options(&o, &setup, a);
-    rc = write_report(rep, &info, sc, &setup, run, options, json_path, csv_dir, quiet);
-    json_decref(options);
-    if (rc != 0) goto done;
+    if (write_report(rep, &info, sc, &o, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
     if (run->interrupted) {
         if (root)
