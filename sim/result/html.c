@@ -184,7 +184,8 @@ static void quote(FILE *f, const json_t *doc, const char *key, double scale, con
     double v = hx_num(hx_get(doc, key));
     fprintf(f, "<span class=\"num\" data-key=\"%s\" data-value=\"%.17g\" data-scale=\"%g\">%s",
             key, v, scale, hx_fmt(b, sizeof b, v * scale));
-    if (unit && *unit) fprintf(f, "&nbsp;%s", unit);
+    if (unit && !strcmp(unit, "%")) fputs("%", f);
+    else if (unit && *unit) fprintf(f, "&nbsp;%s", unit);
     fputs("</span>", f);
 }
 
@@ -290,7 +291,7 @@ static void run_table(FILE *f, const json_t *doc)
 {
     static const char *const pq[] = {"p5", "p50", "p95"};
     char b[48];
-    fputs("<table><thead><tr><th>metric</th><th>unit</th><th>mean</th><th>se</th><th>P5</th>"
+    fputs("<div class=\"tw\"><table><thead><tr><th>metric</th><th>unit</th><th>mean</th><th>se</th><th>P5</th>"
           "<th>P50 (95% CI)</th><th>P95</th><th>min</th><th>max</th></tr></thead><tbody>\n", f);
     const char *name;
     const json_t *m;
@@ -318,7 +319,7 @@ static void run_table(FILE *f, const json_t *doc)
         fprintf(f, "<td>%s</td>", hx_fmt(b, sizeof b, hx_num(json_object_get(m, "min"))));
         fprintf(f, "<td>%s</td></tr>\n", hx_fmt(b, sizeof b, hx_num(json_object_get(m, "max"))));
     }
-    fputs("</tbody></table>\n", f);
+    fputs("</tbody></table></div>\n", f);
 }
 
 /* The chart titles: "<what> - <scenario>, <paths> paths[, partial]". */
@@ -429,7 +430,6 @@ static void run_exceedance(FILE *f, const json_t *doc)
     free(ys);
     const char *k;
     const json_t *v;
-    int j = 0;
     json_object_foreach((json_t *)json_object_get(doc, "burden_exceedance"), k, v) {
         double x = strtod(k, NULL), p = hx_num(v);
         if (!isfinite(p) || x < c.x0 || x > c.x1) continue;
@@ -437,7 +437,8 @@ static void run_exceedance(FILE *f, const json_t *doc)
         snprintf(lab, sizeof lab, "P(> %s) = %.1f%%", k, 100 * p);
         fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>\n", hx_px(&c, x),
                 hx_py(&c, p));
-        hx_text(&c, x, p, 6, (j++ % 2) ? 14 : -6, "start", "plabel", lab);
+        /* above and right of its dot: the curve falls, so the label sits off it */
+        hx_text(&c, x, p, 7, -7, "start", "plabel", lab);
     }
     hx_chart_close(&c, NULL);
 }
@@ -527,7 +528,7 @@ static const char page_style[] =
     "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #d0d7de;margin-top:2em}"
     "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:.9em}"
     "th,td{border-bottom:1px solid #d0d7de;padding:.2em .6em;text-align:right}"
-    "td,th{white-space:nowrap}th:first-child{text-align:left}.tw{overflow-x:auto}thead th{background:#f3f5f7}"
+    "td,th{white-space:nowrap}th:first-child{text-align:left;white-space:normal}.tw{overflow-x:auto}thead th{background:#f3f5f7}"
     "table.kv td{text-align:left}code{font-size:.85em;color:#57606a}"
     ".summary{background:#f6f8fa;border-left:4px solid #0969da;padding:.4em 1em}"
     ".note,figcaption{color:#57606a;font-size:.85em}.warn{color:#9a6700}"
