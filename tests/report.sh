@@ -13,7 +13,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 CFG=$ROOT/configs
-echo "1..16"
+echo "1..18"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -110,7 +110,7 @@ for key, val, scale, text in spans:
     for part in key.split("."):
         v = v[int(part)] if isinstance(v, list) else v[part]
     assert repr(float(v)) == repr(float(val)), (key, v, val)
-    shown = float(text.replace(",", ""))
+    shown = float(text.replace(",", "").rstrip("%"))
     want = float(v) * float(scale or 1)
     assert abs(shown - want) <= 5e-4 * abs(want) + 1e-12, (key, text, want)
 p50 = d["metrics"]["capex_burden"]["percentiles"]["p50"]
@@ -232,3 +232,27 @@ check "--csv writes metrics.csv: one row per metric, every statistic and CI as i
 "$BIN" run -n 3000 -q --export-paths p.csv && "$BIN" run -n 3000 -q --export-paths p.csv.gz
 [ "$(head -c 2 p.csv.gz | od -An -tx1 | tr -d ' ')" = 1f8b ] && gzip -dc p.csv.gz | cmp -s - p.csv
 check "--export-paths FILE.csv.gz writes gzip of the same CSV" $?
+
+# ---- 17-18: plot's charts (issue 22 item 2): titled with the scenario and paths, units
+if command -v gnuplot >/dev/null 2>&1; then
+    "$BIN" plot run.json -o plots >/dev/null && "$BIN" plot tornado.json -o plots >/dev/null
+    out=$(python3 - plots <<'PY' 2>&1
+import glob, html, re, sys
+svgs = sorted(glob.glob(sys.argv[1] + "/*.svg"))
+assert len(svgs) == 5, svgs
+for f in svgs:
+    t = html.unescape(open(f, encoding="utf-8").read())
+    assert re.search(r"meta-2026h1, (10000|4096) paths", t), f + ": no scenario and paths"
+    assert re.search(r"\((\$B|GW)\)", t), f + ": no unit"
+PY
+)
+    check "plot: every chart titled with the scenario and the paths, axes with units" $? "$out"
+    python3 -c "
+import json, sys
+d = json.load(open('run.json')); d['complete'] = False; json.dump(d, open('part.json', 'w'))"
+    "$BIN" plot part.json -o plots2 >/dev/null && grep -q "10000 paths, partial" plots2/burden_hist.svg
+    check "plot: a stopped run's charts say partial" $?
+else
+    skip "gnuplot is absent"
+    skip "gnuplot is absent"
+fi
