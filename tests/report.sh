@@ -13,7 +13,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 CFG=$ROOT/configs
-echo "1..18"
+echo "1..19"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -256,3 +256,11 @@ else
     skip "gnuplot is absent"
     skip "gnuplot is absent"
 fi
+
+# ---- 19: compare names both results' scenarios and seeds (issue 22 item 6)
+"$BIN" run "$CFG/meta-2026h1-noncancel.cfg" -n 2048 -s 5 -q --json nc.json
+out=$("$BIN" compare nc.json run.json --allow-scenario --allow-seed 2>&1 | head -3)
+grep -q "^compare run results of meta-2026h1-noncancel (NEW) and meta-2026h1 (BASE)" <<<"$out" &&
+    grep -q "NEW  nc.json  scenario meta-2026h1-noncancel  seed 5" <<<"$out" &&
+    grep -q "BASE run.json  scenario meta-2026h1  seed 20260703" <<<"$out"
+check "compare's header names both scenarios and seeds" $? "$out"
