@@ -65,8 +65,8 @@ static json_t *load_result(const char *path)
         fprintf(stderr, "capexsim: %s:%d: not JSON: %s\n", path, e.line, e.text);
         return NULL;
     }
-    if (!json_is_object(doc) || (!json_object_get(doc, "metrics") &&
-                                 !json_is_string(json_object_get(doc, "study")))) {
+    if (!json_is_object(doc) ||
+        (!json_object_get(doc, "metrics") && !json_is_string(json_object_get(doc, "study")))) {
         fprintf(stderr, "capexsim: %s: not a capexsim result (no \"metrics\" or \"study\")\n",
                 path);
         json_decref(doc);
@@ -86,16 +86,24 @@ int cli_cmd_report(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'h': report_help(); return 0;
-        case ':': return cli_usage_error("report", "%s: missing argument", argv[optind - 1]);
-        default: return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            report_help();
+            return 0;
+        case ':':
+            return cli_usage_error("report", "%s: missing argument", argv[optind - 1]);
+        default:
+            return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
         }
     }
     int n = argc - optind;
-    if (n < 1) return cli_usage_error("report", "expected at least one RESULT.json");
+    if (n < 1)
+        return cli_usage_error("report", "expected at least one RESULT.json");
     int rc = cli_check_output("--out", out, NULL);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     cx_html_input *in = calloc((size_t)n, sizeof *in);
     char *cmd = cli_command_line(argc, argv);
     if (!in || !cmd) {
@@ -123,7 +131,8 @@ int cli_cmd_report(int argc, char **argv)
     }
     printf("wrote %s\n", out);
 done:
-    for (int i = 0; in && i < n; i++) json_decref((json_t *)in[i].doc);
+    for (int i = 0; in && i < n; i++)
+        json_decref((json_t *)in[i].doc);
     free(in);
     free(cmd);
     return rc;

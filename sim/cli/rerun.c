@@ -35,7 +35,8 @@ static void rerun_help(void)
            "  -h, --help        this help\n\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a result that cannot be\n"
            "re-run (not a run, no embedded scenario, or one that does not match its hash),\n"
-           "130 interrupted.\n", cli_default_threads());
+           "130 interrupted.\n",
+           cli_default_threads());
 }
 
 /* Reads the result; one line on stderr and NULL when it cannot be re-run. */
@@ -52,8 +53,10 @@ static json_t *load_rerunnable(const char *path)
     const char *why = NULL, *study = json_string_value(json_object_get(doc, "study"));
     const json_t *text = json_object_get(doc, "scenario_text");
     char hex[65];
-    if (!doc) why = "not JSON";
-    else if (study) why = "a study's result: only run results re-run yet";
+    if (!doc)
+        why = "not JSON";
+    else if (study)
+        why = "a study's result: only run results re-run yet";
     else if (!json_is_object(json_object_get(doc, "options")) || !json_is_string(text))
         why = "embeds no scenario text and options (written before capexsim could re-run)";
     else {
@@ -77,8 +80,10 @@ static int args_from(cli_run_args *a, const json_t *doc)
     const char *sampling = json_string_value(json_object_get(o, "sampling"));
     a->text = json_string_value(json_object_get(doc, "scenario_text"));
     a->path = json_string_value(json_object_get(doc, "scenario_path"));
-    if (!a->path) a->path = "<built-in>";
-    if (!a->co.has_paths) a->co.paths = (uint64_t)json_integer_value(json_object_get(o, "paths"));
+    if (!a->path)
+        a->path = "<built-in>";
+    if (!a->co.has_paths)
+        a->co.paths = (uint64_t)json_integer_value(json_object_get(o, "paths"));
     a->co.has_paths = true;
     a->co.seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
     a->co.has_seed = true;
@@ -94,11 +99,13 @@ static int args_from(cli_run_args *a, const json_t *doc)
 
 int cli_cmd_rerun(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"paths", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
-        {"json", required_argument, NULL, 'j'},  {"csv", required_argument, NULL, 'c'},
-        {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"paths", required_argument, NULL, 'n'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             {"json", required_argument, NULL, 'j'},
+                                             {"csv", required_argument, NULL, 'c'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     cli_run_args a = {.sf = {.sampling = -1}, .ck = CLI_CKPT_ARGS_INIT};
     int c, rc = 0;
     opterr = 0;
@@ -108,15 +115,21 @@ int cli_cmd_rerun(int argc, char **argv)
             rerun_help();
             return 0;
         }
-        if (c == ':') return cli_usage_error("rerun", "%s: missing argument", argv[optind - 1]);
-        if (c == '?') return cli_usage_error("rerun", "unknown option '%s'", argv[optind - 1]);
-        if (cli_common_flag("rerun", c, optarg, &a.co, &rc) && rc) return rc;
+        if (c == ':')
+            return cli_usage_error("rerun", "%s: missing argument", argv[optind - 1]);
+        if (c == '?')
+            return cli_usage_error("rerun", "unknown option '%s'", argv[optind - 1]);
+        if (cli_common_flag("rerun", c, optarg, &a.co, &rc) && rc)
+            return rc;
     }
-    if (argc - optind != 1) return cli_usage_error("rerun", "expected one RESULT.json");
+    if (argc - optind != 1)
+        return cli_usage_error("rerun", "expected one RESULT.json");
     errno = 0;
     json_t *doc = load_rerunnable(argv[optind]);
-    if (!doc) return CLI_EXIT_USAGE;
-    if ((rc = args_from(&a, doc)) == 0) rc = cli_run_exec(&a);
+    if (!doc)
+        return CLI_EXIT_USAGE;
+    if ((rc = args_from(&a, doc)) == 0)
+        rc = cli_run_exec(&a);
     json_decref(doc);
     return rc;
 }

@@ -21,21 +21,35 @@ void hx_esc(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
 
 const char *hx_fmt(char *buf, size_t len, double v)
 {
-    if (!isfinite(v)) snprintf(buf, len, "n/a");
-    else if (fabs(v) >= 1e4 && fabs(v) < 1e15) snprintf(buf, len, "%.0f", v);
-    else snprintf(buf, len, "%.4g", v);
+    if (!isfinite(v))
+        snprintf(buf, len, "n/a");
+    else if (fabs(v) >= 1e4 && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.4g", v);
     return buf;
 }
 
@@ -50,7 +64,8 @@ const json_t *hx_get(const json_t *doc, const char *dotted)
     const json_t *v = doc;
     while (v && *dotted) {
         size_t n = strcspn(dotted, ".");
-        if (n >= sizeof key) return NULL;
+        if (n >= sizeof key)
+            return NULL;
         memcpy(key, dotted, n);
         key[n] = '\0';
         v = json_object_get(v, key);
@@ -62,7 +77,8 @@ const json_t *hx_get(const json_t *doc, const char *dotted)
 void hx_short(char *out, size_t len, const char *name, size_t max)
 {
     size_t n = strlen(name);
-    if (max >= len) max = len - 1;
+    if (max >= len)
+        max = len - 1;
     if (n <= max) {
         snprintf(out, len, "%s", name);
         return;
@@ -75,19 +91,28 @@ void hx_short(char *out, size_t len, const char *name, size_t max)
 static void scalar_cell(FILE *f, const json_t *v)
 {
     char b[48];
-    if (json_is_string(v)) hx_esc(f, json_string_value(v));
-    else if (json_is_number(v)) fputs(hx_fmt(b, sizeof b, hx_num(v)), f);
-    else if (json_is_boolean(v)) fputs(json_is_true(v) ? "yes" : "no", f);
-    else if (json_is_null(v)) fputs("n/a", f);
+    if (json_is_string(v))
+        hx_esc(f, json_string_value(v));
+    else if (json_is_number(v))
+        fputs(hx_fmt(b, sizeof b, hx_num(v)), f);
+    else if (json_is_boolean(v))
+        fputs(json_is_true(v) ? "yes" : "no", f);
+    else if (json_is_null(v))
+        fputs("n/a", f);
     else if (json_is_array(v) && json_array_size(v) <= 4) {
         size_t i;
         const json_t *x;
-        json_array_foreach(v, i, x) {
-            if (i) fputs(", ", f);
-            if (json_is_string(x)) hx_esc(f, json_string_value(x));
-            else fputs(hx_fmt(b, sizeof b, hx_num(x)), f);
+        json_array_foreach(v, i, x)
+        {
+            if (i)
+                fputs(", ", f);
+            if (json_is_string(x))
+                hx_esc(f, json_string_value(x));
+            else
+                fputs(hx_fmt(b, sizeof b, hx_num(x)), f);
         }
-    } else fputs("&hellip;", f);
+    } else
+        fputs("&hellip;", f);
 }
 
 void hx_table_of_scalars(FILE *f, const json_t *obj)
@@ -95,8 +120,10 @@ void hx_table_of_scalars(FILE *f, const json_t *obj)
     const char *k;
     const json_t *v;
     fputs("<table class=\"kv\">", f);
-    json_object_foreach((json_t *)obj, k, v) {
-        if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 4)) continue;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 4))
+            continue;
         fputs("<tr><th>", f);
         hx_esc(f, k);
         fputs("</th><td>", f);
@@ -109,12 +136,15 @@ void hx_table_of_scalars(FILE *f, const json_t *obj)
 void hx_table_of_objects(FILE *f, const json_t *arr, size_t max_rows)
 {
     const json_t *first = json_array_get(arr, 0);
-    if (!json_is_object(first)) return;
+    if (!json_is_object(first))
+        return;
     const char *k;
     const json_t *v;
     fputs("<div class=\"tw\"><table><thead><tr>", f);
-    json_object_foreach((json_t *)first, k, v) {
-        if (json_is_object(v)) continue;
+    json_object_foreach((json_t *)first, k, v)
+    {
+        if (json_is_object(v))
+            continue;
         fputs("<th>", f);
         hx_esc(f, k);
         fputs("</th>", f);
@@ -122,11 +152,15 @@ void hx_table_of_objects(FILE *f, const json_t *arr, size_t max_rows)
     fputs("</tr></thead><tbody>\n", f);
     size_t i;
     const json_t *row;
-    json_array_foreach(arr, i, row) {
-        if (i >= max_rows) break;
+    json_array_foreach(arr, i, row)
+    {
+        if (i >= max_rows)
+            break;
         fputs("<tr>", f);
-        json_object_foreach((json_t *)first, k, v) {
-            if (json_is_object(v)) continue;
+        json_object_foreach((json_t *)first, k, v)
+        {
+            if (json_is_object(v))
+                continue;
             fputs("<td>", f);
             scalar_cell(f, json_object_get(row, k));
             fputs("</td>", f);
@@ -166,14 +200,16 @@ static const struct {
 static const char *metric_unit(const char *name)
 {
     for (size_t i = 0; i < N_METRIC_INFO; i++)
-        if (!strcmp(metric_info[i].name, name)) return metric_info[i].unit;
+        if (!strcmp(metric_info[i].name, name))
+            return metric_info[i].unit;
     return "";
 }
 
 static const char *metric_label(const char *name)
 {
     for (size_t i = 0; i < N_METRIC_INFO; i++)
-        if (!strcmp(metric_info[i].name, name)) return metric_info[i].label;
+        if (!strcmp(metric_info[i].name, name))
+            return metric_info[i].label;
     return name;
 }
 
@@ -182,10 +218,14 @@ static void quote(FILE *f, const json_t *doc, const char *key, double scale, con
 {
     char b[48];
     double v = hx_num(hx_get(doc, key));
-    fprintf(f, "<span class=\"num\" data-key=\"%s\" data-value=\"%.17g\" data-scale=\"%g\">%s",
-            key, v, scale, hx_fmt(b, sizeof b, v * scale));
-    if (unit && !strcmp(unit, "%")) fputs("%", f);
-    else if (unit && *unit) fprintf(f, "&nbsp;%s", unit);
+    fputs("<span class=\"num\" data-key=\"", f);
+    hx_esc(f, key); /* a burden_exceedance key comes from the file */
+    fprintf(f, "\" data-value=\"%.17g\" data-scale=\"%g\">%s", v, scale,
+            hx_fmt(b, sizeof b, v * scale));
+    if (unit && !strcmp(unit, "%"))
+        fputs("%", f);
+    else if (unit && *unit)
+        fprintf(f, "&nbsp;%s", unit);
     fputs("</span>", f);
 }
 
@@ -194,7 +234,8 @@ static void quote_ci(FILE *f, const json_t *doc, const char *metric, const char 
 {
     char key[96];
     const json_t *ci = json_object_get(hx_get(json_object_get(doc, "metrics"), metric), "ci95");
-    if (!json_is_array(json_object_get(ci, pq))) return;
+    if (!json_is_array(json_object_get(ci, pq)))
+        return;
     fputs(" (95% CI ", f);
     snprintf(key, sizeof key, "metrics.%s.ci95.%s.0", metric, pq);
     char b[2][48];
@@ -213,7 +254,8 @@ static const char *exceed_key(const json_t *doc, double median)
     const char *k, *best = NULL;
     const json_t *v;
     double bx = INFINITY;
-    json_object_foreach((json_t *)json_object_get(doc, "burden_exceedance"), k, v) {
+    json_object_foreach((json_t *)json_object_get(doc, "burden_exceedance"), k, v)
+    {
         double x = strtod(k, NULL);
         if (x >= median && x < bx) {
             bx = x;
@@ -284,18 +326,23 @@ static void run_summary(FILE *f, const json_t *doc)
     fputs(", sampling ", f);
     hx_esc(f, json_string_value(json_object_get(doc, "sampling")));
     fputs("). Percentiles are within the sketch's relative error; CIs are 95% intervals.</p>"
-          "</div>\n", f);
+          "</div>\n",
+          f);
 }
 
 static void run_table(FILE *f, const json_t *doc)
 {
     static const char *const pq[] = {"p5", "p50", "p95"};
     char b[48];
-    fputs("<div class=\"tw\"><table><thead><tr><th>metric</th><th>unit</th><th>mean</th><th>se</th><th>P5</th>"
-          "<th>P50 (95% CI)</th><th>P95</th><th>min</th><th>max</th></tr></thead><tbody>\n", f);
+    fputs("<div "
+          "class=\"tw\"><table><thead><tr><th>metric</th><th>unit</th><th>mean</th><th>se</"
+          "th><th>P5</th>"
+          "<th>P50 (95% CI)</th><th>P95</th><th>min</th><th>max</th></tr></thead><tbody>\n",
+          f);
     const char *name;
     const json_t *m;
-    json_object_foreach((json_t *)json_object_get(doc, "metrics"), name, m) {
+    json_object_foreach((json_t *)json_object_get(doc, "metrics"), name, m)
+    {
         fputs("<tr><th>", f);
         hx_esc(f, metric_label(name));
         fputs(" <code>", f);
@@ -305,13 +352,15 @@ static void run_table(FILE *f, const json_t *doc)
         fprintf(f, "</td><td>%s</td>", hx_fmt(b, sizeof b, hx_num(json_object_get(m, "mean"))));
         fprintf(f, "<td>%s</td>", hx_fmt(b, sizeof b, hx_num(json_object_get(m, "se"))));
         for (int j = 0; j < 3; j++) {
-            double v = hx_num(hx_get(m, j == 0 ? "percentiles.p5" : j == 1 ? "percentiles.p50"
-                                                                          : "percentiles.p95"));
+            double v = hx_num(hx_get(m, j == 0   ? "percentiles.p5"
+                                        : j == 1 ? "percentiles.p50"
+                                                 : "percentiles.p95"));
             fprintf(f, "<td>%s", hx_fmt(b, sizeof b, v));
             if (j == 1) {
                 const json_t *ci = hx_get(m, "ci95.p50");
                 fprintf(f, " <small>(%s", hx_fmt(b, sizeof b, hx_num(json_array_get(ci, 0))));
-                fprintf(f, "&ndash;%s)</small>", hx_fmt(b, sizeof b, hx_num(json_array_get(ci, 1))));
+                fprintf(f, "&ndash;%s)</small>",
+                        hx_fmt(b, sizeof b, hx_num(json_array_get(ci, 1))));
             }
             fputs("</td>", f);
             (void)pq;
@@ -338,20 +387,24 @@ static void run_histogram(FILE *f, const json_t *doc, const char *metric)
     const json_t *h = hx_get(json_object_get(doc, "histograms"), metric);
     const json_t *edges = json_object_get(h, "edges"), *counts = json_object_get(h, "counts");
     size_t nb = json_array_size(counts);
-    if (nb == 0 || json_array_size(edges) != nb + 1) return;
+    if (nb == 0 || json_array_size(edges) != nb + 1)
+        return;
     double below = hx_num(json_object_get(h, "below")), above = hx_num(json_object_get(h, "above"));
     double total = (isfinite(below) ? below : 0) + (isfinite(above) ? above : 0), cmax = 0;
     for (size_t i = 0; i < nb; i++) {
         double c = hx_num(json_array_get(counts, i));
         total += c;
-        if (c > cmax) cmax = c;
+        if (c > cmax)
+            cmax = c;
     }
-    if (!(total > 0)) return;
+    if (!(total > 0))
+        return;
     char title[256], what[96], xl[64];
     snprintf(what, sizeof what, "Distribution of %s", metric_label(metric));
     chart_title(title, sizeof title, doc, what);
     hx_chart c;
-    hx_chart_open(&c, f, 720, 330, title, "Histogram: share of paths per bin; line: cumulative "
+    hx_chart_open(&c, f, 720, 330, title,
+                  "Histogram: share of paths per bin; line: cumulative "
                   "share (right axis); dashed lines: P5, P50, P95.");
     c.x0 = hx_num(json_array_get(edges, 0));
     c.x1 = hx_num(json_array_get(edges, nb));
@@ -364,14 +417,16 @@ static void run_histogram(FILE *f, const json_t *doc, const char *metric)
         double a = hx_num(json_array_get(edges, i)), b = hx_num(json_array_get(edges, i + 1));
         double y = hx_num(json_array_get(counts, i)) / total;
         fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
-                hx_px(&c, a), hx_py(&c, y), hx_px(&c, b) - hx_px(&c, a), hx_py(&c, 0) - hx_py(&c, y));
+                hx_px(&c, a), hx_py(&c, y), hx_px(&c, b) - hx_px(&c, a),
+                hx_py(&c, 0) - hx_py(&c, y));
     }
     /* the CDF, scaled onto the left axis's range */
     double xs[10002], ys[10002], cum = isfinite(below) ? below : 0;
     for (size_t i = 0; i <= nb && i < 10001; i++) {
         xs[i] = hx_num(json_array_get(edges, i));
         ys[i] = cum / total * c.y1;
-        if (i < nb) cum += hx_num(json_array_get(counts, i));
+        if (i < nb)
+            cum += hx_num(json_array_get(counts, i));
     }
     hx_polyline(&c, xs, ys, (int)(nb < 10001 ? nb + 1 : 10001), "cdf");
     static const char *const pk[] = {"p5", "p50", "p95"};
@@ -379,7 +434,8 @@ static void run_histogram(FILE *f, const json_t *doc, const char *metric)
         char key[64], lab[64], b[48];
         snprintf(key, sizeof key, "%s.percentiles.%s", metric, pk[j]);
         double v = hx_num(hx_get(json_object_get(doc, "metrics"), key));
-        if (!(v >= c.x0 && v <= c.x1)) continue;
+        if (!(v >= c.x0 && v <= c.x1))
+            continue;
         fprintf(f, "<line class=\"pline\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                 hx_px(&c, v), hx_py(&c, c.y1), hx_px(&c, v), hx_py(&c, 0));
         snprintf(lab, sizeof lab, "P%s %s", pk[j] + 1, hx_fmt(b, sizeof b, v));
@@ -396,15 +452,19 @@ static void run_exceedance(FILE *f, const json_t *doc)
     const json_t *h = hx_get(doc, "histograms.capex_burden");
     const json_t *edges = json_object_get(h, "edges"), *counts = json_object_get(h, "counts");
     size_t nb = json_array_size(counts);
-    if (nb == 0 || nb > 10000 || json_array_size(edges) != nb + 1) return;
+    if (nb == 0 || nb > 10000 || json_array_size(edges) != nb + 1)
+        return;
     double below = hx_num(json_object_get(h, "below")), above = hx_num(json_object_get(h, "above"));
     double total = below + above;
-    for (size_t i = 0; i < nb; i++) total += hx_num(json_array_get(counts, i));
-    if (!(total > 0)) return;
+    for (size_t i = 0; i < nb; i++)
+        total += hx_num(json_array_get(counts, i));
+    if (!(total > 0))
+        return;
     char title[256];
     chart_title(title, sizeof title, doc, "P(capex burden > x)");
     hx_chart c;
-    hx_chart_open(&c, f, 720, 300, title, "Share of paths whose capex burden exceeds x; dots: "
+    hx_chart_open(&c, f, 720, 300, title,
+                  "Share of paths whose capex burden exceeds x; dots: "
                   "the scenario's thresholds (burden_exceedance).");
     c.x0 = fmin(0, hx_num(json_array_get(edges, 0)));
     c.x1 = fmax(hx_num(json_array_get(edges, nb)), hx_num(hx_get(doc, "metrics.capex_burden.max")));
@@ -420,7 +480,8 @@ static void run_exceedance(FILE *f, const json_t *doc)
         for (size_t i = 0; i <= nb; i++) {
             xs[k] = hx_num(json_array_get(edges, i));
             ys[k++] = tail / total;
-            if (i < nb) tail -= hx_num(json_array_get(counts, i));
+            if (i < nb)
+                tail -= hx_num(json_array_get(counts, i));
         }
         xs[k] = c.x1;
         ys[k++] = 0;
@@ -430,9 +491,11 @@ static void run_exceedance(FILE *f, const json_t *doc)
     free(ys);
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)json_object_get(doc, "burden_exceedance"), k, v) {
+    json_object_foreach((json_t *)json_object_get(doc, "burden_exceedance"), k, v)
+    {
         double x = strtod(k, NULL), p = hx_num(v);
-        if (!isfinite(p) || x < c.x0 || x > c.x1) continue;
+        if (!isfinite(p) || x < c.x0 || x > c.x1)
+            continue;
         char lab[64];
         snprintf(lab, sizeof lab, "P(> %s) = %.1f%%", k, 100 * p);
         fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>\n", hx_px(&c, x),
@@ -449,11 +512,13 @@ static void run_fan(FILE *f, const json_t *doc, const char *series, const char *
 {
     const json_t *arr = hx_get(json_object_get(doc, "quarters"), series);
     size_t nq = json_array_size(arr);
-    if (nq == 0 || nq > 1000) return;
+    if (nq == 0 || nq > 1000)
+        return;
     char title[256], yl[64];
     chart_title(title, sizeof title, doc, what);
     hx_chart c;
-    hx_chart_open(&c, f, 720, 290, title, "Per quarter: band from P5 to P95, solid line the "
+    hx_chart_open(&c, f, 720, 290, title,
+                  "Per quarter: band from P5 to P95, solid line the "
                   "median, dashed line the mean.");
     c.mt = 46; /* room for the legend above the plot, off the lines */
     double lo = INFINITY, hi = -INFINITY, xs[1000], p50[1000], mean[1000];
@@ -482,12 +547,13 @@ static void run_fan(FILE *f, const json_t *doc, const char *series, const char *
     hx_polyline(&c, xs, p50, (int)nq, "line");
     hx_polyline(&c, xs, mean, (int)nq, "mean");
     fputs("<g class=\"legend\">", f);
-    fprintf(f, "<rect class=\"band\" x=\"%.1f\" y=\"27\" width=\"14\" height=\"10\"/>"
-               "<text class=\"tick\" x=\"%.1f\" y=\"36\">P5&ndash;P95</text>"
-               "<line class=\"line\" x1=\"%.1f\" y1=\"32\" x2=\"%.1f\" y2=\"32\"/>"
-               "<text class=\"tick\" x=\"%.1f\" y=\"36\">median</text>"
-               "<line class=\"mean\" x1=\"%.1f\" y1=\"32\" x2=\"%.1f\" y2=\"32\"/>"
-               "<text class=\"tick\" x=\"%.1f\" y=\"36\">mean</text></g>\n",
+    fprintf(f,
+            "<rect class=\"band\" x=\"%.1f\" y=\"27\" width=\"14\" height=\"10\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"36\">P5&ndash;P95</text>"
+            "<line class=\"line\" x1=\"%.1f\" y1=\"32\" x2=\"%.1f\" y2=\"32\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"36\">median</text>"
+            "<line class=\"mean\" x1=\"%.1f\" y1=\"32\" x2=\"%.1f\" y2=\"32\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"36\">mean</text></g>\n",
             c.ml + 8, c.ml + 26, c.ml + 90, c.ml + 104, c.ml + 108, c.ml + 160, c.ml + 174,
             c.ml + 178);
     hx_chart_close(&c, NULL);
@@ -501,7 +567,8 @@ static void section_run(FILE *f, const json_t *doc)
         size_t i;
         const json_t *s;
         fputs("<ul class=\"warn\">", f);
-        json_array_foreach(w, i, s) {
+        json_array_foreach(w, i, s)
+        {
             fputs("<li>", f);
             hx_esc(f, json_string_value(s));
             fputs("</li>", f);
@@ -528,7 +595,8 @@ static const char page_style[] =
     "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #d0d7de;margin-top:2em}"
     "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:.9em}"
     "th,td{border-bottom:1px solid #d0d7de;padding:.2em .6em;text-align:right}"
-    "td,th{white-space:nowrap}th:first-child{text-align:left;white-space:normal}.tw{overflow-x:auto}thead th{background:#f3f5f7}"
+    "td,th{white-space:nowrap}th:first-child{text-align:left;white-space:normal}.tw{overflow-x:"
+    "auto}thead th{background:#f3f5f7}"
     "table.kv td{text-align:left}code{font-size:.85em;color:#57606a}"
     ".summary{background:#f6f8fa;border-left:4px solid #0969da;padding:.4em 1em}"
     ".note,figcaption{color:#57606a;font-size:.85em}.warn{color:#9a6700}"
@@ -543,26 +611,35 @@ static const char page_style[] =
     ".band{fill:#9ec5fe;opacity:.6}.pline{stroke:#1b1f24;stroke-dasharray:4 3}"
     ".plabel{font-size:11px;fill:#1b1f24}.dot{fill:#cf222e}.low{fill:#0969da}"
     ".high{fill:#cf222e}.s1{fill:#0969da}.st{fill:#9ec5fe}.whisk{stroke:#1b1f24}"
-    "@media print{body{max-width:none;margin:0;font-size:11pt}table{font-size:7.5pt}h2{break-before:page}"
+    "@media "
+    "print{body{max-width:none;margin:0;font-size:11pt}table{font-size:7.5pt}h2{break-before:page}"
     "h2.first{break-before:avoid}.summary{border-left-width:2px}}";
 
 static void provenance(FILE *f, const cx_html_input *in)
 {
     const json_t *d = in->doc;
-    static const char *const keys[] = {
-        "scenario", "scenario_description", "scenario_path", "scenario_sha256", "study",
-        "seed", "paths", "paths_requested", "complete", "sampling", "antithetic", "threads",
-        "version", "git_commit", "compiler", "compiler_flags", "simd", "command_line",
-        "date", "elapsed_s"};
+    static const char *const keys[] = {"scenario",      "scenario_description",
+                                       "scenario_path", "scenario_sha256",
+                                       "study",         "seed",
+                                       "paths",         "paths_requested",
+                                       "complete",      "sampling",
+                                       "antithetic",    "threads",
+                                       "version",       "git_commit",
+                                       "compiler",      "compiler_flags",
+                                       "simd",          "command_line",
+                                       "date",          "elapsed_s"};
     fputs("<h3>", f);
     hx_esc(f, in->file);
     fputs("</h3><table class=\"kv\">", f);
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const json_t *v = json_object_get(d, keys[i]);
-        if (!v) continue;
+        if (!v)
+            continue;
         fprintf(f, "<tr><th>%s</th><td>", keys[i]);
-        if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
-        else scalar_cell(f, v);
+        if (json_is_integer(v))
+            fprintf(f, "%lld", (long long)json_integer_value(v));
+        else
+            scalar_cell(f, v);
         fputs("</td></tr>", f);
     }
     fputs("</table>\n<p>To run it again: <code>capexsim rerun ", f);
@@ -570,7 +647,8 @@ static void provenance(FILE *f, const cx_html_input *in)
     fputs("</code>", f);
     if (!json_is_string(json_object_get(d, "scenario_text")))
         fputs(" (this result does not embed its scenario: re-run its command line with the "
-              "same scenario file)", f);
+              "same scenario file)",
+              f);
     fputs(".</p>\n", f);
     const json_t *text = json_object_get(d, "scenario_text");
     if (json_is_string(text)) {
@@ -602,13 +680,20 @@ static void section(FILE *f, const cx_html_input *in, int idx)
         hx_esc(f, desc);
         fputs("</p>\n", f);
     }
-    if (!study && json_is_object(json_object_get(d, "metrics"))) section_run(f, d);
-    else if (study && !strcmp(study, "tornado")) hx_section_tornado(f, d);
-    else if (study && !strcmp(study, "sobol")) hx_section_sobol(f, d);
-    else if (study && !strcmp(study, "batch")) hx_section_batch(f, d);
-    else if (study && !strcmp(study, "stress")) hx_section_stress(f, d);
-    else if (study && !strcmp(study, "sweep")) hx_section_sweep(f, d);
-    else hx_section_generic(f, d);
+    if (!study && json_is_object(json_object_get(d, "metrics")))
+        section_run(f, d);
+    else if (study && !strcmp(study, "tornado"))
+        hx_section_tornado(f, d);
+    else if (study && !strcmp(study, "sobol"))
+        hx_section_sobol(f, d);
+    else if (study && !strcmp(study, "batch"))
+        hx_section_batch(f, d);
+    else if (study && !strcmp(study, "stress"))
+        hx_section_stress(f, d);
+    else if (study && !strcmp(study, "sweep"))
+        hx_section_sweep(f, d);
+    else
+        hx_section_generic(f, d);
     fputs("</section>\n", f);
 }
 
@@ -618,7 +703,8 @@ int cx_html_write(FILE *f, const cx_html_input *in, int n, const cx_html_meta *m
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-          "style-src 'unsafe-inline'; img-src data:\"><title>capexsim report", f);
+          "style-src 'unsafe-inline'; img-src data:\"><title>capexsim report",
+          f);
     if (first) {
         fputs(": ", f);
         hx_esc(f, first);
@@ -640,9 +726,11 @@ int cx_html_write(FILE *f, const cx_html_input *in, int n, const cx_html_meta *m
         fputs("</a></li>", f);
     }
     fputs("<li><a href=\"#provenance\">provenance</a></li></ul></nav></header>\n<main>\n", f);
-    for (int i = 0; i < n; i++) section(f, &in[i], i);
+    for (int i = 0; i < n; i++)
+        section(f, &in[i], i);
     fputs("<section id=\"provenance\" data-study=\"provenance\"><h2>Provenance</h2>\n", f);
-    for (int i = 0; i < n; i++) provenance(f, &in[i]);
+    for (int i = 0; i < n; i++)
+        provenance(f, &in[i]);
     fputs("<p class=\"note\">This report: <code>", f);
     hx_esc(f, meta ? meta->command_line : NULL);
     fputs("</code></p></section>\n</main></body></html>\n", f);

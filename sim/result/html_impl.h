@@ -32,8 +32,7 @@ typedef struct hx_chart {
     double x0, x1, y0, y1;
     double w, h, ml, mr, mt, mb;
 } hx_chart;
-void hx_chart_open(hx_chart *c, FILE *f, double w, double h, const char *title,
-                   const char *desc);
+void hx_chart_open(hx_chart *c, FILE *f, double w, double h, const char *title, const char *desc);
 void hx_chart_close(hx_chart *c, const char *caption);
 double hx_px(const hx_chart *c, double x);
 double hx_py(const hx_chart *c, double y);
@@ -43,8 +42,7 @@ void hx_axes(const hx_chart *c, const char *xlabel, const char *ylabel, bool y_p
 /* A right-hand axis labelled 0..100 % (a CDF drawn over [y0, y1]). */
 void hx_axis_right_pct(const hx_chart *c, const char *label);
 /* A polyline through n points (xs, ys) in data units; class names its style. */
-void hx_polyline(const hx_chart *c, const double *xs, const double *ys, int n,
-                 const char *cls);
+void hx_polyline(const hx_chart *c, const double *xs, const double *ys, int n, const char *cls);
 /* Text at data (x, y) shifted by (dx, dy) pixels. anchor: "start", "middle", "end". */
 void hx_text(const hx_chart *c, double x, double y, double dx, double dy, const char *anchor,
              const char *cls, const char *text);

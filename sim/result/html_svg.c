@@ -8,8 +8,7 @@
 
 #include "sim/result/html_impl.h"
 
-void hx_chart_open(hx_chart *c, FILE *f, double w, double h, const char *title,
-                   const char *desc)
+void hx_chart_open(hx_chart *c, FILE *f, double w, double h, const char *title, const char *desc)
 {
     c->f = f;
     c->w = w;
@@ -18,8 +17,10 @@ void hx_chart_open(hx_chart *c, FILE *f, double w, double h, const char *title,
     c->mr = 56;
     c->mt = 30;
     c->mb = 44;
-    fprintf(f, "<figure><svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "xmlns=\"http://www.w3.org/2000/svg\"><title>", w, h);
+    fprintf(f,
+            "<figure><svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+            "xmlns=\"http://www.w3.org/2000/svg\"><title>",
+            w, h);
     hx_esc(f, title);
     fputs("</title><desc>", f);
     hx_esc(f, desc);
@@ -67,9 +68,12 @@ void hx_ticks(double lo, double hi, int n, double *first, double *step)
 
 static void tick_label(char *buf, size_t len, double v, double step, bool pct)
 {
-    if (fabs(v) < step * 1e-6) v = 0;
-    if (pct) snprintf(buf, len, "%g%%", 100 * v);
-    else snprintf(buf, len, "%g", v);
+    if (fabs(v) < step * 1e-6)
+        v = 0;
+    if (pct)
+        snprintf(buf, len, "%g%%", 100 * v);
+    else
+        snprintf(buf, len, "%g", v);
 }
 
 void hx_axes(const hx_chart *c, const char *xlabel, const char *ylabel, bool y_pct)
@@ -78,29 +82,35 @@ void hx_axes(const hx_chart *c, const char *xlabel, const char *ylabel, bool y_p
     double left = c->ml, right = c->w - c->mr, top = c->mt, bottom = c->h - c->mb;
     double first, step;
     char lab[48];
-    fprintf(f, "<g class=\"axes\"><rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-               "height=\"%.1f\"/>\n", left, top, right - left, bottom - top);
+    fprintf(f,
+            "<g class=\"axes\"><rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+            "height=\"%.1f\"/>\n",
+            left, top, right - left, bottom - top);
     hx_ticks(c->x0, c->x1, 6, &first, &step);
     for (double v = first; v <= c->x1 + step * 1e-9; v += step) {
         double x = hx_px(c, v);
         tick_label(lab, sizeof lab, v, step, false);
-        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+        fprintf(f,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
                 x, top, x, bottom, x, bottom + 14, lab);
     }
     hx_ticks(c->y0, c->y1, 5, &first, &step);
     for (double v = first; ylabel && v <= c->y1 + step * 1e-9; v += step) {
         double y = hx_py(c, v);
         tick_label(lab, sizeof lab, v, step, y_pct);
-        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+        fprintf(f,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                 left, y, right, y, left - 4, y + 4, lab);
     }
     fprintf(f, "<text class=\"alabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (left + right) / 2, c->h - 8);
     hx_esc(f, xlabel);
-    fprintf(f, "</text><text class=\"alabel\" transform=\"translate(14 %.1f) rotate(-90)\" "
-               "text-anchor=\"middle\">", (top + bottom) / 2);
+    fprintf(f,
+            "</text><text class=\"alabel\" transform=\"translate(14 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            (top + bottom) / 2);
     hx_esc(f, ylabel);
     fputs("</text></g>\n", f);
 }
@@ -114,14 +124,15 @@ void hx_axis_right_pct(const hx_chart *c, const char *label)
         fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%d%%</text>\n", right + 4, y + 4,
                 25 * k);
     }
-    fprintf(f, "<text class=\"alabel\" transform=\"translate(%.1f %.1f) rotate(90)\" "
-               "text-anchor=\"middle\">", c->w - 10, (top + bottom) / 2);
+    fprintf(f,
+            "<text class=\"alabel\" transform=\"translate(%.1f %.1f) rotate(90)\" "
+            "text-anchor=\"middle\">",
+            c->w - 10, (top + bottom) / 2);
     hx_esc(f, label);
     fputs("</text>\n", f);
 }
 
-void hx_polyline(const hx_chart *c, const double *xs, const double *ys, int n,
-                 const char *cls)
+void hx_polyline(const hx_chart *c, const double *xs, const double *ys, int n, const char *cls)
 {
     fprintf(c->f, "<polyline class=\"%s\" points=\"", cls);
     for (int i = 0; i < n; i++)
