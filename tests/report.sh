@@ -90,7 +90,7 @@ for w in want:
 assert all("meta-2026h1" in t or "by scenario" in t for t in svgs), svgs
 assert "10000 paths" in svgs[0], svgs[0]
 for k in ("scenario_sha256", "git_commit", "compiler", "seed", "capexsim rerun run.json",
-          "Scenario text"):
+          "Scenario text", "Its command: <code>capexsim run --paths 10000 --seed 20260703"):
     assert k in h, "provenance lacks " + k
 PY
 )

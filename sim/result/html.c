@@ -615,6 +615,32 @@ static const char page_style[] =
     "print{body{max-width:none;margin:0;font-size:11pt}table{font-size:7.5pt}h2{break-before:page}"
     "h2.first{break-before:avoid}.summary{border-left-width:2px}}";
 
+/* The command line that made a run, from its "options" (the flags resolved). */
+static void equivalent_command(FILE *f, const json_t *d)
+{
+    const json_t *o = json_object_get(d, "options");
+    const char *cmd = json_string_value(json_object_get(o, "command"));
+    if (!cmd) return;
+    fputs("<p>Its command: <code>capexsim ", f);
+    hx_esc(f, cmd);
+    const char *path = json_string_value(json_object_get(d, "scenario_path"));
+    if (path && strcmp(path, "<built-in>")) {
+        fputs(" ", f);
+        hx_esc(f, path);
+    }
+    fprintf(f, " --paths %lld --seed %lld --sampling ",
+            (long long)json_integer_value(json_object_get(o, "paths")),
+            (long long)json_integer_value(json_object_get(o, "seed")));
+    hx_esc(f, json_string_value(json_object_get(o, "sampling")));
+    if (json_is_true(json_object_get(o, "antithetic"))) fputs(" --antithetic", f);
+    const char *t = json_string_value(json_object_get(o, "target_ci"));
+    if (t) {
+        fputs(" --target-ci ", f);
+        hx_esc(f, t);
+    }
+    fputs("</code></p>\n", f);
+}
+
 static void provenance(FILE *f, const cx_html_input *in)
 {
     const json_t *d = in->doc;
@@ -642,7 +668,9 @@ static void provenance(FILE *f, const cx_html_input *in)
             scalar_cell(f, v);
         fputs("</td></tr>", f);
     }
-    fputs("</table>\n<p>To run it again: <code>capexsim rerun ", f);
+    fputs("</table>\n", f);
+    equivalent_command(f, d);
+    fputs("<p>To run it again: <code>capexsim rerun ", f);
     hx_esc(f, in->file);
     fputs("</code>", f);
     if (!json_is_string(json_object_get(d, "scenario_text")))
