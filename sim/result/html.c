@@ -595,7 +595,7 @@ static const char page_style[] =
     "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #d0d7de;margin-top:2em}"
     "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:.9em}"
     "th,td{border-bottom:1px solid #d0d7de;padding:.2em .6em;text-align:right}"
-    "td,th{white-space:nowrap}th:first-child{text-align:left;white-space:normal}.tw{overflow-x:"
+    "td,th{white-space:nowrap}th:first-child,td:first-child{text-align:left;white-space:normal}.tw{overflow-x:"
     "auto}thead th{background:#f3f5f7}"
     "table.kv td{text-align:left}code{font-size:.85em;color:#57606a}"
     ".summary{background:#f6f8fa;border-left:4px solid #0969da;padding:.4em 1em}"
