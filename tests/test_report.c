@@ -336,6 +336,20 @@ Test(report, json_shape_and_atomic_files)
     while (fgets(line, sizeof line, f)) rows++;
     fclose(f);
     cr_assert(eq(int, rows, 3 * 2));
+    /* metrics.csv (issue 22): a header, then one row per metric */
+    char mcsv[160];
+    snprintf(mcsv, sizeof mcsv, "%s/metrics.csv", csvdir);
+    f = fopen(mcsv, "r");
+    cr_assert(f != NULL);
+    char mline[1024];
+    cr_assert(fgets(mline, sizeof mline, f) != NULL);
+    static const char head[] = "metric,n,mean,se,sd,min,max,p1,p1_ci95_lo,p1_ci95_hi,";
+    cr_assert(eq(int, strncmp(mline, head, sizeof head - 1), 0));
+    rows = 0;
+    while (fgets(mline, sizeof mline, f)) rows++;
+    fclose(f);
+    cr_assert(eq(int, rows, CX_N_METRICS));
+    unlink(mcsv);
     /* a file in a directory that does not exist: an error, nothing left behind */
     char bad[160];
     snprintf(bad, sizeof bad, "%s/nodir/r.json", dir);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if CX_HAVE_OPENMP
 #include <omp.h>
@@ -95,11 +96,12 @@ int cli_threads(uint64_t flag, const cx_scenario *sc, uint64_t paths, uint64_t b
     return t < 1 ? 1 : (int)t;
 }
 
-/* cli_load without the plausibility warnings. */
-static int load_quiet(const char *path, cx_scenario **sc, cx_model **m)
+/* Loads (text: from memory, path naming it) and compiles, without the plausibility warnings. */
+static int load_and_compile(const char *path, const char *text, cx_scenario **sc, cx_model **m)
 {
     char err[1024] = "";
-    int rc = path ? cx_scenario_load(sc, path, err, sizeof err)
+    int rc = text ? cx_scenario_load_string(sc, text, path, err, sizeof err)
+         : path   ? cx_scenario_load(sc, path, err, sizeof err)
                   : cx_scenario_load_default(sc, err, sizeof err);
     if (rc < 0) {
         if (err[0])
@@ -121,7 +123,7 @@ static int load_quiet(const char *path, cx_scenario **sc, cx_model **m)
 int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
                      cx_model **m)
 {
-    int rc = load_quiet(path, sc, m);
+    int rc = load_and_compile(path, NULL, sc, m);
     if (rc) return rc;
     for (int i = 0; print && i < (*sc)->n_warnings; i++)
         fprintf(stderr, "capexsim: %s: %s\n", strict ? "error" : "warning", (*sc)->warnings[i]);
@@ -141,6 +143,34 @@ int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc
 int cli_load(const char *path, cx_scenario **sc, cx_model **m)
 {
     return cli_load_checked(path, false, cx_mpi_rank() == 0, sc, m); /* rank 0 speaks */
+}
+
+int cli_load_text(const char *text, const char *name, cx_scenario **sc, cx_model **m)
+{
+    return load_and_compile(name, text, sc, m);
+}
+
+char *cli_command_line(int argc, char **argv)
+{
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-_./=:,+@%";
+    size_t len = sizeof "capexsim";
+    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    p += sprintf(p, "capexsim");
+    for (int i = 0; i < argc; i++) {
+        bool q = !argv[i][0] || argv[i][strspn(argv[i], plain)] != '\0';
+        *p++ = ' ';
+        if (q) *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (q && *c == '\'') p += sprintf(p, "'\\''");
+            else *p++ = *c;
+        }
+        if (q) *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
 }
 
 int cli_check_output(const char *opt, const char *path, const char *dir_file)

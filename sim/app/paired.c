@@ -94,6 +94,7 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         goto done;
     }
     cli_sens_add_json(&setup, r->doc, r->run);
+    if (cli_sens_add_provenance(&setup, r->doc, r->sc, &o) != 0) goto done;
     /* the run's accumulators (about 28 MB: a sketch per metric and quarterly series) are not
      * needed past its report and JSON: freed now, so a batch's memory stays flat in the
      * number of scenarios (issue 25); the table and the pairing use the report and sections */

@@ -51,9 +51,9 @@ static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scena
  * sampling's parts (json_path) and the quarterly CSV (csv_dir), when asked; a run that its stop
  * rule ended (--target-ci met) says so in "stopped". @return 0, or EXIT_FAILURE after a
  * message. */
-static int write_report(const cx_report *rep, const cx_run_info *info,
-                        const cx_scenario *sc, const cli_sens_setup *setup, const cx_run *run, const char *json_path,
-                        const char *csv_dir, bool quiet)
+static int write_report(const cx_report *rep, const cx_run_info *info, const cx_scenario *sc,
+                        const cx_engine_opts *o, const cli_sens_setup *setup, const cx_run *run,
+                        const char *json_path, const char *csv_dir, bool quiet)
 {
     if (!quiet) cx_output_table(stdout, rep, info);
     if (json_path) {
@@ -69,6 +69,10 @@ static int write_report(const cx_report *rep, const cx_run_info *info,
         json_t *warn = json_object_get(doc, "warnings");
         for (int i = 0; json_is_array(warn) && i < sc->n_warnings; i++)
             json_array_append_new(warn, json_string(sc->warnings[i]));
+        if (cli_sens_add_provenance(setup, doc, sc, o) != 0) {
+            json_decref(doc);
+            return EXIT_FAILURE;
+        }
         if (cx_mpi_built()) json_object_set_new(doc, "ranks", json_integer(run->ranks));
         if (cx_output_write_json(json_path, doc) < 0) {
             fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
@@ -102,7 +106,9 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = cli_load_checked(a->path, a->strict, root, &sc, &m))) return rc;
+    if ((rc = a->text ? cli_load_text(a->text, a->path, &sc, &m)
+                      : cli_load_checked(a->path, a->strict, root, &sc, &m)))
+        return rc;
 
     cx_engine_opts o;
     engine_opts(&o, a, sc, quiet);
@@ -152,7 +158,7 @@ int cli_run_exec(const cli_run_args *a)
     cx_run_info info = {sc->name,        sc->sha256,       setup.sampling_name, o.seed,
                         run->paths_done, o.paths,          run->threads,   run->elapsed_s,
                         complete,        CX_BLOCK_PATHS};
-    if (write_report(rep, &info, sc, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
+    if (write_report(rep, &info, sc, &o, &setup, run, json_path, csv_dir, quiet) != 0) goto done;
     cli_sens_report_target(&setup, run, quiet);
     if (export_rc) {
         exit_code = EXIT_FAILURE;

@@ -16,6 +16,7 @@
 #include "sim/app/common.h"
 #include "sim/app/sens.h"
 #include "sim/base/error.h"
+#include "sim/result/output.h"
 #include "sim/result/plot.h"
 #include "sim/result/report.h"
 
@@ -55,6 +56,7 @@ int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scen
     s->antithetic = f->antithetic || sc->antithetic;
     snprintf(s->sampling_name, sizeof s->sampling_name, "%s%s", cx_sampling_names[s->sampling],
              s->antithetic ? "+antithetic" : "");
+    s->target_text = f->target;
     if (f->target) {
         char err[1024];
         if (cx_target_ci_parse(&s->target, f->target, err, sizeof err) < 0)
@@ -104,6 +106,23 @@ void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run)
             json_object_set_new(doc, "target_ci", t);
         }
     }
+}
+
+int cli_sens_add_provenance(const cli_sens_setup *s, json_t *doc, const cx_scenario *sc,
+                            const cx_engine_opts *o)
+{
+    json_t *opt = json_pack("{s:s, s:I, s:I, s:s, s:b, s:o}", "command", "run", "paths",
+                            (json_int_t)o->paths, "seed", (json_int_t)o->seed, "sampling",
+                            cx_sampling_names[s->sampling], "antithetic", s->antithetic,
+                            "target_ci", s->target_text ? json_string(s->target_text)
+                                                        : json_null());
+    /* the scenario's text last: it is the longest */
+    if (!opt || json_object_set_new(doc, "options", opt) < 0 ||
+        cx_output_add_scenario(doc, sc) < 0) {
+        fprintf(stderr, "capexsim: out of memory building the JSON report\n");
+        return EXIT_FAILURE;
+    }
+    return 0;
 }
 
 /* One line on stderr saying whether --target-ci was met and after how many paths. */

@@ -38,6 +38,7 @@ typedef struct cli_sens_setup {
     bool has_target;
     cx_target_ci target;
     char sampling_name[32];  /* "lhs", "sobol+antithetic", ... for the report */
+    const char *target_text; /* --target-ci as given, or NULL */
 } cli_sens_setup;
 
 /*
@@ -49,6 +50,13 @@ int cli_sens_setup_run(cli_sens_setup *s, const cli_sens_flags *f, const cx_scen
 void cli_sens_setup_free(cli_sens_setup *s);
 /* Adds "histograms" (for `capexsim plot`), "antithetic" and "target_ci" to the run's JSON. */
 void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run);
+/*
+ * Adds what `capexsim rerun` needs to a run's JSON (issue 22): "options" (the command, paths
+ * requested, seed, sampling, antithetic, target_ci: flags over the scenario's run group), then
+ * the scenario itself (cx_output_add_scenario). @return 0, or EXIT_FAILURE after a message.
+ */
+int cli_sens_add_provenance(const cli_sens_setup *s, json_t *doc, const cx_scenario *sc,
+                            const cx_engine_opts *o);
 /* One line on stderr saying whether --target-ci was met and after how many paths. */
 void cli_sens_report_target(const cli_sens_setup *s, const cx_run *run, bool quiet);
 

@@ -21,5 +21,7 @@ int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_batch(int argc, char **argv);
 int cli_cmd_stress(int argc, char **argv);
 int cli_cmd_optimize(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_rerun(int argc, char **argv);
 
 #endif

@@ -44,6 +44,8 @@ static const command commands[] = {
      "a scenario with inputs held to percentile slices vs its baseline", false},
     {"optimize", cli_cmd_optimize,
      "choose fixed inputs to optimise a statistic under risk limits (NLopt)", false},
+    {"rerun", cli_cmd_rerun, "run a result's study again from the scenario it embeds", true},
+    {"report", cli_cmd_report, "one self-contained HTML page of result JSON files", false},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -49,7 +49,7 @@ const char *const cx_use_names[CX_N_USES] = {"msl", "recsys", "taas"};
 
 /* ---------------------------------------------------------------- entry points */
 
-static void sha256_hex(const char *bytes, size_t n, char hex[65])
+void cx_scenario_sha256(const char *bytes, size_t n, char hex[65])
 {
     struct sha256_ctx ctx;
     uint8_t digest[SHA256_DIGEST_SIZE];
@@ -110,7 +110,11 @@ static int load_source(cx_scenario **out, const source *src, const char *path, c
         rc = scn_oom(&l);
         goto done;
     }
-    sha256_hex(src->text, src->len, l.sc->sha256);
+    cx_scenario_sha256(src->text, src->len, l.sc->sha256);
+    if (!(l.sc->text = strndup(src->text, src->len))) {
+        rc = scn_oom(&l);
+        goto done;
+    }
     base_name(file, base, sizeof base);
     if ((rc = scn_parse_root(&l, config_root_setting(&cfg), base)) == 0)
         rc = scn_check_plausible(&l, config_root_setting(&cfg));
@@ -217,6 +221,7 @@ void cx_scenario_free(cx_scenario *sc)
     free(sc->optimize);
     free(sc->path);
     free(sc->name);
+    free(sc->text);
     free(sc->description);
     free(sc);
 }
@@ -265,6 +270,7 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
     c->path = dup_or_null(sc->path, &ok);
     c->name = dup_or_null(sc->name, &ok);
     c->description = dup_or_null(sc->description, &ok);
+    c->text = dup_or_null(sc->text, &ok);
     c->inputs = calloc((size_t)(sc->n_inputs ? sc->n_inputs : 1), sizeof *c->inputs);
     c->corr = dup_mem(sc->corr, (size_t)sc->n_corr * sizeof *sc->corr, &ok);
     c->tranches = dup_mem(sc->tranches, (size_t)sc->n_tranches * sizeof *sc->tranches, &ok);

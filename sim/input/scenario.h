@@ -170,6 +170,7 @@ typedef struct cx_scenario {
     char *description;     /* `description` key or NULL */
     char sha256[65];       /* SHA-256 of the text read, every @include expanded (the file's
                               bytes when it has none), hex (docs/limits.md) */
+    char *text;            /* that text, NUL-terminated (issue 22: results embed it) */
     int horizon_months;
     /* `start = "YYYY-MM"`: the calendar month of month 0 (MODEL.md, Calendar); labels only.
      * start_year is 0 where the key is absent. */
@@ -263,6 +264,8 @@ int cx_scenario_load_string(cx_scenario **out, const char *text, const char *nam
 int cx_scenario_load_default(cx_scenario **out, char *err, size_t err_len);
 /* No-op on NULL. */
 void cx_scenario_free(cx_scenario *sc);
+/* Hex SHA-256 of len bytes of text, as sc->sha256 is of sc->text (64 digits and a NUL). */
+void cx_scenario_sha256(const char *text, size_t len, char hex[65]);
 
 /*
  * For an unknown name: "did you mean 'X'?" when one of names[0..n) is a likely misspelling of

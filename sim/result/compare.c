@@ -50,7 +50,10 @@
 
 const char *const cx_compare_ignored_keys[] = {
     "elapsed_s", "paths_per_s", "threads", "version", "compiler", "compiler_flags",
-    "host",      "hostname",    "date",    "timestamp", "engine_seconds", "simd", "ranks", NULL};
+    "host",      "hostname",    "date",    "timestamp", "engine_seconds", "simd", "ranks",
+    /* issue 22: the build's commit and where the scenario file was are provenance; its text
+     * is compared through scenario_sha256 */
+    "git_commit", "scenario_path", "scenario_text", NULL};
 
 /* Relative difference taken as rounding, not a change (statistical mode only). */
 #define CX_COMPARE_ROUNDING 1e-9
@@ -786,11 +789,12 @@ static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, 
     }
     r->study = dupstr(sn);
     r->scenario = dupstr(str(db, "scenario"));
+    r->new_scenario = dupstr(str(dn, "scenario"));
     r->new_path = dupstr(pn);
     r->base_path = dupstr(pb);
     r->new_sha256 = dupstr(str(dn, "scenario_sha256"));
     r->base_sha256 = dupstr(str(db, "scenario_sha256"));
-    if (!r->study || !r->scenario || !r->new_path || !r->base_path || !r->new_sha256 ||
+    if (!r->study || !r->scenario || !r->new_scenario || !r->new_path || !r->base_path || !r->new_sha256 ||
         !r->base_sha256)
         return CX_ERR_NOMEM;
     (void)u64_of(json_object_get(dn, "seed"), &r->new_seed);
@@ -989,6 +993,7 @@ void cx_compare_free(cx_compare_result *r)
     free(r->notes);
     free(r->study);
     free(r->scenario);
+    free(r->new_scenario);
     free(r->new_path);
     free(r->base_path);
     free(r->new_sha256);
@@ -1017,11 +1022,17 @@ static void fmt_p(char *buf, size_t len, double p)
 void cx_compare_table(FILE *f, const cx_compare_result *r, int top)
 {
     const cx_compare_opts *o = &r->opts;
-    fprintf(f, "compare %s results of %s%s\n", r->study, r->scenario,
-            o->exact ? " (--exact)" : "");
-    fprintf(f, "  NEW  %s  seed %llu", r->new_path, (unsigned long long)r->new_seed);
+    if (!strcmp(r->new_scenario, r->scenario))
+        fprintf(f, "compare %s results of %s%s\n", r->study, r->scenario,
+                o->exact ? " (--exact)" : "");
+    else /* issue 22: never only BASE's name when NEW is another scenario */
+        fprintf(f, "compare %s results of %s (NEW) and %s (BASE)%s\n", r->study,
+                r->new_scenario, r->scenario, o->exact ? " (--exact)" : "");
+    fprintf(f, "  NEW  %s  scenario %s  seed %llu", r->new_path, r->new_scenario,
+            (unsigned long long)r->new_seed);
     if (r->new_paths) fprintf(f, "  %llu paths", (unsigned long long)r->new_paths);
-    fprintf(f, "\n  BASE %s  seed %llu", r->base_path, (unsigned long long)r->base_seed);
+    fprintf(f, "\n  BASE %s  scenario %s  seed %llu", r->base_path, r->scenario,
+            (unsigned long long)r->base_seed);
     if (r->base_paths) fprintf(f, "  %llu paths", (unsigned long long)r->base_paths);
     fputc('\n', f);
     for (int i = 0; i < r->n_notes; i++)
@@ -1068,13 +1079,15 @@ json_t *cx_compare_json(const cx_compare_result *r)
 {
     json_t *notes = json_array(), *rows = json_array();
     json_t *doc = json_pack(
-        "{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I, s:I}, s:{s:s, s:s, s:I, s:I}, s:f, "
+        "{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:I, s:I}, "
+        "s:{s:s, s:s, s:s, s:I, s:I}, s:f, "
         "s:s, s:i, s:i, s:s, s:o, s:o}",
         "kind", "capexsim-compare", "format_version", CX_COMPARE_FORMAT_VERSION, "version",
         CX_VERSION, "mode", r->opts.exact ? "exact" : "statistical", "study", r->study, "scenario",
-        r->scenario, "new", "path", r->new_path, "scenario_sha256", r->new_sha256, "seed",
+        r->scenario, "new", "path", r->new_path, "scenario", r->new_scenario, "scenario_sha256",
+        r->new_sha256, "seed",
         (json_int_t)r->new_seed, "paths", (json_int_t)r->new_paths, "base", "path", r->base_path,
-        "scenario_sha256", r->base_sha256, "seed", (json_int_t)r->base_seed, "paths",
+        "scenario", r->scenario, "scenario_sha256", r->base_sha256, "seed", (json_int_t)r->base_seed, "paths",
         (json_int_t)r->base_paths, "alpha", r->opts.alpha, "correction",
         r->opts.exact ? "none" : "holm", "compared", r->n_tested, "different", r->n_different,
         "verdict", r->n_different ? "different" : "same", "notes", notes, "rows", rows);

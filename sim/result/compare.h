@@ -64,7 +64,8 @@ typedef struct cx_compare_row {
 
 typedef struct cx_compare_result {
     char *study;          /* "run", "sweep", "tornado", "sobol" */
-    char *scenario;
+    char *scenario;       /* BASE's scenario name */
+    char *new_scenario;   /* NEW's (issue 22: the header names both) */
     char *new_path, *base_path;
     char *new_sha256, *base_sha256;
     uint64_t new_seed, base_seed;

@@ -12,11 +12,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "models/model.h"
 #include "sim/base/csv.h"
@@ -194,6 +197,44 @@ uint64_t cx_export_rows(const cx_export *e)
     return e->rows;
 }
 
+/* "name.gz": the finished CSV is gzip-compressed (issue 22) before it takes the name. */
+static bool gz_name(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 3 && !strcmp(path + n - 3, ".gz");
+}
+
+/* Replaces the CSV at tmp by its gzip compression, through a second temporary file beside
+ * path. @return 0, or -1 with errno set (tmp is left as it was). */
+static int gzip_in_place(const char *tmp, const char *path)
+{
+    char *gzt = cx_file_tmp_template(path), buf[1 << 16];
+    int fd = gzt ? mkstemp(gzt) : -1, in = fd >= 0 ? open(tmp, O_RDONLY) : -1, ok = 0;
+    gzFile gz = in >= 0 ? gzdopen(fd, "wb6") : NULL;
+    if (gz) {
+        ssize_t n;
+        ok = 1;
+        while (ok && (n = read(in, buf, sizeof buf)) > 0)
+            ok = gzwrite(gz, buf, (unsigned)n) == (int)n;
+        if (n < 0) ok = 0;
+        ok = gzclose(gz) == Z_OK && ok;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    int en = errno ? errno : EIO;
+    if (in >= 0) close(in);
+    if (ok) {
+        mode_t um = umask(0);
+        umask(um);
+        ok = chmod(gzt, 0666 & ~um) == 0 && rename(gzt, tmp) == 0;
+        en = errno;
+    }
+    if (!ok && gzt && fd >= 0) unlink(gzt);
+    free(gzt);
+    errno = en;
+    return ok ? 0 : -1;
+}
+
 int cx_export_finish(cx_export *e)
 {
     if (!e->failed && (fflush(e->f) != 0 || ferror(e->f))) {
@@ -207,6 +248,10 @@ int cx_export_finish(cx_export *e)
     int rc = fclose(e->f);
     e->f = NULL;
     if (!e->failed && rc != 0) {
+        e->failed = true;
+        e->err = errno;
+    }
+    if (!e->failed && gz_name(e->path) && gzip_in_place(e->tmp, e->path) != 0) {
         e->failed = true;
         e->err = errno;
     }

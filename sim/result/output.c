@@ -15,6 +15,7 @@
 #include "sim/base/files.h"
 #include "sim/result/output.h"
 #include "sim/base/simd.h"
+#include "sim/base/version.h"
 
 /* A number, or null where it is not finite (JSON has no NaN or Inf). */
 static json_t *num(double x)
@@ -116,6 +117,7 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     put(doc, "paths", u64(info->paths), &bad);
     put(doc, "threads", json_integer(info->threads), &bad);
     put(doc, "version", json_string(CX_VERSION), &bad);
+    put(doc, "git_commit", json_string(cx_git_commit), &bad);
     put(doc, "elapsed_s", num(info->elapsed_s), &bad);
     put(doc, "paths_per_s",
         num(info->elapsed_s > 0 ? (double)info->paths / info->elapsed_s : 0.0), &bad);
@@ -194,6 +196,16 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
     return doc;
 }
 
+int cx_output_add_scenario(json_t *doc, const cx_scenario *sc)
+{
+    int bad = 0;
+    put(doc, "scenario_path", json_string(sc->path ? sc->path : ""), &bad);
+    put(doc, "scenario_description", sc->description ? json_string(sc->description)
+                                                     : json_null(), &bad);
+    put(doc, "horizon_months", json_integer(sc->horizon_months), &bad);
+    put(doc, "scenario_text", json_string(sc->text ? sc->text : ""), &bad);
+    return bad ? CX_ERR_NOMEM : 0;
+}
 
 static int json_writer(FILE *f, const void *ctx)
 {
@@ -225,16 +237,51 @@ static int csv_writer(FILE *f, const void *ctx)
     return ferror(f) ? CX_ERR_IO : 0;
 }
 
+/* One row per metric: the moments, then every percentile with its 95% CI (issue 22). Metric
+ * names are plain identifiers: nothing to quote. Empty cells where a figure is not finite. */
+static int metrics_csv_writer(FILE *f, const void *ctx)
+{
+    const cx_report *r = ctx;
+    fprintf(f, "metric,n,mean,se,sd,min,max");
+    for (int j = 0; j < CX_N_PCT; j++)
+        fprintf(f, ",p%d,p%d_ci95_lo,p%d_ci95_hi", cx_report_pct[j], cx_report_pct[j],
+                cx_report_pct[j]);
+    fputc('\n', f);
+    for (int i = 0; i < CX_N_METRICS; i++) {
+        const cx_metric_stats *m = &r->metric[i];
+        double v[5 + 3 * CX_N_PCT] = {m->mean, m->se, m->sd, m->min, m->max};
+        for (int j = 0; j < CX_N_PCT; j++) {
+            v[5 + 3 * j] = m->pct[j];
+            v[6 + 3 * j] = m->ci_lo[j];
+            v[7 + 3 * j] = m->ci_hi[j];
+        }
+        fprintf(f, "%s,%llu", cx_metric_names[i], (unsigned long long)m->n);
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+            if (isfinite(v[k])) fprintf(f, ",%.17g", v[k]);
+            else fputc(',', f);
+        }
+        fputc('\n', f);
+    }
+    return ferror(f) ? CX_ERR_IO : 0;
+}
+
+static int write_in(const char *dir, const char *name, int (*writer)(FILE *, const void *),
+                    const cx_report *r)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    if (!path) return CX_ERR_NOMEM;
+    snprintf(path, len, "%s/%s", dir, name);
+    int rc = cx_file_write_atomic(path, writer, r);
+    free(path);
+    return rc;
+}
+
 int cx_output_write_csv(const char *dir, const cx_report *r)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return CX_ERR_IO;
-    size_t len = strlen(dir) + sizeof "/quarters.csv";
-    char *path = malloc(len);
-    if (!path) return CX_ERR_NOMEM;
-    snprintf(path, len, "%s/quarters.csv", dir);
-    int rc = cx_file_write_atomic(path, csv_writer, r);
-    free(path);
-    return rc;
+    int rc = write_in(dir, "quarters.csv", csv_writer, r);
+    return rc ? rc : write_in(dir, "metrics.csv", metrics_csv_writer, r);
 }
 
 int cx_output_warnings(FILE *f, const cx_report *r)

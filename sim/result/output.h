@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "sim/input/scenario.h"
 #include "sim/result/report.h"
 
 /* What made a result, so that any result can be traced back (MODEL.md, the JSON shape). */
@@ -27,9 +28,10 @@ typedef struct cx_run_info {
 
 /*
  * The JSON report in MODEL.md's shape, keys in a fixed order, plus "paths_requested",
- * "compiler", "compiler_flags", "simd", "relative_error", "block_paths", "sampling"; with the
- * scenario's keys (cx_report_set_scenario) "discount_rate" and the *_pv metrics, "start" and
- * a "label" in each quarter (MODEL.md, Present value and Calendar). Non-finite
+ * "git_commit" (after "version"), "compiler", "compiler_flags", "simd", "relative_error",
+ * "block_paths", "sampling"; with the scenario's keys (cx_report_set_scenario) "discount_rate"
+ * and the *_pv metrics, "start" and a "label" in each quarter (MODEL.md, Present value and
+ * Calendar). Non-finite
  * numbers (an sd of one path) are null. Timing fields: "threads", "elapsed_s", "paths_per_s".
  * @return a new reference (caller json_decref's it), or NULL when out of memory.
  */
@@ -44,13 +46,22 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info);
 json_t *cx_output_u64(uint64_t x);
 /* Reads cx_output_u64's value back (an integer >= 0, or a string of digits); 0 otherwise. */
 uint64_t cx_output_u64_of(const json_t *v);
+/*
+ * Adds the scenario itself to a result (issue 22), so that it can be read and re-run on its
+ * own: "scenario_path" (the file, "<built-in>" for the default), "scenario_description"
+ * (null without one), "horizon_months" and "scenario_text" (the text scenario_sha256 is of,
+ * includes expanded). @return 0, or CX_ERR_NOMEM (doc may then hold some of them).
+ */
+int cx_output_add_scenario(json_t *doc, const cx_scenario *sc);
 
 /* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
 int cx_output_write_json(const char *path, const json_t *doc);
 /*
  * The quarterly series as one long CSV table, DIR/quarters.csv (created with DIR if needed):
  * header "quarter,series,mean,p5,p50,p95", quarters from 1, series named as in the JSON; with
- * a calendar (`start`) a last column "label" (cx_report_quarter_label).
+ * a calendar (`start`) a last column "label" (cx_report_quarter_label);
+ * and DIR/metrics.csv, one row per metric: "metric,n,mean,se,sd,min,max", then for every
+ * percentile "pQ,pQ_ci95_lo,pQ_ci95_hi" (empty cells where a figure is not finite).
  * @return 0 or CX_ERR_IO.
  */
 int cx_output_write_csv(const char *dir, const cx_report *r);

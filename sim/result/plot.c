@@ -56,6 +56,7 @@ typedef struct plotter {
     int written;
     char *err;
     size_t err_len;
+    char who[200];     /* "meta-2026h1, 10000 paths[, partial]": every title's second line */
 } plotter;
 
 /* ---- histogram from a sketch ---- */
@@ -314,6 +315,56 @@ static void label(char *dst, size_t len, const char *src)
     dst[j] = '\0';
 }
 
+/* A long input name shortened in the middle to at most max characters ("supply.tra...year"),
+ * so a chart's labels stay readable and its plot area wide (issue 22). */
+static void shorten(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max || max < 8)
+        return;
+    size_t tail = (max - 3) / 2, head = max - 3 - tail;
+    memmove(s + head + 3, s + n - tail, tail + 1);
+    memcpy(s + head, "...", 3);
+}
+
+/* The unit of a metric for an axis label: " ($B)", " (GW)", ... ("" when unitless). */
+static const char *metric_unit(const char *metric)
+{
+    if (!strncmp(metric, "revenue", 7) || !strcmp(metric, "capex_burden") ||
+        !strcmp(metric, "committed_cost"))
+        return " ($B)";
+    if (!strncmp(metric, "idle_gw", 7) || !strcmp(metric, "oversold_gw_peak"))
+        return " (GW)";
+    if (!strcmp(metric, "msl_shortfall"))
+        return " (GW-years)";
+    if (!strncmp(metric, "deals_", 6))
+        return " (count)";
+    return "";
+}
+
+/* Every chart's second title line: the scenario, the paths (base samples, paths a point),
+ * and "partial" when the run was stopped (issue 22). */
+static void who_line(char *dst, size_t len, const json_t *doc)
+{
+    char sc[120] = "";
+    const char *name = json_string_value(json_object_get(doc, "scenario"));
+    label(sc, sizeof sc, name ? name : "");
+    const char *study = json_string_value(json_object_get(doc, "study"));
+    const json_t *n = json_object_get(doc, "paths");
+    const char *what = "paths";
+    if (study && !strcmp(study, "sobol")) {
+        n = json_object_get(doc, "base_samples");
+        what = "base samples";
+    } else if (study && !strcmp(study, "sweep")) {
+        what = "paths a point";
+    } else if (study && !strcmp(study, "batch")) {
+        what = "paths each";
+    }
+    snprintf(dst, len, "%s%s%lld %s%s", sc, sc[0] ? ", " : "",
+             (long long)(json_is_integer(n) ? json_integer_value(n) : 0), what,
+             json_is_false(json_object_get(doc, "complete")) ? ", partial" : "");
+}
+
 /* The size of a JSON array, or a message and -1 when it is larger than max. */
 static long bounded(plotter *p, const json_t *arr, size_t max, const char *what)
 {
@@ -415,18 +466,20 @@ static int plot_hist(plotter *p, const json_t *doc, const char *metric, const ch
         size_t used = strlen(marks);
         snprintf(marks + used, sizeof marks - used,
                  "set arrow %d from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '%s' %slw 2\n"
-                 "set label %d '%s %.4g' at %.17g, graph %.2f left offset 0.5,0 tc rgb '%s'\n",
+                 "set label %d '%s %.4g' at %.17g, graph %.2f %s offset %d,0 tc rgb '%s' front boxed\n",
                  k + 1, mk_at[k], mk_at[k], mk_color[k], mk_dash[k], k + 1, mk_name[k],
-                 mk_at[k], mk_at[k], 0.97 - 0.06 * k, mk_color[k]);
+                 mk_at[k], mk_at[k], 0.95 - 0.07 * k, k == 2 ? "right" : "left",
+                 k == 2 ? -1 : 1, mk_color[k]);
     }
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"%s\\n(%s)\" noenhanced\n"
-             "set xlabel '%s'\nset ylabel 'density'\nset grid ytics\nset key top right\n"
-             "set style fill solid 0.55 border rgb '#1f4e79'\nset yrange [0:*]\n"
+             "set title \"%s\\n%s; %s\" noenhanced\n"
+             "set xlabel '%s'\nset ylabel 'density (share of paths per $B)'\nset grid ytics\n"
+             "set key top right\nset style textbox opaque noborder margins 1,1\n"
+             "set style fill solid 0.55 border rgb '#1f4e79'\nset yrange [0:*]\nset offsets 0,0,graph 0.25,0\n"
              "%s"
              "plot '%s' using 1:3:2 with boxes lc rgb '#5b9bd5' title 'paths'\n",
-             title, how, unit, marks, dpath);
+             title, p->who, how, unit, marks, dpath);
     return render(p, name, body);
 }
 
@@ -470,21 +523,21 @@ static int plot_fan(plotter *p, const json_t *doc, const char *series, const cha
     char body[4096];
     if (cal)
         snprintf(body, sizeof body,
-                 "set title '%s' noenhanced\nset xlabel 'quarter (3 months from month 0)'\n"
+                 "set title \"%s\\n%s\" noenhanced\nset xlabel 'quarter (3 months from month 0)'\n"
                  "set ylabel '%s'\nset grid\nset key top left\nset xtics rotate by -45 noenhanced\n"
                  "set xrange [0.5:%zu.5]\n"
                  "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
                  "     '' using 1:3:xtic(6) with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
                  "     '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#e6550d' title 'mean'\n",
-                 title, unit, json_array_size(arr), dpath);
+                 title, p->who, unit, json_array_size(arr), dpath);
     else
         snprintf(body, sizeof body,
-                 "set title '%s' noenhanced\nset xlabel 'quarter (1 = months 0 to 2)'\nset ylabel '%s'\n"
+                 "set title \"%s\\n%s\" noenhanced\nset xlabel 'quarter (1 = months 0 to 2)'\nset ylabel '%s'\n"
                  "set grid\nset key top left\nset xtics 1\nset xrange [0.5:%zu.5]\n"
                  "plot '%s' using 1:2:4 with filledcurves lc rgb '#9ecae1' fs solid 0.6 title 'P5 to P95', \\\n"
                  "     '' using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#08519c' title 'median', \\\n"
                  "     '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#e6550d' title 'mean'\n",
-                 title, unit, json_array_size(arr), dpath);
+                 title, p->who, unit, json_array_size(arr), dpath);
     return render(p, name, body);
 }
 
@@ -516,6 +569,7 @@ static int plot_tornado(plotter *p, const json_t *doc)
         const char *nm = json_string_value(json_object_get(r, "input"));
         char lab[160];
         label(lab, sizeof lab, nm ? nm : "?");
+        shorten(lab, 34);
         if (strlen(lab) > widest)
             widest = strlen(lab);
         double lo = jnum(r, "mean_low"), hi = jnum(r, "mean_high");
@@ -536,15 +590,16 @@ static int plot_tornado(plotter *p, const json_t *doc)
     label(metric, sizeof metric, ms ? ms : "metric");
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"Tornado: mean %s when each input is in its lowest or highest decile\" noenhanced\n"
-             "set xlabel '%s (mean over the paths in the decile)' noenhanced\nunset ylabel\n"
+             "set title \"Tornado: mean %s when each input is in its lowest or highest decile\\n%s\" noenhanced\n"
+             "set xlabel '%s%s, mean over the paths in the decile' noenhanced\nunset ylabel\n"
              "set ytics nomirror noenhanced\nset grid xtics\nset key below horizontal\n"
              "set yrange [0.3:%zu.7]\nset style fill solid 0.8 noborder\n"
              "set arrow 1 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb 'black' lw 1.5\n"
              "set lmargin %zu\n"
              "plot '%s' using ((%.17g+$2)/2):1:(abs($2-%.17g)/2):(0.36):ytic(4) with boxxyerror lc rgb '#2b8cbe' title 'lowest decile', \\\n"
              "     '' using ((%.17g+$3)/2):1:(abs($3-%.17g)/2):(0.36) with boxxyerror lc rgb '#e34a33' title 'highest decile'\n",
-             metric, metric, n, mean, mean, widest + 3, dpath, mean, mean, mean, mean);
+             metric, p->who, metric, metric_unit(metric), n, mean, mean, widest + 3, dpath, mean,
+             mean, mean, mean);
     return render(p, "tornado", body);
 }
 
@@ -587,6 +642,7 @@ static int plot_sobol(plotter *p, const json_t *doc)
         const json_t *c1 = json_object_get(o, "s1_ci95"), *ct = json_object_get(o, "st_ci95");
         const char *nm = json_string_value(json_object_get(o, "input"));
         label(r[i].lab, sizeof r[i].lab, nm ? nm : "?");
+        shorten(r[i].lab, 34);
         r[i].s1 = jnum(o, "s1");
         r[i].st = jnum(o, "st");
         r[i].l1 = ci_end(c1, 0, r[i].s1);
@@ -618,8 +674,8 @@ static int plot_sobol(plotter *p, const json_t *doc)
     label(metric, sizeof metric, ms ? ms : "metric");
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"Sobol indices of %s: the %zu largest total effects (bars: 95%% CI)\" noenhanced\n"
-             "set xlabel 'share of the variance of %s' noenhanced\nunset ylabel\n"
+             "set title \"Sobol indices of %s: the %zu largest total effects (bars: 95%% CI)\\n%s\" noenhanced\n"
+             "set xlabel 'share of the variance of %s (0 to 1)' noenhanced\nunset ylabel\n"
              "set ytics nomirror noenhanced\nset grid xtics\nset key below horizontal\n"
              "set yrange [0.4:%zu.6]\nset xrange [*:*]\nset style fill solid 0.8 noborder\n"
              "set lmargin %zu\n"
@@ -627,7 +683,7 @@ static int plot_sobol(plotter *p, const json_t *doc)
              "     '' using ($2/2):($1+0.19):($2/2):(0.17) with boxxyerror lc rgb '#3182bd' title 'first order S1', \\\n"
              "     '' using 5:($1-0.19):6:7 with xerrorbars lc rgb 'black' pt -1 notitle, \\\n"
              "     '' using 2:($1+0.19):3:4 with xerrorbars lc rgb 'black' pt -1 notitle\n",
-             metric, shown, metric, shown, widest + 3, dpath);
+             metric, shown, p->who, metric, shown, widest + 3, dpath);
     return render(p, "sobol", body);
 }
 
@@ -752,20 +808,21 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
             used += (size_t)k;
         }
         snprintf(body, sizeof body,
-                 "set title \"Sweep: mean %s (dashed: P5 and P95), one line per %s\" noenhanced\n"
-                 "set xlabel '%s' noenhanced\nset ylabel '%s' noenhanced\nset grid\nset key outside right noenhanced\n"
+                 "set title \"Sweep: mean %s (dashed: P5 and P95), one line per %s\\n%s\" noenhanced\n"
+                 "set xlabel '%s' noenhanced\nset ylabel '%s%s' noenhanced\nset grid\nset key outside right noenhanced\n"
                  "plot for [i=0:%zu] '%s' index i using 1:2 with linespoints lw 2 pt 7 lc i+1 title ('%s = '.word('%s', i+1)), \\\n"
                  "     for [i=0:%zu] '' index i using 1:3 with lines dt 2 lc i+1 notitle, \\\n"
                  "     for [i=0:%zu] '' index i using 1:5 with lines dt 2 lc i+1 notitle\n",
-                 ml, zl, xl, ml, n2 - 1, dpath, zl, words, n2 - 1, n2 - 1);
+                 ml, zl, p->who, xl, ml, metric_unit(metric), n2 - 1, dpath, zl, words, n2 - 1,
+                 n2 - 1);
     } else {
         snprintf(body, sizeof body,
-                 "set title \"Sweep of %s: %s (common random numbers)\" noenhanced\n"
-                 "set xlabel '%s' noenhanced\nset ylabel '%s' noenhanced\nset grid\nset key top left\n"
+                 "set title \"Sweep of %s: %s (common random numbers)\\n%s\" noenhanced\n"
+                 "set xlabel '%s' noenhanced\nset ylabel '%s%s' noenhanced\nset grid\nset key top left\n"
                  "plot '%s' using 1:3:5 with filledcurves lc rgb '#c6dbef' fs solid 0.7 title 'P5 to P95', \\\n"
                  "     '' using 1:4 with linespoints lw 2 pt 7 lc rgb '#08519c' title 'median', \\\n"
                  "     '' using 1:2 with linespoints lw 1.5 dt 2 pt 5 lc rgb '#e6550d' title 'mean'\n",
-                 xl, ml, xl, ml, dpath);
+                 xl, ml, p->who, xl, ml, metric_unit(metric), dpath);
     }
     return render(p, name, body);
 }
@@ -836,10 +893,10 @@ static int plot_cdf_overlay(plotter *p, const json_t *const *docs, const char *c
     fclose(f);
     char body[8192];
     int len = snprintf(body, sizeof body,
-                       "set title \"%s\" noenhanced\nset xlabel 'capex burden ($B)'\n"
-                       "set ylabel 'P(burden <= x)'\nset grid\nset key bottom right noenhanced\n"
+                       "set title \"%s\\n%s\" noenhanced\nset xlabel 'capex burden ($B)'\n"
+                       "set ylabel 'P(burden <= x), share of paths'\nset grid\nset key bottom right noenhanced\n"
                        "set yrange [0:1]\nplot ",
-                       title);
+                       title, p->who);
     for (size_t i = 0; i < n && len > 0 && (size_t)len < sizeof body; i++) {
         char l[120];
         label(l, sizeof l, labels[i] ? labels[i] : "run");
@@ -973,6 +1030,7 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
         return CX_ERR_USAGE;
     }
     plotter p = {.out = out_dir, .opts = opts, .err = err, .err_len = err_len};
+    who_line(p.who, sizeof p.who, doc);
     const char *base = getenv("TMPDIR");
     if (!base || !*base || !safe_path(base) || strlen(base) > 200)
         base = "/tmp";
@@ -1003,10 +1061,10 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
                            "Total revenue over the horizon", "revenue ($B)");
         if (rc == 0)
             rc = plot_fan(&p, doc, "idle_gw_mean", "fan_idle_gw",
-                          "Idle capacity per quarter (mean over its months)", "idle GW");
+                          "Idle capacity per quarter (mean over its months)", "idle capacity (GW)");
         if (rc == 0)
             rc = plot_fan(&p, doc, "burden_cumulative", "fan_burden",
-                          "Cumulative capex burden at quarter end", "$B");
+                          "Cumulative capex burden at quarter end", "cumulative burden ($B)");
     } else {
         cx_set_err(err, err_len, "plot: %s is not a capexsim result (no \"metrics\" or \"study\")",
                 what);
