@@ -194,6 +194,8 @@ static const struct {
     {"deals_signed", "deals signed", "count"},
     {"deals_cancelled", "deals cancelled", "count"},
     {"deals_clawed_back", "deals clawed back", "count"},
+    {"capex_burden_pv", "capex burden, present value", "$B"},
+    {"revenue_total_pv", "total revenue, present value", "$B"},
 };
 #define N_METRIC_INFO (sizeof metric_info / sizeof *metric_info)
 
