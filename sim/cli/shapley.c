@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `capexsim shapley`: Shapley effects of every uncertain input and the per-month noise. */
+/* `capexsim shapley`: Shapley effects of every uncertain input and the two per-month streams. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,9 +22,10 @@
 static void help(void)
 {
     printf("Usage: capexsim shapley [SCENARIO] [options]\n"
-           "Shapley effects of every uncertain scalar input and of the per-month noise for a\n"
-           "metric, as shares of its variance (they sum to 1), ranked: Song, Nelson and Staum\n"
-           "(2016) random permutations, N_o = 1, N_i = 3, conditional samples drawn exactly\n"
+           "Shapley effects of every uncertain scalar input and of the two per-month streams\n"
+           "(price path, deal events) for a metric, as shares of its variance (they sum to 1),\n"
+           "ranked: Song, Nelson and Staum (2016) random permutations, N_o = 1, N_i = 3,\n"
+           "conditional samples drawn exactly\n"
            "under the scenario's Gaussian copula, so correlated inputs share what they explain.\n"
            "Each permutation costs 3 (d - 1) paths (d players), plus %d paths for the variance.\n\n"
            "  -n, --paths N     permutations m (default %d; at least %d)\n"

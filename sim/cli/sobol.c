@@ -62,7 +62,7 @@ int cli_cmd_sobol(int argc, char **argv)
                          "First-order (S1) and total-effect (ST) Sobol indices of every uncertain\n"
                          "scalar input for a metric, ranked by ST: Saltelli sampling, Saltelli 2010\n"
                          "first-order and Jansen total-effect estimators, 95% CIs from batch means\n"
-                         "over blocks (at least 2048 base samples). Each base sample costs d + 3 paths.",
+                         "over blocks (at least 2048 base samples). Each base sample costs d + 4 paths.",
                          "base samples (default: sobol.paths, else 16384)");
     if (rc) return rc < 0 ? 0 : rc;
     if (a.sf.antithetic) return cli_usage_error("sobol", "--antithetic does not apply to Saltelli samples");

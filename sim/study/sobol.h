@@ -189,7 +189,7 @@ typedef struct cx_sobol_report {
     uint64_t seed;
     int threads, block_paths;
     cx_sampling sampling;
-    uint64_t evaluations;  /* model paths run: N (d + 3) */
+    uint64_t evaluations;  /* model paths run: N (d + 4 + groups) */
     uint64_t requested;    /* base samples asked for (opts->paths) */
     bool complete;         /* every block ran (false after an interrupt) */
     double elapsed_s;

@@ -32,7 +32,7 @@ typedef struct cx_sobol_args {
 } cx_sobol_args;
 
 typedef struct cx_study_opts {
-    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 3 paths) */
+    uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 4 paths) */
     uint64_t seed;
     int threads;         /* 0: all cores */
     int block_paths;     /* 0: CX_SENS_BLOCK_PATHS */
