@@ -83,7 +83,7 @@ for np in 2 5; do
 done
 
 # only rank 0 writes the table
-out=$("${MPIRUN[@]}" -np 3 "$BIN" run --paths 3000 -t 1 2>/dev/null | grep -c "^capex_burden")
+out=$("${MPIRUN[@]}" -np 3 "$BIN" run --paths 3000 -t 1 2>/dev/null | grep -c "^capex_burden ")  # (not capex_burden_pv)
 [ "$out" = 1 ]
 check "one table on stdout from 3 ranks" $? "tables: $out"
 
