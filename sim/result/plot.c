@@ -359,6 +359,9 @@ static void who_line(char *dst, size_t len, const json_t *doc)
         what = "paths a point";
     } else if (study && !strcmp(study, "batch")) {
         what = "paths each";
+    } else if (study && !strcmp(study, "shapley")) {
+        n = json_object_get(json_object_get(doc, "sizes"), "permutations");
+        what = "permutations";
     }
     snprintf(dst, len, "%s%s%lld %s%s", sc, sc[0] ? ", " : "",
              (long long)(json_is_integer(n) ? json_integer_value(n) : 0), what,
@@ -722,14 +725,14 @@ static int plot_shapley(plotter *p, const json_t *doc)
     label(metric, sizeof metric, ms ? ms : "metric");
     char body[4096];
     snprintf(body, sizeof body,
-             "set title \"Shapley effects on %s: the %zu largest (bars: 95%% CI)\" noenhanced\n"
+             "set title \"Shapley effects on %s: the %zu largest (bars: 95%% CI)\\n%s\" noenhanced\n"
              "set xlabel 'share of the variance of %s' noenhanced\nunset ylabel\n"
              "set ytics nomirror noenhanced\nset grid xtics\nunset key\n"
              "set yrange [0.4:%zu.6]\nset xrange [*:*]\nset style fill solid 0.8 noborder\n"
              "set lmargin %zu\n"
              "plot '%s' using ($2/2):1:($2/2):(0.34):ytic(5) with boxxyerror lc rgb '#756bb1', \\\n"
              "     '' using 2:1:3:4 with xerrorbars lc rgb 'black' pt -1\n",
-             metric, shown, metric, shown, widest + 3, dpath);
+             metric, shown, p->who, metric, shown, widest + 3, dpath);
     return render(p, "shapley", body);
 }
 
