@@ -12,7 +12,7 @@ ROOT=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
-echo "1..16"
+echo "1..17"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -133,7 +133,13 @@ refused "a batch with one scenario that does not match is refused" bad_batch.jso
     "does not match its scenario_sha256"
 refused "a result whose options are not its study's is refused" bad_cmd.json "not its study"
 
-# ---- 16: --help names every command that re-runs
+# ---- 16: the HTML report's provenance gives the command line the options stand for
+"$BIN" report sobol.json batch.json -o r.html >/dev/null 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q 'Its command: <code>capexsim sobol a.cfg --paths 2048 --seed [0-9]* --sampling mc --metric capex_burden --target-ci 0.3 --max-paths 4096 --order input</code>' r.html &&
+    grep -q 'Its command: <code>capexsim batch a.cfg b.cfg --paths 2048 --seed [0-9]* --sampling lhs</code>' r.html
+check "the report shows each study's command line, from its options" $? "rc=$rc $(grep -o 'Its command: <code>[^<]*' r.html 2>&1)"
+
+# ---- 17: --help names every command that re-runs
 out=$("$BIN" rerun --help); rc=$?
 missing=""
 for c in run sweep tornado sobol shapley stress batch optimize --paths --json default; do

@@ -19,6 +19,7 @@
 #include "sim/app/provenance.h"
 #include "sim/cli/commands.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 
 #define MAX_RESULT_BYTES ((off_t)64 << 20)
 
@@ -128,31 +129,10 @@ static int push(args *a, const char *s, bool copy)
     return 0;
 }
 
-/* --key for an options key (max_paths -> --max-paths), with its value(s). */
-static int push_option(args *a, const char *key, const json_t *v)
+/* push as cx_output_option_words' callback: a copy of the word. */
+static int push_word(void *ctx, const char *w)
 {
-    char flag[64], num[32];
-    snprintf(flag, sizeof flag, "--%s", key);
-    for (char *c = flag; *c; c++)
-        if (*c == '_')
-            *c = '-';
-    if (json_is_array(v)) {
-        size_t i;
-        const json_t *x;
-        json_array_foreach(v, i, x) if (push_option(a, key, x) < 0) return -1;
-        return 0;
-    }
-    if (json_is_false(v) || json_is_null(v))
-        return 0; /* a flag not given */
-    if (push(a, flag, true) < 0)
-        return -1;
-    if (json_is_true(v))
-        return 0;
-    if (json_is_integer(v))
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(num, sizeof num, "%.17g", json_real_value(v));
-    return push(a, json_is_string(v) ? json_string_value(v) : num, true);
+    return push(ctx, w, true);
 }
 
 /* The command line: capexsim, the command, its options (paths: `paths` when given), the rerun's
@@ -169,17 +149,8 @@ static int build_argv(args *a, const json_t *doc, const json_t *scen, const char
     if (!a->v || !a->own || push(a, "capexsim", false) ||
         push(a, json_string_value(json_object_get(opt, "command")), true))
         return -1;
-    json_object_foreach((json_t *)opt, key, v)
-    {
-        if (strcmp(key, "command") == 0)
-            continue;
-        if (strcmp(key, "paths") == 0 && paths) {
-            if (push(a, "--paths", false) || push(a, paths, false))
-                return -1;
-        } else if (push_option(a, key, v) < 0) {
-            return -1;
-        }
-    }
+    if (cx_output_option_words(opt, paths, push_word, a))
+        return -1;
     for (int i = 0; i < n_pass; i++)
         if (push(a, pass[i], false))
             return -1;
