@@ -12,7 +12,7 @@ ROOT=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
-echo "1..17"
+echo "1..18"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -108,7 +108,7 @@ out=$("$BIN" rerun stress_case.json -t 1 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "^Stress of stress, case price-crash: 2048 paths" <<<"$out"
 check "rerun prints the command's table" $? "rc=$rc $(head -3 <<<"$out")"
 
-# ---- 13-15: refusals, one line and exit 2
+# ---- 13-16: refusals, one line and exit 2
 refused() { # NAME FILE PATTERN
     local err rc
     err=$("$BIN" rerun "$2" -q --json never.json 2>&1 >/dev/null); rc=$?
@@ -126,20 +126,26 @@ json.dump(d, open("bad_batch.json", "w"), indent=2)
 d = json.load(open("tornado.json"))
 d["options"]["command"] = "run"
 json.dump(d, open("bad_cmd.json", "w"), indent=2)
+d = json.load(open("run.json"))
+d["options"]["export_paths"] = "written.csv"
+json.dump(d, open("bad_key.json", "w"), indent=2)
 PY
 refused "a study whose embedded scenario does not match its SHA-256 is refused" bad_sobol.json \
     "does not match its scenario_sha256"
 refused "a batch with one scenario that does not match is refused" bad_batch.json \
     "does not match its scenario_sha256"
 refused "a result whose options are not its study's is refused" bad_cmd.json "not its study"
+refused "options that name a flag the command did not write (an output) are refused" bad_key.json \
+    '"export_paths" is not a flag run re-runs with'
+[ -e written.csv ] && echo "# bad_key.json wrote written.csv"
 
-# ---- 16: the HTML report's provenance gives the command line the options stand for
+# ---- 17: the HTML report's provenance gives the command line the options stand for
 "$BIN" report sobol.json batch.json -o r.html >/dev/null 2>&1; rc=$?
 [ $rc -eq 0 ] && grep -q 'Its command: <code>capexsim sobol a.cfg --paths 2048 --seed [0-9]* --sampling mc --metric capex_burden --target-ci 0.3 --max-paths 4096 --order input</code>' r.html &&
     grep -q 'Its command: <code>capexsim batch a.cfg b.cfg --paths 2048 --seed [0-9]* --sampling lhs</code>' r.html
 check "the report shows each study's command line, from its options" $? "rc=$rc $(grep -o 'Its command: <code>[^<]*' r.html 2>&1)"
 
-# ---- 17: --help names every command that re-runs
+# ---- 18: --help names every command that re-runs
 out=$("$BIN" rerun --help); rc=$?
 missing=""
 for c in run sweep tornado sobol shapley stress batch optimize --paths --json default; do

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,51 @@
 
 #define MAX_RESULT_BYTES ((off_t)64 << 20)
 
-/* The commands whose results re-run, by the "command" of their options. */
-static const char *const rerunnable[] = {"run",     "sweep",  "tornado", "sobol",
-                                         "shapley", "stress", "batch",   "optimize"};
+/* The commands whose results re-run, by the "command" of their options, and the flags rerun
+ * passes them from there: no other (a result is untrusted input: its options never name an
+ * output file or anything but what the command itself wrote). */
+static const struct {
+    const char *cmd, *keys;
+} rerunnable[] = {
+    {"run", " paths seed sampling antithetic target_ci "},
+    {"sweep", " paths seed sampling antithetic "},
+    {"tornado", " paths seed sampling antithetic metric "},
+    {"sobol", " paths seed sampling metric target_ci max_paths order "},
+    {"shapley", " paths seed metric crn "},
+    {"stress", " paths seed input case "},
+    {"batch", " paths seed sampling antithetic "},
+    {"optimize", " paths seed check_paths check_seed starts max_evals frontier "},
+};
 #define N_RERUNNABLE (int)(sizeof rerunnable / sizeof *rerunnable)
+
+/* Why options (of command cmd) cannot be re-run, or NULL: a command that does not re-run, a
+ * key that is not one of its flags, a value that is not a scalar or an array of them. */
+static const char *bad_options(const json_t *opt, const char *cmd)
+{
+    static char why[160];
+    int k = 0;
+    while (k < N_RERUNNABLE && strcmp(rerunnable[k].cmd, cmd) != 0)
+        k++;
+    if (k == N_RERUNNABLE)
+        return "its command does not re-run";
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)opt, key, v)
+    {
+        char word[72];
+        snprintf(word, sizeof word, " %.64s ", key);
+        size_t i;
+        const json_t *x;
+        bool ok = json_is_array(v) || !json_is_object(v);
+        json_array_foreach(v, i, x) ok = ok && !json_is_array(x) && !json_is_object(x);
+        if (strcmp(key, "command") && (!strstr(rerunnable[k].keys, word) || !ok)) {
+            snprintf(why, sizeof why, "options: \"%.40s\" is not a flag %s re-runs with", key,
+                     cmd);
+            return why;
+        }
+    }
+    return NULL;
+}
 
 static void rerun_help(void)
 {
@@ -40,14 +82,16 @@ static void rerun_help(void)
            "  -n, --paths N     paths to run, or the study's own count that --paths sets\n"
            "                    (sobol: base samples; shapley: permutations) (default: the\n"
            "                    result's)\n"
-           "  -t, --threads T   OpenMP threads (default: all %d cores)\n"
+           "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
            "  -j, --json FILE   write the new result to FILE (default: none)\n"
            "  -c, --csv PATH    write the command's CSV to PATH (run: a folder; the studies:\n"
            "                    a file; not optimize) (default: none)\n"
            "  -q, --quiet       no table on stdout (default: off)\n"
            "  -h, --help        this help\n\n"
-           "Exit codes: the command's; 2 also for a result that cannot be re-run (no embedded\n"
-           "scenario and options, or a scenario that does not match its hash).\n",
+           "Only the options the command writes are passed on (its outputs are the ones given\n"
+           "here). Exit codes: the command's; 2 also for a result that cannot be re-run (no\n"
+           "embedded scenario and options, options the command does not write, or a scenario\n"
+           "that does not match its hash).\n",
            cli_default_threads());
 }
 
@@ -90,10 +134,10 @@ static json_t *load_rerunnable(const char *path, json_t **scen)
         why = "embeds no scenario text and options (written before capexsim could re-run)";
     else if (strcmp(cmd, study ? study : "run") != 0)
         why = "its options are not its study's";
-    else if (json_is_array(json_object_get(doc, "scenarios")))
-        *scen = json_incref(json_object_get(doc, "scenarios"));
-    else
-        *scen = json_pack("[O]", doc);
+    else if (!(why = bad_options(opt, cmd)))
+        *scen = json_is_array(json_object_get(doc, "scenarios"))
+                    ? json_incref(json_object_get(doc, "scenarios"))
+                    : json_pack("[O]", doc);
     size_t i;
     const json_t *s;
     json_array_foreach(*scen, i, s) if (!why) why = bad_scenario(s);
@@ -170,15 +214,6 @@ static int build_argv(args *a, const json_t *doc, const json_t *scen, const char
 static int rerun(const json_t *doc, const json_t *scen, const char *paths, char *const *pass,
                  int n_pass)
 {
-    const char *cmd =
-        json_string_value(json_object_get(json_object_get(doc, "options"), "command"));
-    int k = 0;
-    while (k < N_RERUNNABLE && strcmp(rerunnable[k], cmd) != 0)
-        k++;
-    if (k == N_RERUNNABLE) {
-        fprintf(stderr, "capexsim: rerun: a %s result does not re-run\n", cmd);
-        return CLI_EXIT_USAGE;
-    }
     const int n = (int)json_array_size(scen);
     const char **path = calloc((size_t)n + 1, sizeof *path);
     const char **text = calloc((size_t)n + 1, sizeof *text);
