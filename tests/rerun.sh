@@ -136,7 +136,7 @@ refused "a batch with one scenario that does not match is refused" bad_batch.jso
     "does not match its scenario_sha256"
 refused "a result whose options are not its study's is refused" bad_cmd.json "not its study"
 refused "options that name a flag the command did not write (an output) are refused" bad_key.json \
-    '"export_paths" is not a flag run re-runs with'
+    '"export_paths" is not a flag the command re-runs with'
 [ -e written.csv ] && echo "# bad_key.json wrote written.csv"
 
 # ---- 17: the HTML report's provenance gives the command line the options stand for

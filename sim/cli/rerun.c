@@ -62,8 +62,8 @@ static const char *bad_options(const json_t *opt, const char *cmd)
         bool ok = json_is_array(v) || !json_is_object(v);
         json_array_foreach(v, i, x) ok = ok && !json_is_array(x) && !json_is_object(x);
         if (strcmp(key, "command") && (!strstr(rerunnable[k].keys, word) || !ok)) {
-            snprintf(why, sizeof why, "options: \"%.40s\" is not a flag %s re-runs with", key,
-                     cmd);
+            snprintf(why, sizeof why, "options: \"%.40s\" %s", key,
+                     ok ? "is not a flag the command re-runs with" : "has an object for a value");
             return why;
         }
     }
