@@ -14,7 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 CFG=$ROOT/configs
-echo "1..22"
+echo "1..23"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -380,3 +380,22 @@ PY
 )
 [ -z "$out$out2" ]
 check "the sweep charts: a mean line and CI band per value of the second axis, a point per value of the first; one axis: P50 and P95 too" $? "$out $out2"
+
+# ---- 23: the sweep and optimize sections load in headless Chromium, no console errors
+if [ -z "$chrome" ]; then
+    skip "chromium is absent: the sweep and optimize sections are not rendered"
+else
+    timeout 120 "$chrome" "${flags[@]}" --dump-dom "file://$TMP/studies.html" >dom2.html 2>chrome2.err
+    rc=$?
+    cons=$(grep -E "CONSOLE|Uncaught|Refused to|net::ERR" chrome2.err | grep -v "dbus" | head -5)
+    out=$(python3 - dom2.html <<'PY' 2>&1
+import re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+assert 'id="provenance"' in h, "DOM incomplete"
+assert len(re.findall(r'data-study="optimize"', h)) == 2 and 'data-study="sweep"' in h
+assert len(re.findall(r"<svg", h)) == 3, "charts missing in the DOM"
+PY
+)
+    [ $rc -eq 0 ] && [ -z "$cons" ] && [ -z "$out" ]
+    check "chromium loads the sweep and optimize sections with their charts, no console errors" $? "rc=$rc $cons $out"
+fi

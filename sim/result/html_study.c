@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/result/html_impl.h"
@@ -805,7 +806,9 @@ static void sweep_chart(FILE *f, const json_t *doc, const char *metric)
 {
     static const char *const pal[SWEEP_SERIES] = {"#0550ae", "#cf222e", "#1a7f37", "#8250df",
                                                   "#bc4c00", "#0a7c86", "#6e7781", "#bf3989"};
-    static sweep_line ln[SWEEP_SERIES]; /* 384 kB: not on the stack */
+    sweep_line *ln = calloc(SWEEP_SERIES, sizeof *ln); /* 384 kB: not on the stack */
+    if (!ln)
+        return; /* no memory: the table stands alone */
     const json_t *axes = json_object_get(doc, "axes"), *pts = json_object_get(doc, "points");
     const json_t *zv = json_object_get(json_array_get(axes, 1), "values");
     bool two = json_array_size(axes) > 1 && json_array_size(zv) > 0;
@@ -823,8 +826,10 @@ static void sweep_chart(FILE *f, const json_t *doc, const char *metric)
             range_add(&c, ln[s].p95, ln[s].x, ln[s].n);
         }
     }
-    if (!(c.x1 >= c.x0) || !(c.y1 >= c.y0))
+    if (!(c.x1 >= c.x0) || !(c.y1 >= c.y0)) {
+        free(ln);
         return; /* no point with a value and a mean */
+    }
     const char *sc = json_string_value(json_object_get(doc, "scenario"));
     const char *xn = json_string_value(json_object_get(json_array_get(axes, 0), "name"));
     const char *u = unit_of(metric);
@@ -863,4 +868,5 @@ static void sweep_chart(FILE *f, const json_t *doc, const char *metric)
     }
     hx_chart_close(&c, drawn < ns ? "The first values of the second input; all in the table."
                                   : NULL);
+    free(ln);
 }
