@@ -43,7 +43,7 @@ static const command commands[] = {
     {"stress", cli_cmd_stress,
      "a scenario with inputs held to percentile slices vs its baseline", false},
     {"optimize", cli_cmd_optimize,
-     "choose fixed inputs to optimise a statistic under risk limits (NLopt)", false},
+     "choose fixed inputs to optimise a statistic under risk limits (NLopt)", true},
     {"rerun", cli_cmd_rerun, "run a result's study again from the scenario it embeds", true},
     {"report", cli_cmd_report, "one self-contained HTML page of result JSON files", false},
 };

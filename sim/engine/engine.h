@@ -87,6 +87,10 @@ typedef struct cx_input_source {
  * merged in block order by merge_block (one thread, between rounds). Order-free integer state
  * may instead live in per-thread state indexed by `tid` (0 .. n_threads-1; start is told
  * n_threads before the run) and be merged by the observer after the run.
+ * With processes (opts.comm, more than one rank) only an observer whose whole state is its
+ * per-block state (shareable, no start hook) may run: each block's state travels to rank 0
+ * with the block's moments, and merge_block is called there only, in block order (the other
+ * ranks' merge_block is never called; rank 0 holds the observer's whole result).
  */
 typedef struct cx_observer {
     void *ctx;
@@ -95,6 +99,7 @@ typedef struct cx_observer {
     void (*block_init)(void *ctx, void *bstate, uint64_t b);
     void (*path)(void *ctx, void *bstate, int tid, const double *x, const cx_path_result *res);
     void (*merge_block)(void *ctx, const void *bstate, uint64_t b);
+    bool shareable;        /* all state per block: may run under several ranks (see above) */
 } cx_observer;
 
 /* What the engine tells progress and stop callbacks between rounds. */
