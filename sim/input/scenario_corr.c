@@ -105,6 +105,32 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
 }
 
 /*
+ * Each input's stream key (issue 23 item 8, cx_sampler_set_keys): the first 8 bytes of the
+ * SHA-256 of its dotted name, big-endian. Names are unique, so keys collide only by chance
+ * (2^-64 a pair). @return 0, CX_ERR_NOMEM
+ */
+static int set_name_keys(cx_scenario *sc)
+{
+    uint64_t *keys = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *keys);
+    if (!keys)
+        return CX_ERR_NOMEM;
+    for (int i = 0; i < sc->n_inputs; i++) {
+        struct sha256_ctx ctx;
+        uint8_t d[SHA256_DIGEST_SIZE];
+        sha256_init(&ctx);
+        sha256_update(&ctx, strlen(sc->inputs[i].name), (const uint8_t *)sc->inputs[i].name);
+        sha256_digest(&ctx, sizeof d, d);
+        uint64_t k = 0;
+        for (int j = 0; j < 8; j++)
+            k = k << 8 | d[j];
+        keys[i] = k;
+    }
+    cx_sampler_set_keys(sc->sampler, keys);
+    free(keys);
+    return 0;
+}
+
+/*
  * Builds sc->sampler from the inputs and correlations. The sampler borrows a contiguous array
  * of the input distributions; dists_ holds shallow copies (the discrete arrays stay owned by
  * the inputs). A failing Cholesky is reported at the pair after which it fails.
@@ -122,6 +148,10 @@ int scn_build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *fi
         sc->dists_[i] = sc->inputs[i].dist;
     int bad = -1;
     int rc = cx_sampler_new(&sc->sampler, sc->dists_, sc->n_inputs, sc->corr, sc->n_corr, &bad);
+    if (rc == 0 && (rc = set_name_keys(sc)) != 0) {
+        cx_sampler_free(sc->sampler);
+        sc->sampler = NULL;
+    }
     if (rc == CX_ERR_CONFIG && bad >= 0 && bad < sc->n_corr) {
         const cx_corr *c = &sc->corr[bad];
         int line = c->line;
