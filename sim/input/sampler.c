@@ -719,8 +719,31 @@ static void plan_steps(cx_sampler *s)
     s->stop[n_stop] = s->n_own;
 }
 
+/* The copula's rows: the inputs named in a pair, in input order (docs/sensitivity.md: a
+ * Sobol index of a correlated input measures its own factor, the part the inputs before it
+ * do not explain); a fixed input in a pair keeps its row (the pair still belongs to the
+ * matrix the config describes) but still just copies its value. Sets s->slot, s->m. */
+static void assign_slots(cx_sampler *s, const cx_corr *pairs, int n_pairs)
+{
+    for (int i = 0; i < s->n; i++)
+        s->slot[i] = -1;
+    for (int k = 0; k < n_pairs; k++) {
+        s->slot[pairs[k].a] = 0;
+        s->slot[pairs[k].b] = 0;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (s->slot[i] >= 0)
+            s->slot[i] = s->m++;
+}
+
 int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
                    int n_pairs, int *bad_pair)
+{
+    return cx_sampler_new_keyed(out, dists, n, pairs, n_pairs, NULL, bad_pair);
+}
+
+int cx_sampler_new_keyed(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                         int n_pairs, const uint64_t *keys, int *bad_pair)
 {
     int rc = CX_ERR_NOMEM;
     gsl_error_handler_t *old_handler = NULL;
@@ -743,29 +766,21 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
     s->in = calloc(nn, sizeof *s->in);
     if (!s->slot || !s->in)
         goto done;
+    /* without names, inputs are keyed by their index */
     for (int i = 0; i < n; i++)
-        s->slot[i] = -1;
-    for (int k = 0; k < n_pairs; k++) {
-        s->slot[pairs[k].a] = 0;
-        s->slot[pairs[k].b] = 0;
-    }
-    /* Copula rows in input order; a fixed input in a pair keeps its row (the pair still
-     * belongs to the matrix the config describes) but still just copies its value. */
-    for (int i = 0; i < n; i++)
-        if (s->slot[i] >= 0)
-            s->slot[i] = s->m++;
+        s->in[i].key = keys ? keys[i] : cx_mix64((uint64_t)i ^ 0xa4093822299f31d0ULL);
+    assign_slots(s, pairs, n_pairs);
 
     /* GSL's inverse CDFs and the Cholesky report trouble by return value, not abort. */
     old_handler = gsl_set_error_handler_off();
     if ((rc = copula_factor(s, pairs, n_pairs, bad_pair)) < 0)
         goto done;
+    rc = CX_ERR_NOMEM;
     s->slot_key = calloc(s->m > 0 ? (size_t)s->m : 1, sizeof *s->slot_key);
     if (!s->slot_key)
         goto done;
     for (int i = 0; i < n; i++) {
         s->in[i].slot = s->slot[i];
-        /* until cx_sampler_set_keys names them, inputs are keyed by their index */
-        s->in[i].key = cx_mix64((uint64_t)i ^ 0xa4093822299f31d0ULL);
         if (s->slot[i] >= 0)
             s->slot_key[s->slot[i]] = s->in[i].key;
         if ((rc = plan_input(s, i)) < 0)
@@ -785,17 +800,6 @@ done:
     }
     *out = s;
     return 0;
-}
-
-void cx_sampler_set_keys(cx_sampler *s, const uint64_t *keys)
-{
-    for (int i = 0; i < s->n; i++) {
-        s->in[i].key = keys[i];
-        if (s->in[i].slot >= 0)
-            s->slot_key[s->in[i].slot] = keys[i];
-    }
-    for (int k = 0; k < s->n_own; k++)
-        s->step[k].key = keys[s->own[k]];
 }
 
 uint64_t cx_sampler_key(const cx_sampler *s, int i)

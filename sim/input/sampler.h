@@ -20,7 +20,7 @@ typedef struct cx_sampler cx_sampler;
 
 /*
  * Builds the sampler for n scalar inputs with distributions dists[i] (borrowed: they must
- * outlive the sampler). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
+ * outlive the sampler), input i keyed by a hash of i (cx_sampler_new_keyed below: by name). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
  * Cholesky (GSL) of the matrix. Beta, PERT and gamma inputs (and uniforms in the copula)
  * map a normal score through a table of F^-1(Phi(z)) built here (error <= 1e-9 sd, see
  * sampler.c); other inputs in no pair use their exact sampler.
@@ -46,11 +46,13 @@ int cx_sampler_work_size(const cx_sampler *s);
  * input's draws unchanged (a changed correlation matrix still changes the correlated
  * values: y = L z mixes the normals).
  *
- * Name keys: 64 bits of the SHA-256 of each input's dotted name (the scenario loader sets
- * them); before they are set, input i's key is a hash of i. Set before any draw: the
- * sampler is read-only afterwards. keys[n] is copied.
+ * Name keys: 64 bits of the SHA-256 of each input's dotted name (the scenario loader
+ * passes them to cx_sampler_new_keyed; keys[n] is read during the call only);
+ * cx_sampler_new keys input i by a hash of i. The copula's rows stay in input order, so
+ * reordering correlated inputs among themselves changes L and their values.
  */
-void cx_sampler_set_keys(cx_sampler *s, const uint64_t *keys);
+int cx_sampler_new_keyed(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                         int n_pairs, const uint64_t *keys, int *bad_pair);
 /* Input i's name key. */
 uint64_t cx_sampler_key(const cx_sampler *s, int i);
 
