@@ -875,3 +875,77 @@ Test(sampler, edge_outputs_replay_by_hand)
     cx_dist_clear(&d[0]);
     cx_dist_clear(&d[1]);
 }
+
+/*
+ * Keyed draws (issue 23 item 8): a sampler with more inputs, inserted anywhere, draws the
+ * same values for the inputs it shares with another (same keys, same laws), bit for bit:
+ * tabulated, uniform, exact-sampler (discrete, lognormal) and correlated ones (the pair
+ * keeps its relative order; another pair added elsewhere), with and without slices, on the
+ * same block streams.
+ */
+Test(sampler, shared_inputs_keep_their_draws_when_inputs_are_added, .timeout = 60)
+{
+    enum { NA = 5, NB = 9, NP = 3000 };
+    cx_dist a[NA], b[NB];
+    const char *why;
+    static const double vals[] = {3, 1, 2}, wts[] = {0.2, 0.5, 0.3};
+    /* a: P, U, D, C1, C2 (C1 and C2 correlated) */
+    cr_assert(eq(int, cx_dist_pert(&a[0], 7, 9, 12, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&a[1], -1, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_discrete(&a[2], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_beta(&a[3], 3, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_lognormal(&a[4], 0.5, 0.4, &why), 0));
+    const uint64_t ka[NA] = {11, 22, 33, 44, 55};
+    /* b: new, P, new, U, D, C1, new (exact sampler), C2, new */
+    const int at[NA] = {1, 3, 4, 5, 7};
+    uint64_t kb[NB] = {901, 0, 902, 0, 0, 0, 903, 0, 904};
+    cr_assert(eq(int, cx_dist_pert(&b[0], 0, 1, 2, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_normal(&b[2], 0, 1, &why), 0));
+    cr_assert(eq(int, cx_dist_discrete(&b[6], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_triangular(&b[8], 0, 1, 3, &why), 0));
+    for (int i = 0; i < NA; i++) {
+        cr_assert(eq(int, cx_dist_copy(&b[at[i]], &a[i]), 0));
+        kb[at[i]] = ka[i];
+    }
+    /* b also correlates two of its new inputs, ahead of the shared pair: the copula's rows
+     * of the shared pair move, its block of L does not (no pair links the two blocks) */
+    const cx_corr pa[] = {{3, 4, 0.6, 1}}, pb[] = {{0, 2, 0.3, 1}, {5, 7, 0.6, 2}};
+    cx_sampler *sa, *sb;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new_keyed(&sa, a, NA, pa, 1, ka, &bad), 0));
+    cr_assert(eq(int, cx_sampler_new_keyed(&sb, b, NB, pb, 2, kb, &bad), 0));
+    cx_slice sla[NA] = {{0}}, slb[NB] = {{0}};
+    sla[0] = slb[1] = (cx_slice){true, 0.2, 0.9};
+    for (int sliced = 0; sliced < 2; sliced++) {
+        gsl_rng *ra = gsl_rng_alloc(cx_gsl_rng_pcg64), *rb = gsl_rng_alloc(cx_gsl_rng_pcg64);
+        gsl_rng_set(ra, 5u);
+        gsl_rng_set(rb, 5u);
+        double *xa = malloc(64 * NA * sizeof *xa), *xb = malloc(64 * NB * sizeof *xb);
+        double *wa = malloc(64 * 2 * sizeof *wa), *wb = malloc(64 * 4 * sizeof *wb);
+        cr_assert(xa && xb && wa && wb);
+        long bad_at = -1;
+        for (int p0 = 0; p0 < NP; p0 += 64) {
+            cx_sampler_draw_batch(sa, sliced ? sla : NULL, ra, 64, xa, NA, false, wa);
+            cx_sampler_draw_batch(sb, sliced ? slb : NULL, rb, 64, xb, NB, false, wb);
+            for (int p = 0; p < 64; p++)
+                for (int i = 0; i < NA; i++)
+                    if (bad_at < 0 && bits_of(xa[p * NA + i]) != bits_of(xb[p * NB + at[i]]))
+                        bad_at = (long)(p0 + p) * NA + i;
+        }
+        cr_assert(eq(i64, bad_at, -1), "sliced %d: path %ld, input %ld", sliced, bad_at / NA,
+                  bad_at % NA);
+        cr_assert(cx_rng_pcg64(ra)->state == cx_rng_pcg64(rb)->state);
+        free(xa);
+        free(xb);
+        free(wa);
+        free(wb);
+        gsl_rng_free(ra);
+        gsl_rng_free(rb);
+    }
+    cx_sampler_free(sa);
+    cx_sampler_free(sb);
+    for (int i = 0; i < NA; i++)
+        cx_dist_clear(&a[i]);
+    for (int i = 0; i < NB; i++)
+        cx_dist_clear(&b[i]);
+}
