@@ -99,8 +99,9 @@ uint64_t cx_paired_corr_paths(const cx_sections *a, const cx_sections *b);
 
 /*
  * True when a and b have the same uncertain scalar inputs (dotted names, order and family)
- * and the same correlation pairs: their draws then line up path by path (common random
- * numbers), not only block by block.
+ * and the same correlation pairs: every input then has a partner with the same draws.
+ * Runs pair path by path whether or not this holds (the inputs they share keep their
+ * draws); batch reports it as "same_inputs".
  */
 bool cx_batch_same_inputs(const cx_scenario *a, const cx_scenario *b);
 
