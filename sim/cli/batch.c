@@ -24,11 +24,13 @@
 static void batch_help(void)
 {
     printf("Usage: capexsim batch SCENARIO... [options]\n"
-           "Runs each scenario with the same seed and paths (common random numbers: block b\n"
-           "draws from the stream (seed, b) in every run) and prints them side by side:\n"
-           "burden mean, P5, P50, P95, CVaR95, revenue mean and P50, P(burden > x) for the\n"
-           "first scenario's report.thresholds. Runs that share the first scenario's uncertain\n"
-           "inputs also get the paired difference of each statistic with its 95%% CI.\n\n"
+           "Runs each scenario with the same seed and paths (common random numbers: each input\n"
+           "draws from a stream keyed by the path and its dotted name, so inputs the scenarios\n"
+           "share draw the same values, even in a variant that adds a tranche or a deal) and\n"
+           "prints them side by side: burden mean, P5, P50, P95, CVaR95, revenue mean and P50,\n"
+           "P(burden > x) for the first scenario's report.thresholds. Every complete run also\n"
+           "gets the paired difference (path i with path i) of each statistic with its 95%% CI,\n"
+           "and the correlation of burden and revenue across paired paths.\n\n"
            "  -n, --paths N     paths per run (default: the first scenario's run.paths, else %llu)\n"
            "  -s, --seed S      seed of every run (default: the first scenario's run.seed, else %llu)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"

@@ -18,8 +18,10 @@
 /*
  * How a run is cut up (and why the result does not depend on the thread count):
  * - paths are split into blocks of CX_BLOCK_PATHS (the last may be short); block b draws
- *   everything, path after path (scalar inputs, then the model's per-month randomness), from
- *   the stream cx_pcg64_stream(seed, b) and from nothing else;
+ *   everything from the stream cx_pcg64_stream(seed, b) and from streams keyed by it and
+ *   nothing else: path i's scalar inputs from its path key (the block stream's i-th output
+ *   under MC) and each input's name (sim/input/sampler.h), its per-month randomness from
+ *   its own streams (seed, b, i, group);
  * - blocks run in rounds (CX_ROUND_BLOCKS, or the schedule below with a stop predicate); each
  *   block's floating-point partials (moments, observer state) go to its own slot of the round
  *   buffer, and after the round the slots are merged into the run's total in block order, by
