@@ -55,15 +55,17 @@ void cli_progress_init(cli_progress *p, const cli_common *co, bool root, const c
     /* --quiet silences the terminal line as it always did; --progress asks for it anyway */
     p->on = root && co->progress >= 0 && (p->asked || !co->quiet);
     p->interval_s = co->progress_s > 0 ? co->progress_s : env_interval();
-    p->t0 = p->last = p->t_first = p->t_ph = now_s();
+    p->t0 = p->last = p->t_first = now_s();
 }
 
 void cli_progress_phase(cli_progress *p, int k, int n, const char *fmt, ...)
 {
-    p->phase = k;
     p->n_phases = n > 0 ? n : 1;
-    p->t_ph = now_s();
-    p->done_ph = 0;
+    if (k != p->phase) {
+        p->units_before += p->last_done; /* the phase before ended */
+        p->last_done = 0;
+    }
+    p->phase = k;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->label, sizeof p->label, fmt, ap);
@@ -89,8 +91,10 @@ static void format_line(const cli_progress *p, char *b, size_t n, uint64_t done,
 {
     char el[32], eta[32];
     fmt_secs(el, sizeof el, now - p->t0);
-    const double rate_t = now - p->t_ph;
-    const double rate = rate_t > 0 ? (double)(done - p->done_ph) / rate_t : 0;
+    /* the rate of the whole command: every phase's units since the start (or the rebase) */
+    const double rate_t = now - p->t_first;
+    const double units = (double)(p->units_before + done) - (double)p->units_base;
+    const double rate = rate_t > 0 && units > 0 ? units / rate_t : 0;
     if (f >= 1) snprintf(eta, sizeof eta, "0s");
     else if (f > p->f_first && now > p->t_first)
         fmt_secs(eta, sizeof eta, (now - p->t_first) * (1 - f) / (f - p->f_first));
@@ -117,9 +121,9 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total)
     if (p->rebase) {
         /* a resumed run: what ran before this process is no part of its rate or ETA */
         p->rebase = false;
-        p->t_first = p->t_ph = now;
+        p->t_first = now;
         p->f_first = f;
-        p->done_ph = done;
+        p->units_base = p->units_before + done;
     }
     const bool all = f >= 1.0 && done == total;
     char line[512];

@@ -37,9 +37,9 @@ typedef struct cli_progress {
     double t0, last;       /* monotonic seconds: start, last line */
     double t_first, f_first; /* where the ETA counts from: the start at 0, or with rebase
                             * the first update and its overall fraction */
-    double t_ph;           /* where the phase's rate counts from, and its count then */
-    uint64_t done_ph;
-    uint64_t last_done;    /* the latest count */
+    uint64_t last_done;    /* the latest count of the phase */
+    uint64_t units_before; /* the units of the phases before it (the rate) */
+    uint64_t units_base;   /* with rebase: the units before this process (not in the rate) */
     bool rebase;           /* set by a resumed run: its first update is where it starts */
     bool drawn;            /* a terminal line is on screen */
     bool printed;          /* a plain line was written */
