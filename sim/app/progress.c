@@ -126,6 +126,7 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total)
         p->units_base = p->units_before + done;
     }
     const bool all = f >= 1.0 && done == total;
+    if (!all) p->finished = false; /* a total that grew (optimize's budget) */
     char line[512];
     if (p->tty) {
         if (now - p->last < 0.1 && !all && p->drawn) return;
@@ -155,6 +156,7 @@ void cli_progress_end(cli_progress *p, bool complete)
     if (complete && p->on && !p->tty && !p->finished && (p->asked || p->printed)) {
         p->phase = p->n_phases - 1;
         p->last = 0;
+        snprintf(p->label, sizeof p->label, "done");
         cli_progress_update(p, p->last_done, p->last_done);
     }
     if (p->on && p->tty && p->drawn) {
