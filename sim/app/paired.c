@@ -61,6 +61,16 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         cli_sens_setup_free(&setup);
         return rc;
     }
+    /* the caller's hooks between rounds: progress, and a stop predicate (stress runs its two
+     * runs in turns and stops both at the same round after Ctrl-C, in place of the engine's
+     * stop at the next block: sim/cli/stress.c) */
+    o.progress = common->progress;
+    o.progress_ctx = common->progress_ctx;
+    if (common->stop) {
+        o.stop = common->stop;
+        o.cb_ctx = common->cb_ctx;
+        o.interrupt = NULL;
+    }
     if (src) {
         o.source = src;
         setup.antithetic = false;
@@ -348,7 +358,7 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         {"help", no_argument, NULL, 'h'},          {"input", required_argument, NULL, 'i'},
         {"case", required_argument, NULL, 'k'},   {"outcome", required_argument, NULL, 'o'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},
-        {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
+        {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC}, CLI_PROGRESS_LONGOPTS,
         {NULL, 0, NULL, 0}};
     const bool stress = strcmp(cmd, "stress") == 0;
     int c, rc;
