@@ -421,11 +421,20 @@ void cli_pair_common_opts(cx_engine_opts *o, const cli_pair_flags *a, const cx_s
 int cli_pair_exit_code(const cli_pair_run *r, int n, int rc)
 {
     if (rc == CLI_EXIT_INTERRUPTED) {
-        int done = 0;
-        for (int i = 0; i < n; i++)
+        int done = 0, part = -1;
+        for (int i = 0; i < n; i++) {
             done += r[i].run && r[i].run->complete;
-        fprintf(stderr, "capexsim: interrupted: %d of the runs complete%s\n", done,
-                done < n ? "; the rest not reported or partial (\"complete\": false)" : "");
+            if (r[i].run && !r[i].run->complete) part = i;
+        }
+        /* what ran, not what was asked for (issue 23) */
+        char ran[320] = "";
+        if (part >= 0)
+            snprintf(ran, sizeof ran, "; %s ran %llu of %llu paths (\"complete\": false)",
+                     r[part].label, (unsigned long long)r[part].run->paths_done,
+                     (unsigned long long)cx_output_u64_of(
+                         json_object_get(r[part].doc, "paths_requested")));
+        fprintf(stderr, "capexsim: interrupted: %d of %d runs complete%s%s\n", done, n, ran,
+                done + (part >= 0) < n ? "; the rest did not run" : "");
     }
     return rc;
 }
