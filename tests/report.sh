@@ -196,9 +196,11 @@ PY
 err=$("$BIN" rerun bad.json -q 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "does not match its scenario_sha256" <<<"$err"
 check "rerun refuses a tampered scenario with one line, exit 2" $? "rc=$rc $err"
-err=$("$BIN" rerun tornado.json -q 2>&1 >/dev/null); rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ]
-check "rerun refuses a study's result with one line, exit 2" $? "rc=$rc $err"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); del d["options"]
+json.dump(d, open(sys.argv[2], "w"))' tornado.json old.json
+err=$("$BIN" rerun old.json -q 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "embeds no scenario text and options" <<<"$err"
+check "rerun refuses a result without its options (written before) with one line, exit 2" $? "rc=$rc $err"
 
 # ---- 14: provenance in the run JSON
 out=$(python3 - run.json <<'PY' 2>&1

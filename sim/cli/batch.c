@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/paired.h"
 #include "sim/app/progress.h"
 #include "sim/cli/commands.h"
@@ -114,7 +115,7 @@ int cli_cmd_batch(int argc, char **argv)
         return EXIT_FAILURE;
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *scen = json_array(); /* each scenario, for rerun */
     char **names = calloc((size_t)a.n_in, sizeof *names);
     if (!names) goto done;
     /* every scenario is loaded and checked before any path runs; all but the first are
@@ -124,7 +125,9 @@ int cli_cmd_batch(int argc, char **argv)
             exit_code = rc;
             goto done;
         }
-        if (!(names[i] = strdup(r[i].sc->name))) goto done;
+        if (!(names[i] = strdup(r[i].sc->name)) ||
+            json_array_append_new(scen, cli_provenance_scenario(r[i].sc)) < 0)
+            goto done;
         r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
         if (i > 0) drop_scenario(&r[i]);
@@ -179,11 +182,22 @@ int cli_cmd_batch(int argc, char **argv)
     }
     if (a.co.json || a.co.csv) {
         doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
+        /* what rerun needs: sampling and antithetic as given (each scenario's own else) */
+        const char *smp = a.sf.sampling >= 0 ? cx_sampling_names[a.sf.sampling] : NULL;
+        if (cli_provenance_add(doc, json_pack("{s:s, s:I, s:o, s:o, s:b}", "command", "batch",
+                                              "paths", (json_int_t)common.paths, "seed",
+                                              cx_output_u64(common.seed), "sampling",
+                                              smp ? json_string(smp) : json_null(),
+                                              "antithetic", a.sf.antithetic),
+                               NULL) < 0 ||
+            (doc && json_object_set(doc, "scenarios", scen) < 0))
+            goto done;
         if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, a.n_in, rc);
 done:
     json_decref(doc);
+    json_decref(scen);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);

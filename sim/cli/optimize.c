@@ -14,9 +14,11 @@
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/progress.h"
+#include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
+#include "sim/result/output.h"
 #include "sim/study/optimize.h"
 
 #define OPT_DEFAULT_PATHS 16384
@@ -291,7 +293,17 @@ int cli_cmd_optimize(int argc, char **argv)
         print_table(r, sc);
         print_frontier(r, sc);
     }
-    if (co.json && (exit_code = cli_write_json_doc(co.json, cx_opt_result_json(r, sc))))
+    if (co.json &&
+        (exit_code = cli_write_result(
+             co.json, cx_opt_result_json(r, sc),
+             json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "command", "optimize",
+                       "paths", (json_int_t)o.engine.paths, "seed", cx_output_u64(o.engine.seed),
+                       "check_paths", o.check_paths ? cx_output_u64(o.check_paths) : json_null(),
+                       "check_seed", o.check_seed ? cx_output_u64(o.check_seed) : json_null(),
+                       "starts", o.starts ? json_integer(o.starts) : json_null(),
+                       "max_evals", o.max_evals ? json_integer(o.max_evals) : json_null(),
+                       "frontier", o.frontier ? json_integer(o.frontier) : json_null()),
+             sc)))
         goto done;
     if (r->interrupted) {
         fprintf(stderr, "capexsim: interrupted: reported the best point of %" PRIu64
