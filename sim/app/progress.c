@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
 #include "sim/app/progress.h"
 
 const char cli_progress_help[] =
@@ -51,6 +53,10 @@ void cli_progress_init(cli_progress *p, const cli_common *co, bool root, const c
     p->unit = unit;
     p->n_phases = 1;
     p->tty = isatty(STDERR_FILENO) != 0;
+    /* a redrawn line must not wrap: at most the terminal's width less one */
+    struct winsize ws;
+    p->width = p->tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20
+                   ? ws.ws_col - 1 : 79;
     p->asked = co->progress > 0;
     /* --quiet silences the terminal line as it always did; --progress asks for it anyway */
     p->on = root && co->progress >= 0 && (p->asked || !co->quiet);
@@ -85,7 +91,8 @@ static void fmt_secs(char *b, size_t n, double s)
     else snprintf(b, n, "%lds", t);
 }
 
-/* The line without prefix: [label: ]done/total unit, pct%, rate unit/s, elapsed E, ETA T[, extra]. */
+/* The line without prefix: [label: ]done/total unit, pct%, rate unit/s, elapsed E, ETA T
+ * [ - label on a terminal][, extra]. */
 static void format_line(const cli_progress *p, char *b, size_t n, uint64_t done,
                         uint64_t total, double f, double now)
 {
@@ -101,9 +108,13 @@ static void format_line(const cli_progress *p, char *b, size_t n, uint64_t done,
     else snprintf(eta, sizeof eta, "?");
     /* floor to 0.1%: 100% only when all is done */
     const double pct = f >= 1 ? 100.0 : floor(f * 1000.0) / 10.0;
+    /* a log: "LABEL: counts"; a terminal, whose line is cut at its width: the counts first */
+    const bool head = p->label[0] && !p->tty;
     int k = snprintf(b, n, "%s%s%" PRIu64 "/%" PRIu64 " %s, %.1f%%, %.0f %s/s, elapsed %s, ETA %s",
-                     p->label, p->label[0] ? ": " : "", done, total, p->unit, pct,
+                     head ? p->label : "", head ? ": " : "", done, total, p->unit, pct,
                      rate > 0 ? rate : 0, p->unit, el, eta);
+    if (p->label[0] && p->tty && k > 0 && (size_t)k < n)
+        k += snprintf(b + k, n - (size_t)k, " - %s", p->label);
     if (p->extra[0] && k > 0 && (size_t)k < n) snprintf(b + k, n - (size_t)k, ", %s", p->extra);
     /* names come from scenario files: no control bytes reach a terminal or a log */
     for (char *c = b; *c; c++)
@@ -131,6 +142,7 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total)
     if (p->tty) {
         if (now - p->last < 0.1 && !all && p->drawn) return;
         format_line(p, line, sizeof line, done, total, f, now);
+        if (p->width > 0 && (size_t)p->width < sizeof line) line[p->width] = 0;
         fprintf(stderr, "\r%s\033[K", line);
         fflush(stderr);
         p->drawn = true;

@@ -31,6 +31,7 @@ extern const char cli_progress_help[];
 
 typedef struct cli_progress {
     bool tty;              /* redrawn line (else plain lines) */
+    int width;             /* a redrawn line's most characters (the terminal's width - 1) */
     bool on;               /* anything may be written */
     bool asked;            /* --progress: plain lines from the start, and the last at 100% */
     double interval_s;     /* between plain lines (a terminal: 0.1 s between redraws) */
