@@ -55,7 +55,9 @@
 #include "sim/base/serial.h"
 
 #define MAGIC "CXCKPT\r\n"
-#define FORMAT 2u /* 2: each state says which command wrote it (issue 25) */
+/* 2: each state says which command wrote it (issue 25); 3: a run's accumulator carries the
+ * outcome breakdown (issue 20 item 3), so a format 2 file is refused by its format */
+#define FORMAT 3u
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
 /* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
@@ -846,6 +848,7 @@ static int file_bytes_max(const cx_ckpt *ck, size_t *out)
                         CX_N_METRICS * (32 + (size_t)CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS * 8 +
                                         CX_REP_MAX_Q * 32);
     size_t accum = sat_madd(ns, sketch + 24, 64 + 16 * nt + reps);
+    accum = sat_madd(1, cx_breakdown_bytes_max(CX_BD_MAX_OUTCOMES, nb), accum);
     uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
     size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
     size_t state = sat_madd((size_t)rb, block, accum);
