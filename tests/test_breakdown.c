@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -15,6 +16,7 @@
 
 #include "models/model.h"
 #include "sim/base/error.h"
+#include "sim/engine/checkpoint.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/sampling.h"
 #include "sim/input/scenario.h"
@@ -291,6 +293,66 @@ Test(breakdown, bytes_round_trip)
     cx_wbuf_clear(&w3);
     cx_accum_free(b);
     cx_run_free(run);
+    cx_model_free(m);
+    cx_scenario_free(sc);
+}
+
+/* A checkpoint holds the breakdown (format 3): a run's checkpoint reopened for the same
+ * outcomes resumes; for other outcomes it is refused naming the field. */
+Test(breakdown, checkpoint_holds_it)
+{
+    cx_scenario *sc = load(known_cfg);
+    cx_model *m = NULL;
+    char err[512] = "";
+    cr_assert(eq(int, cx_model_new(&m, sc, err, sizeof err), 0));
+    char path[] = "/tmp/cx_bd_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(ge(int, fd, 0));
+    close(fd);
+    unlink(path); /* a new checkpoint: the first save creates it */
+    /* the scenario's digest is left zero: a text scenario has no file to hash, and the
+     * checkpoint only compares it with its own */
+    cx_ckpt_id id = {.command = "run", .seed = 9, .paths = 4 * CX_BLOCK_PATHS};
+    cx_bd_shape shape;
+    cx_bd_shape_of(&shape, sc);
+    cr_assert(eq(int, shape.n_out, 1));
+    cx_ckpt *ck = NULL;
+    cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
+                                   sc->relative_error, &shape, err, sizeof err), 0), "%s", err);
+    cx_engine_ckpt hooks;
+    cx_ckpt_hooks(ck, &hooks);
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = id.paths;
+    o.seed = id.seed;
+    o.breakdown = true;
+    o.ckpt = &hooks;
+    cx_run *run = NULL;
+    cr_assert(eq(int, cx_engine_run(&run, sc, m, &o), 0));
+    cx_report *r1 = NULL;
+    cr_assert(eq(int, cx_report_new(&r1, run->accum), 0));
+    cx_run_free(run);
+    cx_ckpt_free(ck);
+    /* the same outcomes: the ended run's state, with the breakdown, is reported again */
+    cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
+                                   sc->relative_error, &shape, err, sizeof err), 0), "%s", err);
+    cx_ckpt_hooks(ck, &hooks);
+    cr_assert(eq(int, cx_engine_run(&run, sc, m, &o), 0));
+    cx_report *r2 = NULL;
+    cr_assert(eq(int, cx_report_new(&r2, run->accum), 0));
+    cr_assert(eq(int, r2->n_bd, 1));
+    cr_assert(eq(int, memcmp(&r1->bd[0].m[0], &r2->bd[0].m[0], sizeof r1->bd[0].m[0]), 0));
+    cx_run_free(run);
+    cx_ckpt_free(ck);
+    /* no breakdown expected (a sweep's runs): refused, naming the field */
+    const cx_bd_shape none = {0};
+    cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
+                                   sc->relative_error, &none, err, sizeof err), CX_ERR_CONFIG));
+    cr_assert(ne(ptr, strstr(err, "outcome breakdown: 1 outcomes, the run breaks down 0"), NULL),
+              "%s", err);
+    cx_report_free(r1);
+    cx_report_free(r2);
+    unlink(path);
     cx_model_free(m);
     cx_scenario_free(sc);
 }

@@ -67,6 +67,25 @@ bool cx_breakdown_same_shape(const cx_breakdown *a, const cx_breakdown *b)
            memcmp(a->prob, b->prob, (size_t)a->n_out * sizeof *a->prob) == 0;
 }
 
+void cx_bd_shape_of(cx_bd_shape *s, const cx_scenario *sc)
+{
+    s->n_out = 0;
+    for (int i = 0; i < sc->n_inputs && s->n_out < CX_BD_MAX_OUTCOMES; i++) {
+        const cx_input *in = &sc->inputs[i];
+        if (!in->outcome || !in->uncertain || in->outcome_p < 0) continue;
+        s->input[s->n_out] = i;
+        s->prob[s->n_out++] = in->outcome_p;
+    }
+}
+
+bool cx_breakdown_has_shape(const cx_breakdown *bd, const cx_bd_shape *s)
+{
+    if (!bd) return s->n_out == 0;
+    return bd->n_out == s->n_out &&
+           memcmp(bd->input, s->input, (size_t)s->n_out * sizeof *s->input) == 0 &&
+           memcmp(bd->prob, s->prob, (size_t)s->n_out * sizeof *s->prob) == 0;
+}
+
 long double cx_bd_ld(cx_i128 v, double scale)
 {
     /* the high and low parts apart, so that no bits are lost before the division */

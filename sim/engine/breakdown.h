@@ -60,6 +60,18 @@ typedef struct cx_breakdown {
     cx_bd_cell *cell;               /* n_out x CX_BD_N_METRICS, outcome-major */
 } cx_breakdown;
 
+/* Which outcomes a breakdown covers: n_out outcome inputs and their probability inputs. */
+typedef struct cx_bd_shape {
+    int n_out;
+    int input[CX_BD_MAX_OUTCOMES], prob[CX_BD_MAX_OUTCOMES];
+} cx_bd_shape;
+
+/* The outcomes a run of sc breaks down: its uncertain outcome inputs, the first
+ * CX_BD_MAX_OUTCOMES in input order (n_out 0 when it has none). */
+void cx_bd_shape_of(cx_bd_shape *s, const cx_scenario *sc);
+/* Whether bd covers exactly the outcomes of s (a NULL bd: s has none). */
+bool cx_breakdown_has_shape(const cx_breakdown *bd, const cx_bd_shape *s);
+
 /*
  * n_out (1 .. CX_BD_MAX_OUTCOMES) outcomes: input[k] and prob[k] as above; alpha the sketches'
  * relative error. @return 0, CX_ERR_RANGE, CX_ERR_NOMEM. @note free with cx_breakdown_free.

@@ -78,6 +78,7 @@ struct cx_ckpt {
     int n_quarters, n_thresholds;
     double *thresholds;
     double alpha;
+    cx_bd_shape bd;       /* the outcome breakdown the runs keep (n_out 0: none) */
     blob *ended;          /* states of the runs that ended, by run index */
     int n_ended, cap_ended;
     blob cur;             /* the run in progress (p NULL: none) */
@@ -475,6 +476,11 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
                        (unsigned long long)m->n, (unsigned long long)st->paths_done);
             return "accumulator moments";
         }
+    }
+    if (!cx_breakdown_has_shape(a->bd, &ck->bd)) {
+        cx_set_err(why, why_len, "%d outcomes, the run breaks down %d",
+                   a->bd ? a->bd->n_out : 0, ck->bd.n_out);
+        return "outcome breakdown";
     }
     if (a->paths != st->paths_done + partial_paths) {
         cx_set_err(why, why_len, "%llu paths, the blocks done hold %llu",
@@ -953,7 +959,7 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
 
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 char *err, size_t err_len)
+                 const cx_bd_shape *bd, char *err, size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
@@ -964,6 +970,7 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     ck->n_quarters = n_quarters;
     ck->n_thresholds = n_thresholds;
     ck->alpha = alpha;
+    if (bd) ck->bd = *bd;
     if (!(ck->path = strdup(path)) ||
         !(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds)) ||
         cx_ckpt_id_copy(&ck->id, id) < 0)

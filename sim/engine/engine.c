@@ -553,17 +553,12 @@ static int slots_new(run_ctx *e)
  */
 static int breakdown_setup(run_ctx *e)
 {
-    int input[CX_BD_MAX_OUTCOMES], prob[CX_BD_MAX_OUTCOMES], n = 0;
-    for (int i = 0; i < e->sc->n_inputs && n < CX_BD_MAX_OUTCOMES; i++) {
-        const cx_input *in = &e->sc->inputs[i];
-        if (!in->outcome || !in->uncertain || in->outcome_p < 0) continue;
-        input[n] = i;
-        prob[n++] = in->outcome_p;
-    }
-    if (n == 0) return 0;
-    int rc = cx_accum_want_breakdown(e->run->accum, n, input, prob);
+    cx_bd_shape sh;
+    cx_bd_shape_of(&sh, e->sc);
+    if (sh.n_out == 0) return 0;
+    int rc = cx_accum_want_breakdown(e->run->accum, sh.n_out, sh.input, sh.prob);
     for (int t = 0; rc == 0 && t < e->nt; t++)
-        rc = cx_accum_want_breakdown(e->tc[t]->acc, n, input, prob);
+        rc = cx_accum_want_breakdown(e->tc[t]->acc, sh.n_out, sh.input, sh.prob);
     return rc;
 }
 
