@@ -44,7 +44,7 @@ interrupt() { if [ ${#RUN[@]} -gt 0 ]; then kill -TERM $(pgrep -P "$1"); else ki
 delay() { python3 -c "import random; print(round(random.uniform(0.05, $1), 2))"; }
 
 KILLS=${CX_CKPT_KILLS:-5}
-echo "1..$((KILLS + 28))"
+echo "1..$((KILLS + 29))"
 
 RUNARGS=(--paths 60000 --round-blocks 4 -q)
 t0=$(now)
@@ -209,7 +209,9 @@ off += 0 if n_ended else 1      # none ended: the state in progress, after its u
 state = off + 8 + (1 if fmt >= 2 else 0)  # the first state's next_block
 for e in edits:
     k, v = e.split('=')
-    if k == 'command':
+    if k == 'format':
+        struct.pack_into('<I', body, 8, int(v))
+    elif k == 'command':
         n = struct.unpack_from('<I', body, cmd_at)[0]
         body[cmd_at:cmd_at + 4 + n] = struct.pack('<I', len(v)) + v.encode()
         state += len(v) - n
@@ -241,6 +243,10 @@ refused "paths_done above the paths requested is refused" "over.ck: damaged chec
 craft small.ck sw.ck command=sweep
 refused "command changed from run to sweep is refused" "sw.ck: damaged checkpoint (ended run 1, command: sweep" \
     "$BIN" resume sw.ck
+# a checkpoint of format 2 (before the outcome breakdown joined the accumulator, issue 20)
+craft small.ck old.ck format=2
+refused "a format 2 checkpoint (no outcome breakdown) is refused by its format" \
+    "old.ck: checkpoint format 2, this capexsim reads format 3" "$BIN" resume old.ck
 # not regular files, and a file larger than any checkpoint of its run: refused at once
 mkfifo fifo
 refused "a FIFO is refused at once (resume)" "fifo: not a checkpoint (not a regular file but a FIFO)" \

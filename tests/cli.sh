@@ -18,7 +18,7 @@ json_get() { # json_get FILE PYTHON-EXPR-ON-d
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-echo "1..40"
+echo "1..42"
 
 out=$("$BIN" --help); rc=$?
 [ $rc -eq 0 ] && grep -q "run" <<<"$out" && grep -q "check" <<<"$out"
@@ -333,6 +333,30 @@ assert d['base_samples'] > 2048, d['base_samples']
 assert d['target_ci']['met'] and d['order'] == 'input', (d['target_ci'], d['order'])
 PY2
 check "sobol --target-ci W meets W with more samples; bad --target-ci, --order refused (exit 2)" $? "rc=$rc$rc2$rc3$rc4 $(cat "$TMP/sbt.err")"
+
+# sobol.groups (issue 20 item 4): the scenario's groups reported as group indices, in the
+# table and the JSON; a bad group refused with one line naming file, line and key, exit 2.
+{ cat "$TMP/sweep.cfg"; printf 'sobol = { groups = ( { name = "supply"; inputs = [ "supply.*" ]; },\n  { name = "market"; inputs = [ "market" ]; } ); };\n'; } >"$TMP/grp.cfg"
+out=$("$BIN" sobol "$TMP/grp.cfg" --paths 2048 --json "$TMP/grp.json" 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && grep -q "^group supply (2 inputs)" <<<"$out" && grep -q "^group market (1 inputs)" <<<"$out" \
+  && python3 - "$TMP/grp.json" <<'PY2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = {x['group']: x for x in d['groups']}
+assert set(g) == {'supply', 'market'}, g.keys()
+# the uncertain inputs under supply.*: the tranche's gw and cost (its other fields are fixed)
+assert sorted(g['supply']['inputs']) == ['supply.tranches.a.cost_per_gw_year', 'supply.tranches.a.gw'], g['supply']['inputs']
+assert g['market']['inputs'] == ['market.drift'], g['market']['inputs']
+PY2
+check "sobol reports the scenario's sobol.groups as group rows (table and JSON)" $? "rc=$rc $out"
+{ cat "$TMP/sweep.cfg"; printf 'sobol = { groups = ( { name = "supply"; inputs = [ "supply.*" ]; },\n  { name = "other"; inputs = [ "supply.tranches.a.gw" ]; } ); };\n'; } >"$TMP/grpbad.cfg"
+line=$(($(wc -l <"$TMP/sweep.cfg") + 2))
+err=$("$BIN" sobol "$TMP/grpbad.cfg" --paths 2048 -q 2>&1); rc=$?
+err2=$(printf '%s\nsobol = { groups = ( { name = "g"; inputs = [ "supply.nosuch" ]; } ); };\n' "$(cat "$TMP/sweep.cfg")" >"$TMP/grpbad2.cfg"; "$BIN" sobol "$TMP/grpbad2.cfg" --paths 2048 -q 2>&1); rc2=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -qF "grpbad.cfg:$line: sobol.groups[1].inputs[0]" <<<"$err" \
+  && grep -q "may not overlap" <<<"$err" && [ $rc2 -eq 2 ] && [ "$(wc -l <<<"$err2")" -eq 1 ] \
+  && grep -q 'sobol.groups\[0\].inputs\[0\]: "supply.nosuch" matches no input' <<<"$err2"
+check "a bad sobol.groups (overlap, unknown input) is one line naming file, line and key, exit 2" $? "rc=$rc $rc2 $err $err2"
 
 # .ci/setup without root and without sudo: names the missing packages and says they need
 # root (a fake id and dpkg-query, and a PATH without sudo).

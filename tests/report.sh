@@ -14,7 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 CFG=$ROOT/configs
-echo "1..23"
+echo "1..24"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -84,7 +84,7 @@ svgs = [html.unescape(t) for t in re.findall(r"<svg[^>]*>\s*<title>([^<]+)</titl
 assert len(svgs) == len(re.findall(r"<svg", h)), "an SVG without a <title>"
 want = ["Distribution of capex burden", "Distribution of total revenue", "P(capex burden > x)",
         "Idle capacity", "Revenue per quarter", "Cumulative capex burden", "Tornado of",
-        "Sobol indices of", "Capex burden by scenario"]
+        "Sobol indices of", "Capex burden by scenario", "Capex burden given each outcome"]
 for w in want:
     assert any(t.startswith(w) for t in svgs), "no chart " + w
 # titles name the scenario and the paths
@@ -116,11 +116,39 @@ for key, val, scale, text in spans:
     assert abs(shown - want) <= 5e-4 * abs(want) + 1e-12, (key, text, want)
 p50 = d["metrics"]["capex_burden"]["percentiles"]["p50"]
 assert "median of <span" in summary and ("%.4g" % p50) in summary
+# issue 20 item 3: the largest driver, its numbers the breakdown's (by key, checked above)
+outs = d["outcome_breakdown"]["outcomes"]
+top = max(range(len(outs)), key=lambda k: outs[k]["metrics"]["capex_burden"]["variance_share"])
+assert outs[top]["input"] == "msl.success", outs[top]["input"]
+assert "<strong>MSL failing</strong> is the largest single driver" in summary, summary[-800:]
+base = "outcome_breakdown.outcomes.%d.metrics.capex_burden." % top
+keys = [k for k, _, _, _ in spans]
+for k in ("fails.mean", "succeeds.mean", "variance_share", "variance_share_ci95.0",
+          "fails.mean_ci95.1"):
+    assert base + k in keys, (base + k, keys[-12:])
 PY
 )
 check "the summary's numbers equal the run JSON's (keys, values, rounding)" $? "$out"
 
-# ---- 6: escaping
+# ---- 6: a run without outcome inputs: no outcome breakdown, in the JSON or the report
+cat >plain.cfg <<'CFG'
+name = "plain";
+horizon_months = 12;
+supply = { tranches = ( { name = "t"; gw = 2.0; cost_per_gw_year = 12.0; } ); };
+market = { price0 = 12.0; };
+CFG
+"$BIN" run plain.cfg -n 2048 -q --json plain.json && "$BIN" report plain.json -o plain.html >/dev/null
+out=$(python3 - plain.json plain.html <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = open(sys.argv[2], encoding="utf-8").read()
+assert "outcome_breakdown" not in d
+assert "Outcome breakdown" not in h and "largest single driver" not in h
+PY
+)
+check "a run without outcome inputs has no outcome breakdown (JSON, report)" $? "$out"
+
+# ---- 7: escaping
 sed 's/^name = .*/name = "<script>alert(1)<\/script>";/' "$CFG/meta-2026h1.cfg" >evil.cfg
 "$BIN" run evil.cfg -n 2048 -q --json evil.json && "$BIN" report evil.json -o evil.html >/dev/null
 out=$(python3 - evil.html <<'PY' 2>&1

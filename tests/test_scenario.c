@@ -1355,6 +1355,7 @@ Test(scenario, every_key_is_in_model_md)
         {"report", BASE "report = { zzzzzzzz = 1; };\n"},
         {"tornado", BASE "tornado = { zzzzzzzz = 1; };\n"},
         {"sobol", BASE "sobol = { zzzzzzzz = 1; };\n"},
+        {"sobol.groups.*", BASE "sobol = { groups = ( { name = \"g\"; zzzzzzzz = 1; } ); };\n"},
         {"sweep", BASE "sweep = { zzzzzzzz = 1; };\n"},
     };
     static const char *const families[] = {"fixed", "uniform", "triangular", "pert", "normal",
@@ -1495,4 +1496,80 @@ Test(scenario, start_and_discount_rate)
     cr_expect(sc->has_discount); /* 0 is a rate: the present values equal the plain sums */
     cr_expect(eq(dbl, sc->discount_rate, 0.0));
     cx_scenario_free(sc);
+}
+
+/* ---- sobol.groups (issue 20 item 4) */
+
+/* Uncertain inputs in supply, market and MSL (lines 1 to 6), the groups on line 7 on. */
+#define GROUPS_BASE                                                                          \
+    "supply = { tranches = ( { name = \"a\"; gw = { dist = \"uniform\"; low = 1.0; high = 2.0; };\n" \
+    "  cost_per_gw_year = { dist = \"uniform\"; low = 9.0; high = 11.0; }; },\n"             \
+    "  { name = \"b\"; gw = 1.0; cost_per_gw_year = 10.0; } ); };\n"                         \
+    "market = { price0 = { dist = \"uniform\"; low = 10.0; high = 14.0; }; };\n"             \
+    "msl = { schedule = ((0, 1.0)); p_success = 0.4; };\n"                                   \
+    "deals = { signed = ( { name = \"d\"; gw = 0.1; price_per_gw_year = 20.0; p_signed = 0.5; } ); };\n"
+
+Test(scenario, sobol_groups_read_and_matched)
+{
+    cx_scenario *sc = load_ok(GROUPS_BASE
+                              "sobol = { groups = (\n"
+                              "  { name = \"supply\"; inputs = [ \"supply.*\" ]; },\n"
+                              "  { name = \"market\"; inputs = [ \"market\" ]; },\n"
+                              "  { name = \"outcomes\"; inputs = [ \"msl.success\", "
+                              "\"deals.signed.*.happens\" ]; } ); };\n");
+    cr_assert(eq(int, sc->n_sobol_groups, 3));
+    cr_assert(eq(str, sc->sobol_groups[0].name, "supply"));
+    cr_assert(eq(int, sc->sobol_groups[2].n, 2));
+    cr_assert(eq(str, sc->sobol_groups[2].members[1], "deals.signed.*.happens"));
+    cr_assert(eq(int, sc->sobol_groups[1].line, 9));
+    /* the matcher: a name, a dotted prefix, a pattern ('*' crosses dots), nothing else */
+    cr_assert(cx_input_name_matches("supply.tranches.a.gw", "supply.*"));
+    cr_assert(cx_input_name_matches("supply.tranches.a.gw", "supply"));
+    cr_assert(cx_input_name_matches("supply.tranches.a.gw", "supply.tranches.a.gw"));
+    cr_assert(cx_input_name_matches("deals.signed.d.happens", "deals.signed.*.happens"));
+    cr_assert(not(cx_input_name_matches("deals.signed.d.gw", "deals.signed.*.happens")));
+    cr_assert(not(cx_input_name_matches("supplyx.y", "supply")));
+    cr_assert(not(cx_input_name_matches("msl.success_multiplier", "msl.success")));
+    cx_scenario_free(sc);
+}
+
+/* Each bad sobol.groups: one error naming the file, the line and the key. */
+Test(scenario, sobol_groups_refused)
+{
+    static const struct {
+        const char *groups, *want;
+    } bad[] = {
+        {"  { name = \"g\"; inputs = [ \"nosuch.input\" ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].inputs[0]: \"nosuch.input\" matches no input"},
+        {"  { name = \"g\"; inputs = [ \"supply.*.nosuch\" ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].inputs[0]: \"supply.*.nosuch\" matches no input"},
+        {"  { name = \"s\"; inputs = [ \"supply.*\" ]; },\n"
+         "  { name = \"t\"; inputs = [ \"market\", \"supply.tranches.a.gw\" ]; } ); };\n",
+         "t.cfg:9: sobol.groups[1].inputs[1]: \"supply.tranches.a.gw\" takes "
+         "supply.tranches.a.gw, already in group 's' (sobol.groups[0]): groups may not overlap"},
+        {"  { name = \"s\"; inputs = [ \"market\" ]; },\n"
+         "  { name = \"s\"; inputs = [ \"msl\" ]; } ); };\n",
+         "t.cfg:9: sobol.groups[1].name: duplicate group name \"s\" (also sobol.groups[0])"},
+        {"  { name = \"g\"; inputs = [ \"supply.tranches.b\" ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].inputs: group 'g' holds no uncertain input"},
+        {"  { inputs = [ \"market\" ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].name: missing required key"},
+        {"  { name = \"g\"; } ); };\n", "t.cfg:8: sobol.groups[0].inputs: missing required key"},
+        {"  { name = \"g\"; inputs = [ ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].inputs: expected a non-empty array"},
+        {"  { name = \"a b\"; inputs = [ \"market\" ]; } ); };\n",
+         "t.cfg:8: sobol.groups[0].name: a name of letters"},
+        {"  { name = \"g\"; inputs = [ \"market\" ]; nmae = 1; } ); };\n",
+         "t.cfg:8: sobol.groups[0].nmae: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[2048], err[1024] = "";
+        snprintf(text, sizeof text, GROUPS_BASE "sobol = { groups = (\n%s", bad[i].groups);
+        cx_scenario *sc = NULL;
+        cr_assert(eq(int, cx_scenario_load_string(&sc, text, "t.cfg", err, sizeof err),
+                     CX_ERR_CONFIG), "case %zu loaded", i);
+        cr_assert(ne(ptr, strstr(err, bad[i].want), NULL), "case %zu: got \"%s\", want \"%s\"",
+                  i, err, bad[i].want);
+        cr_assert(eq(ptr, strchr(err, '\n'), NULL), "case %zu: one line: %s", i, err);
+    }
 }

@@ -12,6 +12,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "sim/base/error.h"
 #include "sim/base/simd.h"
 #include "sim/engine/sketch.h"
 #include "sim/engine/sketch_kernels.h"
@@ -741,4 +742,53 @@ Test(sketch, chunk_kernels_agree_with_the_reference)
     cr_assert(gt(long, checked, 100000));
     gsl_rng_free(r);
     cx_sketch_free(sk);
+}
+
+/* cx_sketch_subtract (issue 20 item 3: a group's sketch as the run's less the other group's):
+ * the counts of a - b are those of a sketch of the values not in b, at every rank, for
+ * both signs, zeros, NaN and out-of-range values, also past a carry; b not inside a is
+ * refused. */
+Test(sketch, subtract_is_the_complement)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 17);
+    cx_sketch *a, *b, *c, *d;
+    cr_assert(eq(int, cx_sketch_new(&a, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&b, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&c, 0.001), 0));
+    cr_assert(eq(int, cx_sketch_new(&d, 0.001), 0));
+    for (int i = 0; i < 200000; i++) {
+        double x = gsl_ran_gaussian(r, 30.0) + 10;
+        if (i % 1000 == 0) x = 0;
+        if (i % 4999 == 0) x = NAN;
+        if (i % 7919 == 0) x = 1e300;
+        cx_sketch_add(a, x);
+        if (gsl_rng_uniform(r) < 0.3) cx_sketch_add(b, x);
+        else cx_sketch_add(c, x);
+    }
+    cr_assert(eq(int, cx_sketch_subtract(d, a, b), 0));
+    cr_assert(eq(u64, d->count, c->count));
+    cr_assert(eq(u64, d->nan, c->nan));
+    cr_assert(eq(u64, d->zero, c->zero));
+    cr_assert(eq(u64, d->clamped, c->clamped));
+    for (uint64_t k = 1; k <= c->count; k += 97) {
+        double lo1, hi1, lo2, hi2;
+        cx_sketch_bounds_at_rank(c, k, &lo1, &hi1);
+        cx_sketch_bounds_at_rank(d, k, &lo2, &hi2);
+        cr_assert(eq(dbl, lo1, lo2), "rank %llu", (unsigned long long)k);
+        cr_assert(eq(dbl, hi1, hi2), "rank %llu", (unsigned long long)k);
+    }
+    /* past a carry: a's counts in carried form */
+    cx_sketch_carry(a);
+    cr_assert(eq(int, cx_sketch_subtract(d, a, b), 0));
+    cr_assert(eq(u64, d->count, c->count));
+    /* b is not inside c (it has values c lacks): refused, d left empty */
+    cr_assert(eq(int, cx_sketch_subtract(d, c, b), CX_ERR_RANGE));
+    cr_assert(eq(u64, d->count, 0));
+    cr_assert(eq(int, cx_sketch_subtract(d, b, a), CX_ERR_RANGE));
+    cx_sketch_free(a);
+    cx_sketch_free(b);
+    cx_sketch_free(c);
+    cx_sketch_free(d);
+    gsl_rng_free(r);
 }

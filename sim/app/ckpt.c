@@ -139,9 +139,13 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
         cx_ckpt_id_clear(&held);
         err[0] = 0;
     }
+    /* a run's accumulator keeps the outcome breakdown (issue 20 item 3), a sweep's none */
+    cx_bd_shape bd = {0};
+    if (o->breakdown) cx_bd_shape_of(&bd, sc);
     if (rc == 0)
         rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
-                          sc->thresholds, sc->n_thresholds, sc->relative_error, err, sizeof err);
+                          sc->thresholds, sc->n_thresholds, sc->relative_error, &bd, err,
+                          sizeof err);
     free(abs);
     if (rc < 0) {
         if (err[0]) fprintf(stderr, "capexsim: %s\n", err);

@@ -55,6 +55,7 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
     o.seed = common->seed;
     o.threads = common->threads;
     o.interrupt = &cli_interrupt;
+    o.breakdown = true; /* each run's JSON is what `run --json` writes (issue 20 item 3) */
     cli_sens_setup setup;
     int rc = cli_sens_setup_run(&setup, sf, r->sc, &o);
     if (rc) {

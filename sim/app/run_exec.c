@@ -38,6 +38,7 @@ static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scena
     }
     o->interrupt = &cli_interrupt;
     o->comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
+    o->breakdown = true; /* issue 20 item 3: the outcome breakdown in every run */
 }
 
 /* The report of a finished run: the table on stdout (unless quiet), the JSON report with the

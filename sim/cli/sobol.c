@@ -85,9 +85,20 @@ int cli_cmd_sobol(int argc, char **argv)
                        .comm = cx_mpi_comm(&cli_signal, &cli_interrupt),
                        .sobol = {.target_ci = a.sobol_target, .max_paths = a.sobol_max,
                                  .order = a.sobol_order}};
+    /* the scenario's sobol.groups (issue 20 item 4), checked by the loader */
+    cx_sobol_group *groups = calloc((size_t)sc->n_sobol_groups + 1, sizeof *groups);
     char err[512] = "";
     cx_sobol_report *s = NULL;
     int exit_code = EXIT_FAILURE;
+    if (!groups) {
+        fprintf(stderr, "capexsim: %s\n", cx_strerror(CX_ERR_NOMEM));
+        goto done;
+    }
+    for (int g = 0; g < sc->n_sobol_groups; g++)
+        groups[g] = (cx_sobol_group){sc->sobol_groups[g].name, sc->sobol_groups[g].n,
+                                     (const char *const *)sc->sobol_groups[g].members};
+    o.sobol.n_groups = sc->n_sobol_groups;
+    o.sobol.groups = groups;
     cli_progress pr; /* issue 23 */
     cli_progress_init(&pr, &a.co, cx_mpi_rank() == 0, "base samples");
     if (cli_progress_on(&pr)) {
@@ -132,6 +143,7 @@ int cli_cmd_sobol(int argc, char **argv)
     }
     exit_code = cli_study_exit(s->complete, s->sum.n, s->requested, "base samples");
 done:
+    free(groups);
     cx_sobol_report_free(s);
     cx_model_free(m);
     cx_scenario_free(sc);

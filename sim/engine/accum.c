@@ -397,7 +397,18 @@ void cx_accum_free(cx_accum *a)
     free(a->mom_quarter);
     free(a->pool);
     free(a->work);
+    cx_breakdown_free(a->bd);
     free(a);
+}
+
+int cx_accum_want_breakdown(cx_accum *a, int n_out, const int *input, const int *prob)
+{
+    cx_breakdown *bd;
+    int rc = cx_breakdown_new(&bd, n_out, input, prob, a->relative_error);
+    if (rc < 0) return rc;
+    cx_breakdown_free(a->bd);
+    a->bd = bd;
+    return 0;
 }
 
 int cx_accum_want_replicates(cx_accum *a, const double *q, int n_q, int block_paths)
@@ -445,11 +456,13 @@ void cx_accum_reset(cx_accum *a)
     memset(a->exceed, 0, (size_t)a->n_thresholds * sizeof *a->exceed);
     memset(a->mom_metric, 0, sizeof a->mom_metric);
     memset(a->mom_quarter, 0, (size_t)(CX_N_QSERIES * a->n_quarters) * sizeof *a->mom_quarter);
+    cx_breakdown_reset(a->bd);
 }
 
 int cx_accum_merge(cx_accum *dst, const cx_accum *src)
 {
-    if (dst->n_quarters != src->n_quarters || dst->n_thresholds != src->n_thresholds)
+    if (dst->n_quarters != src->n_quarters || dst->n_thresholds != src->n_thresholds ||
+        !cx_breakdown_same_shape(dst->bd, src->bd))
         return CX_ERR_RANGE;
     int rc;
     for (int i = 0; i < CX_N_METRICS; i++)
@@ -457,6 +470,7 @@ int cx_accum_merge(cx_accum *dst, const cx_accum *src)
     for (int i = 0; i < CX_N_QSERIES * dst->n_quarters; i++)
         if ((rc = cx_sketch_merge(dst->quarter[i], src->quarter[i])) < 0) return rc;
     for (int j = 0; j < dst->n_thresholds; j++) dst->exceed[j] += src->exceed[j];
+    if ((rc = cx_breakdown_merge(dst->bd, src->bd)) < 0) return rc;
     dst->paths += src->paths;
     return 0;
 }
@@ -615,6 +629,7 @@ void cx_accum_serialise(const cx_accum *a, cx_wbuf *w)
     for (int j = 0; j < a->n_thresholds; j++) cx_wbuf_u64(w, a->exceed[j]);
     cx_moments_serialise(a->mom_metric, CX_N_METRICS, w);
     cx_moments_serialise(a->mom_quarter, CX_N_QSERIES * a->n_quarters, w);
+    cx_breakdown_serialise(a->bd, w);
 }
 
 int cx_accum_deserialise(cx_accum *a, cx_rbuf *r)
@@ -642,7 +657,10 @@ int cx_accum_deserialise(cx_accum *a, cx_rbuf *r)
     if (cx_moments_deserialise(a->mom_metric, CX_N_METRICS, r) < 0 ||
         cx_moments_deserialise(a->mom_quarter, CX_N_QSERIES * a->n_quarters, r) < 0)
         goto bad;
+    if (cx_breakdown_deserialise(&a->bd, r) < 0) goto bad;
     /* every path is in every sketch, NaN or not */
+    for (int c = 0; a->bd && c < a->bd->n_out * CX_BD_N_METRICS; c++)
+        if (a->bd->cell[c].n[0] + a->bd->cell[c].n[1] + a->bd->cell[c].bad != a->paths) goto bad;
     for (int i = 0; i < CX_N_METRICS; i++)
         if (a->metric[i]->count + a->metric[i]->nan != a->paths) goto bad;
     if (r->err) goto bad;

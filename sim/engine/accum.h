@@ -7,6 +7,7 @@
 
 #include "models/model.h"
 #include "sim/base/serial.h"
+#include "sim/engine/breakdown.h"
 #include "sim/engine/sketch.h"
 
 /*
@@ -126,6 +127,8 @@ typedef struct cx_accum {
     uint64_t rep_batches;                /* full batches folded */
     uint64_t rep_batch_paths;            /* paths in them */
     cx_wmoments rep_q[CX_N_METRICS][CX_REP_MAX_Q]; /* batch quantiles, weight 1 */
+    /* the outcome breakdown (cx_accum_want_breakdown; integer state), NULL when not kept */
+    cx_breakdown *bd;
 } cx_accum;
 
 /*
@@ -143,6 +146,13 @@ void cx_accum_reset(cx_accum *a);
  * values (cx_block_moments_keep_values). @return 0, CX_ERR_RANGE, CX_ERR_NOMEM.
  */
 int cx_accum_want_replicates(cx_accum *a, const double *q, int n_q, int block_paths);
+/*
+ * Keeps the outcome breakdown (sim/engine/breakdown.h) of n_out outcomes: input[k] < prob[k]
+ * on a path means outcome k succeeds. Its state is integer state: cx_accum_merge adds it,
+ * cx_accum_reset clears it, the bytes of cx_accum_serialise carry it. The engine feeds it
+ * block by block (cx_breakdown_add_block). @return 0, CX_ERR_RANGE, CX_ERR_NOMEM.
+ */
+int cx_accum_want_breakdown(cx_accum *a, int n_out, const int *input, const int *prob);
 /* Index of level q among a's replicate levels (exact comparison), or -1. */
 int cx_accum_replicate_index(const cx_accum *a, double q);
 
@@ -223,7 +233,7 @@ void cx_accum_merge_block(cx_accum *dst, const cx_block_moments *b);
  * moments, and its replicate statistics if it keeps them; cx_accum_deserialise replaces a's
  * state with that, after checking the shape is a's own (an accumulator made by cx_accum_new
  * with the same arguments; one without replicate statistics takes on those read, one with
- * them must have the same levels) and every value read (sim/base/serial.h: errors in w->err /
+ * them must have the same levels; likewise for the outcome breakdown) and every value read (sim/base/serial.h: errors in w->err /
  * r->err).
  * @return 0, or CX_ERR_RANGE (damaged, or another shape: a is then reset).
  */

@@ -57,7 +57,8 @@
 #define MAGIC "CXCKPT\r\n"
 /* 2: each state says which command wrote it (issue 25); 3: the scalar inputs draw from
  * streams keyed by name (issue 23 item 8), so a state of format 2 holds blocks of another
- * draw order and must not be resumed by this one */
+ * draw order and must not be resumed by this one, and a run's accumulator carries the
+ * outcome breakdown (issue 20 item 3) */
 #define FORMAT 3u
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
@@ -79,6 +80,7 @@ struct cx_ckpt {
     int n_quarters, n_thresholds;
     double *thresholds;
     double alpha;
+    cx_bd_shape bd;       /* the outcome breakdown the runs keep (n_out 0: none) */
     blob *ended;          /* states of the runs that ended, by run index */
     int n_ended, cap_ended;
     blob cur;             /* the run in progress (p NULL: none) */
@@ -477,6 +479,11 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
             return "accumulator moments";
         }
     }
+    if (!cx_breakdown_has_shape(a->bd, &ck->bd)) {
+        cx_set_err(why, why_len, "%d outcomes, the run breaks down %d",
+                   a->bd ? a->bd->n_out : 0, ck->bd.n_out);
+        return "outcome breakdown";
+    }
     if (a->paths != st->paths_done + partial_paths) {
         cx_set_err(why, why_len, "%llu paths, the blocks done hold %llu",
                    (unsigned long long)a->paths,
@@ -849,6 +856,7 @@ static int file_bytes_max(const cx_ckpt *ck, size_t *out)
                         CX_N_METRICS * (32 + (size_t)CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS * 8 +
                                         CX_REP_MAX_Q * 32);
     size_t accum = sat_madd(ns, sketch + 24, 64 + 16 * nt + reps);
+    accum = sat_madd(1, cx_breakdown_bytes_max(CX_BD_MAX_OUTCOMES, nb), accum);
     uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
     size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
     size_t state = sat_madd((size_t)rb, block, accum);
@@ -953,7 +961,7 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
 
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 char *err, size_t err_len)
+                 const cx_bd_shape *bd, char *err, size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
@@ -964,6 +972,7 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     ck->n_quarters = n_quarters;
     ck->n_thresholds = n_thresholds;
     ck->alpha = alpha;
+    if (bd) ck->bd = *bd;
     if (!(ck->path = strdup(path)) ||
         !(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds)) ||
         cx_ckpt_id_copy(&ck->id, id) < 0)

@@ -46,6 +46,9 @@ typedef struct thread_ctx {
     cx_accum_buf buf;   /* the values of its latest paths: moments per block, acc in batches */
     cx_path_result res[CX_MODEL_LANES];
     cx_path_streams streams[CX_MODEL_LANES];
+    /* the outcome breakdown (opts.breakdown): the block's outcome bits, and scratch */
+    uint32_t bits[CX_BLOCK_PATHS];
+    double split[CX_BLOCK_PATHS];
 } thread_ctx;
 
 /* One block's floating-point partials, in the round buffer. */
@@ -177,6 +180,7 @@ static bool run_block(const cx_engine_opts *o, const cx_input_source *src, const
             double *x = t->x + (size_t)i * stride;
             if (!src->fill_batch) src->fill(src->ctx, t->src_state, b, i0 + i, t->r, x);
             for (int k = 0; k < o->n_fixed; k++) x[o->fixed_input[k]] = o->fixed_value[k];
+            if (t->acc->bd) t->bits[i0 + i] = cx_breakdown_bits(t->acc->bd, x);
         }
         for (int i = 0; i < nb; i++) {
             cx_pcg32_group_stream(&t->streams[i].price, o->seed, b, (uint64_t)(i0 + i),
@@ -193,6 +197,10 @@ static bool run_block(const cx_engine_opts *o, const cx_input_source *src, const
     /* the block's moments now, from its rows while they are in cache; the sketches later */
     cx_block_moments_add_buf(&s->bm, &t->buf, first, s->n);
     cx_block_moments_finish(&s->bm);
+    /* the outcome breakdown: integer state, the whole block at once */
+    if (t->acc->bd)
+        cx_breakdown_add_block(t->acc->bd, t->buf.val + first, t->buf.stride, s->n, t->bits,
+                               t->split);
     return true;
 }
 
@@ -370,7 +378,8 @@ static int resume_check(const cx_engine_opts *o, const cx_engine_state *st, uint
  * for bit (through their bytes, so that nothing is left out). */
 static int resume_accum(cx_accum *total, const cx_accum *from)
 {
-    if (total->n_rq != from->n_rq) return CX_ERR_RANGE;
+    if (total->n_rq != from->n_rq || !cx_breakdown_same_shape(total->bd, from->bd))
+        return CX_ERR_RANGE;
     cx_wbuf w = {0};
     cx_accum_serialise(from, &w);
     int rc = w.err;
@@ -539,6 +548,23 @@ static int slots_new(run_ctx *e)
     return 0;
 }
 
+/*
+ * The outcome breakdown (opts.breakdown): the scenario's uncertain outcome inputs, the first
+ * CX_BD_MAX_OUTCOMES of them in input order, kept by the run's total, each thread's
+ * accumulator and the pending integer state of processes (the latter made by run_setup
+ * after this). A scenario without outcomes keeps none.
+ */
+static int breakdown_setup(run_ctx *e)
+{
+    cx_bd_shape sh;
+    cx_bd_shape_of(&sh, e->sc);
+    if (sh.n_out == 0) return 0;
+    int rc = cx_accum_want_breakdown(e->run->accum, sh.n_out, sh.input, sh.prob);
+    for (int t = 0; rc == 0 && t < e->nt; t++)
+        rc = cx_accum_want_breakdown(e->tc[t]->acc, sh.n_out, sh.input, sh.prob);
+    return rc;
+}
+
 /* Everything a run needs before its first round: the result, the threads' state, the
  * round's slots, the observer's start and, with processes, the pending integer state.
  * On failure what was made stays in e for run_teardown. */
@@ -560,6 +586,7 @@ static int run_setup(run_ctx *e)
         (rc = cx_accum_want_replicates(e->run->accum, o->rep_q, o->n_rep_q, CX_BLOCK_PATHS)) < 0)
         return rc;
     if ((rc = threads_new(e)) < 0 || (rc = slots_new(e)) < 0) return rc;
+    if (o->breakdown && (rc = breakdown_setup(e)) < 0) return rc;
     if (o->observer && o->observer->start && (rc = o->observer->start(o->observer->ctx, e->nt)) < 0)
         return rc;
     /* issue 12: a run shared by processes (rank 0 folds and reports), resumed from a state */
@@ -567,6 +594,11 @@ static int run_setup(run_ctx *e)
     if (e->cm && (rc = cx_accum_new(&e->pending, e->nq, sc->thresholds, sc->n_thresholds,
                                     sc->relative_error)) < 0)
         return rc;
+    if (e->pending && e->run->accum->bd) {
+        const cx_breakdown *bd = e->run->accum->bd;
+        if ((rc = cx_accum_want_breakdown(e->pending, bd->n_out, bd->input, bd->prob)) < 0)
+            return rc;
+    }
     e->mine = e->root ? e->run->accum : e->pending;
     e->ns = e->slots[0].bm.n_series;
     return 0;

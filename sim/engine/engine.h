@@ -215,6 +215,10 @@ typedef struct cx_engine_opts {
      * rep_q[] of batches of blocks, in block order. 0 <= n_rep_q <= CX_REP_MAX_Q. */
     int n_rep_q;
     double rep_q[CX_REP_MAX_Q];
+    /* issue 20 item 3: the outcome breakdown (sim/engine/breakdown.h) in the run's total, for
+     * the scenario's uncertain outcome inputs (none without them); integer state, so the same
+     * bytes for any thread or rank count, saved with checkpoints */
+    bool breakdown;
     /* issue 12: checkpoints (NULL: none) and processes (NULL: this process runs every block) */
     const cx_engine_ckpt *ckpt;
     const cx_engine_comm *comm;

@@ -451,6 +451,63 @@ int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src)
     return 0;
 }
 
+/* One sign of dst := a - b, bucket by bucket over a's range (carried form); the used range
+ * tightened to the non-empty buckets. @return false when b holds more than a somewhere. */
+static bool sub_range(const cx_sketch *a, const cx_sketch *b, uint32_t *lo, uint32_t *carry,
+                      const uint32_t *a_lo, const uint32_t *a_carry, const uint32_t *b_lo,
+                      const uint32_t *b_carry, int from, int to, int b_from, int b_to, int *out_lo,
+                      int *out_hi)
+{
+    if (b_from <= b_to && (b_from < from || b_to > to)) return false;
+    for (int i = from; i <= to; i++) {
+        uint64_t ca = bucket_count(a, a_lo, a_carry, i);
+        uint64_t cb = i >= b_from && i <= b_to ? bucket_count(b, b_lo, b_carry, i) : 0;
+        if (cb > ca) return false;
+        uint64_t c = ca - cb;
+        carry[i] = (uint32_t)(c >> 31);
+        lo[i] = (uint32_t)(c & LOW_MASK);
+        if (c && i < *out_lo) *out_lo = i;
+        if (c && i > *out_hi) *out_hi = i;
+    }
+    return true;
+}
+
+int cx_sketch_subtract(cx_sketch *dst, const cx_sketch *a, const cx_sketch *b)
+{
+    if (dst->alpha != a->alpha || dst->nb != a->nb || b->alpha != a->alpha || b->nb != a->nb ||
+        b->count > a->count || b->nan > a->nan || b->zero > a->zero || b->clamped > a->clamped ||
+        b->inf > a->inf)
+        return CX_ERR_RANGE;
+    cx_sketch_reset(dst);
+    int plo = dst->nb, phi = -1, nlo = dst->nb, nhi = -1;
+    if (!sub_range(a, b, dst->pos, dst->pos_carry, a->pos, a->pos_carry, b->pos, b->pos_carry,
+                   a->pos_lo, a->pos_hi, b->pos_lo, b->pos_hi, &plo, &phi) ||
+        !sub_range(a, b, dst->neg, dst->neg_carry, a->neg, a->neg_carry, b->neg, b->neg_carry,
+                   a->neg_lo, a->neg_hi, b->neg_lo, b->neg_hi, &nlo, &nhi)) {
+        /* the carried form was written over a's range: clear it all */
+        memset(dst->pos, 0, (size_t)dst->nb * sizeof *dst->pos);
+        memset(dst->neg, 0, (size_t)dst->nb * sizeof *dst->neg);
+        memset(dst->pos_carry, 0, (size_t)dst->nb * sizeof *dst->pos_carry);
+        memset(dst->neg_carry, 0, (size_t)dst->nb * sizeof *dst->neg_carry);
+        return CX_ERR_RANGE;
+    }
+    /* the buckets between a's range and the tightened one are zero: fine as they are */
+    dst->carried = true;
+    dst->lo_bound = LOW_MASK;
+    dst->pos_lo = plo;
+    dst->pos_hi = phi;
+    dst->neg_lo = nlo;
+    dst->neg_hi = nhi;
+    dst->zero = a->zero - b->zero;
+    dst->count = a->count - b->count;
+    dst->nan = a->nan - b->nan;
+    dst->clamped = a->clamped - b->clamped;
+    dst->inf = a->inf - b->inf;
+    dst->min = dst->count ? a->min : INFINITY;
+    dst->max = dst->count ? a->max : -INFINITY;
+    return 0;
+}
+
 uint64_t cx_sketch_count(const cx_sketch *sk)
 {
     return sk->count;
@@ -634,6 +691,38 @@ double cx_sketch_top_mean(const cx_sketch *sk, double k)
         left -= w;
     }
     return sum / k;
+}
+
+void cx_sketch_top_moments(const cx_sketch *sk, double k, double *mean, double *mean_sq)
+{
+    *mean = *mean_sq = NAN;
+    if (sk->count == 0 || !(k > 0)) return;
+    if (k > (double)sk->count) k = (double)sk->count;
+    double left = k, s1 = 0, s2 = 0;
+    for (int i = sk->pos_hi; i >= sk->pos_lo && left > 0; i--) {
+        const uint64_t n = bucket_count(sk, sk->pos, sk->pos_carry, i);
+        if (!n) continue;
+        double c = (double)n, w = c < left ? c : left, v = pos_value(sk, i);
+        s1 += w * v;
+        s2 += w * v * v;
+        left -= w;
+    }
+    if (left > 0) {
+        double w = (double)sk->zero < left ? (double)sk->zero : left, v = clamp(sk, 0.0);
+        s1 += w * v;
+        s2 += w * v * v;
+        left -= w;
+    }
+    for (int i = sk->neg_lo; i <= sk->neg_hi && left > 0; i++) {
+        const uint64_t n = bucket_count(sk, sk->neg, sk->neg_carry, i);
+        if (!n) continue;
+        double c = (double)n, w = c < left ? c : left, v = neg_value(sk, i);
+        s1 += w * v;
+        s2 += w * v * v;
+        left -= w;
+    }
+    *mean = s1 / k;
+    *mean_sq = s2 / k;
 }
 
 bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b)

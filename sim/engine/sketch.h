@@ -160,6 +160,15 @@ int cx_sketch_merge(cx_sketch *dst, const cx_sketch *src);
 
 /* Number of non-NaN values. */
 uint64_t cx_sketch_count(const cx_sketch *sk);
+/*
+ * dst := a - b, the values of a that are not in b, when b holds a subset of a's values (the
+ * paths of one group of a run against all of them: issue 20 item 3). The counts are exact;
+ * the exact min and max of the difference are not known, so dst takes a's (every answer is
+ * still within the relative error: only the clamping is looser). All three of one alpha.
+ * @return 0, or CX_ERR_RANGE (another alpha, or b holds more than a somewhere: dst then
+ * empty).
+ */
+int cx_sketch_subtract(cx_sketch *dst, const cx_sketch *a, const cx_sketch *b);
 
 /*
  * The value of rank k (1 = smallest) among the values added, within relative error alpha
@@ -205,6 +214,13 @@ double cx_sketch_quantile(const cx_sketch *sk, double q);
  * bucket). NAN when empty or k <= 0; k is clipped to count.
  */
 double cx_sketch_top_mean(const cx_sketch *sk, double k);
+
+/*
+ * The mean and the mean of squares of the k largest values, as cx_sketch_top_mean takes them
+ * (the same representatives and boundary weight): for the CI of a CVaR (issue 20 item 3).
+ * NAN in both when empty or k <= 0.
+ */
+void cx_sketch_top_moments(const cx_sketch *sk, double k, double *mean, double *mean_sq);
 
 /* True when a and b hold the same counts, min and max (bit for bit). */
 bool cx_sketch_equal(const cx_sketch *a, const cx_sketch *b);

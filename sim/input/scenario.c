@@ -215,6 +215,13 @@ void cx_scenario_free(cx_scenario *sc)
     }
     free(sc->tornado_metric);
     free(sc->sobol_metric);
+    for (int g = 0; sc->sobol_groups && g < sc->n_sobol_groups; g++) {
+        for (int k = 0; sc->sobol_groups[g].members && k < sc->sobol_groups[g].n; k++)
+            free(sc->sobol_groups[g].members[k]);
+        free(sc->sobol_groups[g].members);
+        free(sc->sobol_groups[g].name);
+    }
+    free(sc->sobol_groups);
     for (int i = 0; i < sc->n_warnings; i++)
         free(sc->warnings[i]);
     free(sc->warnings);
@@ -289,6 +296,22 @@ int cx_scenario_with_fixed(cx_scenario **out, const cx_scenario *sc, cx_in in, d
     }
     c->tornado_metric = dup_or_null(sc->tornado_metric, &ok);
     c->sobol_metric = dup_or_null(sc->sobol_metric, &ok);
+    c->sobol_groups = NULL;
+    c->n_sobol_groups = 0;
+    if (sc->n_sobol_groups) {
+        c->sobol_groups = calloc((size_t)sc->n_sobol_groups, sizeof *c->sobol_groups);
+        ok = ok && c->sobol_groups;
+        for (int g = 0; c->sobol_groups && g < sc->n_sobol_groups; g++, c->n_sobol_groups++) {
+            const cx_sobol_group_spec *a = &sc->sobol_groups[g];
+            cx_sobol_group_spec *b = &c->sobol_groups[g];
+            b->line = a->line;
+            b->name = dup_or_null(a->name, &ok);
+            b->members = calloc((size_t)a->n + 1, sizeof *b->members);
+            ok = ok && b->members;
+            for (int k = 0; b->members && k < a->n; k++, b->n++)
+                b->members[k] = dup_or_null(a->members[k], &ok);
+        }
+    }
     c->optimize = sc->optimize ? dup_mem(sc->optimize, sizeof *sc->optimize, &ok) : NULL;
     /* names are deep-copied below; until then the counts guard what free() touches */
     int n_tr = c->n_tranches, n_sd = c->deals.n_signed, n_in = c->n_inputs;

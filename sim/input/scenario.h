@@ -109,6 +109,25 @@ typedef struct cx_iaas {
     cx_in max_gw, discount;
 } cx_iaas;
 
+/*
+ * sobol.groups (issue 20 item 4): named groups of inputs that `capexsim sobol` reports as group
+ * indices. Each member is an input's dotted name, a dotted prefix ("msl" holds every
+ * "msl.*" input) or a pattern with '*' ('?', '[...]'), as fnmatch(3) without flags: "supply.*",
+ * "deals.signed.*.happens" (cx_input_name_matches). The loader checks that every member
+ * matches some input, that each group holds an uncertain input, that no input is in two
+ * groups and that names are unique.
+ */
+typedef struct cx_sobol_group_spec {
+    char *name;
+    int n;
+    char **members;
+    int line;        /* the group's line in the file */
+} cx_sobol_group_spec;
+
+/* Whether input `name` is `pattern`: the name itself, a dotted prefix of it, or a pattern
+ * with '*', '?' or '[' that fnmatch(3) matches against the whole name. */
+bool cx_input_name_matches(const char *name, const char *pattern);
+
 /* Sampling of scalar inputs (issue 6). */
 typedef enum cx_sampling { CX_SAMPLING_MC, CX_SAMPLING_LHS, CX_SAMPLING_SOBOL } cx_sampling;
 
@@ -214,6 +233,8 @@ typedef struct cx_scenario {
     char *tornado_metric;   /* tornado.metric, default "capex_burden" */
     char *sobol_metric;     /* sobol.metric, default "capex_burden" */
     uint64_t sobol_paths;   /* sobol.paths (base samples), 0 if absent */
+    int n_sobol_groups;     /* sobol.groups, 0 if absent */
+    cx_sobol_group_spec *sobol_groups;
     /* values outside their plausible range (cx_plausible_ranges), one line each:
      * "FILE:LINE: KEY: VALUE is outside the plausible range [LO, HI] UNIT (hint)"; not copied
      * by cx_scenario_with_fixed */

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -134,11 +135,13 @@ int scn_parse_sweep(loader *l, const config_setting_t *root)
     return 0;
 }
 
+static int parse_sobol_groups(loader *l, const config_setting_t *root);
+
 int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *group,
                            bool with_paths, char **metric, uint64_t *paths)
 {
     static const char *const tkeys[] = {"metric", NULL};
-    static const char *const skeys[] = {"metric", "paths", NULL};
+    static const char *const skeys[] = {"metric", "paths", "groups", NULL};
     const config_setting_t *g, *s = NULL;
     const char *m = "capex_burden";
     char key[KEY_LEN];
@@ -169,7 +172,132 @@ int scn_parse_metric_group(loader *l, const config_setting_t *root, const char *
             return rc;
         *paths = have ? (uint64_t)v : 0;
     }
+    /* sobol.groups (issue 20 item 4) */
+    return with_paths ? parse_sobol_groups(l, root) : 0;
+}
+
+/* ---------------------------------------------------------------- sobol.groups (issue 20) */
+
+bool cx_input_name_matches(const char *name, const char *pattern)
+{
+    if (strpbrk(pattern, "*?["))
+        return fnmatch(pattern, name, 0) == 0;
+    size_t n = strlen(pattern);
+    return strncmp(name, pattern, n) == 0 &&
+           (name[n] == '\0' || name[n] == '.' || (n > 0 && pattern[n - 1] == '.'));
+}
+
+/* Group g's inputs (sobol.groups[g].inputs, the list setting `in`) into spec, each member
+ * checked: a string that matches some input, in no earlier group (owner[i]: the group that
+ * holds input i, or -1); the group holds an uncertain input. */
+static int group_members(loader *l, const config_setting_t *in, const char *key, int g,
+                         cx_sobol_group_spec *spec, int *owner)
+{
+    const cx_scenario *sc = l->sc;
+    int rc, n = config_setting_length(in), uncertain = 0;
+    if (!config_setting_is_array(in) || n < 1)
+        return scn_fail(l, in, key, "expected a non-empty array of input names or patterns "
+                        "[ \"supply.*\", ... ], got %s", scn_type_name(in));
+    if (!(spec->members = calloc((size_t)n, sizeof *spec->members)))
+        return scn_oom(l);
+    for (int k = 0; k < n; k++, spec->n++) {
+        const config_setting_t *m = config_setting_get_elem(in, (unsigned)k);
+        const char *pat = NULL;
+        char mkey[KEY_LEN];
+        scn_join_index(mkey, key, k);
+        if ((rc = scn_string_of(l, m, mkey, &pat)) != 0)
+            return rc;
+        if (!(spec->members[k] = strdup(pat)))
+            return scn_oom(l);
+        int hits = 0;
+        for (int i = 0; i < sc->n_inputs; i++) {
+            if (!cx_input_name_matches(sc->inputs[i].name, pat))
+                continue;
+            hits++;
+            if (owner[i] >= 0 && owner[i] != g)
+                return scn_fail(l, m, mkey, "\"%s\" takes %s, already in group '%s' "
+                                "(sobol.groups[%d]): groups may not overlap", pat,
+                                sc->inputs[i].name, sc->sobol_groups[owner[i]].name, owner[i]);
+            owner[i] = g;
+        }
+        if (hits == 0)
+            return scn_fail(l, m, mkey, "\"%s\" matches no input of the scenario (an input's "
+                            "dotted name, a dotted prefix such as \"msl\", or a pattern such "
+                            "as \"supply.*\")", pat);
+    }
+    for (int i = 0; i < sc->n_inputs; i++)
+        uncertain += owner[i] == g && sc->inputs[i].uncertain;
+    if (uncertain == 0)
+        return scn_fail(l, in, key, "group '%s' holds no uncertain input (every input it names "
+                        "is fixed)", spec->name);
     return 0;
+}
+
+/* sobol.groups = ( { name = "supply"; inputs = [ "supply.*" ]; }, ... ): see scenario.h. */
+static int parse_sobol_groups(loader *l, const config_setting_t *root)
+{
+    static const char *const gkeys[] = {"name", "inputs", NULL};
+    cx_scenario *sc = l->sc;
+    const config_setting_t *sob = config_setting_get_member(root, "sobol");
+    const config_setting_t *list = sob ? config_setting_get_member(sob, "groups") : NULL;
+    int rc;
+    if (!list)
+        return 0;
+    if ((rc = scn_get_group_list(l, sob, "sobol.groups", "Sobol group", &list)) != 0)
+        return rc;
+    int n = config_setting_length(list);
+    if (n < 1)
+        return scn_fail(l, list, "sobol.groups", "expected at least one group { name; inputs; }");
+    int *owner = malloc((size_t)(sc->n_inputs > 0 ? sc->n_inputs : 1) * sizeof *owner);
+    sc->sobol_groups = calloc((size_t)n, sizeof *sc->sobol_groups);
+    if (!owner || !sc->sobol_groups) {
+        free(owner);
+        return scn_oom(l);
+    }
+    for (int i = 0; i < sc->n_inputs; i++)
+        owner[i] = -1;
+    rc = 0;
+    for (int g = 0; g < n && rc == 0; g++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)g), *ns, *in;
+        cx_sobol_group_spec *spec = &sc->sobol_groups[g];
+        const char *nm = NULL;
+        char p[KEY_LEN], key[KEY_LEN];
+        scn_join_index(p, "sobol.groups", g);
+        sc->n_sobol_groups = g + 1;
+        spec->line = config_setting_source_line(e);
+        if ((rc = scn_check_keys(l, e, p, gkeys)) != 0)
+            break;
+        scn_join(key, p, "name");
+        if (!(ns = config_setting_get_member(e, "name"))) {
+            rc = scn_fail(l, e, key, "missing required key (the group's name)");
+            break;
+        }
+        if ((rc = scn_string_of(l, ns, key, &nm)) != 0)
+            break;
+        if (!scn_good_name(nm)) {
+            rc = scn_fail(l, ns, key, "a name of letters, digits, '-' and '_', got \"%s\"",
+                          nm);
+            break;
+        }
+        for (int h = 0; h < g && rc == 0; h++)
+            if (strcmp(sc->sobol_groups[h].name, nm) == 0)
+                rc = scn_fail(l, ns, key, "duplicate group name \"%s\" (also sobol.groups[%d])",
+                              nm, h);
+        if (rc != 0)
+            break;
+        if (!(spec->name = strdup(nm))) {
+            rc = scn_oom(l);
+            break;
+        }
+        scn_join(key, p, "inputs");
+        if (!(in = config_setting_get_member(e, "inputs"))) {
+            rc = scn_fail(l, e, key, "missing required key (the group's inputs)");
+            break;
+        }
+        rc = group_members(l, in, key, g, spec, owner);
+    }
+    free(owner);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- optimize (issue 21) */

@@ -69,7 +69,14 @@ const json_t *hx_get(const json_t *doc, const char *dotted)
             return NULL;
         memcpy(key, dotted, n);
         key[n] = '\0';
-        v = json_object_get(v, key);
+        /* an array's member by its index ("outcome_breakdown.outcomes.0.input") */
+        if (json_is_array(v)) {
+            char *end;
+            unsigned long i = strtoul(key, &end, 10);
+            v = n && *end == '\0' && key[0] >= '0' && key[0] <= '9' ? json_array_get(v, i) : NULL;
+        } else {
+            v = json_object_get(v, key);
+        }
         dotted += n + (dotted[n] == '.');
     }
     return v;
@@ -232,6 +239,11 @@ static void quote(FILE *f, const json_t *doc, const char *key, double scale, con
     fputs("</span>", f);
 }
 
+void hx_quote(FILE *f, const json_t *doc, const char *key, double scale, const char *unit)
+{
+    quote(f, doc, key, scale, unit);
+}
+
 /* "(95% CI a to b)" for metrics.M.ci95.pQ. */
 static void quote_ci(FILE *f, const json_t *doc, const char *metric, const char *pq)
 {
@@ -320,7 +332,9 @@ static void run_summary(FILE *f, const json_t *doc)
     quote(f, doc, "metrics.deals_signed.mean", 1, "");
     fputs(" deals on average and has ", f);
     quote(f, doc, "metrics.deals_cancelled.mean", 1, "");
-    fputs(" cancelled.</p>\n<p class=\"note\">From ", f);
+    fputs(" cancelled.</p>\n", f);
+    hx_bd_summary(f, doc); /* issue 20 item 3: the largest single driver, where there is one */
+    fputs("<p class=\"note\">From ", f);
     quote(f, doc, "paths", 1, "paths");
     fputs(" (seed ", f);
     hx_esc(f, json_string_value(json_object_get(doc, "seed")));
@@ -580,6 +594,7 @@ static void section_run(FILE *f, const json_t *doc)
     }
     fputs("<h3>Metrics</h3>\n", f);
     run_table(f, doc);
+    hx_bd_section(f, doc);
     fputs("<h3>Distributions</h3>\n", f);
     run_histogram(f, doc, "capex_burden");
     run_histogram(f, doc, "revenue_total");

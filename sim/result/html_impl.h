@@ -16,7 +16,8 @@ void hx_esc(FILE *f, const char *s);
 const char *hx_fmt(char *buf, size_t len, double v);
 /* A JSON number (integer or real) or NAN. */
 double hx_num(const json_t *v);
-/* doc's member at a dotted path ("metrics.capex_burden.mean"), or NULL. */
+/* doc's member at a dotted path ("metrics.capex_burden.mean"; an array's member by its index,
+ * "outcome_breakdown.outcomes.0.input"), or NULL. */
 const json_t *hx_get(const json_t *doc, const char *dotted);
 /* A long input name shortened in the middle to at most max characters, with an ellipsis. */
 void hx_short(char *out, size_t len, const char *name, size_t max);
@@ -24,6 +25,17 @@ void hx_short(char *out, size_t len, const char *name, size_t max);
 void hx_table_of_objects(FILE *f, const json_t *arr, size_t max_rows);
 /* A <table> of the scalar members of an object (strings, numbers, booleans). */
 void hx_table_of_scalars(FILE *f, const json_t *obj);
+
+/* A number quoted in prose, traceable to its JSON key (data-key, data-value, data-scale):
+ * doc's value at key (hx_get) times scale, with unit ("%": no space). */
+void hx_quote(FILE *f, const json_t *doc, const char *key, double scale, const char *unit);
+
+/* ---- html_bd.c: a run's outcome breakdown (issue 20 item 3) */
+/* The summary's sentence on the outcome that explains the largest share of the burden's
+ * variance, its numbers quoted (nothing without a breakdown). */
+void hx_bd_summary(FILE *f, const json_t *doc);
+/* The section: a chart of the burden given each outcome and the table. */
+void hx_bd_section(FILE *f, const json_t *doc);
 
 /* ---- html_svg.c: charts. One chart maps data [x0, x1] x [y0, y1] into an SVG of w x h
  * pixels inside margins; every chart is an <svg role="img"> with a <title> and <desc>. */

@@ -189,6 +189,8 @@ json_t *cx_output_json(const cx_report *r, const cx_run_info *info)
             if (json_array_append_new(arr, o) < 0) bad = 1;
         }
     }
+    /* issue 20 item 3: absent when the run has no outcome inputs */
+    if (r->n_bd > 0) put(doc, "outcome_breakdown", cx_output_bd_json(r), &bad);
     if (bad) {
         json_decref(doc);
         return NULL;
@@ -418,6 +420,7 @@ void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info)
         }
         fputc('\n', f);
     }
+    cx_output_bd_table(f, r);
     fprintf(f, "\npercentiles within %g relative error; ", r->relative_error);
     if (r->interval_method == CX_INTERVAL_IID)
         fprintf(f, "se = sd / sqrt(n); 95%% CIs are order-statistic intervals to bucket edges\n");

@@ -85,4 +85,15 @@ int cx_output_warnings(FILE *f, const cx_report *r);
  * values marked with "*" and explained under the table. */
 void cx_output_table(FILE *f, const cx_report *r, const cx_run_info *info);
 
+/*
+ * The outcome breakdown (issue 20 item 3) as the JSON object "outcome_breakdown" of a run
+ * (docs/schema: groups, methods, and per outcome input its metrics' variance share and
+ * fails/succeeds statistics with CIs): NULL when the report has none (or out of memory).
+ * cx_output_json adds it. @return a new reference.
+ */
+json_t *cx_output_bd_json(const cx_report *r);
+/* Its text section (capex_burden and revenue_total), outcomes by falling share of the
+ * burden's variance; nothing without a breakdown. cx_output_table prints it. */
+void cx_output_bd_table(FILE *f, const cx_report *r);
+
 #endif

@@ -65,6 +65,7 @@ void cx_report_free(cx_report *r)
     free(r->thresholds);
     free(r->exceed);
     for (int s = 0; s < CX_N_QSERIES; s++) free(r->quarter[s]);
+    free(r->bd);
     free(r);
 }
 
@@ -261,6 +262,10 @@ int cx_report_new(cx_report **out, const cx_accum *acc)
             qs->n_nonfinite = sk->nan + sk->inf;
             qs->n_out_of_range = sk->clamped - sk->inf;
         }
+    if (cx_report_breakdown(r, acc) < 0) {
+        cx_report_free(r);
+        return CX_ERR_NOMEM;
+    }
     *out = r;
     return 0;
 }
@@ -272,6 +277,11 @@ void cx_report_set_scenario(cx_report *r, const cx_scenario *sc)
     r->start_year = sc->start_year;
     r->start_month = sc->start_month;
     r->horizon_months = sc->horizon_months;
+    for (int k = 0; k < r->n_bd; k++) {
+        cx_bd_outcome *o = &r->bd[k];
+        if (o->input < sc->n_inputs) o->name = sc->inputs[o->input].name;
+        if (o->prob < sc->n_inputs) o->prob_name = sc->inputs[o->prob].name;
+    }
 }
 
 bool cx_report_month_label(const cx_report *r, int t, char *buf, size_t len)

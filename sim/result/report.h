@@ -66,6 +66,38 @@ typedef struct cx_quarter_stats {
     uint64_t n_out_of_range;        /* finite values with |x| >= CX_SKETCH_MAX_ABS */
 } cx_quarter_stats;
 
+/*
+ * The outcome breakdown (issue 20 item 3; sim/engine/breakdown.h, docs/report.md): one metric
+ * given one group of paths, 0 "fails" (the outcome's uniform >= its probability) or 1
+ * "succeeds". Each figure with its 95% CI [lo, hi]; NAN where undefined (an empty group,
+ * values not finite, fewer than 2 blocks for a replicate interval).
+ */
+typedef struct cx_bd_group {
+    uint64_t n;                        /* paths in the group (finite values) */
+    double share, share_lo, share_hi;  /* n / all paths with finite values */
+    double mean, mean_lo, mean_hi, sd;
+    double p50, p50_lo, p50_hi;
+    double p95, p95_lo, p95_hi;
+    double cvar95, cvar95_lo, cvar95_hi;
+} cx_bd_group;
+
+typedef struct cx_bd_stats {
+    int metric;                        /* cx_metric */
+    uint64_t n_bad;                    /* NaN, infinite or huge values: means undefined */
+    uint64_t blocks;                   /* blocks behind the replicate intervals */
+    cx_bd_group g[2];
+    /* between-group variance / total variance (population variances over the paths):
+     * p (1 - p) (m1 - m0)^2 / Var, the first-order index of the outcome from the split */
+    double var_share, var_share_lo, var_share_hi;
+} cx_bd_stats;
+
+typedef struct cx_bd_outcome {
+    int input, prob;                   /* input indices: the outcome, its probability */
+    const char *name, *prob_name;      /* borrowed from the scenario (cx_report_set_scenario);
+                                          NULL before */
+    cx_bd_stats m[CX_BD_N_METRICS];    /* in cx_bd_metric's order */
+} cx_bd_outcome;
+
 typedef struct cx_report {
     uint64_t paths;
     double relative_error;
@@ -89,7 +121,24 @@ typedef struct cx_report {
     double burden_cvar95;           /* mean of the worst 5% of capex_burden */
     int n_quarters;
     cx_quarter_stats *quarter[CX_N_QSERIES]; /* n_quarters each */
+    /* the outcome breakdown where the run kept one (cx_engine_opts.breakdown), else 0 / NULL */
+    int n_bd;
+    cx_bd_outcome *bd;
 } cx_report;
+
+/*
+ * The breakdown's statistics from acc->bd into r->bd (sim/result/breakdown.c): called by
+ * cx_report_new. @return 0 or CX_ERR_NOMEM.
+ */
+int cx_report_breakdown(cx_report *r, const cx_accum *acc);
+/* The outcome with the largest variance share of metric (cx_metric), or -1 (none defined). */
+int cx_report_bd_top(const cx_report *r, int metric);
+/* Words for an outcome's two groups, from its input's name: "fails"/"succeeds" (msl.success
+ * and any other), "no launch"/"launches" (taas.launch), "does not happen"/"happens"
+ * (deals.signed.NAME.happens). */
+void cx_report_bd_labels(const char *name, const char **fails, const char **succeeds);
+/* Index of metric in cx_bd_metric, or -1. */
+int cx_report_bd_index(int metric);
 
 /*
  * One line (no newline) describing what is wrong with series `which` of r: metric i for

@@ -160,12 +160,11 @@ void cx_sobol_report_free(cx_sobol_report *r)
     free(r);
 }
 
-/* Whether input name is member, or under it as a dotted prefix ("msl" holds "msl.x"). */
+/* Whether input name is member: the name, a dotted prefix ("msl" holds "msl.x") or a pattern
+ * ("supply.*"), as the scenario's sobol.groups (cx_input_name_matches). */
 static bool in_group(const char *name, const char *member)
 {
-    size_t n = strlen(member);
-    return strncmp(name, member, n) == 0 && (name[n] == '\0' || name[n] == '.' ||
-                                             (n > 0 && member[n - 1] == '.'));
+    return cx_input_name_matches(name, member);
 }
 
 /* The groups of opts as indices into rep->input. @return 0, CX_ERR_NOMEM, or CX_ERR_USAGE

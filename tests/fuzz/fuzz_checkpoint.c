@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness of the checkpoint reader: any file is resumed from or refused in one line. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,10 @@
 #define ALPHA 0.1
 static const double thresholds[] = {10.0, 25.0, 50.0, 100.0};
 
+/* The outcome breakdown a run of the seeds' scenario keeps: the default scenario's outcome
+ * inputs (horizon and relative error change no input), made once. */
+static cx_bd_shape run_bd;
+
 static void cleanup(void)
 {
     unlink("fuzz.ck");
@@ -55,6 +60,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     gsl_set_error_handler_off();
     int rc = fuzz_private_cwd();
     atexit(cleanup); /* before fuzz_cleanup removes the folder */
+    cx_scenario *sc = NULL;
+    char err[256];
+    if (rc == 0 && (rc = cx_scenario_load_default(&sc, err, sizeof err)) == 0)
+        cx_bd_shape_of(&run_bd, sc);
+    cx_scenario_free(sc);
     return rc;
 }
 
@@ -88,11 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_message(err);
         return 0;
     }
-    const uint64_t runs = strcmp(id.command, "sweep") == 0 ? 12 : 1;
+    const bool sweep = strcmp(id.command, "sweep") == 0;
+    const uint64_t runs = sweep ? 12 : 1;
+    const cx_bd_shape none = {0};
     cx_ckpt *ck = NULL;
     err[0] = '\0';
     rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
-                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, err, sizeof err);
+                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, sweep ? &none : &run_bd,
+                      err, sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
