@@ -140,8 +140,8 @@ static void order_by_share(const cx_report *r, int *ord)
 void cx_output_bd_table(FILE *f, const cx_report *r)
 {
     if (r->n_bd == 0) return;
-    fprintf(f, "\noutcome breakdown: each metric given the outcome, mean [95%% CI], p50, p95, "
-               "cvar95; the share of the\nmetric's variance the outcome explains "
+    fprintf(f, "\noutcome breakdown: each metric given the outcome, its mean, p50, p95 and cvar95 "
+               "[95%% CI]; the share of the\nmetric's variance the outcome explains "
                "(between-group / total) [95%% CI]; largest first\n");
     int ord[CX_BD_MAX_OUTCOMES];
     order_by_share(r, ord);
@@ -156,13 +156,13 @@ void cx_output_bd_table(FILE *f, const cx_report *r)
             const cx_bd_stats *st = &o->m[j];
             for (int g = 0; g < 2; g++) {
                 const cx_bd_group *gr = &st->g[g];
-                char m[64], a[3][24];
-                fprintf(f, "  %-14s %-16s %-26s p50 %-9s p95 %-9s cvar95 %s\n",
+                char m[64], a[3][64];
+                fprintf(f, "  %-14s %-16s %-26s p50 %-24s p95 %-24s cvar95 %s\n",
                         g ? "" : cx_metric_names[st->metric], lab[g],
                         with_ci(m, sizeof m, gr->mean, gr->mean_lo, gr->mean_hi, 4),
-                        with_ci(a[0], sizeof a[0], gr->p50, NAN, NAN, 4),
-                        with_ci(a[1], sizeof a[1], gr->p95, NAN, NAN, 4),
-                        with_ci(a[2], sizeof a[2], gr->cvar95, NAN, NAN, 4));
+                        with_ci(a[0], sizeof a[0], gr->p50, gr->p50_lo, gr->p50_hi, 4),
+                        with_ci(a[1], sizeof a[1], gr->p95, gr->p95_lo, gr->p95_hi, 4),
+                        with_ci(a[2], sizeof a[2], gr->cvar95, gr->cvar95_lo, gr->cvar95_hi, 4));
             }
             char v[64];
             fprintf(f, "  %-14s variance share %s\n", "",
