@@ -76,6 +76,10 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         fprintf(stderr, "capexsim: %s: run failed: %s\n", r->label, cx_strerror(rc));
         goto done;
     }
+    r->paths_done = r->run->paths_done;
+    r->seed = o.seed;
+    r->complete = r->run->complete;
+    r->elapsed_s = r->run->elapsed_s;
     if (r->run->paths_done == 0) {
         exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
@@ -136,7 +140,7 @@ int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr)
         fprintf(stderr, "capexsim: out of memory\n");
         return EXIT_FAILURE;
     }
-    const bool paired = r != base && r->same_inputs && r->run->complete && base->run->complete;
+    const bool paired = r != base && r->same_inputs && r->complete && base->complete;
     for (int h = 0; h < n; h++) {
         r->full[h] = cx_sections_full(r->sec, r->rep, h);
         r->has_diff[h] =
@@ -172,7 +176,7 @@ void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n
     }
     bool any = false;
     for (int i = 1; i < n; i++)
-        any |= r[i].same_inputs && r[i].run->complete && r[0].run->complete;
+        any |= r[i].same_inputs && r[i].complete && r[0].complete;
     if (!any) {
         if (n > 1)
             printf("\nNo paired differences: no complete run shares %s's uncertain inputs.\n",
@@ -240,7 +244,7 @@ static json_t *diffs_json(const cli_pair_run *r, const cli_pair_run *base, const
 json_t *cli_pair_json(const cli_pair_run *r, const cli_pair_run *base, const double *thr,
                            int n_thr)
 {
-    if (!r->same_inputs || !r->run->complete || !base->run->complete)
+    if (!r->same_inputs || !r->complete || !base->complete)
         return json_null();
     return json_pack("{s:s, s:s, s:i, s:s, s:o}", "scenario", r->label, "versus", base->label,
                      "sections", cx_sections_k(base->sec), "method",
@@ -298,8 +302,7 @@ static int csv_writer(FILE *f, const void *vctx)
         cx_csv_text_quoted(f, r->label);
         putc(',', f);
         cx_csv_text_quoted(f, r->name);
-        fprintf(f, ",%llu,%llu", (unsigned long long)r->run->paths_done,
-                (unsigned long long)cx_output_u64_of(json_object_get(r->doc, "seed")));
+        fprintf(f, ",%llu,%llu", (unsigned long long)r->paths_done, (unsigned long long)r->seed);
         for (int h = 0; h < n_stats(c->n_thr); h++)
             fprintf(f, ",%.17g", r->full[h]);
         for (int h = 0; h < n_stats(c->n_thr); h++) {
@@ -309,7 +312,7 @@ static int csv_writer(FILE *f, const void *vctx)
             else
                 fputs(",,,", f);
         }
-        fprintf(f, ",%s\n", r->run->complete ? "true" : "false");
+        fprintf(f, ",%s\n", r->complete ? "true" : "false");
     }
     return ferror(f) ? CX_ERR_IO : 0;
 }
@@ -413,7 +416,7 @@ int cli_pair_exit_code(const cli_pair_run *r, int n, int rc)
     if (rc == CLI_EXIT_INTERRUPTED) {
         int done = 0;
         for (int i = 0; i < n; i++)
-            done += r[i].run && r[i].run->complete;
+            done += r[i].complete;
         fprintf(stderr, "capexsim: interrupted: %d of the runs complete%s\n", done,
                 done < n ? "; the rest not reported or partial (\"complete\": false)" : "");
     }

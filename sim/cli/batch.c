@@ -2,6 +2,7 @@
 /* `capexsim batch SCENARIO...`: several scenarios side by side on common random numbers. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/paired.h"
+#include "sim/base/error.h"
+#include "sim/base/files.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
@@ -47,9 +50,9 @@ static void batch_help(void)
            cli_default_threads());
 }
 
-/* The batch's JSON: its settings, the thresholds, a table of headline statistics, the paired
- * differences against the first run and the n_done run reports. @return a new reference, or
- * NULL when out of memory. */
+/* The batch's JSON but its runs: settings, thresholds, a table of headline statistics and the
+ * paired differences against the first run, for the n_done runs. @return a new reference,
+ * or NULL when out of memory. */
 static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opts *common,
                           bool complete, const double *thr, int n_thr)
 {
@@ -57,11 +60,9 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
                             cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete, "block_paths", CX_BLOCK_PATHS);
-    json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),
-           *table = json_array();
+    json_t *thr_j = json_array(), *paired = json_array(), *table = json_array();
     for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
     for (int i = 0; i < n_done; i++) {
-        json_array_append(runs, r[i].doc);
         json_array_append_new(table,
                               json_pack("{s:s, s:o}", "scenario", r[i].label, "stats",
                                         cli_pair_headline_json(&r[i], thr, n_thr)));
@@ -71,9 +72,104 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
         json_object_set_new(doc, "thresholds", thr_j);
         json_object_set_new(doc, "table", table);
         json_object_set_new(doc, "paired", paired);
-        json_object_set_new(doc, "runs", runs);
+    } else {
+        json_decref(thr_j);
+        json_decref(table);
+        json_decref(paired);
     }
     return doc;
+}
+
+/*
+ * The runs' reports of --json, streamed (issue 25: they took 0.18 MB a scenario kept to the
+ * end). Each run's report, once summarised, is appended to a spool, an unlinked temporary in
+ * the JSON's folder, as an element of "runs" (indented one level deeper), and freed; at the
+ * end the rest of the document is written, then the spool copied in: the same bytes as one
+ * json_dumpf of the whole document, with one run's report in memory at a time.
+ */
+typedef struct spool {
+    FILE *f;
+    int n;       /* reports in it */
+} spool;
+
+#define SPOOL_INDENT "    " /* a member of "runs": depth 2 of JSON_INDENT(2) */
+
+static int spool_open(spool *s, const char *json_path)
+{
+    s->n = 0;
+    s->f = NULL;
+    char *tmp = cx_file_tmp_template(json_path);
+    if (!tmp) return -1;
+    int fd = cx_file_mkstemp(tmp);
+    if (fd >= 0) {
+        unlink(tmp); /* nothing to leave behind, whatever the exit */
+        cx_file_tmp_forget(tmp);
+        if (!(s->f = fdopen(fd, "w+"))) close(fd);
+    }
+    free(tmp);
+    return s->f ? 0 : -1;
+}
+
+/* json_dump_callback's sink: the text, each newline followed by the spool's indent. */
+static int spool_put(const char *buf, size_t size, void *data)
+{
+    FILE *f = data;
+    for (size_t i = 0; i < size; i++)
+        if (putc(buf[i], f) == EOF || (buf[i] == '\n' && fputs(SPOOL_INDENT, f) == EOF))
+            return -1;
+    return 0;
+}
+
+/* Appends a run's report. @return 0, or -1 on a write error (errno). */
+static int spool_add(spool *s, const json_t *doc)
+{
+    if (fputs(s->n ? ",\n" SPOOL_INDENT : "\n" SPOOL_INDENT, s->f) == EOF ||
+        json_dump_callback(doc, spool_put, s->f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0 ||
+        ferror(s->f))
+        return -1;
+    s->n++;
+    return 0;
+}
+
+typedef struct batch_out {
+    const char *head; /* the document but its runs, as json_dumps wrote it */
+    spool *runs;
+} batch_out;
+
+/* The whole document: head without its closing brace, "runs" from the spool, the brace. */
+static int batch_writer(FILE *f, const void *ctx)
+{
+    const batch_out *o = ctx;
+    size_t n = strlen(o->head);
+    if (n < 2 || strcmp(o->head + n - 2, "\n}")) return CX_ERR_IO; /* not JSON_INDENT's */
+    fwrite(o->head, 1, n - 2, f);
+    fputs(",\n  \"runs\": [", f);
+    if (fflush(o->runs->f) == EOF || fseek(o->runs->f, 0, SEEK_SET) != 0) return CX_ERR_IO;
+    char buf[1 << 16];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, o->runs->f)) > 0)
+        if (fwrite(buf, 1, k, f) != k) return CX_ERR_IO;
+    if (ferror(o->runs->f)) return CX_ERR_IO;
+    fputs(o->runs->n ? "\n  ]\n}\n" : "]\n}\n", f);
+    return ferror(f) ? CX_ERR_IO : 0;
+}
+
+/* --json from the head and the spool. @return 0 or EXIT_FAILURE after a message. */
+static int batch_write_json(const char *path, const json_t *doc, spool *runs)
+{
+    char *head = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+    if (!head) {
+        fprintf(stderr, "capexsim: out of memory building the JSON result\n");
+        return EXIT_FAILURE;
+    }
+    batch_out o = {head, runs};
+    int rc = 0;
+    if (cx_file_write_atomic(path, batch_writer, &o) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", path, strerror(errno));
+        rc = EXIT_FAILURE;
+    }
+    free(head);
+    return rc;
 }
 
 /* Frees r's scenario and model (r->name, a copy, stays). */
@@ -100,6 +196,7 @@ int cli_cmd_batch(int argc, char **argv)
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
     json_t *doc = NULL;
+    spool runs = {NULL, 0};
     char **names = calloc((size_t)a.n_in, sizeof *names);
     if (!names) goto done;
     /* every scenario is loaded and checked before any path runs; all but the first are
@@ -118,6 +215,11 @@ int cli_cmd_batch(int argc, char **argv)
     cli_pair_common_opts(&common, &a, r[0].sc);
     const double *thr = r[0].sc->thresholds;
     const int n_thr = r[0].sc->n_thresholds;
+    if (a.co.json && spool_open(&runs, a.co.json) < 0) {
+        fprintf(stderr, "capexsim: %s: a temporary in its folder: %s\n", a.co.json,
+                strerror(errno));
+        goto done;
+    }
     cli_catch_sigint();
     rc = 0;
     for (int i = 0; i < a.n_in && !rc; i++) {
@@ -135,6 +237,17 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (i > 0) drop_scenario(&r[i]);
+        /* its report goes to the spool and, with the run, out of memory: what stays is its
+         * summary (and the first run's sections, for the pairing) (issue 25) */
+        if (r[i].doc && runs.f && spool_add(&runs, r[i].doc) < 0) {
+            fprintf(stderr, "capexsim: %s: %s\n", a.co.json, strerror(errno));
+            exit_code = EXIT_FAILURE;
+            goto done;
+        }
+        json_decref(r[i].doc);
+        cx_run_free(r[i].run);
+        r[i].doc = NULL;
+        r[i].run = NULL;
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;
@@ -148,19 +261,25 @@ int cli_cmd_batch(int argc, char **argv)
     }
     if (!a.co.quiet) {
         double el = 0;
-        for (int i = 0; i < n_done; i++) el += r[i].run->elapsed_s;
+        for (int i = 0; i < n_done; i++) el += r[i].elapsed_s;
         printf("Batch: %d scenario%s x %" PRIu64 " paths, seed %" PRIu64 ", %d threads, %.2f s%s\n\n",
                n_done, n_done == 1 ? "" : "s", common.paths, common.seed, common.threads, el,
                rc ? " (incomplete: interrupted)" : "");
         cli_pair_print_table(r, n_done, thr, n_thr);
     }
-    if (a.co.json || a.co.csv) {
+    if (a.co.json) {
         doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
-        if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
+        if ((exit_code = batch_write_json(a.co.json, doc, &runs))) goto done;
+    }
+    if (a.co.csv) {
+        cli_pair_flags csv = a;
+        csv.co.json = NULL;
+        if ((exit_code = cli_pair_write_outputs(&csv, NULL, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, a.n_in, rc);
 done:
     json_decref(doc);
+    if (runs.f) fclose(runs.f);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);
