@@ -7,7 +7,7 @@ set -u
 bin=$1
 root=$2
 t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
+trap 'umount "$t/full" 2>/dev/null; rm -rf "$t"' EXIT
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -102,6 +102,31 @@ grep -q 'e.csv: File too large' err && ok "the message names the file and the er
 [ -s ej.json ] && grep -q '"complete": false' ej.json && ok "the JSON is still written (partial)" || bad "the JSON is still written (partial)"
 no_tmp "a failed export"
 [ ! -e e.csv ] && ok "no half export" || bad "no half export"
+# ... and at once: the write fails in the first round of blocks (its first MB), so the run
+# ends with that round (about 120,000 of 5,000,000 paths; before the fix it ran them all),
+# and the --csv folder is written too
+(ulimit -f 1024; exec "$bin" run s.cfg -n 5000000 -t 2 -q --export-paths e.csv --json ej5.json --csv ecsv 2>err)
+check "an export that cannot be written, 5,000,000 paths: exit 1" 1 $?
+python3 -c "import json,sys; d=json.load(open('ej5.json')); sys.exit(0 if 0 < d['paths'] <= 250000 and d['paths_requested'] == 5000000 else 1)" \
+    && ok "the failed export stopped the run at once ($(grep -m1 '"paths"' ej5.json | tr -dc 0-9) paths)" \
+    || bad "the failed export stopped the run at once ($(grep -m1 '"paths"' ej5.json))"
+[ -s ecsv/quarters.csv ] && [ -s ecsv/metrics.csv ] && ok "the failed export: the --csv folder is written" \
+    || bad "the failed export: the --csv folder is written"
+# a full file system (a 2 MB tmpfs, where one can be mounted: root): No space left on device
+mkdir -p full
+if mount -t tmpfs -o size=2m tmpfs full 2>/dev/null; then
+    "$bin" run s.cfg -n 2000000 -t 2 -q --export-paths full/e.csv --force --json ej6.json 2>err
+    check "an export to a full file system: exit 1" 1 $?
+    grep -q 'full/e.csv: No space left on device' err && ok "the message names the file and ENOSPC" \
+        || bad "the message names the file and ENOSPC ($(cat err))"
+    python3 -c "import json,sys; d=json.load(open('ej6.json')); sys.exit(0 if 0 < d['paths'] <= 250000 and not d['complete'] else 1)" \
+        && ok "a full file system: the run stopped at once, the JSON written" \
+        || bad "a full file system: the run stopped at once, the JSON written"
+    [ -z "$(ls -A full)" ] && ok "a full file system: nothing left on it" || bad "a full file system: nothing left on it ($(ls -A full))"
+    umount full
+else
+    for c in "exit 1" "the message" "stopped at once" "nothing left"; do ok "a full tmpfs: $c # SKIP cannot mount a tmpfs (not root)"; done
+fi
 # stdout is checked
 "$bin" run s.cfg -n 2048 >/dev/full 2>err
 check "run > /dev/full fails" 1 $?
