@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness of the checkpoint reader: any file is resumed from or refused in one line. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/result/report.h"
 #include "tests/fuzz/fuzz.h"
 
 /*
@@ -91,8 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint64_t runs = strcmp(id.command, "sweep") == 0 ? 12 : 1;
     cx_ckpt *ck = NULL;
     err[0] = '\0';
+    /* the levels a run or sweep of this sampling keeps (sim/app/ckpt.c) */
+    double rq[CX_REP_MAX_Q];
+    const int n_rq = id.sampling != 0 || id.antithetic ? cx_report_replicate_levels(rq, NAN) : 0;
     rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
-                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, err, sizeof err);
+                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, rq, n_rq, err,
+                      sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
