@@ -14,6 +14,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/paired.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
@@ -26,11 +27,13 @@
 static void batch_help(void)
 {
     printf("Usage: capexsim batch SCENARIO... [options]\n"
-           "Runs each scenario with the same seed and paths (common random numbers: block b\n"
-           "draws from the stream (seed, b) in every run) and prints them side by side:\n"
-           "burden mean, P5, P50, P95, CVaR95, revenue mean and P50, P(burden > x) for the\n"
-           "first scenario's report.thresholds. Runs that share the first scenario's uncertain\n"
-           "inputs also get the paired difference of each statistic with its 95%% CI.\n\n"
+           "Runs each scenario with the same seed and paths (common random numbers: each input\n"
+           "draws from a stream keyed by the path and its dotted name, so inputs the scenarios\n"
+           "share draw the same values, even in a variant that adds a tranche or a deal) and\n"
+           "prints them side by side: burden mean, P5, P50, P95, CVaR95, revenue mean and P50,\n"
+           "P(burden > x) for the first scenario's report.thresholds. Every complete run also\n"
+           "gets the paired difference (path i with path i) of each statistic with its 95%% CI,\n"
+           "and the correlation of burden and revenue across paired paths.\n\n"
            "  -n, --paths N     paths per run (default: the first scenario's run.paths, else %llu)\n"
            "  -s, --seed S      seed of every run (default: the first scenario's run.seed, else %llu)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -195,7 +198,7 @@ int cli_cmd_batch(int argc, char **argv)
         return EXIT_FAILURE;
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *scen = json_array(); /* each scenario, for rerun */
     spool runs = {NULL, 0};
     char **names = calloc((size_t)a.n_in, sizeof *names);
     if (!names) goto done;
@@ -206,7 +209,9 @@ int cli_cmd_batch(int argc, char **argv)
             exit_code = rc;
             goto done;
         }
-        if (!(names[i] = strdup(r[i].sc->name))) goto done;
+        if (!(names[i] = strdup(r[i].sc->name)) ||
+            json_array_append_new(scen, cli_provenance_scenario(r[i].sc)) < 0)
+            goto done;
         r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
         if (i > 0) drop_scenario(&r[i]);
@@ -269,6 +274,16 @@ int cli_cmd_batch(int argc, char **argv)
     }
     if (a.co.json) {
         doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
+        /* what rerun needs: sampling and antithetic as given (each scenario's own else) */
+        const char *smp = a.sf.sampling >= 0 ? cx_sampling_names[a.sf.sampling] : NULL;
+        if (cli_provenance_add(doc, json_pack("{s:s, s:I, s:o, s:o, s:b}", "command", "batch",
+                                              "paths", (json_int_t)common.paths, "seed",
+                                              cx_output_u64(common.seed), "sampling",
+                                              smp ? json_string(smp) : json_null(),
+                                              "antithetic", a.sf.antithetic),
+                               NULL) < 0 ||
+            (doc && json_object_set(doc, "scenarios", scen) < 0))
+            goto done;
         if ((exit_code = batch_write_json(a.co.json, doc, &runs))) goto done;
     }
     if (a.co.csv) {
@@ -280,6 +295,7 @@ int cli_cmd_batch(int argc, char **argv)
 done:
     json_decref(doc);
     if (runs.f) fclose(runs.f);
+    json_decref(scen);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);

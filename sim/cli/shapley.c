@@ -12,11 +12,13 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/shapley.h"
 
 static void help(void)
@@ -138,7 +140,13 @@ int cli_cmd_shapley(int argc, char **argv)
         goto done;
     }
     if (!co.quiet) print_table(r, sc);
-    if (co.json && (exit_code = cli_write_json_doc(co.json, cx_shapley_report_json(r, sc))))
+    if (co.json &&
+        (exit_code = cli_write_result(
+             co.json, cx_shapley_report_json(r, sc),
+             json_pack("{s:s, s:I, s:o, s:s, s:b}", "command", "shapley", "paths",
+                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "metric",
+                       cx_metric_names[o.metric], "crn", args.crn),
+             sc)))
         goto done;
     if (co.csv && cx_shapley_report_csv(r, sc, co.csv) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", co.csv, strerror(errno));

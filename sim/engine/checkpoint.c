@@ -8,7 +8,7 @@
  *   u32 runs ended, then for each: u64 length, engine state;
  *   u8 run in progress?, then u64 length, engine state;
  *   32 bytes: SHA-256 of everything before.
- * An engine state: u8 command (0 run, 1 sweep: format 2); u64 next_block, paths_done,
+ * An engine state: u8 command (0 run, 1 sweep: format 2 on); u64 next_block, paths_done,
  * blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise); u32
  * partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done and,
  * for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values.
@@ -55,7 +55,10 @@
 #include "sim/base/serial.h"
 
 #define MAGIC "CXCKPT\r\n"
-#define FORMAT 2u /* 2: each state says which command wrote it (issue 25) */
+/* 2: each state says which command wrote it (issue 25); 3: the scalar inputs draw from
+ * streams keyed by name (issue 23 item 8), so a state of format 2 holds blocks of another
+ * draw order and must not be resumed by this one */
+#define FORMAT 3u
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
 /* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
