@@ -134,6 +134,22 @@ static int spool_add(spool *s, const json_t *doc)
     return 0;
 }
 
+/* r's report to the spool (when --json, json_path) and, with its run, out of memory: what
+ * stays is its summary (and the first run's sections, for the pairing) (issue 25).
+ * @return 0, or -1 after a message (a write error). */
+static int spool_run(spool *runs, cli_pair_run *r, const char *json_path)
+{
+    if (r->doc && runs->f && spool_add(runs, r->doc) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
+        return -1;
+    }
+    json_decref(r->doc);
+    cx_run_free(r->run);
+    r->doc = NULL;
+    r->run = NULL;
+    return 0;
+}
+
 typedef struct batch_out {
     const char *head; /* the document but its runs, as json_dumps wrote it */
     spool *runs;
@@ -242,17 +258,10 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (i > 0) drop_scenario(&r[i]);
-        /* its report goes to the spool and, with the run, out of memory: what stays is its
-         * summary (and the first run's sections, for the pairing) (issue 25) */
-        if (r[i].doc && runs.f && spool_add(&runs, r[i].doc) < 0) {
-            fprintf(stderr, "capexsim: %s: %s\n", a.co.json, strerror(errno));
+        if (spool_run(&runs, &r[i], a.co.json) < 0) {
             exit_code = EXIT_FAILURE;
             goto done;
         }
-        json_decref(r[i].doc);
-        cx_run_free(r[i].run);
-        r[i].doc = NULL;
-        r[i].run = NULL;
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;
