@@ -16,7 +16,7 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
 }
 cfg=$root/configs/meta-2026h1.cfg
-echo "1..52"
+echo "1..53"
 
 "$bin" run "$cfg" -n 20000 -s 1 -t 2 -q -j "$t/s1.json"
 "$bin" run "$cfg" -n 20000 -s 1 -t 1 -q -j "$t/s1t1.json"
@@ -131,10 +131,27 @@ rc=$?; [ $rc = 2 ] && grep -q "different studies" "$t/err" && ok "sweep vs run: 
 check "tornado without --exact: refused" 2 $?
 "$bin" compare "$t/t1.json" "$t/t1.json" --exact -q
 check "tornado --exact: same" 0 $?
+# Sobol indices: se from batch means, Student's t. At 8 batches (2,048 base samples) the se
+# of a small ST is too often too small (2 alarms in 20 seed pairs were measured), so such
+# indices are left untested with a note; from 16 batches they are tested. False alarms over
+# 10 seed pairs at 4,096 base samples (16 batches): P(2 or more | rate 0.01) = 0.0043.
 "$bin" sobol "$cfg" -n 2048 -s 1 -q -j "$t/o1.json"
 "$bin" sobol "$cfg" -n 2048 -s 2 -q -j "$t/o2.json"
-"$bin" compare "$t/o2.json" "$t/o1.json" --allow-seed -q
-check "sobol, two seeds: same" 0 $?
+"$bin" compare "$t/o2.json" "$t/o1.json" --allow-seed >"$t/out"
+rc=$?; [ $rc = 0 ] && grep -q "Sobol indices are not tested: their se comes from fewer than 16 batches (8 and 8)" "$t/out"
+check "sobol at 8 batches: indices untested, with a note saying why" 0 $?
+alarms=0
+for p in $(seq 1 10); do
+    "$bin" sobol "$cfg" -n 4096 -s $((200 + 2 * p)) -q -j "$t/o1.json"
+    "$bin" sobol "$cfg" -n 4096 -s $((201 + 2 * p)) -q -j "$t/o2.json"
+    "$bin" compare "$t/o2.json" "$t/o1.json" --allow-seed >"$t/out"
+    rc=$?
+    grep -q "^1[0-9][0-9] statistics tested" "$t/out" || alarms=$((alarms + 100))
+    [ $rc = 1 ] && alarms=$((alarms + 1))
+    [ $rc = 2 ] && alarms=$((alarms + 100))
+done
+[ $alarms -le 1 ] && ok "sobol at 16 batches, two seeds: at most 1 alarm in 10 pairs, every index tested ($alarms)" \
+    || bad "sobol at 16 batches, two seeds: at most 1 alarm in 10 pairs, every index tested ($alarms)"
 
 # Batch and stress results (issue 25): run by run, matched by scenario name.
 one_line() { # one_line NAME FILE: exactly one line, starting "capexsim: "

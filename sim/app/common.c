@@ -71,6 +71,22 @@ bool cli_common_flag(const char *cmd, int c, const char *arg, cli_common *o, int
     case 'j': o->json = arg; return true;
     case 'c': o->csv = arg; return true;
     case 'q': o->quiet = true; return true;
+    case CLI_OPT_NO_PROGRESS: o->progress = -1; return true;
+    case CLI_OPT_PROGRESS: {
+        o->progress = 1;
+        o->progress_s = 0;
+        if (!arg) return true;
+        char *end;
+        errno = 0;
+        double s = strtod(arg, &end);
+        if (end == arg || *end || errno || !(s >= 0.01 && s <= 86400)) {
+            *rc = cli_usage_error(cmd, "--progress: expected seconds between lines from 0.01 "
+                                       "to 86400 (--progress=10), got '%s'", arg);
+            return true;
+        }
+        o->progress_s = s;
+        return true;
+    }
     default: return false;
     }
 }

@@ -24,12 +24,23 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t min,
                   const char *what, uint64_t *out);
 
 /* The flags every command that runs paths takes: -n/--paths, -s/--seed, -t/--threads,
- * -j/--json, -c/--csv, -q/--quiet. */
+ * -j/--json, -c/--csv, -q/--quiet, and --progress[=SECONDS], --no-progress. */
 typedef struct cli_common {
     const char *json, *csv;
     uint64_t paths, seed, threads;
     bool has_paths, has_seed, quiet;
+    /* issue 23: --progress[=SECONDS] (1), --no-progress (-1), neither (0); progress_s the
+     * SECONDS (0: CX_PROGRESS_INTERVAL, else 10); sim/app/progress.h */
+    int progress;
+    double progress_s;
 } cli_common;
+/* --progress[=SECONDS] and --no-progress, in every long command's options (cli_common_flag
+ * parses them). */
+#define CLI_OPT_PROGRESS 1010
+#define CLI_OPT_NO_PROGRESS 1011
+#define CLI_PROGRESS_LONGOPTS                                                                  \
+    {"progress", optional_argument, NULL, CLI_OPT_PROGRESS},                                   \
+    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS}
 /* Parses option c (getopt_long's value, arg its argument) when it is one of cli_common's.
  * @return true when it was (*rc: 0, or CLI_EXIT_USAGE after a message). */
 bool cli_common_flag(const char *cmd, int c, const char *arg, cli_common *o, int *rc);

@@ -61,6 +61,16 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         cli_sens_setup_free(&setup);
         return rc;
     }
+    /* the caller's hooks between rounds: progress, and a stop predicate (stress runs its two
+     * runs in turns and stops both at the same round after Ctrl-C, in place of the engine's
+     * stop at the next block: sim/cli/stress.c) */
+    o.progress = common->progress;
+    o.progress_ctx = common->progress_ctx;
+    if (common->stop) {
+        o.stop = common->stop;
+        o.cb_ctx = common->cb_ctx;
+        o.interrupt = NULL;
+    }
     if (src) {
         o.source = src;
         setup.antithetic = false;
@@ -77,6 +87,7 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         goto done;
     }
     r->paths_done = r->run->paths_done;
+    r->paths_requested = o.paths;
     r->seed = o.seed;
     r->complete = r->run->complete;
     r->elapsed_s = r->run->elapsed_s;
@@ -390,7 +401,7 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         {"help", no_argument, NULL, 'h'},          {"input", required_argument, NULL, 'i'},
         {"case", required_argument, NULL, 'k'},   {"outcome", required_argument, NULL, 'o'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},
-        {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC},
+        {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC}, CLI_PROGRESS_LONGOPTS,
         {NULL, 0, NULL, 0}};
     const bool stress = strcmp(cmd, "stress") == 0;
     int c, rc;
@@ -453,11 +464,19 @@ void cli_pair_common_opts(cx_engine_opts *o, const cli_pair_flags *a, const cx_s
 int cli_pair_exit_code(const cli_pair_run *r, int n, int rc)
 {
     if (rc == CLI_EXIT_INTERRUPTED) {
-        int done = 0;
-        for (int i = 0; i < n; i++)
+        int done = 0, part = -1;
+        for (int i = 0; i < n; i++) {
             done += r[i].complete;
-        fprintf(stderr, "capexsim: interrupted: %d of the runs complete%s\n", done,
-                done < n ? "; the rest not reported or partial (\"complete\": false)" : "");
+            if (r[i].paths_done && !r[i].complete) part = i;
+        }
+        /* what ran, not what was asked for (issue 23) */
+        char ran[320] = "";
+        if (part >= 0)
+            snprintf(ran, sizeof ran, "; %s ran %llu of %llu paths (\"complete\": false)",
+                     r[part].label, (unsigned long long)r[part].paths_done,
+                     (unsigned long long)r[part].paths_requested);
+        fprintf(stderr, "capexsim: interrupted: %d of %d runs complete%s%s\n", done, n, ran,
+                done + (part >= 0) < n ? "; the rest did not run" : "");
     }
     return rc;
 }

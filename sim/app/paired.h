@@ -30,7 +30,7 @@ typedef struct cli_pair_run {
     json_t *doc;                /* the run's report, as `run --json` writes it */
     /* what the table, the JSON and the CSV need of the run once r->run and r->doc are
      * dropped (batch drops them after each run: issue 25) */
-    uint64_t paths_done, seed;
+    uint64_t paths_done, paths_requested, seed;
     bool complete;
     double elapsed_s;
     bool same_inputs;           /* the first run's uncertain inputs exactly (cx_batch_same_inputs) */
@@ -60,7 +60,8 @@ typedef struct cli_pair_flags {
 /* Drops what r's run left (run, report, sections, JSON); r->sc and r->m stay. */
 void cli_pair_run_clear(cli_pair_run *r);
 /*
- * Runs r->sc with the common opts (paths, seed, threads) and the input source src (NULL:
+ * Runs r->sc with the common opts (paths, seed, threads; progress; a stop predicate, which
+ * then replaces Ctrl-C's stop at the next block) and the input source src (NULL:
  * the scenario's sampling and sf, as `run` does; else sampling_name names it), with a
  * sections observer for the paired differences over the thresholds thr. Fills r->run,
  * r->rep, r->doc. @return 0, CLI_EXIT_INTERRUPTED when Ctrl-C stopped it (what ran is

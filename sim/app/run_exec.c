@@ -15,6 +15,7 @@
 #include "models/model.h"
 #include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/progress.h"
 #include "sim/app/run_exec.h"
 #include "sim/base/error.h"
 #include "sim/engine/engine.h"
@@ -22,27 +23,19 @@
 #include "sim/result/output.h"
 #include "sim/result/report.h"
 
-/* The progress line on stderr (an engine progress callback; only when stderr is a terminal). */
-static void progress_line(void *ctx, const cx_engine_progress *p)
-{
-    (void)ctx;
-    double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
-    double eta = rate > 0 ? (double)(p->paths_total - p->paths_done) / rate : 0;
-    fprintf(stderr, "\r%" PRIu64 " / %" PRIu64 " paths  %.0f paths/s  ETA %.0f s   ",
-            p->paths_done, p->paths_total, rate, eta);
-    fflush(stderr);
-}
-
 /* The engine's options for a run: the scenario's run group, overridden by the flags; the
- * progress line when stderr is a terminal and the run is not quiet; Ctrl-C and the ranks. */
+ * progress (sim/app/progress.h); Ctrl-C and the ranks. */
 static void engine_opts(cx_engine_opts *o, const cli_run_args *a, const cx_scenario *sc,
-                        bool quiet)
+                        cli_progress *pr)
 {
     cx_engine_opts_init(o, sc);
     if (a->co.has_paths) o->paths = a->co.paths;
     o->threads = cli_threads(a->co.threads, sc, o->paths, CX_BLOCK_PATHS);
     if (a->co.has_seed) o->seed = a->co.seed;
-    if (isatty(STDERR_FILENO) && !quiet) o->progress = progress_line;
+    if (cli_progress_on(pr)) {
+        o->progress = cli_progress_engine;
+        o->progress_ctx = pr;
+    }
     o->interrupt = &cli_interrupt;
     o->comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
 }
@@ -110,7 +103,10 @@ int cli_run_exec(const cli_run_args *a)
         return rc;
 
     cx_engine_opts o;
-    engine_opts(&o, a, sc, quiet);
+    cli_progress pr;
+    cli_progress_init(&pr, &a->co, root, "paths");
+    pr.rebase = a->ck.file != NULL; /* a checkpoint may hold paths run before */
+    engine_opts(&o, a, sc, &pr);
     /* before the export's temporary exists: a second signal removes it (issue 25) */
     cli_catch_sigint();
     cli_sens_setup setup;
@@ -131,11 +127,12 @@ int cli_run_exec(const cli_run_args *a)
     cx_report *rep = NULL;
     int exit_code = EXIT_FAILURE;
     if ((rc = cx_engine_run(&run, sc, m, &o)) < 0) {
-        if (o.progress) fputs("\r\033[K", stderr);
+        cli_progress_end(&pr, false);
         cli_ckpt_run_failed(&ck, rc);
         goto done;
     }
-    if (o.progress) fputs("\r\033[K", stderr);
+    /* a run --target-ci stopped is complete: its log ends at 100% too */
+    cli_progress_end(&pr, run->complete || (run->stopped && !run->interrupted));
     /* a failed export (a full disk) stopped the run: the other outputs still hold what ran,
      * and the exit code is 1 (issue 25) */
     int export_rc = exp ? cli_export_finish(exp, &a->ef) : 0;

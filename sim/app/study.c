@@ -14,6 +14,7 @@
 
 #include "models/model.h"
 #include "sim/app/clash.h"
+#include "sim/app/progress.h"
 #include "sim/app/study.h"
 #include "sim/input/scenario.h"
 #include "sim/result/output.h"
@@ -32,7 +33,8 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
            "%s"
            "%s"
            "%s"
-           "  -q, --quiet       no table on stdout%s (default: off)\n"
+           "  -q, --quiet       no table on stdout and no progress (default: off)\n"
+           "%s"
            "%s"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
@@ -55,8 +57,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
              "      --max-paths N  with --target-ci: the most base samples (default: 64 x the start)\n"
              "      --order O     rows by st (total effect, largest first) or input (scenario\n"
              "                    order) (default: st)\n",
-           strcmp(cmd, "sweep") ? "" : " and no progress line",
-           strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
+           cli_progress_help, strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
 }
 
 /* sobol's own flags: --target-ci W, --max-paths N, --order st|input. @return 0 or an exit code. */
@@ -93,7 +94,7 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         {"target-ci", required_argument, NULL, CLI_OPT_TARGET_CI},
         {"max-paths", required_argument, NULL, CLI_OPT_STUDY_MAX},
         {"order", required_argument, NULL, CLI_OPT_STUDY_ORDER},
-        CLI_CKPT_LONGOPTS, {NULL, 0, NULL, 0}};
+        CLI_CKPT_LONGOPTS, CLI_PROGRESS_LONGOPTS, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->sf.sampling = -1;
     a->ck = (cli_ckpt_args)CLI_CKPT_ARGS_INIT;

@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/progress.h"
 #include "sim/app/provenance.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/base/error.h"
@@ -23,22 +24,22 @@
 #include "sim/result/report.h"
 #include "sim/study/sens.h"
 
-/* The progress line of a sweep: the engine reports each point's run; a report with all of
- * a point's paths done ends that point. */
+/* The progress of a sweep (sim/app/progress.h): the engine reports each point's run; a
+ * report with all of a point's paths done ends that point. */
 typedef struct sweep_progress {
-    int n_points, point;
+    cli_progress *pr;
+    int n_points, point, shown;
 } sweep_progress;
 
-static void sweep_progress_line(void *ctx, const cx_engine_progress *p)
+static void sweep_progress_cb(void *ctx, const cx_engine_progress *p)
 {
     sweep_progress *s = ctx;
-    double rate = p->elapsed_s > 0 ? (double)p->paths_done / p->elapsed_s : 0;
-    double left = (double)(p->paths_total - p->paths_done) +
-                  (double)(s->n_points - s->point - 1) * (double)p->paths_total;
-    fprintf(stderr, "\rpoint %d / %d: %" PRIu64 " / %" PRIu64 " paths  %.0f paths/s  ETA %.0f s   ",
-            s->point + 1, s->n_points, p->paths_done, p->paths_total, rate,
-            rate > 0 ? left / rate : 0);
-    fflush(stderr);
+    const int k = s->point < s->n_points ? s->point : s->n_points - 1;
+    if (k != s->shown) {
+        cli_progress_phase(s->pr, k, s->n_points, "point %d of %d", k + 1, s->n_points);
+        s->shown = k;
+    }
+    cli_progress_update(s->pr, p->paths_done, p->paths_total);
     if (p->paths_done == p->paths_total) s->point++;
 }
 
@@ -96,25 +97,28 @@ int cli_sweep_exec(const cli_study_args *ap)
         cx_scenario_free(sc);
         return rc;
     }
-    sweep_progress sp = {sc->n_sweep >= 1 ? sc->sweep[0].n : 0, 0};
+    cli_progress pr;
+    cli_progress_init(&pr, &a.co, root, "paths");
+    pr.rebase = a.ck.file != NULL; /* a checkpoint may hold points run before */
+    sweep_progress sp = {&pr, sc->n_sweep >= 1 ? sc->sweep[0].n : 1, 0, -1};
     if (sc->n_sweep > 1) sp.n_points *= sc->sweep[1].n;
-    if (isatty(STDERR_FILENO) && !a.co.quiet && root) {
-        o.progress = sweep_progress_line;
-        o.cb_ctx = &sp;
+    if (cli_progress_on(&pr)) {
+        o.progress = sweep_progress_cb;
+        o.progress_ctx = &sp;
     }
     char err[512] = "";
     cx_sweep_report *r = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
     if ((rc = cx_sweep_run(&r, sc, &o, sampling, antithetic, err, sizeof err)) < 0) {
-        if (o.progress) fputs("\r\033[K", stderr);
+        cli_progress_end(&pr, false);
         const char *why = ck.ck ? cx_ckpt_error(ck.ck) : "";
         if (root || why[0] || err[0])
             fprintf(stderr, "capexsim: %s\n", why[0] ? why : err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
-    if (o.progress) fputs("\r\033[K", stderr);
+    cli_progress_end(&pr, r->complete);
     if (r->n_points == 0) {
         exit_code = root ? cli_nothing_done() : CLI_EXIT_INTERRUPTED;
         goto done;

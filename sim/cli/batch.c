@@ -18,6 +18,7 @@
 #include "sim/app/paired.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
+#include "sim/app/progress.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
@@ -43,14 +44,15 @@ static void batch_help(void)
            "  -c, --csv FILE    one row per run: statistics and paired differences (default: none)\n"
            "      --sampling M  mc, lhs or sobol (default: each scenario's run.sampling, else mc)\n"
            "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic, else off)\n"
-           "  -q, --quiet       no table on stdout (default: off)\n"
+           "  -q, --quiet       no table on stdout and no progress (default: off)\n"
+           "%s"
            "  -h, --help        this help\n\n"
            "`capexsim plot` on the JSON overlays the burden CDFs. See docs/analyst.md.\n"
            "Ctrl-C stops at the next block; the runs done are written (\"complete\": false on a\n"
-           "partial one), exit code 130.\n"
+           "partial one; the heading and each run's \"paths\" say how many ran), exit code 130.\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            (unsigned long long)CX_DEFAULT_PATHS, (unsigned long long)CX_DEFAULT_SEED,
-           cli_default_threads());
+           cli_default_threads(), cli_progress_help);
 }
 
 /* The batch's JSON but its runs: settings, thresholds, a table of headline statistics and the
@@ -67,7 +69,8 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
     for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
     for (int i = 0; i < n_done; i++) {
         json_array_append_new(table,
-                              json_pack("{s:s, s:o}", "scenario", r[i].label, "stats",
+                              json_pack("{s:s, s:o, s:o}", "scenario", r[i].label, "paths",
+                                        cx_output_u64(r[i].paths_done), "stats",
                                         cli_pair_headline_json(&r[i], thr, n_thr)));
         if (i > 0) json_array_append_new(paired, cli_pair_json(&r[i], &r[0], thr, n_thr));
     }
@@ -191,6 +194,18 @@ static int batch_write_json(const char *path, const json_t *doc, spool *runs)
     return rc;
 }
 
+/* The heading of an interrupted batch: the paths each scenario ran, of those asked for. */
+static void print_ran(const cli_pair_run *r, int n_done, int n, const cx_engine_opts *common,
+                      double el)
+{
+    printf("Batch: %d of %d scenario%s, seed %" PRIu64 ", %d threads, %.2f s (incomplete: "
+           "interrupted)\n", n_done, n, n == 1 ? "" : "s", common->seed, common->threads, el);
+    for (int i = 0; i < n_done; i++)
+        printf("  %s: %" PRIu64 " of %" PRIu64 " paths%s\n", r[i].label, r[i].paths_done,
+               common->paths, r[i].complete ? "" : " (partial)");
+    putchar('\n');
+}
+
 /* Frees r's scenario and model (r->name, a copy, stays). */
 static void drop_scenario(cli_pair_run *r)
 {
@@ -241,11 +256,16 @@ int cli_cmd_batch(int argc, char **argv)
                 strerror(errno));
         goto done;
     }
+    cli_progress pr; /* issue 23: a phase per scenario */
+    cli_progress_init(&pr, &a.co, true, "paths");
+    if (cli_progress_on(&pr)) {
+        common.progress = cli_progress_engine;
+        common.progress_ctx = &pr;
+    }
     cli_catch_sigint();
     rc = 0;
     for (int i = 0; i < a.n_in && !rc; i++) {
-        if (!a.co.quiet && isatty(STDERR_FILENO))
-            fprintf(stderr, "\rrun %d / %d: %s ...\033[K", i + 1, a.n_in, r[i].label);
+        cli_progress_phase(&pr, i, a.n_in, "scenario %d of %d (%s)", i + 1, a.n_in, r[i].label);
         if (!r[i].sc && (rc = cli_load(a.paths_in[i], &r[i].sc, &r[i].m))) {
             exit_code = rc;
             goto done;
@@ -267,7 +287,7 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
     }
-    if (!a.co.quiet && isatty(STDERR_FILENO)) fputs("\r\033[K", stderr);
+    cli_progress_end(&pr, rc == 0);
     if (n_done == 0) {
         fprintf(stderr, "capexsim: interrupted before any path completed\n");
         exit_code = CLI_EXIT_INTERRUPTED;
@@ -276,9 +296,12 @@ int cli_cmd_batch(int argc, char **argv)
     if (!a.co.quiet) {
         double el = 0;
         for (int i = 0; i < n_done; i++) el += r[i].elapsed_s;
-        printf("Batch: %d scenario%s x %" PRIu64 " paths, seed %" PRIu64 ", %d threads, %.2f s%s\n\n",
-               n_done, n_done == 1 ? "" : "s", common.paths, common.seed, common.threads, el,
-               rc ? " (incomplete: interrupted)" : "");
+        if (!rc)
+            printf("Batch: %d scenario%s x %" PRIu64 " paths, seed %" PRIu64 ", %d threads, "
+                   "%.2f s\n\n", n_done, n_done == 1 ? "" : "s", common.paths, common.seed,
+                   common.threads, el);
+        else /* what ran, not what was asked (issue 23) */
+            print_ran(r, n_done, a.n_in, &common, el);
         cli_pair_print_table(r, n_done, thr, n_thr);
     }
     if (a.co.json) {

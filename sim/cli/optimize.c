@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/progress.h"
 #include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
@@ -47,29 +48,38 @@ static void optimize_help(void)
            "  -t, --threads T      threads (default: run.threads, else all cores)\n"
            "  -j, --json FILE      write the result as JSON (docs/schema/optimize.schema.json)\n"
            "  -q, --quiet          no table, no progress\n"
+           "%s"
            "  -h, --help           this help\n\n"
            "Under mpirun (an MPI build) each evaluation's paths are spread over the ranks; the\n"
            "result is the same as one process's, and rank 0 alone prints and writes.\n",
-           OPT_DEFAULT_PATHS, (unsigned long long)CX_DEFAULT_SEED, CX_OPT_DEFAULT_STARTS);
+           OPT_DEFAULT_PATHS, (unsigned long long)CX_DEFAULT_SEED, CX_OPT_DEFAULT_STARTS,
+           cli_progress_help);
 }
 
-static const cx_scenario *progress_sc;
+/* What the progress callback needs: the module's state and the decisions' count. */
+typedef struct opt_progress {
+    cli_progress *pr;
+    int n_decisions;
+} opt_progress;
 
-/* "evaluations 37  start 2/4  best revenue_total mean 123.4 at (1.5, 2)" on stderr. */
-static void progress_line(void *ctx, const cx_opt_progress *p)
+/* "start 2 of 4: 37/121 evaluations, ..., best feasible 123.4 at (1.5, 2)" (progress.h). */
+static void progress_cb(void *ctx, const cx_opt_progress *p)
 {
-    (void)ctx;
-    fprintf(stderr, "\r\033[Kevaluations %" PRIu64 "  start %d/%d  ", p->evaluations,
-            p->start + 1 > 0 ? p->start + 1 : 1, p->n_starts);
+    const opt_progress *op = ctx;
+    cli_progress *pr = op->pr;
+    cli_progress_phase(pr, 0, 1, "start %d of %d", p->start + 1 > 0 ? p->start + 1 : 1,
+                       p->n_starts);
     if (p->best) {
-        fprintf(stderr, "best feasible %.6g at (", p->best->stat[0]);
-        for (int d = 0; d < progress_sc->optimize->n_decisions; d++)
-            fprintf(stderr, "%s%.6g", d ? ", " : "", p->best->x[d]);
-        fputc(')', stderr);
+        int k = snprintf(pr->extra, sizeof pr->extra, "best feasible %.6g at (", p->best->stat[0]);
+        for (int d = 0; d < op->n_decisions && k > 0 && (size_t)k < sizeof pr->extra; d++)
+            k += snprintf(pr->extra + k, sizeof pr->extra - (size_t)k, "%s%.6g", d ? ", " : "",
+                          p->best->x[d]);
+        if (k > 0 && (size_t)k < sizeof pr->extra)
+            snprintf(pr->extra + k, sizeof pr->extra - (size_t)k, ")");
     } else {
-        fputs("no feasible point yet", stderr);
+        snprintf(pr->extra, sizeof pr->extra, "no feasible point yet");
     }
-    fflush(stderr);
+    cli_progress_update(pr, p->evaluations, p->max_evaluations);
 }
 
 static void print_ci(const cx_opt_ci *c)
@@ -202,7 +212,8 @@ static int parse(int argc, char **argv, cli_common *co, cx_opt_opts *o, const ch
         {"check-seed", required_argument, NULL, OPT_CHECK_SEED},
         {"starts", required_argument, NULL, OPT_STARTS},
         {"max-evals", required_argument, NULL, OPT_MAX_EVALS},
-        {"frontier", required_argument, NULL, OPT_FRONTIER}, {NULL, 0, NULL, 0}};
+        {"frontier", required_argument, NULL, OPT_FRONTIER}, CLI_PROGRESS_LONGOPTS,
+        {NULL, 0, NULL, 0}};
     int c, rc = 0;
     uint64_t v;
     opterr = 0;
@@ -263,19 +274,24 @@ int cli_cmd_optimize(int argc, char **argv)
      * steps (rank 0's statistics), rank 0 alone prints and writes */
     o.engine.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
     const bool root = cx_mpi_rank() == 0;
-    progress_sc = sc;
-    if (root && isatty(STDERR_FILENO) && !co.quiet) o.progress = progress_line;
+    cli_progress pr; /* issue 23 */
+    cli_progress_init(&pr, &co, root, "evaluations");
+    opt_progress op = {&pr, sc->optimize ? sc->optimize->n_decisions : 0};
+    if (cli_progress_on(&pr)) {
+        o.progress = progress_cb;
+        o.ctx = &op;
+    }
     char err[512] = "";
     cx_opt_result *r = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
-    if ((rc = cx_opt_run(&r, sc, &o, err, sizeof err)) < 0) {
-        if (o.progress) fputs("\r\033[K", stderr);
+    rc = cx_opt_run(&r, sc, &o, err, sizeof err);
+    cli_progress_end(&pr, rc == 0 && !r->interrupted);
+    if (rc < 0) {
         if (root) fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
-    if (o.progress) fputs("\r\033[K", stderr);
     if (r->interrupted && r->evaluations == 0) {
         exit_code = root ? cli_nothing_done() : CLI_EXIT_INTERRUPTED;
         goto done;

@@ -11,6 +11,7 @@
 
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
+#include "sim/app/progress.h"
 #include "sim/app/run_exec.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/base/error.h"
@@ -30,10 +31,11 @@ static void resume_help(void)
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
            "  -q, --quiet       no table on stdout (default: the run's)\n"
            "      --checkpoint-every S  seconds between saves (default: the run's)\n"
+           "%s"
            "  -h, --help        this help\n\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a checkpoint that is damaged,\n"
            "of another version, or whose scenario changed; 130 interrupted (saved again).\n",
-           cli_default_threads());
+           cli_default_threads(), cli_progress_help);
 }
 
 int cli_cmd_resume(int argc, char **argv)
@@ -43,7 +45,8 @@ int cli_cmd_resume(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"checkpoint-every", required_argument, NULL, CLI_OPT_CHECKPOINT_EVERY},
-        {NULL, 0, NULL, 0}};
+        CLI_PROGRESS_LONGOPTS, {NULL, 0, NULL, 0}};
+    cli_common pf = {0}; /* --progress, --no-progress (issue 23) */
     const char *json = NULL, *csv = NULL;
     uint64_t threads = 0;
     bool quiet = false;
@@ -66,6 +69,11 @@ int cli_cmd_resume(int argc, char **argv)
             cli_ckpt_flag("resume", c, optarg, &ck, &rc);
             if (rc) return rc;
             break;
+        case CLI_OPT_PROGRESS:
+        case CLI_OPT_NO_PROGRESS:
+            cli_common_flag("resume", c, optarg, &pf, &rc);
+            if (rc) return rc;
+            break;
         case ':': return cli_usage_error("resume", "%s: missing argument", argv[optind - 1]);
         default: return cli_usage_error("resume", "unknown option '%s'", argv[optind - 1]);
         }
@@ -85,7 +93,8 @@ int cli_cmd_resume(int argc, char **argv)
     cli_sens_flags sf = {(int)id.sampling, id.antithetic, id.target};
     const cli_common co = {.json = json ? json : id.json, .csv = csv ? csv : id.csv,
                            .paths = id.paths, .seed = id.seed, .threads = threads,
-                           .has_paths = true, .has_seed = true, .quiet = quiet || id.quiet};
+                           .has_paths = true, .has_seed = true, .quiet = quiet || id.quiet,
+                           .progress = pf.progress, .progress_s = pf.progress_s};
     cx_target_ci tc;
     char why[512] = "";
     if (id.sampling > 2) {

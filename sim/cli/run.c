@@ -8,6 +8,7 @@
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
 #include "sim/app/export.h"
+#include "sim/app/progress.h"
 #include "sim/app/run_exec.h"
 #include "sim/app/sens.h"
 #include "sim/cli/commands.h"
@@ -27,7 +28,8 @@ static void run_help(void)
            "  -j, --json FILE   write the JSON report to FILE (default: none)\n"
            "  -c, --csv DIR     write DIR/quarters.csv (quarterly series) and DIR/metrics.csv\n"
            "                    (every metric's statistics and percentiles with CIs) (default: none)\n"
-           "  -q, --quiet       no table on stdout and no progress line (default: off)\n"
+           "  -q, --quiet       no table on stdout and no progress (default: off)\n"
+           "%s"
            "      --sampling M  scalar inputs by mc, lhs (Latin hypercube) or sobol (scrambled\n"
            "                    Sobol points) (default: run.sampling, else mc)\n"
            "      --antithetic  antithetic pairs of scalar inputs (default: run.antithetic, else off)\n"
@@ -57,7 +59,7 @@ static void run_help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            "meta-2026h1", (unsigned long long)CX_DEFAULT_PATHS,
            (unsigned long long)CX_DEFAULT_SEED, cli_default_threads(), CX_BLOCK_PATHS,
-           CLI_THREADS_PER_CORE,
+           CLI_THREADS_PER_CORE, cli_progress_help,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN,
            CX_BLOCK_PATHS * CX_STOP_ROUND_MIN * CX_STOP_ROUND_DIV, CX_STOP_ROUND_DIV,
            CX_BLOCK_PATHS * CX_ROUND_BLOCKS, cli_ckpt_help);
@@ -76,7 +78,7 @@ int cli_cmd_run(int argc, char **argv)
         {"export-max", required_argument, NULL, CLI_OPT_EXPORT_MAX},
         {"force", no_argument, NULL, CLI_OPT_FORCE}, /* issue 25 */
         CLI_CKPT_LONGOPTS, /* issue 12 */
-        {"strict", no_argument, NULL, CLI_OPT_STRICT},
+        {"strict", no_argument, NULL, CLI_OPT_STRICT}, CLI_PROGRESS_LONGOPTS, /* issue 23 */
         {NULL, 0, NULL, 0}};
     cli_run_args a = {.sf = {.sampling = -1}, .ck = CLI_CKPT_ARGS_INIT};
     int c, rc_flag = 0;

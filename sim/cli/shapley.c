@@ -12,6 +12,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/progress.h"
 #include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
@@ -39,7 +40,8 @@ static void help(void)
            "                    effects (default: off, the published independent steps)\n"
            "  -j, --json FILE   write the result as JSON to FILE (default: none)\n"
            "  -c, --csv FILE    write the result as a CSV table to FILE (default: none)\n"
-           "  -q, --quiet       no table on stdout (default: off)\n"
+           "  -q, --quiet       no table on stdout and no progress (default: off)\n"
+           "%s"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean. Ctrl-C stops at the next block\n"
@@ -47,7 +49,7 @@ static void help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            CX_SHAPLEY_VAR_PER_PERM, CX_SHAPLEY_DEFAULT_PERMS,
            CX_SHAPLEY_MIN_BLOCKS * CX_SHAPLEY_BLOCK_PERMS, (unsigned long long)CX_DEFAULT_SEED,
-           cli_default_threads());
+           cli_default_threads(), cli_progress_help);
 }
 
 /* The flags into *co and *metric. @return -1 after --help, an exit code, or 0 and *path. */
@@ -61,7 +63,8 @@ static int parse(int argc, char **argv, cli_common *co, const char **metric, con
         {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},          {"metric", required_argument, NULL, 'm'},
-        {"crn", no_argument, NULL, OPT_CRN},       {NULL, 0, NULL, 0}};
+        {"crn", no_argument, NULL, OPT_CRN},       CLI_PROGRESS_LONGOPTS,
+        {NULL, 0, NULL, 0}};
     int c, rc;
     memset(co, 0, sizeof *co);
     opterr = 0;
@@ -129,8 +132,16 @@ int cli_cmd_shapley(int argc, char **argv)
     char err[512] = "";
     cx_shapley_report *r = NULL;
     int exit_code = EXIT_FAILURE;
+    cli_progress pr; /* issue 23 */
+    cli_progress_init(&pr, &co, true, "permutations");
+    if (cli_progress_on(&pr)) {
+        o.progress = cli_progress_count;
+        o.progress_ctx = &pr;
+    }
     cli_catch_sigint();
-    if ((rc = cx_shapley_run(&r, sc, m, &o, &args, err, sizeof err)) < 0) {
+    rc = cx_shapley_run(&r, sc, m, &o, &args, err, sizeof err);
+    cli_progress_end(&pr, rc == 0 && r->out.complete);
+    if (rc < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_RANGE || rc == CX_ERR_USAGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;

@@ -11,6 +11,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/progress.h"
 #include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
@@ -87,8 +88,16 @@ int cli_cmd_sobol(int argc, char **argv)
     char err[512] = "";
     cx_sobol_report *s = NULL;
     int exit_code = EXIT_FAILURE;
+    cli_progress pr; /* issue 23 */
+    cli_progress_init(&pr, &a.co, cx_mpi_rank() == 0, "base samples");
+    if (cli_progress_on(&pr)) {
+        o.progress = cli_progress_count;
+        o.progress_ctx = &pr;
+    }
     cli_catch_sigint();
-    if ((rc = cx_sobol_run(&s, sc, m, &o, err, sizeof err)) < 0) {
+    rc = cx_sobol_run(&s, sc, m, &o, err, sizeof err);
+    cli_progress_end(&pr, rc == 0 && s->complete);
+    if (rc < 0) {
         fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_RANGE || rc == CX_ERR_USAGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;

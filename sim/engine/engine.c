@@ -737,7 +737,7 @@ static int round_progress(run_ctx *e, bool *stop)
         cx_engine_progress p = {run->paths_done, o->paths, run->blocks_done,
                                 e->elapsed0 + now_s() - e->t0, NULL};
         if (o->stop_needs_accum) p.accum = run->accum;
-        if (o->progress) o->progress(o->cb_ctx, &p);
+        if (o->progress) o->progress(o->progress_ctx ? o->progress_ctx : o->cb_ctx, &p);
         s = o->stop && run->paths_done < o->paths && o->stop(o->cb_ctx, &p);
     }
     int rc;

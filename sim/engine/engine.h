@@ -200,6 +200,7 @@ typedef struct cx_engine_opts {
     void (*progress)(void *ctx, const cx_engine_progress *p);
     bool (*stop)(void *ctx, const cx_engine_progress *p);
     void *cb_ctx;
+    void *progress_ctx;        /* progress's ctx when it is not cb_ctx (NULL: cb_ctx) */
     bool stop_needs_accum;
     /* blocks per round: 0 picks CX_ROUND_BLOCKS, or the schedule above with a stop predicate;
      * > 0 forces rounds of that many (tests: results cannot depend on it, except where a stop

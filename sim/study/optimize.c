@@ -518,13 +518,23 @@ static void snap(const cx_optimize *sp, double *x)
     }
 }
 
+static int max_evals(const search *s);
+static double grid_size(const cx_optimize *sp, const cx_opt_opts *o);
+
 static void report_progress(search *s)
 {
     if (!s->o->progress)
         return;
+    /* the search's budget: the grid, or every start's evaluations, and the baseline */
+    const double g = grid_size(s->spec, s->o);
+    const int n = s->n_starts > 0 ? s->n_starts
+                  : s->o->starts > 0 ? (s->o->starts < 64 ? s->o->starts : 64)
+                                     : CX_OPT_DEFAULT_STARTS; /* the baseline comes first */
+    const double budget = 1.0 + (isfinite(g) ? g : (double)n * max_evals(s));
     cx_opt_progress p = {.evaluations = s->ev->runs, .start = s->start,
-                         .n_starts = s->n_starts, .found = s->found,
-                         .best = s->found ? &s->best : NULL};
+                         .n_starts = n, .found = s->found,
+                         .best = s->found ? &s->best : NULL,
+                         .max_evaluations = (uint64_t)budget};
     s->o->progress(s->o->ctx, &p);
 }
 

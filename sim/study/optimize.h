@@ -73,6 +73,9 @@ typedef struct cx_opt_progress {
     int start, n_starts;        /* the start running (0-based); n_starts total */
     bool found;
     const cx_opt_point *best;   /* best feasible so far (NULL when none) */
+    /* the search's budget (the grid, or starts x --max-evals, and the baseline): COBYLA
+     * often ends sooner; rounding's polish and a frontier may run past it */
+    uint64_t max_evaluations;
 } cx_opt_progress;
 
 typedef struct cx_opt_opts {

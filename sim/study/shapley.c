@@ -169,7 +169,8 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
                              .fn = eval_points, .ctx = &mf, .perms = o.paths, .seed = o.seed,
                              .threads = nt, .block_perms = rep->block_perms,
                              .crn = args && args->crn,
-                             .interrupt = o.interrupt};
+                             .interrupt = o.interrupt, .progress = o.progress,
+                             .progress_ctx = o.progress_ctx};
     if (rc == 0)
         rc = cx_shapley_design_run(&des, rep->eff, &rep->out, err, err_len);
     for (int t = 0; mf.ws && t < nt; t++)

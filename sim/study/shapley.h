@@ -76,6 +76,9 @@ typedef struct cx_shapley_design {
      * published algorithm (independent steps). */
     bool crn;
     const atomic_int *interrupt; /* non-zero: stop after the blocks started (NULL: none) */
+    /* permutations folded of perms, between rounds (sim/study/study.h; NULL: none) */
+    cx_study_progress_fn progress;
+    void *progress_ctx;
 } cx_shapley_design;
 
 typedef struct cx_shapley_outcome {

@@ -331,6 +331,14 @@ static bool interrupted(const cx_shapley_design *des)
     return des->interrupt && atomic_load_explicit(des->interrupt, memory_order_relaxed);
 }
 
+/* Progress (issue 23): blocks done, as permutations of perms. Reads counts only. */
+static void report(const design_run *r, int64_t blocks)
+{
+    const uint64_t done = (uint64_t)blocks * (uint64_t)r->block_perms;
+    r->des->progress(r->des->progress_ctx, done < r->des->perms ? done : r->des->perms,
+                     r->des->perms);
+}
+
 /* Every block, in rounds over the threads, folded in block order into the batches.
  * @return 0 or the first error of a block. */
 static int run_blocks(design_run *r)
@@ -338,6 +346,7 @@ static int run_blocks(design_run *r)
     atomic_int status = 0;
     for (int64_t b0 = 0; b0 < r->blocks && !atomic_load(&r->stopped); b0 += ROUND_BLOCKS) {
         const int rn = (int)(r->blocks - b0 < ROUND_BLOCKS ? r->blocks - b0 : ROUND_BLOCKS);
+        atomic_int ran = 0; /* this round's blocks done, for progress */
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(r->des->threads) schedule(dynamic, 1)
 #endif
@@ -349,18 +358,24 @@ static int run_blocks(design_run *r)
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
                 continue;
             }
-            int rc = run_block(r, cx_study_thread_id(), b0 + j, rec);
+            const int thread = cx_study_thread_id();
+            int rc = run_block(r, thread, b0 + j, rec);
             if (rc != 0) {
                 memset(rec, 0, r->sz * sizeof *rec);
                 atomic_store(&status, rc);
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
             }
+            const int k = atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed) + 1;
+            if (r->des->progress && thread == 0) /* the thread that folds, between blocks */
+                report(r, b0 + k);
         }
         for (int j = 0; j < rn; j++) {
             const int64_t b = b0 + j;
             const int k = (int)((b * r->n_bat) / r->blocks); /* batch k: blocks k B / K .. */
             combine(r->bat + (size_t)k * r->sz, r->rec + (size_t)j * r->sz, r->sz);
         }
+        if (r->des->progress && !atomic_load(&r->stopped))
+            report(r, b0 + rn);
     }
     return atomic_load(&status);
 }

@@ -288,7 +288,8 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
                            .base = o.paths, .seed = o.seed, .threads = nt,
                            .block_paths = rep->block_paths, .sampling = o.sampling,
                            .target_ci = o.sobol.target_ci, .max_base = o.sobol.max_paths,
-                           .interrupt = o.interrupt, .comm = o.comm};
+                           .interrupt = o.interrupt, .comm = o.comm,
+                           .progress = o.progress, .progress_ctx = o.progress_ctx};
     if (rc == 0)
         rc = cx_sobol_design_run(&des, rep->idx, &rep->outcome, err, err_len);
     if (rc == 0) {

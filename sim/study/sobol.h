@@ -118,6 +118,10 @@ typedef struct cx_sobol_design {
     uint64_t max_base;     /* with target_ci: the most base samples (0: 64 N) */
     const atomic_int *interrupt; /* as cx_study_opts */
     const cx_engine_comm *comm;  /* as cx_study_opts */
+    /* as cx_study_opts (NULL: none): base samples folded of those the stage asks for (with
+     * target_ci, of the most it may run) */
+    cx_study_progress_fn progress;
+    void *progress_ctx;
 } cx_sobol_design;
 
 typedef struct cx_sobol_outcome {

@@ -97,6 +97,16 @@ static bool run_block(design_run *r, int thread, int64_t b, int j)
     return true;
 }
 
+/* Progress (issue 23): the round of rn blocks from b0 done to fraction f (of this rank's
+ * share), as base samples of the most asked for. Reads counts only. */
+static void report(const design_run *r, int64_t b0, int rn, double f)
+{
+    const double blocks = (double)b0 + f * (double)rn;
+    const double done = blocks * (double)r->des->block_paths;
+    r->des->progress(r->des->progress_ctx,
+                     done < (double)r->total ? (uint64_t)done : r->total, r->total);
+}
+
 /* Blocks [b0, b_end) in rounds, folded in block order. @return 0 or an error of the ranks. */
 static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
 {
@@ -107,6 +117,7 @@ static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
                                                                 : CX_SOBOL_ROUND_BLOCKS);
         int64_t jlo, jhi; /* this rank's blocks of the round (all of them alone) */
         cx_study_rank_share(cm, rn, &jlo, &jhi);
+        atomic_int ran = 0; /* this round's blocks done here, for progress */
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(des->threads) schedule(dynamic, 1)
 #endif
@@ -115,8 +126,12 @@ static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
                 continue;
             }
-            if (!run_block(r, cx_study_thread_id(), b0 + j, j))
+            const int thread = cx_study_thread_id();
+            if (!run_block(r, thread, b0 + j, j))
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
+            const int k = atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed) + 1;
+            if (des->progress && thread == 0) /* the thread that folds, between its blocks */
+                report(r, b0, rn, (double)k / (double)(jhi - jlo));
         }
         if (cm) {
             /* rank 0 folds every rank's records in block order; all stop together */
@@ -126,6 +141,8 @@ static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
             atomic_store(&r->stopped, cx_study_any_stopped(cm, atomic_load(&r->stopped)));
         }
         cx_sobol_acc_fold(r->acc, rn);
+        if (des->progress && !atomic_load(&r->stopped))
+            report(r, b0, rn, 1.0);
     }
     return 0;
 }

@@ -31,6 +31,12 @@ typedef struct cx_sobol_args {
     const cx_sobol_group *groups; /* borrowed */
 } cx_sobol_args;
 
+/* Progress of a study (issue 23): called between rounds of blocks by the thread that folds
+ * them (rank 0's share under MPI), never from the per-path loop, with the units done and
+ * asked for (tornado: paths; Sobol: base samples; Shapley: permutations). It only reads the
+ * counts: nothing it does changes a result. */
+typedef void (*cx_study_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
 typedef struct cx_study_opts {
     uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 4 paths) */
     uint64_t seed;
@@ -47,6 +53,8 @@ typedef struct cx_study_opts {
      * every rank returns rank 0's report; with comm, `interrupt` is this rank's own flag */
     const cx_engine_comm *comm;
     cx_sobol_args sobol;  /* Sobol only */
+    cx_study_progress_fn progress; /* NULL: none */
+    void *progress_ctx;
 } cx_study_opts;
 
 /* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */

@@ -265,7 +265,12 @@ static void tornado_block_count(cx_study_worker *w, int d, int n)
     }
 }
 
-/* This rank's blocks over nt threads. @return whether every block ran (no interrupt). */
+/* Blocks per round: progress is reported between rounds (integer state: where rounds end
+ * changes no result). */
+#define TORNADO_ROUND_BLOCKS 256
+
+/* This rank's blocks over nt threads, in rounds. @return whether every block ran (no
+ * interrupt). */
 static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt,
                            uint64_t nblocks)
 {
@@ -276,23 +281,32 @@ static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt,
     int64_t blo, bhi; /* this rank's blocks (all of them alone) */
     cx_study_rank_share(cm, (int64_t)nblocks, &blo, &bhi);
     (void)nt;
+    for (int64_t r0 = blo; r0 < bhi && !atomic_load(&stopped); r0 += TORNADO_ROUND_BLOCKS) {
+        const int64_t r1 = bhi - r0 < TORNADO_ROUND_BLOCKS ? bhi : r0 + TORNADO_ROUND_BLOCKS;
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int64_t b = blo; b < bhi; b++) {
-        if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
-            (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
-            atomic_store_explicit(&stopped, 1, memory_order_relaxed);
-            continue;
+        for (int64_t b = r0; b < r1; b++) {
+            if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
+                (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
+                atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+                continue;
+            }
+            cx_study_worker *w = ws[cx_study_thread_id()];
+            uint64_t first = (uint64_t)b * (uint64_t)jb->bp;
+            int n = (int)(opts->paths - first < (uint64_t)jb->bp ? opts->paths - first
+                                                                  : (uint64_t)jb->bp);
+            if (tornado_block_paths(jb, w, b, n))
+                tornado_block_count(w, jb->d, n);
+            else
+                atomic_store_explicit(&stopped, 1, memory_order_relaxed);
         }
-        cx_study_worker *w = ws[cx_study_thread_id()];
-        uint64_t first = (uint64_t)b * (uint64_t)jb->bp;
-        int n = (int)(opts->paths - first < (uint64_t)jb->bp ? opts->paths - first
-                                                              : (uint64_t)jb->bp);
-        if (tornado_block_paths(jb, w, b, n))
-            tornado_block_count(w, jb->d, n);
-        else
-            atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+        if (opts->progress && !atomic_load(&stopped)) /* this rank's share, as paths */
+            opts->progress(opts->progress_ctx,
+                           r1 == bhi ? opts->paths
+                                     : (uint64_t)((double)(r1 - blo) / (double)(bhi - blo) *
+                                                  (double)opts->paths),
+                           opts->paths);
     }
     return !atomic_load(&stopped);
 }
