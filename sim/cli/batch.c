@@ -100,18 +100,21 @@ typedef struct spool {
 
 #define SPOOL_INDENT "    " /* a member of "runs": depth 2 of JSON_INDENT(2) */
 
+/* Opens the spool beside json_path. @return 0, or -1 after a message. */
 static int spool_open(spool *s, const char *json_path)
 {
     s->n = 0;
     s->f = NULL;
     char *tmp = cx_file_tmp_template(json_path);
-    if (!tmp) return -1;
-    int fd = cx_file_mkstemp(tmp);
+    int fd = tmp ? cx_file_mkstemp(tmp) : -1;
     if (fd >= 0) {
         unlink(tmp); /* nothing to leave behind, whatever the exit */
         cx_file_tmp_forget(tmp);
         if (!(s->f = fdopen(fd, "w+"))) close(fd);
     }
+    if (!s->f)
+        fprintf(stderr, "capexsim: %s: a temporary in its folder: %s\n", json_path,
+                strerror(errno));
     free(tmp);
     return s->f ? 0 : -1;
 }
@@ -251,11 +254,7 @@ int cli_cmd_batch(int argc, char **argv)
     cli_pair_common_opts(&common, &a, r[0].sc);
     const double *thr = r[0].sc->thresholds;
     const int n_thr = r[0].sc->n_thresholds;
-    if (a.co.json && spool_open(&runs, a.co.json) < 0) {
-        fprintf(stderr, "capexsim: %s: a temporary in its folder: %s\n", a.co.json,
-                strerror(errno));
-        goto done;
-    }
+    if (a.co.json && spool_open(&runs, a.co.json) < 0) goto done;
     cli_progress pr; /* issue 23: a phase per scenario */
     cli_progress_init(&pr, &a.co, true, "paths");
     if (cli_progress_on(&pr)) {
