@@ -95,8 +95,13 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
  */
 typedef struct spool {
     FILE *f;
-    int n;       /* reports in it */
+    int n;       /* elements in it */
 } spool;
+
+/* The spooled arrays of the batch's JSON, after the rest: each scenario's text (for rerun),
+ * each run's report. */
+enum { SPOOL_SCENARIOS, SPOOL_RUNS, N_SPOOLS };
+static const char *const spool_keys[N_SPOOLS] = {"scenarios", "runs"};
 
 #define SPOOL_INDENT "    " /* a member of "runs": depth 2 of JSON_INDENT(2) */
 
@@ -140,6 +145,27 @@ static int spool_add(spool *s, const json_t *doc)
     return 0;
 }
 
+/* The spools of --json (none without it). @return 0, or -1 after a message. */
+static int spools_open(spool *sp, const char *json_path)
+{
+    for (int i = 0; i < N_SPOOLS; i++)
+        if (json_path && spool_open(&sp[i], json_path) < 0) return -1;
+    return 0;
+}
+
+/* sc's text and provenance (cli_provenance_scenario, for rerun) to the scenarios' spool.
+ * @return 0, or -1 after a message. */
+static int spool_scenario(spool *s, const cx_scenario *sc, const char *json_path)
+{
+    if (!s->f) return 0;
+    json_t *p = cli_provenance_scenario(sc);
+    int rc = p ? spool_add(s, p) : -1;
+    json_decref(p);
+    if (rc < 0)
+        fprintf(stderr, "capexsim: %s: %s\n", json_path, p ? strerror(errno) : "out of memory");
+    return rc;
+}
+
 /* r's report to the spool (when --json, json_path) and, with its run, out of memory: what
  * stays is its summary (and the first run's sections, for the pairing) (issue 25).
  * @return 0, or -1 after a message (a write error). */
@@ -157,37 +183,41 @@ static int spool_run(spool *runs, cli_pair_run *r, const char *json_path)
 }
 
 typedef struct batch_out {
-    const char *head; /* the document but its runs, as json_dumps wrote it */
-    spool *runs;
+    const char *head; /* the document but its spooled arrays, as json_dumps wrote it */
+    spool *sp;        /* N_SPOOLS of them */
 } batch_out;
 
-/* The whole document: head without its closing brace, "runs" from the spool, the brace. */
+/* The whole document: head without its closing brace, each spooled array, the brace. */
 static int batch_writer(FILE *f, const void *ctx)
 {
     const batch_out *o = ctx;
     size_t n = strlen(o->head);
     if (n < 2 || strcmp(o->head + n - 2, "\n}")) return CX_ERR_IO; /* not JSON_INDENT's */
     fwrite(o->head, 1, n - 2, f);
-    fputs(",\n  \"runs\": [", f);
-    if (fflush(o->runs->f) == EOF || fseek(o->runs->f, 0, SEEK_SET) != 0) return CX_ERR_IO;
-    char buf[1 << 16];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, o->runs->f)) > 0)
-        if (fwrite(buf, 1, k, f) != k) return CX_ERR_IO;
-    if (ferror(o->runs->f)) return CX_ERR_IO;
-    fputs(o->runs->n ? "\n  ]\n}\n" : "]\n}\n", f);
+    for (int i = 0; i < N_SPOOLS; i++) {
+        spool *sp = &o->sp[i];
+        fprintf(f, ",\n  \"%s\": [", spool_keys[i]);
+        if (fflush(sp->f) == EOF || fseek(sp->f, 0, SEEK_SET) != 0) return CX_ERR_IO;
+        char buf[1 << 16];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof buf, sp->f)) > 0)
+            if (fwrite(buf, 1, k, f) != k) return CX_ERR_IO;
+        if (ferror(sp->f)) return CX_ERR_IO;
+        fputs(sp->n ? "\n  ]" : "]", f);
+    }
+    fputs("\n}\n", f);
     return ferror(f) ? CX_ERR_IO : 0;
 }
 
-/* --json from the head and the spool. @return 0 or EXIT_FAILURE after a message. */
-static int batch_write_json(const char *path, const json_t *doc, spool *runs)
+/* --json from the head and the spools. @return 0 or EXIT_FAILURE after a message. */
+static int batch_write_json(const char *path, const json_t *doc, spool *sp)
 {
     char *head = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
     if (!head) {
         fprintf(stderr, "capexsim: out of memory building the JSON result\n");
         return EXIT_FAILURE;
     }
-    batch_out o = {head, runs};
+    batch_out o = {head, sp};
     int rc = 0;
     if (cx_file_write_atomic(path, batch_writer, &o) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", path, strerror(errno));
@@ -232,10 +262,10 @@ int cli_cmd_batch(int argc, char **argv)
         return EXIT_FAILURE;
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
-    json_t *doc = NULL, *scen = json_array(); /* each scenario, for rerun */
-    spool runs = {NULL, 0};
+    json_t *doc = NULL;
+    spool sp[N_SPOOLS] = {{NULL, 0}, {NULL, 0}};
     char **names = calloc((size_t)a.n_in, sizeof *names);
-    if (!names) goto done;
+    if (!names || spools_open(sp, a.co.json) < 0) goto done;
     /* every scenario is loaded and checked before any path runs; all but the first are
      * dropped again and loaded at their turn, so memory does not grow with their number */
     for (int i = 0; i < a.n_in; i++) {
@@ -244,7 +274,7 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (!(names[i] = strdup(r[i].sc->name)) ||
-            json_array_append_new(scen, cli_provenance_scenario(r[i].sc)) < 0)
+            spool_scenario(&sp[SPOOL_SCENARIOS], r[i].sc, a.co.json) < 0)
             goto done;
         r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
@@ -254,7 +284,6 @@ int cli_cmd_batch(int argc, char **argv)
     cli_pair_common_opts(&common, &a, r[0].sc);
     const double *thr = r[0].sc->thresholds;
     const int n_thr = r[0].sc->n_thresholds;
-    if (a.co.json && spool_open(&runs, a.co.json) < 0) goto done;
     cli_progress pr; /* issue 23: a phase per scenario */
     cli_progress_init(&pr, &a.co, true, "paths");
     if (cli_progress_on(&pr)) {
@@ -277,7 +306,7 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (i > 0) drop_scenario(&r[i]);
-        if (spool_run(&runs, &r[i], a.co.json) < 0) {
+        if (spool_run(&sp[SPOOL_RUNS], &r[i], a.co.json) < 0) {
             exit_code = EXIT_FAILURE;
             goto done;
         }
@@ -312,10 +341,9 @@ int cli_cmd_batch(int argc, char **argv)
                                               cx_output_u64(common.seed), "sampling",
                                               smp ? json_string(smp) : json_null(),
                                               "antithetic", a.sf.antithetic),
-                               NULL) < 0 ||
-            (doc && json_object_set(doc, "scenarios", scen) < 0))
+                               NULL) < 0)
             goto done;
-        if ((exit_code = batch_write_json(a.co.json, doc, &runs))) goto done;
+        if ((exit_code = batch_write_json(a.co.json, doc, sp))) goto done;
     }
     if (a.co.csv) {
         cli_pair_flags csv = a;
@@ -325,8 +353,8 @@ int cli_cmd_batch(int argc, char **argv)
     exit_code = cli_pair_exit_code(r, a.n_in, rc);
 done:
     json_decref(doc);
-    if (runs.f) fclose(runs.f);
-    json_decref(scen);
+    for (int i = 0; i < N_SPOOLS; i++)
+        if (sp[i].f) fclose(sp[i].f);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);
