@@ -98,10 +98,10 @@ typedef struct spool {
     int n;       /* elements in it */
 } spool;
 
-/* The spooled arrays of the batch's JSON, after the rest: each scenario's text (for rerun),
- * each run's report. */
-enum { SPOOL_SCENARIOS, SPOOL_RUNS, N_SPOOLS };
-static const char *const spool_keys[N_SPOOLS] = {"scenarios", "runs"};
+/* The spooled arrays of the batch's JSON, after the rest: each run's report, then each
+ * scenario's text (for rerun; provenance comes last in every result). */
+enum { SPOOL_RUNS, SPOOL_SCENARIOS, N_SPOOLS };
+static const char *const spool_keys[N_SPOOLS] = {"runs", "scenarios"};
 
 #define SPOOL_INDENT "    " /* a member of "runs": depth 2 of JSON_INDENT(2) */
 
