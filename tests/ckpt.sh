@@ -44,7 +44,7 @@ interrupt() { if [ ${#RUN[@]} -gt 0 ]; then kill -TERM $(pgrep -P "$1"); else ki
 delay() { python3 -c "import random; print(round(random.uniform(0.05, $1), 2))"; }
 
 KILLS=${CX_CKPT_KILLS:-5}
-echo "1..$((KILLS + 29))"
+echo "1..$((KILLS + 35))"
 
 RUNARGS=(--paths 60000 --round-blocks 4 -q)
 t0=$(now)
@@ -185,7 +185,8 @@ refused "an edited included file is refused on resume" "has changed since the ch
 
 # 7. untrusted checkpoints (issue 25): edits with the SHA-256 recomputed, so only the checks
 # of the fields can refuse them. craft IN OUT EDIT...: EDIT is paths=N (the identity),
-# command=NAME, paths_done=N or blocks_done=N or next_block=N (the first state).
+# command=NAME, target=TEXT (a --target-ci the run had), paths_done=N or blocks_done=N or
+# next_block=N (the first state), level=J:Q (the first state's J-th replicate level, from 0).
 craft() {
     python3 - "$@" <<'PY'
 import hashlib, struct, sys
@@ -202,6 +203,7 @@ off = s(off)                    # version
 cmd_at = off; off = s(off)      # command
 off = opt(off) + 32 + 8         # scenario, digest, seed
 paths_at = off; off += 8 + 4 + 1
+target_at = off
 off = opt(off) + 4              # target, round_blocks
 off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
 n_ended = struct.unpack_from('<I', body, off)[0]; off += 4
@@ -215,6 +217,16 @@ for e in edits:
         n = struct.unpack_from('<I', body, cmd_at)[0]
         body[cmd_at:cmd_at + 4 + n] = struct.pack('<I', len(v)) + v.encode()
         state += len(v) - n
+    elif k == 'target':
+        assert body[target_at] == 1, 'the run had no --target-ci'
+        n = struct.unpack_from('<I', body, target_at + 1)[0]
+        body[target_at + 1:target_at + 5 + n] = struct.pack('<I', len(v)) + v.encode()
+        state += len(v) - n
+    elif k == 'level':  # after the state's counters: the accumulator's shape, its levels
+        j, q = v.split(':')
+        acc = state + 24 + 1 + 8
+        nt = struct.unpack_from('<I', body, acc + 4)[0]
+        struct.pack_into('<d', body, acc + 16 + 8 * nt + 4 + 8 * int(j), float(q))
     else:
         at = {'paths': paths_at, 'next_block': state, 'paths_done': state + 8,
               'blocks_done': state + 16}[k]
@@ -247,6 +259,37 @@ refused "command changed from run to sweep is refused" "sw.ck: damaged checkpoin
 craft small.ck old.ck format=2
 refused "a format 2 checkpoint (no outcome breakdown) is refused by its format" \
     "old.ck: checkpoint format 2, this capexsim reads format 3" "$BIN" resume old.ck
+# replicate levels (LHS keeps batch quantiles at the report's percentiles) edited to other
+# levels in (0, 1): the engine refused them only as the run resumed ("run failed: argument out
+# of range", exit 1); now the reader, naming the field. In an ended run and in a run in progress.
+"$BIN" run --paths 6144 --round-blocks 2 --sampling lhs -q --checkpoint lhs.ck -t 1 2>err
+"$BIN" resume lhs.ck -q -t 1 >/dev/null 2>>err; check "a real LHS checkpoint resumes" $? "$(cat err)"
+craft lhs.ck lvl.ck level=3:0.35
+refused "a replicate level edited (0.25 -> 0.35) is refused naming the field" \
+    "lvl.ck: damaged checkpoint (ended run 1, replicate levels: level 4 is 0.34999999999999998, this run keeps 0.25)" \
+    "$BIN" resume lvl.ck -q -t 1
+craft lhs.ck lvl0.ck level=0:0.02
+refused "the first replicate level edited (0.01 -> 0.02) is refused naming the field" \
+    "lvl0.ck: damaged checkpoint (ended run 1, replicate levels: level 1 is 0.02" "$BIN" resume lvl0.ck -q -t 1
+"$BIN" run --paths 4000000 --round-blocks 4 --sampling lhs -q --checkpoint lhsp.ck --checkpoint-every 0 -t 1 2>/dev/null & pid=$!
+for _ in $(seq 1 600); do [ -f lhsp.ck ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -INT $pid; wait $pid
+craft lhsp.ck lvlp.ck level=5:0.6
+refused "a replicate level edited in a run in progress is refused naming the field" \
+    "lvlp.ck: damaged checkpoint (run in progress 1, replicate levels: level 6 is 0.59999999999999998, this run keeps 0.75)" \
+    "$BIN" resume lvlp.ck -q -t 1
+# the --target-ci of the run edited: a quantile that is not in (0, 1) was refused as a flag
+# the user never gave (two lines); another quantile changes the levels kept (exit 1 before)
+"$BIN" run --paths 6144 --round-blocks 2 --sampling lhs --target-ci capex_burden:0.97:0.000001 \
+    -q --checkpoint lhst.ck -t 1 2>err
+craft lhst.ck tq.ck target=capex_burden:1.97:0.000001
+refused "a --target-ci edited to a quantile of 1.97 is refused as the checkpoint's field" \
+    "tq.ck: damaged checkpoint (target: --target-ci: the quantile must be a number in (0, 1), got '1.97')" \
+    "$BIN" resume tq.ck -q -t 1
+craft lhst.ck tq2.ck target=capex_burden:0.95:0.000001
+refused "a --target-ci edited to another quantile is refused by its replicate levels" \
+    "tq2.ck: damaged checkpoint (ended run 1, replicate levels: 10 levels, this run keeps 9)" \
+    "$BIN" resume tq2.ck -q -t 1
 # not regular files, and a file larger than any checkpoint of its run: refused at once
 mkfifo fifo
 refused "a FIFO is refused at once (resume)" "fifo: not a checkpoint (not a regular file but a FIFO)" \

@@ -16,7 +16,7 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
 }
 cfg=$root/configs/meta-2026h1.cfg
-echo "1..28"
+echo "1..53"
 
 "$bin" run "$cfg" -n 20000 -s 1 -t 2 -q -j "$t/s1.json"
 "$bin" run "$cfg" -n 20000 -s 1 -t 1 -q -j "$t/s1t1.json"
@@ -152,6 +152,95 @@ for p in $(seq 1 10); do
 done
 [ $alarms -le 1 ] && ok "sobol at 16 batches, two seeds: at most 1 alarm in 10 pairs, every index tested ($alarms)" \
     || bad "sobol at 16 batches, two seeds: at most 1 alarm in 10 pairs, every index tested ($alarms)"
+
+# Batch and stress results (issue 25): run by run, matched by scenario name.
+one_line() { # one_line NAME FILE: exactly one line, starting "capexsim: "
+    if [ "$(wc -l <"$2")" = 1 ] && grep -q '^capexsim: ' "$2"; then ok "$1: one line"
+    else bad "$1: one line ($(head -c 300 "$2"))"; fi
+}
+sed 's/^name = .*/name = "other";/' "$cfg" >"$t/other.cfg"
+sed 's/^name = .*/name = "other";/' "$t/cost4.cfg" >"$t/other4.cfg"
+sed 's/^name = .*/name = "third";/' "$cfg" >"$t/third.cfg"
+"$bin" batch "$cfg" "$t/other.cfg" -n 20000 -s 1 -q -j "$t/b1.json"
+"$bin" batch "$cfg" "$t/other.cfg" -n 20000 -s 2 -q -j "$t/b2.json"
+"$bin" batch "$t/other.cfg" "$cfg" -n 20000 -s 1 -q -j "$t/b1r.json"
+"$bin" batch "$cfg" "$t/other4.cfg" -n 20000 -s 1 -q -j "$t/b4.json"
+"$bin" batch "$cfg" "$t/third.cfg" -n 20000 -s 1 -q -j "$t/b3.json"
+"$bin" compare "$t/b1.json" "$t/b1.json" >"$t/out" 2>&1
+check "batch against itself: same" 0 $?
+grep -q "runs matched by scenario name: 2 of NEW's 2 and of BASE's 2" "$t/out" \
+    && ok "batch: both runs matched" || bad "batch: both runs matched ($(grep matched "$t/out"))"
+"$bin" compare "$t/b1.json" "$t/b1.json" --exact -q
+check "batch against itself, --exact: same" 0 $?
+"$bin" compare "$t/b2.json" "$t/b1.json" --allow-seed -q
+check "batch, two seeds: same" 0 $?
+"$bin" compare "$t/b1r.json" "$t/b1.json" -q
+check "batch in another order: runs matched by name, same" 0 $?
+"$bin" compare "$t/b4.json" "$t/b1.json" -q 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "runs\[other\].scenario_sha256" "$t/err" \
+    && ok "batch with a changed scenario: refused without --allow-scenario, the run named" \
+    || bad "batch with a changed scenario: refused, the run named (exit $rc: $(cat "$t/err"))"
+"$bin" compare "$t/b4.json" "$t/b1.json" --allow-scenario --all >"$t/out" 2>&1
+check "batch with a changed scenario: different" 1 $?
+grep -q "^\* runs\[other\].metrics.committed_cost.mean" "$t/out" && ! grep -q "^\* runs\[meta" "$t/out" \
+    && ok "batch: the changed scenario is flagged, the other is not" \
+    || bad "batch: the changed scenario is flagged, the other is not"
+"$bin" compare "$t/b4.json" "$t/b1.json" --allow-scenario --exact -q
+check "batch with a changed scenario, --exact: different" 1 $?
+"$bin" compare "$t/b1.json" "$t/b3.json" --json "$t/b3cmp.json" >"$t/out" 2>&1
+check "batch with a run in each only: different" 1 $?
+grep -q "1 of NEW's 2 and of BASE's 2; in BASE only (a difference each): 1 (runs\[third\]); in NEW only (not compared): 1 (runs\[other\])" "$t/out" \
+    && ok "batch: unmatched runs named and counted" || bad "batch: unmatched runs named and counted ($(grep matched "$t/out"))"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = {r['statistic']: r['verdict'] for r in d['rows']}
+assert v['runs[third]'] == 'missing' and v['runs[other]'] == 'new-only', v
+assert d['different'] == 1 and d['different'] <= d['compared'], (d['different'], d['compared'])
+" "$t/b3cmp.json" && ok "batch --json: the missing run a difference, counts that add up" \
+    || bad "batch --json: the missing run a difference, counts that add up"
+"$bin" compare "$t/b1.json" "$t/s1.json" 2>"$t/err"
+check "batch against a run: refused" 2 $?
+one_line "batch against a run" "$t/err"
+grep -q "different studies" "$t/err" && ok "batch against a run: different studies" \
+    || bad "batch against a run: different studies"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = list(d['runs'][1]['burden_exceedance'])[0]
+d['runs'][1]['burden_exceedance'][k] = 1.5
+json.dump(d, open(sys.argv[2], 'w'))
+" "$t/b1.json" "$t/bdmg.json"
+"$bin" compare "$t/bdmg.json" "$t/b1.json" -q 2>"$t/err"
+check "a batch with a probability of 1.5: bad input" 2 $?
+one_line "a damaged batch" "$t/err"
+grep -q "bdmg.json: runs\[1\].burden_exceedance" "$t/err" && ok "a damaged batch: the value named" \
+    || bad "a damaged batch: the value named ($(cat "$t/err"))"
+"$bin" stress "$cfg" -i msl.p_success:0:0.2 -n 20000 -s 1 -q -j "$t/x1.json"
+"$bin" stress "$t/cost4.cfg" -i msl.p_success:0:0.2 -n 20000 -s 1 -q -j "$t/x4.json"
+"$bin" stress "$cfg" -i market.drift:0:0.1 -n 20000 -s 1 -q -j "$t/xd.json"
+"$bin" compare "$t/x1.json" "$t/x1.json" -q
+check "stress against itself: same" 0 $?
+"$bin" compare "$t/x1.json" "$t/x1.json" --exact -q
+check "stress against itself, --exact: same" 0 $?
+"$bin" compare "$t/x4.json" "$t/x1.json" --allow-scenario --all >"$t/out" 2>&1
+check "stress of a changed scenario: different" 1 $?
+grep -q "^\* stressed.metrics.committed_cost.mean" "$t/out" && grep -q "^\* baseline.metrics.committed_cost.mean" "$t/out" \
+    && ok "stress: both runs flagged" || bad "stress: both runs flagged"
+"$bin" compare "$t/xd.json" "$t/x1.json" -q 2>"$t/err"
+rc=$?; [ $rc = 2 ] && grep -q "different studies" "$t/err" && ok "stress of another case: different studies" \
+    || bad "stress of another case: different studies (exit $rc)"
+"$bin" compare "$t/x1.json" "$t/b1.json" -q 2>"$t/err"
+check "stress against a batch: refused" 2 $?
+# A CVaR beyond the metric's range is impossible, not untestable.
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['burden_cvar95'] = 1e308
+json.dump(d, open(sys.argv[2], 'w'))
+" "$t/s1.json" "$t/cvar.json"
+"$bin" compare "$t/cvar.json" "$t/s1.json" -q 2>"$t/err"
+check "a CVaR of 1e308: bad input" 2 $?
 
 # False alarms over seed pairs: at alpha 0.01 the rate must be <= 1%; with 30 pairs,
 # P(3 or more alarms | rate 0.01) = 0.0033, so 3 or more fails the test.

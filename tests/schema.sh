@@ -13,7 +13,7 @@ py=python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && py=/usr/bin/python3
 cfg=$root/configs/meta-2026h1.cfg
 bdir=$(dirname "$bin")/bench
-echo "1..15"
+echo "1..18"
 n=0
 valid() { # valid NAME SCHEMA FILE [expect-invalid]
     n=$((n + 1))
@@ -56,6 +56,17 @@ valid "stress result" stress.schema.json "$t/stress.json"
 valid "compare result (statistical)" compare.schema.json "$t/cmp.json"
 "$bin" compare "$t/run2.json" "$t/run.json" --allow-seed --exact -q --json "$t/cmpx.json"
 valid "compare result (--exact)" compare.schema.json "$t/cmpx.json"
+# batch and stress results compared run by run (issue 25); a batch's runs are run results
+sed 's/^name = .*/name = "other";/' "$cfg" >"$t/other.cfg"
+"$bin" batch "$cfg" "$t/other.cfg" -n 2048 -s 1 -q -j "$t/batch.json"
+"$bin" compare "$t/batch.json" "$t/batch.json" -q --json "$t/cmpb.json"
+valid "compare result (batch)" compare.schema.json "$t/cmpb.json"
+"$bin" stress "$cfg" -i msl.p_success:0:0.2 -n 2048 -s 1 -q -j "$t/stress.json"
+"$bin" compare "$t/stress.json" "$t/stress.json" --exact -q --json "$t/cmps.json"
+valid "compare result (stress, --exact)" compare.schema.json "$t/cmps.json"
+"$py" -c "import json, sys; json.dump(json.load(open(sys.argv[1]))['runs'][1], open(sys.argv[2], 'w'))" \
+    "$t/batch.json" "$t/batchrun.json"
+valid "a batch's run (streamed to the JSON)" run.schema.json "$t/batchrun.json"
 
 # Benchmark records: the benchmark programs' real records (when built), wrapped as
 # bench/run.sh --json wraps them, and a gate result over them.

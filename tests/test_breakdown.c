@@ -318,7 +318,7 @@ Test(breakdown, checkpoint_holds_it)
     cr_assert(eq(int, shape.n_out, 1));
     cx_ckpt *ck = NULL;
     cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
-                                   sc->relative_error, &shape, err, sizeof err), 0), "%s", err);
+                                   sc->relative_error, &shape, NULL, 0, err, sizeof err), 0), "%s", err);
     cx_engine_ckpt hooks;
     cx_ckpt_hooks(ck, &hooks);
     cx_engine_opts o;
@@ -335,7 +335,7 @@ Test(breakdown, checkpoint_holds_it)
     cx_ckpt_free(ck);
     /* the same outcomes: the ended run's state, with the breakdown, is reported again */
     cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
-                                   sc->relative_error, &shape, err, sizeof err), 0), "%s", err);
+                                   sc->relative_error, &shape, NULL, 0, err, sizeof err), 0), "%s", err);
     cx_ckpt_hooks(ck, &hooks);
     cr_assert(eq(int, cx_engine_run(&run, sc, m, &o), 0));
     cx_report *r2 = NULL;
@@ -347,7 +347,7 @@ Test(breakdown, checkpoint_holds_it)
     /* no breakdown expected (a sweep's runs): refused, naming the field */
     const cx_bd_shape none = {0};
     cr_assert(eq(int, cx_ckpt_open(&ck, path, &id, 1, cx_model_quarters(m), NULL, 0,
-                                   sc->relative_error, &none, err, sizeof err), CX_ERR_CONFIG));
+                                   sc->relative_error, &none, NULL, 0, err, sizeof err), CX_ERR_CONFIG));
     cr_assert(ne(ptr, strstr(err, "outcome breakdown: 1 outcomes, the run breaks down 0"), NULL),
               "%s", err);
     cx_report_free(r1);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "sim/app/interrupt.h"
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/result/report.h"
 
 const char cli_ckpt_help[] =
     "      --checkpoint FILE  save the run's state to FILE between rounds, at Ctrl-C and at\n"
@@ -142,9 +144,17 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     /* a run's accumulator keeps the outcome breakdown (issue 20 item 3), a sweep's none */
     cx_bd_shape bd = {0};
     if (o->breakdown) cx_bd_shape_of(&bd, sc);
+    /* the replicate levels the engine will keep: run's from cli_sens_setup_run (with a
+     * --target-ci level), sweep's as cx_sweep_run sets them */
+    double rq[CX_REP_MAX_Q];
+    int n_rq = 0;
+    if (sampling != CX_SAMPLING_MC || antithetic) {
+        n_rq = o->n_rep_q ? o->n_rep_q : cx_report_replicate_levels(rq, NAN);
+        if (o->n_rep_q) memcpy(rq, o->rep_q, (size_t)n_rq * sizeof *rq);
+    }
     if (rc == 0)
         rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
-                          sc->thresholds, sc->n_thresholds, sc->relative_error, &bd, err,
+                          sc->thresholds, sc->n_thresholds, sc->relative_error, &bd, rq, n_rq, err,
                           sizeof err);
     free(abs);
     if (rc < 0) {

@@ -87,6 +87,11 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
         fprintf(stderr, "capexsim: %s: run failed: %s\n", r->label, cx_strerror(rc));
         goto done;
     }
+    r->paths_done = r->run->paths_done;
+    r->paths_requested = o.paths;
+    r->seed = o.seed;
+    r->complete = r->run->complete;
+    r->elapsed_s = r->run->elapsed_s;
     if (r->run->paths_done == 0) {
         exit_code = CLI_EXIT_INTERRUPTED;
         goto done;
@@ -149,8 +154,7 @@ int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr)
     }
     /* issue 23 item 8: any two complete runs of the same seed (common to the study) and
      * paths pair path by path; the inputs they share draw the same values */
-    r->paired = r != base && r->run->complete && base->run->complete &&
-                r->run->paths_done == base->run->paths_done;
+    r->paired = r != base && r->complete && base->complete && r->paths_done == base->paths_done;
     r->corr_burden = r->corr_revenue = NAN;
     r->corr_paths = 0;
     if (r->paired) {
@@ -192,7 +196,7 @@ static void print_pairing(const cli_pair_run *r, int n, int wd)
     for (int i = 1; i < n; i++) {
         if (!r[i].paired)
             printf("(%s: not paired: %s)\n", r[i].label,
-                   !r[i].run->complete || !r[0].run->complete ? "a run is incomplete"
+                   !r[i].complete || !r[0].complete ? "a run is incomplete"
                                                                : "different paths");
         else if (!r[i].same_inputs)
             printf("(%s: uncertain inputs differ from %s's; paired by path, the shared "
@@ -349,8 +353,7 @@ static int csv_writer(FILE *f, const void *vctx)
         cx_csv_text_quoted(f, r->label);
         putc(',', f);
         cx_csv_text_quoted(f, r->name);
-        fprintf(f, ",%llu,%llu", (unsigned long long)r->run->paths_done,
-                (unsigned long long)cx_output_u64_of(json_object_get(r->doc, "seed")));
+        fprintf(f, ",%llu,%llu", (unsigned long long)r->paths_done, (unsigned long long)r->seed);
         for (int h = 0; h < n_stats(c->n_thr); h++)
             fprintf(f, ",%.17g", r->full[h]);
         for (int h = 0; h < n_stats(c->n_thr); h++) {
@@ -360,7 +363,7 @@ static int csv_writer(FILE *f, const void *vctx)
             else
                 fputs(",,,", f);
         }
-        fprintf(f, ",%s\n", r->run->complete ? "true" : "false");
+        fprintf(f, ",%s\n", r->complete ? "true" : "false");
     }
     return ferror(f) ? CX_ERR_IO : 0;
 }
@@ -464,16 +467,15 @@ int cli_pair_exit_code(const cli_pair_run *r, int n, int rc)
     if (rc == CLI_EXIT_INTERRUPTED) {
         int done = 0, part = -1;
         for (int i = 0; i < n; i++) {
-            done += r[i].run && r[i].run->complete;
-            if (r[i].run && !r[i].run->complete) part = i;
+            done += r[i].complete;
+            if (r[i].paths_done && !r[i].complete) part = i;
         }
         /* what ran, not what was asked for (issue 23) */
         char ran[320] = "";
         if (part >= 0)
             snprintf(ran, sizeof ran, "; %s ran %llu of %llu paths (\"complete\": false)",
-                     r[part].label, (unsigned long long)r[part].run->paths_done,
-                     (unsigned long long)cx_output_u64_of(
-                         json_object_get(r[part].doc, "paths_requested")));
+                     r[part].label, (unsigned long long)r[part].paths_done,
+                     (unsigned long long)r[part].paths_requested);
         fprintf(stderr, "capexsim: interrupted: %d of %d runs complete%s%s\n", done, n, ran,
                 done + (part >= 0) < n ? "; the rest did not run" : "");
     }

@@ -6,6 +6,7 @@
 #define CX_SIM_APP_PAIRED_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,11 @@ typedef struct cli_pair_run {
     cx_report *rep;
     cx_sections *sec;
     json_t *doc;                /* the run's report, as `run --json` writes it */
+    /* what the table, the JSON and the CSV need of the run once r->run and r->doc are
+     * dropped (batch drops them after each run: issue 25) */
+    uint64_t paths_done, paths_requested, seed;
+    bool complete;
+    double elapsed_s;
     bool same_inputs;           /* the first run's uncertain inputs exactly (cx_batch_same_inputs) */
     /* its summary (cli_pair_summarise): each statistic, and the paired difference against
      * the first run where has_diff; what the table, the JSON and the CSV read */

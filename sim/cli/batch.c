@@ -2,6 +2,7 @@
 /* `capexsim batch SCENARIO...`: several scenarios side by side on common random numbers. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "sim/app/interrupt.h"
 #include "sim/app/provenance.h"
 #include "sim/app/paired.h"
+#include "sim/base/error.h"
+#include "sim/base/files.h"
 #include "sim/app/progress.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
@@ -52,9 +55,9 @@ static void batch_help(void)
            cli_default_threads(), cli_progress_help);
 }
 
-/* The batch's JSON: its settings, the thresholds, a table of headline statistics, the paired
- * differences against the first run and the n_done run reports. @return a new reference, or
- * NULL when out of memory. */
+/* The batch's JSON but its runs: settings, thresholds, a table of headline statistics and the
+ * paired differences against the first run, for the n_done runs. @return a new reference,
+ * or NULL when out of memory. */
 static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opts *common,
                           bool complete, const double *thr, int n_thr)
 {
@@ -62,14 +65,12 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
                             cx_output_u64(common->seed), "paths", cx_output_u64(common->paths),
                             "threads", common->threads, "version", CX_VERSION, "complete",
                             complete, "block_paths", CX_BLOCK_PATHS);
-    json_t *thr_j = json_array(), *runs = json_array(), *paired = json_array(),
-           *table = json_array();
+    json_t *thr_j = json_array(), *paired = json_array(), *table = json_array();
     for (int j = 0; j < n_thr; j++) json_array_append_new(thr_j, json_real(thr[j]));
     for (int i = 0; i < n_done; i++) {
-        json_array_append(runs, r[i].doc);
         json_array_append_new(table,
                               json_pack("{s:s, s:o, s:o}", "scenario", r[i].label, "paths",
-                                        cx_output_u64(r[i].run->paths_done), "stats",
+                                        cx_output_u64(r[i].paths_done), "stats",
                                         cli_pair_headline_json(&r[i], thr, n_thr)));
         if (i > 0) json_array_append_new(paired, cli_pair_json(&r[i], &r[0], thr, n_thr));
     }
@@ -77,9 +78,153 @@ static json_t *batch_json(const cli_pair_run *r, int n_done, const cx_engine_opt
         json_object_set_new(doc, "thresholds", thr_j);
         json_object_set_new(doc, "table", table);
         json_object_set_new(doc, "paired", paired);
-        json_object_set_new(doc, "runs", runs);
+    } else {
+        json_decref(thr_j);
+        json_decref(table);
+        json_decref(paired);
     }
     return doc;
+}
+
+/*
+ * The runs' reports of --json, streamed (issue 25: they took 0.18 MB a scenario kept to the
+ * end). Each run's report, once summarised, is appended to a spool, an unlinked temporary in
+ * the JSON's folder, as an element of "runs" (indented one level deeper), and freed; at the
+ * end the rest of the document is written, then the spool copied in: the same bytes as one
+ * json_dumpf of the whole document, with one run's report in memory at a time.
+ */
+typedef struct spool {
+    FILE *f;
+    int n;       /* elements in it */
+} spool;
+
+/* The spooled arrays of the batch's JSON, after the rest: each run's report, then each
+ * scenario's text (for rerun; provenance comes last in every result). */
+enum { SPOOL_RUNS, SPOOL_SCENARIOS, N_SPOOLS };
+static const char *const spool_keys[N_SPOOLS] = {"runs", "scenarios"};
+
+#define SPOOL_INDENT "    " /* a member of "runs": depth 2 of JSON_INDENT(2) */
+
+/* Opens the spool beside json_path. @return 0, or -1 after a message. */
+static int spool_open(spool *s, const char *json_path)
+{
+    s->n = 0;
+    s->f = NULL;
+    char *tmp = cx_file_tmp_template(json_path);
+    int fd = tmp ? cx_file_mkstemp(tmp) : -1;
+    if (fd >= 0) {
+        unlink(tmp); /* nothing to leave behind, whatever the exit */
+        cx_file_tmp_forget(tmp);
+        if (!(s->f = fdopen(fd, "w+"))) close(fd);
+    }
+    if (!s->f)
+        fprintf(stderr, "capexsim: %s: a temporary in its folder: %s\n", json_path,
+                strerror(errno));
+    free(tmp);
+    return s->f ? 0 : -1;
+}
+
+/* json_dump_callback's sink: the text, each newline followed by the spool's indent. */
+static int spool_put(const char *buf, size_t size, void *data)
+{
+    FILE *f = data;
+    for (size_t i = 0; i < size; i++)
+        if (putc(buf[i], f) == EOF || (buf[i] == '\n' && fputs(SPOOL_INDENT, f) == EOF))
+            return -1;
+    return 0;
+}
+
+/* Appends a run's report. @return 0, or -1 on a write error (errno). */
+static int spool_add(spool *s, const json_t *doc)
+{
+    if (fputs(s->n ? ",\n" SPOOL_INDENT : "\n" SPOOL_INDENT, s->f) == EOF ||
+        json_dump_callback(doc, spool_put, s->f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0 ||
+        ferror(s->f))
+        return -1;
+    s->n++;
+    return 0;
+}
+
+/* The spools of --json (none without it). @return 0, or -1 after a message. */
+static int spools_open(spool *sp, const char *json_path)
+{
+    for (int i = 0; i < N_SPOOLS; i++)
+        if (json_path && spool_open(&sp[i], json_path) < 0) return -1;
+    return 0;
+}
+
+/* sc's text and provenance (cli_provenance_scenario, for rerun) to the scenarios' spool.
+ * @return 0, or -1 after a message. */
+static int spool_scenario(spool *s, const cx_scenario *sc, const char *json_path)
+{
+    if (!s->f) return 0;
+    json_t *p = cli_provenance_scenario(sc);
+    int rc = p ? spool_add(s, p) : -1;
+    json_decref(p);
+    if (rc < 0)
+        fprintf(stderr, "capexsim: %s: %s\n", json_path, p ? strerror(errno) : "out of memory");
+    return rc;
+}
+
+/* r's report to the spool (when --json, json_path) and, with its run, out of memory: what
+ * stays is its summary (and the first run's sections, for the pairing) (issue 25).
+ * @return 0, or -1 after a message (a write error). */
+static int spool_run(spool *runs, cli_pair_run *r, const char *json_path)
+{
+    if (r->doc && runs->f && spool_add(runs, r->doc) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", json_path, strerror(errno));
+        return -1;
+    }
+    json_decref(r->doc);
+    cx_run_free(r->run);
+    r->doc = NULL;
+    r->run = NULL;
+    return 0;
+}
+
+typedef struct batch_out {
+    const char *head; /* the document but its spooled arrays, as json_dumps wrote it */
+    spool *sp;        /* N_SPOOLS of them */
+} batch_out;
+
+/* The whole document: head without its closing brace, each spooled array, the brace. */
+static int batch_writer(FILE *f, const void *ctx)
+{
+    const batch_out *o = ctx;
+    size_t n = strlen(o->head);
+    if (n < 2 || strcmp(o->head + n - 2, "\n}")) return CX_ERR_IO; /* not JSON_INDENT's */
+    fwrite(o->head, 1, n - 2, f);
+    for (int i = 0; i < N_SPOOLS; i++) {
+        spool *sp = &o->sp[i];
+        fprintf(f, ",\n  \"%s\": [", spool_keys[i]);
+        if (fflush(sp->f) == EOF || fseek(sp->f, 0, SEEK_SET) != 0) return CX_ERR_IO;
+        char buf[1 << 16];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof buf, sp->f)) > 0)
+            if (fwrite(buf, 1, k, f) != k) return CX_ERR_IO;
+        if (ferror(sp->f)) return CX_ERR_IO;
+        fputs(sp->n ? "\n  ]" : "]", f);
+    }
+    fputs("\n}\n", f);
+    return ferror(f) ? CX_ERR_IO : 0;
+}
+
+/* --json from the head and the spools. @return 0 or EXIT_FAILURE after a message. */
+static int batch_write_json(const char *path, const json_t *doc, spool *sp)
+{
+    char *head = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+    if (!head) {
+        fprintf(stderr, "capexsim: out of memory building the JSON result\n");
+        return EXIT_FAILURE;
+    }
+    batch_out o = {head, sp};
+    int rc = 0;
+    if (cx_file_write_atomic(path, batch_writer, &o) < 0) {
+        fprintf(stderr, "capexsim: %s: %s\n", path, strerror(errno));
+        rc = EXIT_FAILURE;
+    }
+    free(head);
+    return rc;
 }
 
 /* The heading of an interrupted batch: the paths each scenario ran, of those asked for. */
@@ -89,8 +234,8 @@ static void print_ran(const cli_pair_run *r, int n_done, int n, const cx_engine_
     printf("Batch: %d of %d scenario%s, seed %" PRIu64 ", %d threads, %.2f s (incomplete: "
            "interrupted)\n", n_done, n, n == 1 ? "" : "s", common->seed, common->threads, el);
     for (int i = 0; i < n_done; i++)
-        printf("  %s: %" PRIu64 " of %" PRIu64 " paths%s\n", r[i].label, r[i].run->paths_done,
-               common->paths, r[i].run->complete ? "" : " (partial)");
+        printf("  %s: %" PRIu64 " of %" PRIu64 " paths%s\n", r[i].label, r[i].paths_done,
+               common->paths, r[i].complete ? "" : " (partial)");
     putchar('\n');
 }
 
@@ -117,9 +262,10 @@ int cli_cmd_batch(int argc, char **argv)
         return EXIT_FAILURE;
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
-    json_t *doc = NULL, *scen = json_array(); /* each scenario, for rerun */
+    json_t *doc = NULL;
+    spool sp[N_SPOOLS] = {{NULL, 0}, {NULL, 0}};
     char **names = calloc((size_t)a.n_in, sizeof *names);
-    if (!names) goto done;
+    if (!names || spools_open(sp, a.co.json) < 0) goto done;
     /* every scenario is loaded and checked before any path runs; all but the first are
      * dropped again and loaded at their turn, so memory does not grow with their number */
     for (int i = 0; i < a.n_in; i++) {
@@ -128,7 +274,7 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (!(names[i] = strdup(r[i].sc->name)) ||
-            json_array_append_new(scen, cli_provenance_scenario(r[i].sc)) < 0)
+            spool_scenario(&sp[SPOOL_SCENARIOS], r[i].sc, a.co.json) < 0)
             goto done;
         r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
@@ -160,6 +306,10 @@ int cli_cmd_batch(int argc, char **argv)
             goto done;
         }
         if (i > 0) drop_scenario(&r[i]);
+        if (spool_run(&sp[SPOOL_RUNS], &r[i], a.co.json) < 0) {
+            exit_code = EXIT_FAILURE;
+            goto done;
+        }
         if (rc && rc != CLI_EXIT_INTERRUPTED) {
             exit_code = rc;
             goto done;
@@ -173,7 +323,7 @@ int cli_cmd_batch(int argc, char **argv)
     }
     if (!a.co.quiet) {
         double el = 0;
-        for (int i = 0; i < n_done; i++) el += r[i].run->elapsed_s;
+        for (int i = 0; i < n_done; i++) el += r[i].elapsed_s;
         if (!rc)
             printf("Batch: %d scenario%s x %" PRIu64 " paths, seed %" PRIu64 ", %d threads, "
                    "%.2f s\n\n", n_done, n_done == 1 ? "" : "s", common.paths, common.seed,
@@ -182,7 +332,7 @@ int cli_cmd_batch(int argc, char **argv)
             print_ran(r, n_done, a.n_in, &common, el);
         cli_pair_print_table(r, n_done, thr, n_thr);
     }
-    if (a.co.json || a.co.csv) {
+    if (a.co.json) {
         doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
         /* what rerun needs: sampling and antithetic as given (each scenario's own else) */
         const char *smp = a.sf.sampling >= 0 ? cx_sampling_names[a.sf.sampling] : NULL;
@@ -191,15 +341,20 @@ int cli_cmd_batch(int argc, char **argv)
                                               cx_output_u64(common.seed), "sampling",
                                               smp ? json_string(smp) : json_null(),
                                               "antithetic", a.sf.antithetic),
-                               NULL) < 0 ||
-            (doc && json_object_set(doc, "scenarios", scen) < 0))
+                               NULL) < 0)
             goto done;
-        if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
+        if ((exit_code = batch_write_json(a.co.json, doc, sp))) goto done;
+    }
+    if (a.co.csv) {
+        cli_pair_flags csv = a;
+        csv.co.json = NULL;
+        if ((exit_code = cli_pair_write_outputs(&csv, NULL, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, a.n_in, rc);
 done:
     json_decref(doc);
-    json_decref(scen);
+    for (int i = 0; i < N_SPOOLS; i++)
+        if (sp[i].f) fclose(sp[i].f);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);

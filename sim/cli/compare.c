@@ -29,8 +29,9 @@ enum { OPT_ALLOW_SEED = 256, OPT_ALLOW_SCENARIO, OPT_ALPHA, OPT_ALL };
 static void compare_help(void)
 {
     printf("Usage: capexsim compare NEW.json BASE.json [options]\n"
-           "Compares two results of capexsim run, sweep or sobol (statistically) or of any\n"
-           "command (--exact) and says whether NEW differs from BASE beyond the noise.\n\n"
+           "Compares two results of capexsim run, sweep, sobol, batch or stress\n"
+           "(statistically) or of any command (--exact) and says whether NEW differs from\n"
+           "BASE beyond the noise.\n\n"
            "  -e, --exact          same values apart from timing and provenance fields\n"
            "                       (elapsed_s, paths_per_s, threads, version, compiler, ...)\n"
            "                       (default: statistical)\n"
@@ -47,7 +48,8 @@ static void compare_help(void)
            "Means are compared by their standard errors, percentiles by their 95%% CIs,\n"
            "exceedance probabilities as proportions, CVaR95 and the quarterly series by\n"
            "derived standard errors (docs/ci.md). Sweeps: means of every point; sobol: S1,\n"
-           "ST by their se; tornado: --exact only.\n"
+           "ST by their se; batch and stress: run by run, each run of BASE against NEW's run\n"
+           "of the same scenario name (baseline, stressed); tornado: --exact only.\n"
            "Exit codes: 0 same, 1 different, 2 bad input (unreadable, not a capexsim result,\n"
            "results of different studies, or different scenarios/seeds without the flag).\n");
 }

@@ -17,6 +17,7 @@
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/study/target.h"
 
 static void resume_help(void)
 {
@@ -94,9 +95,18 @@ int cli_cmd_resume(int argc, char **argv)
                            .paths = id.paths, .seed = id.seed, .threads = threads,
                            .has_paths = true, .has_seed = true, .quiet = quiet || id.quiet,
                            .progress = pf.progress, .progress_s = pf.progress_s};
+    cx_target_ci tc;
+    char why[512] = "";
     if (id.sampling > 2) {
         fprintf(stderr, "capexsim: %s: damaged checkpoint (sampling %u)\n", ck.file,
                 (unsigned)id.sampling);
+        rc = CLI_EXIT_USAGE;
+    } else if (id.target && (strcmp(id.command, "run") ||
+                             cx_target_ci_parse(&tc, id.target, why, sizeof why) < 0)) {
+        /* the --target-ci text of the run that wrote it: refused here as the checkpoint's
+         * field (issue 25), not as a flag the user never gave */
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (target: %s)\n", ck.file,
+                why[0] ? why : "a sweep has no --target-ci");
         rc = CLI_EXIT_USAGE;
     } else if (!strcmp(id.command, "run")) {
         cli_run_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};

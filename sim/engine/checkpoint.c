@@ -81,6 +81,8 @@ struct cx_ckpt {
     double *thresholds;
     double alpha;
     cx_bd_shape bd;       /* the outcome breakdown the runs keep (n_out 0: none) */
+    double rep_q[CX_REP_MAX_Q]; /* the replicate levels the run keeps (n_rep_q of them) */
+    int n_rep_q;
     blob *ended;          /* states of the runs that ended, by run index */
     int n_ended, cap_ended;
     blob cur;             /* the run in progress (p NULL: none) */
@@ -499,21 +501,42 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
     return NULL;
 }
 
-/* Peeks at the accumulator's replicate batch size (cx_accum_serialise: u32 quarters, u32
- * thresholds, f64 alpha, the thresholds, u32 levels, the levels, u32 batch size) so that a
- * damaged one is refused before cx_accum_deserialise allocates batches of it. */
-static bool replicate_batch_ok(cx_rbuf r)
+/*
+ * Peeks at the accumulator's replicate statistics (cx_accum_serialise: u32 quarters, u32
+ * thresholds, f64 alpha, the thresholds, u32 levels, the levels, u32 batch size), so that
+ * levels other than the run's (which the engine would refuse only as it resumes, "argument
+ * out of range", exit 1) or a damaged batch size (which cx_accum_deserialise would allocate)
+ * are refused here. @return NULL, or the field that is wrong, with the detail in why.
+ */
+static const char *check_replicates(const cx_ckpt *ck, cx_rbuf r, char *why, size_t why_len)
 {
     cx_rbuf_u32(&r);
     uint32_t nt = cx_rbuf_u32(&r);
     cx_rbuf_f64(&r);
-    if (r.err || nt > cx_rbuf_left(&r) / 8) return false;
+    if (r.err || nt > cx_rbuf_left(&r) / 8) return "accumulators";
     r.off += (size_t)nt * 8;
     uint32_t n_rq = cx_rbuf_u32(&r);
-    if (r.err || n_rq > CX_REP_MAX_Q) return false;
-    if (n_rq == 0) return true;
-    for (uint32_t j = 0; j < n_rq; j++) cx_rbuf_f64(&r);
-    return !r.err && cx_rbuf_u32(&r) == CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS && !r.err;
+    if (r.err) return "accumulators";
+    if (n_rq != (uint32_t)ck->n_rep_q) {
+        cx_set_err(why, why_len, "%u levels, this run keeps %d", (unsigned)n_rq, ck->n_rep_q);
+        return "replicate levels";
+    }
+    for (uint32_t j = 0; j < n_rq; j++) {
+        double q = cx_rbuf_f64(&r);
+        if (!r.err && memcmp(&q, &ck->rep_q[j], sizeof q) != 0) {
+            cx_set_err(why, why_len, "level %u is %.17g, this run keeps %.17g", (unsigned)j + 1,
+                       q, ck->rep_q[j]);
+            return "replicate levels";
+        }
+    }
+    if (n_rq == 0) return NULL;
+    uint32_t cap = cx_rbuf_u32(&r);
+    if (r.err || cap != CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS) {
+        cx_set_err(why, why_len, "%u values, expected %d", (unsigned)cap,
+                   CX_REP_BATCH_BLOCKS * CX_BLOCK_PATHS);
+        return "replicate batch size";
+    }
+    return NULL;
 }
 
 /*
@@ -550,7 +573,8 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
         field = "stopped";
         goto bad;
     }
-    if (!replicate_batch_ok(r) || cx_accum_deserialise(st->accum, &r) < 0) {
+    if ((field = check_replicates(ck, r, why, sizeof why)) != NULL) goto bad;
+    if (cx_accum_deserialise(st->accum, &r) < 0) {
         field = "accumulators";
         goto bad;
     }
@@ -961,7 +985,8 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
 
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 const cx_bd_shape *bd, char *err, size_t err_len)
+                 const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
+                 size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
@@ -973,6 +998,14 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     ck->n_thresholds = n_thresholds;
     ck->alpha = alpha;
     if (bd) ck->bd = *bd;
+    if (n_rep_q < 0 || n_rep_q > CX_REP_MAX_Q || (n_rep_q > 0) != has_replicates(id)) {
+        cx_set_err(err, err_len, "%s: %d replicate levels for a run %s keeps them", path,
+                   n_rep_q, has_replicates(id) ? "that" : "that never");
+        free(ck);
+        return CX_ERR_RANGE;
+    }
+    ck->n_rep_q = n_rep_q;
+    if (n_rep_q) memcpy(ck->rep_q, rep_q, (size_t)n_rep_q * sizeof *rep_q);
     if (!(ck->path = strdup(path)) ||
         !(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds)) ||
         cx_ckpt_id_copy(&ck->id, id) < 0)

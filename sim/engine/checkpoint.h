@@ -73,7 +73,9 @@ typedef struct cx_ckpt cx_ckpt;
  * The checkpoint of the run id at path, for a command that makes n_runs engine runs (1 for
  * run, a sweep's points) whose accumulators have the given shape (cx_accum_new's arguments,
  * and bd: the outcome breakdown the runs keep, cx_bd_shape_of the scenario for a run with
- * cx_engine_opts.breakdown; NULL: none).
+ * cx_engine_opts.breakdown; NULL: none) and keep replicate quantiles at the n_rep_q levels
+ * rep_q (cx_engine_opts.rep_q: what the run's sampling makes the engine keep; 0 levels for
+ * plain Monte Carlo).
  * When path exists it must be a regular file, no larger than such a checkpoint can be, and a
  * checkpoint of that run (same command, scenario digest, seed, paths, sampling, target and
  * round size) whose states agree with the run (counters, accumulators, round schedule, the
@@ -87,7 +89,8 @@ typedef struct cx_ckpt cx_ckpt;
  */
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 const cx_bd_shape *bd, char *err, size_t err_len);
+                 const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
+                 size_t err_len);
 void cx_ckpt_free(cx_ckpt *ck);
 /* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
 void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);

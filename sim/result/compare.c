@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Comparison of two capexsim results (run, sweep, tornado, sobol JSON): statistical or exact. */
+/* Comparison of two capexsim results (run, sweep, tornado, sobol, batch, stress JSON): statistical
+ * or exact. */
 /*
  * Every statistic both files report becomes one row: NEW value, BASE value, the standard
  * error of their difference, z = (new - base) / se and the two-sided normal p-value. Where
@@ -77,6 +78,9 @@ typedef struct ctx {
     int cap;
     int nomem;
     unsigned ignored_seen; /* --exact: bit i for cx_compare_ignored_keys[i] met */
+    const char *prefix;    /* batch, stress: the run whose statistics are being compared
+                            * ("runs[NAME]", "baseline"), before every row name and note */
+    struct pairing *pairs; /* batch, stress: the runs of NEW and BASE, matched */
 } ctx;
 
 static char *dupstr(const char *s)
@@ -90,9 +94,11 @@ static char *dupstr(const char *s)
 __attribute__((format(printf, 2, 3))) static void add_note(ctx *c, const char *fmt, ...)
 {
     char buf[512];
+    int off = c->prefix ? snprintf(buf, sizeof buf, "%s: ", c->prefix) : 0;
+    if (off < 0 || (size_t)off >= sizeof buf) off = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vsnprintf(buf + off, sizeof buf - (size_t)off, fmt, ap);
     va_end(ap);
     char **n = realloc(c->r->notes, (size_t)(c->r->n_notes + 1) * sizeof *n);
     char *s = dupstr(buf);
@@ -120,10 +126,12 @@ __attribute__((format(printf, 3, 4))) static cx_compare_row *add_row(ctx *c, con
         c->r->rows = rows;
         c->cap = cap;
     }
-    char buf[512];
+    char buf[640];
+    int off = c->prefix ? snprintf(buf, sizeof buf, "%s.", c->prefix) : 0;
+    if (off < 0 || (size_t)off >= sizeof buf) off = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vsnprintf(buf + off, sizeof buf - (size_t)off, fmt, ap);
     va_end(ap);
     char *name = dupstr(buf);
     if (!name) {
@@ -258,7 +266,8 @@ static const char *study_of(const json_t *doc)
     const json_t *s = json_object_get(doc, "study");
     if (s) {
         const char *v = json_string_value(s);
-        if (v && (!strcmp(v, "sweep") || !strcmp(v, "tornado") || !strcmp(v, "sobol")))
+        if (v && (!strcmp(v, "sweep") || !strcmp(v, "tornado") || !strcmp(v, "sobol") ||
+                  !strcmp(v, "batch") || !strcmp(v, "stress")))
             return v;
         return NULL;
     }
@@ -425,9 +434,9 @@ static void compare_quarters(ctx *c, const json_t *dn, const json_t *db, double 
     }
 }
 
-static void compare_run(ctx *c, const json_t *dn, const json_t *db)
+/* A run's statistics; nn, nb: the paths of each side. */
+static void compare_run(ctx *c, const json_t *dn, const json_t *db, double nn, double nb)
 {
-    double nn = (double)c->r->new_paths, nb = (double)c->r->base_paths;
     compare_metrics(c, dn, db);
 
     const json_t *en = json_object_get(dn, "burden_exceedance");
@@ -744,19 +753,85 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* A run's report as a part of d (label "runs[2]", "baseline"; "" for d itself): the keys the
+ * statistics read. */
+static int check_run(const json_t *run, const char *path, const char *label, char *err,
+                     size_t len)
+{
+    static const char *const need[] = {"metrics", "scenario_sha256", "seed", "paths", NULL};
+    const char *dot = *label ? "." : "";
+    if (!json_is_object(run))
+        return fail(err, len, CX_ERR_USAGE, "%s: %s: expected a run's report (an object)", path,
+                    label);
+    for (int i = 0; need[i]; i++)
+        if (!json_object_get(run, need[i]))
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: %s%s%s: missing (not a complete capexsim run result)", path, label,
+                        dot, need[i]);
+    uint64_t x;
+    if (u64_of(json_object_get(run, "seed"), &x) < 0)
+        return fail(err, len, CX_ERR_USAGE, "%s: %s%sseed: expected a non-negative integer", path,
+                    label, dot);
+    if (u64_of(json_object_get(run, "paths"), &x) < 0 || x == 0)
+        return fail(err, len, CX_ERR_USAGE, "%s: %s%spaths: expected a positive integer", path,
+                    label, dot);
+    if (!json_is_object(json_object_get(run, "metrics")))
+        return fail(err, len, CX_ERR_USAGE, "%s: %s%smetrics: expected an object", path, label,
+                    dot);
+    if (!json_is_string(json_object_get(run, "scenario_sha256")))
+        return fail(err, len, CX_ERR_USAGE, "%s: %s%sscenario_sha256: expected a string", path,
+                    label, dot);
+    return 0;
+}
+
+/* A batch's runs (each a run's report with its scenario's name) or a stress result's two. */
+static int check_runs(const json_t *d, const char *path, const char *study, char *err,
+                      size_t len)
+{
+    int rc;
+    if (!strcmp(study, "stress")) {
+        if (!json_is_string(json_object_get(d, "case")))
+            return fail(err, len, CX_ERR_USAGE, "%s: case: expected a string", path);
+        if (!json_is_array(json_object_get(d, "inputs")))
+            return fail(err, len, CX_ERR_USAGE, "%s: inputs: expected an array", path);
+        if ((rc = check_run(json_object_get(d, "baseline"), path, "baseline", err, len)) < 0)
+            return rc;
+        const json_t *st = json_object_get(d, "stressed");
+        return json_is_null(st) ? 0 : check_run(st, path, "stressed", err, len);
+    }
+    const json_t *runs = json_object_get(d, "runs");
+    if (!json_is_array(runs) || json_array_size(runs) == 0)
+        return fail(err, len, CX_ERR_USAGE, "%s: runs: expected an array of run reports", path);
+    size_t i;
+    const json_t *run;
+    json_array_foreach(runs, i, run) {
+        char label[64];
+        snprintf(label, sizeof label, "runs[%zu]", i);
+        if ((rc = check_run(run, path, label, err, len)) < 0) return rc;
+        if (!json_is_string(json_object_get(run, "scenario")))
+            return fail(err, len, CX_ERR_USAGE, "%s: %s.scenario: expected a string", path,
+                        label);
+    }
+    return 0;
+}
+
 /* Checks the keys a study needs (so the comparison never reads a half-formed file). */
 static int check_shape(const json_t *d, const char *path, const char *study, char *err,
                        size_t len)
 {
-    static const char *const need_run[] = {"metrics", "scenario_sha256", "seed", "paths", NULL};
     static const char *const need_sweep[] = {"axes", "points", "scenario_sha256", "seed", NULL};
     static const char *const need_tornado[] = {"tornado", "scenario_sha256", "seed", "metric",
                                                NULL};
     static const char *const need_sobol[] = {"indices", "scenario_sha256", "seed", "metric",
                                              NULL};
-    const char *const *need = !strcmp(study, "run")     ? need_run
-                              : !strcmp(study, "sweep") ? need_sweep
+    static const char *const need_batch[] = {"runs", "seed", "paths", NULL};
+    static const char *const need_stress[] = {"baseline", "stressed", "seed", "paths", "case",
+                                              NULL};
+    if (!strcmp(study, "run")) return check_run(d, path, "", err, len);
+    const char *const *need = !strcmp(study, "sweep")     ? need_sweep
                               : !strcmp(study, "tornado") ? need_tornado
+                              : !strcmp(study, "batch")   ? need_batch
+                              : !strcmp(study, "stress")  ? need_stress
                                                           : need_sobol;
     for (int i = 0; need[i]; i++)
         if (!json_object_get(d, need[i]))
@@ -765,18 +840,286 @@ static int check_shape(const json_t *d, const char *path, const char *study, cha
     uint64_t x;
     if (u64_of(json_object_get(d, "seed"), &x) < 0)
         return fail(err, len, CX_ERR_USAGE, "%s: seed: expected a non-negative integer", path);
-    if (!strcmp(study, "run")) {
-        if (u64_of(json_object_get(d, "paths"), &x) < 0 || x == 0)
-            return fail(err, len, CX_ERR_USAGE, "%s: paths: expected a positive integer", path);
-        if (!json_is_object(json_object_get(d, "metrics")))
-            return fail(err, len, CX_ERR_USAGE, "%s: metrics: expected an object", path);
-    }
     if (!strcmp(study, "sweep") && (!json_is_array(json_object_get(d, "points")) ||
                                     !json_is_array(json_object_get(d, "axes"))))
         return fail(err, len, CX_ERR_USAGE, "%s: points: expected an array", path);
     if (!strcmp(study, "sobol") && !json_is_array(json_object_get(d, "indices")))
         return fail(err, len, CX_ERR_USAGE, "%s: indices: expected an array", path);
+    if (!strcmp(study, "batch") || !strcmp(study, "stress")) {
+        if (u64_of(json_object_get(d, "paths"), &x) < 0 || x == 0)
+            return fail(err, len, CX_ERR_USAGE, "%s: paths: expected a positive integer", path);
+        return check_runs(d, path, study, err, len);
+    }
     return 0;
+}
+
+/* ---- batch and stress: their runs, matched ---- */
+
+/*
+ * A batch's runs are matched by scenario name: the k-th run of a name in NEW with the k-th of
+ * that name in BASE (k >= 2 labelled "NAME#k"), through jansson's hash table of NEW's names,
+ * so N runs match in O(N) expected time. A stress result's runs are its baseline and its
+ * stressed run. Each matched pair is compared as two runs are; a run of BASE that NEW lacks
+ * is a difference, a run of NEW that BASE lacks a note.
+ */
+typedef struct run_pair {
+    char *label;         /* "runs[NAME]", "baseline", "stressed" */
+    const json_t *n, *b; /* NULL: in the other file only */
+} run_pair;
+
+typedef struct pairing {
+    run_pair *p;
+    size_t n, cap;
+    size_t n_new, n_base, matched; /* runs in NEW, in BASE, in both */
+} pairing;
+
+static void pairing_free(pairing *pg)
+{
+    if (!pg) return;
+    for (size_t i = 0; i < pg->n; i++) free(pg->p[i].label);
+    free(pg->p);
+    free(pg);
+}
+
+static int add_pair(pairing *pg, const char *label, const json_t *n, const json_t *b)
+{
+    if (pg->n == pg->cap) {
+        size_t cap = pg->cap ? 2 * pg->cap : 16;
+        run_pair *p = realloc(pg->p, cap * sizeof *p);
+        if (!p) return CX_ERR_NOMEM;
+        pg->p = p;
+        pg->cap = cap;
+    }
+    char *l = dupstr(label);
+    if (!l) return CX_ERR_NOMEM;
+    pg->p[pg->n++] = (run_pair){l, n, b};
+    pg->matched += n && b;
+    return 0;
+}
+
+/* The objects of arr keyed by their string `field`: "NAME", then "NAME#2", "NAME#3" for the
+ * later ones of a name (the first key free, so a name that reads "A#2" takes no other's).
+ * @return a new object whose values are arr's, or NULL when out of memory. */
+static json_t *keyed(const json_t *arr, const char *field)
+{
+    json_t *o = json_object(), *seen = json_object();
+    char *key = NULL;
+    size_t i;
+    const json_t *e;
+    if (!o || !seen) goto fail;
+    json_array_foreach(arr, i, e) {
+        if (!json_is_object(e)) continue; /* a batch's "paired" has null for unpaired runs */
+        const char *s = str(e, field);
+        size_t len = strlen(s) + 32;
+        char *k2 = realloc(key, len);
+        if (!k2) goto fail;
+        key = k2;
+        json_int_t k = json_integer_value(json_object_get(seen, s)); /* 0 when absent */
+        do {
+            if (k == 0) snprintf(key, len, "%s", s);
+            else snprintf(key, len, "%s#%lld", s, (long long)k + 1);
+            k++;
+        } while (json_object_get(o, key));
+        if (json_object_set_new(seen, s, json_integer(k)) < 0 ||
+            json_object_set(o, key, (json_t *)e) < 0)
+            goto fail;
+    }
+    free(key);
+    json_decref(seen);
+    return o;
+fail:
+    free(key);
+    json_decref(seen);
+    json_decref(o);
+    return NULL;
+}
+
+static int pair_batch(pairing *pg, const json_t *dn, const json_t *db)
+{
+    json_t *kn = keyed(json_object_get(dn, "runs"), "scenario");
+    json_t *kb = keyed(json_object_get(db, "runs"), "scenario");
+    int rc = kn && kb ? 0 : CX_ERR_NOMEM;
+    const char *k;
+    json_t *v;
+    char *label = NULL;
+    if (!rc) {
+        pg->n_new = json_object_size(kn);
+        pg->n_base = json_object_size(kb);
+    }
+    json_object_foreach(rc ? NULL : kb, k, v) { /* BASE's order; then NEW's own */
+        if (!(label = malloc(strlen(k) + 8)) || (sprintf(label, "runs[%s]", k),
+                                                 add_pair(pg, label, json_object_get(kn, k), v)))
+            rc = CX_ERR_NOMEM;
+        free(label);
+        if (rc) break;
+    }
+    json_object_foreach(rc ? NULL : kn, k, v) {
+        if (json_object_get(kb, k)) continue;
+        if (!(label = malloc(strlen(k) + 8)) || (sprintf(label, "runs[%s]", k),
+                                                 add_pair(pg, label, v, NULL)))
+            rc = CX_ERR_NOMEM;
+        free(label);
+        if (rc) break;
+    }
+    json_decref(kn);
+    json_decref(kb);
+    return rc;
+}
+
+static int pair_stress(pairing *pg, const json_t *dn, const json_t *db)
+{
+    static const char *const runs[] = {"baseline", "stressed"};
+    for (int i = 0; i < 2; i++) {
+        const json_t *a = json_object_get(dn, runs[i]), *b = json_object_get(db, runs[i]);
+        a = json_is_object(a) ? a : NULL;
+        b = json_is_object(b) ? b : NULL;
+        pg->n_new += a != NULL;
+        pg->n_base += b != NULL;
+        if ((a || b) && add_pair(pg, runs[i], a, b) < 0) return CX_ERR_NOMEM;
+    }
+    return 0;
+}
+
+/* The names of the pairs with only NEW's run (new_only) or only BASE's, ", "-separated. */
+static void unmatched_names(const pairing *pg, bool new_only, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < pg->n && off < len; i++) {
+        const run_pair *p = &pg->p[i];
+        if ((new_only && p->b) || (!new_only && p->n)) continue;
+        int w = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", p->label);
+        off += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* Matches the runs of a batch or stress result; each pair has the same scenario and seed
+ * (else the flags that allow it), and the note says how many matched. */
+static int identify_runs(ctx *c, const json_t *dn, const char *pn, const json_t *db,
+                         const char *pb, const cx_compare_opts *o, char *err, size_t len)
+{
+    if (!(c->pairs = calloc(1, sizeof *c->pairs))) return CX_ERR_NOMEM;
+    pairing *pg = c->pairs;
+    bool batch = !strcmp(c->r->study, "batch");
+    int rc = batch ? pair_batch(pg, dn, db) : pair_stress(pg, dn, db);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < pg->n; i++) {
+        const run_pair *p = &pg->p[i];
+        if (!p->n || !p->b) continue;
+        const char *hn = str(p->n, "scenario_sha256"), *hb = str(p->b, "scenario_sha256");
+        uint64_t sn = 0, sb = 0;
+        (void)u64_of(json_object_get(p->n, "seed"), &sn);
+        (void)u64_of(json_object_get(p->b, "seed"), &sb);
+        if (strcmp(hn, hb) && !o->allow_scenario)
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: %s.scenario_sha256: %.12s... is not %s's %.12s... (results of "
+                        "different scenarios; --allow-scenario compares them)",
+                        pn, p->label, hn, pb, hb);
+        if (sn != sb && !o->allow_seed)
+            return fail(err, len, CX_ERR_USAGE,
+                        "%s: %s.seed: %llu is not %s's %llu (--allow-seed compares results of "
+                        "different seeds)",
+                        pn, p->label, (unsigned long long)sn, pb, (unsigned long long)sb);
+        if (strcmp(hn, hb))
+            add_note(c, "%s: DIFFERENT SCENARIOS (SHA-256 %.12s... vs %.12s...): compared "
+                        "because of --allow-scenario", p->label, hn, hb);
+    }
+    char only_b[300], only_n[300];
+    unmatched_names(pg, false, only_b, sizeof only_b);
+    unmatched_names(pg, true, only_n, sizeof only_n);
+    add_note(c, "runs matched %s: %zu of NEW's %zu and of BASE's %zu; in BASE only (a "
+                "difference each): %zu%s%s%s; in NEW only (not compared): %zu%s%s%s",
+             batch ? "by scenario name" : "baseline to baseline, stressed to stressed",
+             pg->matched, pg->n_new, pg->n_base, pg->n_base - pg->matched,
+             *only_b ? " (" : "", only_b, *only_b ? ")" : "", pg->n_new - pg->matched,
+             *only_n ? " (" : "", only_n, *only_n ? ")" : "");
+    return 0;
+}
+
+/* Statistical: each matched pair as two runs, under its label. */
+static void compare_pairs(ctx *c)
+{
+    const pairing *pg = c->pairs;
+    for (size_t i = 0; i < pg->n; i++) {
+        const run_pair *p = &pg->p[i];
+        if (!p->n) {
+            missing(c, p->label);
+            continue;
+        }
+        if (!p->b) {
+            cx_compare_row *w = add_row(c, "se", "%s", p->label);
+            if (w) w->verdict = CX_CMP_NEW_ONLY;
+            continue;
+        }
+        uint64_t nn = 0, nb = 0;
+        (void)u64_of(json_object_get(p->n, "paths"), &nn);
+        (void)u64_of(json_object_get(p->b, "paths"), &nb);
+        c->prefix = p->label;
+        compare_run(c, p->n, p->b, (double)nn, (double)nb);
+        if (json_is_false(json_object_get(p->n, "complete"))) add_note(c, "NEW's run is incomplete");
+        if (json_is_false(json_object_get(p->b, "complete"))) add_note(c, "BASE's run is incomplete");
+        if (strcmp(str(p->n, "sampling"), str(p->b, "sampling")))
+            add_note(c, "sampling differs: %s vs %s", str(p->n, "sampling"), str(p->b, "sampling"));
+        c->prefix = NULL;
+    }
+    add_note(c, "paired differences are derived from the runs compared here: --exact compares "
+                "them");
+}
+
+/* --exact: the study's own keys, then each pair of runs (seed and scenario_sha256 left to
+ * the identity check, as at a run's top), then a batch's table and paired differences
+ * matched by scenario name as its runs are. */
+static void exact_runs(ctx *c, const json_t *dn, const json_t *db)
+{
+    static const char *const own[] = {"runs", "table", "paired", "baseline", "stressed", NULL};
+    bool batch = !strcmp(c->r->study, "batch");
+    json_t *cn = json_copy((json_t *)dn), *cb = json_copy((json_t *)db);
+    if (!cn || !cb) c->nomem = 1;
+    for (int i = 0; cn && cb && own[i]; i++) {
+        if (!batch && !strcmp(own[i], "paired")) continue; /* stress: one object, walked */
+        json_object_del(cn, own[i]);
+        json_object_del(cb, own[i]);
+    }
+    if (cn && cb) exact_walk(c, "", cn, cb, 0);
+    json_decref(cn);
+    json_decref(cb);
+    const pairing *pg = c->pairs;
+    for (size_t i = 0; i < pg->n; i++) {
+        const run_pair *p = &pg->p[i];
+        if (p->n && p->b) {
+            exact_walk(c, p->label, p->n, p->b, 0);
+        } else { /* the run itself in the row, not its whole report */
+            c->r->n_tested++;
+            cx_compare_row *w = add_row(c, "exact", "%s", p->label);
+            if (!w) continue;
+            w->verdict = p->n ? CX_CMP_DIFFERENT : CX_CMP_MISSING;
+            w->p = 0;
+            w->rel = INFINITY;
+            w->text_new = dupstr(p->n ? "(a run)" : "(absent)");
+            w->text_base = dupstr(p->b ? "(a run)" : "(absent)");
+            if (!w->text_new || !w->text_base) c->nomem = 1;
+        }
+    }
+    for (int i = 0; batch && i < 2; i++) {
+        const char *k = i ? "paired" : "table";
+        json_t *kn = keyed(json_object_get(dn, k), "scenario");
+        json_t *kb = keyed(json_object_get(db, k), "scenario");
+        if (kn && kb) exact_walk(c, k, kn, kb, 1);
+        else c->nomem = 1;
+        json_decref(kn);
+        json_decref(kb);
+    }
+}
+
+/* The scenario a result names: a batch's "N scenarios", else its "scenario". @return a new
+ * string, or NULL when out of memory. */
+static char *scenario_of(const json_t *d, const char *study)
+{
+    if (strcmp(study, "batch")) return dupstr(str(d, "scenario"));
+    char buf[64];
+    size_t n = json_array_size(json_object_get(d, "runs"));
+    snprintf(buf, sizeof buf, "%zu scenario%s", n, n == 1 ? "" : "s");
+    return dupstr(buf);
 }
 
 static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, const char *pb,
@@ -808,13 +1151,20 @@ static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, 
                         "%s: axes: not the sweep of %s (inputs or values differ): different studies",
                         pn, pb);
     }
+    bool runs = !strcmp(sn, "batch") || !strcmp(sn, "stress");
+    if (!strcmp(sn, "stress") &&
+        (strcmp(str(dn, "case"), str(db, "case")) ||
+         !json_equal(json_object_get(dn, "inputs"), json_object_get(db, "inputs"))))
+        return fail(err, len, CX_ERR_USAGE,
+                    "%s: inputs: not the stress case of %s (case %s against %s, or its inputs "
+                    "differ): different studies", pn, pb, str(dn, "case"), str(db, "case"));
     r->study = dupstr(sn);
-    r->scenario = dupstr(str(db, "scenario"));
-    r->new_scenario = dupstr(str(dn, "scenario"));
+    r->scenario = scenario_of(db, sn);
+    r->new_scenario = scenario_of(dn, sn);
     r->new_path = dupstr(pn);
-    r->base_path = dupstr(pb);
-    r->new_sha256 = dupstr(str(dn, "scenario_sha256"));
-    r->base_sha256 = dupstr(str(db, "scenario_sha256"));
+    r->base_path = dupstr(pb); /* a stress result's scenario: its baseline's */
+    r->new_sha256 = dupstr(str(runs ? json_object_get(dn, "baseline") : dn, "scenario_sha256"));
+    r->base_sha256 = dupstr(str(runs ? json_object_get(db, "baseline") : db, "scenario_sha256"));
     if (!r->study || !r->scenario || !r->new_scenario || !r->new_path || !r->base_path || !r->new_sha256 ||
         !r->base_sha256)
         return CX_ERR_NOMEM;
@@ -823,7 +1173,8 @@ static int identify(ctx *c, const json_t *dn, const char *pn, const json_t *db, 
     if (u64_of(json_object_get(dn, "paths"), &r->new_paths) < 0) r->new_paths = 0;
     if (u64_of(json_object_get(db, "paths"), &r->base_paths) < 0) r->base_paths = 0;
 
-    if (strcmp(r->new_sha256, r->base_sha256)) {
+    if (runs && (rc = identify_runs(c, dn, pn, db, pb, o, err, len)) < 0) return rc;
+    if (!runs && strcmp(r->new_sha256, r->base_sha256)) { /* batch, stress: by run, above */
         if (!o->allow_scenario)
             return fail(err, len, CX_ERR_USAGE,
                         "%s: scenario_sha256: %.12s... is not %s's %.12s... (results of different "
@@ -858,6 +1209,51 @@ static bool is_se_key(const char *k)
 }
 
 /*
+ * A value outside the range of its metric in a run's report: a mean, a percentile or the
+ * burden's CVaR95 below the metric's min or above its max. The sketch's values may lie a
+ * bucket (relative error a, x 2 for the representative) outside the exact extremes, and a mean
+ * a rounding away: that much is allowed. Writes the path and value to bad.
+ */
+static bool out_of_range(const json_t *run, const char *path, char *bad, size_t len)
+{
+    const json_t *ms = json_object_get(run, "metrics");
+    double a = num(run, "relative_error");
+    if (!(a >= 0 && a < 1)) a = 0.001;
+    const char *name;
+    const json_t *m;
+    json_object_foreach((json_t *)ms, name, m) {
+        double lo = num(m, "min"), hi = num(m, "max");
+        if (!isfinite(lo) || !isfinite(hi)) continue;
+        double tol = (2 * a + 1e-9) * fmax(fabs(lo), fabs(hi));
+        const char *pk;
+        const json_t *pv;
+        double v = num(m, "mean");
+        const char *what = "mean", *sep = "";
+        if (!(v >= lo - tol && v <= hi + tol) && !isnan(v)) goto outside;
+        json_object_foreach(json_object_get(m, "percentiles"), pk, pv) {
+            v = json_is_number(pv) ? json_number_value(pv) : NAN;
+            what = pk;
+            sep = "percentiles.";
+            if (!(v >= lo - tol && v <= hi + tol) && !isnan(v)) goto outside;
+        }
+        if (!strcmp(name, "capex_burden")) {
+            v = num(run, "burden_cvar95");
+            if (!(v >= lo - tol && v <= hi + tol) && !isnan(v)) {
+                snprintf(bad, len, "%s%sburden_cvar95 = %.17g: outside capex_burden's range "
+                         "[%.17g, %.17g]", path, *path ? "." : "", v, lo, hi);
+                return true;
+            }
+        }
+        continue;
+outside:
+        snprintf(bad, len, "%s%smetrics.%s.%s%s = %.17g: outside the metric's range [%.17g, "
+                 "%.17g]", path, *path ? "." : "", name, sep, what, v, lo, hi);
+        return true;
+    }
+    return false;
+}
+
+/*
  * The first impossible value under v (at path): a standard error that is negative or not
  * finite, a probability (a value of "burden_exceedance", an "exceed_*" statistic) outside
  * [0, 1]. Writes its path and value to bad. @return true when one was found.
@@ -866,6 +1262,9 @@ static bool impossible(const json_t *v, const char *path, bool prob, char *bad, 
                        int depth)
 {
     if (depth > 64) return false;
+    if (json_is_object(v) && json_is_object(json_object_get(v, "metrics")) &&
+        out_of_range(v, path, bad, len))
+        return true;
     if (json_is_object(v)) {
         const char *k;
         const json_t *x;
@@ -908,7 +1307,7 @@ int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *
     cx_compare_result *r = calloc(1, sizeof *r);
     if (!r) return CX_ERR_NOMEM;
     r->opts = *o;
-    ctx c = {r, 0, 0, 0};
+    ctx c = {.r = r};
     char bad[700];
     int rc = 0;
     /* impossible values are bad input (exit 2), not a difference (issue 25) */
@@ -923,7 +1322,8 @@ int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *
     rc = identify(&c, new_doc, new_path, base_doc, base_path, o, err, err_len);
     if (rc < 0) goto fail;
     if (o->exact) {
-        exact_walk(&c, "", new_doc, base_doc, 0);
+        if (c.pairs) exact_runs(&c, new_doc, base_doc);
+        else exact_walk(&c, "", new_doc, base_doc, 0);
         char seen[512] = "";
         for (int i = 0; cx_compare_ignored_keys[i]; i++)
             if (c.ignored_seen & (1u << i))
@@ -931,7 +1331,9 @@ int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *
                          seen[0] ? ", " : "", cx_compare_ignored_keys[i]);
         if (seen[0]) add_note(&c, "ignored (provenance and timing): %s", seen);
     } else if (!strcmp(r->study, "run")) {
-        compare_run(&c, new_doc, base_doc);
+        compare_run(&c, new_doc, base_doc, (double)r->new_paths, (double)r->base_paths);
+    } else if (c.pairs) {
+        compare_pairs(&c);
     } else if (!strcmp(r->study, "sweep")) {
         compare_sweep(&c, new_doc, base_doc);
     } else if (!strcmp(r->study, "sobol")) {
@@ -967,10 +1369,12 @@ int cx_compare_docs(cx_compare_result **out, const json_t *new_doc, const char *
     if (r->n_rows) qsort(r->rows, (size_t)r->n_rows, sizeof *r->rows, worst_first);
     for (int i = 0; i < r->n_rows; i++)
         r->n_different += rank_of(&r->rows[i]) == 0;
+    pairing_free(c.pairs);
     *out = r;
     return 0;
 fail:
     if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "out of memory");
+    pairing_free(c.pairs);
     cx_compare_free(r);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Comparison of two capexsim results (run, sweep, tornado, sobol JSON): statistical or exact. */
+/* Comparison of two capexsim results (run, sweep, tornado, sobol, batch, stress JSON): statistical
+ * or exact. */
 #ifndef CX_SIM_COMPARE_H
 #define CX_SIM_COMPARE_H
 
@@ -63,7 +64,7 @@ typedef struct cx_compare_row {
 } cx_compare_row;
 
 typedef struct cx_compare_result {
-    char *study;          /* "run", "sweep", "tornado", "sobol" */
+    char *study;          /* "run", "sweep", "tornado", "sobol", "batch", "stress" */
     char *scenario;       /* BASE's scenario name */
     char *new_scenario;   /* NEW's (issue 22: the header names both) */
     char *new_path, *base_path;
@@ -80,7 +81,8 @@ typedef struct cx_compare_result {
 } cx_compare_result;
 
 /*
- * Reads NEW and BASE (JSON written by capexsim run/sweep/tornado/sobol) and compares them.
+ * Reads NEW and BASE (JSON written by capexsim run, sweep, tornado, sobol, batch or stress)
+ * and compares them.
  * @return 0 with *out set (the verdict is out->n_different > 0), or CX_ERR_IO (unreadable),
  *         CX_ERR_USAGE (not a capexsim result, a malformed one, or results of different
  *         studies, scenarios or seeds without the flag that allows it), CX_ERR_NOMEM; err

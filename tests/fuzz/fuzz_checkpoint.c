@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness of the checkpoint reader: any file is resumed from or refused in one line. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/result/report.h"
 #include "tests/fuzz/fuzz.h"
 
 /*
@@ -103,9 +105,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const cx_bd_shape none = {0};
     cx_ckpt *ck = NULL;
     err[0] = '\0';
+    /* the levels a run or sweep of this sampling keeps (sim/app/ckpt.c) */
+    double rq[CX_REP_MAX_Q];
+    const int n_rq = id.sampling != 0 || id.antithetic ? cx_report_replicate_levels(rq, NAN) : 0;
     rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
                       (int)(sizeof thresholds / sizeof *thresholds), ALPHA, sweep ? &none : &run_bd,
-                      err, sizeof err);
+                      rq, n_rq, err, sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
