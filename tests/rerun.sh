@@ -12,7 +12,7 @@ ROOT=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
-echo "1..18"
+echo "1..19"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -138,6 +138,10 @@ refused "a result whose options are not its study's is refused" bad_cmd.json "no
 refused "options that name a flag the command did not write (an output) are refused" bad_key.json \
     '"export_paths" is not a flag the command re-runs with'
 [ -e written.csv ] && echo "# bad_key.json wrote written.csv"
+err=$("$BIN" rerun optimize.json -q --csv opt.csv 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -q "^capexsim: --csv: an optimize result has no CSV" <<<"$err" \
+    && [ "$(grep -vc '^Try ' <<<"$err")" -eq 1 ] && [ ! -e opt.csv ]
+check "--csv on an optimize result: one line, exit 2 (optimize's own unknown-option error before)" $? "rc=$rc $err"
 
 # ---- 17: the HTML report's provenance gives the command line the options stand for
 "$BIN" report sobol.json batch.json -o r.html >/dev/null 2>&1; rc=$?

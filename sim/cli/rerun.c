@@ -286,6 +286,13 @@ int cli_cmd_rerun(int argc, char **argv)
     json_t *scen = NULL, *doc = load_rerunnable(argv[optind], &scen);
     if (!doc)
         return CLI_EXIT_USAGE;
+    const char *cmd = json_string_value(json_object_get(json_object_get(doc, "options"), "command"));
+    for (int i = 0; i < n_pass; i++)
+        if (cmd && !strcmp(cmd, "optimize") && !strcmp(pass[i], "--csv")) {
+            json_decref(scen);
+            json_decref(doc);
+            return cli_usage_error("rerun", "--csv: an optimize result has no CSV (use --json)");
+        }
     int rc = rerun(doc, scen, paths, pass, n_pass);
     json_decref(scen);
     json_decref(doc);
