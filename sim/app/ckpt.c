@@ -17,6 +17,7 @@
 #include "sim/app/interrupt.h"
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/engine/mpi.h"
 
 const char cli_ckpt_help[] =
     "      --checkpoint FILE  save the run's state to FILE between rounds, at Ctrl-C and at\n"
@@ -27,6 +28,15 @@ const char cli_ckpt_help[] =
     "      --round-blocks N  blocks of 1024 paths per round (checkpoints and progress fall\n"
     "                    between rounds; results do not depend on it, except where\n"
     "                    --target-ci stops) (default: 256, or the --target-ci schedule)\n";
+
+const char cli_ckpt_study_help[] =
+    "      --checkpoint FILE  save the study's state to FILE between rounds, at Ctrl-C and at\n"
+    "                    the end (atomically: a kill leaves the old or the new one); an\n"
+    "                    existing FILE of the same study is resumed (also by 'capexsim\n"
+    "                    resume FILE'), of another refused; one process only (default: none)\n"
+    "      --checkpoint-every S  seconds between saves, 0: every round (default: 60)\n"
+    "      --round-blocks N  blocks per round with --checkpoint (saves fall between rounds;\n"
+    "                    results do not depend on it) (default: 1024)\n";
 
 int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int *rc)
 {
@@ -88,6 +98,41 @@ static void catch_sigterm(void)
         sigaction(SIGTERM, &sa, NULL);
 }
 
+/*
+ * The identity of cmd's checkpoint in *id (its scenario as an absolute path, owned by id)
+ * and, when resuming, the check that the scenario has not changed since it was written.
+ * @return 0 or an exit code after a message.
+ */
+static int ckpt_make_id(cx_ckpt_id *id, const char *cmd, const cli_ckpt_args *a,
+                        const char *scenario, const cx_scenario *sc)
+{
+    char err[1024] = "";
+    memset(id, 0, sizeof *id);
+    id->command = (char *)cmd;
+    if (scenario && !(id->scenario = realpath(scenario, NULL))) {
+        fprintf(stderr, "capexsim: %s: %s\n", scenario, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if (cx_ckpt_digest(sc, id->digest, err, sizeof err) < 0) {
+        fprintf(stderr, "capexsim: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    if (!a->resuming) return 0;
+    /* say plainly when the scenario changed under a checkpoint being resumed */
+    cx_ckpt_id held;
+    int rc = 0;
+    if (cx_ckpt_read_id(a->file, &held, err, sizeof err) == 0 &&
+        memcmp(held.digest, id->digest, sizeof id->digest) != 0) {
+        fprintf(stderr,
+                "capexsim: %s: the scenario %s (or a file it includes) has changed since "
+                "the checkpoint was written\n",
+                a->file, id->scenario ? id->scenario : "<built-in>");
+        rc = CLI_EXIT_USAGE;
+    }
+    cx_ckpt_id_clear(&held);
+    return rc;
+}
+
 int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const char *scenario,
                    const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
                    bool antithetic, const char *target, const char *json, const char *csv,
@@ -101,15 +146,12 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
         return 0;
     }
     char err[1024] = "";
-    char *abs = NULL;
-    cx_ckpt_id id = {0};
-    int rc = 0;
-    if (scenario && !(abs = realpath(scenario, NULL))) {
-        fprintf(stderr, "capexsim: %s: %s\n", scenario, strerror(errno));
-        return CLI_EXIT_USAGE;
+    cx_ckpt_id id;
+    int rc = ckpt_make_id(&id, cmd, a, scenario, sc);
+    if (rc) {
+        free(id.scenario);
+        return rc;
     }
-    id.command = (char *)cmd;
-    id.scenario = abs;
     id.seed = o->seed;
     id.paths = o->paths;
     id.sampling = (uint32_t)sampling;
@@ -120,29 +162,10 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     id.csv = (char *)csv;
     id.quiet = quiet;
     id.every_s = a->every_s;
-    if ((rc = cx_ckpt_digest(sc, id.digest, err, sizeof err)) < 0) {
-        fprintf(stderr, "capexsim: %s\n", err);
-        free(abs);
-        return CLI_EXIT_USAGE;
-    }
-    if (a->resuming) {
-        /* say plainly when the scenario changed under a checkpoint being resumed */
-        cx_ckpt_id held;
-        if (cx_ckpt_read_id(a->file, &held, err, sizeof err) == 0 &&
-            memcmp(held.digest, id.digest, sizeof id.digest) != 0) {
-            fprintf(stderr,
-                    "capexsim: %s: the scenario %s (or a file it includes) has changed since "
-                    "the checkpoint was written\n",
-                    a->file, abs ? abs : "<built-in>");
-            rc = CX_ERR_CONFIG;
-        }
-        cx_ckpt_id_clear(&held);
-        err[0] = 0;
-    }
     if (rc == 0)
         rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
                           sc->thresholds, sc->n_thresholds, sc->relative_error, err, sizeof err);
-    free(abs);
+    free(id.scenario);
     if (rc < 0) {
         if (err[0]) fprintf(stderr, "capexsim: %s\n", err);
         return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
@@ -151,6 +174,58 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     o->ckpt = &c->hooks;
     if (cx_ckpt_runs_held(c->ck) > 0 && !quiet)
         fprintf(stderr, "capexsim: resuming from %s\n", a->file);
+    cli_catch_sigint();
+    catch_sigterm();
+    return 0;
+}
+
+/* The study's save hook: its state into the file. */
+static int study_save(void *ctx, const void *p, size_t n)
+{
+    return cx_ckpt_study_save(ctx, p, n);
+}
+
+int cli_ckpt_setup_study(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a,
+                         const char *scenario, const cx_scenario *sc, const cli_study_id *sid,
+                         cx_study_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    if (!a->file) {
+        if (a->has_every || a->round_blocks)
+            return cli_usage_error(cmd, "%s needs --checkpoint FILE",
+                                   a->has_every ? "--checkpoint-every" : "--round-blocks");
+        return 0;
+    }
+    if (cx_mpi_size() > 1)
+        return cli_usage_error(cmd, "--checkpoint: a %s checkpoints in one process only", cmd);
+    cx_ckpt_id id;
+    int rc = ckpt_make_id(&id, cmd, a, scenario, sc);
+    if (rc) {
+        free(id.scenario);
+        return rc;
+    }
+    char err[1024] = "";
+    id.seed = o->seed;
+    id.paths = o->paths;
+    id.sampling = (uint32_t)o->sampling;
+    id.antithetic = o->antithetic;
+    id.round_blocks = (uint32_t)a->round_blocks;
+    id.json = (char *)sid->json;
+    id.csv = (char *)sid->csv;
+    id.quiet = sid->quiet;
+    id.every_s = a->every_s;
+    id.study = (char *)sid->options;
+    rc = cx_ckpt_open_study(&c->ck, a->file, &id, sid->state_max, err, sizeof err);
+    free(id.scenario);
+    if (rc < 0) {
+        if (err[0]) fprintf(stderr, "capexsim: %s\n", err);
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+    }
+    c->study = (cx_study_ckpt){.ctx = c->ck, .name = a->file, .every_s = a->every_s,
+                               .round_blocks = (uint32_t)a->round_blocks, .save = study_save};
+    c->study.state = cx_ckpt_study_state(c->ck, &c->study.state_n);
+    o->ckpt = &c->study;
+    if (c->study.state && !sid->quiet) fprintf(stderr, "capexsim: resuming from %s\n", a->file);
     cli_catch_sigint();
     catch_sigterm();
     return 0;

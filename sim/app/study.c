@@ -56,7 +56,8 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
              "      --order O     rows by st (total effect, largest first) or input (scenario\n"
              "                    order) (default: st)\n",
            strcmp(cmd, "sweep") ? "" : " and no progress line",
-           strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
+           !strcmp(cmd, "sweep") ? cli_ckpt_help
+           : !strcmp(cmd, "tornado") ? cli_ckpt_study_help : "");
 }
 
 /* sobol's own flags: --target-ci W, --max-paths N, --order st|input. @return 0 or an exit code. */
@@ -107,8 +108,10 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         }
         if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
             if (rc) return rc;
-            if (strcmp(cmd, "sweep") != 0) /* issue 12: run and sweep only */
-                return cli_usage_error(cmd, "%s: only run and sweep take it", argv[optind - 1]);
+            /* issue 12: run and sweep; issue 23: the studies, one at a time */
+            if (strcmp(cmd, "sweep") != 0 && strcmp(cmd, "tornado") != 0)
+                return cli_usage_error(cmd, "%s: only run, sweep and tornado take it",
+                                       argv[optind - 1]);
             continue;
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {

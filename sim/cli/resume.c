@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `capexsim resume FILE`: finishes the run or sweep saved in a checkpoint (issue 12). */
+/* `capexsim resume FILE`: finishes the run, sweep or study saved in a checkpoint (issues 12,
+ * 23): dispatches on the checkpoint's command. */
 #include "config.h"
 
 #include <getopt.h>
@@ -9,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/model.h"
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
 #include "sim/app/run_exec.h"
 #include "sim/app/sweep_exec.h"
+#include "sim/app/tornado_exec.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/checkpoint.h"
@@ -20,10 +23,11 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run or sweep saved in FILE (written by --checkpoint FILE) and writes\n"
-           "its report: the same bytes as a run that was never stopped, at any thread count.\n"
-           "The scenario, seed, paths, sampling and outputs are the checkpoint's; the scenario\n"
-           "file (and the files it includes) must be as they were.\n\n"
+           "Finishes the run, sweep or tornado saved in FILE (written by --checkpoint FILE)\n"
+           "and writes its report: the same bytes as one that was never stopped, at any\n"
+           "thread count. The command, scenario, seed, paths, sampling, the study's options\n"
+           "(tornado: --metric) and outputs are the checkpoint's; the scenario file (and the\n"
+           "files it includes) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -95,6 +99,18 @@ int cli_cmd_resume(int argc, char **argv)
     } else if (!strcmp(id.command, "sweep")) {
         cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
         rc = cli_sweep_exec(&a);
+    } else if (!strcmp(id.command, "tornado")) {
+        /* its own options: "metric=NAME" (the file's cross-check refuses any other text) */
+        const char *metric = id.study && !strncmp(id.study, "metric=", 7) ? id.study + 7 : "";
+        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck,
+                            .metric = metric};
+        if (cx_metric_find(metric) < 0) {
+            fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n",
+                    ck.file, id.study ? id.study : "");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            rc = cli_tornado_exec(&a);
+        }
     } else {
         fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",
                 ck.file, id.command);

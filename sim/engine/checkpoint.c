@@ -55,7 +55,7 @@
 #include "sim/base/serial.h"
 
 #define MAGIC "CXCKPT\r\n"
-#define FORMAT 2u /* 2: each state says which command wrote it (issue 25) */
+#define FORMAT 3u /* 2: each state says which command wrote it (issue 25); 3: studies */
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
 /* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
@@ -97,6 +97,7 @@ void cx_ckpt_id_clear(cx_ckpt_id *id)
     free(id->target);
     free(id->json);
     free(id->csv);
+    free(id->study);
     memset(id, 0, sizeof *id);
 }
 
@@ -109,10 +110,10 @@ static int dup_opt(char **dst, const char *src)
 int cx_ckpt_id_copy(cx_ckpt_id *dst, const cx_ckpt_id *src)
 {
     *dst = *src;
-    dst->command = dst->scenario = dst->target = dst->json = dst->csv = NULL;
+    dst->command = dst->scenario = dst->target = dst->json = dst->csv = dst->study = NULL;
     if (dup_opt(&dst->command, src->command) || dup_opt(&dst->scenario, src->scenario) ||
         dup_opt(&dst->target, src->target) || dup_opt(&dst->json, src->json) ||
-        dup_opt(&dst->csv, src->csv)) {
+        dup_opt(&dst->csv, src->csv) || dup_opt(&dst->study, src->study)) {
         cx_ckpt_id_clear(dst);
         return CX_ERR_NOMEM;
     }
@@ -147,6 +148,7 @@ static void put_id(cx_wbuf *w, const cx_ckpt_id *id)
     put_opt(w, id->csv);
     cx_wbuf_u8(w, id->quiet);
     cx_wbuf_f64(w, id->every_s);
+    put_opt(w, id->study);
 }
 
 static void get_id(cx_rbuf *r, cx_ckpt_id *id)
@@ -167,8 +169,28 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
     uint8_t quiet = cx_rbuf_u8(r);
     id->quiet = quiet != 0;
     id->every_s = cx_rbuf_f64(r);
+    id->study = get_opt(r);
     /* flags are 0 or 1: anything else is not what a capexsim wrote */
     if (!id->command || anti > 1 || quiet > 1) r->err = r->err ? r->err : CX_ERR_RANGE;
+}
+
+/* The commands that write checkpoints, by the command byte of their states: run and sweep
+ * hold engine states, the studies (issue 23) their own (cx_ckpt_open_study). */
+static const char *const commands[] = {"run", "sweep", "tornado"};
+#define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
+#define N_ENGINE_COMMANDS 2
+
+/* The command byte of command (-1: none). */
+static int command_kind(const char *command)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(command, commands[i]) == 0) return i;
+    return -1;
+}
+
+bool cx_ckpt_is_study(const char *command)
+{
+    return command_kind(command) >= N_ENGINE_COMMANDS;
 }
 
 static bool str_ok(const char *s, size_t max)
@@ -183,9 +205,13 @@ static bool str_ok(const char *s, size_t max)
  */
 static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
 {
-    if (strcmp(id->command, "run") != 0 && strcmp(id->command, "sweep") != 0) {
-        cx_set_err(why, why_len, "'%s', expected run or sweep", id->command);
+    if (command_kind(id->command) < 0) {
+        cx_set_err(why, why_len, "'%.64s', expected run, sweep or tornado", id->command);
         return "command";
+    }
+    if ((id->study != NULL) != cx_ckpt_is_study(id->command)) {
+        cx_set_err(why, why_len, "%s, for a %s", id->study ? "set" : "missing", id->command);
+        return "study options";
     }
     if (id->paths < 1 || id->paths > PATHS_MAX) {
         cx_set_err(why, why_len, "%llu, expected 1 to %llu", (unsigned long long)id->paths,
@@ -206,9 +232,9 @@ static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
         cx_set_err(why, why_len, "%g, expected 0 to %g seconds", id->every_s, EVERY_S_MAX);
         return "checkpoint_every";
     }
-    static const char *const names[] = {"scenario", "target", "json", "csv"};
-    const char *const strs[] = {id->scenario, id->target, id->json, id->csv};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"scenario", "target", "json", "csv", "study options"};
+    const char *const strs[] = {id->scenario, id->target, id->json, id->csv, id->study};
+    for (int i = 0; i < 5; i++)
         if (!str_ok(strs[i], ID_STR_MAX)) {
             cx_set_err(why, why_len, "longer than %u bytes", ID_STR_MAX);
             return names[i];
@@ -324,12 +350,6 @@ int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err
 }
 
 /* ---- engine states as bytes ---- */
-
-/* The command byte of a state: which command's run it is (run 0, sweep 1). */
-static uint8_t command_kind(const char *command)
-{
-    return strcmp(command, "sweep") == 0;
-}
 
 static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
 {
@@ -524,9 +544,9 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
     cx_rbuf r;
     cx_rbuf_init(&r, b->p, b->n);
     uint8_t kind = cx_rbuf_u8(&r);
-    if (!r.err && kind != command_kind(ck->id.command)) {
+    if (!r.err && (int)kind != command_kind(ck->id.command)) {
         cx_set_err(why, sizeof why, "%s, but its run states are a %s's", ck->id.command,
-                   kind == 0 ? "run" : kind == 1 ? "sweep" : "unknown command");
+                   kind < N_COMMANDS ? commands[kind] : "unknown command");
         field = "command";
         goto bad;
     }
@@ -945,27 +965,21 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
     if ((a->target == NULL) != (b->target == NULL) || (a->target && strcmp(a->target, b->target)))
         return "--target-ci";
     if (a->round_blocks != b->round_blocks) return "--round-blocks";
+    if ((a->study == NULL) != (b->study == NULL) || (a->study && strcmp(a->study, b->study)))
+        return "the study's options";
     return "";
 }
 
-int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
-                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 char *err, size_t err_len)
+/* A checkpoint handle for path and id (no file read yet), with its lock taken. */
+static int ckpt_new(cx_ckpt **out, const char *path, const cx_ckpt_id *id, char *err,
+                    size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
     if (!ck) return CX_ERR_NOMEM;
     int rc = CX_ERR_NOMEM;
     ck->lock_fd = -1;
-    ck->n_runs = n_runs;
-    ck->n_quarters = n_quarters;
-    ck->n_thresholds = n_thresholds;
-    ck->alpha = alpha;
-    if (!(ck->path = strdup(path)) ||
-        !(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds)) ||
-        cx_ckpt_id_copy(&ck->id, id) < 0)
-        goto fail;
-    if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
+    if (!(ck->path = strdup(path)) || cx_ckpt_id_copy(&ck->id, id) < 0) goto fail;
     char why[256] = "";
     const char *field = check_id(&ck->id, why, sizeof why);
     if (field) {
@@ -974,22 +988,36 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
         goto fail;
     }
     if ((rc = take_lock(ck, err, err_len)) < 0) goto fail;
+    *out = ck;
+    return 0;
+fail:
+    if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "%s: out of memory", path);
+    cx_ckpt_free(ck);
+    return rc;
+}
 
-    size_t max = 0;
-    if ((rc = file_bytes_max(ck, &max)) < 0) goto fail;
+/*
+ * Reads ck's file, at most max bytes: checks it (header, checksum, an identity equal to
+ * ck's) and takes its states as bytes (ended runs, the run in progress), unread.
+ * @return 0 (*fresh: there is no file yet), or an error with one line in err.
+ */
+static int ckpt_read(cx_ckpt *ck, size_t max, bool *fresh, char *err, size_t err_len)
+{
+    const char *path = ck->path;
     unsigned char *data = NULL;
     cx_rbuf r;
-    rc = open_file(path, max, &data, &r, err, err_len);
+    *fresh = false;
+    int rc = open_file(path, max, &data, &r, err, err_len);
     if (rc == CX_ERR_IO && errno == ENOENT) {
         free(data);
         if (err && err_len) err[0] = 0;
-        *out = ck; /* a new checkpoint */
+        *fresh = true;
         return 0;
     }
     if (rc == 0) {
         cx_ckpt_id held;
         rc = read_id(path, &r, &held, err, err_len);
-        const char *what = rc == 0 ? id_differs(&held, id) : "";
+        const char *what = rc == 0 ? id_differs(&held, &ck->id) : "";
         if (*what) {
             cx_set_err(err, err_len,
                        "%s: checkpoint of another run (%s differs); resume it with 'capexsim "
@@ -1015,9 +1043,41 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     if (rc == 0 && (r.err || cx_rbuf_left(&r) != 0)) rc = CX_ERR_CONFIG;
     if (rc == CX_ERR_CONFIG && !(err && err[0]))
         cx_set_err(err, err_len, "%s: damaged checkpoint (run states: not as written)", path);
+    free(data);
+    return rc;
+}
+
+int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                 char *err, size_t err_len)
+{
+    *out = NULL;
+    if (cx_ckpt_is_study(id->command)) {
+        cx_set_err(err, err_len, "%s: a %s's checkpoint holds no engine states", path,
+                   id->command);
+        return CX_ERR_CONFIG;
+    }
+    cx_ckpt *ck = NULL;
+    int rc = ckpt_new(&ck, path, id, err, err_len);
+    if (rc < 0) return rc;
+    ck->n_runs = n_runs;
+    ck->n_quarters = n_quarters;
+    ck->n_thresholds = n_thresholds;
+    ck->alpha = alpha;
+    rc = CX_ERR_NOMEM;
+    if (!(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds))) goto fail;
+    if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
+    size_t max = 0;
+    bool fresh = false;
+    if ((rc = file_bytes_max(ck, &max)) < 0 || (rc = ckpt_read(ck, max, &fresh, err, err_len)) < 0)
+        goto fail;
+    if (fresh) {
+        *out = ck; /* a new checkpoint */
+        return 0;
+    }
     /* the command's runs: one for run, a sweep's points */
     const uint64_t held = (uint64_t)ck->n_ended + (ck->cur.p != NULL);
-    if (rc == 0 && held > n_runs) {
+    if (held > n_runs) {
         cx_set_err(err, err_len,
                    "%s: damaged checkpoint (runs: %llu, but '%s' of this scenario makes %llu)",
                    path, (unsigned long long)held, ck->id.command, (unsigned long long)n_runs);
@@ -1029,7 +1089,6 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
         if (b) rc = get_state(ck, i, b, &ck->st, err, err_len);
     }
     state_clear(&ck->st);
-    free(data);
     if (rc < 0) goto fail;
     ck->held = ck->n_ended + (ck->cur.p != NULL);
     *out = ck;
@@ -1038,6 +1097,55 @@ fail:
     if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "%s: out of memory", path);
     cx_ckpt_free(ck);
     return rc;
+}
+
+int cx_ckpt_open_study(cx_ckpt **out, const char *path, const cx_ckpt_id *id,
+                       size_t state_max, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (!cx_ckpt_is_study(id->command)) {
+        cx_set_err(err, err_len, "%s: a %s's checkpoint holds engine states", path,
+                   id->command);
+        return CX_ERR_CONFIG;
+    }
+    cx_ckpt *ck = NULL;
+    int rc = ckpt_new(&ck, path, id, err, err_len);
+    if (rc < 0) return rc;
+    /* the header and identity, a u32 and a u8, the state's length, its command byte */
+    const size_t max = state_max > SIZE_MAX - ID_BYTES_MAX - 64 ? SIZE_MAX
+                                                                  : state_max + ID_BYTES_MAX + 64;
+    bool fresh = false;
+    if ((rc = ckpt_read(ck, max, &fresh, err, err_len)) < 0) goto fail;
+    if (fresh) {
+        *out = ck;
+        return 0;
+    }
+    /* a study's file holds one state, its own, which begins with the command byte */
+    rc = CX_ERR_CONFIG;
+    if (ck->n_ended != 0 || !ck->cur.p || ck->cur.n < 1) {
+        cx_set_err(err, err_len, "%s: damaged checkpoint (runs: %d ended, %s in progress; a "
+                   "%s holds one state)", path, ck->n_ended, ck->cur.p ? "one" : "none",
+                   id->command);
+        goto fail;
+    }
+    const int kind = ck->cur.p[0];
+    if (kind != command_kind(id->command)) {
+        cx_set_err(err, err_len, "%s: damaged checkpoint (command: %s, but its state is a %s's)",
+                   path, id->command, kind < N_COMMANDS ? commands[kind] : "unknown command");
+        goto fail;
+    }
+    ck->held = 1;
+    *out = ck;
+    return 0;
+fail:
+    cx_ckpt_free(ck);
+    return rc;
+}
+
+const unsigned char *cx_ckpt_study_state(const cx_ckpt *ck, size_t *n)
+{
+    *n = ck->held && ck->cur.p ? ck->cur.n - 1 : 0;
+    return ck->held && ck->cur.p ? ck->cur.p + 1 : NULL;
 }
 
 int cx_ckpt_runs_held(const cx_ckpt *ck)
@@ -1087,12 +1195,44 @@ static void sync_dir(const char *path)
     free(dir);
 }
 
+/* Writes ck's file (ck->err says why when it fails). */
+static int write_file(cx_ckpt *ck)
+{
+    cx_wbuf f = {0};
+    put_file(&f, ck);
+    int rc = f.err;
+    if (rc == 0 && (rc = cx_file_write_atomic(ck->path, writer, &f)) < 0)
+        snprintf(ck->err, sizeof ck->err, "%s: cannot write the checkpoint: %s", ck->path,
+                 strerror(errno));
+    else if (rc == 0)
+        sync_dir(ck->path);
+    else
+        snprintf(ck->err, sizeof ck->err, "%s: %s", ck->path, cx_strerror(rc));
+    cx_wbuf_clear(&f);
+    return rc;
+}
+
+int cx_ckpt_study_save(cx_ckpt *ck, const void *p, size_t n)
+{
+    unsigned char *b = malloc(n + 1);
+    if (!b) {
+        snprintf(ck->err, sizeof ck->err, "%s: out of memory", ck->path);
+        return CX_ERR_NOMEM;
+    }
+    b[0] = (unsigned char)command_kind(ck->id.command);
+    if (n) memcpy(b + 1, p, n);
+    free(ck->cur.p);
+    ck->cur.p = b;
+    ck->cur.n = n + 1;
+    return write_file(ck);
+}
+
 static int hook_save(void *ctx, const cx_engine_state *st, bool final)
 {
     cx_ckpt *ck = ctx;
     const int k = ck->begun - 1;
-    cx_wbuf s = {0}, f = {0};
-    put_state(&s, command_kind(ck->id.command), st);
+    cx_wbuf s = {0};
+    put_state(&s, (uint8_t)command_kind(ck->id.command), st);
     int rc = s.err;
     if (rc == 0 && k > ck->n_ended) rc = CX_ERR_INTERNAL; /* runs begin in order */
     if (rc == 0) {
@@ -1126,19 +1266,8 @@ static int hook_save(void *ctx, const cx_engine_state *st, bool final)
             ck->cur = b;
         }
     }
-    if (rc == 0) {
-        put_file(&f, ck);
-        rc = f.err;
-    }
-    if (rc == 0 && (rc = cx_file_write_atomic(ck->path, writer, &f)) < 0)
-        snprintf(ck->err, sizeof ck->err, "%s: cannot write the checkpoint: %s", ck->path,
-                 strerror(errno));
-    else if (rc == 0)
-        sync_dir(ck->path);
-    else
-        snprintf(ck->err, sizeof ck->err, "%s: %s", ck->path, cx_strerror(rc));
+    if (rc == 0) rc = write_file(ck);
     cx_wbuf_clear(&s);
-    cx_wbuf_clear(&f);
     return rc;
 }
 

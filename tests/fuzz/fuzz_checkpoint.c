@@ -19,7 +19,8 @@
  * of stopping at the checksum. The file is read as `resume` reads it: its identity
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
  * the seeds' shape, one run for `run`, 12 for `sweep`), then every state it holds
- * as the engine's begin hook hands it over. What must hold: a refusal is a non-empty message
+ * as the engine's begin hook hands it over; for a study's checkpoint (tornado, issue 23), the
+ * file around its state (cx_ckpt_open_study: its state is the study's to check). What must hold: a refusal is a non-empty message
  * of one line naming the file, and a checkpoint that opens hands the engine a state for every
  * run it holds, and lets go of its lock. Anything else aborts: a finding. The seeds
  * (tests/fuzz/corpus/checkpoint) are real checkpoints less their checksum, small because of
@@ -36,7 +37,8 @@
  *   capexsim sweep tiny.cfg --paths 1024 --round-blocks 1 -q --checkpoint sweep.ck -t 1
  *   capexsim run tiny.cfg --paths 4000000 --round-blocks 64 -q --checkpoint part.ck \
  *       --checkpoint-every 0 -t 2   # Ctrl-C once part.ck is there
- *   for f in run tgt sweep part; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim tornado tiny.cfg --paths 4096 --round-blocks 4 -q --checkpoint tornado.ck -t 1
+ *   for f in run tgt sweep part tornado; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
@@ -91,6 +93,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint64_t runs = strcmp(id.command, "sweep") == 0 ? 12 : 1;
     cx_ckpt *ck = NULL;
     err[0] = '\0';
+    if (cx_ckpt_is_study(id.command)) {
+        /* a study's state is its own bytes (checked by the study): the file around it */
+        rc = cx_ckpt_open_study(&ck, "fuzz.ck", &id, 1u << 20, err, sizeof err);
+        if (rc != 0) {
+            FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
+            check_message(err);
+        } else {
+            size_t n = 0;
+            const unsigned char *st = cx_ckpt_study_state(ck, &n);
+            FUZZ_CHECK(st == NULL || n < size, "a study state of %zu bytes from %zu", n, size);
+        }
+        cx_ckpt_free(ck);
+        cx_ckpt_id_clear(&id);
+        return 0;
+    }
     rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
                       (int)(sizeof thresholds / sizeof *thresholds), ALPHA, err, sizeof err);
     if (rc != 0) {

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Checkpoints of the studies (issue 23, item 6), TAP: a study started with --checkpoint,
+# stopped by Ctrl-C once its first checkpoint is written and resumed (`capexsim resume`, at
+# another thread count) gives the same bytes (JSON and CSV, timing and thread fields aside) as
+# the same study never stopped; the same at 1 and 2 threads; checkpoints that are damaged (a
+# bit flipped) or edited with their SHA-256 recomputed (issue 25: the study's fields checked
+# against the study and each other, the command against the state) are refused with one line
+# naming the file and the field, exit 2.
+# Usage: ckpt_study.sh PATH_TO_CAPEXSIM SOURCE_ROOT
+set -u
+BIN=$1
+ROOT=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 1
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
+check() { if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi; }
+# the JSON without its timing and thread fields (they may differ; nothing else may)
+strip() {
+    python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ('elapsed_s', 'paths_per_s', 'threads', 'ranks'):
+    d.pop(k, None)
+print(json.dumps(d))
+PY
+}
+same() { # same REF.json OUT.json [REF.csv OUT.csv]
+    [ -f "$2" ] && cmp -s <(strip "$1") <(strip "$2") || return 1
+    [ $# -lt 4 ] || cmp -s "$3" "$4"
+}
+# waits (at most 60 s) for FILE to be written by PID, then sends it Ctrl-C and waits for it;
+# its exit code in $rc
+interrupt_after() {
+    local file=$1 pid=$2
+    for _ in $(seq 1 1200); do [ -f "$file" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+}
+refused() { # refused NAME EXPECTED-TEXT command...
+    local name=$1 text=$2; shift 2
+    "$@" >/dev/null 2>err; local rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -qF -- "$text" err
+    check "$name" $? "rc=$rc $(cat err)"
+}
+# craft IN OUT EDIT...: a study's checkpoint with fields edited and its SHA-256 recomputed.
+# EDIT: command=NAME (the identity's), kind=N (the state's command byte), or a tornado state
+# field: block_paths, inputs, metric, round_blocks (u32), next_block (u64); a value with a
+# sign (+1, -1) is added to the field's
+craft() {
+    python3 - "$@" <<'PY'
+import hashlib, struct, sys
+src, dst, edits = sys.argv[1], sys.argv[2], sys.argv[3:]
+b = bytearray(open(src, 'rb').read())
+body = b[:-32]
+off = 8
+fmt = struct.unpack_from('<I', body, off)[0]; off += 8
+assert fmt >= 3
+def s(o):  # a string: u32 length and the bytes
+    return o + 4 + struct.unpack_from('<I', body, o)[0]
+def opt(o):  # u8 present?, then a string
+    return s(o + 1) if body[o] else o + 1
+off = s(off)                    # version
+cmd_at = off; off = s(off)      # command
+off = opt(off) + 32 + 8 + 8 + 4 + 1  # scenario, digest, seed, paths, sampling, antithetic
+off = opt(off) + 4              # target, round_blocks
+off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
+off = opt(off)                  # the study's options
+assert struct.unpack_from('<I', body, off)[0] == 0 and body[off + 4] == 1
+state = off + 4 + 1 + 8         # no run ended, one in progress: its length, then the state
+fields = {'kind': (state, '<B'), 'block_paths': (state + 1, '<I'), 'inputs': (state + 5, '<I'),
+          'metric': (state + 9, '<I'), 'round_blocks': (state + 13, '<I'),
+          'next_block': (state + 17, '<Q')}
+for e in edits:
+    k, v = e.split('=')
+    if k == 'command':
+        n = struct.unpack_from('<I', body, cmd_at)[0]
+        body[cmd_at:cmd_at + 4 + n] = struct.pack('<I', len(v)) + v.encode()
+        delta = len(v) - n
+        fields = {f: (at + delta, t) for f, (at, t) in fields.items()}
+    else:
+        at, t = fields[k]
+        old = struct.unpack_from(t, body, at)[0]
+        struct.pack_into(t, body, at, old + int(v) if v[0] in '+-' else int(v))
+open(dst, 'wb').write(body + hashlib.sha256(body).digest())
+PY
+}
+
+echo "1..13"
+
+# ---- tornado ----
+TARGS=(--paths 400000 -q)
+"$BIN" tornado "${TARGS[@]}" -t 1 --json tref.json --csv tref.csv
+"$BIN" tornado "${TARGS[@]}" -t 2 --json tref2.json --csv tref2.csv
+same tref.json tref2.json tref.csv tref2.csv
+check "tornado: the same bytes at 1 and 2 threads (the reference)" $?
+
+# 1. Ctrl-C once the first checkpoint is saved: exit 130, partial result; resume: same bytes
+"$BIN" tornado "${TARGS[@]}" -t 2 --json t.json --csv t.csv --checkpoint tck --round-blocks 128 \
+    --checkpoint-every 0 & pid=$!
+interrupt_after tck $pid
+partial=$(python3 -c "import json; d=json.load(open('t.json')); print(d['complete'], d['paths'] < 400000)" 2>&1)
+[ $rc -eq 130 ] && [ "$partial" = "False True" ] && [ -f tck ]
+check "tornado: Ctrl-C after the first save: exit 130, partial result, a checkpoint" $? "rc=$rc partial=$partial"
+cp tck tck.saved
+"$BIN" resume tck -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same tref.json t.json tref.csv t.csv
+check "tornado: resumed at 1 thread: the same bytes as the study never stopped" $? "rc=$rc $(cat err)"
+
+# 2. interrupted twice, resumed at 2 threads
+"$BIN" tornado "${TARGS[@]}" -t 1 --json u.json --csv u.csv --checkpoint uck --round-blocks 64 \
+    --checkpoint-every 0 & pid=$!
+interrupt_after uck $pid
+"$BIN" resume uck -t 2 --checkpoint-every 0 2>/dev/null & pid=$!
+sleep 0.3; kill -INT $pid 2>/dev/null; wait $pid
+"$BIN" resume uck -t 2 2>err; rc=$?
+[ $rc -eq 0 ] && same tref.json u.json tref.csv u.csv
+check "tornado: interrupted twice, resumed at 2 threads: the same bytes" $? "rc=$rc $(cat err)"
+
+# 3. the same command on a finished checkpoint reports the same bytes
+"$BIN" tornado "${TARGS[@]}" -t 2 --json again.json --checkpoint tck --round-blocks 128 2>err; rc=$?
+[ $rc -eq 0 ] && same tref.json again.json
+check "tornado: the same command on a finished checkpoint reports the same bytes" $? "rc=$rc $(cat err)"
+
+# 4. refusals: another study's options, another command, a damaged file, edited fields
+refused "tornado: another metric is refused" "tck: checkpoint of another run (the study's options differs)" \
+    "$BIN" tornado "${TARGS[@]}" --metric revenue_total --round-blocks 128 --checkpoint tck
+"$BIN" run --paths 2048 -q --checkpoint run.ck 2>/dev/null
+refused "tornado: a run's checkpoint is refused" "run.ck: checkpoint of another run (the command differs)" \
+    "$BIN" tornado --paths 2048 -q --checkpoint run.ck
+cp tck.saved dmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('dmg')
+with open('dmg', 'r+b') as f:
+    f.seek(size // 2)
+    b = f.read(1)
+    f.seek(size // 2)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+refused "tornado: a checkpoint with one bit flipped is refused" "dmg: damaged or truncated checkpoint" \
+    "$BIN" resume dmg
+craft tck.saved k.ck kind=0
+refused "tornado: a state whose command byte says run is refused" \
+    "k.ck: damaged checkpoint (command: tornado, but its state is a run's)" "$BIN" resume k.ck
+craft tck.saved c.ck command=run
+refused "tornado: command changed to run is refused" "c.ck: damaged checkpoint (study options: set, for a run)" \
+    "$BIN" resume c.ck
+craft tck.saved nb.ck next_block=1000000
+refused "tornado: next_block past the study's blocks is refused" \
+    "nb.ck: damaged checkpoint (tornado state, next_block: 1000000, the study has 1563 blocks)" "$BIN" resume nb.ck
+craft tck.saved nb2.ck next_block=-1
+refused "tornado: next_block edited against the paths counted is refused" \
+    "nb2.ck: damaged checkpoint (tornado state, paths counted:" "$BIN" resume nb2.ck
+craft tck.saved m.ck metric=1
+refused "tornado: the state's metric edited against the identity's is refused" \
+    "m.ck: damaged checkpoint (tornado state, metric: 1, this study has 0)" "$BIN" resume m.ck
+exit 0
