@@ -18,14 +18,17 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
 check() { if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi; }
-# the JSON without its timing and thread fields (they may differ; nothing else may)
+# the JSON without its timing and thread fields, at any depth (a stress holds its runs'
+# reports): they may differ, nothing else may
 strip() {
     python3 - "$1" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
-for k in ('elapsed_s', 'paths_per_s', 'threads', 'ranks'):
-    d.pop(k, None)
-print(json.dumps(d))
+def strip(d):
+    if isinstance(d, dict):
+        return {k: strip(v) for k, v in d.items()
+                if k not in ('elapsed_s', 'paths_per_s', 'threads', 'ranks')}
+    return [strip(v) for v in d] if isinstance(d, list) else d
+print(json.dumps(strip(json.load(open(sys.argv[1])))))
 PY
 }
 same() { # same REF.json OUT.json [REF.csv OUT.csv]
@@ -46,6 +49,63 @@ refused() { # refused NAME EXPECTED-TEXT command...
     [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -qF -- "$text" err
     check "$name" $? "rc=$rc $(cat err)"
 }
+# ecraft IN OUT RUN EDIT: an engine-state checkpoint (stress) with the state of run RUN (1:
+# the first ended) edited, its SHA-256 recomputed. EDIT: paths_done=N, or n_all=+1 (the first
+# count of the run's observer state, the sections': its merged state ends the run's state)
+ecraft() {
+    python3 - "$@" <<'PY'
+import hashlib, struct, sys
+src, dst, run, edit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+b = bytearray(open(src, 'rb').read())
+body = b[:-32]
+off = 8
+fmt = struct.unpack_from('<I', body, off)[0]; off += 8
+def s(o):
+    return o + 4 + struct.unpack_from('<I', body, o)[0]
+def opt(o):
+    return s(o + 1) if body[o] else o + 1
+off = s(off); off = s(off)
+off = opt(off) + 32 + 8 + 8 + 4 + 1
+off = opt(off) + 4
+off = opt(opt(off)) + 1 + 8
+off = opt(off)
+n_ended = struct.unpack_from('<I', body, off)[0]; off += 4
+assert run <= n_ended
+for _ in range(run - 1):
+    off += 8 + struct.unpack_from('<Q', body, off)[0]
+n = struct.unpack_from('<Q', body, off)[0]; st = off + 8; end = st + n
+k, v = edit.split('=')
+if k == 'paths_done':
+    struct.pack_into('<Q', body, st + 1 + 8, int(v))
+else:  # the observer part: u64 block bytes, u64 length, the merged state (to the end)
+    # the sections' block state: int n, int pad, 1024 burden and 1024 revenue values
+    at = next(p for p in range(end - 16, st, -1)
+              if p + 16 + struct.unpack_from('<Q', body, p + 8)[0] == end
+              and struct.unpack_from('<Q', body, p)[0] == 8 + 2 * 1024 * 8)
+    o = at + 16
+    struct.pack_into('<Q', body, o, struct.unpack_from('<Q', body, o)[0] + int(v))
+open(dst, 'wb').write(body + hashlib.sha256(body).digest())
+PY
+}
+
+# the runs that ended in the checkpoint FILE (0 while the first is in progress)
+ended() {
+    python3 - "$1" <<'PY'
+import struct, sys
+body = open(sys.argv[1], 'rb').read()[:-32]
+off = 16
+def s(o):
+    return o + 4 + struct.unpack_from('<I', body, o)[0]
+def opt(o):
+    return s(o + 1) if body[o] else o + 1
+off = s(off); off = s(off)
+off = opt(off) + 32 + 8 + 8 + 4 + 1
+off = opt(off) + 4
+off = opt(opt(off)) + 1 + 8
+print(struct.unpack_from('<I', body, opt(off))[0])
+PY
+}
+
 # craft IN OUT EDIT...: a study's checkpoint with fields edited and its SHA-256 recomputed.
 # EDIT: command=NAME (the identity's), kind=N (the state's command byte), or a tornado state
 # field: block_paths, inputs, metric, round_blocks (u32), next_block (u64); a value with a
@@ -69,8 +129,9 @@ off = opt(off) + 32 + 8 + 8 + 4 + 1  # scenario, digest, seed, paths, sampling, 
 off = opt(off) + 4              # target, round_blocks
 off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
 off = opt(off)                  # the study's options
-assert struct.unpack_from('<I', body, off)[0] == 0 and body[off + 4] == 1
-state = off + 4 + 1 + 8         # no run ended, one in progress: its length, then the state
+# a study's file: no run ended, one in progress (its length, then the state)
+study = struct.unpack_from('<I', body, off)[0] == 0 and body[off + 4] == 1
+state = off + 4 + 1 + 8
 fields = {'kind': (state, '<B'), 'block_paths': (state + 1, '<I'), 'inputs': (state + 5, '<I'),
           'metric': (state + 9, '<I'), 'round_blocks': (state + 13, '<I'),
           'next_block': (state + 17, '<Q')}
@@ -82,6 +143,7 @@ for e in edits:
         delta = len(v) - n
         fields = {f: (at + delta, t) for f, (at, t) in fields.items()}
     else:
+        assert study
         at, t = fields[k]
         old = struct.unpack_from(t, body, at)[0]
         struct.pack_into(t, body, at, old + int(v) if v[0] in '+-' else int(v))
@@ -89,7 +151,7 @@ open(dst, 'wb').write(body + hashlib.sha256(body).digest())
 PY
 }
 
-echo "1..13"
+echo "1..23"
 
 # ---- tornado ----
 TARGS=(--paths 400000 -q)
@@ -158,4 +220,65 @@ refused "tornado: next_block edited against the paths counted is refused" \
 craft tck.saved m.ck metric=1
 refused "tornado: the state's metric edited against the identity's is refused" \
     "m.ck: damaged checkpoint (tornado state, metric: 1, this study has 0)" "$BIN" resume m.ck
+
+# ---- stress: two engine runs (baseline, stressed) with their sections observers ----
+SC="$ROOT/configs/meta-2026h1.cfg"
+SARGS=("$SC" --input msl.p_success:0.9:1 --paths 200000 -q)
+"$BIN" stress "${SARGS[@]}" -t 1 --json sref.json --csv sref.csv
+"$BIN" stress "${SARGS[@]}" -t 2 --json sref2.json --csv sref2.csv
+same sref.json sref2.json sref.csv sref2.csv
+check "stress: the same bytes at 1 and 2 threads (the reference)" $?
+
+# 5. Ctrl-C once the first checkpoint is saved (in the baseline), resume at 1 thread
+"$BIN" stress "${SARGS[@]}" -t 2 --json s.json --csv s.csv --checkpoint sck --round-blocks 8 \
+    --checkpoint-every 0 & pid=$!
+interrupt_after sck $pid
+partial=$(python3 -c "import json; d=json.load(open('s.json')); print(d['complete'])" 2>&1)
+[ $rc -eq 130 ] && [ "$partial" = "False" ] && [ -f sck ]
+check "stress: Ctrl-C after the first save: exit 130, partial result, a checkpoint" $? "rc=$rc partial=$partial"
+"$BIN" resume sck -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same sref.json s.json sref.csv s.csv
+check "stress: resumed at 1 thread: the same bytes as the study never stopped" $? "rc=$rc $(cat err)"
+
+# 6. Ctrl-C in the stressed run (once the baseline's state is kept), twice, resume at 2 threads
+"$BIN" stress "${SARGS[@]}" -t 1 --json v.json --csv v.csv --checkpoint vck --round-blocks 8 \
+    --checkpoint-every 0 & pid=$!
+for _ in $(seq 1 1200); do
+    [ -f vck ] && [ "$(ended vck)" -ge 1 ] && break
+    kill -0 $pid 2>/dev/null || break; sleep 0.05
+done
+kill -INT $pid 2>/dev/null; wait $pid; rc=$?
+held=$(ended vck)
+[ $rc -eq 130 ] && [ "$held" = 1 ]
+check "stress: Ctrl-C in the stressed run: exit 130, the baseline's state kept" $? "rc=$rc ended=$held"
+"$BIN" resume vck -t 2 --checkpoint-every 0 2>/dev/null & pid=$!
+sleep 0.3; kill -INT $pid 2>/dev/null; wait $pid
+"$BIN" resume vck -t 2 2>err; rc=$?
+[ $rc -eq 0 ] && same sref.json v.json sref.csv v.csv
+check "stress: interrupted in the stressed run, twice, resumed at 2 threads: the same bytes" $? "rc=$rc $(cat err)"
+
+# 7. refusals
+refused "stress: another case is refused" "sck: checkpoint of another run (the study's options differs)" \
+    "$BIN" stress "$SC" --input msl.p_success:0.8:1 --paths 200000 -q --round-blocks 8 --checkpoint sck
+cp sck sdmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('sdmg')
+with open('sdmg', 'r+b') as f:
+    f.seek(size // 3)
+    b = f.read(1)
+    f.seek(size // 3)
+    f.write(bytes([b[0] ^ 0x01]))
+PY
+refused "stress: a checkpoint with one bit flipped is refused" "sdmg: damaged or truncated checkpoint" \
+    "$BIN" resume sdmg
+craft sck sc.ck command=run
+refused "stress: command changed to run is refused" "sc.ck: damaged checkpoint (study options: set, for a run)" \
+    "$BIN" resume sc.ck
+ecraft sck sp.ck 1 paths_done=4096
+refused "stress: a run's paths_done edited against its accumulators is refused" \
+    "sp.ck: damaged checkpoint (ended run 1, paths_done: 4096" "$BIN" resume sp.ck
+ecraft sck so.ck 1 n_all=+1
+refused "stress: a run's observer state edited (its path count) is refused" \
+    "so.ck: damaged checkpoint (baseline run, observer state: not as written)" "$BIN" resume so.ck
 exit 0

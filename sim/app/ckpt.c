@@ -18,6 +18,7 @@
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
 #include "sim/engine/mpi.h"
+#include "sim/study/batch.h"
 
 const char cli_ckpt_help[] =
     "      --checkpoint FILE  save the run's state to FILE between rounds, at Ctrl-C and at\n"
@@ -84,6 +85,7 @@ void cli_ckpt_run_failed(const cli_ckpt *c, int rc)
 /* The engine runs of cmd: one for run, a sweep's points (issue 25: bounds a checkpoint). */
 static uint64_t cli_ckpt_runs(const char *cmd, const cx_scenario *sc)
 {
+    if (strcmp(cmd, "stress") == 0) return 2; /* the baseline and the stressed run */
     if (strcmp(cmd, "sweep") != 0) return 1;
     if (sc->n_sweep < 1) return 0;
     return (uint64_t)sc->sweep[0].n * (uint64_t)(sc->n_sweep > 1 ? sc->sweep[1].n : 1);
@@ -133,10 +135,12 @@ static int ckpt_make_id(cx_ckpt_id *id, const char *cmd, const cli_ckpt_args *a,
     return rc;
 }
 
-int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const char *scenario,
-                   const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
-                   bool antithetic, const char *target, const char *json, const char *csv,
-                   bool quiet, cx_engine_opts *o)
+/* cli_ckpt_setup, and for stress its own options (study_options) too. */
+static int setup_engine(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a,
+                        const char *scenario, const cx_scenario *sc, const cx_model *m,
+                        cx_sampling sampling, bool antithetic, const char *target,
+                        const char *study_options, const char *json, const char *csv,
+                        bool quiet, cx_engine_opts *o)
 {
     memset(c, 0, sizeof *c);
     if (a->round_blocks) o->round_blocks = (int)a->round_blocks;
@@ -162,9 +166,17 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     id.csv = (char *)csv;
     id.quiet = quiet;
     id.every_s = a->every_s;
+    /* stress (issue 23): its case in the identity, its runs' sections observer in the states */
+    const bool stress = strcmp(cmd, "stress") == 0;
+    id.study = (char *)(stress ? study_options : NULL);
     if (rc == 0)
-        rc = cx_ckpt_open(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
-                          sc->thresholds, sc->n_thresholds, sc->relative_error, err, sizeof err);
+        rc = cx_ckpt_open_obs(&c->ck, a->file, &id, cli_ckpt_runs(cmd, sc), cx_model_quarters(m),
+                              sc->thresholds, sc->n_thresholds, sc->relative_error,
+                              stress ? cx_sections_block_bytes() : 0,
+                              stress ? cx_sections_state_max(o->paths, sc->n_thresholds,
+                                                             sc->relative_error)
+                                     : 0,
+                              err, sizeof err);
     free(id.scenario);
     if (rc < 0) {
         if (err[0]) fprintf(stderr, "capexsim: %s\n", err);
@@ -177,6 +189,25 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
     cli_catch_sigint();
     catch_sigterm();
     return 0;
+}
+
+int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const char *scenario,
+                   const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
+                   bool antithetic, const char *target, const char *json, const char *csv,
+                   bool quiet, cx_engine_opts *o)
+{
+    return setup_engine(c, cmd, a, scenario, sc, m, sampling, antithetic, target, NULL, json,
+                        csv, quiet, o);
+}
+
+int cli_ckpt_setup_stress(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
+                          const cx_scenario *sc, const cx_model *m, const char *options,
+                          const char *json, const char *csv, bool quiet, cx_engine_opts *o)
+{
+    if (a->file && cx_mpi_size() > 1)
+        return cli_usage_error("stress", "--checkpoint: a stress checkpoints in one process only");
+    return setup_engine(c, "stress", a, scenario, sc, m, CX_SAMPLING_MC, false, NULL, options,
+                        json, csv, quiet, o);
 }
 
 /* The study's save hook: its state into the file. */

@@ -55,6 +55,12 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
                    const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
                    bool antithetic, const char *target, const char *json, const char *csv,
                    bool quiet, cx_engine_opts *o);
+/* cli_ckpt_setup for stress (issue 23): its two runs (baseline, stressed) with their sections
+ * observers, its case as text (options: "case=NAME" or "input=TEXT" lines) in the identity;
+ * one process only. */
+int cli_ckpt_setup_stress(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
+                          const cx_scenario *sc, const cx_model *m, const char *options,
+                          const char *json, const char *csv, bool quiet, cx_engine_opts *o);
 /* What identifies a study's checkpoint beyond its cx_study_opts, and bounds its state. */
 typedef struct cli_study_id {
     const char *options;     /* the study's own options as text ("metric=capex_burden") */

@@ -13,7 +13,9 @@
 #include "models/model.h"
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
+#include "sim/app/paired.h"
 #include "sim/app/run_exec.h"
+#include "sim/app/stress_exec.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/app/tornado_exec.h"
 #include "sim/base/error.h"
@@ -23,11 +25,11 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run, sweep or tornado saved in FILE (written by --checkpoint FILE)\n"
-           "and writes its report: the same bytes as one that was never stopped, at any\n"
+           "Finishes the run, sweep, tornado or stress saved in FILE (written by --checkpoint\n"
+           "FILE) and writes its report: the same bytes as one that was never stopped, at any\n"
            "thread count. The command, scenario, seed, paths, sampling, the study's options\n"
-           "(tornado: --metric) and outputs are the checkpoint's; the scenario file (and the\n"
-           "files it includes) must be as they were.\n\n"
+           "(tornado: --metric; stress: its case) and outputs are the checkpoint's; the\n"
+           "scenario file (and the files it includes) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -37,6 +39,40 @@ static void resume_help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a checkpoint that is damaged,\n"
            "of another version, or whose scenario changed; 130 interrupted (saved again).\n",
            cli_default_threads());
+}
+
+/* A stress's checkpoint: its case from the identity's options ("case=NAME", or one
+ * "input=TEXT" line for each --input and --outcome), checked again by the stress itself. */
+static int resume_stress(const cx_ckpt_id *id, const cli_common *co, const cli_ckpt_args *ck)
+{
+    char *text = strdup(id->study ? id->study : "");
+    const char **inputs = calloc(strlen(text) + 1, sizeof *inputs);
+    const char *scenario[1] = {id->scenario};
+    cli_pair_flags a = {.paths_in = scenario, .n_in = id->scenario != NULL, .co = *co,
+                        .sf = {.sampling = 0}, .inputs = inputs, .ck = *ck};
+    int rc = 0;
+    if (!text || !inputs) {
+        fprintf(stderr, "capexsim: out of memory\n");
+        rc = EXIT_FAILURE;
+    }
+    for (char *line = text, *next; rc == 0 && line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        if (!strncmp(line, "input=", 6) && line[6] && !a.case_name)
+            a.inputs[a.n_inputs++] = line + 6;
+        else if (!strncmp(line, "case=", 5) && line[5] && !a.case_name && !a.n_inputs)
+            a.case_name = line + 5;
+        else
+            rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0 && !a.case_name && !a.n_inputs) rc = CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_USAGE)
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n", ck->file,
+                id->study ? id->study : "");
+    if (rc == 0) rc = cli_stress_exec(&a);
+    free(inputs);
+    free(text);
+    return rc;
 }
 
 int cli_cmd_resume(int argc, char **argv)
@@ -111,6 +147,8 @@ int cli_cmd_resume(int argc, char **argv)
         } else {
             rc = cli_tornado_exec(&a);
         }
+    } else if (!strcmp(id.command, "stress")) {
+        rc = resume_stress(&id, &co, &ck);
     } else {
         fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",
                 ck.file, id.command);

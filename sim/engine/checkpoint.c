@@ -83,6 +83,7 @@ struct cx_ckpt {
     int begun;            /* engine runs begun in this process */
     cx_engine_state st;   /* the state handed to the engine by begin */
     uint64_t n_runs;      /* engine runs the command makes (a sweep's points) */
+    size_t obs_block, obs_max; /* the runs' observer: block state bytes, most state bytes */
     int lock_fd;          /* flock'ed PATH.lock (-1: none) */
     char *lock_path;
     char err[512];
@@ -176,9 +177,8 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
 
 /* The commands that write checkpoints, by the command byte of their states: run and sweep
  * hold engine states, the studies (issue 23) their own (cx_ckpt_open_study). */
-static const char *const commands[] = {"run", "sweep", "tornado"};
+static const char *const commands[] = {"run", "sweep", "tornado", "stress"};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
-#define N_ENGINE_COMMANDS 2
 
 /* The command byte of command (-1: none). */
 static int command_kind(const char *command)
@@ -190,7 +190,14 @@ static int command_kind(const char *command)
 
 bool cx_ckpt_is_study(const char *command)
 {
-    return command_kind(command) >= N_ENGINE_COMMANDS;
+    return strcmp(command, "tornado") == 0;
+}
+
+/* Whether command's identity holds options of its own (id->study): the studies, and stress
+ * (its case), whose states are engine states. */
+static bool has_study_options(const char *command)
+{
+    return cx_ckpt_is_study(command) || strcmp(command, "stress") == 0;
 }
 
 static bool str_ok(const char *s, size_t max)
@@ -206,10 +213,10 @@ static bool str_ok(const char *s, size_t max)
 static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
 {
     if (command_kind(id->command) < 0) {
-        cx_set_err(why, why_len, "'%.64s', expected run, sweep or tornado", id->command);
+        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado or stress", id->command);
         return "command";
     }
-    if ((id->study != NULL) != cx_ckpt_is_study(id->command)) {
+    if ((id->study != NULL) != has_study_options(id->command)) {
         cx_set_err(why, why_len, "%s, for a %s", id->study ? "set" : "missing", id->command);
         return "study options";
     }
@@ -351,6 +358,18 @@ int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err
 
 /* ---- engine states as bytes ---- */
 
+/* A state's observer part (format 3, issue 23): u64 block bytes (0: none), then u64 length
+ * and the merged state, then the done blocks' states of the round in progress. */
+static void put_obs(cx_wbuf *w, const cx_engine_state *st)
+{
+    cx_wbuf_u64(w, st->obs_block);
+    if (!st->obs_block) return;
+    cx_wbuf_u64(w, st->obs_n);
+    cx_wbuf_put(w, st->obs, st->obs_n);
+    for (int j = 0; j < st->partial_n; j++)
+        if (st->done[j]) cx_wbuf_put(w, st->obs_blocks + (size_t)j * st->obs_block, st->obs_block);
+}
+
 static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
 {
     cx_wbuf_u8(w, kind);
@@ -361,7 +380,10 @@ static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
     cx_wbuf_f64(w, st->elapsed_s);
     cx_accum_serialise(st->accum, w);
     cx_wbuf_u32(w, (uint32_t)st->partial_n);
-    if (st->partial_n == 0) return;
+    if (st->partial_n == 0) {
+        put_obs(w, st);
+        return;
+    }
     cx_wbuf_u32(w, (uint32_t)st->n_series);
     cx_wbuf_u32(w, (uint32_t)st->vals_cap);
     const size_t vn = (size_t)CX_N_METRICS * (size_t)st->vals_cap;
@@ -374,7 +396,9 @@ static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
         cx_wbuf_u8(w, st->vals_ok[j]);
         if (st->vals_ok[j]) cx_wbuf_put(w, st->vals + (size_t)j * vn, vn * sizeof *st->vals);
     }
+    put_obs(w, st);
 }
+
 
 static void state_clear(cx_engine_state *st)
 {
@@ -384,6 +408,8 @@ static void state_clear(cx_engine_state *st)
     free(st->mom);
     free(st->vals_ok);
     free(st->vals);
+    free(st->obs);
+    free(st->obs_blocks);
     memset(st, 0, sizeof *st);
 }
 
@@ -509,6 +535,30 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
     return NULL;
 }
 
+/* Reads a state's observer part (put_obs) into st: the block size must be the runs'
+ * observer's and the merged state within its bound (its contents are the observer's to check,
+ * when the run begins). @return 0, CX_ERR_CONFIG (*field set), CX_ERR_NOMEM. */
+static int get_obs(const cx_ckpt *ck, cx_rbuf *r, cx_engine_state *st, const char **field)
+{
+    *field = "observer state";
+    uint64_t ob = cx_rbuf_u64(r);
+    if (r->err || ob != ck->obs_block) return CX_ERR_CONFIG;
+    if (!ob) return 0;
+    uint64_t n = cx_rbuf_u64(r);
+    if (r->err || n > ck->obs_max || n > cx_rbuf_left(r)) return CX_ERR_CONFIG;
+    st->obs_block = ob;
+    st->obs_n = n;
+    size_t nd = 0;
+    for (int j = 0; j < st->partial_n; j++) nd += st->done[j];
+    if (!(st->obs = malloc(n ? n : 1)) || !(st->obs_blocks = calloc(st->partial_n ? (size_t)st->partial_n : 1, ob)))
+        return CX_ERR_NOMEM;
+    cx_rbuf_get(r, st->obs, n);
+    if (nd > cx_rbuf_left(r) / ob) return CX_ERR_CONFIG;
+    for (int j = 0; j < st->partial_n; j++)
+        if (st->done[j]) cx_rbuf_get(r, st->obs_blocks + (size_t)j * ob, ob);
+    return r->err ? CX_ERR_CONFIG : 0;
+}
+
 /* Peeks at the accumulator's replicate batch size (cx_accum_serialise: u32 quarters, u32
  * thresholds, f64 alpha, the thresholds, u32 levels, the levels, u32 batch size) so that a
  * damaged one is refused before cx_accum_deserialise allocates batches of it. */
@@ -602,6 +652,13 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
             if (st->vals_ok[j] > 1) goto bad;
             if (st->vals_ok[j]) cx_rbuf_get(&r, st->vals + (size_t)j * vn, vn * sizeof *st->vals);
         }
+    }
+    if (!r.err && (rc = get_obs(ck, &r, st, &field)) < 0) {
+        if (rc == CX_ERR_NOMEM) {
+            state_clear(st);
+            return rc;
+        }
+        goto bad;
     }
     if (r.err || cx_rbuf_left(&r) != 0) {
         field = "state length";
@@ -868,6 +925,8 @@ static int file_bytes_max(const cx_ckpt *ck, size_t *out)
     size_t accum = sat_madd(ns, sketch + 24, 64 + 16 * nt + reps);
     uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
     size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
+    block = block > SIZE_MAX - ck->obs_block ? SIZE_MAX : block + ck->obs_block;
+    accum = accum > SIZE_MAX - ck->obs_max - 16 ? SIZE_MAX : accum + ck->obs_max + 16;
     size_t state = sat_madd((size_t)rb, block, accum);
     state = state > SIZE_MAX - 128 ? SIZE_MAX : state + 128;
     *out = sat_madd(ck->n_runs, state, ID_BYTES_MAX + 64);
@@ -1051,6 +1110,14 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
                  char *err, size_t err_len)
 {
+    return cx_ckpt_open_obs(out, path, id, n_runs, n_quarters, thresholds, n_thresholds, alpha,
+                            0, 0, err, err_len);
+}
+
+int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                     int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                     size_t obs_block, size_t obs_max, char *err, size_t err_len)
+{
     *out = NULL;
     if (cx_ckpt_is_study(id->command)) {
         cx_set_err(err, err_len, "%s: a %s's checkpoint holds no engine states", path,
@@ -1061,6 +1128,8 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     int rc = ckpt_new(&ck, path, id, err, err_len);
     if (rc < 0) return rc;
     ck->n_runs = n_runs;
+    ck->obs_block = obs_block;
+    ck->obs_max = obs_max;
     ck->n_quarters = n_quarters;
     ck->n_thresholds = n_thresholds;
     ck->alpha = alpha;
@@ -1151,6 +1220,11 @@ const unsigned char *cx_ckpt_study_state(const cx_ckpt *ck, size_t *n)
 int cx_ckpt_runs_held(const cx_ckpt *ck)
 {
     return ck->held;
+}
+
+const char *cx_ckpt_path(const cx_ckpt *ck)
+{
+    return ck->path;
 }
 
 const char *cx_ckpt_error(const cx_ckpt *ck)

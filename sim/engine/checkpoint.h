@@ -28,7 +28,7 @@
  */
 
 typedef struct cx_ckpt_id {
-    char *command;         /* "run", "sweep" or a study: "tornado" (issue 23) */
+    char *command;         /* "run", "sweep" or a study: "tornado", "stress" (issue 23) */
     char *scenario;        /* the scenario file as given; NULL: the built-in scenario */
     uint8_t digest[32];    /* cx_ckpt_digest of the scenario */
     uint64_t seed, paths;
@@ -89,6 +89,12 @@ typedef struct cx_ckpt cx_ckpt;
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
                  char *err, size_t err_len);
+/* cx_ckpt_open for runs with an observer (issue 23: stress's sections) that saves its state
+ * (cx_observer save/load/check_block): obs_block its block state's bytes, obs_max the most
+ * bytes of its merged state. The contents are the observer's to check as each run begins. */
+int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                     int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                     size_t obs_block, size_t obs_max, char *err, size_t err_len);
 void cx_ckpt_free(cx_ckpt *ck);
 /* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
 void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);
@@ -114,6 +120,8 @@ const unsigned char *cx_ckpt_study_state(const cx_ckpt *ck, size_t *n);
 /* Replaces the study's state with the n bytes at p and writes the file (atomically).
  * @return 0, or an error with cx_ckpt_error saying why. */
 int cx_ckpt_study_save(cx_ckpt *ck, const void *p, size_t n);
+/* The file's path, as given. */
+const char *cx_ckpt_path(const cx_ckpt *ck);
 /* Why the last save failed ("" if none). */
 const char *cx_ckpt_error(const cx_ckpt *ck);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness of the checkpoint reader: any file is resumed from or refused in one line. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
+#include "sim/study/batch.h"
 #include "tests/fuzz/fuzz.h"
 
 /*
@@ -19,7 +21,8 @@
  * of stopping at the checksum. The file is read as `resume` reads it: its identity
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
  * the seeds' shape, one run for `run`, 12 for `sweep`), then every state it holds
- * as the engine's begin hook hands it over; for a study's checkpoint (tornado, issue 23), the
+ * as the engine's begin hook hands it over (stress: two runs with the sections observer's
+ * state, whose contents the engine checks as a run begins); for tornado's (issue 23), the
  * file around its state (cx_ckpt_open_study: its state is the study's to check). What must hold: a refusal is a non-empty message
  * of one line naming the file, and a checkpoint that opens hands the engine a state for every
  * run it holds, and lets go of its lock. Anything else aborts: a finding. The seeds
@@ -38,7 +41,9 @@
  *   capexsim run tiny.cfg --paths 4000000 --round-blocks 64 -q --checkpoint part.ck \
  *       --checkpoint-every 0 -t 2   # Ctrl-C once part.ck is there
  *   capexsim tornado tiny.cfg --paths 4096 --round-blocks 4 -q --checkpoint tornado.ck -t 1
- *   for f in run tgt sweep part tornado; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim stress tiny.cfg --input msl.p_success:0.9:1 --paths 2048 --round-blocks 1 -q \
+ *       --checkpoint stress.ck -t 1
+ *   for f in run tgt sweep part tornado stress; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
@@ -108,8 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cx_ckpt_id_clear(&id);
         return 0;
     }
-    rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
-                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, err, sizeof err);
+    /* stress (issue 23): two runs whose states hold their sections observer's */
+    const bool stress = strcmp(id.command, "stress") == 0;
+    const int n_thr = (int)(sizeof thresholds / sizeof *thresholds);
+    rc = cx_ckpt_open_obs(&ck, "fuzz.ck", &id, stress ? 2 : runs, N_QUARTERS, thresholds, n_thr,
+                          ALPHA, stress ? cx_sections_block_bytes() : 0,
+                          stress ? cx_sections_state_max(id.paths, n_thr, ALPHA) : 0, err,
+                          sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
@@ -120,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cx_engine_ckpt hooks;
     cx_ckpt_hooks(ck, &hooks);
     const int held = cx_ckpt_runs_held(ck);
-    FUZZ_CHECK(held >= 0 && (uint64_t)held <= runs, "%d runs held of %llu", held,
+    FUZZ_CHECK(held >= 0 && (uint64_t)held <= (stress ? 2 : runs), "%d runs held of %llu", held,
                (unsigned long long)runs);
     for (int k = 0; k < held; k++) {
         const cx_engine_state *st = NULL;
