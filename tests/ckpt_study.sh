@@ -108,7 +108,8 @@ PY
 
 # craft IN OUT EDIT...: a study's checkpoint with fields edited and its SHA-256 recomputed.
 # EDIT: command=NAME (the identity's), kind=N (the state's command byte), or a tornado state
-# field: block_paths, inputs, metric, round_blocks (u32), next_block (u64); a value with a
+# field: block_paths, inputs, metric, round_blocks (u32), next_block (u64), or a Sobol state
+# field: sobol.stages, sobol.next_block; a value with a
 # sign (+1, -1) is added to the field's
 craft() {
     python3 - "$@" <<'PY'
@@ -134,7 +135,9 @@ study = struct.unpack_from('<I', body, off)[0] == 0 and body[off + 4] == 1
 state = off + 4 + 1 + 8
 fields = {'kind': (state, '<B'), 'block_paths': (state + 1, '<I'), 'inputs': (state + 5, '<I'),
           'metric': (state + 9, '<I'), 'round_blocks': (state + 13, '<I'),
-          'next_block': (state + 17, '<Q')}
+          'next_block': (state + 17, '<Q'),
+          # sobol: u32 block_paths, indices, d; u64 base; f64 target; u64 cap; u32 stages; ...
+          'sobol.stages': (state + 37, '<I'), 'sobol.next_block': (state + 57, '<Q')}
 for e in edits:
     k, v = e.split('=')
     if k == 'command':
@@ -151,7 +154,7 @@ open(dst, 'wb').write(body + hashlib.sha256(body).digest())
 PY
 }
 
-echo "1..23"
+echo "1..33"
 
 # ---- tornado ----
 TARGS=(--paths 400000 -q)
@@ -220,6 +223,73 @@ refused "tornado: next_block edited against the paths counted is refused" \
 craft tck.saved m.ck metric=1
 refused "tornado: the state's metric edited against the identity's is refused" \
     "m.ck: damaged checkpoint (tornado state, metric: 1, this study has 0)" "$BIN" resume m.ck
+
+# ---- sobol: its own driver; the state is the folded accumulator and the stage schedule ----
+OARGS=(--paths 16384 -q)
+"$BIN" sobol "${OARGS[@]}" -t 1 --json oref.json --csv oref.csv 2>/dev/null
+"$BIN" sobol "${OARGS[@]}" -t 2 --json oref2.json --csv oref2.csv 2>/dev/null
+same oref.json oref2.json oref.csv oref2.csv
+check "sobol: the same bytes at 1 and 2 threads (the reference)" $?
+
+# 8. Ctrl-C once the first checkpoint is saved; resume at 1 thread
+"$BIN" sobol "${OARGS[@]}" -t 2 --json o.json --csv o.csv --checkpoint ock --round-blocks 4 \
+    --checkpoint-every 0 2>/dev/null & pid=$!
+interrupt_after ock $pid
+partial=$(python3 -c "import json; d=json.load(open('o.json')); print(d['complete'], d['base_samples'] < 16384)" 2>&1)
+[ $rc -eq 130 ] && [ "$partial" = "False True" ] && [ -f ock ]
+check "sobol: Ctrl-C after the first save: exit 130, partial result, a checkpoint" $? "rc=$rc partial=$partial"
+cp ock ock.saved
+"$BIN" resume ock -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same oref.json o.json oref.csv o.csv
+check "sobol: resumed at 1 thread: the same bytes as the study never stopped" $? "rc=$rc $(grep -v warning err)"
+
+# 9. --target-ci: stopped in a later stage (the schedule is part of the state), resumed at 2
+TCARGS=(--paths 4096 --target-ci 0.015 --max-paths 30000 -q)
+"$BIN" sobol "${TCARGS[@]}" -t 1 --json cref.json --csv cref.csv 2>/dev/null
+"$BIN" sobol "${TCARGS[@]}" -t 1 --json c.json --csv c.csv --checkpoint cck --round-blocks 4 \
+    --checkpoint-every 0 2>/dev/null & pid=$!
+for _ in $(seq 1 1200); do
+    [ -f cck ] && [ "$(python3 -c "
+import struct
+b = open('cck', 'rb').read()[:-32]
+o = 16
+s = lambda o: o + 4 + struct.unpack_from('<I', b, o)[0]
+opt = lambda o: s(o + 1) if b[o] else o + 1
+o = s(s(o)); o = opt(o) + 53; o = opt(o) + 4; o = opt(opt(o)) + 9; o = opt(o) + 13
+print(struct.unpack_from('<I', b, o + 37)[0])" 2>/dev/null)" -ge 1 ] 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || break; sleep 0.05
+done
+kill -INT $pid 2>/dev/null; wait $pid; rc=$?
+[ $rc -eq 130 ]
+check "sobol --target-ci: Ctrl-C in the second stage: exit 130" $? "rc=$rc"
+"$BIN" resume cck -t 2 2>err; rc=$?
+[ $rc -eq 0 ] && same cref.json c.json cref.csv c.csv
+check "sobol --target-ci: resumed at 2 threads: the same stages and bytes" $? "rc=$rc $(grep -v warning err)"
+
+# 10. refusals
+refused "sobol: another --target-ci is refused" "cck: checkpoint of another run (the study's options differs)" \
+    "$BIN" sobol --paths 4096 --target-ci 0.02 --max-paths 30000 -q --round-blocks 4 --checkpoint cck
+cp ock.saved odmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('odmg')
+with open('odmg', 'r+b') as f:
+    f.seek(size - 100)
+    b = f.read(1)
+    f.seek(size - 100)
+    f.write(bytes([b[0] ^ 0x04]))
+PY
+refused "sobol: a checkpoint with one bit flipped is refused" "odmg: damaged or truncated checkpoint" \
+    "$BIN" resume odmg
+craft ock.saved ok.ck kind=2
+refused "sobol: a state whose command byte says tornado is refused" \
+    "ok.ck: damaged checkpoint (command: sobol, but its state is a tornado's)" "$BIN" resume ok.ck
+craft ock.saved os.ck sobol.stages=3
+refused "sobol: the stage count edited against the schedule is refused" \
+    "os.ck: damaged checkpoint (sobol state, stage: stage 3" "$BIN" resume os.ck
+craft ock.saved on.ck sobol.next_block=+4
+refused "sobol: next_block edited against the accumulator is refused" \
+    "on.ck: damaged checkpoint (sobol state, batches:" "$BIN" resume on.ck
 
 # ---- stress: two engine runs (baseline, stressed) with their sections observers ----
 SC="$ROOT/configs/meta-2026h1.cfg"

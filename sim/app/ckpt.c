@@ -36,8 +36,9 @@ const char cli_ckpt_study_help[] =
     "                    existing FILE of the same study is resumed (also by 'capexsim\n"
     "                    resume FILE'), of another refused; one process only (default: none)\n"
     "      --checkpoint-every S  seconds between saves, 0: every round (default: 60)\n"
-    "      --round-blocks N  blocks per round with --checkpoint (saves fall between rounds;\n"
-    "                    results do not depend on it) (default: 1024)\n";
+    "      --round-blocks N  the study's blocks per round with --checkpoint (saves fall\n"
+    "                    between rounds; results do not depend on it) (default: tornado\n"
+    "                    1024 blocks of 256 paths, sobol 256 of 256 base samples, its most)\n";
 
 int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int *rc)
 {

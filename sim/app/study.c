@@ -57,7 +57,7 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
              "                    order) (default: st)\n",
            strcmp(cmd, "sweep") ? "" : " and no progress line",
            !strcmp(cmd, "sweep") ? cli_ckpt_help
-           : !strcmp(cmd, "tornado") ? cli_ckpt_study_help : "");
+           : !strcmp(cmd, "tornado") || !strcmp(cmd, "sobol") ? cli_ckpt_study_help : "");
 }
 
 /* sobol's own flags: --target-ci W, --max-paths N, --order st|input. @return 0 or an exit code. */
@@ -109,9 +109,10 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
             if (rc) return rc;
             /* issue 12: run and sweep; issue 23: the studies, one at a time */
-            if (strcmp(cmd, "sweep") != 0 && strcmp(cmd, "tornado") != 0)
-                return cli_usage_error(cmd, "%s: only run, sweep and tornado take it",
-                                       argv[optind - 1]);
+            if (strcmp(cmd, "sweep") != 0 && strcmp(cmd, "tornado") != 0 &&
+                strcmp(cmd, "sobol") != 0)
+                return cli_usage_error(cmd, "%s: only run, sweep, tornado, sobol and stress "
+                                       "take it", argv[optind - 1]);
             continue;
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {

@@ -15,6 +15,7 @@
 #include "sim/app/common.h"
 #include "sim/app/paired.h"
 #include "sim/app/run_exec.h"
+#include "sim/app/sobol_exec.h"
 #include "sim/app/stress_exec.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/app/tornado_exec.h"
@@ -25,11 +26,12 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run, sweep, tornado or stress saved in FILE (written by --checkpoint\n"
-           "FILE) and writes its report: the same bytes as one that was never stopped, at any\n"
-           "thread count. The command, scenario, seed, paths, sampling, the study's options\n"
-           "(tornado: --metric; stress: its case) and outputs are the checkpoint's; the\n"
-           "scenario file (and the files it includes) must be as they were.\n\n"
+           "Finishes the run, sweep, tornado, sobol or stress saved in FILE (written by\n"
+           "--checkpoint FILE) and writes its report: the same bytes as one never stopped, at\n"
+           "any thread count. The command, scenario, seed, paths, sampling, the study's own\n"
+           "options (tornado: --metric; sobol: also --target-ci, --max-paths, --order;\n"
+           "stress: its case) and outputs are the checkpoint's; the scenario file (and the\n"
+           "files it includes) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -39,6 +41,33 @@ static void resume_help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a checkpoint that is damaged,\n"
            "of another version, or whose scenario changed; 130 interrupted (saved again).\n",
            cli_default_threads());
+}
+
+/* A Sobol study's own options from the identity ("metric=NAME", "target_ci=W",
+ * "max_paths=N", "order=st|input", one a line, as sobol_exec writes them) into a.
+ * @return 0, or -1 after a message (a damaged checkpoint). */
+static int resume_sobol(const cx_ckpt_id *id, cli_study_args *a)
+{
+    static char metric[64];
+    char order[16] = "";
+    double target = -1;
+    unsigned long long max = 0;
+    int used = 0;
+    if (!id->study ||
+        sscanf(id->study, "metric=%63[a-z_0-9]\ntarget_ci=%lg\nmax_paths=%llu\norder=%15[a-z]%n",
+               metric, &target, &max, order, &used) != 4 ||
+        id->study[used] || cx_metric_find(metric) < 0 ||
+        !(target == 0 || (target >= 0.001 && target < 1)) || max > UINT64_MAX / 128 ||
+        (strcmp(order, "st") && strcmp(order, "input"))) {
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n",
+                a->ck.file, id->study ? id->study : "");
+        return -1;
+    }
+    a->metric = metric;
+    a->sobol_target = target;
+    a->sobol_max = max;
+    a->sobol_order = strcmp(order, "input") == 0;
+    return 0;
 }
 
 /* A stress's checkpoint: its case from the identity's options ("case=NAME", or one
@@ -147,6 +176,9 @@ int cli_cmd_resume(int argc, char **argv)
         } else {
             rc = cli_tornado_exec(&a);
         }
+    } else if (!strcmp(id.command, "sobol")) {
+        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
+        rc = resume_sobol(&id, &a) ? CLI_EXIT_USAGE : cli_sobol_exec(&a);
     } else if (!strcmp(id.command, "stress")) {
         rc = resume_stress(&id, &co, &ck);
     } else {

@@ -20,10 +20,11 @@
  * as anyone editing a checkpoint can, so the fuzzer reaches the checks of the fields instead
  * of stopping at the checksum. The file is read as `resume` reads it: its identity
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
- * the seeds' shape, one run for `run`, 12 for `sweep`), then every state it holds
- * as the engine's begin hook hands it over (stress: two runs with the sections observer's
- * state, whose contents the engine checks as a run begins); for tornado's (issue 23), the
- * file around its state (cx_ckpt_open_study: its state is the study's to check). What must hold: a refusal is a non-empty message
+ * the seeds' shape, one run for `run`, 12 for `sweep`, 2 for `stress`), then every state it
+ * holds as the engine's begin hook hands it over (stress: with its sections observer's state,
+ * whose contents the engine checks as a run begins); for tornado and sobol (issue 23), the
+ * file around the study's own state (cx_ckpt_open_study; the state is the study's to check).
+ * What must hold: a refusal is a non-empty message
  * of one line naming the file, and a checkpoint that opens hands the engine a state for every
  * run it holds, and lets go of its lock. Anything else aborts: a finding. The seeds
  * (tests/fuzz/corpus/checkpoint) are real checkpoints less their checksum, small because of
@@ -43,7 +44,8 @@
  *   capexsim tornado tiny.cfg --paths 4096 --round-blocks 4 -q --checkpoint tornado.ck -t 1
  *   capexsim stress tiny.cfg --input msl.p_success:0.9:1 --paths 2048 --round-blocks 1 -q \
  *       --checkpoint stress.ck -t 1
- *   for f in run tgt sweep part tornado stress; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim sobol tiny.cfg --paths 2048 --round-blocks 2 -q --checkpoint sobol.ck -t 1
+ *   for f in run tgt sweep part tornado stress sobol; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
