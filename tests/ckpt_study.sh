@@ -109,7 +109,7 @@ PY
 # craft IN OUT EDIT...: a study's checkpoint with fields edited and its SHA-256 recomputed.
 # EDIT: command=NAME (the identity's), kind=N (the state's command byte), or a tornado state
 # field: block_paths, inputs, metric, round_blocks (u32), next_block (u64), or a Sobol state
-# field: sobol.stages, sobol.next_block; a value with a
+# field: sobol.stages, sobol.next_block, or shapley.next_block; a value with a
 # sign (+1, -1) is added to the field's
 craft() {
     python3 - "$@" <<'PY'
@@ -137,7 +137,9 @@ fields = {'kind': (state, '<B'), 'block_paths': (state + 1, '<I'), 'inputs': (st
           'metric': (state + 9, '<I'), 'round_blocks': (state + 13, '<I'),
           'next_block': (state + 17, '<Q'),
           # sobol: u32 block_paths, indices, d; u64 base; f64 target; u64 cap; u32 stages; ...
-          'sobol.stages': (state + 37, '<I'), 'sobol.next_block': (state + 57, '<Q')}
+          'sobol.stages': (state + 37, '<I'), 'sobol.next_block': (state + 57, '<Q'),
+          # shapley: u32 block_perms, players, batches; u64 perms; u8 crn; u32 round; u64 next
+          'shapley.next_block': (state + 26, '<Q')}
 for e in edits:
     k, v = e.split('=')
     if k == 'command':
@@ -154,7 +156,7 @@ open(dst, 'wb').write(body + hashlib.sha256(body).digest())
 PY
 }
 
-echo "1..33"
+echo "1..41"
 
 # ---- tornado ----
 TARGS=(--paths 400000 -q)
@@ -290,6 +292,51 @@ refused "sobol: the stage count edited against the schedule is refused" \
 craft ock.saved on.ck sobol.next_block=+4
 refused "sobol: next_block edited against the accumulator is refused" \
     "on.ck: damaged checkpoint (sobol state, batches:" "$BIN" resume on.ck
+
+# ---- shapley: its own driver; the state is the batches folded and the round's done blocks ----
+HARGS=(--paths 1024 -q)
+"$BIN" shapley "${HARGS[@]}" -t 1 --json href.json --csv href.csv 2>/dev/null
+"$BIN" shapley "${HARGS[@]}" -t 2 --json href2.json --csv href2.csv 2>/dev/null
+same href.json href2.json href.csv href2.csv
+check "shapley: the same bytes at 1 and 2 threads (the reference)" $?
+
+# 11. Ctrl-C once the first checkpoint is saved, resume at 1 thread; again at 2
+"$BIN" shapley "${HARGS[@]}" -t 2 --json h.json --csv h.csv --checkpoint hck --round-blocks 4 \
+    --checkpoint-every 0 2>/dev/null & pid=$!
+interrupt_after hck $pid
+partial=$(python3 -c "import json; d=json.load(open('h.json')); print(d['complete'])" 2>&1)
+[ $rc -eq 130 ] && [ "$partial" = "False" ] && [ -f hck ]
+check "shapley: Ctrl-C after the first save: exit 130, partial result, a checkpoint" $? "rc=$rc partial=$partial"
+cp hck hck.saved
+"$BIN" resume hck -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same href.json h.json href.csv h.csv
+check "shapley: resumed at 1 thread: the same bytes as the study never stopped" $? "rc=$rc $(cat err)"
+cp hck.saved hck2
+"$BIN" resume hck2 -t 2 --json h2.json --csv h2.csv 2>err; rc=$?
+[ $rc -eq 0 ] && same href.json h2.json href.csv h2.csv
+check "shapley: the same checkpoint resumed at 2 threads: the same bytes" $? "rc=$rc $(cat err)"
+
+# 12. refusals
+refused "shapley: another --crn is refused" "hck: checkpoint of another run (the study's options differs)" \
+    "$BIN" shapley "${HARGS[@]}" --crn --round-blocks 4 --checkpoint hck
+cp hck.saved hdmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('hdmg')
+with open('hdmg', 'r+b') as f:
+    f.seek(size - 200)
+    b = f.read(1)
+    f.seek(size - 200)
+    f.write(bytes([b[0] ^ 0x80]))
+PY
+refused "shapley: a checkpoint with one bit flipped is refused" "hdmg: damaged or truncated checkpoint" \
+    "$BIN" resume hdmg
+craft hck.saved hn.ck shapley.next_block=+1
+refused "shapley: next_block edited against the batches is refused" \
+    "hn.ck: damaged checkpoint (shapley state, batches: batch" "$BIN" resume hn.ck
+craft hck.saved hx.ck shapley.next_block=100000
+refused "shapley: next_block past the study's blocks is refused" \
+    "hx.ck: damaged checkpoint (shapley state, next_block: 100000, the study has 64 blocks)" "$BIN" resume hx.ck
 
 # ---- stress: two engine runs (baseline, stressed) with their sections observers ----
 SC="$ROOT/configs/meta-2026h1.cfg"

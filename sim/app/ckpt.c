@@ -38,7 +38,8 @@ const char cli_ckpt_study_help[] =
     "      --checkpoint-every S  seconds between saves, 0: every round (default: 60)\n"
     "      --round-blocks N  the study's blocks per round with --checkpoint (saves fall\n"
     "                    between rounds; results do not depend on it) (default: tornado\n"
-    "                    1024 blocks of 256 paths, sobol 256 of 256 base samples, its most)\n";
+    "                    1024 blocks of 256 paths; sobol 256 of 256 base samples, shapley\n"
+    "                    256 of 16 permutations, their most)\n";
 
 int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int *rc)
 {

@@ -15,6 +15,7 @@
 #include "sim/app/common.h"
 #include "sim/app/paired.h"
 #include "sim/app/run_exec.h"
+#include "sim/app/shapley_exec.h"
 #include "sim/app/sobol_exec.h"
 #include "sim/app/stress_exec.h"
 #include "sim/app/sweep_exec.h"
@@ -26,12 +27,12 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run, sweep, tornado, sobol or stress saved in FILE (written by\n"
-           "--checkpoint FILE) and writes its report: the same bytes as one never stopped, at\n"
-           "any thread count. The command, scenario, seed, paths, sampling, the study's own\n"
-           "options (tornado: --metric; sobol: also --target-ci, --max-paths, --order;\n"
-           "stress: its case) and outputs are the checkpoint's; the scenario file (and the\n"
-           "files it includes) must be as they were.\n\n"
+           "Finishes the run, sweep or study (tornado, sobol, shapley, stress) saved in FILE\n"
+           "(written by --checkpoint FILE) and writes its report: the same bytes as one never\n"
+           "stopped, at any thread count. The command, scenario, seed, paths, sampling, the\n"
+           "study's own options (tornado, sobol, shapley: --metric; sobol: --target-ci,\n"
+           "--max-paths, --order; shapley: --crn; stress: its case) and outputs are the\n"
+           "checkpoint's; the scenario file (and the files it includes) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -68,6 +69,23 @@ static int resume_sobol(const cx_ckpt_id *id, cli_study_args *a)
     a->sobol_max = max;
     a->sobol_order = strcmp(order, "input") == 0;
     return 0;
+}
+
+/* A Shapley study's own options from the identity ("metric=NAME", "crn=0|1", a line each). */
+static int resume_shapley(const cx_ckpt_id *id, const cli_common *co, const cli_ckpt_args *ck)
+{
+    static char metric[64];
+    int crn = -1, used = 0;
+    if (!id->study ||
+        sscanf(id->study, "metric=%63[a-z_0-9]\ncrn=%d%n", metric, &crn, &used) != 2 ||
+        id->study[used] || cx_metric_find(metric) < 0 || (crn != 0 && crn != 1)) {
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n", ck->file,
+                id->study ? id->study : "");
+        return CLI_EXIT_USAGE;
+    }
+    cli_shapley_args a = {.path = id->scenario, .co = *co, .metric = metric, .crn = crn == 1,
+                          .ck = *ck};
+    return cli_shapley_exec(&a);
 }
 
 /* A stress's checkpoint: its case from the identity's options ("case=NAME", or one
@@ -179,6 +197,8 @@ int cli_cmd_resume(int argc, char **argv)
     } else if (!strcmp(id.command, "sobol")) {
         cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
         rc = resume_sobol(&id, &a) ? CLI_EXIT_USAGE : cli_sobol_exec(&a);
+    } else if (!strcmp(id.command, "shapley")) {
+        rc = resume_shapley(&id, &co, &ck);
     } else if (!strcmp(id.command, "stress")) {
         rc = resume_stress(&id, &co, &ck);
     } else {

@@ -177,7 +177,7 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
 
 /* The commands that write checkpoints, by the command byte of their states: run and sweep
  * hold engine states, the studies (issue 23) their own (cx_ckpt_open_study). */
-static const char *const commands[] = {"run", "sweep", "tornado", "stress", "sobol"};
+static const char *const commands[] = {"run", "sweep", "tornado", "stress", "sobol", "shapley"};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
 /* The command byte of command (-1: none). */
@@ -190,7 +190,8 @@ static int command_kind(const char *command)
 
 bool cx_ckpt_is_study(const char *command)
 {
-    return strcmp(command, "tornado") == 0 || strcmp(command, "sobol") == 0;
+    return strcmp(command, "tornado") == 0 || strcmp(command, "sobol") == 0 ||
+           strcmp(command, "shapley") == 0;
 }
 
 /* Whether command's identity holds options of its own (id->study): the studies, and stress
@@ -213,7 +214,7 @@ static bool str_ok(const char *s, size_t max)
 static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
 {
     if (command_kind(id->command) < 0) {
-        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado, stress or sobol", id->command);
+        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado, stress, sobol or shapley", id->command);
         return "command";
     }
     if ((id->study != NULL) != has_study_options(id->command)) {

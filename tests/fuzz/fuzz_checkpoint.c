@@ -22,7 +22,8 @@
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
  * the seeds' shape, one run for `run`, 12 for `sweep`, 2 for `stress`), then every state it
  * holds as the engine's begin hook hands it over (stress: with its sections observer's state,
- * whose contents the engine checks as a run begins); for tornado and sobol (issue 23), the
+ * whose contents the engine checks as a run begins); for tornado, sobol and shapley (issue
+ * 23), the
  * file around the study's own state (cx_ckpt_open_study; the state is the study's to check).
  * What must hold: a refusal is a non-empty message
  * of one line naming the file, and a checkpoint that opens hands the engine a state for every
@@ -45,7 +46,8 @@
  *   capexsim stress tiny.cfg --input msl.p_success:0.9:1 --paths 2048 --round-blocks 1 -q \
  *       --checkpoint stress.ck -t 1
  *   capexsim sobol tiny.cfg --paths 2048 --round-blocks 2 -q --checkpoint sobol.ck -t 1
- *   for f in run tgt sweep part tornado stress sobol; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim shapley tiny.cfg --paths 256 --round-blocks 4 -q --checkpoint shapley.ck -t 1
+ *   for f in run tgt sweep part tornado stress sobol shapley; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
