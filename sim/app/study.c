@@ -111,8 +111,9 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
             /* issue 12: run and sweep; issue 23: the studies, one at a time */
             if (strcmp(cmd, "sweep") != 0 && strcmp(cmd, "tornado") != 0 &&
                 strcmp(cmd, "sobol") != 0)
-                return cli_usage_error(cmd, "%s: only run, sweep, tornado, sobol, shapley and "
-                                       "stress take it", argv[optind - 1]);
+                return cli_usage_error(cmd, "--checkpoint, --checkpoint-every, --round-blocks: "
+                                       "only run, sweep, tornado, sobol, shapley and stress "
+                                       "take them");
             continue;
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
