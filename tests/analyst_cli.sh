@@ -15,7 +15,7 @@ check() { # check NAME EXIT-STATUS [diagnostic]
     if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-}"; fi
 }
 
-echo "1..21"
+echo "1..25"
 
 # ---- run --export-paths ----
 "$BIN" run --paths 5000 --seed 11 --threads 1 --json "$TMP/r1.json" \
@@ -141,10 +141,12 @@ b = json.load(open(sys.argv[1]))
 rows = list(csv.DictReader(open(sys.argv[2])))
 txt = open(sys.argv[3]).read()
 assert b["study"] == "batch" and b["thresholds"] == [10.0, 25.0, 50.0, 100.0]
-# noncancel shares the default's uncertain inputs: paired; msl-wins (p_success fixed) does not
+# noncancel shares the default's uncertain inputs; msl-wins (p_success fixed) does not, and
+# pairs all the same, path by path (issue 23 item 8: same seed and paths)
 p = b["paired"]
 assert p[0]["scenario"] == "meta-2026h1-noncancel" and p[0]["versus"] == "meta-2026h1", p[0]
-assert p[1] is None
+assert p[0]["same_inputs"] is True and p[1]["same_inputs"] is False, p
+assert p[1]["scenario"] == "meta-2026h1-msl-wins"
 m0, m1 = (b["runs"][i]["metrics"]["capex_burden"] for i in (0, 1))
 d = p[0]["diffs"]["burden_mean"]
 assert d["diff"] == m1["mean"] - m0["mean"], (d, m1["mean"] - m0["mean"])
@@ -154,9 +156,10 @@ assert p[0]["diffs"]["burden_p95"]["diff"] == m1["percentiles"]["p95"] - m0["per
 e = b["runs"][1]["burden_exceedance"]["25"] - b["runs"][0]["burden_exceedance"]["25"]
 assert abs(p[0]["diffs"]["exceed_25"]["diff"] - e) < 1e-15
 assert [r["run"] for r in rows] == ["meta-2026h1", "meta-2026h1-noncancel", "meta-2026h1-msl-wins"]
-assert float(rows[1]["diff_burden_mean"]) == d["diff"] and rows[2]["diff_burden_mean"] == ""
+assert float(rows[1]["diff_burden_mean"]) == d["diff"] and rows[0]["diff_burden_mean"] == ""
+assert float(rows[2]["diff_burden_mean"]) == p[1]["diffs"]["burden_mean"]["diff"]
 assert float(rows[0]["burden_cvar95"]) == b["runs"][0]["burden_cvar95"]
-assert "Paired differences vs meta-2026h1" in txt and "not paired" in txt
+assert "Paired differences vs meta-2026h1" in txt and "uncertain inputs differ" in txt
 PY
 check "batch: table, CSV and paired differences (diff = the reports' difference, CI around it)" $?
 
@@ -186,6 +189,66 @@ b=json.load(open(sys.argv[1]))
 bad=[(k,v) for k,v in b['paired'][0]['diffs'].items() if v['diff']!=0 or v['se']!=0 or v['ci95']!=[0,0]]
 sys.exit(bool(bad))" "$TMP/bs.json"
 check "batch: a scenario against itself differs by exactly 0 with a zero-width CI" $?
+
+# ---- pairs across variants (issue 23 item 8) ----
+# A variant of the default that adds a tranche (first in the list, so every tranche input
+# after it moves) and a signed deal: every input the two share keeps its draws, path by path.
+sed -e 's/^supply = { tranches = ($/&\n  { name = "extra-2026"; kind = "colo"; gw = { dist = "uniform"; low = 0.3; high = 0.7; }; start_month = 12; cost_per_gw_year = { dist = "pert"; low = 9.0; mode = 11.0; high = 14.0; }; },/' \
+    -e 's/^  signed = ($/&\n    { name = "extra-deal"; p_signed = 0.5; start_month = { dist = "uniform"; low = 2; high = 6; }; gw = 0.1; price_per_gw_year = 40.0; cancellable = true; },/' \
+    -e 's/^name = .*/name = "meta-2026h1-extra";/' "$CFG/meta-2026h1.cfg" >"$TMP/extra.cfg"
+for t in 1 2; do
+    "$BIN" run "$CFG/meta-2026h1.cfg" --paths 3000 --seed 4 --threads $t --export-paths "$TMP/xd$t.csv" -q
+    "$BIN" run "$TMP/extra.cfg" --paths 3000 --seed 4 --threads $t --export-paths "$TMP/xv$t.csv" -q
+done
+python3 - "$TMP/xd1.csv" "$TMP/xv1.csv" <<'PY'
+import csv, sys
+(hd, *d), (hv, *v) = (list(csv.reader(open(f))) for f in sys.argv[1:3])
+new = [c for c in hv if c not in hd]
+assert "supply.tranches.extra-2026.gw" in new and "deals.signed.extra-deal.happens" in new, new
+assert hv.index("supply.tranches.extra-2026.gw") < hv.index("supply.tranches.installed-2025.gw")
+ins = hd[1:hd.index("capex_burden")]
+shared = [c for c in ins if c in hv]
+assert shared == ins and len(shared) >= 50, (len(shared), len(ins))
+bad = [c for c in shared if [r[hd.index(c)] for r in d] != [r[hv.index(c)] for r in v]]
+assert not bad, bad
+PY
+check "variants: a variant adding a tranche and a deal keeps every shared input's exported draws" $?
+cmp -s "$TMP/xd1.csv" "$TMP/xd2.csv" && cmp -s "$TMP/xv1.csv" "$TMP/xv2.csv"
+check "variants: the exports are the same bytes at 1 and 2 threads" $?
+
+for t in 1 2; do
+    "$BIN" batch "$CFG/meta-2026h1.cfg" "$TMP/extra.cfg" --paths 16384 --seed 4 --threads $t \
+        --json "$TMP/bx$t.json" >"$TMP/bx$t.txt"
+done
+python3 - "$TMP/bx2.json" "$TMP/bx2.txt" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+txt = open(sys.argv[2]).read()
+assert b["seed"] == 4 and all(r["seed"] == 4 and r["paths"] == 16384 for r in b["runs"])
+p = b["paired"][0]
+assert p is not None and p["scenario"] == "meta-2026h1-extra" and p["same_inputs"] is False, p
+c = p["correlation"]
+assert c["paths"] == 16384 and c["capex_burden"] > 0.9 and c["revenue_total"] > 0.9, c
+for k in ("burden_mean", "burden_p95", "revenue_mean"):
+    d = p["diffs"][k]
+    assert d["ci95"][0] < d["diff"] < d["ci95"][1], (k, d)
+    # the paired CI is narrower than the runs' CI as if independent, by far
+    assert 0 < 3 * d["se"] < d["se_unpaired"], (k, d)
+assert "corr burden" in txt and "uncertain inputs differ" in txt, txt
+PY
+check "variants: batch pairs the variant: correlation reported and high, paired CI narrower than unpaired" $?
+python3 - "$TMP/bx1.json" "$TMP/bx2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+def strip(d):
+    d.pop("threads", None)
+    for r in d["runs"]:
+        for k in ("elapsed_s", "paths_per_s", "threads"):
+            r.pop(k)
+    return d
+sys.exit(strip(a) != strip(b))
+PY
+check "variants: the batch JSON is the same at 1 and 2 threads (timing aside)" $?
 
 err=$("$BIN" batch --paths 10 "$CFG/meta-2026h1.cfg" "$TMP/nope.cfg" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && grep -q "nope.cfg" <<<"$err" && [ "$(wc -l <<<"$err")" -eq 1 ]

@@ -204,7 +204,7 @@ off = opt(off) + 32 + 8         # scenario, digest, seed
 paths_at = off; off += 8 + 4 + 1
 off = opt(off) + 4              # target, round_blocks
 off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
-off = opt(off) if fmt >= 3 else off  # the study's options
+off = opt(off) if fmt >= 4 else off  # the study's options
 n_ended = struct.unpack_from('<I', body, off)[0]; off += 4
 off += 0 if n_ended else 1      # none ended: the state in progress, after its u8
 state = off + 8 + (1 if fmt >= 2 else 0)  # the first state's next_block

@@ -119,7 +119,7 @@ b = bytearray(open(src, 'rb').read())
 body = b[:-32]
 off = 8
 fmt = struct.unpack_from('<I', body, off)[0]; off += 8
-assert fmt >= 3
+assert fmt >= 4
 def s(o):  # a string: u32 length and the bytes
     return o + 4 + struct.unpack_from('<I', body, o)[0]
 def opt(o):  # u8 present?, then a string

@@ -3,7 +3,8 @@
 # MPI runs (issue 12), TAP: under `mpirun --oversubscribe -np R` (R = 1, 2, 3, 5) and T
 # threads, run, sweep and --target-ci give the same bytes as one process at one thread
 # (timing, thread and rank fields aside); only rank 0 writes; Ctrl-C gives the partial
-# report; a rank that dies fails the job and leaves existing outputs as they were.
+# report; a rank that dies fails the job and leaves existing outputs as they were. optimize
+# (issue 21): each evaluation's blocks over the ranks, the same JSON as one process.
 # Usage: mpi.sh PATH_TO_CAPEXSIM(-Dmpi=enabled) SOURCE_ROOT
 set -u
 BIN=$1
@@ -28,7 +29,7 @@ PY
 }
 same() { [ -f "$2" ] && cmp -s <(strip "$1") <(strip "$2") || return 1; [ $# -lt 4 ] || cmp -s "$3" "$4"; }
 
-echo "1..17"
+echo "1..20"
 
 # 20 blocks and a short one: rounds of 3 blocks split unevenly over 2, 3 and 5 ranks
 ARGS=(--paths 20900 --round-blocks 3 -q)
@@ -92,6 +93,54 @@ check "one table on stdout from 3 ranks" $? "tables: $out"
     --paths 2000 -q --json b.json 2>err; rc=$?
 [ $rc -ne 0 ] && [ ! -e b.json ] && grep -q "capexsim batch: runs in one process, not under MPI" err
 check "batch under mpirun -np 2: refused, no output" $? "rc=$rc $(head -3 err)"
+
+# optimize (issue 21): every evaluation's blocks over the ranks, every rank taking rank 0's
+# steps; the JSON of 1 process and of 3 ranks (and 2 ranks x 2 threads) the same but timing
+cat >opt.cfg <<'CFG'
+horizon_months = 12;
+supply = { tranches = (
+  { name = "a"; gw = { dist = "uniform"; low = 1.0; high = 5.0; }; cost_per_gw_year = 10.0; },
+  { name = "b"; gw = 0.5; cost_per_gw_year = 10.0; } ); };
+msl = { schedule = ( (0, 1.0) ); };
+market = { price0 = 12.0; drift = { dist = "uniform"; low = -0.2; high = 0.2; }; vol = 0.2; };
+iaas = { enabled = true; max_gw = 4.0; discount = 0.3; };
+optimize = { decisions = ( { input = "supply.tranches.b.gw"; low = 0.0; high = 4.0; } );
+  objective = { metric = "revenue_total"; stat = "mean"; sense = "max"; };
+  constraints = ( { metric = "capex_burden"; stat = "p95"; max = 30.0; },
+                  { metric = "capex_burden"; stat = "p_exceed"; threshold = 35.0; max = 0.2; } ); };
+CFG
+ostrip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("timing"); print(json.dumps(d, sort_keys=True))' "$1" 2>/dev/null; }
+OARGS=(-n 5000 --check-paths 7000 --frontier 3)
+"$BIN" optimize opt.cfg "${OARGS[@]}" -t 1 -q --json oref.json
+"${MPIRUN[@]}" -np 3 "$BIN" optimize opt.cfg "${OARGS[@]}" -t 1 --json o3.json >o3.out 2>err; rc=$?
+"${MPIRUN[@]}" -np 2 "$BIN" optimize opt.cfg "${OARGS[@]}" -t 2 -q --json o22.json 2>>err; rc2=$?
+tables=$(grep -c "^Fresh-seed check" o3.out)
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ "$tables" = 1 ] && [ -n "$(ostrip oref.json)" ] &&
+    [ "$(ostrip oref.json)" = "$(ostrip o3.json)" ] && [ "$(ostrip oref.json)" = "$(ostrip o22.json)" ] &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (len(d["frontier"]) == 3 and d["evaluations"] > 10))' oref.json
+check "optimize with a frontier at 3 ranks and 2 ranks x 2 threads: the JSON of 1 process (timing aside), one table" $? \
+    "rc=$rc rc2=$rc2 tables=$tables $(head -3 err)"
+
+# the worked example (a deal's switch: two compiled variants) over 3 ranks
+WARGS=(-n 2048 --check-paths 3000)
+"$BIN" optimize "$ROOT/configs/meta-2026h1-optimize.cfg" "${WARGS[@]}" -t 1 -q --json wref.json
+"${MPIRUN[@]}" -np 3 "$BIN" optimize "$ROOT/configs/meta-2026h1-optimize.cfg" "${WARGS[@]}" -t 1 -q \
+    --json w3.json 2>err; rc=$?
+[ $rc -eq 0 ] && [ -n "$(ostrip wref.json)" ] && [ "$(ostrip wref.json)" = "$(ostrip w3.json)" ]
+check "optimize of configs/meta-2026h1-optimize.cfg at 3 ranks: the JSON of 1 process (timing aside)" $? \
+    "rc=$rc $(head -3 err)"
+
+# Ctrl-C on mpirun during the search: every rank stops at the same evaluation, rank 0 writes
+# the best point so far with complete false
+"${MPIRUN[@]}" -np 3 "$BIN" optimize opt.cfg -n 20000 --starts 64 --max-evals 1000 -t 1 \
+    --json oint.json >oint.out 2>err & pid=$!
+sleep 6
+kill -INT $pid; wait $pid; rc=$?
+partial=$(python3 -c "import json; d=json.load(open('oint.json')); print(d['complete'], d['evaluations'] > 0)" 2>&1)
+[ $rc -ne 0 ] && [ "$partial" = "False True" ] && grep -q "capexsim: interrupted: reported the best point" err &&
+    [ "$(grep -c "interrupted" err)" = 1 ]
+check "Ctrl-C on mpirun during optimize: the best point so far from rank 0, complete false (mpirun exit $rc)" $? \
+    "rc=$rc partial=$partial $(head -3 err)"
 
 # Ctrl-C on mpirun: the ranks get SIGTERM, rank 0 writes the partial report. Signals are
 # sent once blocks are done: once a checkpoint (saved after every round of 3 blocks) exists.

@@ -37,7 +37,7 @@ cat >>"$TMP/s1.cfg" <<'CFG'
 sweep = { inputs = ( { name = "supply.tranches.a.gw"; values = [1.5, 2.5, 3.5]; } ); };
 CFG
 
-echo "1..19"
+echo "1..22"
 if check "$CX" run "$TMP/s.cfg" --paths 4000 --threads 2 --quiet --json "$TMP/run.json" &&
    check "$CX" plot "$TMP/run.json" --out "$TMP/run" &&
    images "$TMP/run" burden_hist revenue_hist fan_idle_gw fan_burden; then
@@ -87,6 +87,92 @@ if check "$CX" sweep "$TMP/s1.cfg" --paths 1000 --quiet --json "$TMP/sweep1.json
    images "$TMP/sweep1" sweep_capex_burden sweep_revenue_total; then
     ok "one-axis sweep: band and curves"
 else not_ok "one-axis sweep: band and curves"; fi
+
+# Optimize (issue 21): the efficient frontier with its CIs and the best point, and the chart
+# of the best point against the baseline and the runner-up. A gnuplot in front of the real
+# one keeps each script's data files, so the points drawn can be checked against the JSON.
+cat >"$TMP/opt.cfg" <<'CFG'
+horizon_months = 12;
+supply = { tranches = (
+  { name = "a"; gw = { dist = "uniform"; low = 1.0; high = 5.0; }; cost_per_gw_year = 10.0; },
+  { name = "b"; gw = 0.5; cost_per_gw_year = 10.0; } ); };
+msl = { schedule = ( (0, 1.0) ); };
+market = { price0 = 12.0; drift = { dist = "uniform"; low = -0.2; high = 0.2; }; vol = 0.2; };
+iaas = { enabled = true; max_gw = 4.0; discount = 0.3; };
+optimize = { decisions = ( { input = "supply.tranches.b.gw"; low = 0.0; high = 4.0; } );
+  objective = { metric = "revenue_total"; stat = "mean"; sense = "max"; };
+  constraints = ( { metric = "capex_burden"; stat = "p95"; max = 30.0; },
+                  { metric = "capex_burden"; stat = "p_exceed"; threshold = 80.0; max = 0.5; } ); };
+CFG
+mkdir -p "$TMP/keepbin" "$TMP/kept"
+real_gnuplot=$(command -v gnuplot)
+printf '#!/bin/sh\ncp "$(dirname "$1")"/*.dat "%s/kept/" 2>/dev/null\nexec "%s" "$@"\n' "$TMP" "$real_gnuplot" >"$TMP/keepbin/gnuplot"
+chmod +x "$TMP/keepbin/gnuplot"
+if check "$CX" optimize "$TMP/opt.cfg" -n 2048 -t 2 --frontier 4 -q -j "$TMP/opt.json" &&
+   PATH="$TMP/keepbin:$PATH" check "$CX" plot "$TMP/opt.json" --out "$TMP/opt" &&
+   images "$TMP/opt" optimize_frontier optimize_best &&
+   grep -q "Efficient frontier: mean of revenue_total, maximised, against the bound on p95 of capex_burden" "$TMP/opt/optimize_frontier.svg" &&
+   grep -q "opt, 2048 search paths, 8192 check paths; bars: fresh-seed 95% CIs" "$TMP/opt/optimize_frontier.svg" &&
+   grep -q "bound on p95 of capex_burden (\$B): the statistic at most this" "$TMP/opt/optimize_frontier.svg" &&
+   grep -q "mean of revenue_total (\$B) at the optimum" "$TMP/opt/optimize_frontier.svg" &&
+   python3 - "$TMP/opt.json" "$TMP/kept/optimize_frontier.dat" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+sets = [[list(map(float, l.split())) for l in s.strip().splitlines()]
+        for s in open(sys.argv[2]).read().split("\n\n\n") if s.strip()]
+want = [[f["bound"], f["objective"]["value"]] + f["objective"]["ci95"] for f in d["frontier"] if f["found"]]
+best = [[d["problem"]["constraints"][0]["max"], d["best"]["objective"]["value"]] + d["best"]["objective"]["ci95"]]
+assert len(want) >= 2 and sets == [want, best], (sets, want, best)
+PY
+then ok "optimize --frontier: the frontier (each level's objective and CI, the best point marked) and the best-point chart"
+else not_ok "optimize --frontier: the frontier (each level's objective and CI, the best point marked) and the best-point chart"; fi
+
+# Without --frontier: the best-point chart alone, a panel a statistic with the bound, values
+# and CIs of baseline, best and runner-up as in the JSON.
+rm -f "$TMP"/kept/*
+if check "$CX" optimize "$TMP/opt.cfg" -n 2048 -t 2 -q -j "$TMP/opt1.json" &&
+   PATH="$TMP/keepbin:$PATH" check "$CX" plot "$TMP/opt1.json" --out "$TMP/opt1" &&
+   images "$TMP/opt1" optimize_best && [ ! -e "$TMP/opt1/optimize_frontier.png" ] &&
+   grep -q "p95 of capex_burden &lt;= 30" "$TMP/opt1/optimize_best.svg" &&
+   grep -q "P(capex_burden > 80) &lt;= 0.5" "$TMP/opt1/optimize_best.svg" &&
+   grep -q "capex_burden (probability)" "$TMP/opt1/optimize_best.svg" &&
+   python3 - "$TMP/opt1.json" "$TMP/kept/optimize_best.dat" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+sets = [[list(map(float, l.split())) for l in s.strip().splitlines()]
+        for s in open(sys.argv[2]).read().split("\n\n\n") if s.strip()]
+want = []
+for k in range(1 + len(d["problem"]["constraints"])):
+    rows = []
+    for i, key in enumerate(("baseline", "best", "runner_up")):
+        pt = d[key]
+        if pt is None:
+            continue
+        c = pt["objective"] if k == 0 else pt["constraints"][k - 1]
+        rows.append([i + 1, c["value"]] + c["ci95"])
+    want.append(rows)
+assert len(want) == 3 and sets == want, (sets, want)
+PY
+then ok "optimize without a frontier: the best point against baseline and runner-up, values and CIs as in the JSON"
+else not_ok "optimize without a frontier: the best point against baseline and runner-up, values and CIs as in the JSON"; fi
+
+# An interrupted search (no check: no CIs, no paired differences) still plots, marked so.
+python3 - "$TMP/opt1.json" "$TMP/optint.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["complete"] = False
+d.pop("paired_difference")
+for k in ("best", "runner_up", "baseline"):
+    if d[k]:
+        d[k]["objective"]["ci95"] = None
+        for c in d[k]["constraints"]:
+            c["ci95"] = None
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if check "$CX" plot "$TMP/optint.json" --out "$TMP/optint" && images "$TMP/optint" optimize_best &&
+   grep -q "opt, 2048 search paths, 8192 check paths, partial; search-sample values (not checked)" "$TMP/optint/optimize_best.svg"; then
+    ok "an interrupted optimize result: the best-point chart, marked partial and not checked"
+else not_ok "an interrupted optimize result: the best-point chart, marked partial and not checked"; fi
 
 # Failures are clear: not JSON, not a result, gnuplot missing.
 echo "not json" >"$TMP/bad.json"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The HTML report, rerun and the spreadsheet tables (issue 22), from the command line. TAP.
-# The report of a run, a tornado, a Sobol, a batch, a stress and a sweep is checked for
+# The report of a run, a tornado, a Sobol, a batch, a stress, a sweep and an optimize (with its
+# frontier) is checked for
 # balanced tags (Python's html.parser), every section and chart (SVG with <title>), the
 # summary's numbers against the JSON, escaping, size and time; then rendered in headless
 # Chromium with the network blocked (skipped, and said so, when chromium is absent).
@@ -13,7 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 CFG=$ROOT/configs
-echo "1..19"
+echo "1..23"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /'; }
@@ -196,9 +197,11 @@ PY
 err=$("$BIN" rerun bad.json -q 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "does not match its scenario_sha256" <<<"$err"
 check "rerun refuses a tampered scenario with one line, exit 2" $? "rc=$rc $err"
-err=$("$BIN" rerun tornado.json -q 2>&1 >/dev/null); rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ]
-check "rerun refuses a study's result with one line, exit 2" $? "rc=$rc $err"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); del d["options"]
+json.dump(d, open(sys.argv[2], "w"))' tornado.json old.json
+err=$("$BIN" rerun old.json -q 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "embeds no scenario text and options" <<<"$err"
+check "rerun refuses a result without its options (written before) with one line, exit 2" $? "rc=$rc $err"
 
 # ---- 14: provenance in the run JSON
 out=$(python3 - run.json <<'PY' 2>&1
@@ -264,3 +267,137 @@ grep -q "^compare run results of meta-2026h1-noncancel (NEW) and meta-2026h1 (BA
     grep -q "NEW  nc.json  scenario meta-2026h1-noncancel  seed 5" <<<"$out" &&
     grep -q "BASE run.json  scenario meta-2026h1  seed 20260703" <<<"$out"
 check "compare's header names both scenarios and seeds" $? "$out"
+
+# ---- 20-22: the sweep's charts and the optimize section (issue 21)
+"$BIN" sweep "$CFG/meta-2026h1.cfg" -n 1024 -q --json sweep.json
+cat >opt.cfg <<'CFG'
+name = "opt";
+horizon_months = 12;
+supply = { tranches = (
+  { name = "a"; gw = { dist = "uniform"; low = 1.0; high = 5.0; }; cost_per_gw_year = 10.0; },
+  { name = "b"; gw = 0.5; cost_per_gw_year = 10.0; } ); };
+msl = { schedule = ( (0, 1.0) ); };
+market = { price0 = 12.0; drift = { dist = "uniform"; low = -0.2; high = 0.2; }; vol = 0.2; };
+iaas = { enabled = true; max_gw = 4.0; discount = 0.3; };
+optimize = { decisions = ( { input = "supply.tranches.b.gw"; low = 0.0; high = 4.0; } );
+  objective = { metric = "revenue_total"; stat = "mean"; sense = "max"; };
+  constraints = ( { metric = "capex_burden"; stat = "p95"; max = 30.0; },
+                  { metric = "capex_burden"; stat = "p_exceed"; threshold = 80.0; max = 0.5; } ); };
+CFG
+"$BIN" optimize opt.cfg -n 2048 -t 2 --frontier 4 -q --json opt.json
+python3 - opt.json optint.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["complete"] = False
+d.pop("paired_difference"); d.pop("frontier")
+for k in ("best", "runner_up", "baseline"):
+    d[k]["objective"]["ci95"] = None
+    for c in d[k]["constraints"]:
+        c["ci95"] = None
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$BIN" report sweep.json opt.json optint.json -o studies.html >/dev/null; rc=$?
+out=$(python3 balanced.py studies.html 2>&1; python3 - studies.html <<'PY' 2>&1
+import html, re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+for s in ("sweep", "optimize"):
+    assert 'data-study="%s"' % s in h, "no section " + s
+svgs = [html.unescape(t) for t in re.findall(r"<svg[^>]*>\s*<title>([^<]+)</title>", h)]
+assert len(svgs) == len(re.findall(r"<svg", h)), "an SVG without a <title>"
+for w in ("Sweep of capex_burden - meta-2026h1, 1024 paths a point",
+          "Sweep of revenue_total - meta-2026h1, 1024 paths a point",
+          "Efficient frontier - opt, 2048 search paths, 8192 check paths"):
+    assert w in svgs, "no chart " + w + " in " + repr(svgs)
+assert len(svgs) == 3, svgs  # the interrupted result has no frontier
+assert "The search was interrupted" in h and "Decisions" in h and "holds at best" in h
+PY
+)
+[ $rc -eq 0 ] && [ -z "$out" ]
+check "report of a sweep and two optimize results: tags balanced, sweep charts and the frontier chart with titles" $? "rc=$rc $out"
+
+# every number of the optimize sections, traced by its data-key, equals the JSON's; the holds
+# column says what the JSON says
+out=$(python3 - studies.html opt.json optint.json <<'PY' 2>&1
+import html, json, re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+docs = [json.load(open(f)) for f in sys.argv[2:]]
+secs = re.findall(r'<section id="result-\d+" data-study="optimize">(.*?)</section>', h, re.S)
+assert len(secs) == 2, len(secs)
+for sec, d in zip(secs, docs):
+    spans = re.findall(r'<span class="num" data-key="([^"]+)"(?: data-input="([^"]+)")? '
+                       r'data-value="([^"]+)">([^<]+)</span>', sec)
+    n_front = len(d.get("frontier", []))
+    n_ci = 2 if "paired_difference" in d else 0
+    # decisions 3, each statistic (3) at 3 points (value and CI) and 2 differences; the summary
+    # 7; the frontier: bound, decision, 2 statistics with CIs
+    want = 3 + 3 * (3 * (1 + n_ci)) + (3 * 2 * (1 + n_ci) + 7 if n_ci else 0) + n_front * (2 + 2 * 3)
+    assert len(spans) == want, (len(spans), want)
+    for key, inp, val, text in spans:
+        v = d
+        for part in key.split("."):
+            v = v[int(part)] if isinstance(v, list) else v[part]
+        if inp:
+            v = v[html.unescape(inp)]
+        assert repr(float(v)) == repr(float(val)), (key, v, val)
+        assert abs(float(text) - float(v)) <= 5e-4 * abs(float(v)) + 1e-12, (key, text, v)
+    rows = re.findall(r"<tr><th>([^<]*)</th><td>(&le;|&ge;)[^<]*</td>(.*?)</tr>", sec)
+    assert len(rows) == 2, rows
+    for (name, _, cells), c in zip(rows, d["best"]["constraints"]):
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", cells)
+        want = "not checked" if not n_ci else "yes" if c["holds"] else \
+               "no: the estimate %s it" % ("meets" if c["meets"] else "misses")
+        assert tds[2] == want, (name, tds[2], want)
+PY
+)
+check "the optimize sections' numbers (decisions, statistics, CIs, differences, frontier) equal the JSON's; holds as the JSON says" $? "$out"
+
+# the sweep charts: one line per value of the second axis, a point per value of the first,
+# and its legend; a one-axis sweep also draws P50 and P95
+out=$(python3 - studies.html sweep.json <<'PY' 2>&1
+import html, json, re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+d = json.load(open(sys.argv[2]))
+nx, nz = len(d["axes"][0]["values"]), len(d["axes"][1]["values"])
+charts = re.findall(r"<svg[^>]*>\s*<title>Sweep of (\w+).*?</svg>", h, re.S)
+assert len(charts) == 2, len(charts)
+for ch in re.findall(r"<svg[^>]*>\s*<title>Sweep of .*?</svg>", h, re.S):
+    lines = re.findall(r'<polyline style="fill:none;stroke:[^"]*" points="([^"]*)"', ch)
+    assert len(lines) == nz and all(len(l.split()) == nx for l in lines), [len(l.split()) for l in lines]
+    assert len(re.findall(r"<polygon class=\"band\"", ch)) == nz
+    name = d["axes"][1]["name"]
+    for z in d["axes"][1]["values"]:
+        assert ">%s = %.4g<" % (name, z) in html.unescape(ch) or ">%s = %s<" % (name, z) in ch, z
+PY
+)
+{ cat opt.cfg; echo 'sweep = { inputs = ( { name = "market.drift"; values = [-0.1, 0.0, 0.1, 0.15]; } ); };'; } >sw1.cfg
+"$BIN" sweep sw1.cfg -n 1024 -q --json sweep1.json && "$BIN" report sweep1.json -o sweep1.html >/dev/null
+out2=$(python3 - sweep1.html <<'PY' 2>&1
+import re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+for ch in re.findall(r"<svg[^>]*>\s*<title>Sweep of .*?</svg>", h, re.S):
+    lines = re.findall(r'<polyline style="fill:none;stroke:[^"]*" points="([^"]*)"', ch)
+    assert len(lines) == 3 and all(len(l.split()) == 4 for l in lines), lines
+    assert ">P50<" in ch and ">P95<" in ch and "stroke-dasharray:6 3" in ch
+PY
+)
+[ -z "$out$out2" ]
+check "the sweep charts: a mean line and CI band per value of the second axis, a point per value of the first; one axis: P50 and P95 too" $? "$out $out2"
+
+# ---- 23: the sweep and optimize sections load in headless Chromium, no console errors
+if [ -z "$chrome" ]; then
+    skip "chromium is absent: the sweep and optimize sections are not rendered"
+else
+    timeout 120 "$chrome" "${flags[@]}" --dump-dom "file://$TMP/studies.html" >dom2.html 2>chrome2.err
+    rc=$?
+    cons=$(grep -E "CONSOLE|Uncaught|Refused to|net::ERR" chrome2.err | grep -v "dbus" | head -5)
+    out=$(python3 - dom2.html <<'PY' 2>&1
+import re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+assert 'id="provenance"' in h, "DOM incomplete"
+assert len(re.findall(r'data-study="optimize"', h)) == 2 and 'data-study="sweep"' in h
+assert len(re.findall(r"<svg", h)) == 3, "charts missing in the DOM"
+PY
+)
+    [ $rc -eq 0 ] && [ -z "$cons" ] && [ -z "$out" ]
+    check "chromium loads the sweep and optimize sections with their charts, no console errors" $? "rc=$rc $cons $out"
+fi

@@ -13,7 +13,7 @@ py=python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && py=/usr/bin/python3
 cfg=$root/configs/meta-2026h1.cfg
 bdir=$(dirname "$bin")/bench
-echo "1..13"
+echo "1..15"
 n=0
 valid() { # valid NAME SCHEMA FILE [expect-invalid]
     n=$((n + 1))
@@ -47,6 +47,11 @@ valid "sweep result" sweep.schema.json "$t/sweep.json"
 valid "tornado result" tornado.schema.json "$t/tornado.json"
 "$bin" sobol "$cfg" -n 2048 -s 1 -q -j "$t/sobol.json"
 valid "sobol result" sobol.schema.json "$t/sobol.json"
+"$bin" batch "$cfg" "$root/configs/meta-2026h1-noncancel.cfg" -n 2048 -s 1 -q -j "$t/batch.json"
+valid "batch result" batch.schema.json "$t/batch.json"
+"$bin" stress "$cfg" --input msl.p_success:0.9:1 --outcome taas.launch=1 -n 2048 -s 1 -q \
+    -j "$t/stress.json" 2>/dev/null
+valid "stress result" stress.schema.json "$t/stress.json"
 "$bin" compare "$t/run2.json" "$t/run.json" --allow-seed -q --json "$t/cmp.json"
 valid "compare result (statistical)" compare.schema.json "$t/cmp.json"
 "$bin" compare "$t/run2.json" "$t/run.json" --allow-seed --exact -q --json "$t/cmpx.json"

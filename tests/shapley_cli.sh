@@ -12,7 +12,7 @@ trap 'rm -rf "$t"' EXIT
 py=python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && py=/usr/bin/python3
 cfg=$root/configs/meta-2026h1.cfg
-echo "1..6"
+echo "1..7"
 n=0
 check() { # check NAME STATUS [DETAIL]
     n=$((n + 1))
@@ -28,6 +28,10 @@ one_line_exit2 "$cfg" --metric nope -q
 check "unknown metric: exit 2, one line" $? "$(cat "$t/err")"
 one_line_exit2 "$cfg" --paths 100 -q && grep -q "at least 128" "$t/err"
 check "too few permutations: exit 2, one line naming the minimum" $? "$(cat "$t/err")"
+# configs/stress.cfg has no report.discount_rate: its present values would be 0 on every path
+one_line_exit2 "$root/configs/stress.cfg" --metric capex_burden_pv -n 256 -q \
+  && grep -q "needs report.discount_rate" "$t/err"
+check "a present value without report.discount_rate: exit 2, one line (was nan shares, exit 0)" $? "$(cat "$t/err")"
 "$bin" shapley --help >"$t/help" 2>&1 && grep -q -- "--paths N" "$t/help" && grep -q "default 8192" "$t/help"
 check "--help: exit 0, the defaults" $? "$(head -3 "$t/help")"
 "$bin" shapley "$cfg" -n 256 -s 5 -t 1 -q -j "$t/a.json" -c "$t/a.csv" \

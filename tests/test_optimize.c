@@ -418,6 +418,13 @@ static const bad_case cases[] = {
      "opt.cfg:8: optimize.decisions[0].input: unknown signed deal in \"deals.signed.lab.cancellable\""},
     {SMALL "optimize = { decisions = ( { input = \"horizon_months\"; low = 0.0; high = 1.0; } ); " OBJ "};\n",
      "opt.cfg:8: optimize.decisions[0].input: unknown input \"horizon_months\" ('capexsim check FILE' lists the 43 input names)"},
+    /* a present value without a rate would be 0 on every path: an objective that cannot move */
+    {SMALL "optimize = { " DEC "objective = { metric = \"revenue_total_pv\"; stat = \"mean\"; sense = \"max\"; }; };\n",
+     "opt.cfg:8: optimize.objective.metric: revenue_total_pv needs report.discount_rate (MODEL.md, "
+     "Present value)"},
+    {SMALL "optimize = { " DEC OBJ "constraints = ( { metric = \"capex_burden_pv\"; stat = \"p95\"; max = 1.0; } ); };\n",
+     "opt.cfg:8: optimize.constraints[0].metric: capex_burden_pv needs report.discount_rate "
+     "(MODEL.md, Present value)"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 

@@ -17,6 +17,7 @@
 #include "sim/base/error.h"
 #include "sim/result/report.h"
 #include "sim/input/scenario.h"
+#include "sim/study/optimize.h"
 #include "sim/study/sens.h"
 #include "sim/base/serial.h"
 
@@ -39,9 +40,13 @@ typedef struct rank_ctx {
     int rank;
 } rank_ctx;
 
+/* Bytes the ranks other than 0 have sent: their blocks' partials did travel. */
+static atomic_size_t sent_by_others;
+
 static int fake_gather(void *ctx, const cx_wbuf *send, cx_wbuf *all)
 {
     rank_ctx *c = ctx;
+    if (c->rank != 0) atomic_fetch_add(&sent_by_others, send->n);
     hub *h = c->h;
     h->send[c->rank] = send;
     if (c->rank == 0) h->all = all;
@@ -86,7 +91,7 @@ typedef struct job {
     cx_engine_comm comm;
     atomic_int signal, agreed;
     cx_engine_opts o;
-    int which;          /* 0: engine run; 1: tornado; 2: sobol */
+    int which;          /* 0: engine run; 1: tornado; 2: sobol; 3: optimize (opt_sc) */
     cx_wbuf result;     /* what the rank returned, as bytes */
     int rc_run;
 } job;
@@ -103,6 +108,41 @@ static void sobol_bytes(cx_wbuf *w, const cx_sobol_report *s)
 {
     cx_wbuf_put(w, &s->sum, sizeof s->sum);
     cx_wbuf_put(w, s->idx, (size_t)(s->d + CX_SOBOL_N_NOISE) * sizeof *s->idx);
+}
+
+/* Issue 21: a small problem with a frontier; a 2-block search sample and a 3-block check
+ * spread over the ranks at every evaluation. */
+static const char opt_text[] =
+    "horizon_months = 12;\n"
+    "supply = { tranches = (\n"
+    "  { name = \"a\"; gw = { dist = \"uniform\"; low = 1.0; high = 5.0; }; cost_per_gw_year = 10.0; },\n"
+    "  { name = \"b\"; gw = 0.5; cost_per_gw_year = 10.0; } ); };\n"
+    "msl = { schedule = ( (0, 1.0) ); };\n"
+    "market = { price0 = 12.0; drift = { dist = \"uniform\"; low = -0.2; high = 0.2; }; vol = 0.2; };\n"
+    "iaas = { enabled = true; max_gw = 4.0; discount = 0.3; };\n"
+    "optimize = { decisions = ( { input = \"supply.tranches.b.gw\"; low = 0.0; high = 4.0; } );\n"
+    "  objective = { metric = \"revenue_total\"; stat = \"mean\"; sense = \"max\"; };\n"
+    "  constraints = ( { metric = \"capex_burden\"; stat = \"p95\"; max = 30.0; } ); };\n";
+static cx_scenario *opt_sc;
+
+/* An optimize result as bytes: its JSON without the timing, keys sorted. */
+static void optimize_bytes(cx_wbuf *w, const cx_opt_result *r)
+{
+    json_t *j = cx_opt_result_json(r, opt_sc);
+    json_object_del(j, "timing");
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+    cx_wbuf_put(w, s, strlen(s));
+    free(s);
+    json_decref(j);
+}
+
+static void opt_options(cx_opt_opts *oo, const cx_engine_opts *o)
+{
+    memset(oo, 0, sizeof *oo);
+    oo->engine = *o;
+    oo->check_paths = 3 * CX_BLOCK_PATHS - 100;
+    oo->starts = 2;
+    oo->frontier = 3;
 }
 
 static void *rank_main(void *arg)
@@ -127,12 +167,19 @@ static void *rank_main(void *arg)
         j->rc_run = cx_tornado_run(&t, sc, model, &so, err, sizeof err);
         if (j->rc_run == 0) tornado_bytes(&j->result, t);
         cx_tornado_report_free(t);
-    } else {
+    } else if (j->which == 2) {
         cx_sobol_report *s = NULL;
         so.paths = j->o.paths;
         j->rc_run = cx_sobol_run(&s, sc, model, &so, err, sizeof err);
         if (j->rc_run == 0) sobol_bytes(&j->result, s);
         cx_sobol_report_free(s);
+    } else {
+        cx_opt_opts oo;
+        opt_options(&oo, &j->o);
+        cx_opt_result *r = NULL;
+        j->rc_run = cx_opt_run(&r, opt_sc, &oo, err, sizeof err);
+        if (j->rc_run == 0) optimize_bytes(&j->result, r);
+        cx_opt_result_free(r);
     }
     return NULL;
 }
@@ -267,4 +314,65 @@ Test(ranks, tornado_and_sobol_at_3_ranks_are_one_process_byte_for_byte)
     check_ranks(2, 3, 1, &o, &want);
     check_ranks(2, 5, 1, &o, &want);
     cx_wbuf_clear(&want);
+}
+
+/* Issue 21: optimize with each evaluation's blocks over 3 ranks (2 threads each) takes the same
+ * steps on every rank and gives one process's result, frontier and check included. */
+Test(ranks, optimize_at_3_ranks_is_one_process_byte_for_byte)
+{
+    char err[256];
+    cr_assert(eq(int, cx_scenario_load_string(&opt_sc, opt_text, "opt.cfg", err, sizeof err), 0),
+              "%s", err);
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, opt_sc);
+    o.paths = 2 * CX_BLOCK_PATHS - 300;
+    o.seed = 11;
+    o.threads = 1;
+    cx_opt_opts oo;
+    opt_options(&oo, &o);
+    cx_opt_result *r;
+    cr_assert(eq(int, cx_opt_run(&r, opt_sc, &oo, err, sizeof err), 0), "%s", err);
+    cr_assert(r->n_frontier >= 2 && r->checked && r->evaluations > 10);
+    cx_wbuf want = {0};
+    optimize_bytes(&want, r);
+    /* each evaluation's 2 blocks run on ranks 1 and 2 (rank 0's share of 2 is none) and
+     * travel to rank 0: at least a block of kept values an evaluation */
+    size_t least = (size_t)r->evaluations * CX_BLOCK_PATHS * sizeof(double);
+    cx_opt_result_free(r);
+    atomic_store(&sent_by_others, 0);
+    check_ranks(3, 3, 2, &o, &want);
+    cr_assert(atomic_load(&sent_by_others) >= least, "%zu bytes sent by ranks 1 and 2",
+              atomic_load(&sent_by_others));
+    cx_wbuf_clear(&want);
+    cx_scenario_free(opt_sc);
+}
+
+static void nop_init(void *ctx, void *b, uint64_t k) { (void)ctx; (void)b; (void)k; }
+static void nop_path(void *ctx, void *b, int t, const double *x, const cx_path_result *r)
+{
+    (void)ctx; (void)b; (void)t; (void)x; (void)r;
+}
+static void nop_merge(void *ctx, const void *b, uint64_t k) { (void)ctx; (void)b; (void)k; }
+static int nop_start(void *ctx, int n) { (void)ctx; (void)n; return 0; }
+
+/* Under several ranks an observer runs only when all its state is per block (shareable and
+ * no start hook): the others are refused before any collective. */
+Test(ranks, only_shareable_observers_run_under_ranks)
+{
+    hub h = {.size = 3};
+    rank_ctx rc = {&h, 0};
+    cx_engine_comm comm = {0, 3, &rc, fake_gather, fake_bcast, NULL, NULL, NULL};
+    cx_observer ob = {.ctx = NULL, .block_bytes = 8, .block_init = nop_init, .path = nop_path,
+                      .merge_block = nop_merge};
+    cx_engine_opts o;
+    cx_engine_opts_init(&o, sc);
+    o.paths = 100;
+    o.comm = &comm;
+    o.observer = &ob;
+    cx_run *run = NULL;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), CX_ERR_RANGE));
+    ob.shareable = true;
+    ob.start = nop_start;
+    cr_assert(eq(int, cx_engine_run(&run, sc, model, &o), CX_ERR_RANGE));
+    cr_assert(run == NULL);
 }

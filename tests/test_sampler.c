@@ -204,6 +204,57 @@ static int tabulated(const cx_dist *d)
     return d->family == CX_DIST_BETA || d->family == CX_DIST_PERT || d->family == CX_DIST_GAMMA;
 }
 
+/* ---- replay of keyed draws by hand (sampler.h, issue 23 item 8) ---- */
+
+/* PCG64's multiplier's inverse mod 2^128 (Newton: each step doubles the correct bits). */
+static cx_u128 pcg64_mult_inverse(void)
+{
+    const cx_u128 m = CX_PCG64_MULT;
+    cx_u128 x = m;
+    for (int i = 0; i < 7; i++)
+        x *= 2 - m * x;
+    return x;
+}
+
+/* Sets g (its increment kept) so that its next output is `out`. */
+static void next_output_is(cx_pcg64 *g, uint64_t out)
+{
+    const uint64_t hi = 0x0123456789abcdefULL;
+    const unsigned rot = (unsigned)(hi >> 58);
+    const uint64_t x = (out << rot) | (out >> ((64u - rot) & 63u));
+    const cx_u128 after = ((cx_u128)hi << 64) | (hi ^ x);
+    g->state = (after - g->inc) * pcg64_mult_inverse();
+}
+
+/* A normal from the keyed stream whose first output is b: the ziggurat's fast path on b,
+ * else its slow path on the pcg64 that continues the stream (sim/rng/pcg.h). */
+static double keyed_normal(uint64_t b)
+{
+    double z;
+    if (cx_normal_fast(b, &z))
+        return z;
+    cx_pcg64 g;
+    cx_pcg64_keyed(&g, b);
+    return cx_normal_slow(&g, b);
+}
+
+/* Input i (not fixed, in no pair) of the path with key pk, by hand: a tabulated input
+ * T(z) of one keyed normal; a uniform or triangular one its inverse CDF of the stream's
+ * first output (cx_dist_sample_inline on a carrier whose next output is it); the others
+ * cx_dist_sample_inline on the continuing pcg64. carrier: any pcg64 gsl_rng. */
+static double keyed_value(const cx_sampler *s, const cx_dist *d, int i, uint64_t pk,
+                          gsl_rng *carrier)
+{
+    const uint64_t b = cx_keyed_first(pk, cx_sampler_key(s, i));
+    if (tabulated(d))
+        return cx_sampler_value_at_z(s, i, keyed_normal(b));
+    if (d->family == CX_DIST_UNIFORM || d->family == CX_DIST_TRIANGULAR)
+        next_output_is(cx_rng_pcg64(carrier), b);
+    else
+        cx_pcg64_keyed(cx_rng_pcg64(carrier), b);
+    return cx_dist_sample_inline(d, carrier);
+}
+
 Test(sampler, map_gives_exact_marginals, .timeout = 60)
 {
     cx_dist d[NIN];
@@ -264,10 +315,11 @@ Test(sampler, map_gives_exact_marginals, .timeout = 60)
 
 Test(sampler, no_pairs_draw_order)
 {
-    /* Without correlations the sampler needs no scratch and draws, in input order, one
-     * cx_normal (sim/rng/normal.h) for a tabulated input (beta 1, PERT 3, gamma 5: x = T(z)) and
+    /* Without correlations the sampler needs no scratch; a path takes one output of the
+     * block stream, its key, and each input draws from its keyed stream: one cx_normal
+     * (sim/rng/normal.h) for a tabulated input (beta 1, PERT 3, gamma 5: x = T(z)),
      * cx_dist_sample's draws for the others (lognormal 0, triangular 2); fixed 4 draws
-     * nothing. Replaying the same stream by hand gives the same values bit for bit. */
+     * nothing. Replaying the keys by hand gives the same values bit for bit. */
     cx_dist d[NIN];
     make_inputs(d);
     cx_sampler *s;
@@ -279,20 +331,18 @@ Test(sampler, no_pairs_draw_order)
     gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
     gsl_rng_set(r1, 3u);
     gsl_rng_set(r2, 3u);
+    cx_pcg64 blk = *cx_rng_pcg64(r2);
     double x[NIN];
     for (int t = 0; t < 1000; t++) {
         cx_sampler_draw(s, r1, x, NULL);
+        const uint64_t pk = cx_pcg64_next(&blk);
         for (int i = 0; i < NIN; i++) {
-            double want;
-            if (i == 4)
-                want = 2.5;
-            else if (tabulated(&d[i]))
-                want = cx_sampler_value_at_z(s, i, cx_normal(cx_rng_pcg64(r2)));
-            else
-                want = cx_dist_sample(&d[i], r2);
+            double want = i == 4 ? 2.5 : keyed_value(s, &d[i], i, pk, r2);
             cr_assert(eq(dbl, x[i], want), "input %d", i);
         }
     }
+    /* the block stream moved by one output a path */
+    cr_assert(cx_rng_pcg64(r1)->state == blk.state);
     gsl_rng_free(r1);
     gsl_rng_free(r2);
     cx_sampler_free(s);
@@ -643,6 +693,7 @@ Test(sampler, draws_replay_by_hand, .timeout = 120)
     gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
     gsl_rng_set(r1, 99u);
     gsl_rng_set(r2, 99u);
+    cx_pcg64 blk = *cx_rng_pcg64(r2);
     enum { NBATCH = 64 };
     double *xb = malloc(NBATCH * NR * sizeof *xb);
     cr_assert(xb != NULL);
@@ -652,16 +703,10 @@ Test(sampler, draws_replay_by_hand, .timeout = 120)
         const int nb = t % 2 ? NBATCH : 1;
         cx_sampler_draw_batch(s, NULL, r1, nb, xb, NR, false, NULL);
         for (int p = 0; p < nb; p++) {
+            const uint64_t pk = cx_pcg64_next(&blk);
             for (int i = 0; i < NR; i++) {
-                double want;
-                if (i == 5) {
-                    want = 2.5;
-                } else if (tabulated(&d[i])) {
-                    want = cx_sampler_value_at_z(s, i, cx_normal(cx_rng_pcg64(r2)));
-                    normals++;
-                } else {
-                    want = cx_dist_sample_inline(&d[i], r2);
-                }
+                double want = i == 5 ? 2.5 : keyed_value(s, &d[i], i, pk, r2);
+                normals += tabulated(&d[i]);
                 if (bad_at < 0 && bits_of(xb[p * NR + i]) != bits_of(want))
                     bad_at = paths * NR + i;
             }
@@ -671,7 +716,7 @@ Test(sampler, draws_replay_by_hand, .timeout = 120)
     cr_assert(eq(i64, bad_at, -1), "first difference at path %ld, input %ld", bad_at / NR,
               bad_at % NR);
     cr_assert(gt(i64, normals, 1000000));
-    cr_assert(cx_rng_pcg64(r1)->state == cx_rng_pcg64(r2)->state);
+    cr_assert(cx_rng_pcg64(r1)->state == blk.state);
     free(xb);
     gsl_rng_free(r1);
     gsl_rng_free(r2);
@@ -705,24 +750,25 @@ Test(sampler, many_normals_replay_by_hand, .timeout = 60)
         gsl_rng *r1 = gsl_rng_alloc(cx_gsl_rng_pcg64), *r2 = gsl_rng_alloc(cx_gsl_rng_pcg64);
         gsl_rng_set(r1, 7u + (unsigned long)n);
         gsl_rng_set(r2, 7u + (unsigned long)n);
+        cx_pcg64 blk = *cx_rng_pcg64(r2);
         enum { NBATCH = 64 };
         double *xb = malloc((size_t)NBATCH * (size_t)n * sizeof *xb);
         cr_assert(xb != NULL);
         long bad_at = -1;
         for (int rep = 0; rep < 20; rep++) {
             cx_sampler_draw_batch(s, NULL, r1, NBATCH, xb, (size_t)n, rep > 0, NULL);
-            for (int p = 0; p < NBATCH; p++)
+            for (int p = 0; p < NBATCH; p++) {
+                const uint64_t pk = cx_pcg64_next(&blk);
                 for (int i = 0; i < n; i++) {
-                    double want = d[i].family == CX_DIST_UNIFORM
-                                      ? cx_dist_sample_inline(&d[i], r2)
-                                      : cx_sampler_value_at_z(s, i, cx_normal(cx_rng_pcg64(r2)));
+                    double want = keyed_value(s, &d[i], i, pk, r2);
                     if (bad_at < 0 && bits_of(xb[(size_t)p * (size_t)n + (size_t)i]) != bits_of(want))
                         bad_at = ((long)rep * NBATCH + p) * n + i;
                 }
+            }
         }
         cr_assert(eq(i64, bad_at, -1), "%d inputs: first difference at path %ld, input %ld", n,
                   bad_at / n, bad_at % n);
-        cr_assert(cx_rng_pcg64(r1)->state == cx_rng_pcg64(r2)->state);
+        cr_assert(cx_rng_pcg64(r1)->state == blk.state);
         free(xb);
         gsl_rng_free(r1);
         gsl_rng_free(r2);
@@ -733,24 +779,37 @@ Test(sampler, many_normals_replay_by_hand, .timeout = 60)
     }
 }
 
-/* PCG64's multiplier's inverse mod 2^128 (Newton: each step doubles the correct bits). */
-static cx_u128 pcg64_mult_inverse(void)
+/* The inverse of cx_mix64 (each step of it is a bijection): for choosing a path key whose
+ * keyed stream starts with a given output. */
+static uint64_t unxorshift(uint64_t y, int k)
 {
-    const cx_u128 m = CX_PCG64_MULT;
-    cx_u128 x = m;
-    for (int i = 0; i < 7; i++)
+    uint64_t x = y;
+    for (int sh = k; sh < 64; sh += k)
+        x ^= y >> sh;
+    return x;
+}
+
+static uint64_t inverse64(uint64_t m)
+{
+    uint64_t x = m;
+    for (int i = 0; i < 6; i++)
         x *= 2 - m * x;
     return x;
 }
 
-/* Sets g (its increment kept) so that its next output is `out`. */
-static void next_output_is(cx_pcg64 *g, uint64_t out)
+static uint64_t unmix64(uint64_t z)
 {
-    const uint64_t hi = 0x0123456789abcdefULL;
-    const unsigned rot = (unsigned)(hi >> 58);
-    const uint64_t x = (out << rot) | (out >> ((64u - rot) & 63u));
-    const cx_u128 after = ((cx_u128)hi << 64) | (hi ^ x);
-    g->state = (after - g->inc) * pcg64_mult_inverse();
+    z = unxorshift(z, 31);
+    z *= inverse64(0x94d049bb133111ebULL);
+    z = unxorshift(z, 27);
+    z *= inverse64(0xbf58476d1ce4e5b9ULL);
+    return unxorshift(z, 30);
+}
+
+/* Sets the block stream g so that the next path's input `key` starts its stream with b. */
+static void next_keyed_output_is(cx_pcg64 *g, uint64_t key, uint64_t b)
+{
+    next_output_is(g, unmix64(b) - key);
 }
 
 /*
@@ -758,7 +817,8 @@ static void next_output_is(cx_pcg64 *g, uint64_t out)
  * output (u = 2^53 - 1), and for every ziggurat layer an attempt just inside its box and
  * just outside it (u = K - 1 and K, cx_normal_fast_limit), each sign; the sampler tests an
  * output on integers (sampler.c), so these are the outputs where it could part from
- * cx_normal and cx_pcg64_uniform.
+ * cx_normal and cx_pcg64_uniform. The block stream is set so that the path's key makes
+ * the input's keyed stream start with the output under test.
  */
 Test(sampler, edge_outputs_replay_by_hand)
 {
@@ -778,14 +838,19 @@ Test(sampler, edge_outputs_replay_by_hand)
     /* the test helper itself: the next output is the one asked for */
     next_output_is(g1, 0xfedcba9876543210ULL);
     cr_assert(eq(u64, cx_pcg64_next(g1), 0xfedcba9876543210ULL));
+    const uint64_t ku = cx_sampler_key(su, 0), kn = cx_sampler_key(sn, 0);
+    next_keyed_output_is(g1, ku, 0x0123456789abcdefULL);
+    cr_assert(eq(u64, cx_keyed_first(cx_pcg64_next(g1), ku), 0x0123456789abcdefULL));
 
     const uint64_t tops[] = {UINT64_MAX, (((uint64_t)1 << 53) - 1) << 11, 0, 2047};
     for (int t = 0; t < 4; t++) {
-        next_output_is(g1, tops[t]);
-        *g2 = *g1;
+        next_keyed_output_is(g1, ku, tops[t]);
+        cx_pcg64 blk = *g1;
         cx_sampler_draw_batch(su, NULL, r1, 1, &x, 1, false, NULL);
+        next_output_is(g2, tops[t]);
         cr_assert(eq(u64, bits_of(x), bits_of(cx_dist_sample_inline(&d[0], r2))), "output %d", t);
-        cr_assert(g1->state == g2->state);
+        (void)cx_pcg64_next(&blk);
+        cr_assert(g1->state == blk.state);
     }
     for (int j = 0; j < 512; j++) {
         const uint64_t k = cx_normal_fast_limit(j & 255);
@@ -793,12 +858,14 @@ Test(sampler, edge_outputs_replay_by_hand)
             const uint64_t u = side ? k : k - 1;
             if (u >= (uint64_t)1 << 53)
                 continue; /* K = 0 has no u = K - 1; K = 2^53 no u = K */
-            next_output_is(g1, (u << 11) | (uint64_t)j);
-            *g2 = *g1;
+            const uint64_t b = (u << 11) | (uint64_t)j;
+            next_keyed_output_is(g1, kn, b);
+            cx_pcg64 blk = *g1;
             cx_sampler_draw_batch(sn, NULL, r1, 1, &x, 1, false, NULL);
-            double want = cx_sampler_value_at_z(sn, 0, cx_normal(g2));
+            double want = cx_sampler_value_at_z(sn, 0, keyed_normal(b));
             cr_assert(eq(u64, bits_of(x), bits_of(want)), "cell %d, u = K%s", j, side ? "" : " - 1");
-            cr_assert(g1->state == g2->state, "cell %d", j);
+            (void)cx_pcg64_next(&blk);
+            cr_assert(g1->state == blk.state, "cell %d", j);
         }
     }
     gsl_rng_free(r1);
@@ -807,4 +874,78 @@ Test(sampler, edge_outputs_replay_by_hand)
     cx_sampler_free(sn);
     cx_dist_clear(&d[0]);
     cx_dist_clear(&d[1]);
+}
+
+/*
+ * Keyed draws (issue 23 item 8): a sampler with more inputs, inserted anywhere, draws the
+ * same values for the inputs it shares with another (same keys, same laws), bit for bit:
+ * tabulated, uniform, exact-sampler (discrete, lognormal) and correlated ones (the pair
+ * keeps its relative order; another pair added elsewhere), with and without slices, on the
+ * same block streams.
+ */
+Test(sampler, shared_inputs_keep_their_draws_when_inputs_are_added, .timeout = 60)
+{
+    enum { NA = 5, NB = 9, NP = 3000 };
+    cx_dist a[NA], b[NB];
+    const char *why;
+    static const double vals[] = {3, 1, 2}, wts[] = {0.2, 0.5, 0.3};
+    /* a: P, U, D, C1, C2 (C1 and C2 correlated) */
+    cr_assert(eq(int, cx_dist_pert(&a[0], 7, 9, 12, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_uniform(&a[1], -1, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_discrete(&a[2], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_beta(&a[3], 3, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_lognormal(&a[4], 0.5, 0.4, &why), 0));
+    const uint64_t ka[NA] = {11, 22, 33, 44, 55};
+    /* b: new, P, new, U, D, C1, new (exact sampler), C2, new */
+    const int at[NA] = {1, 3, 4, 5, 7};
+    uint64_t kb[NB] = {901, 0, 902, 0, 0, 0, 903, 0, 904};
+    cr_assert(eq(int, cx_dist_pert(&b[0], 0, 1, 2, 4, &why), 0));
+    cr_assert(eq(int, cx_dist_normal(&b[2], 0, 1, &why), 0));
+    cr_assert(eq(int, cx_dist_discrete(&b[6], vals, wts, 3, &why), 0));
+    cr_assert(eq(int, cx_dist_triangular(&b[8], 0, 1, 3, &why), 0));
+    for (int i = 0; i < NA; i++) {
+        cr_assert(eq(int, cx_dist_copy(&b[at[i]], &a[i]), 0));
+        kb[at[i]] = ka[i];
+    }
+    /* b also correlates two of its new inputs, ahead of the shared pair: the copula's rows
+     * of the shared pair move, its block of L does not (no pair links the two blocks) */
+    const cx_corr pa[] = {{3, 4, 0.6, 1}}, pb[] = {{0, 2, 0.3, 1}, {5, 7, 0.6, 2}};
+    cx_sampler *sa, *sb;
+    int bad;
+    cr_assert(eq(int, cx_sampler_new_keyed(&sa, a, NA, pa, 1, ka, &bad), 0));
+    cr_assert(eq(int, cx_sampler_new_keyed(&sb, b, NB, pb, 2, kb, &bad), 0));
+    cx_slice sla[NA] = {{0}}, slb[NB] = {{0}};
+    sla[0] = slb[1] = (cx_slice){true, 0.2, 0.9};
+    for (int sliced = 0; sliced < 2; sliced++) {
+        gsl_rng *ra = gsl_rng_alloc(cx_gsl_rng_pcg64), *rb = gsl_rng_alloc(cx_gsl_rng_pcg64);
+        gsl_rng_set(ra, 5u);
+        gsl_rng_set(rb, 5u);
+        double *xa = malloc(64 * NA * sizeof *xa), *xb = malloc(64 * NB * sizeof *xb);
+        double *wa = malloc(64 * 2 * sizeof *wa), *wb = malloc(64 * 4 * sizeof *wb);
+        cr_assert(xa && xb && wa && wb);
+        long bad_at = -1;
+        for (int p0 = 0; p0 < NP; p0 += 64) {
+            cx_sampler_draw_batch(sa, sliced ? sla : NULL, ra, 64, xa, NA, false, wa);
+            cx_sampler_draw_batch(sb, sliced ? slb : NULL, rb, 64, xb, NB, false, wb);
+            for (int p = 0; p < 64; p++)
+                for (int i = 0; i < NA; i++)
+                    if (bad_at < 0 && bits_of(xa[p * NA + i]) != bits_of(xb[p * NB + at[i]]))
+                        bad_at = (long)(p0 + p) * NA + i;
+        }
+        cr_assert(eq(i64, bad_at, -1), "sliced %d: path %ld, input %ld", sliced, bad_at / NA,
+                  bad_at % NA);
+        cr_assert(cx_rng_pcg64(ra)->state == cx_rng_pcg64(rb)->state);
+        free(xa);
+        free(xb);
+        free(wa);
+        free(wb);
+        gsl_rng_free(ra);
+        gsl_rng_free(rb);
+    }
+    cx_sampler_free(sa);
+    cx_sampler_free(sb);
+    for (int i = 0; i < NA; i++)
+        cx_dist_clear(&a[i]);
+    for (int i = 0; i < NB; i++)
+        cx_dist_clear(&b[i]);
 }

@@ -14,6 +14,7 @@
 #endif
 
 #include "sim/app/common.h"
+#include "sim/app/provenance.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
 #include "sim/engine/mpi.h"
@@ -123,7 +124,14 @@ static int load_and_compile(const char *path, const char *text, cx_scenario **sc
 int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
                      cx_model **m)
 {
-    int rc = load_and_compile(path, NULL, sc, m);
+    /* a rerun loads the texts its result embeds, never a file (sim/app/provenance.h) */
+    const char *name, *text;
+    if (cli_provenance_text(path, &text, &name) < 0) {
+        fprintf(stderr, "capexsim: rerun: %s: not a scenario the result embeds\n",
+                path ? path : "<built-in>");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = load_and_compile(name, text, sc, m);
     if (rc) return rc;
     for (int i = 0; print && i < (*sc)->n_warnings; i++)
         fprintf(stderr, "capexsim: %s: %s\n", strict ? "error" : "warning", (*sc)->warnings[i]);
@@ -143,11 +151,6 @@ int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc
 int cli_load(const char *path, cx_scenario **sc, cx_model **m)
 {
     return cli_load_checked(path, false, cx_mpi_rank() == 0, sc, m); /* rank 0 speaks */
-}
-
-int cli_load_text(const char *text, const char *name, cx_scenario **sc, cx_model **m)
-{
-    return load_and_compile(name, text, sc, m);
 }
 
 char *cli_command_line(int argc, char **argv)

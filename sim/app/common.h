@@ -61,9 +61,6 @@ int cli_load(const char *path, cx_scenario **sc, cx_model **m);
  */
 int cli_load_checked(const char *path, bool strict, bool print, cx_scenario **sc,
                      cx_model **m);
-/* The same from a scenario's text in memory (includes already expanded), `name` standing for
- * its file (it names the scenario when the text has no `name` key). */
-int cli_load_text(const char *text, const char *name, cx_scenario **sc, cx_model **m);
 /* "capexsim ARG..." from a command's argv, words quoted for a POSIX shell where needed.
  * @return a new string (caller frees) or NULL when out of memory. */
 char *cli_command_line(int argc, char **argv);

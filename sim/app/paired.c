@@ -147,11 +147,21 @@ int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr)
         fprintf(stderr, "capexsim: out of memory\n");
         return EXIT_FAILURE;
     }
-    const bool paired = r != base && r->same_inputs && r->run->complete && base->run->complete;
+    /* issue 23 item 8: any two complete runs of the same seed (common to the study) and
+     * paths pair path by path; the inputs they share draw the same values */
+    r->paired = r != base && r->run->complete && base->run->complete &&
+                r->run->paths_done == base->run->paths_done;
+    r->corr_burden = r->corr_revenue = NAN;
+    r->corr_paths = 0;
+    if (r->paired) {
+        (void)cx_paired_corr(&r->corr_burden, r->sec, base->sec, CX_M_CAPEX_BURDEN);
+        (void)cx_paired_corr(&r->corr_revenue, r->sec, base->sec, CX_M_REVENUE_TOTAL);
+        r->corr_paths = cx_paired_corr_paths(r->sec, base->sec);
+    }
     for (int h = 0; h < n; h++) {
         r->full[h] = cx_sections_full(r->sec, r->rep, h);
-        r->has_diff[h] =
-            paired && cx_paired_diff_of(&r->diff[h], r->sec, r->rep, base->sec, base->rep, h) == 0;
+        r->has_diff[h] = r->paired &&
+                         cx_paired_diff_of(&r->diff[h], r->sec, r->rep, base->sec, base->rep, h) == 0;
     }
     if (r != base) {
         cx_sections_free(r->sec);
@@ -160,6 +170,34 @@ int cli_pair_summarise(cli_pair_run *r, const cli_pair_run *base, int n_thr)
         r->rep = NULL;
     }
     return 0;
+}
+
+/* How well each run pairs with the first: the correlations across paired paths, and a
+ * line for each run that is not paired or whose inputs differ. */
+static void print_pairing(const cli_pair_run *r, int n, int wd)
+{
+    printf("%-22s", "pairing: corr burden");
+    for (int i = 1; i < n; i++)
+        if (r[i].paired)
+            printf("  %*.4f", wd, r[i].corr_burden);
+    printf("\n%-22s", "         corr revenue");
+    for (int i = 1; i < n; i++)
+        if (r[i].paired)
+            printf("  %*.4f", wd, r[i].corr_revenue);
+    uint64_t cp = 0;
+    for (int i = 1; i < n && !cp; i++)
+        cp = r[i].paired ? r[i].corr_paths : 0;
+    printf("\n(correlation of the metric across paired paths, over the first %llu paths)\n",
+           (unsigned long long)cp);
+    for (int i = 1; i < n; i++) {
+        if (!r[i].paired)
+            printf("(%s: not paired: %s)\n", r[i].label,
+                   !r[i].run->complete || !r[0].run->complete ? "a run is incomplete"
+                                                               : "different paths");
+        else if (!r[i].same_inputs)
+            printf("(%s: uncertain inputs differ from %s's; paired by path, the shared "
+                   "inputs keep their draws)\n", r[i].label, r[0].label);
+    }
 }
 
 /* The side-by-side table and the paired differences against the first run. */
@@ -183,24 +221,24 @@ void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n
     }
     bool any = false;
     for (int i = 1; i < n; i++)
-        any |= r[i].same_inputs && r[i].run->complete && r[0].run->complete;
+        any |= r[i].paired;
     if (!any) {
         if (n > 1)
-            printf("\nNo paired differences: no complete run shares %s's uncertain inputs.\n",
+            printf("\nNo paired differences: no complete run of %s's paths besides it.\n",
                    r[0].label);
         return;
     }
-    printf("\nPaired differences vs %s (common random numbers; 95%% CI by sectioning over %d "
-           "sections of blocks):\n%-22s",
+    printf("\nPaired differences vs %s (path i with path i, same seed; 95%% CI by sectioning "
+           "over %d sections of blocks):\n%-22s",
            r[0].label, cx_sections_k(r[0].sec), "statistic");
     for (int i = 1; i < n; i++)
-        if (r[i].same_inputs)
+        if (r[i].paired)
             printf("  %*s", wd, r[i].label);
     putchar('\n');
     for (int h = 0; h < n_stats(n_thr); h++) {
         print_stat_name(h, thr);
         for (int i = 1; i < n; i++) {
-            if (!r[i].same_inputs)
+            if (!r[i].paired)
                 continue;
             const cx_paired_diff d = r[i].diff[h];
             char cell[96];
@@ -214,9 +252,7 @@ void cli_pair_print_table(const cli_pair_run *r, int n, const double *thr, int n
         }
         putchar('\n');
     }
-    for (int i = 1; i < n; i++)
-        if (!r[i].same_inputs)
-            printf("(%s: different uncertain inputs, not paired)\n", r[i].label);
+    print_pairing(r, n, wd);
 }
 
 static json_t *jnum_or_null(double v)
@@ -240,9 +276,10 @@ static json_t *diffs_json(const cli_pair_run *r, const cli_pair_run *base, const
         else
             snprintf(key, sizeof key, "exceed_%g", thr[h - CX_N_HEADLINE]);
         json_object_set_new(o, key,
-                            json_pack("{s:o, s:o, s:[o,o]}", "diff", jnum_or_null(d.diff), "se",
-                                      jnum_or_null(d.se), "ci95", jnum_or_null(d.lo),
-                                      jnum_or_null(d.hi)));
+                            json_pack("{s:o, s:o, s:[o,o], s:o}", "diff", jnum_or_null(d.diff),
+                                      "se", jnum_or_null(d.se), "ci95", jnum_or_null(d.lo),
+                                      jnum_or_null(d.hi), "se_unpaired",
+                                      jnum_or_null(d.se_unpaired)));
     }
     return o;
 }
@@ -251,11 +288,14 @@ static json_t *diffs_json(const cli_pair_run *r, const cli_pair_run *base, const
 json_t *cli_pair_json(const cli_pair_run *r, const cli_pair_run *base, const double *thr,
                            int n_thr)
 {
-    if (!r->same_inputs || !r->run->complete || !base->run->complete)
+    if (!r->paired)
         return json_null();
-    return json_pack("{s:s, s:s, s:i, s:s, s:o}", "scenario", r->label, "versus", base->label,
-                     "sections", cx_sections_k(base->sec), "method",
+    return json_pack("{s:s, s:s, s:i, s:s, s:b, s:{s:o, s:o, s:I}, s:o}", "scenario", r->label,
+                     "versus", base->label, "sections", cx_sections_k(base->sec), "method",
                      "sectioning: t interval from the differences of sections of blocks",
+                     "same_inputs", r->same_inputs, "correlation", "capex_burden",
+                     jnum_or_null(r->corr_burden), "revenue_total",
+                     jnum_or_null(r->corr_revenue), "paths", (json_int_t)r->corr_paths,
                      "diffs", diffs_json(r, base, thr, n_thr));
 }
 

@@ -28,12 +28,18 @@ typedef struct cli_pair_run {
     cx_report *rep;
     cx_sections *sec;
     json_t *doc;                /* the run's report, as `run --json` writes it */
-    bool same_inputs;           /* paired with the first run (common random numbers) */
+    bool same_inputs;           /* the first run's uncertain inputs exactly (cx_batch_same_inputs) */
     /* its summary (cli_pair_summarise): each statistic, and the paired difference against
      * the first run where has_diff; what the table, the JSON and the CSV read */
     double *full;
     cx_paired_diff *diff;
     bool *has_diff;
+    /* paired with the first run (both complete, the same paths; the seed is common): the
+     * correlation of burden and revenue across paired paths (cx_paired_corr), over
+     * corr_paths paths */
+    bool paired;
+    double corr_burden, corr_revenue;
+    uint64_t corr_paths;
 } cli_pair_run;
 
 typedef struct cli_pair_flags {
@@ -62,7 +68,8 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
                      const double *thr, int n_thr);
 /*
  * Summarises r (done) against base (the first run, done; r itself for the first): each
- * statistic and, when paired and both complete, the paired differences. Then, unless r is
+ * statistic and, when paired (both complete with the same paths: path i pairs with path
+ * i, whatever the scenarios' inputs), the paired differences and correlations. Then, unless r is
  * base, drops r's sections and report, so a batch holds one run's state at a time (issue 25).
  * @return 0 or EXIT_FAILURE (out of memory, after a message).
  */

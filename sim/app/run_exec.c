@@ -106,8 +106,7 @@ int cli_run_exec(const cli_run_args *a)
 
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
-    if ((rc = a->text ? cli_load_text(a->text, a->path, &sc, &m)
-                      : cli_load_checked(a->path, a->strict, root, &sc, &m)))
+    if ((rc = cli_load_checked(a->path, a->strict, root, &sc, &m)))
         return rc;
 
     cx_engine_opts o;

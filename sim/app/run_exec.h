@@ -12,7 +12,6 @@
 /* Everything `capexsim run` was told (resume fills it from a checkpoint). */
 typedef struct cli_run_args {
     const char *path;        /* scenario file, NULL: the built-in one */
-    const char *text;        /* or the scenario's text (rerun), `path` naming it */
     cli_common co;
     cli_sens_flags sf;
     cli_ckpt_args ck;

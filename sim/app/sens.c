@@ -14,6 +14,7 @@
 
 #include "models/model.h"
 #include "sim/app/common.h"
+#include "sim/app/provenance.h"
 #include "sim/app/sens.h"
 #include "sim/base/error.h"
 #include "sim/result/output.h"
@@ -111,18 +112,12 @@ void cli_sens_add_json(const cli_sens_setup *s, json_t *doc, const cx_run *run)
 int cli_sens_add_provenance(const cli_sens_setup *s, json_t *doc, const cx_scenario *sc,
                             const cx_engine_opts *o)
 {
-    json_t *opt = json_pack("{s:s, s:I, s:I, s:s, s:b, s:o}", "command", "run", "paths",
-                            (json_int_t)o->paths, "seed", (json_int_t)o->seed, "sampling",
+    json_t *opt = json_pack("{s:s, s:I, s:o, s:s, s:b, s:o}", "command", "run", "paths",
+                            (json_int_t)o->paths, "seed", cx_output_u64(o->seed), "sampling",
                             cx_sampling_names[s->sampling], "antithetic", s->antithetic,
                             "target_ci", s->target_text ? json_string(s->target_text)
                                                         : json_null());
-    /* the scenario's text last: it is the longest */
-    if (!opt || json_object_set_new(doc, "options", opt) < 0 ||
-        cx_output_add_scenario(doc, sc) < 0) {
-        fprintf(stderr, "capexsim: out of memory building the JSON report\n");
-        return EXIT_FAILURE;
-    }
-    return 0;
+    return cli_provenance_add(doc, opt, sc) < 0 ? EXIT_FAILURE : 0;
 }
 
 /* One line on stderr saying whether --target-ci was met and after how many paths. */

@@ -14,12 +14,14 @@
 #include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/shapley_exec.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/shapley.h"
 
 static void print_table(const cx_shapley_report *r, const cx_scenario *sc)
@@ -86,7 +88,13 @@ int cli_shapley_exec(const cli_shapley_args *ap)
         goto done;
     }
     if (!a.co.quiet) print_table(r, sc);
-    if (a.co.json && (exit_code = cli_write_json_doc(a.co.json, cx_shapley_report_json(r, sc))))
+    if (a.co.json &&
+        (exit_code = cli_write_result(
+             a.co.json, cx_shapley_report_json(r, sc),
+             json_pack("{s:s, s:I, s:o, s:s, s:b}", "command", "shapley", "paths",
+                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "metric",
+                       cx_metric_names[o.metric], "crn", args.crn),
+             sc)))
         goto done;
     if (a.co.csv && cx_shapley_report_csv(r, sc, a.co.csv) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));

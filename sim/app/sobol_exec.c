@@ -14,6 +14,7 @@
 #include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/sobol_exec.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
@@ -21,6 +22,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/mpi.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/sens.h"
 
 /* The table: inputs (and the price path and deal events) in the report's order, then the
@@ -120,7 +122,17 @@ int cli_sobol_exec(const cli_study_args *ap)
     if (!a.co.quiet) print_table(s, sc);
     for (int i = 0; i < s->n_warnings; i++)
         fprintf(stderr, "capexsim: warning: %s\n", s->warnings[i]);
-    if (a.co.json && (exit_code = cli_write_json_doc(a.co.json, cx_sobol_report_json(s, sc)))) goto done;
+    if (a.co.json &&
+        (exit_code = cli_write_result(
+             a.co.json, cx_sobol_report_json(s, sc),
+             json_pack("{s:s, s:I, s:o, s:s, s:s, s:o, s:o, s:s}", "command", "sobol", "paths",
+                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "sampling",
+                       cx_sampling_names[o.sampling], "metric", cx_metric_names[o.metric],
+                       "target_ci", a.sobol_target > 0 ? json_real(a.sobol_target) : json_null(),
+                       "max_paths", a.sobol_max ? cx_output_u64(a.sobol_max) : json_null(),
+                       "order", a.sobol_order ? "input" : "st"),
+             sc)))
+        goto done;
     if (a.co.csv && cx_sobol_report_csv(s, sc, a.co.csv) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;

@@ -17,6 +17,7 @@
 #include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/paired.h"
 #include "sim/app/stress_exec.h"
 #include "sim/base/error.h"
@@ -207,6 +208,16 @@ int cli_stress_exec(const cli_pair_flags *ap)
     }
     if (a.co.json || a.co.csv) {
         doc = stress_json(r, n_done, sc, &cs, &common, !rc);
+        /* what rerun needs: the --input and --outcome texts in their order (--input takes
+         * either), else the case run */
+        json_t *in = a.n_inputs ? json_array() : json_null();
+        for (int k = 0; k < a.n_inputs; k++) json_array_append_new(in, json_string(a.inputs[k]));
+        if (cli_provenance_add(doc, json_pack("{s:s, s:I, s:o, s:o, s:o}", "command", "stress",
+                                              "paths", (json_int_t)common.paths, "seed",
+                                              cx_output_u64(common.seed), "input", in, "case",
+                                              a.n_inputs ? json_null() : json_string(cs.name)),
+                               sc) < 0)
+            goto done;
         if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, 2, rc);

@@ -13,11 +13,13 @@
 #include "models/model.h"
 #include "sim/app/clash.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/sweep_exec.h"
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/mpi.h"
+#include "sim/result/output.h"
 #include "sim/result/report.h"
 #include "sim/study/sens.h"
 
@@ -118,7 +120,13 @@ int cli_sweep_exec(const cli_study_args *ap)
         goto done;
     }
     if (!a.co.quiet && root) print_table(r, sc);
-    if (json_out && (exit_code = cli_write_json_doc(json_out, cx_sweep_report_json(r, sc))))
+    if (json_out &&
+        (exit_code = cli_write_result(
+             json_out, cx_sweep_report_json(r, sc),
+             json_pack("{s:s, s:I, s:o, s:s, s:b}", "command", "sweep", "paths",
+                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "sampling",
+                       cx_sampling_names[sampling], "antithetic", antithetic),
+             sc)))
         goto done;
     if (csv_out && cx_sweep_report_csv(r, csv_out) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));

@@ -14,6 +14,7 @@
 #include "sim/app/clash.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/app/tornado_exec.h"
 #include "sim/base/error.h"
@@ -21,6 +22,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/mpi.h"
 #include "sim/input/scenario.h"
+#include "sim/result/output.h"
 #include "sim/study/sens.h"
 
 int cli_tornado_exec(const cli_study_args *ap)
@@ -101,7 +103,15 @@ int cli_tornado_exec(const cli_study_args *ap)
                    r->p50_low, r->p50_high);
         }
     }
-    if (a.co.json && (exit_code = cli_write_json_doc(a.co.json, cx_tornado_report_json(t, sc)))) goto done;
+    if (a.co.json &&
+        (exit_code = cli_write_result(
+             a.co.json, cx_tornado_report_json(t, sc),
+             json_pack("{s:s, s:I, s:o, s:s, s:b, s:s}", "command", "tornado", "paths",
+                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "sampling",
+                       cx_sampling_names[o.sampling], "antithetic", o.antithetic, "metric",
+                       cx_metric_names[o.metric]),
+             sc)))
+        goto done;
     if (a.co.csv && cx_tornado_report_csv(t, sc, a.co.csv) < 0) {
         fprintf(stderr, "capexsim: %s: %s\n", a.co.csv, strerror(errno));
         exit_code = EXIT_FAILURE;

@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/paired.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
@@ -23,11 +24,13 @@
 static void batch_help(void)
 {
     printf("Usage: capexsim batch SCENARIO... [options]\n"
-           "Runs each scenario with the same seed and paths (common random numbers: block b\n"
-           "draws from the stream (seed, b) in every run) and prints them side by side:\n"
-           "burden mean, P5, P50, P95, CVaR95, revenue mean and P50, P(burden > x) for the\n"
-           "first scenario's report.thresholds. Runs that share the first scenario's uncertain\n"
-           "inputs also get the paired difference of each statistic with its 95%% CI.\n\n"
+           "Runs each scenario with the same seed and paths (common random numbers: each input\n"
+           "draws from a stream keyed by the path and its dotted name, so inputs the scenarios\n"
+           "share draw the same values, even in a variant that adds a tranche or a deal) and\n"
+           "prints them side by side: burden mean, P5, P50, P95, CVaR95, revenue mean and P50,\n"
+           "P(burden > x) for the first scenario's report.thresholds. Every complete run also\n"
+           "gets the paired difference (path i with path i) of each statistic with its 95%% CI,\n"
+           "and the correlation of burden and revenue across paired paths.\n\n"
            "  -n, --paths N     paths per run (default: the first scenario's run.paths, else %llu)\n"
            "  -s, --seed S      seed of every run (default: the first scenario's run.seed, else %llu)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -99,7 +102,7 @@ int cli_cmd_batch(int argc, char **argv)
         return EXIT_FAILURE;
     }
     int exit_code = EXIT_FAILURE, n_done = 0;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *scen = json_array(); /* each scenario, for rerun */
     char **names = calloc((size_t)a.n_in, sizeof *names);
     if (!names) goto done;
     /* every scenario is loaded and checked before any path runs; all but the first are
@@ -109,7 +112,9 @@ int cli_cmd_batch(int argc, char **argv)
             exit_code = rc;
             goto done;
         }
-        if (!(names[i] = strdup(r[i].sc->name))) goto done;
+        if (!(names[i] = strdup(r[i].sc->name)) ||
+            json_array_append_new(scen, cli_provenance_scenario(r[i].sc)) < 0)
+            goto done;
         r[i].label = r[i].name = names[i];
         r[i].same_inputs = i == 0 || cx_batch_same_inputs(r[0].sc, r[i].sc);
         if (i > 0) drop_scenario(&r[i]);
@@ -156,11 +161,22 @@ int cli_cmd_batch(int argc, char **argv)
     }
     if (a.co.json || a.co.csv) {
         doc = batch_json(r, n_done, &common, !rc, thr, n_thr);
+        /* what rerun needs: sampling and antithetic as given (each scenario's own else) */
+        const char *smp = a.sf.sampling >= 0 ? cx_sampling_names[a.sf.sampling] : NULL;
+        if (cli_provenance_add(doc, json_pack("{s:s, s:I, s:o, s:o, s:b}", "command", "batch",
+                                              "paths", (json_int_t)common.paths, "seed",
+                                              cx_output_u64(common.seed), "sampling",
+                                              smp ? json_string(smp) : json_null(),
+                                              "antithetic", a.sf.antithetic),
+                               NULL) < 0 ||
+            (doc && json_object_set(doc, "scenarios", scen) < 0))
+            goto done;
         if ((exit_code = cli_pair_write_outputs(&a, doc, r, n_done, thr, n_thr))) goto done;
     }
     exit_code = cli_pair_exit_code(r, a.n_in, rc);
 done:
     json_decref(doc);
+    json_decref(scen);
     for (int i = 0; i < a.n_in; i++) {
         cli_pair_run_clear(&r[i]);
         drop_scenario(&r[i]);

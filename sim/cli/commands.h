@@ -24,4 +24,9 @@ int cli_cmd_optimize(int argc, char **argv);
 int cli_cmd_report(int argc, char **argv);
 int cli_cmd_rerun(int argc, char **argv);
 
+/* main.c's dispatch of `capexsim COMMAND ARGS...` (argv[0] the program's name), after MPI has
+ * started: rerun runs the command line it rebuilds from a result through it.
+ * @return the command's exit code. */
+int cli_dispatch(int argc, char **argv);
+
 #endif

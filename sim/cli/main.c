@@ -43,7 +43,7 @@ static const command commands[] = {
     {"stress", cli_cmd_stress,
      "a scenario with inputs held to percentile slices vs its baseline", false},
     {"optimize", cli_cmd_optimize,
-     "choose fixed inputs to optimise a statistic under risk limits (NLopt)", false},
+     "choose fixed inputs to optimise a statistic under risk limits (NLopt)", true},
     {"rerun", cli_cmd_rerun, "run a result's study again from the scenario it embeds", true},
     {"report", cli_cmd_report, "one self-contained HTML page of result JSON files", false},
 };
@@ -61,15 +61,13 @@ static void main_help(void)
            "'capexsim COMMAND --help' lists a command's options and their defaults.\n");
 }
 
-static int dispatch(int argc, char **argv);
-
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     if (cx_mpi_init(&argc, &argv) < 0) return EXIT_FAILURE;
     /* a file size limit (ulimit -f) is a write error like a full disk, not a kill (issue 25) */
     signal(SIGXFSZ, SIG_IGN);
-    int rc = dispatch(argc, argv);
+    int rc = cli_dispatch(argc, argv);
     cx_mpi_finalize();
     /* what went to stdout is checked too: `capexsim run > /dev/full` fails (issue 25) */
     errno = 0;
@@ -86,8 +84,9 @@ int main(int argc, char **argv)
     return rc;
 }
 
-/* The command line after MPI has started (if it had to). */
-static int dispatch(int argc, char **argv)
+/* The command line after MPI has started (if it had to); rerun comes back here with the
+ * command line it rebuilds from a result. */
+int cli_dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         main_help();

@@ -13,9 +13,12 @@
 #include "models/model.h"
 #include "sim/app/common.h"
 #include "sim/app/interrupt.h"
+#include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
+#include "sim/engine/mpi.h"
+#include "sim/result/output.h"
 #include "sim/study/optimize.h"
 
 #define OPT_DEFAULT_PATHS 16384
@@ -44,7 +47,9 @@ static void optimize_help(void)
            "  -t, --threads T      threads (default: run.threads, else all cores)\n"
            "  -j, --json FILE      write the result as JSON (docs/schema/optimize.schema.json)\n"
            "  -q, --quiet          no table, no progress\n"
-           "  -h, --help           this help\n",
+           "  -h, --help           this help\n\n"
+           "Under mpirun (an MPI build) each evaluation's paths are spread over the ranks; the\n"
+           "result is the same as one process's, and rank 0 alone prints and writes.\n",
            OPT_DEFAULT_PATHS, (unsigned long long)CX_DEFAULT_SEED, CX_OPT_DEFAULT_STARTS);
 }
 
@@ -254,28 +259,46 @@ int cli_cmd_optimize(int argc, char **argv)
     if (co.has_seed) o.engine.seed = co.seed;
     o.engine.threads = cli_threads(co.threads, sc, o.engine.paths, CX_BLOCK_PATHS);
     o.engine.interrupt = &cli_interrupt;
+    /* MPI: each evaluation's blocks over the ranks, as run does; every rank takes the same
+     * steps (rank 0's statistics), rank 0 alone prints and writes */
+    o.engine.comm = cx_mpi_comm(&cli_signal, &cli_interrupt);
+    const bool root = cx_mpi_rank() == 0;
     progress_sc = sc;
-    if (isatty(STDERR_FILENO) && !co.quiet) o.progress = progress_line;
+    if (root && isatty(STDERR_FILENO) && !co.quiet) o.progress = progress_line;
     char err[512] = "";
     cx_opt_result *r = NULL;
     int exit_code = EXIT_FAILURE;
     cli_catch_sigint();
     if ((rc = cx_opt_run(&r, sc, &o, err, sizeof err)) < 0) {
         if (o.progress) fputs("\r\033[K", stderr);
-        fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
+        if (root) fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
         exit_code = rc == CX_ERR_CONFIG ? CLI_EXIT_USAGE : EXIT_FAILURE;
         goto done;
     }
     if (o.progress) fputs("\r\033[K", stderr);
     if (r->interrupted && r->evaluations == 0) {
-        exit_code = cli_nothing_done();
+        exit_code = root ? cli_nothing_done() : CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    if (!root) { /* the same result as rank 0's; rank 0 reports it */
+        exit_code = r->interrupted ? CLI_EXIT_INTERRUPTED : 0;
         goto done;
     }
     if (!co.quiet) {
         print_table(r, sc);
         print_frontier(r, sc);
     }
-    if (co.json && (exit_code = cli_write_json_doc(co.json, cx_opt_result_json(r, sc))))
+    if (co.json &&
+        (exit_code = cli_write_result(
+             co.json, cx_opt_result_json(r, sc),
+             json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "command", "optimize",
+                       "paths", (json_int_t)o.engine.paths, "seed", cx_output_u64(o.engine.seed),
+                       "check_paths", o.check_paths ? cx_output_u64(o.check_paths) : json_null(),
+                       "check_seed", o.check_seed ? cx_output_u64(o.check_seed) : json_null(),
+                       "starts", o.starts ? json_integer(o.starts) : json_null(),
+                       "max_evals", o.max_evals ? json_integer(o.max_evals) : json_null(),
+                       "frontier", o.frontier ? json_integer(o.frontier) : json_null()),
+             sc)))
         goto done;
     if (r->interrupted) {
         fprintf(stderr, "capexsim: interrupted: reported the best point of %" PRIu64

@@ -36,13 +36,16 @@ int cli_cmd_plot(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'h':
             printf("Usage: capexsim plot RESULT.json [--out DIR]\n"
-                   "Writes PNG and SVG plots of a result of run, tornado, sobol or sweep\n"
-                   "(run --json ..., and so on) with gnuplot (Debian package gnuplot-nox).\n\n"
+                   "Writes PNG and SVG plots of a result of run, tornado, sobol, shapley, sweep,\n"
+                   "batch, stress or optimize (run --json ..., and so on) with gnuplot (Debian\n"
+                   "package gnuplot-nox).\n\n"
                    "  -o, --out DIR     directory for the plots (default: plots)\n"
                    "  -h, --help        this help\n\n"
                    "A run gives burden_hist, revenue_hist, fan_idle_gw and fan_burden; a tornado\n"
                    "gives tornado; Sobol indices give sobol; a sweep gives sweep_capex_burden and\n"
-                   "sweep_revenue_total. The result is read as untrusted input: its strings\n"
+                   "sweep_revenue_total; optimize gives optimize_best (best point, baseline and\n"
+                   "runner-up with CIs) and, with --frontier, optimize_frontier. The result is read\n"
+                   "as untrusted input: its strings\n"
                    "become labels only, and its size is bounded (docs/limits.md).\n"
                    "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a file that is not a\n"
                    "capexsim result, 130 interrupted.\n");

@@ -8,10 +8,15 @@
  *   u32 runs ended, then for each: u64 length, engine state;
  *   u8 run in progress?, then u64 length, engine state;
  *   32 bytes: SHA-256 of everything before.
- * An engine state: u8 command (0 run, 1 sweep: format 2); u64 next_block, paths_done,
- * blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise); u32
- * partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done and,
- * for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values.
+ * An engine state: u8 command (0 run, 1 sweep, 3 stress: `commands` below); u64 next_block,
+ * paths_done, blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise);
+ * u32 partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done
+ * and, for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values;
+ * then (format 4) the observer part: u64 block bytes (0: no observer) and with one, u64
+ * length, its merged state, and the done blocks' states of the round in progress.
+ * A study with a driver of its own (tornado, sobol, shapley: issue 23) holds no run ended and
+ * one state in progress: u8 command (2, 4, 5), then the study's own bytes, which it checks
+ * itself (sim/study/tornado.c, sobol_design.c, shapley_design.c).
  * States are kept as bytes and read into an engine state only when a run begins; cx_ckpt_open
  * reads each once to check it, so a bad state is refused before any path runs.
  *
@@ -55,7 +60,12 @@
 #include "sim/base/serial.h"
 
 #define MAGIC "CXCKPT\r\n"
-#define FORMAT 3u /* 2: each state says which command wrote it (issue 25); 3: studies */
+/* 2: each state says which command wrote it (issue 25); 3: the scalar inputs draw from
+ * streams keyed by name (issue 23 item 8), so a state of format 2 holds blocks of another
+ * draw order and must not be resumed by this one; 4: the studies (issue 23 item 6): the
+ * study's options in the identity, a command byte for each study, an engine state's
+ * observer part */
+#define FORMAT 4u
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
 /* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
@@ -359,7 +369,7 @@ int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err
 
 /* ---- engine states as bytes ---- */
 
-/* A state's observer part (format 3, issue 23): u64 block bytes (0: none), then u64 length
+/* A state's observer part (format 4, issue 23): u64 block bytes (0: none), then u64 length
  * and the merged state, then the done blocks' states of the round in progress. */
 static void put_obs(cx_wbuf *w, const cx_engine_state *st)
 {

@@ -516,10 +516,15 @@ static int check_opts(const cx_scenario *sc, const cx_engine_opts *o)
     if (o->observer && (!o->observer->block_init || !o->observer->path ||
                         !o->observer->merge_block))
         return CX_ERR_RANGE;
-    /* an observer's merged state is its own: neither saved nor shared between processes */
-    if (o->observer && o->comm && o->comm->size > 1) return CX_ERR_RANGE;
+    /* an observer's merged state is its own: shared between processes only when it is all
+     * per-block state (engine.h: it travels with the blocks to rank 0); saved only when it
+     * can save, load and check it (issue 23), in one process */
+    if (o->observer && o->comm && o->comm->size > 1 &&
+        (!o->observer->shareable || o->observer->start))
+        return CX_ERR_RANGE;
     if (o->observer && o->ckpt &&
-        (!o->observer->save || !o->observer->load || !o->observer->check_block))
+        ((o->comm && o->comm->size > 1) || !o->observer->save || !o->observer->load ||
+         !o->observer->check_block))
         return CX_ERR_RANGE;
     if (o->ckpt && (!o->ckpt->save || !(o->ckpt->every_s >= 0))) return CX_ERR_RANGE;
     if (o->comm && (o->comm->size < 1 || o->comm->rank < 0 || o->comm->rank >= o->comm->size ||

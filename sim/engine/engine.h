@@ -18,8 +18,10 @@
 /*
  * How a run is cut up (and why the result does not depend on the thread count):
  * - paths are split into blocks of CX_BLOCK_PATHS (the last may be short); block b draws
- *   everything, path after path (scalar inputs, then the model's per-month randomness), from
- *   the stream cx_pcg64_stream(seed, b) and from nothing else;
+ *   everything from the stream cx_pcg64_stream(seed, b) and from streams keyed by it and
+ *   nothing else: path i's scalar inputs from its path key (the block stream's i-th output
+ *   under MC) and each input's name (sim/input/sampler.h), its per-month randomness from
+ *   its own streams (seed, b, i, group);
  * - blocks run in rounds (CX_ROUND_BLOCKS, or the schedule below with a stop predicate); each
  *   block's floating-point partials (moments, observer state) go to its own slot of the round
  *   buffer, and after the round the slots are merged into the run's total in block order, by
@@ -87,6 +89,10 @@ typedef struct cx_input_source {
  * merged in block order by merge_block (one thread, between rounds). Order-free integer state
  * may instead live in per-thread state indexed by `tid` (0 .. n_threads-1; start is told
  * n_threads before the run) and be merged by the observer after the run.
+ * With processes (opts.comm, more than one rank) only an observer whose whole state is its
+ * per-block state (shareable, no start hook) may run: each block's state travels to rank 0
+ * with the block's moments, and merge_block is called there only, in block order (the other
+ * ranks' merge_block is never called; rank 0 holds the observer's whole result).
  */
 typedef struct cx_observer {
     void *ctx;
@@ -95,6 +101,7 @@ typedef struct cx_observer {
     void (*block_init)(void *ctx, void *bstate, uint64_t b);
     void (*path)(void *ctx, void *bstate, int tid, const double *x, const cx_path_result *res);
     void (*merge_block)(void *ctx, const void *bstate, uint64_t b);
+    bool shareable;        /* all state per block: may run under several ranks (see above) */
     /* issue 23, checkpoints (both NULL: a run with this observer takes none): save writes its
      * merged state (the blocks merged so far); load replaces it with bytes save wrote,
      * checking them (CX_ERR_RANGE when they are not such a state); check_block says whether

@@ -38,6 +38,7 @@ struct cx_sampling_plan {
     int block_paths;
     int sobol_dim;       /* dimensions from the Sobol sequence: min(dim, CX_SAMPLING_SOBOL_DIMS) */
     uint64_t *sobol;     /* [block_paths][sobol_dim] 52-bit fractions; NULL unless Sobol */
+    uint64_t *keys;      /* [dim] each dimension's name key (cx_sampling_plan_set_keys) */
 };
 
 const char *const cx_sampling_names[3] = {"mc", "lhs", "sobol"};
@@ -108,6 +109,13 @@ int cx_sampling_plan_new(cx_sampling_plan **out, cx_sampling method, bool antith
     p->antithetic = antithetic;
     p->dim = dim;
     p->block_paths = block_paths;
+    p->keys = malloc((size_t)(dim > 0 ? dim : 1) * sizeof *p->keys);
+    if (!p->keys) {
+        free(p);
+        return CX_ERR_NOMEM;
+    }
+    for (int j = 0; j < dim; j++)
+        p->keys[j] = cx_mix64((uint64_t)j ^ 0x452821e638d01377ULL);
     if (method == CX_SAMPLING_SOBOL && dim > 0) {
         p->sobol_dim = dim < CX_SAMPLING_SOBOL_DIMS ? dim : CX_SAMPLING_SOBOL_DIMS;
         p->sobol = calloc((size_t)block_paths * (size_t)p->sobol_dim, sizeof *p->sobol);
@@ -126,7 +134,13 @@ void cx_sampling_plan_free(cx_sampling_plan *p)
     if (!p)
         return;
     free(p->sobol);
+    free(p->keys);
     free(p);
+}
+
+void cx_sampling_plan_set_keys(cx_sampling_plan *p, const uint64_t *keys)
+{
+    memcpy(p->keys, keys, (size_t)p->dim * sizeof *keys);
 }
 
 int cx_sampling_plan_dim(const cx_sampling_plan *p) { return p->dim; }
@@ -160,12 +174,23 @@ static double clamp_open(double u)
     return u < U_MIN ? U_MIN : (u > U_MAX ? U_MAX : u);
 }
 
+/* A uniform in (0, 1) from a 64-bit output, as cx_pcg64_uniform_pos makes it. */
+static double uniform_pos_b(uint64_t b)
+{
+    return ((double)(b >> 12) + 0.5) * 0x1.0p-52;
+}
+
 /*
  * Latin hypercube column j over the m base rows (row i lives at u[i * step * dim]): stratum
- * values (k + jitter) / m, then a Fisher-Yates shuffle of the column.
+ * values (k + jitter) / m, then a Fisher-Yates shuffle of the column; jitters and shuffle
+ * from the column's own stream, keyed by (the block's key bk, the dimension's name key).
  */
-static void lhs_column(cx_pcg64 *g, int m, int dim, int step, int j, double *u)
+static void lhs_column(const cx_sampling_plan *p, uint64_t bk, int m, int step, int j,
+                       double *u)
 {
+    const int dim = p->dim;
+    cx_pcg64 col, *g = &col;
+    cx_pcg64_keyed(g, cx_keyed_first(bk, p->keys[j]));
     size_t stride = (size_t)step * (size_t)dim;
     for (int i = 0; i < m; i++)
         u[(size_t)i * stride + (size_t)j] =
@@ -191,14 +216,21 @@ void cx_sampling_fill_block(const cx_sampling_plan *p, cx_pcg64 *g, int n, doubl
 
     switch (p->method) {
     case CX_SAMPLING_MC:
-        for (int i = 0; i < m; i++)
+        /* base row i: the key of its path, one output of g; each dimension's uniform from
+         * the first output of its keyed stream (cx_keyed_first) */
+        for (int i = 0; i < m; i++) {
+            const uint64_t pk = cx_pcg64_next(g);
             for (int j = 0; j < dim; j++)
-                u[(size_t)i * stride + (size_t)j] = clamp_open(cx_pcg64_uniform_pos(g));
+                u[(size_t)i * stride + (size_t)j] =
+                    clamp_open(uniform_pos_b(cx_keyed_first(pk, p->keys[j])));
+        }
         break;
-    case CX_SAMPLING_LHS:
+    case CX_SAMPLING_LHS: {
+        const uint64_t bk = cx_pcg64_next(g);   /* the block's key */
         for (int j = 0; j < dim; j++)
-            lhs_column(g, m, dim, step, j, u);
+            lhs_column(p, bk, m, step, j, u);
         break;
+    }
     case CX_SAMPLING_SOBOL: {
         int sd = p->sobol_dim;
         /* One shift a dimension, drawn in dimension order before any Latin hypercube column. */
@@ -210,8 +242,11 @@ void cx_sampling_fill_block(const cx_sampling_plan *p, cx_pcg64 *g, int n, doubl
                 u[(size_t)i * stride + (size_t)j] = ((double)v + 0.5) * 0x1.0p-52;
             }
         }
-        for (int j = sd; j < dim; j++)
-            lhs_column(g, m, dim, step, j, u);
+        if (sd < dim) {
+            const uint64_t bk = cx_pcg64_next(g);
+            for (int j = sd; j < dim; j++)
+                lhs_column(p, bk, m, step, j, u);
+        }
         break;
     }
     }
@@ -317,6 +352,9 @@ int cx_sampling_source_new(cx_sampling_source **out, struct cx_input_source *src
         cx_sampling_source_free(s);
         return rc;
     }
+    /* each dimension keyed by its input's name (Latin hypercube, MC with antithetic pairs) */
+    for (int k = 0; k < s->d; k++)
+        s->plan->keys[k] = cx_sampler_key(sc->sampler, s->idx[k]);
     *src = (cx_input_source){s, source_thread_new, source_thread_free, source_block_begin,
                              source_fill, NULL};
     *out = s;

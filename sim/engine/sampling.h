@@ -14,10 +14,17 @@
  * through the copula and the inverse CDFs. A plan says how a block of paths gets them, from
  * the block's own stream only, so a run stays bit-reproducible for any thread count:
  *
- * - CX_SAMPLING_MC: independent uniforms.
+ * Keys (issue 23 item 8): each dimension has a name key (cx_sampling_plan_set_keys: the
+ * sampling source uses its input's, cx_sampler_key; by default a hash of its index), so
+ * that under MC and LHS a dimension's uniforms do not depend on the other dimensions:
+ *
+ * - CX_SAMPLING_MC: independent uniforms: base row i takes one output of the block's
+ *   stream, its path key pk, and dimension j's uniform comes from cx_keyed_first(pk, key j).
  * - CX_SAMPLING_LHS: Latin hypercube within the block: for each dimension, a random
  *   permutation of the block's n strata [k/n, (k+1)/n) with a uniform jitter inside each, so
- *   every block is exactly stratified in every margin (and so is the whole run).
+ *   every block is exactly stratified in every margin (and so is the whole run). The block
+ *   takes one output of its stream, its key bk; dimension j's jitters and permutation come
+ *   from the keyed stream cx_pcg64_keyed(cx_keyed_first(bk, key j)).
  * - CX_SAMPLING_SOBOL: the first n points of a Sobol sequence under a random digital shift
  *   per block and per dimension (XOR of the 52 bits of the binary fraction). Dimensions 1..40
  *   are GSL's gsl_qrng_sobol (with the origin put back in front since GSL skips it);
@@ -26,7 +33,12 @@
  *   its own primitive polynomial. Each block is an independent randomized-QMC replicate:
  *   unbiased, and blocks give honest error bars. When n is a power of two every margin of
  *   every block is exactly stratified into n intervals. Dimensions past
- *   CX_SAMPLING_SOBOL_DIMS (1111) use the Latin hypercube.
+ *   CX_SAMPLING_SOBOL_DIMS (1111) use the Latin hypercube (keyed, as above; their block key
+ *   is the output after the shifts). Sobol dimensions are positional: the plan's dimension
+ *   j is the j-th uncertain input in input order, and its shift is the block stream's j-th
+ *   output; a variant that adds or removes an uncertain input shifts the dimensions of the
+ *   inputs after it, so Sobol runs pair across variants only by path index (no common
+ *   draws for those inputs).
  * - antithetic: paths 2k and 2k+1 of a block take u and 1 - u in every dimension; the base
  *   points u (ceil(n/2) of them) come from the method above. Only the scalar inputs are
  *   antithetic: per-month randomness (price shocks, arrivals, cancellations) is not.
@@ -52,6 +64,8 @@ int cx_sampling_plan_new(cx_sampling_plan **out, cx_sampling method, bool antith
                          int block_paths);
 /* No-op on NULL. */
 void cx_sampling_plan_free(cx_sampling_plan *p);
+/* Each dimension's name key (keys[dim], copied); set before any fill. */
+void cx_sampling_plan_set_keys(cx_sampling_plan *p, const uint64_t *keys);
 
 int cx_sampling_plan_dim(const cx_sampling_plan *p);
 int cx_sampling_plan_block_paths(const cx_sampling_plan *p);

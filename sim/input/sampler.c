@@ -35,18 +35,23 @@
  * samplers from one uniform, which cost less than a normal variate. Fixed inputs copy their
  * (clamped) value.
  *
- * Draws of one path, in this order: the m copula normals (copula rows in input order), then
- * for each input in input order: nothing (fixed or correlated), one cx_normal
- * (tabulated), or the draws of cx_dist_sample (the rest).
+ * Draws of one path (issue 23 item 8: keyed by name). The path's key pk is one output of
+ * the block stream; input i's stream on the path is keyed by (pk, its name key): its first
+ * 64-bit output is cx_keyed_first(pk, key) and further outputs come from the pcg64
+ * cx_pcg64_keyed continues it with (sim/rng/pcg.h). An input takes from its stream: one
+ * cx_normal (a correlated input: its copula normal z, before y = L z; a tabulated one: its
+ * score), one uniform (uniform, triangular), or the draws of cx_dist_sample (the rest, on
+ * the continuing pcg64); fixed inputs take nothing. A ziggurat normal whose first output
+ * fails its fast test continues on the pcg64 too. The order in which the code visits the
+ * inputs changes nothing: no input's draws depend on another's.
  *
- * Batches (issue 9). cx_sampler_draw_batch takes those draws path after path, in that
- * order, but leaves each raw draw in the path's row and maps them afterwards input by input
+ * Batches (issue 9). cx_sampler_draw_batch takes those draws path after path, but leaves each raw draw in the path's row and maps them afterwards input by input
  * over the batch: an input's table and constants then serve the whole batch from cache and
  * registers, and the dispatch on its kind is paid once per batch. cx_sampler_draw and
  * cx_sampler_draw_sliced are the same code with a batch of one path, so a path's inputs
  * are the same bits however it is drawn.
  *
- * The raw draw of a normal or a uniform input (without slices) is the stream's 64-bit
+ * The raw draw of a normal or a uniform input (without slices) is its stream's first 64-bit
  * output b itself: one ziggurat attempt and one cx_pcg64_uniform both take one output, so
  * the draw loop is the same for both and needs no dispatch. Whether the attempt succeeds is
  * decided at once, on integers (cx_normal_fast_limit: b >> 11 below a limit of layer
@@ -127,6 +132,7 @@ typedef struct zcell {
  * turn b into the normal score or the uniform (draw_rows). */
 typedef struct own_step {
     const uint64_t *bar;
+    uint64_t key;   /* the input's name key (cx_keyed_first) */
     int32_t at;
 } own_step;
 
@@ -148,6 +154,7 @@ typedef struct input {
     double min, max;     /* clamps */
     double value;        /* MAP_FIXED */
     int draw;            /* DRAW_*, for an input in no pair */
+    uint64_t key;        /* name key of the input's stream (cx_sampler_set_keys) */
 } input;
 
 struct cx_sampler {
@@ -157,6 +164,7 @@ struct cx_sampler {
     int *slot;             /* per input: row of the copula, else -1 (used while factoring) */
     input *in;             /* per input */
     double *chol;          /* m x m, row-major; lower triangle holds L */
+    uint64_t *slot_key;    /* per copula row: its input's name key */
     /* L's nonzeros, row by row (row i: nz_at[i] .. nz_at[i + 1] - 1): the draws' product */
     int *nz_at, *nz_col;
     double *nz_val;
@@ -204,6 +212,7 @@ void cx_sampler_free(cx_sampler *s)
     free(s->stop);
     free(s->in);
     free(s->slot);
+    free(s->slot_key);
     free(s->chol);
     free(s->nz_at);
     free(s->nz_col);
@@ -701,7 +710,8 @@ static void plan_steps(cx_sampler *s)
     int n_stop = 0;
     for (int k = 0; k < s->n_own; k++) {
         const int draw = s->own_draw[k];
-        s->step[k] = (own_step){s->bar[draw == DRAW_NORMAL ? 0 : 1], s->own[k]};
+        s->step[k] = (own_step){s->bar[draw == DRAW_NORMAL ? 0 : 1], s->in[s->own[k]].key,
+                                s->own[k]};
         s->n_normal += draw == DRAW_NORMAL;
         if (draw == DRAW_SAMPLE)
             s->stop[n_stop++] = k;
@@ -709,8 +719,31 @@ static void plan_steps(cx_sampler *s)
     s->stop[n_stop] = s->n_own;
 }
 
+/* The copula's rows: the inputs named in a pair, in input order (docs/sensitivity.md: a
+ * Sobol index of a correlated input measures its own factor, the part the inputs before it
+ * do not explain); a fixed input in a pair keeps its row (the pair still belongs to the
+ * matrix the config describes) but still just copies its value. Sets s->slot, s->m. */
+static void assign_slots(cx_sampler *s, const cx_corr *pairs, int n_pairs)
+{
+    for (int i = 0; i < s->n; i++)
+        s->slot[i] = -1;
+    for (int k = 0; k < n_pairs; k++) {
+        s->slot[pairs[k].a] = 0;
+        s->slot[pairs[k].b] = 0;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (s->slot[i] >= 0)
+            s->slot[i] = s->m++;
+}
+
 int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
                    int n_pairs, int *bad_pair)
+{
+    return cx_sampler_new_keyed(out, dists, n, pairs, n_pairs, NULL, bad_pair);
+}
+
+int cx_sampler_new_keyed(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                         int n_pairs, const uint64_t *keys, int *bad_pair)
 {
     int rc = CX_ERR_NOMEM;
     gsl_error_handler_t *old_handler = NULL;
@@ -733,24 +766,23 @@ int cx_sampler_new(cx_sampler **out, const cx_dist *dists, int n, const cx_corr 
     s->in = calloc(nn, sizeof *s->in);
     if (!s->slot || !s->in)
         goto done;
+    /* without names, inputs are keyed by their index */
     for (int i = 0; i < n; i++)
-        s->slot[i] = -1;
-    for (int k = 0; k < n_pairs; k++) {
-        s->slot[pairs[k].a] = 0;
-        s->slot[pairs[k].b] = 0;
-    }
-    /* Copula rows in input order; a fixed input in a pair keeps its row (the pair still
-     * belongs to the matrix the config describes) but still just copies its value. */
-    for (int i = 0; i < n; i++)
-        if (s->slot[i] >= 0)
-            s->slot[i] = s->m++;
+        s->in[i].key = keys ? keys[i] : cx_mix64((uint64_t)i ^ 0xa4093822299f31d0ULL);
+    assign_slots(s, pairs, n_pairs);
 
     /* GSL's inverse CDFs and the Cholesky report trouble by return value, not abort. */
     old_handler = gsl_set_error_handler_off();
     if ((rc = copula_factor(s, pairs, n_pairs, bad_pair)) < 0)
         goto done;
+    rc = CX_ERR_NOMEM;
+    s->slot_key = calloc(s->m > 0 ? (size_t)s->m : 1, sizeof *s->slot_key);
+    if (!s->slot_key)
+        goto done;
     for (int i = 0; i < n; i++) {
         s->in[i].slot = s->slot[i];
+        if (s->slot[i] >= 0)
+            s->slot_key[s->slot[i]] = s->in[i].key;
         if ((rc = plan_input(s, i)) < 0)
             goto done;
     }
@@ -768,6 +800,11 @@ done:
     }
     *out = s;
     return 0;
+}
+
+uint64_t cx_sampler_key(const cx_sampler *s, int i)
+{
+    return s->in[i].key;
 }
 
 /* y = L z in place: row i of L z needs z[0..i] only, so going from the last row up
@@ -892,9 +929,15 @@ static inline double raw_normal(const double *zw, double v)
     return (double)(int64_t)(b >> 11) * zw[b & 511];
 }
 
+/* A uniform in [0, 1) from an output b, as cx_pcg64_uniform makes it from its output. */
+static inline double raw_uniform_b(uint64_t b)
+{
+    return (double)(int64_t)(b >> 11) * 0x1.0p-53;
+}
+
 static inline double raw_uniform(double v)
 {
-    return (double)(int64_t)(raw_bits(v) >> 11) * 0x1.0p-53;
+    return raw_uniform_b(raw_bits(v));
 }
 
 /* T(z) of every z[p * zs] (p < nb) through input in's table into x[p * xs]; z may be x. raw:
@@ -1000,38 +1043,46 @@ static inline double normal_rest(cx_pcg64 *st, cx_pcg64 *g, uint64_t b)
     return z;
 }
 
-/* cx_normal on st through the draw table; a score that may be off the tables' grid sets
- * *wild. */
-static inline double normal_draw(const zcell *zig, cx_pcg64 *st, cx_pcg64 *g, bool *wild)
+/* The rest of a normal of a keyed stream whose first output b failed its fast test: the
+ * slow path on the stream that continues it (cx_pcg64_keyed). */
+static inline double keyed_rest(cx_pcg64 *g, uint64_t b)
 {
-    const uint64_t b = cx_pcg64_next(st);
+    cx_pcg64 st;
+    cx_pcg64_keyed(&st, b);
+    return normal_rest(&st, g, b);
+}
+
+/* cx_normal on the keyed stream whose first output is b, through the draw table; a score
+ * that may be off the tables' grid sets *wild. g: the carrier of the slow path. */
+static inline double normal_draw(const zcell *zig, uint64_t b, cx_pcg64 *g, bool *wild)
+{
     const zcell *c = &zig[b & 511];
     const uint64_t u = b >> 11;
     if (__builtin_expect(u < c->lim, 1))
         return (double)(int64_t)u * c->w;
-    double z = normal_rest(st, g, b);
+    double z = keyed_rest(g, b);
     if (!(fabs(z) < TAB_SAFE_Z))
         *wild = true;
     return z;
 }
 
-/* An exact sampler's draw (DRAW_SAMPLE) of input i, on the stream itself. */
-static inline double sample_on(const cx_sampler *s, int i, gsl_rng *r, cx_pcg64 *st)
+/* An exact sampler's draw (DRAW_SAMPLE) of input i on path key pk: on the pcg64 of its
+ * keyed stream (cx_pcg64_keyed of the stream's first output), r as the carrier. */
+static inline double sample_on(const cx_sampler *s, int i, gsl_rng *r, uint64_t pk)
 {
     cx_pcg64 *g = cx_rng_pcg64(r);
-    *g = *st;
-    double v = cx_dist_sample(&s->dists[i], r);
-    *st = *g;
-    return v;
+    cx_pcg64_keyed(g, cx_keyed_first(pk, s->in[i].key));
+    return cx_dist_sample(&s->dists[i], r);
 }
 
-/* The copula's m normals of a path into zp, then y = L z. */
-static inline __attribute__((always_inline)) void draw_copula(const cx_sampler *s, cx_pcg64 *st,
+/* The copula's m normals of the path with key pk into zp, each from its input's keyed
+ * stream, then y = L z. */
+static inline __attribute__((always_inline)) void draw_copula(const cx_sampler *s, uint64_t pk,
                                                               cx_pcg64 *g, double *zp,
                                                               bool *wild)
 {
     for (int k = 0; k < s->m; k++)
-        zp[k] = normal_draw(s->zig, st, g, wild);
+        zp[k] = normal_draw(s->zig, cx_keyed_first(pk, s->slot_key[k]), g, wild);
     if (s->m > 0)
         mul_chol_nz(s, zp);
 }
@@ -1051,7 +1102,7 @@ static bool b_done(const cx_sampler *s, const uint64_t *bar, uint64_t b)
  * steps between two exact samplers are one loop with no dispatch.
  */
 static inline __attribute__((always_inline)) int draw_own_raw(const cx_sampler *s, gsl_rng *r,
-                                                              cx_pcg64 *st, double *xp,
+                                                              uint64_t pk, double *xp,
                                                               late *lt, int nl, int p)
 {
     cx_pcg64 *g = cx_rng_pcg64(r);
@@ -1061,14 +1112,14 @@ static inline __attribute__((always_inline)) int draw_own_raw(const cx_sampler *
     int k = 0;
     for (;;) {
         for (const int end = *stop++; k < end; k++) {
-            const uint64_t b = cx_pcg64_next(st);
+            const uint64_t b = cx_keyed_first(pk, step[k].key);
             if (__builtin_expect(b >= step[k].bar[b & 255], 0) && !b_done(s, step[k].bar, b))
-                lt[nl++] = (late){p, step[k].at, normal_rest(st, g, b)};
+                lt[nl++] = (late){p, step[k].at, keyed_rest(g, b)};
             memcpy(xp + step[k].at, &b, sizeof b);
         }
         if (k == n_own)
             break;
-        xp[step[k].at] = sample_on(s, step[k].at, r, st);
+        xp[step[k].at] = sample_on(s, step[k].at, r, pk);
         k++;
     }
     return nl;
@@ -1079,19 +1130,20 @@ static inline __attribute__((always_inline)) int draw_own_raw(const cx_sampler *
  * kind. */
 static inline __attribute__((always_inline)) void draw_own_values(const cx_sampler *s,
                                                                   const cx_slice *slice,
-                                                                  gsl_rng *r, cx_pcg64 *st,
+                                                                  gsl_rng *r, uint64_t pk,
                                                                   double *xp, bool *wild)
 {
     cx_pcg64 *g = cx_rng_pcg64(r);
     for (int k = 0; k < s->n_own; k++) {
         const int i = s->own[k];
         const int draw = slice && slice[i].on ? DRAW_NORMAL : s->own_draw[k];
+        const uint64_t b = cx_keyed_first(pk, s->in[i].key);
         if (draw == DRAW_NORMAL)
-            xp[i] = normal_draw(s->zig, st, g, wild);
+            xp[i] = normal_draw(s->zig, b, g, wild);
         else if (draw == DRAW_UNIFORM)
-            xp[i] = cx_pcg64_uniform(st);
+            xp[i] = raw_uniform_b(b);
         else
-            xp[i] = sample_on(s, i, r, st);
+            xp[i] = sample_on(s, i, r, pk);
     }
 }
 
@@ -1153,16 +1205,17 @@ static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, in
 {
     const size_t m = (size_t)s->m;
     cx_pcg64 *g = cx_rng_pcg64(r);
-    cx_pcg64 st = *g;
+    cx_pcg64 blk = *g;   /* the block stream: one output, the path's key, per path */
     bool wild = false;   /* a normal score may be off the grid */
     if (!fixed_set)
         cx_sampler_fixed_rows(s, nb, x, xs);
     if (slice || s->n_normal > LATE_CAP) {
         for (int p = 0; p < nb; p++) {
-            draw_copula(s, &st, g, work + (size_t)p * m, &wild);
-            draw_own_values(s, slice, r, &st, x + (size_t)p * xs, &wild);
+            const uint64_t pk = cx_pcg64_next(&blk);
+            draw_copula(s, pk, g, work + (size_t)p * m, &wild);
+            draw_own_values(s, slice, r, pk, x + (size_t)p * xs, &wild);
         }
-        *g = st;
+        *g = blk;
         map_rows(s, slice, nb, x, xs, work, false, wild, NULL, 0);
         return;
     }
@@ -1175,10 +1228,11 @@ static void draw_rows(const cx_sampler *s, const cx_slice *slice, gsl_rng *r, in
             nl = 0;
             p0 = p;
         }
-        draw_copula(s, &st, g, work + (size_t)p * m, &wild);
-        nl = draw_own_raw(s, r, &st, x + (size_t)p * xs, lt, nl, p - p0);
+        const uint64_t pk = cx_pcg64_next(&blk);
+        draw_copula(s, pk, g, work + (size_t)p * m, &wild);
+        nl = draw_own_raw(s, r, pk, x + (size_t)p * xs, lt, nl, p - p0);
     }
-    *g = st;
+    *g = blk;
     map_rows(s, NULL, nb - p0, x + (size_t)p0 * xs, xs, work + (size_t)p0 * m, true, false, lt,
              nl);
 }

@@ -20,7 +20,7 @@ typedef struct cx_sampler cx_sampler;
 
 /*
  * Builds the sampler for n scalar inputs with distributions dists[i] (borrowed: they must
- * outlive the sampler). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
+ * outlive the sampler), input i keyed by a hash of i (cx_sampler_new_keyed below: by name). Correlated inputs go through a Gaussian copula: r = 2 sin(pi rho / 6),
  * Cholesky (GSL) of the matrix. Beta, PERT and gamma inputs (and uniforms in the copula)
  * map a normal score through a table of F^-1(Phi(z)) built here (error <= 1e-9 sd, see
  * sampler.c); other inputs in no pair use their exact sampler.
@@ -37,9 +37,29 @@ int cx_sampler_n(const cx_sampler *s);
 /* Doubles of scratch that draw/map need in `work`. */
 int cx_sampler_work_size(const cx_sampler *s);
 
-/* One path's inputs into x[n], from the stream only. No allocation, no shared writes.
- * r must hold a cx_pcg64 (cx_gsl_rng_pcg64, as for cx_model_path): normals are drawn inline
- * from it (cx_normal, sim/rng/normal.h). */
+/*
+ * Keyed draws (issue 23 item 8). Each input draws from a stream of its own: the path's key
+ * is one 64-bit output of r (the block stream, advanced by exactly one output per path),
+ * and input i's stream on that path is keyed by (path key, the input's name key)
+ * (cx_keyed_first, sim/rng/pcg.h). The copula's normal of a correlated input comes from
+ * that input's stream too. So adding, removing or reordering other inputs leaves every
+ * input's draws unchanged (a changed correlation matrix still changes the correlated
+ * values: y = L z mixes the normals).
+ *
+ * Name keys: 64 bits of the SHA-256 of each input's dotted name (the scenario loader
+ * passes them to cx_sampler_new_keyed; keys[n] is read during the call only);
+ * cx_sampler_new keys input i by a hash of i. The copula's rows stay in input order, so
+ * reordering correlated inputs among themselves changes L and their values.
+ */
+int cx_sampler_new_keyed(cx_sampler **out, const cx_dist *dists, int n, const cx_corr *pairs,
+                         int n_pairs, const uint64_t *keys, int *bad_pair);
+/* Input i's name key. */
+uint64_t cx_sampler_key(const cx_sampler *s, int i);
+
+/* One path's inputs into x[n], from the stream only: the path's key is one output of r,
+ * each input then draws from its keyed stream (above). No allocation, no shared writes.
+ * r must hold a cx_pcg64 (cx_gsl_rng_pcg64, as for cx_model_path); after the call r has
+ * advanced by exactly one output (its state in between is scratch for exact samplers). */
 void cx_sampler_draw(const cx_sampler *s, gsl_rng *r, double *x, double *work);
 /*
  * One path's inputs from n independent uniforms u[i] in (0, 1) (Latin hypercube, Sobol

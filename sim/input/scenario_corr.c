@@ -105,6 +105,26 @@ int scn_parse_correlations(loader *l, const config_setting_t *root)
 }
 
 /*
+ * Each input's stream key (issue 23 item 8, cx_sampler_new_keyed) into keys[n_inputs]: the
+ * first 8 bytes of the SHA-256 of its dotted name, big-endian. Names are unique, so keys
+ * collide only by chance (2^-64 a pair).
+ */
+static void name_keys(const cx_scenario *sc, uint64_t *keys)
+{
+    for (int i = 0; i < sc->n_inputs; i++) {
+        struct sha256_ctx ctx;
+        uint8_t d[SHA256_DIGEST_SIZE];
+        sha256_init(&ctx);
+        sha256_update(&ctx, strlen(sc->inputs[i].name), (const uint8_t *)sc->inputs[i].name);
+        sha256_digest(&ctx, sizeof d, d);
+        uint64_t k = 0;
+        for (int j = 0; j < 8; j++)
+            k = k << 8 | d[j];
+        keys[i] = k;
+    }
+}
+
+/*
  * Builds sc->sampler from the inputs and correlations. The sampler borrows a contiguous array
  * of the input distributions; dists_ holds shallow copies (the discrete arrays stay owned by
  * the inputs). A failing Cholesky is reported at the pair after which it fails.
@@ -114,14 +134,19 @@ int scn_build_sampler(cx_scenario *sc, char *err, size_t err_len, const char *fi
 {
     free(sc->dists_);
     sc->dists_ = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *sc->dists_);
-    if (!sc->dists_) {
+    uint64_t *keys = malloc((size_t)(sc->n_inputs ? sc->n_inputs : 1) * sizeof *keys);
+    if (!sc->dists_ || !keys) {
+        free(keys);
         cx_set_err(err, err_len, "%s: out of memory", file);
         return CX_ERR_NOMEM;
     }
     for (int i = 0; i < sc->n_inputs; i++)
         sc->dists_[i] = sc->inputs[i].dist;
+    name_keys(sc, keys);
     int bad = -1;
-    int rc = cx_sampler_new(&sc->sampler, sc->dists_, sc->n_inputs, sc->corr, sc->n_corr, &bad);
+    int rc = cx_sampler_new_keyed(&sc->sampler, sc->dists_, sc->n_inputs, sc->corr, sc->n_corr,
+                                  keys, &bad);
+    free(keys);
     if (rc == CX_ERR_CONFIG && bad >= 0 && bad < sc->n_corr) {
         const cx_corr *c = &sc->corr[bad];
         int line = c->line;

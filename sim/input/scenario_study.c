@@ -200,6 +200,9 @@ static int parse_opt_stat(loader *l, const config_setting_t *g, const char *pref
         return scn_fail(l, g, key, "missing required key (a metric, e.g. \"capex_burden\")");
     if ((rc = scn_choose(l, ms, key, "metric", names, &k)) != 0)
         return rc;
+    if (k >= N_BASE_METRICS && !l->sc->has_discount)
+        return scn_fail(l, ms, key, "%s needs report.discount_rate (MODEL.md, Present value)",
+                        metric_names[k]);
     st->metric = k;
     scn_join(key, prefix, "stat");
     if (!ss)

@@ -14,6 +14,7 @@
 #include "sim/base/error.h"
 #include "sim/result/html.h"
 #include "sim/result/html_impl.h"
+#include "sim/result/output.h"
 
 /* ---------------------------------------------------------------- text and lookups */
 
@@ -617,7 +618,16 @@ static const char page_style[] =
     "print{body{max-width:none;margin:0;font-size:11pt}table{font-size:7.5pt}h2{break-before:page}"
     "h2.first{break-before:avoid}.summary{border-left-width:2px}}";
 
-/* The command line that made a run, from its "options" (the flags resolved). */
+/* One word of a command line for cx_output_option_words: a space, then the word escaped. */
+static int command_word(void *f, const char *w)
+{
+    fputc(' ', f);
+    hx_esc(f, w);
+    return 0;
+}
+
+/* The command line that made a result, from its "options" and scenario paths (batch: each of
+ * "scenarios"). */
 static void equivalent_command(FILE *f, const json_t *d)
 {
     const json_t *o = json_object_get(d, "options");
@@ -625,21 +635,13 @@ static void equivalent_command(FILE *f, const json_t *d)
     if (!cmd) return;
     fputs("<p>Its command: <code>capexsim ", f);
     hx_esc(f, cmd);
-    const char *path = json_string_value(json_object_get(d, "scenario_path"));
-    if (path && strcmp(path, "<built-in>")) {
-        fputs(" ", f);
-        hx_esc(f, path);
+    const json_t *scen = json_object_get(d, "scenarios");
+    for (size_t i = 0; i < (json_is_array(scen) ? json_array_size(scen) : 1); i++) {
+        const json_t *s = json_is_array(scen) ? json_array_get(scen, i) : d;
+        const char *path = json_string_value(json_object_get(s, "scenario_path"));
+        if (path && strcmp(path, "<built-in>")) command_word(f, path);
     }
-    fprintf(f, " --paths %lld --seed %lld --sampling ",
-            (long long)json_integer_value(json_object_get(o, "paths")),
-            (long long)json_integer_value(json_object_get(o, "seed")));
-    hx_esc(f, json_string_value(json_object_get(o, "sampling")));
-    if (json_is_true(json_object_get(o, "antithetic"))) fputs(" --antithetic", f);
-    const char *t = json_string_value(json_object_get(o, "target_ci"));
-    if (t) {
-        fputs(" --target-ci ", f);
-        hx_esc(f, t);
-    }
+    cx_output_option_words(o, NULL, command_word, f);
     fputs("</code></p>\n", f);
 }
 

@@ -48,6 +48,12 @@ void hx_text(const hx_chart *c, double x, double y, double dx, double dy, const 
              const char *cls, const char *text);
 /* Round ticks for [lo, hi], about n of them: first tick and step. */
 void hx_ticks(double lo, double hi, int n, double *first, double *step);
+/* A filled band between lo[] and hi[] over xs[] (points not finite are skipped); style: an
+ * inline style for its colour, or NULL (the band class's). */
+void hx_band(const hx_chart *c, const double *xs, const double *lo, const double *hi, int n,
+             const char *style);
+/* A vertical error bar at x from lo to hi, with caps (a 95% CI). */
+void hx_errbar(const hx_chart *c, double x, double lo, double hi);
 
 /* ---- html_study.c: the sections of studies */
 void hx_section_tornado(FILE *f, const json_t *doc);
@@ -55,6 +61,7 @@ void hx_section_sobol(FILE *f, const json_t *doc);
 void hx_section_batch(FILE *f, const json_t *doc);
 void hx_section_stress(FILE *f, const json_t *doc);
 void hx_section_sweep(FILE *f, const json_t *doc);
+void hx_section_optimize(FILE *f, const json_t *doc);
 void hx_section_generic(FILE *f, const json_t *doc);
 
 #endif

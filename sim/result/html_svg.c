@@ -149,3 +149,29 @@ void hx_text(const hx_chart *c, double x, double y, double dx, double dy, const 
     hx_esc(c->f, text);
     fputs("</text>\n", c->f);
 }
+
+void hx_band(const hx_chart *c, const double *xs, const double *lo, const double *hi, int n,
+             const char *style)
+{
+    fprintf(c->f, "<polygon class=\"band\" style=\"%s\" points=\"", style ? style : "");
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(xs[i]) && isfinite(hi[i]) && isfinite(lo[i]))
+            fprintf(c->f, "%s%.1f,%.1f", k++ ? " " : "", hx_px(c, xs[i]), hx_py(c, hi[i]));
+    for (int i = n - 1; i >= 0; i--)
+        if (isfinite(xs[i]) && isfinite(hi[i]) && isfinite(lo[i]))
+            fprintf(c->f, " %.1f,%.1f", hx_px(c, xs[i]), hx_py(c, lo[i]));
+    fputs("\"/>\n", c->f);
+}
+
+void hx_errbar(const hx_chart *c, double x, double lo, double hi)
+{
+    if (!isfinite(x) || !isfinite(lo) || !isfinite(hi))
+        return;
+    double px = hx_px(c, x), a = hx_py(c, lo), b = hx_py(c, hi);
+    fprintf(c->f,
+            "<line class=\"whisk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<line class=\"whisk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<line class=\"whisk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+            px, a, px, b, px - 4, a, px + 4, a, px - 4, b, px + 4, b);
+}

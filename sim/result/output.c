@@ -207,6 +207,53 @@ int cx_output_add_scenario(json_t *doc, const cx_scenario *sc)
     return bad ? CX_ERR_NOMEM : 0;
 }
 
+/* The words of one option: key (as a flag) and v, recursing into an array. */
+static int option_words(const char *key, const json_t *v,
+                        int (*word)(void *ctx, const char *w), void *ctx)
+{
+    char flag[64], num[32];
+    int rc = 0;
+    if (json_is_array(v)) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(v, i, x) if (!rc) rc = option_words(key, x, word, ctx);
+        return rc;
+    }
+    if (json_is_false(v) || json_is_null(v)) return 0; /* a flag not given */
+    snprintf(flag, sizeof flag, "--%s", key);
+    for (char *c = flag; *c; c++)
+        if (*c == '_') *c = '-';
+    if ((rc = word(ctx, flag)) || json_is_true(v)) return rc;
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) { /* the fewest digits that read back as the same double */
+        for (int d = 15; d <= 17; d++) {
+            snprintf(num, sizeof num, "%.*g", d, json_real_value(v));
+            if (strtod(num, NULL) == json_real_value(v)) break;
+        }
+    } else if (!json_is_string(v)) {
+        snprintf(num, sizeof num, "?");
+    }
+    return word(ctx, json_is_string(v) ? json_string_value(v) : num);
+}
+
+int cx_output_option_words(const json_t *options, const char *paths,
+                           int (*word)(void *ctx, const char *w), void *ctx)
+{
+    const char *key;
+    const json_t *v;
+    int rc = 0;
+    json_object_foreach((json_t *)options, key, v) {
+        if (rc || strcmp(key, "command") == 0) continue;
+        if (strcmp(key, "paths") == 0 && paths) {
+            if (!(rc = word(ctx, "--paths"))) rc = word(ctx, paths);
+        } else {
+            rc = option_words(key, v, word, ctx);
+        }
+    }
+    return rc;
+}
+
 static int json_writer(FILE *f, const void *ctx)
 {
     if (json_dumpf((const json_t *)ctx, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0)

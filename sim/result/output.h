@@ -53,6 +53,15 @@ uint64_t cx_output_u64_of(const json_t *v);
  * includes expanded). @return 0, or CX_ERR_NOMEM (doc may then hold some of them).
  */
 int cx_output_add_scenario(json_t *doc, const cx_scenario *sc);
+/*
+ * The flags a result's "options" stand for (issue 22; docs/report.md, "Re-running a result"),
+ * one word at a time to word(ctx, w): each key but "command" is a flag (max_paths is
+ * --max-paths); true: the flag alone; false or null: no flag; a number or string: the flag
+ * and its value; an array: the flag once per element. `paths`, when not NULL, is the value of
+ * --paths in place of the result's. @return 0, or the first non-zero value word returned.
+ */
+int cx_output_option_words(const json_t *options, const char *paths,
+                           int (*word)(void *ctx, const char *w), void *ctx);
 
 /* JSON (indent 2, 17 significant digits so numbers round-trip) to path, atomically. */
 int cx_output_write_json(const char *path, const json_t *doc);

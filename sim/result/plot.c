@@ -362,6 +362,14 @@ static void who_line(char *dst, size_t len, const json_t *doc)
     } else if (study && !strcmp(study, "shapley")) {
         n = json_object_get(json_object_get(doc, "sizes"), "permutations");
         what = "permutations";
+    } else if (study && !strcmp(study, "optimize")) {
+        /* issue 21: the search sample, then the fresh-seed check's paths */
+        const json_t *cp = json_object_get(doc, "check_paths");
+        snprintf(dst, len, "%s%s%lld search paths, %lld check paths%s", sc, sc[0] ? ", " : "",
+                 (long long)(json_is_integer(n) ? json_integer_value(n) : 0),
+                 (long long)(json_is_integer(cp) ? json_integer_value(cp) : 0),
+                 json_is_false(json_object_get(doc, "complete")) ? ", partial" : "");
+        return;
     }
     snprintf(dst, len, "%s%s%lld %s%s", sc, sc[0] ? ", " : "",
              (long long)(json_is_integer(n) ? json_integer_value(n) : 0), what,
@@ -830,6 +838,245 @@ static int plot_sweep_metric(plotter *p, const json_t *doc, const char *metric)
     return render(p, name, body);
 }
 
+/* ---- optimize (issue 21): the efficient frontier, and the best point against the others ---- */
+
+/* Most statistics in one chart of the best point: the objective and 8 constraints. */
+#define PLOT_MAX_PANELS 9
+
+/* A statistic's words and unit from its spec {metric, stat, threshold}: "p95 of capex_burden"
+ * and " ($B)"; "P(capex_burden > 50)" and " (probability)" for p_exceed. */
+static void stat_words(char *dst, size_t len, char *unit, size_t ulen, const json_t *spec)
+{
+    char m[80], s[24];
+    const char *ms = json_string_value(json_object_get(spec, "metric"));
+    const char *ss = json_string_value(json_object_get(spec, "stat"));
+    label(m, sizeof m, ms ? ms : "metric");
+    label(s, sizeof s, ss ? ss : "statistic");
+    if (ss && !strcmp(ss, "p_exceed")) {
+        snprintf(dst, len, "P(%s > %.6g)", m, jnum(spec, "threshold"));
+        snprintf(unit, ulen, " (probability)");
+    } else {
+        snprintf(dst, len, "%s of %s", s, m);
+        snprintf(unit, ulen, "%s", metric_unit(m));
+    }
+}
+
+/* A {value, ci95} object: the value and its CI's ends (the value where there is no CI, as in
+ * an interrupted result). */
+static void ci_of(const json_t *c, double *v, double *lo, double *hi)
+{
+    *v = jnum(c, "value");
+    const json_t *ci = json_object_get(c, "ci95");
+    *lo = ci_end(ci, 0, *v);
+    *hi = ci_end(ci, 1, *v);
+}
+
+/* A constraint's bound and whether it is an upper one ("max"); NaN when it has neither. */
+static double con_bound(const json_t *c, bool *upper)
+{
+    *upper = json_object_get(c, "max") != NULL;
+    return jnum(c, *upper ? "max" : "min");
+}
+
+/*
+ * The efficient frontier (issue 21, item 4): at each level of the first constraint's bound,
+ * the objective of that level's optimum with its fresh-seed 95% CI as an error bar; the best
+ * point (solved at the scenario's own bound) marked. Levels where no feasible point was found
+ * are left out. Nothing to draw without a frontier.
+ */
+static int plot_frontier(plotter *p, const json_t *doc)
+{
+    const json_t *fr = json_object_get(doc, "frontier");
+    long n = bounded(p, fr, PLOT_MAX_POINTS, "the frontier");
+    if (n <= 0)
+        return n < 0 ? CX_ERR_CONFIG : 0;
+    const json_t *pb = json_object_get(doc, "problem");
+    const json_t *c0 = json_array_get(json_object_get(pb, "constraints"), 0);
+    char dpath[512];
+    FILE *f = tmp_open(p, "optimize_frontier.dat", dpath, sizeof dpath);
+    if (!f)
+        return CX_ERR_IO;
+    /* index 0: the levels; index 1: the best point at the scenario's bound */
+    size_t rows = 0;
+    double v, lo, hi;
+    for (size_t i = 0; i < (size_t)n; i++) {
+        const json_t *pt = json_array_get(fr, i);
+        double b = jnum(pt, "bound");
+        ci_of(json_object_get(pt, "objective"), &v, &lo, &hi);
+        if (json_is_false(json_object_get(pt, "found")) || !isfinite(b) || !isfinite(v))
+            continue;
+        fprintf(f, "%.17g %.17g %.17g %.17g\n", b, v, lo, hi);
+        rows++;
+    }
+    fprintf(f, "\n\n");
+    bool upper;
+    double b0 = con_bound(c0, &upper);
+    ci_of(json_object_get(json_object_get(doc, "best"), "objective"), &v, &lo, &hi);
+    bool best = isfinite(b0) && isfinite(v);
+    if (best)
+        fprintf(f, "%.17g %.17g %.17g %.17g\n", b0, v, lo, hi);
+    int rc = tmp_close(p, f, dpath);
+    if (rc)
+        return rc;
+    if (rows == 0) {
+        cx_set_err(p->err, p->err_len,
+                   "plot: no frontier level has a feasible point with a finite bound and objective");
+        return CX_ERR_CONFIG;
+    }
+    char ow[160], ou[32], cw[160], cu[32];
+    const json_t *obj = json_object_get(pb, "objective");
+    stat_words(ow, sizeof ow, ou, sizeof ou, obj);
+    stat_words(cw, sizeof cw, cu, sizeof cu, c0);
+    const char *sense = json_string_value(json_object_get(obj, "sense"));
+    bool maxi = !sense || strcmp(sense, "min") != 0;
+    char body[4096];
+    int len = snprintf(
+        body, sizeof body,
+        "set title \"Efficient frontier: %s, %s, against the bound on %s\\n%s; bars: fresh-seed 95%% CIs\" noenhanced\n"
+        "set xlabel 'bound on %s%s: the statistic at %s this' noenhanced\n"
+        "set ylabel '%s%s at the optimum' noenhanced\nset grid\nset key %s noenhanced\n"
+        "set offsets graph 0.05, graph 0.05, graph 0.1, graph 0.1\n"
+        "plot '%s' index 0 using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '#08519c' title 'optimum at each bound'",
+        ow, maxi ? "maximised" : "minimised", cw, p->who, cw, cu, upper ? "most" : "least", ow,
+        ou, upper == maxi ? "bottom right" : "bottom left", dpath);
+    if (best && len > 0 && (size_t)len < sizeof body)
+        snprintf(body + len, sizeof body - (size_t)len,
+                 ", \\\n     '' index 1 using 1:2:3:4 with yerrorbars pt 3 ps 2.6 lw 2 lc rgb '#e6550d' title 'best point, at the scenario bound'\n");
+    else if (len > 0 && (size_t)len < sizeof body - 1)
+        strcat(body, "\n");
+    return render(p, "optimize_frontier", body);
+}
+
+/* One panel's data of the best-point chart: baseline, best and runner-up (x 1, 2, 3) of
+ * statistic k (0: the objective, 1 + j: constraint j), each "x value lo hi". @return rows. */
+static int opt_panel_rows(FILE *f, const json_t *doc, int k, double *ymin, double *ymax)
+{
+    *ymin = INFINITY;
+    *ymax = -INFINITY;
+    static const char *const pts[3] = {"baseline", "best", "runner_up"};
+    int rows = 0;
+    for (int i = 0; i < 3; i++) {
+        const json_t *pt = json_object_get(doc, pts[i]);
+        const json_t *c = k == 0 ? json_object_get(pt, "objective")
+                                 : json_array_get(json_object_get(pt, "constraints"),
+                                                  (size_t)k - 1);
+        double v, lo, hi;
+        ci_of(c, &v, &lo, &hi);
+        if (!isfinite(v))
+            continue;
+        fprintf(f, "%d %.17g %.17g %.17g\n", i + 1, v, lo, hi);
+        *ymin = fmin(*ymin, fmin(v, lo));
+        *ymax = fmax(*ymax, fmax(v, hi));
+        rows++;
+    }
+    if (rows == 0) /* a placeholder, so that the data sets keep their numbers (no panel) */
+        fprintf(f, "0 0 0 0\n");
+    fprintf(f, "\n\n");
+    return rows;
+}
+
+/* Panel k of the best-point chart (0: the objective, 1 + j: constraint j with its bound as a
+ * dashed line) as script lines into buf. @return snprintf's count. */
+static int opt_panel(char *buf, size_t len, const json_t *doc, size_t k, const char *dpath,
+                     bool checked, double ymin, double ymax)
+{
+    const json_t *pb = json_object_get(doc, "problem");
+    const json_t *spec = k == 0 ? json_object_get(pb, "objective")
+                                : json_array_get(json_object_get(pb, "constraints"), k - 1);
+    char w[160], u[32], t[256], b[96] = "";
+    stat_words(w, sizeof w, u, sizeof u, spec);
+    bool upper = false;
+    double bound = k ? con_bound(spec, &upper) : NAN;
+    if (k == 0) {
+        const char *s = json_string_value(json_object_get(spec, "sense"));
+        snprintf(t, sizeof t, "objective: %s, %s", w,
+                 s && !strcmp(s, "min") ? "minimised" : "maximised");
+    } else {
+        const json_t *bc = json_array_get(
+            json_object_get(json_object_get(doc, "best"), "constraints"), k - 1);
+        snprintf(t, sizeof t, "%s %s %.6g%s", w, upper ? "<=" : ">=", bound,
+                 !checked                                  ? ""
+                 : json_is_true(json_object_get(bc, "holds")) ? "\\nholds at the best point"
+                                                              : "\\nnot met with 95% confidence at the best point");
+    }
+    if (isfinite(bound)) {
+        snprintf(b, sizeof b, ", %.17g with lines dt 2 lw 1.5 lc rgb '#c0392b'", bound);
+        ymin = fmin(ymin, bound);
+        ymax = fmax(ymax, bound);
+    }
+    /* every value the same (a constraint that cannot move): a range around it, so gnuplot
+     * need not widen an empty one itself (with a warning) */
+    char yr[96] = "set yrange [*:*]";
+    if (!(ymax > ymin)) {
+        double h = fabs(ymin) > 0 ? 0.1 * fabs(ymin) : 1.0;
+        snprintf(yr, sizeof yr, "set yrange [%.17g:%.17g]", ymin - h, ymin + h);
+    }
+    char m[80];
+    const char *ms = json_string_value(json_object_get(spec, "metric"));
+    label(m, sizeof m, ms ? ms : "metric");
+    return snprintf(buf, len,
+                    "set title \"%s\" noenhanced\nset ylabel '%s%s' noenhanced\n%s\n"
+                    "plot '%s' index %zu using 1:2:3:4 with yerrorbars pt 7 ps 1.4 lw 2 lc rgb '#08519c'%s\n",
+                    t, m, u, yr, dpath, k, b);
+}
+
+/*
+ * The best point against the baseline (the scenario's own decisions) and the runner-up: one
+ * panel per statistic, the objective first, then each constraint with its bound dashed; each
+ * value with its fresh-seed 95% CI.
+ */
+static int plot_opt_best(plotter *p, const json_t *doc)
+{
+    const json_t *pb = json_object_get(doc, "problem");
+    const json_t *cons = json_object_get(pb, "constraints");
+    size_t np = 1 + json_array_size(cons);
+    if (np > PLOT_MAX_PANELS)
+        np = PLOT_MAX_PANELS; /* the schema allows 8 constraints */
+    char dpath[512];
+    FILE *f = tmp_open(p, "optimize_best.dat", dpath, sizeof dpath);
+    if (!f)
+        return CX_ERR_IO;
+    int drawn[PLOT_MAX_PANELS];
+    double ymin[PLOT_MAX_PANELS], ymax[PLOT_MAX_PANELS];
+    for (size_t k = 0; k < np; k++)
+        drawn[k] = opt_panel_rows(f, doc, (int)k, &ymin[k], &ymax[k]);
+    int rc = tmp_close(p, f, dpath);
+    if (rc)
+        return rc;
+    if (drawn[0] == 0) {
+        cx_set_err(p->err, p->err_len, "plot: the optimize result has no finite objective");
+        return CX_ERR_CONFIG;
+    }
+    /* a statistic no point has a value of gets no panel */
+    size_t shown = 0;
+    for (size_t k = 0; k < np; k++)
+        shown += drawn[k] > 0;
+    size_t cols = shown < 3 ? shown : 3, lines = (shown + cols - 1) / cols;
+    bool checked = json_is_object(json_object_get(doc, "paired_difference"));
+    char body[16384];
+    size_t len = (size_t)snprintf(
+        body, sizeof body,
+        "set multiplot layout %zu,%zu title \"Optimize: the best point against the baseline (the scenario's decisions) and the runner-up\\n%s; %s\" noenhanced\n"
+        "set xtics ('baseline' 1, 'best' 2, 'runner-up' 3)\nset xrange [0.5:3.5]\nset grid ytics\n"
+        "unset key\nset offsets 0, 0, graph 0.15, graph 0.15\n",
+        lines, cols, p->who,
+        checked ? "fresh-seed values, bars: 95% CIs" : "search-sample values (not checked)");
+    for (size_t k = 0; k < np && len < sizeof body; k++) {
+        if (!drawn[k])
+            continue;
+        int w = opt_panel(body + len, sizeof body - len, doc, k, dpath, checked, ymin[k], ymax[k]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len + 20 >= sizeof body) {
+        cx_set_err(p->err, p->err_len, "plot: the optimize chart's script is too long");
+        return CX_ERR_CONFIG;
+    }
+    strcat(body, "unset multiplot\n");
+    return render(p, "optimize_best", body);
+}
+
 /* ---- batch and stress: burden CDFs overlaid (issue 14) ---- */
 
 /* Writes the CDF of metric in run doc as "x F" rows: (min, 0), the histogram's edges with
@@ -1054,6 +1301,10 @@ int cx_plot_doc(const json_t *doc, const char *what, const char *out_dir,
         rc = plot_sweep_metric(&p, doc, "capex_burden");
         if (rc == 0)
             rc = plot_sweep_metric(&p, doc, "revenue_total");
+    } else if (study && strcmp(study, "optimize") == 0) {
+        rc = plot_frontier(&p, doc); /* issue 21: when --frontier made one */
+        if (rc == 0)
+            rc = plot_opt_best(&p, doc);
     } else if (study && (strcmp(study, "batch") == 0 || strcmp(study, "stress") == 0)) {
         rc = plot_batch(&p, doc, strcmp(study, "stress") == 0); /* issue 14 */
     } else if (json_is_object(json_object_get(doc, "metrics"))) {

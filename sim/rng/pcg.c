@@ -67,14 +67,7 @@ void cx_pcg64_advance(cx_pcg64 *g, cx_u128 delta)
     g->state = acc_mult * g->state + acc_plus;
 }
 
-/* SplitMix64's finaliser (Steele, Lea, Flood 2014): a bijection on 64 bits with full
- * avalanche, so nearby inputs give unrelated outputs. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#define mix64 cx_mix64
 
 #define GOLDEN64 0x9e3779b97f4a7c15ULL
 
@@ -125,6 +118,21 @@ void cx_pcg32_group_stream(cx_pcg32 *g, uint64_t seed, uint64_t block, uint64_t 
     uint64_t state = mix64(key + GOLDEN64);
     uint64_t seq = mix64(key + 2u * GOLDEN64);
     cx_pcg32_seed(g, state, seq);
+}
+
+/* PCG's default 128-bit increment (pcg_variants.h, PCG_DEFAULT_INCREMENT_128). */
+#define KEYED_INC                                                                       \
+    (((cx_u128)6364136223846793005ULL << 64) | (cx_u128)1442695040888963407ULL)
+
+/* The state's two halves are two mixes of `first` under different constants (bijections
+ * of it), so distinct first outputs give distinct states; the step before the first
+ * output (cx_pcg64_next) scrambles the halves together. */
+void cx_pcg64_keyed(cx_pcg64 *g, uint64_t first)
+{
+    uint64_t hi = mix64(first ^ 0x243f6a8885a308d3ULL);
+    uint64_t lo = mix64(first ^ 0x13198a2e03707344ULL);
+    g->state = ((cx_u128)hi << 64) | lo;
+    g->inc = KEYED_INC;
 }
 
 /* ---- gsl_rng_type wrappers ---- */

@@ -119,6 +119,37 @@ static inline double cx_pcg32_uniform_pos(cx_pcg32 *g)
     return ((double)(cx_pcg32_next64(g) >> 12) + 0.5) * 0x1.0p-52;
 }
 
+/* SplitMix64's finaliser (Steele, Lea, Flood 2014): a bijection on 64 bits with full
+ * avalanche, so nearby inputs give unrelated outputs. */
+static inline uint64_t cx_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/*
+ * Keyed input streams (issue 23 item 8). A scalar input's draws on a path come from a
+ * stream of their own, keyed by the path's key (one 64-bit output of the block stream per
+ * path, in path order: a pure function of (seed, path)) and the input's name key (64 bits
+ * of the SHA-256 of its dotted name, cx_sampler_set_keys): so adding, removing or
+ * reordering other inputs leaves an input's draws as they were. The stream's first
+ * 64-bit output is cx_keyed_first(path key, name key) = mix64(path key + name key), the
+ * SplitMix64 step (state + gamma) with the name key as the gamma: one mix, about what a
+ * pcg64 step costs, so the common draw (one output: a ziggurat normal that passes its
+ * fast test, a uniform) costs what it did. A draw that needs more outputs (the ziggurat's
+ * slow path, an exact sampler) continues on cx_pcg64_keyed(first output): a pcg64 whose
+ * 128-bit state comes from two more mixes of that output and whose increment is PCG's
+ * default one, so every keyed stream is a random place on the same 2^128 cycle.
+ */
+static inline uint64_t cx_keyed_first(uint64_t path_key, uint64_t name_key)
+{
+    return cx_mix64(path_key + name_key);
+}
+
+/* The pcg64 that continues the keyed stream whose first output was `first`. */
+void cx_pcg64_keyed(cx_pcg64 *g, uint64_t first);
+
 /*
  * The stream for block `block` of a run with seed `seed`: a pure function of (seed, block).
  * State and increment both come from a strong 64-bit mixer of (seed, block), so that blocks

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "models/model.h"
 #include "sim/study/batch.h"
@@ -48,6 +49,9 @@ struct cx_sections {
     section *sec;
     uint64_t *exceed_all;  /* n_thr */
     uint64_t n_all;
+    /* the first `kept` paths' burden and revenue, in path order (cx_paired_corr) */
+    double *keep_burden, *keep_revenue;
+    uint64_t n_keep, kept;
 };
 
 static void block_init(void *ctx, void *bstate, uint64_t b)
@@ -78,6 +82,12 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
     if (k >= (uint64_t)s->k)
         k = (uint64_t)s->k - 1;
     section *c = &s->sec[k];
+    /* blocks merge in block order, so the kept paths are the first ones, in path order */
+    for (int i = 0; i < v->n && b * CX_BLOCK_PATHS + (uint64_t)i < s->n_keep; i++) {
+        s->keep_burden[b * CX_BLOCK_PATHS + (uint64_t)i] = v->burden[i];
+        s->keep_revenue[b * CX_BLOCK_PATHS + (uint64_t)i] = v->revenue[i];
+        s->kept = b * CX_BLOCK_PATHS + (uint64_t)i + 1;
+    }
     for (int i = 0; i < v->n; i++) {
         double bu = v->burden[i], re = v->revenue[i];
         cx_sketch_add(c->burden, bu);
@@ -97,7 +107,8 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
 
 /* ---- checkpoints (issue 23) ---- */
 /* The merged state: u64 n_all, the thresholds' exceedance counts, then per section: u64 n,
- * f64 sum_burden, f64 sum_revenue, its exceedance counts, its two sketches. */
+ * f64 sum_burden, f64 sum_revenue, its exceedance counts, its two sketches; then u64 kept and
+ * the first kept paths' burden and revenue (cx_paired_corr). */
 static void sections_save(void *ctx, cx_wbuf *w)
 {
     const cx_sections *s = ctx;
@@ -114,6 +125,9 @@ static void sections_save(void *ctx, cx_wbuf *w)
         cx_sketch_serialise(c->burden, w);
         cx_sketch_serialise(c->revenue, w);
     }
+    cx_wbuf_u64(w, s->kept);
+    cx_wbuf_put(w, s->keep_burden, (size_t)s->kept * sizeof *s->keep_burden);
+    cx_wbuf_put(w, s->keep_revenue, (size_t)s->kept * sizeof *s->keep_revenue);
 }
 
 /* sections_save's bytes into s, checked: every count adds up (a section's sketches hold its
@@ -141,6 +155,14 @@ static int sections_load(void *ctx, cx_rbuf *r)
         total += c->n;
     }
     if (r->err || total != s->n_all)
+        return CX_ERR_RANGE;
+    /* the kept paths: the first ones merged, as many as there is room for */
+    s->kept = cx_rbuf_u64(r);
+    if (r->err || s->kept != (s->n_all < s->n_keep ? s->n_all : s->n_keep))
+        return CX_ERR_RANGE;
+    cx_rbuf_get(r, s->keep_burden, (size_t)s->kept * sizeof *s->keep_burden);
+    cx_rbuf_get(r, s->keep_revenue, (size_t)s->kept * sizeof *s->keep_revenue);
+    if (r->err)
         return CX_ERR_RANGE;
     for (int j = 0; j < s->n_thr; j++) {
         uint64_t sum = 0;
@@ -182,7 +204,8 @@ size_t cx_sections_state_max(uint64_t paths, int n_thr, double alpha)
     const size_t nt = n_thr > 0 ? (size_t)n_thr : 0;
     /* as sim/engine/checkpoint.c bounds a sketch: every bucket of both signs, and counters */
     const size_t sketch = 256 + 2 * (8 + 8 * nb);
-    return 8 + 8 * nt + k * (24 + 8 * nt + 2 * sketch);
+    const size_t keep = paths < CX_BATCH_CORR_PATHS ? (size_t)paths : CX_BATCH_CORR_PATHS;
+    return 16 + 8 * nt + k * (24 + 8 * nt + 2 * sketch) + 16 * keep;
 }
 
 void cx_sections_free(cx_sections *s)
@@ -197,6 +220,8 @@ void cx_sections_free(cx_sections *s)
     free(s->sec);
     free(s->thr);
     free(s->exceed_all);
+    free(s->keep_burden);
+    free(s->keep_revenue);
     free(s);
 }
 
@@ -216,8 +241,11 @@ int cx_sections_new(cx_sections **out, uint64_t paths, const double *thr, int n_
     s->thr = calloc(nt, sizeof *s->thr);
     s->exceed_all = calloc(nt, sizeof *s->exceed_all);
     s->sec = calloc((size_t)s->k, sizeof *s->sec);
+    s->n_keep = paths < CX_BATCH_CORR_PATHS ? paths : CX_BATCH_CORR_PATHS;
+    s->keep_burden = malloc((size_t)s->n_keep * sizeof *s->keep_burden);
+    s->keep_revenue = malloc((size_t)s->n_keep * sizeof *s->keep_revenue);
     int rc = CX_ERR_NOMEM;
-    if (!s->thr || !s->exceed_all || !s->sec)
+    if (!s->thr || !s->exceed_all || !s->sec || !s->keep_burden || !s->keep_revenue)
         goto fail;
     if (n_thr > 0)
         memcpy(s->thr, thr, (size_t)n_thr * sizeof *thr);
@@ -308,10 +336,24 @@ int cx_paired_diff_of(cx_paired_diff *out, const cx_sections *a, const cx_report
         h >= cx_sections_n_stats(a) || h >= cx_sections_n_stats(b))
         return CX_ERR_RANGE;
     out->diff = cx_sections_full(a, ra, h) - cx_sections_full(b, rb, h);
-    out->se = out->lo = out->hi = NAN;
+    out->se = out->lo = out->hi = out->se_unpaired = NAN;
     int k = a->k;
     if (k < 2)
         return 0;
+    /* as if unpaired: the two runs' section spreads added */
+    double va = 0, vb = 0, ma = 0, mb = 0;
+    for (int i = 0; i < k; i++) {
+        ma += cx_sections_stat(a, i, h);
+        mb += cx_sections_stat(b, i, h);
+    }
+    ma /= k;
+    mb /= k;
+    for (int i = 0; i < k; i++) {
+        double da = cx_sections_stat(a, i, h) - ma, db = cx_sections_stat(b, i, h) - mb;
+        va += da * da;
+        vb += db * db;
+    }
+    out->se_unpaired = sqrt((va + vb) / (k - 1)) / sqrt((double)k);
     /* sd of the section differences (two-pass: the differences are small against the
      * statistics, so no cancellation trouble) */
     double mean = 0, ss = 0;
@@ -327,6 +369,29 @@ int cx_paired_diff_of(cx_paired_diff *out, const cx_sections *a, const cx_report
     out->lo = out->diff - t * out->se;
     out->hi = out->diff + t * out->se;
     return 0;
+}
+
+int cx_paired_corr(double *out, const cx_sections *a, const cx_sections *b, int metric)
+{
+    *out = NAN;
+    if (a->n_all != b->n_all || (metric != CX_M_CAPEX_BURDEN && metric != CX_M_REVENUE_TOTAL))
+        return CX_ERR_RANGE;
+    const uint64_t n = a->kept < b->kept ? a->kept : b->kept;
+    if (n < 2)
+        return 0;
+    const bool bu = metric == CX_M_CAPEX_BURDEN;
+    const double *x = bu ? a->keep_burden : a->keep_revenue;
+    const double *y = bu ? b->keep_burden : b->keep_revenue;
+    /* a constant metric (sd 0) has no correlation: NaN, not GSL's 0/0 */
+    if (gsl_stats_sd(x, 1, (size_t)n) == 0.0 || gsl_stats_sd(y, 1, (size_t)n) == 0.0)
+        return 0;
+    *out = gsl_stats_correlation(x, 1, y, 1, (size_t)n);
+    return 0;
+}
+
+uint64_t cx_paired_corr_paths(const cx_sections *a, const cx_sections *b)
+{
+    return a->kept < b->kept ? a->kept : b->kept;
 }
 
 bool cx_batch_same_inputs(const cx_scenario *a, const cx_scenario *b)

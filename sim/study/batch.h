@@ -21,8 +21,17 @@
  * The point estimate is the full-run difference of the reports' own numbers.
  * The same holds for any two runs (the CI is valid whether or not the paths pair up well);
  * the pairing is what makes the CI narrow when the runs share their uncertain inputs.
+ *
+ * Pairs across variants (issue 23 item 8): every scalar input draws from a stream keyed by
+ * its dotted name and the path (sim/input/sampler.h), so path i of two runs with the same
+ * seed and paths draws the same values for every input the two scenarios share, even when
+ * one adds or removes a tranche, a deal or any other input. How well two runs pair is the
+ * correlation of a metric across their paired paths (cx_paired_corr), estimated on the
+ * first CX_BATCH_CORR_PATHS paths (its standard error is below (1 - r^2) / 500 there).
  */
 #define CX_BATCH_SECTIONS 32
+/* Paths whose burden and revenue a run keeps for the correlation (16 bytes a path: 4 MiB). */
+#define CX_BATCH_CORR_PATHS ((uint64_t)1 << 18)
 
 /* The headline statistics, in table order; then one P(burden > x) per threshold. */
 enum cx_headline {
@@ -72,6 +81,8 @@ typedef struct cx_paired_diff {
     double diff;          /* full-run A - B */
     double se;            /* sectioning standard error; NAN with fewer than 2 sections */
     double lo, hi;        /* 95% CI; NAN when se is */
+    double se_unpaired;   /* what se would be for independent runs: the two runs' own
+                           * section spreads, sqrt((var_a + var_b) / K); NAN as se */
 } cx_paired_diff;
 
 /*
@@ -82,9 +93,21 @@ int cx_paired_diff_of(cx_paired_diff *out, const cx_sections *a, const cx_report
                       const cx_sections *b, const cx_report *rb, int h);
 
 /*
+ * The Pearson correlation of metric (CX_M_CAPEX_BURDEN or CX_M_REVENUE_TOTAL) across the
+ * paired paths of a and b (path i with path i), over their first
+ * min(paths, CX_BATCH_CORR_PATHS) paths (GSL's gsl_stats_correlation). NAN when fewer than
+ * two paths or either metric is constant. @return 0 or CX_ERR_RANGE (runs of different
+ * path counts, another metric).
+ */
+int cx_paired_corr(double *out, const cx_sections *a, const cx_sections *b, int metric);
+/* The number of paired paths cx_paired_corr uses. */
+uint64_t cx_paired_corr_paths(const cx_sections *a, const cx_sections *b);
+
+/*
  * True when a and b have the same uncertain scalar inputs (dotted names, order and family)
- * and the same correlation pairs: their draws then line up path by path (common random
- * numbers), not only block by block.
+ * and the same correlation pairs: every input then has a partner with the same draws.
+ * Runs pair path by path whether or not this holds (the inputs they share keep their
+ * draws); batch reports it as "same_inputs".
  */
 bool cx_batch_same_inputs(const cx_scenario *a, const cx_scenario *b);
 

@@ -69,6 +69,11 @@ struct cx_opt_evaluator {
     double *scratch;                          /* paths */
     cx_observer obs;
     uint64_t runs;
+    /* processes (MPI): every rank runs its share of each evaluation's blocks; the kept values
+     * are whole on rank 0 only (the engine folds the blocks there), so rank 0 computes the
+     * statistics and sends them to the others (cm NULL: one process) */
+    const cx_engine_comm *cm;
+    bool root;
 };
 
 /* A block's kept values: n, then n_m rows of CX_BLOCK_PATHS. */
@@ -209,7 +214,7 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
     ev->paths = o->paths;
     evaluator_stats(ev);
     int rc = build_variants(ev, err, err_len);
-    ev->vals = malloc((size_t)ev->n_m * ev->paths * sizeof *ev->vals);
+    ev->vals = calloc((size_t)ev->n_m * ev->paths, sizeof *ev->vals); /* whole on rank 0 only */
     ev->scratch = malloc(ev->paths * sizeof *ev->scratch);
     if (rc == 0 && (!ev->vals || !ev->scratch))
         rc = CX_ERR_NOMEM;
@@ -239,7 +244,10 @@ int cx_opt_evaluator_new(cx_opt_evaluator **out, const cx_scenario *sc, const cx
     ev->eo.progress = NULL;
     ev->eo.stop = NULL;
     ev->eo.ckpt = NULL;
-    ev->eo.comm = NULL;
+    ev->cm = o->comm && o->comm->size > 1 ? o->comm : NULL;
+    ev->root = !ev->cm || ev->cm->rank == 0;
+    ev->eo.comm = ev->cm;
+    ev->obs.shareable = true; /* its state is the blocks' kept values: rank 0 gets them all */
     *out = ev;
     return 0;
 }
@@ -386,11 +394,23 @@ static void evaluator_check(const cx_opt_evaluator *ev, const double *x, cx_opt_
     }
 }
 
+/* The statistics of the last run into chk, the same bytes on every rank: rank 0 (which alone
+ * holds the paths' values) computes them and sends them to the others, so that every rank's
+ * search takes the same steps. @return 0 or the broadcast's error. */
+static int evaluator_stats_shared(const cx_opt_evaluator *ev, const double *x, cx_opt_check *chk)
+{
+    if (ev->root)
+        evaluator_check(ev, x, chk);
+    if (!ev->cm)
+        return 0;
+    return ev->cm->bcast(ev->cm->ctx, chk, sizeof *chk);
+}
+
 int cx_opt_eval_at(cx_opt_evaluator *ev, const double *x, cx_opt_check *chk)
 {
     int rc = evaluator_run(ev, x);
     if (rc == 0)
-        evaluator_check(ev, x, chk);
+        rc = evaluator_stats_shared(ev, x, chk);
     return rc;
 }
 
@@ -524,10 +544,11 @@ static int evaluate(search *s, const double *x_in, cx_opt_point *out)
     if (s->o->engine.interrupt && atomic_load(s->o->engine.interrupt))
         return s->rc = CX_ERR_INTERRUPTED;
     int rc = evaluator_run(s->ev, x);
+    cx_opt_check chk;
+    if (rc == 0)
+        rc = evaluator_stats_shared(s->ev, x, &chk);
     if (rc != 0)
         return s->rc = rc;
-    cx_opt_check chk;
-    evaluator_check(s->ev, x, &chk);
     memset(out, 0, sizeof *out);
     memcpy(out->x, x, sizeof x);
     for (int k = 0; k < s->ev->n_stats; k++)
@@ -884,12 +905,15 @@ static int check_all(cx_opt_result *r, cx_opt_evaluator *cev, const double *base
         rc = run_keep(cev, base_x, &r->base_chk, &vc);
     if (rc == 0 && r->has_runner)
         rc = run_keep(cev, r->runner.x, &r->runner_chk, &vb);
-    if (rc == 0) {
+    if (rc == 0 && cev->root) { /* the values are whole on rank 0 only */
         diffs(cev, va, vc, r->diff_base);
         if (r->has_runner)
             diffs(cev, va, vb, r->diff_runner);
-        r->checked = true;
     }
+    if (rc == 0 && cev->cm && (rc = cev->cm->bcast(cev->cm->ctx, r->diff_base, sizeof r->diff_base)) == 0)
+        rc = cev->cm->bcast(cev->cm->ctx, r->diff_runner, sizeof r->diff_runner);
+    if (rc == 0)
+        r->checked = true;
     free(va);
     free(vb);
     free(vc);

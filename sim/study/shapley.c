@@ -158,6 +158,8 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
     cx_shapley_report *rep = NULL;
     int rc = cx_study_check_opts(&o, "shapley", "permutations", err, err_len);
     if (rc == 0)
+        rc = cx_study_check_metric(sc, o.metric, "shapley", err, err_len);
+    if (rc == 0)
         rc = report_new(&rep, sc, &o, err, err_len);
     if (rc != 0)
         return rc;

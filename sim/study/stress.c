@@ -271,7 +271,11 @@ int cx_stress_cases_load(cx_stress_case **cases, int *n, const cx_scenario *sc, 
     config_t cfg;
     config_init(&cfg);
     int rc = 0;
-    if (config_read_file(&cfg, sc->path) != CONFIG_TRUE) {
+    /* the text the scenario was loaded from (its SHA-256's, the one a result embeds and
+     * `capexsim rerun` loads) rather than the file again, which may have changed or gone;
+     * lines are that text's: the file's own where no @include comes before the group */
+    if ((sc->text ? config_read_string(&cfg, sc->text) : config_read_file(&cfg, sc->path)) !=
+        CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
             cx_set_err(err, err_len, "%s: cannot read it again: %s", sc->path, strerror(errno));
             rc = CX_ERR_IO;

@@ -48,8 +48,8 @@ int cx_stress_case_add_text(cx_stress_case *c, const cx_scenario *sc, const char
 void cx_stress_case_clear(cx_stress_case *c);
 
 /*
- * The scenario file's `stress` group (sc->path, read again with libconfig; the built-in
- * scenario has none):
+ * The scenario's `stress` group (from sc->text, the text it was loaded from with every
+ * @include expanded, else its file sc->path; the built-in scenario has none):
  *   stress = { cases = ( { name = "msl-wins"; inputs = ( { name = "msl.p_success";
  *                                                          lo = 0.9; hi = 1.0; } ); } ); };
  * *cases (n of them; none: NULL, 0) are checked as cx_stress_case_add does; messages are
