@@ -156,7 +156,7 @@ open(dst, 'wb').write(body + hashlib.sha256(body).digest())
 PY
 }
 
-echo "1..41"
+echo "1..45"
 
 # ---- tornado ----
 TARGS=(--paths 400000 -q)
@@ -225,6 +225,21 @@ refused "tornado: next_block edited against the paths counted is refused" \
 craft tck.saved m.ck metric=1
 refused "tornado: the state's metric edited against the identity's is refused" \
     "m.ck: damaged checkpoint (tornado state, metric: 1, this study has 0)" "$BIN" resume m.ck
+
+# issue 25: the checkpoint is an output that no other output and no input may be
+refused "tornado: --json onto the checkpoint is refused" "--json same.x: is also the output --checkpoint (same.x)" \
+    "$BIN" tornado --paths 1000 -q --checkpoint same.x --json same.x
+refused "shapley: --csv onto the checkpoint is refused" "--csv s.x: is also the output --checkpoint (s.x)" \
+    "$BIN" shapley --paths 512 -q --checkpoint s.x --csv s.x
+refused "stress: the checkpoint onto the scenario is refused" "is also the scenario" \
+    "$BIN" stress "$ROOT/configs/meta-2026h1.cfg" --input msl.p_success:0.9:1 --paths 1000 -q \
+    --checkpoint "$ROOT/configs/meta-2026h1.cfg"
+# a second process on a study's checkpoint in use is refused at once, naming the first's pid
+"$BIN" tornado "${TARGS[@]}" -t 1 --checkpoint lk --round-blocks 16 --checkpoint-every 0 & p1=$!
+for _ in $(seq 1 600); do [ -s lk.lock ] && [ -f lk ] && break; sleep 0.05; done
+refused "tornado: a second resume of a checkpoint in use is refused naming the first one's pid" \
+    "lk: in use by another capexsim (pid $p1," timeout 20 "$BIN" resume lk -t 1 -q
+kill -INT $p1 2>/dev/null; wait $p1
 
 # ---- sobol: its own driver; the state is the folded accumulator and the stage schedule ----
 OARGS=(--paths 16384 -q)
