@@ -206,6 +206,7 @@ paths_at = off; off += 8 + 4 + 1
 target_at = off
 off = opt(off) + 4              # target, round_blocks
 off = opt(opt(off)) + 1 + 8     # json, csv, quiet, every_s
+off = opt(off) if fmt >= 4 else off  # the study's options
 n_ended = struct.unpack_from('<I', body, off)[0]; off += 4
 off += 0 if n_ended else 1      # none ended: the state in progress, after its u8
 state = off + 8 + (1 if fmt >= 2 else 0)  # the first state's next_block
@@ -258,7 +259,7 @@ refused "command changed from run to sweep is refused" "sw.ck: damaged checkpoin
 # a checkpoint of format 2 (before the outcome breakdown joined the accumulator, issue 20)
 craft small.ck old.ck format=2
 refused "a format 2 checkpoint (no outcome breakdown) is refused by its format" \
-    "old.ck: checkpoint format 2, this capexsim reads format 3" "$BIN" resume old.ck
+    "old.ck: checkpoint format 2, this capexsim reads format 4" "$BIN" resume old.ck
 # replicate levels (LHS keeps batch quantiles at the report's percentiles) edited to other
 # levels in (0, 1): the engine refused them only as the run resumed ("run failed: argument out
 # of range", exit 1); now the reader, naming the field. In an ended run and in a run in progress.

@@ -308,7 +308,8 @@ static double observed_sum(int threads, obs_ctx *c)
 {
     memset(c, 0, sizeof *c);
     c->in_order = 1;
-    cx_observer ob = {c, sizeof(obs_block), NULL, ob_init, ob_path, ob_merge, false};
+    cx_observer ob = {c, sizeof(obs_block), NULL, ob_init, ob_path, ob_merge, false, NULL, NULL,
+                      NULL};
     cx_engine_opts o;
     cx_engine_opts_init(&o, sc);
     o.paths = 20000;

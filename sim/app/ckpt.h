@@ -13,6 +13,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/sampling.h"
 #include "sim/input/scenario.h"
+#include "sim/study/study.h"
 
 typedef struct cli_ckpt_args {
     const char *file;        /* --checkpoint FILE; NULL: none */
@@ -40,6 +41,7 @@ int cli_ckpt_flag(const char *cmd, int c, const char *arg, cli_ckpt_args *a, int
 typedef struct cli_ckpt {
     struct cx_ckpt *ck;
     cx_engine_ckpt hooks;
+    cx_study_ckpt study;     /* a study's (cli_ckpt_setup_study) */
 } cli_ckpt;
 
 /*
@@ -53,6 +55,32 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
                    const cx_scenario *sc, const cx_model *m, cx_sampling sampling,
                    bool antithetic, const char *target, const char *json, const char *csv,
                    bool quiet, cx_engine_opts *o);
+/* cli_ckpt_setup for stress (issue 23): its two runs (baseline, stressed) with their sections
+ * observers, its case as text (options: "case=NAME" or "input=TEXT" lines) in the identity;
+ * one process only. */
+int cli_ckpt_setup_stress(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
+                          const cx_scenario *sc, const cx_model *m, const char *options,
+                          const char *json, const char *csv, bool quiet, cx_engine_opts *o);
+/* What identifies a study's checkpoint beyond its cx_study_opts, and bounds its state. */
+typedef struct cli_study_id {
+    const char *options;     /* the study's own options as text ("metric=capex_burden") */
+    size_t state_max;        /* the most bytes its state can take (cx_tornado_state_max) */
+    const char *json, *csv;  /* its outputs (a resume's defaults) */
+    bool quiet;
+} cli_study_id;
+
+/*
+ * cli_ckpt_setup for a study with a driver of its own (issue 23: tornado): with --checkpoint,
+ * opens the file for this study (identity: cmd, the scenario and its digest, o's seed, paths,
+ * sampling and antithetic, --round-blocks, sid->options) and sets o->ckpt (the state held, if
+ * any, and the save hook). One process only (not under MPI). @return 0 or an exit code.
+ * @note free c with cli_ckpt_free (also after an error).
+ */
+int cli_ckpt_setup_study(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a,
+                         const char *scenario, const cx_scenario *sc, const cli_study_id *sid,
+                         cx_study_opts *o);
+/* The checkpoint flags' --help lines for a study (rounds of the study's blocks). */
+extern const char cli_ckpt_study_help[];
 void cli_ckpt_free(cli_ckpt *c);
 /* "capexsim: ..." for an engine run that failed with rc (the checkpoint's message if a save
  * failed). */

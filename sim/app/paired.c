@@ -19,6 +19,7 @@
 #include "sim/base/csv.h"
 #include "sim/base/error.h"
 #include "sim/base/files.h"
+#include "sim/engine/checkpoint.h"
 #include "sim/result/output.h"
 
 void cli_pair_run_clear(cli_pair_run *r)
@@ -54,6 +55,8 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
     o.paths = common->paths;
     o.seed = common->seed;
     o.threads = common->threads;
+    o.ckpt = common->ckpt;  /* stress --checkpoint (issue 23); its runs in order */
+    o.round_blocks = common->round_blocks;
     o.interrupt = &cli_interrupt;
     o.breakdown = true; /* each run's JSON is what `run --json` writes (issue 20 item 3) */
     cli_sens_setup setup;
@@ -84,7 +87,15 @@ int cli_pair_run_one(cli_pair_run *r, const cx_engine_opts *common, const cli_se
     }
     o.observer = cx_sections_observer(r->sec);
     if ((rc = cx_engine_run(&r->run, r->sc, r->m, &o)) < 0) {
-        fprintf(stderr, "capexsim: %s: run failed: %s\n", r->label, cx_strerror(rc));
+        const char *why = o.ckpt ? cx_ckpt_error(o.ckpt->ctx) : "";
+        if (why[0])
+            fprintf(stderr, "capexsim: %s\n", why);
+        else if (rc == CX_ERR_CONFIG && o.ckpt) /* the engine refused the observer's state */
+            fprintf(stderr, "capexsim: %s: damaged checkpoint (%s run, observer state: not as "
+                    "written)\n", cx_ckpt_path(o.ckpt->ctx), r->label);
+        else
+            fprintf(stderr, "capexsim: %s: run failed: %s\n", r->label, cx_strerror(rc));
+        if (rc == CX_ERR_CONFIG) exit_code = CLI_EXIT_USAGE;
         goto done;
     }
     r->paths_done = r->run->paths_done;
@@ -403,8 +414,9 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         {"case", required_argument, NULL, 'k'},   {"outcome", required_argument, NULL, 'o'},
         {"sampling", required_argument, NULL, CLI_OPT_SAMPLING},
         {"antithetic", no_argument, NULL, CLI_OPT_ANTITHETIC}, CLI_PROGRESS_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+        CLI_CKPT_LONGOPTS, {NULL, 0, NULL, 0}};
     const bool stress = strcmp(cmd, "stress") == 0;
+    a->ck = (cli_ckpt_args)CLI_CKPT_ARGS_INIT;
     int c, rc;
     opterr = 0;
     optind = 1;
@@ -415,6 +427,14 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {
             if (rc) return rc;
+            continue;
+        }
+        if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
+            if (rc) return rc;
+            if (!stress) /* issue 23: batch not yet */
+                return cli_usage_error(cmd, "--checkpoint, --checkpoint-every, --round-blocks: "
+                                       "only run, sweep, tornado, sobol, shapley and stress "
+                                       "take them");
             continue;
         }
         switch (c) {
@@ -448,6 +468,7 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
     for (int i = 0; i < a->n_in; i++) cli_files_add_scenario(&fs, a->paths_in[i]);
     cli_files_add(&fs, "--json", a->co.json, true);
     cli_files_add(&fs, "--csv", a->co.csv, true);
+    cli_files_add(&fs, "--checkpoint", a->ck.file, true);
     rc = cli_files_check(&fs);
     cli_files_free(&fs);
     return rc;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "models/model.h"
+#include "sim/app/ckpt.h"
 #include "sim/app/common.h"
 #include "sim/app/sens.h"
 #include "sim/engine/engine.h"
@@ -55,13 +56,15 @@ typedef struct cli_pair_flags {
     const char **inputs;        /* stress: --input texts */
     int n_inputs;
     const char *case_name;      /* stress: --case */
+    cli_ckpt_args ck;           /* stress: --checkpoint (issue 23) */
 } cli_pair_flags;
 
 /* Drops what r's run left (run, report, sections, JSON); r->sc and r->m stay. */
 void cli_pair_run_clear(cli_pair_run *r);
 /*
  * Runs r->sc with the common opts (paths, seed, threads; progress; a stop predicate, which
- * then replaces Ctrl-C's stop at the next block) and the input source src (NULL:
+ * then replaces Ctrl-C's stop at the next block; a checkpoint's hooks and round size, issue
+ * 23) and the input source src (NULL:
  * the scenario's sampling and sf, as `run` does; else sampling_name names it), with a
  * sections observer for the paired differences over the thresholds thr. Fills r->run,
  * r->rep, r->doc. @return 0, CLI_EXIT_INTERRUPTED when Ctrl-C stopped it (what ran is

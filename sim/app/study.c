@@ -57,7 +57,9 @@ static void study_help(const char *cmd, const char *what, const char *paths_defa
              "      --max-paths N  with --target-ci: the most base samples (default: 64 x the start)\n"
              "      --order O     rows by st (total effect, largest first) or input (scenario\n"
              "                    order) (default: st)\n",
-           cli_progress_help, strcmp(cmd, "sweep") ? "" : cli_ckpt_help);
+           cli_progress_help,
+           !strcmp(cmd, "sweep") ? cli_ckpt_help
+           : !strcmp(cmd, "tornado") || !strcmp(cmd, "sobol") ? cli_ckpt_study_help : "");
 }
 
 /* sobol's own flags: --target-ci W, --max-paths N, --order st|input. @return 0 or an exit code. */
@@ -108,8 +110,12 @@ int cli_study_parse(const char *cmd, int argc, char **argv, cli_study_args *a, b
         }
         if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
             if (rc) return rc;
-            if (strcmp(cmd, "sweep") != 0) /* issue 12: run and sweep only */
-                return cli_usage_error(cmd, "%s: only run and sweep take it", argv[optind - 1]);
+            /* issue 12: run and sweep; issue 23: the studies, one at a time */
+            if (strcmp(cmd, "sweep") != 0 && strcmp(cmd, "tornado") != 0 &&
+                strcmp(cmd, "sobol") != 0)
+                return cli_usage_error(cmd, "--checkpoint, --checkpoint-every, --round-blocks: "
+                                       "only run, sweep, tornado, sobol, shapley and stress "
+                                       "take them");
             continue;
         }
         if (cli_common_flag(cmd, c, optarg, &a->co, &rc)) {

@@ -19,7 +19,7 @@ typedef struct cli_study_args {
     cli_common co;
     const char *metric;      /* --metric NAME or NULL */
     cli_sens_flags sf;
-    cli_ckpt_args ck;        /* sweep only */
+    cli_ckpt_args ck;        /* sweep and tornado (issue 23) */
     double sobol_target;     /* sobol --target-ci W (0: none) */
     uint64_t sobol_max;      /* sobol --max-paths N (0: 64 x the start) */
     int sobol_order;         /* sobol --order: 0 by total effect, 1 config (input) order */

@@ -28,7 +28,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", cli_cmd_run, "run the Monte Carlo paths of a scenario and report", true},
     {"check", cli_cmd_check, "validate a scenario file and summarise it", false},
-    {"resume", cli_cmd_resume, "finish a run or sweep from its --checkpoint file", true},
+    {"resume", cli_cmd_resume, "finish a run, sweep or study from its --checkpoint file", true},
     {"sweep", cli_cmd_sweep, "run a scenario at each point of its sweep group", true},
     {"tornado", cli_cmd_tornado,
      "mean and P50 of a metric by lowest/highest decile of each input", true},

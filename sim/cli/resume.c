@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `capexsim resume FILE`: finishes the run or sweep saved in a checkpoint (issue 12). */
+/* `capexsim resume FILE`: finishes the run, sweep or study saved in a checkpoint (issues 12,
+ * 23): dispatches on the checkpoint's command. */
 #include "config.h"
 
 #include <getopt.h>
@@ -9,11 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/model.h"
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
 #include "sim/app/progress.h"
+#include "sim/app/paired.h"
 #include "sim/app/run_exec.h"
+#include "sim/app/shapley_exec.h"
+#include "sim/app/sobol_exec.h"
+#include "sim/app/stress_exec.h"
 #include "sim/app/sweep_exec.h"
+#include "sim/app/tornado_exec.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/checkpoint.h"
@@ -22,10 +29,12 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run or sweep saved in FILE (written by --checkpoint FILE) and writes\n"
-           "its report: the same bytes as a run that was never stopped, at any thread count.\n"
-           "The scenario, seed, paths, sampling and outputs are the checkpoint's; the scenario\n"
-           "file (and the files it includes) must be as they were.\n\n"
+           "Finishes the run, sweep or study (tornado, sobol, shapley, stress) saved in FILE\n"
+           "(written by --checkpoint FILE) and writes its report: the same bytes as one never\n"
+           "stopped, at any thread count. The command, scenario, seed, paths, sampling, the\n"
+           "study's own options (tornado, sobol, shapley: --metric; sobol: --target-ci,\n"
+           "--max-paths, --order; shapley: --crn; stress: its case) and outputs are the\n"
+           "checkpoint's; the scenario file (and the files it includes) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -36,6 +45,84 @@ static void resume_help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage error or a checkpoint that is damaged,\n"
            "of another version, or whose scenario changed; 130 interrupted (saved again).\n",
            cli_default_threads(), cli_progress_help);
+}
+
+/* A Sobol study's own options from the identity ("metric=NAME", "target_ci=W",
+ * "max_paths=N", "order=st|input", one a line, as sobol_exec writes them) into a.
+ * @return 0, or -1 after a message (a damaged checkpoint). */
+static int resume_sobol(const cx_ckpt_id *id, cli_study_args *a)
+{
+    static char metric[64];
+    char order[16] = "";
+    double target = -1;
+    unsigned long long max = 0;
+    int used = 0;
+    if (!id->study ||
+        sscanf(id->study, "metric=%63[a-z_0-9]\ntarget_ci=%lg\nmax_paths=%llu\norder=%15[a-z]%n",
+               metric, &target, &max, order, &used) != 4 ||
+        id->study[used] || cx_metric_find(metric) < 0 ||
+        !(target == 0 || (target >= 0.001 && target < 1)) || max > UINT64_MAX / 128 ||
+        (strcmp(order, "st") && strcmp(order, "input"))) {
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n",
+                a->ck.file, id->study ? id->study : "");
+        return -1;
+    }
+    a->metric = metric;
+    a->sobol_target = target;
+    a->sobol_max = max;
+    a->sobol_order = strcmp(order, "input") == 0;
+    return 0;
+}
+
+/* A Shapley study's own options from the identity ("metric=NAME", "crn=0|1", a line each). */
+static int resume_shapley(const cx_ckpt_id *id, const cli_common *co, const cli_ckpt_args *ck)
+{
+    static char metric[64];
+    int crn = -1, used = 0;
+    if (!id->study ||
+        sscanf(id->study, "metric=%63[a-z_0-9]\ncrn=%d%n", metric, &crn, &used) != 2 ||
+        id->study[used] || cx_metric_find(metric) < 0 || (crn != 0 && crn != 1)) {
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n", ck->file,
+                id->study ? id->study : "");
+        return CLI_EXIT_USAGE;
+    }
+    cli_shapley_args a = {.path = id->scenario, .co = *co, .metric = metric, .crn = crn == 1,
+                          .ck = *ck};
+    return cli_shapley_exec(&a);
+}
+
+/* A stress's checkpoint: its case from the identity's options ("case=NAME", or one
+ * "input=TEXT" line for each --input and --outcome), checked again by the stress itself. */
+static int resume_stress(const cx_ckpt_id *id, const cli_common *co, const cli_ckpt_args *ck)
+{
+    char *text = strdup(id->study ? id->study : "");
+    const char **inputs = calloc(strlen(text) + 1, sizeof *inputs);
+    const char *scenario[1] = {id->scenario};
+    cli_pair_flags a = {.paths_in = scenario, .n_in = id->scenario != NULL, .co = *co,
+                        .sf = {.sampling = 0}, .inputs = inputs, .ck = *ck};
+    int rc = 0;
+    if (!text || !inputs) {
+        fprintf(stderr, "capexsim: out of memory\n");
+        rc = EXIT_FAILURE;
+    }
+    for (char *line = text, *next; rc == 0 && line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        if (!strncmp(line, "input=", 6) && line[6] && !a.case_name)
+            a.inputs[a.n_inputs++] = line + 6;
+        else if (!strncmp(line, "case=", 5) && line[5] && !a.case_name && !a.n_inputs)
+            a.case_name = line + 5;
+        else
+            rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0 && !a.case_name && !a.n_inputs) rc = CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_USAGE)
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n", ck->file,
+                id->study ? id->study : "");
+    if (rc == 0) rc = cli_stress_exec(&a);
+    free(inputs);
+    free(text);
+    return rc;
 }
 
 int cli_cmd_resume(int argc, char **argv)
@@ -114,6 +201,25 @@ int cli_cmd_resume(int argc, char **argv)
     } else if (!strcmp(id.command, "sweep")) {
         cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
         rc = cli_sweep_exec(&a);
+    } else if (!strcmp(id.command, "tornado")) {
+        /* its own options: "metric=NAME" (the file's cross-check refuses any other text) */
+        const char *metric = id.study && !strncmp(id.study, "metric=", 7) ? id.study + 7 : "";
+        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck,
+                            .metric = metric};
+        if (cx_metric_find(metric) < 0) {
+            fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n",
+                    ck.file, id.study ? id.study : "");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            rc = cli_tornado_exec(&a);
+        }
+    } else if (!strcmp(id.command, "sobol")) {
+        cli_study_args a = {.path = id.scenario, .co = co, .sf = sf, .ck = ck};
+        rc = resume_sobol(&id, &a) ? CLI_EXIT_USAGE : cli_sobol_exec(&a);
+    } else if (!strcmp(id.command, "shapley")) {
+        rc = resume_shapley(&id, &co, &ck);
+    } else if (!strcmp(id.command, "stress")) {
+        rc = resume_stress(&id, &co, &ck);
     } else {
         fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",
                 ck.file, id.command);

@@ -10,16 +10,16 @@
 #include <string.h>
 
 #include "models/model.h"
+#include "sim/app/clash.h"
 #include "sim/app/common.h"
+#include "sim/app/shapley_exec.h"
 #include "sim/app/interrupt.h"
 #include "sim/app/progress.h"
-#include "sim/app/provenance.h"
 #include "sim/app/study.h"
 #include "sim/base/error.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/engine.h"
 #include "sim/input/scenario.h"
-#include "sim/result/output.h"
 #include "sim/study/shapley.h"
 
 static void help(void)
@@ -42,6 +42,7 @@ static void help(void)
            "  -c, --csv FILE    write the result as a CSV table to FILE (default: none)\n"
            "  -q, --quiet       no table on stdout and no progress (default: off)\n"
            "%s"
+           "%s"
            "  -h, --help        this help\n\n"
            "The result for a seed is the same, bit for bit, for any number of threads.\n"
            "See docs/sensitivity.md for what the numbers mean. Ctrl-C stops at the next block\n"
@@ -49,28 +50,30 @@ static void help(void)
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted.\n",
            CX_SHAPLEY_VAR_PER_PERM, CX_SHAPLEY_DEFAULT_PERMS,
            CX_SHAPLEY_MIN_BLOCKS * CX_SHAPLEY_BLOCK_PERMS, (unsigned long long)CX_DEFAULT_SEED,
-           cli_default_threads(), cli_progress_help);
+           cli_default_threads(), cli_progress_help, cli_ckpt_study_help);
 }
 
 /* The flags into *co and *metric. @return -1 after --help, an exit code, or 0 and *path. */
 enum { OPT_CRN = 1000 };
 
-static int parse(int argc, char **argv, cli_common *co, const char **metric, const char **path,
-                 cx_shapley_args *args)
+static int parse(int argc, char **argv, cli_shapley_args *a)
 {
+    cli_common *co = &a->co;
     static const struct option longopts[] = {
         {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},          {"metric", required_argument, NULL, 'm'},
-        {"crn", no_argument, NULL, OPT_CRN},       CLI_PROGRESS_LONGOPTS,
+        {"crn", no_argument, NULL, OPT_CRN},       CLI_PROGRESS_LONGOPTS, CLI_CKPT_LONGOPTS,
         {NULL, 0, NULL, 0}};
     int c, rc;
-    memset(co, 0, sizeof *co);
+    memset(a, 0, sizeof *a);
+    a->ck = (cli_ckpt_args)CLI_CKPT_ARGS_INIT;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":n:s:t:j:c:qhm:", longopts, NULL)) != -1) {
-        if (cli_common_flag("shapley", c, optarg, co, &rc)) {
+        if (cli_common_flag("shapley", c, optarg, co, &rc) ||
+            cli_ckpt_flag("shapley", c, optarg, &a->ck, &rc)) {
             if (rc) return rc;
             continue;
         }
@@ -78,9 +81,9 @@ static int parse(int argc, char **argv, cli_common *co, const char **metric, con
         case 'm':
             if (cx_metric_find(optarg) < 0)
                 return cli_usage_error("shapley", "--metric: unknown metric '%s'", optarg);
-            *metric = optarg;
+            a->metric = optarg;
             break;
-        case OPT_CRN: args->crn = true; break;
+        case OPT_CRN: a->crn = true; break;
         case 'h': help(); return -1;
         case ':': return cli_usage_error("shapley", "%s: missing argument", argv[optind - 1]);
         default: return cli_usage_error("shapley", "unknown option '%s'", argv[optind - 1]);
@@ -88,86 +91,18 @@ static int parse(int argc, char **argv, cli_common *co, const char **metric, con
     }
     if (argc - optind > 1)
         return cli_usage_error("shapley", "one scenario at most, got '%s' too", argv[optind + 1]);
-    *path = optind < argc ? argv[optind] : NULL;
+    a->path = optind < argc ? argv[optind] : NULL;
     if ((rc = cli_check_output("--json", co->json, NULL)) ||
-        (rc = cli_check_output("--csv", co->csv, NULL)))
+        (rc = cli_check_output("--csv", co->csv, NULL)) ||
+        (rc = cli_check_clash(a->path, a->ck.file, co->json, co->csv, NULL, NULL)))
         return rc;
     return 0;
 }
 
-static void print_table(const cx_shapley_report *r, const cx_scenario *sc)
-{
-    const cx_shapley_outcome *o = &r->out;
-    printf("Shapley effects of %s (%s): %" PRIu64 " permutations%s, %" PRIu64 " paths, seed %"
-           PRIu64 ", %d threads, %.2f s\nmean %.6g, variance %.6g [%.6g, %.6g]; shares sum to "
-           "%.3f; 95%% CIs from %d batches%s\n\n%-44s %22s\n",
-           cx_metric_names[r->metric], sc->name, o->perms, o->complete ? "" : " (incomplete)",
-           o->evaluations, r->seed, r->threads, r->elapsed_s, o->mean, o->variance, o->var_lo,
-           o->var_hi, o->sum_share, o->batches,
-           r->crn ? "; common random numbers across steps" : "", "player", "share [95% CI]");
-    for (int k = 0; k < r->n_players; k++) {
-        const cx_shapley_effect *e = &r->eff[r->rank[k]];
-        printf("%-44s %6.3f [%6.3f,%6.3f]\n", cx_shapley_player_name(r, sc, r->rank[k]),
-               e->share, e->lo, e->hi);
-    }
-}
-
 int cli_cmd_shapley(int argc, char **argv)
 {
-    cli_common co;
-    const char *metric = NULL, *path = NULL;
-    cx_shapley_args args = {0};
-    int rc = parse(argc, argv, &co, &metric, &path, &args);
+    cli_shapley_args a;
+    int rc = parse(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    cx_scenario *sc = NULL;
-    cx_model *m = NULL;
-    if ((rc = cli_load(path, &sc, &m))) return rc;
-    cx_engine_opts eo;
-    cx_engine_opts_init(&eo, sc);
-    const uint64_t perms = co.has_paths ? co.paths : CX_SHAPLEY_DEFAULT_PERMS;
-    cx_study_opts o = {.paths = perms, .seed = co.has_seed ? co.seed : eo.seed,
-                       .threads = cli_threads(co.threads, sc, perms, CX_SHAPLEY_BLOCK_PERMS),
-                       .metric = cli_study_metric(metric, sc->sobol_metric),
-                       .interrupt = &cli_interrupt};
-    char err[512] = "";
-    cx_shapley_report *r = NULL;
-    int exit_code = EXIT_FAILURE;
-    cli_progress pr; /* issue 23 */
-    cli_progress_init(&pr, &co, true, "permutations");
-    if (cli_progress_on(&pr)) {
-        o.progress = cli_progress_count;
-        o.progress_ctx = &pr;
-    }
-    cli_catch_sigint();
-    rc = cx_shapley_run(&r, sc, m, &o, &args, err, sizeof err);
-    cli_progress_end(&pr, rc == 0 && r->out.complete);
-    if (rc < 0) {
-        fprintf(stderr, "capexsim: %s\n", err[0] ? err : cx_strerror(rc));
-        exit_code = rc == CX_ERR_RANGE || rc == CX_ERR_USAGE ? CLI_EXIT_USAGE : EXIT_FAILURE;
-        goto done;
-    }
-    if (r->out.perms == 0) {
-        exit_code = cli_nothing_done();
-        goto done;
-    }
-    if (!co.quiet) print_table(r, sc);
-    if (co.json &&
-        (exit_code = cli_write_result(
-             co.json, cx_shapley_report_json(r, sc),
-             json_pack("{s:s, s:I, s:o, s:s, s:b}", "command", "shapley", "paths",
-                       (json_int_t)o.paths, "seed", cx_output_u64(o.seed), "metric",
-                       cx_metric_names[o.metric], "crn", args.crn),
-             sc)))
-        goto done;
-    if (co.csv && cx_shapley_report_csv(r, sc, co.csv) < 0) {
-        fprintf(stderr, "capexsim: %s: %s\n", co.csv, strerror(errno));
-        exit_code = EXIT_FAILURE;
-        goto done;
-    }
-    exit_code = cli_study_exit(r->out.complete, r->out.perms, r->requested, "permutations");
-done:
-    cx_shapley_report_free(r);
-    cx_model_free(m);
-    cx_scenario_free(sc);
-    return exit_code;
+    return cli_shapley_exec(&a);
 }

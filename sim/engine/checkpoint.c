@@ -8,10 +8,15 @@
  *   u32 runs ended, then for each: u64 length, engine state;
  *   u8 run in progress?, then u64 length, engine state;
  *   32 bytes: SHA-256 of everything before.
- * An engine state: u8 command (0 run, 1 sweep: format 2 on); u64 next_block, paths_done,
- * blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise); u32
- * partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done and,
- * for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values.
+ * An engine state: u8 command (0 run, 1 sweep, 3 stress: `commands` below); u64 next_block,
+ * paths_done, blocks_done; u8 stopped; f64 elapsed_s; the accumulator (cx_accum_serialise);
+ * u32 partial_n, and when it is not 0: u32 n_series, u32 vals_cap, then per block a u8 done
+ * and, for a done block, u32 paths, its n_series moments and (vals_cap > 0) its kept values;
+ * then (format 4) the observer part: u64 block bytes (0: no observer) and with one, u64
+ * length, its merged state, and the done blocks' states of the round in progress.
+ * A study with a driver of its own (tornado, sobol, shapley: issue 23) holds no run ended and
+ * one state in progress: u8 command (2, 4, 5), then the study's own bytes, which it checks
+ * itself (sim/study/tornado.c, sobol_design.c, shapley_design.c).
  * States are kept as bytes and read into an engine state only when a run begins; cx_ckpt_open
  * reads each once to check it, so a bad state is refused before any path runs.
  *
@@ -58,8 +63,9 @@
 /* 2: each state says which command wrote it (issue 25); 3: the scalar inputs draw from
  * streams keyed by name (issue 23 item 8), so a state of format 2 holds blocks of another
  * draw order and must not be resumed by this one, and a run's accumulator carries the
- * outcome breakdown (issue 20 item 3) */
-#define FORMAT 3u
+ * outcome breakdown (issue 20 item 3); 4: the studies (issue 23 item 6): the study's
+ * options in the identity, a command byte for each study, an engine state's observer part */
+#define FORMAT 4u
 #define BOM 0x01020304u
 #define MAX_INCLUDE_DEPTH 10
 /* the most bytes of the header and identity (five strings of at most ID_STR_MAX bytes) */
@@ -90,6 +96,7 @@ struct cx_ckpt {
     int begun;            /* engine runs begun in this process */
     cx_engine_state st;   /* the state handed to the engine by begin */
     uint64_t n_runs;      /* engine runs the command makes (a sweep's points) */
+    size_t obs_block, obs_max; /* the runs' observer: block state bytes, most state bytes */
     int lock_fd;          /* flock'ed PATH.lock (-1: none) */
     char *lock_path;
     char err[512];
@@ -104,6 +111,7 @@ void cx_ckpt_id_clear(cx_ckpt_id *id)
     free(id->target);
     free(id->json);
     free(id->csv);
+    free(id->study);
     memset(id, 0, sizeof *id);
 }
 
@@ -116,10 +124,10 @@ static int dup_opt(char **dst, const char *src)
 int cx_ckpt_id_copy(cx_ckpt_id *dst, const cx_ckpt_id *src)
 {
     *dst = *src;
-    dst->command = dst->scenario = dst->target = dst->json = dst->csv = NULL;
+    dst->command = dst->scenario = dst->target = dst->json = dst->csv = dst->study = NULL;
     if (dup_opt(&dst->command, src->command) || dup_opt(&dst->scenario, src->scenario) ||
         dup_opt(&dst->target, src->target) || dup_opt(&dst->json, src->json) ||
-        dup_opt(&dst->csv, src->csv)) {
+        dup_opt(&dst->csv, src->csv) || dup_opt(&dst->study, src->study)) {
         cx_ckpt_id_clear(dst);
         return CX_ERR_NOMEM;
     }
@@ -154,6 +162,7 @@ static void put_id(cx_wbuf *w, const cx_ckpt_id *id)
     put_opt(w, id->csv);
     cx_wbuf_u8(w, id->quiet);
     cx_wbuf_f64(w, id->every_s);
+    put_opt(w, id->study);
 }
 
 static void get_id(cx_rbuf *r, cx_ckpt_id *id)
@@ -174,8 +183,35 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
     uint8_t quiet = cx_rbuf_u8(r);
     id->quiet = quiet != 0;
     id->every_s = cx_rbuf_f64(r);
+    id->study = get_opt(r);
     /* flags are 0 or 1: anything else is not what a capexsim wrote */
     if (!id->command || anti > 1 || quiet > 1) r->err = r->err ? r->err : CX_ERR_RANGE;
+}
+
+/* The commands that write checkpoints, by the command byte of their states: run and sweep
+ * hold engine states, the studies (issue 23) their own (cx_ckpt_open_study). */
+static const char *const commands[] = {"run", "sweep", "tornado", "stress", "sobol", "shapley"};
+#define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
+
+/* The command byte of command (-1: none). */
+static int command_kind(const char *command)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(command, commands[i]) == 0) return i;
+    return -1;
+}
+
+bool cx_ckpt_is_study(const char *command)
+{
+    return strcmp(command, "tornado") == 0 || strcmp(command, "sobol") == 0 ||
+           strcmp(command, "shapley") == 0;
+}
+
+/* Whether command's identity holds options of its own (id->study): the studies, and stress
+ * (its case), whose states are engine states. */
+static bool has_study_options(const char *command)
+{
+    return cx_ckpt_is_study(command) || strcmp(command, "stress") == 0;
 }
 
 static bool str_ok(const char *s, size_t max)
@@ -190,9 +226,13 @@ static bool str_ok(const char *s, size_t max)
  */
 static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
 {
-    if (strcmp(id->command, "run") != 0 && strcmp(id->command, "sweep") != 0) {
-        cx_set_err(why, why_len, "'%s', expected run or sweep", id->command);
+    if (command_kind(id->command) < 0) {
+        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado, stress, sobol or shapley", id->command);
         return "command";
+    }
+    if ((id->study != NULL) != has_study_options(id->command)) {
+        cx_set_err(why, why_len, "%s, for a %s", id->study ? "set" : "missing", id->command);
+        return "study options";
     }
     if (id->paths < 1 || id->paths > PATHS_MAX) {
         cx_set_err(why, why_len, "%llu, expected 1 to %llu", (unsigned long long)id->paths,
@@ -213,9 +253,9 @@ static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
         cx_set_err(why, why_len, "%g, expected 0 to %g seconds", id->every_s, EVERY_S_MAX);
         return "checkpoint_every";
     }
-    static const char *const names[] = {"scenario", "target", "json", "csv"};
-    const char *const strs[] = {id->scenario, id->target, id->json, id->csv};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"scenario", "target", "json", "csv", "study options"};
+    const char *const strs[] = {id->scenario, id->target, id->json, id->csv, id->study};
+    for (int i = 0; i < 5; i++)
         if (!str_ok(strs[i], ID_STR_MAX)) {
             cx_set_err(why, why_len, "longer than %u bytes", ID_STR_MAX);
             return names[i];
@@ -332,10 +372,16 @@ int cx_ckpt_digest(const cx_scenario *sc, uint8_t out[32], char *err, size_t err
 
 /* ---- engine states as bytes ---- */
 
-/* The command byte of a state: which command's run it is (run 0, sweep 1). */
-static uint8_t command_kind(const char *command)
+/* A state's observer part (format 4, issue 23): u64 block bytes (0: none), then u64 length
+ * and the merged state, then the done blocks' states of the round in progress. */
+static void put_obs(cx_wbuf *w, const cx_engine_state *st)
 {
-    return strcmp(command, "sweep") == 0;
+    cx_wbuf_u64(w, st->obs_block);
+    if (!st->obs_block) return;
+    cx_wbuf_u64(w, st->obs_n);
+    cx_wbuf_put(w, st->obs, st->obs_n);
+    for (int j = 0; j < st->partial_n; j++)
+        if (st->done[j]) cx_wbuf_put(w, st->obs_blocks + (size_t)j * st->obs_block, st->obs_block);
 }
 
 static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
@@ -348,7 +394,10 @@ static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
     cx_wbuf_f64(w, st->elapsed_s);
     cx_accum_serialise(st->accum, w);
     cx_wbuf_u32(w, (uint32_t)st->partial_n);
-    if (st->partial_n == 0) return;
+    if (st->partial_n == 0) {
+        put_obs(w, st);
+        return;
+    }
     cx_wbuf_u32(w, (uint32_t)st->n_series);
     cx_wbuf_u32(w, (uint32_t)st->vals_cap);
     const size_t vn = (size_t)CX_N_METRICS * (size_t)st->vals_cap;
@@ -361,7 +410,9 @@ static void put_state(cx_wbuf *w, uint8_t kind, const cx_engine_state *st)
         cx_wbuf_u8(w, st->vals_ok[j]);
         if (st->vals_ok[j]) cx_wbuf_put(w, st->vals + (size_t)j * vn, vn * sizeof *st->vals);
     }
+    put_obs(w, st);
 }
+
 
 static void state_clear(cx_engine_state *st)
 {
@@ -371,6 +422,8 @@ static void state_clear(cx_engine_state *st)
     free(st->mom);
     free(st->vals_ok);
     free(st->vals);
+    free(st->obs);
+    free(st->obs_blocks);
     memset(st, 0, sizeof *st);
 }
 
@@ -501,6 +554,30 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
     return NULL;
 }
 
+/* Reads a state's observer part (put_obs) into st: the block size must be the runs'
+ * observer's and the merged state within its bound (its contents are the observer's to check,
+ * when the run begins). @return 0, CX_ERR_CONFIG (*field set), CX_ERR_NOMEM. */
+static int get_obs(const cx_ckpt *ck, cx_rbuf *r, cx_engine_state *st, const char **field)
+{
+    *field = "observer state";
+    uint64_t ob = cx_rbuf_u64(r);
+    if (r->err || ob != ck->obs_block) return CX_ERR_CONFIG;
+    if (!ob) return 0;
+    uint64_t n = cx_rbuf_u64(r);
+    if (r->err || n > ck->obs_max || n > cx_rbuf_left(r)) return CX_ERR_CONFIG;
+    st->obs_block = ob;
+    st->obs_n = n;
+    size_t nd = 0;
+    for (int j = 0; j < st->partial_n; j++) nd += st->done[j];
+    if (!(st->obs = malloc(n ? n : 1)) || !(st->obs_blocks = calloc(st->partial_n ? (size_t)st->partial_n : 1, ob)))
+        return CX_ERR_NOMEM;
+    cx_rbuf_get(r, st->obs, n);
+    if (nd > cx_rbuf_left(r) / ob) return CX_ERR_CONFIG;
+    for (int j = 0; j < st->partial_n; j++)
+        if (st->done[j]) cx_rbuf_get(r, st->obs_blocks + (size_t)j * ob, ob);
+    return r->err ? CX_ERR_CONFIG : 0;
+}
+
 /*
  * Peeks at the accumulator's replicate statistics (cx_accum_serialise: u32 quarters, u32
  * thresholds, f64 alpha, the thresholds, u32 levels, the levels, u32 batch size), so that
@@ -557,9 +634,9 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
     cx_rbuf r;
     cx_rbuf_init(&r, b->p, b->n);
     uint8_t kind = cx_rbuf_u8(&r);
-    if (!r.err && kind != command_kind(ck->id.command)) {
+    if (!r.err && (int)kind != command_kind(ck->id.command)) {
         cx_set_err(why, sizeof why, "%s, but its run states are a %s's", ck->id.command,
-                   kind == 0 ? "run" : kind == 1 ? "sweep" : "unknown command");
+                   kind < N_COMMANDS ? commands[kind] : "unknown command");
         field = "command";
         goto bad;
     }
@@ -616,6 +693,13 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
             if (st->vals_ok[j] > 1) goto bad;
             if (st->vals_ok[j]) cx_rbuf_get(&r, st->vals + (size_t)j * vn, vn * sizeof *st->vals);
         }
+    }
+    if (!r.err && (rc = get_obs(ck, &r, st, &field)) < 0) {
+        if (rc == CX_ERR_NOMEM) {
+            state_clear(st);
+            return rc;
+        }
+        goto bad;
     }
     if (r.err || cx_rbuf_left(&r) != 0) {
         field = "state length";
@@ -883,6 +967,8 @@ static int file_bytes_max(const cx_ckpt *ck, size_t *out)
     accum = sat_madd(1, cx_breakdown_bytes_max(CX_BD_MAX_OUTCOMES, nb), accum);
     uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
     size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
+    block = block > SIZE_MAX - ck->obs_block ? SIZE_MAX : block + ck->obs_block;
+    accum = accum > SIZE_MAX - ck->obs_max - 16 ? SIZE_MAX : accum + ck->obs_max + 16;
     size_t state = sat_madd((size_t)rb, block, accum);
     state = state > SIZE_MAX - 128 ? SIZE_MAX : state + 128;
     *out = sat_madd(ck->n_runs, state, ID_BYTES_MAX + 64);
@@ -980,37 +1066,21 @@ static const char *id_differs(const cx_ckpt_id *a, const cx_ckpt_id *b)
     if ((a->target == NULL) != (b->target == NULL) || (a->target && strcmp(a->target, b->target)))
         return "--target-ci";
     if (a->round_blocks != b->round_blocks) return "--round-blocks";
+    if ((a->study == NULL) != (b->study == NULL) || (a->study && strcmp(a->study, b->study)))
+        return "the study's options";
     return "";
 }
 
-int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
-                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
-                 const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
-                 size_t err_len)
+/* A checkpoint handle for path and id (no file read yet), with its lock taken. */
+static int ckpt_new(cx_ckpt **out, const char *path, const cx_ckpt_id *id, char *err,
+                    size_t err_len)
 {
     *out = NULL;
     cx_ckpt *ck = calloc(1, sizeof *ck);
     if (!ck) return CX_ERR_NOMEM;
     int rc = CX_ERR_NOMEM;
     ck->lock_fd = -1;
-    ck->n_runs = n_runs;
-    ck->n_quarters = n_quarters;
-    ck->n_thresholds = n_thresholds;
-    ck->alpha = alpha;
-    if (bd) ck->bd = *bd;
-    if (n_rep_q < 0 || n_rep_q > CX_REP_MAX_Q || (n_rep_q > 0) != has_replicates(id)) {
-        cx_set_err(err, err_len, "%s: %d replicate levels for a run %s keeps them", path,
-                   n_rep_q, has_replicates(id) ? "that" : "that never");
-        free(ck);
-        return CX_ERR_RANGE;
-    }
-    ck->n_rep_q = n_rep_q;
-    if (n_rep_q) memcpy(ck->rep_q, rep_q, (size_t)n_rep_q * sizeof *rep_q);
-    if (!(ck->path = strdup(path)) ||
-        !(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds)) ||
-        cx_ckpt_id_copy(&ck->id, id) < 0)
-        goto fail;
-    if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
+    if (!(ck->path = strdup(path)) || cx_ckpt_id_copy(&ck->id, id) < 0) goto fail;
     char why[256] = "";
     const char *field = check_id(&ck->id, why, sizeof why);
     if (field) {
@@ -1019,22 +1089,36 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
         goto fail;
     }
     if ((rc = take_lock(ck, err, err_len)) < 0) goto fail;
+    *out = ck;
+    return 0;
+fail:
+    if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "%s: out of memory", path);
+    cx_ckpt_free(ck);
+    return rc;
+}
 
-    size_t max = 0;
-    if ((rc = file_bytes_max(ck, &max)) < 0) goto fail;
+/*
+ * Reads ck's file, at most max bytes: checks it (header, checksum, an identity equal to
+ * ck's) and takes its states as bytes (ended runs, the run in progress), unread.
+ * @return 0 (*fresh: there is no file yet), or an error with one line in err.
+ */
+static int ckpt_read(cx_ckpt *ck, size_t max, bool *fresh, char *err, size_t err_len)
+{
+    const char *path = ck->path;
     unsigned char *data = NULL;
     cx_rbuf r;
-    rc = open_file(path, max, &data, &r, err, err_len);
+    *fresh = false;
+    int rc = open_file(path, max, &data, &r, err, err_len);
     if (rc == CX_ERR_IO && errno == ENOENT) {
         free(data);
         if (err && err_len) err[0] = 0;
-        *out = ck; /* a new checkpoint */
+        *fresh = true;
         return 0;
     }
     if (rc == 0) {
         cx_ckpt_id held;
         rc = read_id(path, &r, &held, err, err_len);
-        const char *what = rc == 0 ? id_differs(&held, id) : "";
+        const char *what = rc == 0 ? id_differs(&held, &ck->id) : "";
         if (*what) {
             cx_set_err(err, err_len,
                        "%s: checkpoint of another run (%s differs); resume it with 'capexsim "
@@ -1060,9 +1144,61 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
     if (rc == 0 && (r.err || cx_rbuf_left(&r) != 0)) rc = CX_ERR_CONFIG;
     if (rc == CX_ERR_CONFIG && !(err && err[0]))
         cx_set_err(err, err_len, "%s: damaged checkpoint (run states: not as written)", path);
+    free(data);
+    return rc;
+}
+
+int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                 int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                 const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
+                 size_t err_len)
+{
+    return cx_ckpt_open_obs(out, path, id, n_runs, n_quarters, thresholds, n_thresholds, alpha,
+                            bd, rep_q, n_rep_q, 0, 0, err, err_len);
+}
+
+int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                     int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                     const cx_bd_shape *bd, const double *rep_q, int n_rep_q, size_t obs_block,
+                     size_t obs_max, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (cx_ckpt_is_study(id->command)) {
+        cx_set_err(err, err_len, "%s: a %s's checkpoint holds no engine states", path,
+                   id->command);
+        return CX_ERR_CONFIG;
+    }
+    if (n_rep_q < 0 || n_rep_q > CX_REP_MAX_Q || (n_rep_q > 0) != has_replicates(id)) {
+        cx_set_err(err, err_len, "%s: %d replicate levels for a run %s keeps them", path,
+                   n_rep_q, has_replicates(id) ? "that" : "that never");
+        return CX_ERR_RANGE;
+    }
+    cx_ckpt *ck = NULL;
+    int rc = ckpt_new(&ck, path, id, err, err_len);
+    if (rc < 0) return rc;
+    ck->n_runs = n_runs;
+    ck->obs_block = obs_block;
+    ck->obs_max = obs_max;
+    ck->n_quarters = n_quarters;
+    ck->n_thresholds = n_thresholds;
+    ck->alpha = alpha;
+    if (bd) ck->bd = *bd;
+    ck->n_rep_q = n_rep_q;
+    if (n_rep_q) memcpy(ck->rep_q, rep_q, (size_t)n_rep_q * sizeof *rep_q);
+    rc = CX_ERR_NOMEM;
+    if (!(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds))) goto fail;
+    if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
+    size_t max = 0;
+    bool fresh = false;
+    if ((rc = file_bytes_max(ck, &max)) < 0 || (rc = ckpt_read(ck, max, &fresh, err, err_len)) < 0)
+        goto fail;
+    if (fresh) {
+        *out = ck; /* a new checkpoint */
+        return 0;
+    }
     /* the command's runs: one for run, a sweep's points */
     const uint64_t held = (uint64_t)ck->n_ended + (ck->cur.p != NULL);
-    if (rc == 0 && held > n_runs) {
+    if (held > n_runs) {
         cx_set_err(err, err_len,
                    "%s: damaged checkpoint (runs: %llu, but '%s' of this scenario makes %llu)",
                    path, (unsigned long long)held, ck->id.command, (unsigned long long)n_runs);
@@ -1074,7 +1210,6 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
         if (b) rc = get_state(ck, i, b, &ck->st, err, err_len);
     }
     state_clear(&ck->st);
-    free(data);
     if (rc < 0) goto fail;
     ck->held = ck->n_ended + (ck->cur.p != NULL);
     *out = ck;
@@ -1085,9 +1220,63 @@ fail:
     return rc;
 }
 
+int cx_ckpt_open_study(cx_ckpt **out, const char *path, const cx_ckpt_id *id,
+                       size_t state_max, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (!cx_ckpt_is_study(id->command)) {
+        cx_set_err(err, err_len, "%s: a %s's checkpoint holds engine states", path,
+                   id->command);
+        return CX_ERR_CONFIG;
+    }
+    cx_ckpt *ck = NULL;
+    int rc = ckpt_new(&ck, path, id, err, err_len);
+    if (rc < 0) return rc;
+    /* the header and identity, a u32 and a u8, the state's length, its command byte */
+    const size_t max = state_max > SIZE_MAX - ID_BYTES_MAX - 64 ? SIZE_MAX
+                                                                  : state_max + ID_BYTES_MAX + 64;
+    bool fresh = false;
+    if ((rc = ckpt_read(ck, max, &fresh, err, err_len)) < 0) goto fail;
+    if (fresh) {
+        *out = ck;
+        return 0;
+    }
+    /* a study's file holds one state, its own, which begins with the command byte */
+    rc = CX_ERR_CONFIG;
+    if (ck->n_ended != 0 || !ck->cur.p || ck->cur.n < 1) {
+        cx_set_err(err, err_len, "%s: damaged checkpoint (runs: %d ended, %s in progress; a "
+                   "%s holds one state)", path, ck->n_ended, ck->cur.p ? "one" : "none",
+                   id->command);
+        goto fail;
+    }
+    const int kind = ck->cur.p[0];
+    if (kind != command_kind(id->command)) {
+        cx_set_err(err, err_len, "%s: damaged checkpoint (command: %s, but its state is a %s's)",
+                   path, id->command, kind < N_COMMANDS ? commands[kind] : "unknown command");
+        goto fail;
+    }
+    ck->held = 1;
+    *out = ck;
+    return 0;
+fail:
+    cx_ckpt_free(ck);
+    return rc;
+}
+
+const unsigned char *cx_ckpt_study_state(const cx_ckpt *ck, size_t *n)
+{
+    *n = ck->held && ck->cur.p ? ck->cur.n - 1 : 0;
+    return ck->held && ck->cur.p ? ck->cur.p + 1 : NULL;
+}
+
 int cx_ckpt_runs_held(const cx_ckpt *ck)
 {
     return ck->held;
+}
+
+const char *cx_ckpt_path(const cx_ckpt *ck)
+{
+    return ck->path;
 }
 
 const char *cx_ckpt_error(const cx_ckpt *ck)
@@ -1132,12 +1321,44 @@ static void sync_dir(const char *path)
     free(dir);
 }
 
+/* Writes ck's file (ck->err says why when it fails). */
+static int write_file(cx_ckpt *ck)
+{
+    cx_wbuf f = {0};
+    put_file(&f, ck);
+    int rc = f.err;
+    if (rc == 0 && (rc = cx_file_write_atomic(ck->path, writer, &f)) < 0)
+        snprintf(ck->err, sizeof ck->err, "%s: cannot write the checkpoint: %s", ck->path,
+                 strerror(errno));
+    else if (rc == 0)
+        sync_dir(ck->path);
+    else
+        snprintf(ck->err, sizeof ck->err, "%s: %s", ck->path, cx_strerror(rc));
+    cx_wbuf_clear(&f);
+    return rc;
+}
+
+int cx_ckpt_study_save(cx_ckpt *ck, const void *p, size_t n)
+{
+    unsigned char *b = malloc(n + 1);
+    if (!b) {
+        snprintf(ck->err, sizeof ck->err, "%s: out of memory", ck->path);
+        return CX_ERR_NOMEM;
+    }
+    b[0] = (unsigned char)command_kind(ck->id.command);
+    if (n) memcpy(b + 1, p, n);
+    free(ck->cur.p);
+    ck->cur.p = b;
+    ck->cur.n = n + 1;
+    return write_file(ck);
+}
+
 static int hook_save(void *ctx, const cx_engine_state *st, bool final)
 {
     cx_ckpt *ck = ctx;
     const int k = ck->begun - 1;
-    cx_wbuf s = {0}, f = {0};
-    put_state(&s, command_kind(ck->id.command), st);
+    cx_wbuf s = {0};
+    put_state(&s, (uint8_t)command_kind(ck->id.command), st);
     int rc = s.err;
     if (rc == 0 && k > ck->n_ended) rc = CX_ERR_INTERNAL; /* runs begin in order */
     if (rc == 0) {
@@ -1171,19 +1392,8 @@ static int hook_save(void *ctx, const cx_engine_state *st, bool final)
             ck->cur = b;
         }
     }
-    if (rc == 0) {
-        put_file(&f, ck);
-        rc = f.err;
-    }
-    if (rc == 0 && (rc = cx_file_write_atomic(ck->path, writer, &f)) < 0)
-        snprintf(ck->err, sizeof ck->err, "%s: cannot write the checkpoint: %s", ck->path,
-                 strerror(errno));
-    else if (rc == 0)
-        sync_dir(ck->path);
-    else
-        snprintf(ck->err, sizeof ck->err, "%s: %s", ck->path, cx_strerror(rc));
+    if (rc == 0) rc = write_file(ck);
     cx_wbuf_clear(&s);
-    cx_wbuf_clear(&f);
     return rc;
 }
 

@@ -28,7 +28,7 @@
  */
 
 typedef struct cx_ckpt_id {
-    char *command;         /* "run" or "sweep" */
+    char *command;         /* "run", "sweep" or a study: "tornado", "stress" (issue 23) */
     char *scenario;        /* the scenario file as given; NULL: the built-in scenario */
     uint8_t digest[32];    /* cx_ckpt_digest of the scenario */
     uint64_t seed, paths;
@@ -40,6 +40,9 @@ typedef struct cx_ckpt_id {
     char *json, *csv;
     bool quiet;
     double every_s;
+    /* a study's own options that make its identity, as text ("metric=capex_burden"); NULL
+     * for run and sweep, set for a study */
+    char *study;
 } cx_ckpt_id;
 
 /* Frees the strings of id (a zeroed id is fine) and zeroes it. */
@@ -91,11 +94,40 @@ int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
                  const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
                  size_t err_len);
+/* cx_ckpt_open for runs with an observer (issue 23: stress's sections) that saves its state
+ * (cx_observer save/load/check_block): obs_block its block state's bytes, obs_max the most
+ * bytes of its merged state. The contents are the observer's to check as each run begins. */
+int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                     int n_quarters, const double *thresholds, int n_thresholds, double alpha,
+                     const cx_bd_shape *bd, const double *rep_q, int n_rep_q, size_t obs_block,
+                     size_t obs_max, char *err, size_t err_len);
 void cx_ckpt_free(cx_ckpt *ck);
 /* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
 void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);
 /* Engine runs the opened file held (ended or in progress): 0 for a new checkpoint. */
 int cx_ckpt_runs_held(const cx_ckpt *ck);
+/*
+ * Studies with drivers of their own (issue 23: tornado) keep their own state, one blob of
+ * bytes that the study writes and checks (its fields against its shape and each other); the
+ * file around it is the same: identity (id->study: the study's own options), SHA-256,
+ * atomic writes, the lock, the bound on the size, and the checks of the identity.
+ */
+/* Whether command is such a study (its checkpoints hold its own state, not engine states). */
+bool cx_ckpt_is_study(const char *command);
+/*
+ * cx_ckpt_open for a study: state_max bounds the study's state (the file is refused unread
+ * beyond it), and a file that holds anything but one state of id->command's is refused.
+ * @return as cx_ckpt_open's. @note free *out with cx_ckpt_free.
+ */
+int cx_ckpt_open_study(cx_ckpt **out, const char *path, const cx_ckpt_id *id,
+                       size_t state_max, char *err, size_t err_len);
+/* The study's state the opened file held (NULL, *n 0: a new checkpoint); untrusted bytes. */
+const unsigned char *cx_ckpt_study_state(const cx_ckpt *ck, size_t *n);
+/* Replaces the study's state with the n bytes at p and writes the file (atomically).
+ * @return 0, or an error with cx_ckpt_error saying why. */
+int cx_ckpt_study_save(cx_ckpt *ck, const void *p, size_t n);
+/* The file's path, as given. */
+const char *cx_ckpt_path(const cx_ckpt *ck);
 /* Why the last save failed ("" if none). */
 const char *cx_ckpt_error(const cx_ckpt *ck);
 

@@ -361,6 +361,9 @@ static int resume_check(const cx_engine_opts *o, const cx_engine_state *st, uint
         st->paths_done > o->paths || st->partial_n < 0 ||
         (st->stopped && st->partial_n) || !(st->elapsed_s >= 0))
         return CX_ERR_RANGE;
+    const size_t ob = o->observer ? o->observer->block_bytes : 0;
+    if (st->obs_block != ob || (ob && !st->obs) || (ob && st->partial_n && !st->obs_blocks))
+        return CX_ERR_CONFIG;
     if (st->partial_n == 0) return 0;
     uint64_t rs = round_size(o, st->next_block);
     uint64_t rn = nblocks - st->next_block < rs ? nblocks - st->next_block : rs;
@@ -371,6 +374,12 @@ static int resume_check(const cx_engine_opts *o, const cx_engine_state *st, uint
         if (st->done[j] > 1 ||
             (st->done[j] && st->paths[j] != block_paths(o->paths, st->next_block + (uint64_t)j)))
             return CX_ERR_RANGE;
+    /* an observer's block states: whole blocks that merge_block may read (untrusted bytes) */
+    for (int j = 0; ob && j < st->partial_n; j++)
+        if (st->done[j] &&
+            !o->observer->check_block(o->observer->ctx, st->obs_blocks + (size_t)j * ob,
+                                      st->next_block + (uint64_t)j, st->paths[j]))
+            return CX_ERR_CONFIG;
     return 0;
 }
 
@@ -416,8 +425,19 @@ static int save_state(const cx_engine_opts *o, const cx_run *run, uint64_t next,
                       double elapsed_s)
 {
     cx_engine_state st = {next, run->paths_done, run->blocks_done, run->stopped, elapsed_s,
-                          run->accum, 0, 0, NULL, NULL, NULL, 0, NULL, NULL};
-    return o->ckpt->save(o->ckpt->ctx, &st, final);
+                          run->accum, 0, 0, NULL, NULL, NULL, 0, NULL, NULL,
+                          NULL, 0, 0, NULL};
+    cx_wbuf w = {0};
+    if (o->observer) {
+        o->observer->save(o->observer->ctx, &w);
+        if (w.err) return w.err;
+        st.obs = w.p;
+        st.obs_n = w.n;
+        st.obs_block = o->observer->block_bytes;
+    }
+    int rc = o->ckpt->save(o->ckpt->ctx, &st, final);
+    cx_wbuf_clear(&w);
+    return rc;
 }
 
 /* Saves the state of an interrupted round (starting at b0) before its done blocks fold. */
@@ -425,8 +445,17 @@ static int save_partial(const cx_engine_opts *o, const cx_run *run, const slot *
                         uint64_t b0, int ns, double elapsed_s)
 {
     cx_engine_state st = {b0, run->paths_done, run->blocks_done, false, elapsed_s, run->accum,
-                          rn, ns, NULL, NULL, NULL, 0, NULL, NULL};
+                          rn, ns, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL};
     const size_t cap = (size_t)slots[0].bm.cap, vn = (size_t)CX_N_METRICS * cap;
+    const size_t ob = o->observer ? o->observer->block_bytes : 0;
+    cx_wbuf w = {0};
+    if (ob) {
+        o->observer->save(o->observer->ctx, &w);
+        st.obs = w.p;
+        st.obs_n = w.n;
+        st.obs_block = ob;
+        st.obs_blocks = calloc((size_t)rn, ob);
+    }
     st.done = calloc((size_t)rn, 1);
     st.paths = calloc((size_t)rn, sizeof *st.paths);
     st.mom = calloc((size_t)rn * (size_t)ns, sizeof *st.mom);
@@ -436,7 +465,8 @@ static int save_partial(const cx_engine_opts *o, const cx_run *run, const slot *
         st.vals = calloc((size_t)rn * vn, sizeof *st.vals);
     }
     int rc = CX_ERR_NOMEM;
-    if (st.done && st.paths && st.mom && (!cap || (st.vals_ok && st.vals))) {
+    if (st.done && st.paths && st.mom && (!cap || (st.vals_ok && st.vals)) &&
+        (!ob || (!w.err && st.obs_blocks))) {
         for (int j = 0; j < rn; j++) {
             if (!slots[j].done) continue;
             st.done[j] = 1;
@@ -444,6 +474,7 @@ static int save_partial(const cx_engine_opts *o, const cx_run *run, const slot *
             memcpy(st.mom + (size_t)j * (size_t)ns, slots[j].bm.out, (size_t)ns * sizeof *st.mom);
             if (cap && (st.vals_ok[j] = slots[j].bm.vals_ok != 0))
                 memcpy(st.vals + (size_t)j * vn, slots[j].bm.vals, vn * sizeof *st.vals);
+            if (ob) memcpy(st.obs_blocks + (size_t)j * ob, slots[j].obs, ob);
         }
         rc = o->ckpt->save(o->ckpt->ctx, &st, true);
     }
@@ -452,6 +483,8 @@ static int save_partial(const cx_engine_opts *o, const cx_run *run, const slot *
     free(st.mom);
     free(st.vals_ok);
     free(st.vals);
+    free(st.obs_blocks);
+    cx_wbuf_clear(&w);
     return rc;
 }
 
@@ -492,10 +525,15 @@ static int check_opts(const cx_scenario *sc, const cx_engine_opts *o)
     if (o->observer && (!o->observer->block_init || !o->observer->path ||
                         !o->observer->merge_block))
         return CX_ERR_RANGE;
-    /* an observer's merged state is its own: not saved; shared between processes only when
-     * it is all per-block state (engine.h: it travels with the blocks to rank 0) */
-    if (o->observer && (o->ckpt || (o->comm && o->comm->size > 1 &&
-                                    (!o->observer->shareable || o->observer->start))))
+    /* an observer's merged state is its own: shared between processes only when it is all
+     * per-block state (engine.h: it travels with the blocks to rank 0); saved only when it
+     * can save, load and check it (issue 23), in one process */
+    if (o->observer && o->comm && o->comm->size > 1 &&
+        (!o->observer->shareable || o->observer->start))
+        return CX_ERR_RANGE;
+    if (o->observer && o->ckpt &&
+        ((o->comm && o->comm->size > 1) || !o->observer->save || !o->observer->load ||
+         !o->observer->check_block))
         return CX_ERR_RANGE;
     if (o->ckpt && (!o->ckpt->save || !(o->ckpt->every_s >= 0))) return CX_ERR_RANGE;
     if (o->comm && (o->comm->size < 1 || o->comm->rank < 0 || o->comm->rank >= o->comm->size ||
@@ -645,6 +683,12 @@ static int resume_begin(run_ctx *e, uint64_t *b0)
     e->run->blocks_done = st->blocks_done;
     e->run->stopped = st->stopped;
     if (e->root && (rc = resume_accum(e->run->accum, st->accum)) < 0) return rc;
+    if (o->observer) {
+        cx_rbuf r;
+        cx_rbuf_init(&r, st->obs, st->obs_n);
+        if (o->observer->load(o->observer->ctx, &r) < 0 || r.err || cx_rbuf_left(&r))
+            return CX_ERR_CONFIG; /* a damaged observer state (the checkpoint's) */
+    }
     e->elapsed0 = st->elapsed_s;
     return 0;
 }
@@ -670,6 +714,9 @@ static void round_load(run_ctx *e, uint64_t b0, int rn, const unsigned char *pre
             slots[j].bm.vals_ok = vn && st->vals_ok[j];
             if (slots[j].bm.vals_ok)
                 memcpy(slots[j].bm.vals, st->vals + (size_t)j * vn, vn * sizeof(double));
+            /* the block's observer state, as saved (checked by resume_check) */
+            if (st->obs_block)
+                memcpy(slots[j].obs, st->obs_blocks + (size_t)j * st->obs_block, st->obs_block);
         }
     }
 }

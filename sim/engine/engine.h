@@ -102,6 +102,14 @@ typedef struct cx_observer {
     void (*path)(void *ctx, void *bstate, int tid, const double *x, const cx_path_result *res);
     void (*merge_block)(void *ctx, const void *bstate, uint64_t b);
     bool shareable;        /* all state per block: may run under several ranks (see above) */
+    /* issue 23, checkpoints (both NULL: a run with this observer takes none): save writes its
+     * merged state (the blocks merged so far); load replaces it with bytes save wrote,
+     * checking them (CX_ERR_RANGE when they are not such a state); check_block says whether
+     * block_bytes bytes are a whole block's state that merge_block may read (a checkpoint's
+     * bytes are untrusted). No order-free per-thread state with these. */
+    void (*save)(void *ctx, cx_wbuf *w);
+    int (*load)(void *ctx, cx_rbuf *r);
+    bool (*check_block)(void *ctx, const void *bstate, uint64_t b, int paths);
 } cx_observer;
 
 /* What the engine tells progress and stop callbacks between rounds. */
@@ -139,6 +147,12 @@ typedef struct cx_engine_state {
     int vals_cap;
     unsigned char *vals_ok;
     double *vals;                       /* partial_n x CX_N_METRICS x vals_cap */
+    /* with an observer (issue 23): its merged state after the folded blocks (observer save's
+     * bytes), and the done blocks' states of the interrupted round (partial_n x obs_block,
+     * the done ones meaningful); obs_block 0 without an observer */
+    unsigned char *obs;
+    size_t obs_n, obs_block;
+    unsigned char *obs_blocks;
 } cx_engine_state;
 
 /*
@@ -149,7 +163,8 @@ typedef struct cx_engine_state {
  * last save (0: after every round), when an interrupt stops a round (with that round's done
  * blocks, before the partial report folds them), and when the run ends (final = true); st is
  * borrowed for the call. A save that fails ends the run with its error code. With MPI only
- * rank 0 saves. Not with an observer (its state is not in cx_engine_state).
+ * rank 0 saves. With an observer only when it has save, load and check_block (its state is
+ * then part of cx_engine_state), and one process.
  */
 typedef struct cx_engine_ckpt {
     void *ctx;

@@ -105,6 +105,109 @@ static void merge_block(void *ctx, const void *bstate, uint64_t b)
     s->n_all += (uint64_t)v->n;
 }
 
+/* ---- checkpoints (issue 23) ---- */
+/* The merged state: u64 n_all, the thresholds' exceedance counts, then per section: u64 n,
+ * f64 sum_burden, f64 sum_revenue, its exceedance counts, its two sketches; then u64 kept and
+ * the first kept paths' burden and revenue (cx_paired_corr). */
+static void sections_save(void *ctx, cx_wbuf *w)
+{
+    const cx_sections *s = ctx;
+    cx_wbuf_u64(w, s->n_all);
+    for (int j = 0; j < s->n_thr; j++)
+        cx_wbuf_u64(w, s->exceed_all[j]);
+    for (int k = 0; k < s->k; k++) {
+        const section *c = &s->sec[k];
+        cx_wbuf_u64(w, c->n);
+        cx_wbuf_f64(w, c->sum_burden);
+        cx_wbuf_f64(w, c->sum_revenue);
+        for (int j = 0; j < s->n_thr; j++)
+            cx_wbuf_u64(w, c->exceed[j]);
+        cx_sketch_serialise(c->burden, w);
+        cx_sketch_serialise(c->revenue, w);
+    }
+    cx_wbuf_u64(w, s->kept);
+    cx_wbuf_put(w, s->keep_burden, (size_t)s->kept * sizeof *s->keep_burden);
+    cx_wbuf_put(w, s->keep_revenue, (size_t)s->kept * sizeof *s->keep_revenue);
+}
+
+/* sections_save's bytes into s, checked: every count adds up (a section's sketches hold its
+ * paths, the sections the total, the exceedances at most the paths and adding up). */
+static int sections_load(void *ctx, cx_rbuf *r)
+{
+    cx_sections *s = ctx;
+    s->n_all = cx_rbuf_u64(r);
+    for (int j = 0; j < s->n_thr; j++)
+        s->exceed_all[j] = cx_rbuf_u64(r);
+    uint64_t total = 0;
+    for (int k = 0; k < s->k && !r->err; k++) {
+        section *c = &s->sec[k];
+        c->n = cx_rbuf_u64(r);
+        c->sum_burden = cx_rbuf_f64(r);
+        c->sum_revenue = cx_rbuf_f64(r);
+        for (int j = 0; j < s->n_thr; j++)
+            c->exceed[j] = cx_rbuf_u64(r);
+        if (r->err || cx_sketch_deserialise(c->burden, r) < 0 ||
+            cx_sketch_deserialise(c->revenue, r) < 0)
+            return CX_ERR_RANGE;
+        if (cx_sketch_count(c->burden) + c->burden->nan != c->n ||
+            cx_sketch_count(c->revenue) + c->revenue->nan != c->n || c->n > s->n_all - total)
+            return CX_ERR_RANGE;
+        total += c->n;
+    }
+    if (r->err || total != s->n_all)
+        return CX_ERR_RANGE;
+    /* the kept paths: the first ones merged, as many as there is room for */
+    s->kept = cx_rbuf_u64(r);
+    if (r->err || s->kept != (s->n_all < s->n_keep ? s->n_all : s->n_keep))
+        return CX_ERR_RANGE;
+    cx_rbuf_get(r, s->keep_burden, (size_t)s->kept * sizeof *s->keep_burden);
+    cx_rbuf_get(r, s->keep_revenue, (size_t)s->kept * sizeof *s->keep_revenue);
+    if (r->err)
+        return CX_ERR_RANGE;
+    for (int j = 0; j < s->n_thr; j++) {
+        uint64_t sum = 0;
+        for (int k = 0; k < s->k; k++) {
+            if (s->sec[k].exceed[j] > s->sec[k].n)
+                return CX_ERR_RANGE;
+            sum += s->sec[k].exceed[j];
+        }
+        if (sum != s->exceed_all[j])
+            return CX_ERR_RANGE;
+    }
+    return 0;
+}
+
+/* A done block's state holds all its paths' values. */
+static bool sections_check_block(void *ctx, const void *bstate, uint64_t b, int paths)
+{
+    (void)ctx;
+    (void)b;
+    block_vals v;
+    memcpy(&v, bstate, sizeof v.n); /* the bytes may be unaligned in no way, but are untrusted */
+    return v.n == paths && paths >= 0 && paths <= CX_BLOCK_PATHS;
+}
+
+size_t cx_sections_block_bytes(void)
+{
+    return sizeof(block_vals);
+}
+
+size_t cx_sections_state_max(uint64_t paths, int n_thr, double alpha)
+{
+    cx_sketch *sk = NULL;
+    if (cx_sketch_new(&sk, alpha) < 0)
+        return 0;
+    const size_t nb = (size_t)sk->nb;
+    cx_sketch_free(sk);
+    const uint64_t blocks = (paths + CX_BLOCK_PATHS - 1) / CX_BLOCK_PATHS;
+    const size_t k = blocks < CX_BATCH_SECTIONS ? (size_t)blocks : CX_BATCH_SECTIONS;
+    const size_t nt = n_thr > 0 ? (size_t)n_thr : 0;
+    /* as sim/engine/checkpoint.c bounds a sketch: every bucket of both signs, and counters */
+    const size_t sketch = 256 + 2 * (8 + 8 * nb);
+    const size_t keep = paths < CX_BATCH_CORR_PATHS ? (size_t)paths : CX_BATCH_CORR_PATHS;
+    return 16 + 8 * nt + k * (24 + 8 * nt + 2 * sketch) + 16 * keep;
+}
+
 void cx_sections_free(cx_sections *s)
 {
     if (!s)
@@ -159,7 +262,10 @@ int cx_sections_new(cx_sections **out, uint64_t paths, const double *thr, int n_
                            .block_bytes = sizeof(block_vals),
                            .block_init = block_init,
                            .path = path,
-                           .merge_block = merge_block};
+                           .merge_block = merge_block,
+                           .save = sections_save,
+                           .load = sections_load,
+                           .check_block = sections_check_block};
     *out = s;
     return 0;
 fail:

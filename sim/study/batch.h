@@ -60,6 +60,12 @@ int cx_sections_new(cx_sections **out, uint64_t paths, const double *thr, int n_
 void cx_sections_free(cx_sections *s);
 /* The observer to put in cx_engine_opts.observer; valid while s lives. */
 const cx_observer *cx_sections_observer(cx_sections *s);
+/* Checkpoints (issue 23): the bytes of a sections observer's block state, and the most bytes
+ * of its merged state for a run of `paths` paths, n_thr thresholds and relative error alpha
+ * (what bounds a checkpoint before it is read). The observer saves, loads and checks its
+ * state itself (cx_observer save, load, check_block). */
+size_t cx_sections_block_bytes(void);
+size_t cx_sections_state_max(uint64_t paths, int n_thr, double alpha);
 /* Number of statistics: CX_N_HEADLINE + thresholds. */
 int cx_sections_n_stats(const cx_sections *s);
 /* Sections (K). */

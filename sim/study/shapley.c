@@ -139,6 +139,13 @@ static int report_new(cx_shapley_report **out, const cx_scenario *sc, const cx_s
     return 0;
 }
 
+size_t cx_shapley_state_max(const cx_scenario *sc)
+{
+    /* a record: 4 doubles and 2 per player (every input and the noise players) */
+    const size_t rec = 8 * (4 + 2 * ((size_t)sc->n_inputs + CX_SHAPLEY_NOISE_PLAYERS));
+    return 256 + rec * CX_SHAPLEY_MAX_BATCHES + 4 + 256 * (4 + rec);
+}
+
 int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_model *m,
                    const cx_study_opts *opts, const cx_shapley_args *args, char *err,
                    size_t err_len)
@@ -170,7 +177,7 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
                              .threads = nt, .block_perms = rep->block_perms,
                              .crn = args && args->crn,
                              .interrupt = o.interrupt, .progress = o.progress,
-                             .progress_ctx = o.progress_ctx};
+                             .progress_ctx = o.progress_ctx, .ckpt = o.ckpt};
     if (rc == 0)
         rc = cx_shapley_design_run(&des, rep->eff, &rep->out, err, err_len);
     for (int t = 0; mf.ws && t < nt; t++)
@@ -184,7 +191,7 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
         return rc;
     }
     cx_shapley_rank(rep->eff, rep->n_players, rep->rank);
-    rep->elapsed_s = cx_study_now_s() - t0;
+    rep->elapsed_s = cx_study_now_s() - t0 + rep->out.elapsed_before;
     *out = rep;
     return 0;
 }

@@ -79,6 +79,9 @@ typedef struct cx_shapley_design {
     /* permutations folded of perms, between rounds (sim/study/study.h; NULL: none) */
     cx_study_progress_fn progress;
     void *progress_ctx;
+    /* issue 23, as cx_study_opts: saved between rounds (the batches folded after the blocks
+     * before the next one, and at an interrupt the round's done block records), resumed */
+    const struct cx_study_ckpt *ckpt;
 } cx_shapley_design;
 
 typedef struct cx_shapley_outcome {
@@ -91,6 +94,7 @@ typedef struct cx_shapley_outcome {
     double max_half_width; /* widest 95% half-width of a share */
     int batches;           /* replicates behind the CIs */
     bool complete;         /* every block ran */
+    double elapsed_before; /* seconds of the sessions before this one (a checkpoint's) */
 } cx_shapley_outcome;
 
 /* The most points one call of the function gets: N_i (d - 1), at least 64. */
@@ -158,6 +162,8 @@ int cx_shapley_run(cx_shapley_report **out, const cx_scenario *sc, const cx_mode
                    const cx_study_opts *opts, const cx_shapley_args *args, char *err,
                    size_t err_len);
 void cx_shapley_report_free(cx_shapley_report *r);
+/* The most bytes a Shapley checkpoint's state can take for sc (issue 23). */
+size_t cx_shapley_state_max(const cx_scenario *sc);
 
 /* The JSON document (a new reference; NULL when out of memory). */
 json_t *cx_shapley_report_json(const cx_shapley_report *r, const cx_scenario *sc);

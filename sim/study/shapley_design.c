@@ -20,6 +20,7 @@
 #include "sim/rng/normal.h"
 #include "sim/rng/pcg.h"
 #include "sim/study/shapley.h"
+#include "sim/study/study.h"
 #include "sim/study/study_internal.h"
 
 /*
@@ -96,6 +97,10 @@ typedef struct design_run {
     int n_bat;
     thread_scr *ts;
     atomic_int stopped;
+    /* checkpoints (issue 23): the first block not folded, the last save, earlier sessions */
+    int64_t next;
+    double t0, last_save, elapsed0;
+    int rc_save;
 } design_run;
 
 int cx_shapley_max_points(const cx_shapley_design *des)
@@ -339,20 +344,165 @@ static void report(const design_run *r, int64_t blocks)
                      r->des->perms);
 }
 
+/* ---- checkpoints (issue 23) ---------------------------------------------------------- */
+/*
+ * The state (after the file's command byte): u32 block_perms, u32 players, u32 batches, u64
+ * permutations, u8 crn, u32 round blocks, u64 next (blocks before it folded), f64 elapsed_s,
+ * the batch records, u32 records of the round from next done before an interrupt, then
+ * each: u32 slot, its record. A record's permutation count says whether its block ran.
+ */
+static int64_t round_blocks(const cx_shapley_design *des)
+{
+    const uint32_t rb = des->ckpt ? des->ckpt->round_blocks : 0;
+    return rb > 0 && rb < ROUND_BLOCKS ? (int64_t)rb : ROUND_BLOCKS;
+}
+
+static uint64_t block_n(const design_run *r, int64_t b)
+{
+    const uint64_t bp = (uint64_t)r->block_perms, first = (uint64_t)b * bp;
+    return r->des->perms - first < bp ? r->des->perms - first : bp;
+}
+
+/* Saves the state with the blocks before next folded and, rn > 0, the done records of the
+ * round of rn blocks from next (not yet folded). */
+static int save_state(design_run *r, int64_t next, int rn)
+{
+    const cx_shapley_design *des = r->des;
+    cx_wbuf w = {0};
+    cx_wbuf_u32(&w, (uint32_t)r->block_perms);
+    cx_wbuf_u32(&w, (uint32_t)r->d);
+    cx_wbuf_u32(&w, (uint32_t)r->n_bat);
+    cx_wbuf_u64(&w, des->perms);
+    cx_wbuf_u8(&w, des->crn);
+    cx_wbuf_u32(&w, (uint32_t)round_blocks(des));
+    cx_wbuf_u64(&w, (uint64_t)next);
+    cx_wbuf_f64(&w, r->elapsed0 + cx_study_now_s() - r->t0);
+    cx_wbuf_put(&w, r->bat, (size_t)r->n_bat * r->sz * sizeof *r->bat);
+    uint32_t n = 0;
+    for (int j = 0; j < rn; j++)
+        n += r->rec[(size_t)j * r->sz + R_PERMS] > 0.0;
+    cx_wbuf_u32(&w, n);
+    for (int j = 0; j < rn; j++)
+        if (r->rec[(size_t)j * r->sz + R_PERMS] > 0.0) {
+            cx_wbuf_u32(&w, (uint32_t)j);
+            cx_wbuf_put(&w, r->rec + (size_t)j * r->sz, r->sz * sizeof *r->rec);
+        }
+    int rc = w.err ? w.err : des->ckpt->save(des->ckpt->ctx, w.p, w.n);
+    cx_wbuf_clear(&w);
+    r->last_save = cx_study_now_s();
+    r->rc_save = rc;
+    return rc;
+}
+
+/* A record of `perms` permutations: its counts, and every value finite. */
+static bool record_ok(const design_run *r, const double *rec, uint64_t perms)
+{
+    if (rec[R_PERMS] != (double)perms ||
+        rec[R_N] != (double)perms * CX_SHAPLEY_VAR_PER_PERM || !(rec[R_M2] >= 0))
+        return false;
+    for (size_t i = 0; i < r->sz; i++)
+        if (!isfinite(rec[i]))
+            return false;
+    return true;
+}
+
+/* Reads and checks the state at rb into r: NULL, or the field that disagrees with the
+ * design or the other fields (why: the detail). */
+static const char *load_state(design_run *r, cx_rbuf *rb, char *why, size_t why_len)
+{
+    const cx_shapley_design *des = r->des;
+    const uint32_t want[3] = {(uint32_t)r->block_perms, (uint32_t)r->d, (uint32_t)r->n_bat};
+    static const char *const names[3] = {"block_perms", "players", "batches"};
+    for (int i = 0; i < 3; i++) {
+        uint32_t v = cx_rbuf_u32(rb);
+        if (!rb->err && v != want[i]) {
+            cx_set_err(why, why_len, "%u, this study has %u", (unsigned)v, (unsigned)want[i]);
+            return names[i];
+        }
+    }
+    uint64_t perms = cx_rbuf_u64(rb);
+    uint8_t crn = cx_rbuf_u8(rb);
+    uint32_t rb_blocks = cx_rbuf_u32(rb);
+    uint64_t next = cx_rbuf_u64(rb);
+    r->elapsed0 = cx_rbuf_f64(rb);
+    if (rb->err)
+        return "fields";
+    if (perms != des->perms || crn != (uint8_t)des->crn ||
+        rb_blocks != (uint32_t)round_blocks(des)) {
+        cx_set_err(why, why_len, "%llu permutations, crn %u, rounds of %u; this study: %llu, "
+                   "%u, %u", (unsigned long long)perms, (unsigned)crn, (unsigned)rb_blocks,
+                   (unsigned long long)des->perms, (unsigned)des->crn,
+                   (unsigned)round_blocks(des));
+        return "design";
+    }
+    if (next > (uint64_t)r->blocks) {
+        cx_set_err(why, why_len, "%llu, the study has %lld blocks", (unsigned long long)next,
+                   (long long)r->blocks);
+        return "next_block";
+    }
+    if (!(r->elapsed0 >= 0 && r->elapsed0 < 1e12)) {
+        cx_set_err(why, why_len, "%g seconds", r->elapsed0);
+        return "elapsed_s";
+    }
+    cx_rbuf_get(rb, r->bat, (size_t)r->n_bat * r->sz * sizeof *r->bat);
+    /* batch k holds blocks k B / K .. of those folded: its permutation count says which */
+    for (int k = 0; k < r->n_bat && !rb->err; k++) {
+        uint64_t want_perms = 0;
+        for (int64_t b = 0; b < (int64_t)next; b++)
+            if ((int)((b * r->n_bat) / r->blocks) == k)
+                want_perms += block_n(r, b);
+        const double *bat = r->bat + (size_t)k * r->sz;
+        if (!record_ok(r, bat, want_perms)) {
+            cx_set_err(why, why_len, "batch %d: %.17g permutations (%.17g variance draws), "
+                       "the blocks folded give it %llu", k, bat[R_PERMS], bat[R_N],
+                       (unsigned long long)want_perms);
+            return "batches";
+        }
+    }
+    const int64_t R = round_blocks(des);
+    const int64_t rn = r->blocks - (int64_t)next < R ? r->blocks - (int64_t)next : R;
+    uint32_t n = cx_rbuf_u32(rb);
+    for (uint32_t i = 0, last = 0; i < n && !rb->err; i++) {
+        uint32_t j = cx_rbuf_u32(rb);
+        if (rb->err || (int64_t)j >= rn || (i > 0 && j <= last)) {
+            cx_set_err(why, why_len, "slot %u, the round has %lld (increasing)", (unsigned)j,
+                       (long long)rn);
+            return "round in progress";
+        }
+        last = j;
+        double *rec = r->rec + (size_t)j * r->sz;
+        cx_rbuf_get(rb, rec, r->sz * sizeof *rec);
+        if (!rb->err && !record_ok(r, rec, block_n(r, (int64_t)next + j))) {
+            cx_set_err(why, why_len, "block %lld: %.17g permutations, it has %llu",
+                       (long long)next + j, rec[R_PERMS],
+                       (unsigned long long)block_n(r, (int64_t)next + j));
+            return "round in progress";
+        }
+    }
+    if (rb->err || cx_rbuf_left(rb) != 0) {
+        cx_set_err(why, why_len, "%zu bytes, not what its fields take", rb->n);
+        return "state length";
+    }
+    r->next = (int64_t)next;
+    return NULL;
+}
+
 /* Every block, in rounds over the threads, folded in block order into the batches.
  * @return 0 or the first error of a block. */
 static int run_blocks(design_run *r)
 {
     atomic_int status = 0;
-    for (int64_t b0 = 0; b0 < r->blocks && !atomic_load(&r->stopped); b0 += ROUND_BLOCKS) {
-        const int rn = (int)(r->blocks - b0 < ROUND_BLOCKS ? r->blocks - b0 : ROUND_BLOCKS);
+    const int64_t R = round_blocks(r->des);
+    for (int64_t b0 = r->next; b0 < r->blocks && !atomic_load(&r->stopped); b0 += R) {
+        const int rn = (int)(r->blocks - b0 < R ? r->blocks - b0 : R);
         atomic_int ran = 0; /* this round's blocks done, for progress */
 #if CX_HAVE_OPENMP
 #pragma omp parallel for num_threads(r->des->threads) schedule(dynamic, 1)
 #endif
         for (int j = 0; j < rn; j++) {
             double *rec = r->rec + (size_t)j * r->sz;
-            memset(rec, 0, r->sz * sizeof *rec);
+            if (rec[R_PERMS] > 0.0)
+                continue; /* done before the checkpoint it was resumed from */
             if (atomic_load_explicit(&r->stopped, memory_order_relaxed) ||
                 interrupted(r->des)) {
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
@@ -369,6 +519,10 @@ static int run_blocks(design_run *r)
             if (r->des->progress && thread == 0) /* the thread that folds, between blocks */
                 report(r, b0 + k);
         }
+        const cx_study_ckpt *ck = r->des->ckpt;
+        /* a round cut short is saved as it stands, its done blocks' records with it */
+        if (ck && atomic_load(&r->stopped) && !atomic_load(&status) && save_state(r, b0, rn))
+            return r->rc_save;
         for (int j = 0; j < rn; j++) {
             const int64_t b = b0 + j;
             const int k = (int)((b * r->n_bat) / r->blocks); /* batch k: blocks k B / K .. */
@@ -376,6 +530,11 @@ static int run_blocks(design_run *r)
         }
         if (r->des->progress && !atomic_load(&r->stopped))
             report(r, b0 + rn);
+        memset(r->rec, 0, (size_t)rn * r->sz * sizeof *r->rec);
+        r->next = b0 + rn;
+        if (ck && !atomic_load(&r->stopped) && cx_study_now_s() - r->last_save >= ck->every_s &&
+            save_state(r, b0 + rn, 0))
+            return r->rc_save;
     }
     return atomic_load(&status);
 }
@@ -578,15 +737,35 @@ int cx_shapley_design_run(const cx_shapley_design *des, cx_shapley_effect *eff,
     r.sz = R_HEAD + 2 * (size_t)r.d;
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     rc = scratch_new(&r);
+    r.t0 = r.last_save = cx_study_now_s();
+    if (rc == 0 && des->ckpt && des->ckpt->state) {
+        cx_rbuf rb;
+        cx_rbuf_init(&rb, des->ckpt->state, des->ckpt->state_n);
+        char why[256] = "not as written";
+        const char *field = load_state(&r, &rb, why, sizeof why);
+        if (field) {
+            cx_set_err(err, err_len, "%s: damaged checkpoint (shapley state, %s: %s)",
+                       des->ckpt->name, field, why);
+            rc = CX_ERR_CONFIG;
+        }
+    }
     if (rc == 0)
         rc = run_blocks(&r);
+    /* the final save: every block folded */
+    if (rc == 0 && des->ckpt && !atomic_load(&r.stopped))
+        rc = save_state(&r, r.blocks, 0);
     gsl_set_error_handler(old);
     if (rc == 0) {
         results(&r, eff, out);
         out->complete = !atomic_load(&r.stopped);
+        out->elapsed_before = r.elapsed0;
     }
     scratch_free(&r);
-    if (rc == CX_ERR_RANGE)
+    if (rc == CX_ERR_CONFIG) /* a damaged checkpoint: its message is in err */
+        return rc;
+    if (r.rc_save && rc == r.rc_save)
+        cx_set_err(err, err_len, "shapley: cannot save the checkpoint: %s", cx_strerror(rc));
+    else if (rc == CX_ERR_RANGE)
         cx_set_err(err, err_len, "shapley: the correlation matrix is not positive definite");
     else if (rc != 0)
         cx_set_err(err, err_len, "shapley: %s", cx_strerror(rc));

@@ -258,6 +258,14 @@ static int report_finish(cx_sobol_report *rep, const cx_scenario *sc)
     return rc;
 }
 
+size_t cx_sobol_state_max(const cx_scenario *sc)
+{
+    /* the indices: at most every input, the two noise ones, and (from the API) 64 groups */
+    const size_t n_idx = (size_t)sc->n_inputs + CX_SOBOL_N_NOISE + 64;
+    const size_t rec = 8 * (4 + 3 * n_idx); /* a record: R_HEAD doubles, 3 per index */
+    return 256 + rec * (CX_SOBOL_MAX_BATCHES + 2) + 4 + (size_t)CX_SOBOL_ROUND_BLOCKS * (4 + rec);
+}
+
 int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m,
                  const cx_study_opts *opts, char *err, size_t err_len)
 {
@@ -288,7 +296,8 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
                            .block_paths = rep->block_paths, .sampling = o.sampling,
                            .target_ci = o.sobol.target_ci, .max_base = o.sobol.max_paths,
                            .interrupt = o.interrupt, .comm = o.comm,
-                           .progress = o.progress, .progress_ctx = o.progress_ctx};
+                           .progress = o.progress, .progress_ctx = o.progress_ctx,
+                           .ckpt = o.ckpt};
     if (rc == 0)
         rc = cx_sobol_design_run(&des, rep->idx, &rep->outcome, err, err_len);
     if (rc == 0) {
@@ -306,7 +315,7 @@ int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m
         cx_sobol_report_free(rep);
         return rc;
     }
-    rep->elapsed_s = cx_study_now_s() - t0;
+    rep->elapsed_s = cx_study_now_s() - t0 + rep->outcome.elapsed_before;
     *out = rep;
     return 0;
 }

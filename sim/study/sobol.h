@@ -122,6 +122,9 @@ typedef struct cx_sobol_design {
      * target_ci, of the most it may run) */
     cx_study_progress_fn progress;
     void *progress_ctx;
+    /* issue 23, as cx_study_opts (one process): saved between rounds (the folded accumulator,
+     * the stage schedule, and at an interrupt the round's done blocks), resumed from */
+    const struct cx_study_ckpt *ckpt;
 } cx_sobol_design;
 
 typedef struct cx_sobol_outcome {
@@ -130,6 +133,7 @@ typedef struct cx_sobol_outcome {
     int stages;            /* times the sample was checked against target_ci (1 without) */
     bool target_met;       /* every half-width <= target_ci (false without a target) */
     double max_half_width; /* the widest 95% half-width of any S1 or ST */
+    double elapsed_before; /* seconds of the sessions before this one (a checkpoint's) */
 } cx_sobol_outcome;
 
 /*
@@ -220,6 +224,9 @@ typedef struct cx_sobol_report {
 int cx_sobol_run(cx_sobol_report **out, const cx_scenario *sc, const cx_model *m,
                  const cx_study_opts *opts, char *err, size_t err_len);
 void cx_sobol_report_free(cx_sobol_report *r);
+/* The most bytes a Sobol checkpoint's state can take for sc (issue 23): what bounds the file
+ * before it is read. */
+size_t cx_sobol_state_max(const cx_scenario *sc);
 
 /* The JSON document (a new reference) and the CSV table of the study. */
 json_t *cx_sobol_report_json(const cx_sobol_report *r, const cx_scenario *sc);

@@ -279,3 +279,51 @@ void cx_sobol_acc_result(cx_sobol_acc *a, cx_sobol_index *idx, cx_sobol_summary 
     free(bat);
     free(est);
 }
+
+/* ---- checkpoints (issue 23) ---- */
+
+void cx_sobol_acc_put(const cx_sobol_acc *a, cx_wbuf *w)
+{
+    cx_wbuf_u32(w, (uint32_t)a->n_full);
+    cx_wbuf_u32(w, (uint32_t)a->cur_blocks);
+    cx_wbuf_u64(w, a->bsize);
+    cx_wbuf_put(w, a->tot, a->sz * sizeof(double));
+    cx_wbuf_put(w, a->bat, a->sz * (CX_SOBOL_MAX_BATCHES + 1) * sizeof(double));
+}
+
+const char *cx_sobol_acc_get(cx_sobol_acc *a, cx_rbuf *r, uint64_t blocks, double values,
+                             char *why, size_t why_len)
+{
+    uint32_t n_full = cx_rbuf_u32(r), cur = cx_rbuf_u32(r);
+    uint64_t bsize = cx_rbuf_u64(r);
+    cx_rbuf_get(r, a->tot, a->sz * sizeof(double));
+    cx_rbuf_get(r, a->bat, a->sz * (CX_SOBOL_MAX_BATCHES + 1) * sizeof(double));
+    if (r->err)
+        return "accumulator";
+    /* batches of bsize blocks (a power of two), n_full of them full and cur blocks in the
+     * next: every block folded, once */
+    if (n_full > CX_SOBOL_MAX_BATCHES || bsize == 0 || bsize > ((uint64_t)1 << 40) ||
+        (bsize & (bsize - 1)) || cur >= bsize || n_full * bsize + cur != blocks) {
+        cx_set_err(why, why_len, "%u full of %llu blocks and %u, for %llu blocks folded",
+                   (unsigned)n_full, (unsigned long long)bsize, (unsigned)cur,
+                   (unsigned long long)blocks);
+        return "batches";
+    }
+    double sum = 0.0;
+    for (uint32_t g = 0; g <= n_full && g <= CX_SOBOL_MAX_BATCHES; g++)
+        sum += a->bat[(size_t)g * a->sz + R_N];
+    if (a->tot[R_N] != values || sum != values) {
+        cx_set_err(why, why_len, "%.17g values (batches: %.17g), the blocks folded hold %.17g",
+                   a->tot[R_N], sum, values);
+        return "values counted";
+    }
+    for (size_t i = 0; i < a->sz * (CX_SOBOL_MAX_BATCHES + 1); i++)
+        if (!isfinite(a->bat[i]) || (i < a->sz && !isfinite(a->tot[i]))) {
+            cx_set_err(why, why_len, "not finite");
+            return "accumulator";
+        }
+    a->n_full = (int)n_full;
+    a->cur_blocks = (int)cur;
+    a->bsize = bsize;
+    return NULL;
+}

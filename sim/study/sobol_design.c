@@ -17,6 +17,7 @@
 #include "sim/engine/sampling.h"
 #include "sim/rng/pcg.h"
 #include "sim/study/sobol.h"
+#include "sim/study/study.h"
 #include "sim/study/study_internal.h"
 
 /*
@@ -65,7 +66,15 @@ typedef struct design_run {
     double **scratch;   /* per thread: block_paths x 2d uniforms, then fab (n_idx) */
     uint64_t total;     /* base samples of the last block's end */
     atomic_int stopped; /* set (relaxed) by whichever thread first sees the interrupt */
+    /* checkpoints (issue 23): the stage in progress [start, end) after `stages` stages,
+     * when the last save was, and the seconds of the sessions before this one */
+    int64_t stage_start, stage_end, cap_blocks;
+    int stages;
+    double t0, last_save, elapsed0;
+    int rc_save;
 } design_run;
+
+static int save_state(design_run *r, int64_t next, int rn);
 
 static bool interrupted(const cx_sobol_design *des)
 {
@@ -107,14 +116,21 @@ static void report(const design_run *r, int64_t b0, int rn, double f)
                      done < (double)r->total ? (uint64_t)done : r->total, r->total);
 }
 
+/* Blocks a round: CX_SOBOL_ROUND_BLOCKS, or fewer with a checkpoint's --round-blocks. */
+static int64_t round_blocks(const cx_sobol_design *des)
+{
+    const uint32_t rb = des->ckpt ? des->ckpt->round_blocks : 0;
+    return rb > 0 && rb < CX_SOBOL_ROUND_BLOCKS ? (int64_t)rb : CX_SOBOL_ROUND_BLOCKS;
+}
+
 /* Blocks [b0, b_end) in rounds, folded in block order. @return 0 or an error of the ranks. */
 static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
 {
     const cx_sobol_design *des = r->des;
     const cx_engine_comm *cm = des->comm && des->comm->size > 1 ? des->comm : NULL;
-    for (; b0 < b_end && !atomic_load(&r->stopped); b0 += CX_SOBOL_ROUND_BLOCKS) {
-        const int rn = (int)(b_end - b0 < CX_SOBOL_ROUND_BLOCKS ? b_end - b0
-                                                                : CX_SOBOL_ROUND_BLOCKS);
+    const int64_t R = round_blocks(des);
+    for (; b0 < b_end && !atomic_load(&r->stopped); b0 += R) {
+        const int rn = (int)(b_end - b0 < R ? b_end - b0 : R);
         int64_t jlo, jhi; /* this rank's blocks of the round (all of them alone) */
         cx_study_rank_share(cm, rn, &jlo, &jhi);
         atomic_int ran = 0; /* this round's blocks done here, for progress */
@@ -122,6 +138,8 @@ static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
 #pragma omp parallel for num_threads(des->threads) schedule(dynamic, 1)
 #endif
         for (int j = (int)jlo; j < (int)jhi; j++) {
+            if (cx_sobol_acc_slot(r->acc, j)[0] > 0.0)
+                continue; /* done before the checkpoint it was resumed from */
             if (atomic_load_explicit(&r->stopped, memory_order_relaxed) || interrupted(des)) {
                 atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
                 continue;
@@ -140,11 +158,171 @@ static int run_blocks(design_run *r, int64_t b0, int64_t b_end)
                 return rc;
             atomic_store(&r->stopped, cx_study_any_stopped(cm, atomic_load(&r->stopped)));
         }
+        int rc = 0;
+        /* a round cut short is saved as it stands, its done blocks' records with it */
+        if (des->ckpt && atomic_load(&r->stopped))
+            rc = save_state(r, b0, rn);
         cx_sobol_acc_fold(r->acc, rn);
         if (des->progress && !atomic_load(&r->stopped))
             report(r, b0, rn, 1.0);
+        if (rc == 0 && des->ckpt && !atomic_load(&r->stopped) &&
+            cx_study_now_s() - r->last_save >= des->ckpt->every_s)
+            rc = save_state(r, b0 + rn, 0);
+        if (rc != 0)
+            return rc;
     }
     return 0;
+}
+
+/* ---- checkpoints (issue 23) ---------------------------------------------------------- */
+/*
+ * The state (after the file's command byte): u32 block_paths, u32 indices, u32 d, u64 base,
+ * f64 target_ci, u64 cap (blocks), u32 stages done, u64 stage start, u64 stage end, u64 next
+ * (blocks before it folded), f64 elapsed_s, the accumulator (cx_sobol_acc_put), u32 records
+ * of the round from next done before an interrupt, then each: u32 slot, its record.
+ */
+static uint64_t block_n(const design_run *r, int64_t b)
+{
+    const uint64_t bp = (uint64_t)r->des->block_paths, first = (uint64_t)b * bp;
+    return r->total - first < bp ? r->total - first : bp;
+}
+
+/* The base samples of blocks [0, b). */
+static uint64_t samples_before(const design_run *r, int64_t b)
+{
+    const uint64_t n = (uint64_t)b * (uint64_t)r->des->block_paths;
+    return n < r->total ? n : r->total;
+}
+
+/* Saves the state with the blocks before next folded and, rn > 0, the done records of the
+ * round of rn blocks from next (not yet folded). */
+static int save_state(design_run *r, int64_t next, int rn)
+{
+    const cx_sobol_design *des = r->des;
+    cx_wbuf w = {0};
+    cx_wbuf_u32(&w, (uint32_t)des->block_paths);
+    cx_wbuf_u32(&w, (uint32_t)des->n_idx);
+    cx_wbuf_u32(&w, (uint32_t)des->d);
+    cx_wbuf_u64(&w, des->base);
+    cx_wbuf_f64(&w, des->target_ci);
+    cx_wbuf_u64(&w, (uint64_t)r->cap_blocks);
+    cx_wbuf_u32(&w, (uint32_t)r->stages);
+    cx_wbuf_u64(&w, (uint64_t)r->stage_start);
+    cx_wbuf_u64(&w, (uint64_t)r->stage_end);
+    cx_wbuf_u64(&w, (uint64_t)next);
+    cx_wbuf_f64(&w, r->elapsed0 + cx_study_now_s() - r->t0);
+    cx_sobol_acc_put(r->acc, &w);
+    uint32_t n = 0;
+    for (int j = 0; j < rn; j++)
+        n += cx_sobol_acc_slot(r->acc, j)[0] > 0.0;
+    cx_wbuf_u32(&w, n);
+    for (int j = 0; j < rn; j++)
+        if (cx_sobol_acc_slot(r->acc, j)[0] > 0.0) {
+            cx_wbuf_u32(&w, (uint32_t)j);
+            cx_wbuf_put(&w, cx_sobol_acc_slot(r->acc, j), cx_sobol_acc_slot_bytes(r->acc));
+        }
+    int rc = w.err ? w.err : des->ckpt->save(des->ckpt->ctx, w.p, w.n);
+    cx_wbuf_clear(&w);
+    r->last_save = cx_study_now_s();
+    r->rc_save = rc;
+    return rc;
+}
+
+/* The end of the stage after one that ends at end (the schedule: half the blocks done more,
+ * at least one, at most cap). */
+static int64_t stage_after(int64_t end, int64_t cap)
+{
+    end += end / 2 > 0 ? end / 2 : 1;
+    return end < cap ? end : cap;
+}
+
+/* Reads and checks the state at rb into r (the accumulator, the schedule, the slots): NULL or
+ * the field that disagrees with the design or the other fields; *next: the first block not
+ * folded. end0: the first stage's end. */
+static const char *load_state(design_run *r, cx_rbuf *rb, int64_t end0, int64_t *next,
+                              char *why, size_t why_len)
+{
+    const cx_sobol_design *des = r->des;
+    const uint32_t want[3] = {(uint32_t)des->block_paths, (uint32_t)des->n_idx, (uint32_t)des->d};
+    static const char *const names[3] = {"block_paths", "indices", "inputs"};
+    for (int i = 0; i < 3; i++) {
+        uint32_t v = cx_rbuf_u32(rb);
+        if (!rb->err && v != want[i]) {
+            cx_set_err(why, why_len, "%u, this study has %u", (unsigned)v, (unsigned)want[i]);
+            return names[i];
+        }
+    }
+    uint64_t base = cx_rbuf_u64(rb);
+    double target = cx_rbuf_f64(rb);
+    uint64_t cap = cx_rbuf_u64(rb);
+    if (!rb->err && (base != des->base || !(target == des->target_ci) ||
+                     cap != (uint64_t)r->cap_blocks)) {
+        cx_set_err(why, why_len, "%llu base samples, target %g, %llu blocks at most; this "
+                   "study: %llu, %g, %lld", (unsigned long long)base, target,
+                   (unsigned long long)cap, (unsigned long long)des->base, des->target_ci,
+                   (long long)r->cap_blocks);
+        return "design";
+    }
+    uint32_t stages = cx_rbuf_u32(rb);
+    uint64_t start = cx_rbuf_u64(rb), end = cx_rbuf_u64(rb), nx = cx_rbuf_u64(rb);
+    r->elapsed0 = cx_rbuf_f64(rb);
+    if (rb->err)
+        return "fields";
+    /* the stage schedule depends on N alone: the stage after `stages` of them */
+    int64_t s0 = 0, s1 = end0;
+    uint32_t k = 0;
+    for (; k < stages && s1 < r->cap_blocks && des->target_ci > 0.0; k++) {
+        s0 = s1;
+        s1 = stage_after(s1, r->cap_blocks);
+    }
+    if (k != stages || (int64_t)start != s0 || (int64_t)end != s1) {
+        cx_set_err(why, why_len, "stage %u of blocks [%llu, %llu), the schedule has [%lld, %lld)",
+                   (unsigned)stages, (unsigned long long)start, (unsigned long long)end,
+                   (long long)s0, (long long)s1);
+        return "stage";
+    }
+    if (nx < start || nx > end) {
+        cx_set_err(why, why_len, "%llu, outside the stage [%llu, %llu)",
+                   (unsigned long long)nx, (unsigned long long)start, (unsigned long long)end);
+        return "next_block";
+    }
+    if (!(r->elapsed0 >= 0 && r->elapsed0 < 1e12)) {
+        cx_set_err(why, why_len, "%g seconds", r->elapsed0);
+        return "elapsed_s";
+    }
+    const char *f = cx_sobol_acc_get(r->acc, rb, nx, 2.0 * (double)samples_before(r, (int64_t)nx),
+                                     why, why_len);
+    if (f)
+        return f;
+    const int64_t R = round_blocks(des);
+    const int64_t rn = (int64_t)end - (int64_t)nx < R ? (int64_t)end - (int64_t)nx : R;
+    uint32_t n = cx_rbuf_u32(rb);
+    for (uint32_t i = 0, last = 0; i < n && !rb->err; i++) {
+        uint32_t j = cx_rbuf_u32(rb);
+        if (rb->err || (int64_t)j >= rn || (i > 0 && j <= last)) {
+            cx_set_err(why, why_len, "slot %u, the round has %lld (increasing)", (unsigned)j,
+                       (long long)rn);
+            return "round in progress";
+        }
+        last = j;
+        double *rec = cx_sobol_acc_slot(r->acc, (int)j);
+        cx_rbuf_get(rb, rec, cx_sobol_acc_slot_bytes(r->acc));
+        if (!rb->err && rec[0] != 2.0 * (double)block_n(r, (int64_t)nx + j)) {
+            cx_set_err(why, why_len, "block %lld holds %.17g values, it has %llu",
+                       (long long)nx + j, rec[0],
+                       (unsigned long long)(2 * block_n(r, (int64_t)nx + j)));
+            return "round in progress";
+        }
+    }
+    if (rb->err || cx_rbuf_left(rb) != 0) {
+        cx_set_err(why, why_len, "%zu bytes, not what its fields take", rb->n);
+        return "state length";
+    }
+    r->stages = (int)stages;
+    r->stage_start = (int64_t)start;
+    r->stage_end = (int64_t)end;
+    *next = (int64_t)nx;
+    return NULL;
 }
 
 double cx_sobol_half_width(const cx_sobol_index *x)
@@ -222,6 +400,24 @@ static int scratch_new(design_run *r)
     return 0;
 }
 
+/* The checkpoint's state into r: CX_ERR_CONFIG with one line in err when it disagrees. */
+static int resume_state(design_run *r, int64_t end0, int64_t *b0, char *err, size_t err_len)
+{
+    const cx_study_ckpt *ck = r->des->ckpt;
+    if (r->des->comm && r->des->comm->size > 1) {
+        cx_set_err(err, err_len, "sobol: --checkpoint: one process only (not under MPI)");
+        return CX_ERR_RANGE;
+    }
+    cx_rbuf rb;
+    cx_rbuf_init(&rb, ck->state, ck->state_n);
+    char why[256] = "not as written";
+    const char *field = load_state(r, &rb, end0, b0, why, sizeof why);
+    if (!field)
+        return 0;
+    cx_set_err(err, err_len, "%s: damaged checkpoint (sobol state, %s: %s)", ck->name, field, why);
+    return CX_ERR_CONFIG;
+}
+
 int cx_sobol_design_run(const cx_sobol_design *des, cx_sobol_index *idx, cx_sobol_outcome *out,
                         char *err, size_t err_len)
 {
@@ -248,18 +444,34 @@ int cx_sobol_design_run(const cx_sobol_design *des, cx_sobol_index *idx, cx_sobo
                                                                       : CX_SOBOL_ROUND_BLOCKS);
     if (rc == 0)
         rc = scratch_new(&r);
-    for (int64_t done = 0; rc == 0;) {
-        if ((rc = run_blocks(&r, done, end)) != 0)
+    r.cap_blocks = cap_blocks;
+    r.stage_end = end;
+    r.t0 = r.last_save = cx_study_now_s();
+    int64_t b0 = 0;
+    if (rc == 0 && des->ckpt && des->ckpt->state)
+        rc = resume_state(&r, end, &b0, err, err_len);
+    end = r.stage_end;
+    out->stages = r.stages;
+    for (; rc == 0;) {
+        r.stages = out->stages;
+        r.stage_end = end;
+        if ((rc = run_blocks(&r, b0, end)) != 0)
             break;
         out->stages++;
         bool go = false;
         if ((rc = next_stage(&r, idx, out, &go)) != 0 || !go || end >= cap_blocks)
             break;
-        done = end;
-        end += end / 2 > 0 ? end / 2 : 1;
-        end = end < cap_blocks ? end : cap_blocks;
+        b0 = r.stage_start = end;
+        end = stage_after(end, cap_blocks);
     }
     out->complete = !atomic_load(&r.stopped);
+    /* the final save: the last stage, every block of it folded */
+    if (rc == 0 && des->ckpt && out->complete) {
+        r.stages = out->stages - 1;
+        rc = save_state(&r, end, 0);
+    }
+    if (r.rc_save)
+        cx_set_err(err, err_len, "sobol: cannot save the checkpoint: %s", cx_strerror(r.rc_save));
     const cx_engine_comm *cm = des->comm && des->comm->size > 1 ? des->comm : NULL;
     if (rc == 0 && cm) {
         /* rank 0's result (the others folded only their own blocks) to every rank */
@@ -271,8 +483,9 @@ int cx_sobol_design_run(const cx_sobol_design *des, cx_sobol_index *idx, cx_sobo
     free(r.scratch);
     cx_sobol_acc_free(r.acc);
     cx_sampling_plan_free(plan);
-    if (rc != 0)
+    if (rc != 0 && !(err && err[0]))
         cx_set_err(err, err_len, "sobol: %s", cx_strerror(rc));
+    out->elapsed_before = r.elapsed0;
     return rc;
 }
 

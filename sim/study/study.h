@@ -36,6 +36,23 @@ typedef struct cx_sobol_args {
  * asked for (tornado: paths; Sobol: base samples; Shapley: permutations). It only reads the
  * counts: nothing it does changes a result. */
 typedef void (*cx_study_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/*
+ * A study's checkpoint (issue 23), as its driver sees it: the driver runs its blocks in
+ * rounds and, between rounds (every every_s seconds), at an interrupt and at the end, hands
+ * its state (its merged accumulators after the blocks done, and its own schedule) to save;
+ * given a state, it checks every field against its shape and the other fields and goes on
+ * from there, so the result is the same bytes as a study never stopped, at any thread count.
+ * The file around the state (identity, SHA-256, lock) is sim/engine/checkpoint.h's.
+ */
+typedef struct cx_study_ckpt {
+    void *ctx;
+    const char *name;            /* the file, for messages */
+    double every_s;              /* seconds between saves (0: after every round) */
+    uint32_t round_blocks;       /* blocks a round (0: the study's default) */
+    const unsigned char *state;  /* the state to go on from (untrusted), NULL: none */
+    size_t state_n;
+    int (*save)(void *ctx, const void *p, size_t n); /* @return 0 or an error */
+} cx_study_ckpt;
 
 typedef struct cx_study_opts {
     uint64_t paths;      /* tornado: paths; Sobol: base samples N (each costs d + 4 paths) */
@@ -55,6 +72,7 @@ typedef struct cx_study_opts {
     cx_sobol_args sobol;  /* Sobol only */
     cx_study_progress_fn progress; /* NULL: none */
     void *progress_ctx;
+    const cx_study_ckpt *ckpt; /* issue 23: tornado, alone (no comm); NULL: none */
 } cx_study_opts;
 
 /* Writes j to path (indent 2) through a temporary file and a rename. @return 0, CX_ERR_IO. */

@@ -87,5 +87,11 @@ int cx_study_close_tmp(FILE *f, char *tmp, const char *path, bool ok);
  * driver's only view inside cx_sobol_acc (sobol_acc.c). */
 double *cx_sobol_acc_slot(cx_sobol_acc *a, int slot);
 size_t cx_sobol_acc_slot_bytes(const cx_sobol_acc *a);
+/* Checkpoints (issue 23): the accumulator's folded state (total, batches) as bytes, and back,
+ * checked against the blocks folded and the values they hold (2 per base sample): NULL, or
+ * the field that disagrees (why: the detail). The slots are not part of it. */
+void cx_sobol_acc_put(const cx_sobol_acc *a, cx_wbuf *w);
+const char *cx_sobol_acc_get(cx_sobol_acc *a, cx_rbuf *r, uint64_t blocks, double values,
+                             char *why, size_t why_len);
 
 #endif

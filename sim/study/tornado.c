@@ -187,6 +187,7 @@ typedef struct tornado_job {
                           * else -1 */
     int d, bp, metric;
     bool block_u;        /* the plan fills a block of uniforms (else exact samplers) */
+    int64_t share_lo, share_hi; /* this rank's blocks, for progress (all of them alone) */
 } tornado_job;
 
 /*
@@ -269,17 +270,15 @@ static void tornado_block_count(cx_study_worker *w, int d, int n)
  * changes no result). */
 #define TORNADO_ROUND_BLOCKS 256
 
-/* This rank's blocks over nt threads, in rounds. @return whether every block ran (no
+/* The blocks [blo, bhi) over nt threads, in rounds; with done (bhi - blo flags), the blocks
+ * flagged are skipped and each block counted is flagged. @return whether every block ran (no
  * interrupt). */
-static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt,
-                           uint64_t nblocks)
+static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt, int64_t blo,
+                           int64_t bhi, unsigned char *done)
 {
     const cx_study_opts *opts = jb->opts;
     /* set (relaxed) by whichever thread first sees the interrupt: later blocks are skipped */
     atomic_int stopped = 0;
-    const cx_engine_comm *cm = opts->comm && opts->comm->size > 1 ? opts->comm : NULL;
-    int64_t blo, bhi; /* this rank's blocks (all of them alone) */
-    cx_study_rank_share(cm, (int64_t)nblocks, &blo, &bhi);
     (void)nt;
     for (int64_t r0 = blo; r0 < bhi && !atomic_load(&stopped); r0 += TORNADO_ROUND_BLOCKS) {
         const int64_t r1 = bhi - r0 < TORNADO_ROUND_BLOCKS ? bhi : r0 + TORNADO_ROUND_BLOCKS;
@@ -287,6 +286,8 @@ static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt,
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
         for (int64_t b = r0; b < r1; b++) {
+            if (done && done[b - blo])
+                continue;
             if (atomic_load_explicit(&stopped, memory_order_relaxed) ||
                 (opts->interrupt && atomic_load_explicit(opts->interrupt, memory_order_relaxed))) {
                 atomic_store_explicit(&stopped, 1, memory_order_relaxed);
@@ -296,15 +297,20 @@ static bool tornado_blocks(const tornado_job *jb, cx_study_worker **ws, int nt,
             uint64_t first = (uint64_t)b * (uint64_t)jb->bp;
             int n = (int)(opts->paths - first < (uint64_t)jb->bp ? opts->paths - first
                                                                   : (uint64_t)jb->bp);
-            if (tornado_block_paths(jb, w, b, n))
+            if (tornado_block_paths(jb, w, b, n)) {
                 tornado_block_count(w, jb->d, n);
-            else
+                if (done)
+                    done[b - blo] = 1;
+            } else {
                 atomic_store_explicit(&stopped, 1, memory_order_relaxed);
+            }
         }
-        if (opts->progress && !atomic_load(&stopped)) /* this rank's share, as paths */
+        /* this rank's share [share_lo, share_hi) done to r1, as paths */
+        const int64_t slo = jb->share_lo, shi = jb->share_hi;
+        if (opts->progress && !atomic_load(&stopped))
             opts->progress(opts->progress_ctx,
-                           r1 == bhi ? opts->paths
-                                     : (uint64_t)((double)(r1 - blo) / (double)(bhi - blo) *
+                           r1 == shi ? opts->paths
+                                     : (uint64_t)((double)(r1 - slo) / (double)(shi - slo) *
                                                   (double)opts->paths),
                            opts->paths);
     }
@@ -325,6 +331,261 @@ static int tornado_merge_threads(cx_study_worker **ws, int nt, int d)
             rc = cx_sketch_merge(w0->sk[s], ws[t]->sk[s]);
         }
     }
+    return rc;
+}
+
+/* ---- checkpoints (issue 23) ---------------------------------------------------------- */
+/*
+ * A tornado's state is order-free integer state (counts, fixed-point sums, sketch counts),
+ * so its checkpoint is the merged state of a set of blocks and the set: the prefix
+ * [0, next) and, after an interrupt cut a round short, the blocks of that round done past
+ * the prefix. A resumed study runs the other blocks into the same state: the same integers,
+ * the same bytes as a study never stopped. The state (after the file's command byte):
+ *   u32 block_paths, u32 inputs (d), u32 metric, u32 round_blocks, u64 next,
+ *   u32 blocks done past next, u64 each (increasing), f64 elapsed_s, tornado_put's bytes.
+ */
+typedef struct tornado_ck {
+    uint64_t next;      /* blocks [0, next) are done */
+    uint64_t *extra;    /* blocks done past next (round_blocks of room), increasing */
+    uint32_t n_extra;
+    uint32_t rb;        /* blocks a round */
+    double elapsed;     /* seconds of the sessions before this one */
+} tornado_ck;
+
+/* Paths of block b of a tornado of `paths` paths in blocks of bp. */
+static uint64_t tornado_block_n(uint64_t paths, int bp, uint64_t b)
+{
+    uint64_t first = b * (uint64_t)bp;
+    return paths - first < (uint64_t)bp ? paths - first : (uint64_t)bp;
+}
+
+size_t cx_tornado_state_max(const cx_scenario *sc, uint32_t round_blocks)
+{
+    int d = 0;
+    for (int i = 0; i < sc->n_inputs; i++)
+        d += sc->inputs[i].uncertain;
+    cx_sketch *sk = NULL;
+    if (cx_sketch_new(&sk, sc->relative_error > 0 ? sc->relative_error : 0.001) < 0)
+        return 0;
+    const size_t nb = (size_t)sk->nb;
+    cx_sketch_free(sk);
+    const size_t rb = round_blocks ? round_blocks : CX_TORNADO_ROUND_BLOCKS;
+    const size_t slots = 2 * (size_t)d + 1;
+    /* as sim/engine/checkpoint.c bounds a sketch: every bucket of both signs, and counters */
+    return 64 + 8 * rb + 1 + slots * (8 + 16) + slots * (256 + 2 * (8 + 8 * nb));
+}
+
+static void tornado_state_put(cx_wbuf *w, const tornado_job *jb, const tornado_ck *tc,
+                              double elapsed, const cx_study_worker *w0)
+{
+    cx_wbuf_u32(w, (uint32_t)jb->bp);
+    cx_wbuf_u32(w, (uint32_t)jb->d);
+    cx_wbuf_u32(w, (uint32_t)jb->metric);
+    cx_wbuf_u32(w, tc->rb);
+    cx_wbuf_u64(w, tc->next);
+    cx_wbuf_u32(w, tc->n_extra);
+    for (uint32_t i = 0; i < tc->n_extra; i++)
+        cx_wbuf_u64(w, tc->extra[i]);
+    cx_wbuf_f64(w, elapsed);
+    tornado_put(w, w0, jb->d);
+}
+
+/* The first field of a tornado state that disagrees with the study or with the other
+ * fields (NULL: none), with the detail in why; w0 then holds the state's totals. */
+static const char *tornado_state_check(const tornado_job *jb, cx_rbuf *r, tornado_ck *tc,
+                                       cx_study_worker *w0, uint64_t nblocks, char *why,
+                                       size_t why_len)
+{
+    const uint64_t paths = jb->opts->paths;
+    const int d = jb->d;
+    const uint32_t want[4] = {(uint32_t)jb->bp, (uint32_t)d, (uint32_t)jb->metric, tc->rb};
+    static const char *const names[4] = {"block_paths", "inputs", "metric", "round_blocks"};
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = cx_rbuf_u32(r);
+        if (!r->err && v != want[i]) {
+            cx_set_err(why, why_len, "%u, this study has %u", (unsigned)v, (unsigned)want[i]);
+            return names[i];
+        }
+    }
+    tc->next = cx_rbuf_u64(r);
+    if (!r->err && tc->next > nblocks) {
+        cx_set_err(why, why_len, "%llu, the study has %llu blocks",
+                   (unsigned long long)tc->next, (unsigned long long)nblocks);
+        return "next_block";
+    }
+    uint32_t ne = cx_rbuf_u32(r);
+    const uint64_t round_end = nblocks - tc->next < tc->rb ? nblocks : tc->next + tc->rb;
+    uint64_t done_paths = tc->next * (uint64_t)jb->bp < paths ? tc->next * (uint64_t)jb->bp
+                                                               : paths;
+    if (!r->err && ne > tc->rb) {
+        cx_set_err(why, why_len, "%u, a round has %u blocks", (unsigned)ne, (unsigned)tc->rb);
+        return "blocks done past next_block";
+    }
+    for (uint32_t i = 0; i < ne && !r->err; i++) {
+        uint64_t b = cx_rbuf_u64(r);
+        uint64_t lo = i ? tc->extra[i - 1] + 1 : tc->next + 1;
+        if (!r->err && (b < lo || b >= round_end)) {
+            cx_set_err(why, why_len, "%llu, expected %llu to %llu (the round in progress, "
+                       "increasing)", (unsigned long long)b, (unsigned long long)lo,
+                       (unsigned long long)round_end - 1);
+            return "blocks done past next_block";
+        }
+        tc->extra[i] = b;
+        done_paths += tornado_block_n(paths, jb->bp, b);
+    }
+    tc->n_extra = ne;
+    tc->elapsed = cx_rbuf_f64(r);
+    if (!r->err && !(tc->elapsed >= 0 && tc->elapsed < 1e12)) {
+        cx_set_err(why, why_len, "%g seconds", tc->elapsed);
+        return "elapsed_s";
+    }
+    uint8_t overflow = cx_rbuf_u8(r);
+    w0->overflow = overflow == 1;
+    if (!r->err && overflow > 1) {
+        cx_set_err(why, why_len, "%u, expected 0 or 1", (unsigned)overflow);
+        return "overflow";
+    }
+    cx_rbuf_get(r, w0->n, (size_t)2 * (size_t)d * sizeof *w0->n);
+    cx_rbuf_get(r, w0->sum, ((size_t)2 * (size_t)d + 1) * sizeof *w0->sum);
+    for (int i = 0; i < 2 * d + 1 && !r->err; i++)
+        if (cx_sketch_deserialise(w0->sk[i], r) < 0) {
+            cx_set_err(why, why_len, "sketch %d: not as written", i);
+            return "sketches";
+        }
+    if (r->err || cx_rbuf_left(r) != 0) {
+        cx_set_err(why, why_len, "%zu bytes, not what its fields take", r->n);
+        return "state length";
+    }
+    /* the counts against the blocks done: every path once in the total, a decile group's
+     * count in its sketch and at most the paths done */
+    const cx_sketch *all = w0->sk[2 * d];
+    if (cx_sketch_count(all) + all->nan != done_paths) {
+        cx_set_err(why, why_len, "%llu, the blocks done hold %llu",
+                   (unsigned long long)(cx_sketch_count(all) + all->nan),
+                   (unsigned long long)done_paths);
+        return "paths counted";
+    }
+    for (int i = 0; i < 2 * d; i++) {
+        const cx_sketch *sk = w0->sk[i];
+        if (w0->n[i] > done_paths || cx_sketch_count(sk) + sk->nan != w0->n[i]) {
+            cx_set_err(why, why_len, "group %d counts %llu paths (sketch: %llu), of %llu done",
+                       i, (unsigned long long)w0->n[i],
+                       (unsigned long long)(cx_sketch_count(sk) + sk->nan),
+                       (unsigned long long)done_paths);
+            return "decile counts";
+        }
+    }
+    return NULL;
+}
+
+/* Zeroes a worker's tornado state (once merged into the total). */
+static void tornado_reset(cx_study_worker *w, int d)
+{
+    w->overflow = false;
+    memset(w->n, 0, (size_t)2 * (size_t)d * sizeof *w->n);
+    memset(w->sum, 0, ((size_t)2 * (size_t)d + 1) * sizeof *w->sum);
+    for (int i = 0; i < 2 * d + 1; i++)
+        cx_sketch_reset(w->sk[i]);
+}
+
+static int tornado_merge_threads(cx_study_worker **ws, int nt, int d);
+
+static int tornado_save(const tornado_job *jb, const tornado_ck *tc, double elapsed,
+                        const cx_study_worker *w0)
+{
+    const cx_study_ckpt *ck = jb->opts->ckpt;
+    cx_wbuf w = {0};
+    tornado_state_put(&w, jb, tc, elapsed, w0);
+    int rc = w.err ? w.err : ck->save(ck->ctx, w.p, w.n);
+    cx_wbuf_clear(&w);
+    return rc;
+}
+
+/*
+ * The blocks not yet done, in rounds of tc->rb; after each round the threads' state goes
+ * into ws[0] (the total) and, once every_s seconds have passed, at an interrupt and at the
+ * end, to the checkpoint. @return 0 or an error; *complete: every block done.
+ */
+static int tornado_rounds(const tornado_job *jb, cx_study_worker **ws, int nt,
+                          uint64_t nblocks, tornado_ck *tc, bool *complete)
+{
+    const cx_study_ckpt *ck = jb->opts->ckpt;
+    unsigned char *done = malloc(tc->rb);
+    if (!done)
+        return CX_ERR_NOMEM;
+    const double t0 = cx_study_now_s();
+    double last = t0;
+    int rc = 0;
+    *complete = tc->next == nblocks;
+    while (rc == 0 && tc->next < nblocks) {
+        const uint64_t lo = tc->next, hi = nblocks - lo < tc->rb ? nblocks : lo + tc->rb;
+        memset(done, 0, tc->rb);
+        for (uint32_t i = 0; i < tc->n_extra; i++)
+            done[tc->extra[i] - lo] = 1;
+        const bool all = tornado_blocks(jb, ws, nt, (int64_t)lo, (int64_t)hi, done);
+        if ((rc = tornado_merge_threads(ws, nt, jb->d)) != 0)
+            break;
+        for (int t = 1; t < nt; t++)
+            tornado_reset(ws[t], jb->d);
+        uint64_t k = 0;
+        while (lo + k < hi && done[k])
+            k++;
+        tc->next = lo + k;
+        tc->n_extra = 0;
+        for (uint64_t j = k; j < hi - lo; j++)
+            if (done[j])
+                tc->extra[tc->n_extra++] = lo + j;
+        *complete = tc->next == nblocks;
+        const double now = cx_study_now_s();
+        if (!all || *complete || now - last >= ck->every_s) {
+            rc = tornado_save(jb, tc, tc->elapsed + (now - t0), ws[0]);
+            last = now;
+        }
+        if (!all)
+            break;
+    }
+    tc->elapsed += cx_study_now_s() - t0;
+    free(done);
+    return rc;
+}
+
+/*
+ * The tornado's blocks with opts->ckpt: from its state if it has one (checked first: a
+ * damaged state is CX_ERR_CONFIG with one line in err), in rounds, saving as it goes.
+ * @return 0 or an error; rep->complete and *elapsed (the earlier sessions' seconds) set.
+ */
+static int tornado_ckpt_drive(const tornado_job *jb, cx_study_worker **ws, int nt,
+                              uint64_t nblocks, cx_tornado_report *rep, double *elapsed,
+                              char *err, size_t err_len)
+{
+    const cx_study_ckpt *ck = jb->opts->ckpt;
+    if (jb->opts->comm && jb->opts->comm->size > 1) {
+        cx_set_err(err, err_len, "tornado: --checkpoint: one process only (not under MPI)");
+        return CX_ERR_RANGE;
+    }
+    tornado_ck tc = {.rb = ck->round_blocks ? ck->round_blocks : CX_TORNADO_ROUND_BLOCKS};
+    if (!(tc.extra = calloc(tc.rb, sizeof *tc.extra)))
+        return CX_ERR_NOMEM;
+    int rc = 0;
+    if (ck->state) {
+        cx_rbuf r;
+        cx_rbuf_init(&r, ck->state, ck->state_n);
+        char why[256] = "not as written";
+        const char *field = tornado_state_check(jb, &r, &tc, ws[0], nblocks, why, sizeof why);
+        if (field || r.err) {
+            cx_set_err(err, err_len, "%s: damaged checkpoint (tornado state, %s: %s)", ck->name,
+                       field ? field : "fields", why);
+            free(tc.extra);
+            return CX_ERR_CONFIG;
+        }
+    }
+    *elapsed = tc.elapsed;
+    bool complete = false;
+    rc = tornado_rounds(jb, ws, nt, nblocks, &tc, &complete);
+    if (rc != 0)
+        cx_set_err(err, err_len, "tornado: cannot save the checkpoint: %s", cx_strerror(rc));
+    rep->complete = complete;
+    free(tc.extra);
     return rc;
 }
 
@@ -397,6 +658,8 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     }
     uint64_t nblocks64 = (opts->paths + (uint64_t)bp - 1) / (uint64_t)bp;
     int nt = cx_study_thread_count(opts->threads);
+    double before = 0; /* seconds of the sessions before this one (a checkpoint's) */
+    bool said = false; /* err holds the message */
     cx_tornado_report *rep = tornado_report_new(opts, d, nt, bp);
     double *thr = malloc((size_t)2 * (size_t)d * sizeof *thr);
     int *outp = malloc((size_t)d * sizeof *outp);
@@ -424,11 +687,22 @@ int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_mode
     tornado_job jb = {.sc = sc, .m = m, .opts = opts, .plan = plan, .in = in, .thr = thr,
                       .outp = outp,
                       .d = d, .bp = bp, .metric = opts->metric,
-                      .block_u = cx_sampling_plan_needs_block(plan)};
-    rep->complete = tornado_blocks(&jb, ws, nt, nblocks64);
-    if ((rc = tornado_merge_threads(ws, nt, d)) != 0)
-        goto done;
+                      .block_u = cx_sampling_plan_needs_block(plan),
+                      .share_lo = 0, .share_hi = (int64_t)nblocks64};
     const cx_engine_comm *cm = opts->comm && opts->comm->size > 1 ? opts->comm : NULL;
+    if (opts->ckpt) {
+        rc = tornado_ckpt_drive(&jb, ws, nt, nblocks64, rep, &before, err, err_len);
+        said = rc != 0;
+    } else {
+        int64_t blo, bhi; /* this rank's blocks (all of them alone) */
+        cx_study_rank_share(cm, (int64_t)nblocks64, &blo, &bhi);
+        jb.share_lo = blo;
+        jb.share_hi = bhi;
+        rep->complete = tornado_blocks(&jb, ws, nt, blo, bhi, NULL);
+        rc = tornado_merge_threads(ws, nt, d);
+    }
+    if (rc != 0)
+        goto done;
     if (cm) {
         /* integer state: every rank's into rank 0's, then rank 0's to all (any order) */
         if ((rc = tornado_share(cm, ws[0], d, sc, m)) != 0)
@@ -447,11 +721,12 @@ done:
     free(in);
     cx_sampling_plan_free(plan);
     if (rc != 0) {
-        cx_set_err(err, err_len, "tornado: %s", cx_strerror(rc));
+        if (!said)
+            cx_set_err(err, err_len, "tornado: %s", cx_strerror(rc));
         cx_tornado_report_free(rep);
         return rc;
     }
-    rep->elapsed_s = cx_study_now_s() - t0;
+    rep->elapsed_s = cx_study_now_s() - t0 + before;
     *out = rep;
     return 0;
 }

@@ -58,6 +58,11 @@ void cx_tornado_thresholds(const cx_dist *dist, double *x_low, double *x_high);
 int cx_tornado_run(cx_tornado_report **out, const cx_scenario *sc, const cx_model *m,
                    const cx_study_opts *opts, char *err, size_t err_len);
 void cx_tornado_report_free(cx_tornado_report *r);
+/* Blocks a tornado round when checkpointing (opts->ckpt->round_blocks 0). */
+#define CX_TORNADO_ROUND_BLOCKS 1024u
+/* The most bytes a tornado checkpoint's state can take for sc (its uncertain inputs and
+ * relative error) and round_blocks (0: the default): what bounds the file before it is read. */
+size_t cx_tornado_state_max(const cx_scenario *sc, uint32_t round_blocks);
 
 /* The JSON document (a new reference) and the CSV table (as cx_sobol_report_csv). */
 json_t *cx_tornado_report_json(const cx_tornado_report *r, const cx_scenario *sc);

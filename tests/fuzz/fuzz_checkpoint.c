@@ -14,6 +14,7 @@
 #include "sim/base/error.h"
 #include "sim/engine/checkpoint.h"
 #include "sim/result/report.h"
+#include "sim/study/batch.h"
 #include "tests/fuzz/fuzz.h"
 
 /*
@@ -21,8 +22,12 @@
  * as anyone editing a checkpoint can, so the fuzzer reaches the checks of the fields instead
  * of stopping at the checksum. The file is read as `resume` reads it: its identity
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
- * the seeds' shape, one run for `run`, 12 for `sweep`), then every state it holds
- * as the engine's begin hook hands it over. What must hold: a refusal is a non-empty message
+ * the seeds' shape, one run for `run`, 12 for `sweep`, 2 for `stress`), then every state it
+ * holds as the engine's begin hook hands it over (stress: with its sections observer's state,
+ * whose contents the engine checks as a run begins); for tornado, sobol and shapley (issue
+ * 23), the
+ * file around the study's own state (cx_ckpt_open_study; the state is the study's to check).
+ * What must hold: a refusal is a non-empty message
  * of one line naming the file, and a checkpoint that opens hands the engine a state for every
  * run it holds, and lets go of its lock. Anything else aborts: a finding. The seeds
  * (tests/fuzz/corpus/checkpoint) are real checkpoints less their checksum, small because of
@@ -39,7 +44,12 @@
  *   capexsim sweep tiny.cfg --paths 1024 --round-blocks 1 -q --checkpoint sweep.ck -t 1
  *   capexsim run tiny.cfg --paths 4000000 --round-blocks 64 -q --checkpoint part.ck \
  *       --checkpoint-every 0 -t 2   # Ctrl-C once part.ck is there
- *   for f in run tgt sweep part; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim tornado tiny.cfg --paths 4096 --round-blocks 4 -q --checkpoint tornado.ck -t 1
+ *   capexsim stress tiny.cfg --input msl.p_success:0.9:1 --paths 2048 --round-blocks 1 -q \
+ *       --checkpoint stress.ck -t 1
+ *   capexsim sobol tiny.cfg --paths 2048 --round-blocks 2 -q --checkpoint sobol.ck -t 1
+ *   capexsim shapley tiny.cfg --paths 256 --round-blocks 4 -q --checkpoint shapley.ck -t 1
+ *   for f in run tgt sweep part tornado stress sobol shapley; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
@@ -105,12 +115,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const cx_bd_shape none = {0};
     cx_ckpt *ck = NULL;
     err[0] = '\0';
+    if (cx_ckpt_is_study(id.command)) {
+        /* a study's state is its own bytes (checked by the study): the file around it */
+        rc = cx_ckpt_open_study(&ck, "fuzz.ck", &id, 1u << 20, err, sizeof err);
+        if (rc != 0) {
+            FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
+            check_message(err);
+        } else {
+            size_t n = 0;
+            const unsigned char *st = cx_ckpt_study_state(ck, &n);
+            FUZZ_CHECK(st == NULL || n < size, "a study state of %zu bytes from %zu", n, size);
+        }
+        cx_ckpt_free(ck);
+        cx_ckpt_id_clear(&id);
+        return 0;
+    }
+    /* stress (issue 23): two runs (each keeping the breakdown, as a run does) whose states
+     * hold their sections observer's */
+    const bool stress = strcmp(id.command, "stress") == 0;
+    const int n_thr = (int)(sizeof thresholds / sizeof *thresholds);
     /* the levels a run or sweep of this sampling keeps (sim/app/ckpt.c) */
     double rq[CX_REP_MAX_Q];
     const int n_rq = id.sampling != 0 || id.antithetic ? cx_report_replicate_levels(rq, NAN) : 0;
-    rc = cx_ckpt_open(&ck, "fuzz.ck", &id, runs, N_QUARTERS, thresholds,
-                      (int)(sizeof thresholds / sizeof *thresholds), ALPHA, sweep ? &none : &run_bd,
-                      rq, n_rq, err, sizeof err);
+    rc = cx_ckpt_open_obs(&ck, "fuzz.ck", &id, stress ? 2 : runs, N_QUARTERS, thresholds, n_thr,
+                          ALPHA, sweep ? &none : &run_bd, rq, n_rq,
+                          stress ? cx_sections_block_bytes() : 0,
+                          stress ? cx_sections_state_max(id.paths, n_thr, ALPHA) : 0, err,
+                          sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
@@ -121,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cx_engine_ckpt hooks;
     cx_ckpt_hooks(ck, &hooks);
     const int held = cx_ckpt_runs_held(ck);
-    FUZZ_CHECK(held >= 0 && (uint64_t)held <= runs, "%d runs held of %llu", held,
+    FUZZ_CHECK(held >= 0 && (uint64_t)held <= (stress ? 2 : runs), "%d runs held of %llu", held,
                (unsigned long long)runs);
     for (int k = 0; k < held; k++) {
         const cx_engine_state *st = NULL;
