@@ -156,7 +156,7 @@ open(dst, 'wb').write(body + hashlib.sha256(body).digest())
 PY
 }
 
-echo "1..45"
+echo "1..52"
 
 # ---- tornado ----
 TARGS=(--paths 400000 -q)
@@ -413,4 +413,65 @@ refused "stress: a run's paths_done edited against its accumulators is refused" 
 ecraft sck so.ck 1 n_all=+1
 refused "stress: a run's observer state edited (its path count) is refused" \
     "so.ck: damaged checkpoint (baseline run, observer state: not as written)" "$BIN" resume so.ck
+
+# ---- batch: one engine run per scenario, each of its own shape (horizon, thresholds,
+# outcomes, sampling), with the sections observer behind the pairing ----
+sed -e 's/^horizon_months = 36;/horizon_months = 48;/' -e 's/relative_error = 0.001;/relative_error = 0.01;/' \
+    "$SC" >"$TMP/b2.cfg"
+sed -e 's/^run = { paths = 1000000;/run = { sampling = "lhs"; paths = 1000000;/' "$SC" >"$TMP/b3.cfg"
+BARGS=("$SC" "$TMP/b2.cfg" "$TMP/b3.cfg" --paths 100000 -q)
+"$BIN" batch "${BARGS[@]}" -t 1 --json bref.json --csv bref.csv 2>/dev/null
+"$BIN" batch "${BARGS[@]}" -t 2 --json bref2.json --csv bref2.csv 2>/dev/null
+same bref.json bref2.json bref.csv bref2.csv
+check "batch: the same bytes at 1 and 2 threads (the reference)" $?
+# 8. Ctrl-C in the second scenario's run (the first one's state kept), twice, resume at 1 thread
+"$BIN" batch "${BARGS[@]}" -t 2 --json b.json --csv b.csv --checkpoint bck --round-blocks 8 \
+    --checkpoint-every 0 2>/dev/null & pid=$!
+for _ in $(seq 1 1200); do
+    [ -f bck ] && [ "$(ended bck)" -ge 1 ] && break
+    kill -0 $pid 2>/dev/null || break; sleep 0.05
+done
+kill -INT $pid 2>/dev/null; wait $pid; rc=$?
+held=$(ended bck)
+partial=$(python3 -c "import json; d=json.load(open('b.json')); print(d['complete'])" 2>&1)
+[ $rc -eq 130 ] && [ "$held" = 1 ] && [ "$partial" = "False" ]
+check "batch: Ctrl-C in the second run: exit 130, partial result, the first run's state kept" $? \
+    "rc=$rc ended=$held partial=$partial"
+"$BIN" resume bck -t 1 --checkpoint-every 0 2>/dev/null & pid=$!
+sleep 0.3; kill -INT $pid 2>/dev/null; wait $pid
+"$BIN" resume bck -t 1 2>err; rc=$?
+[ $rc -eq 0 ] && same bref.json b.json bref.csv b.csv
+check "batch: interrupted twice, resumed at 1 thread: the same bytes as the batch never stopped" $? \
+    "rc=$rc $(cat err)"
+# 9. Ctrl-C once the first checkpoint is saved, resume at 2 threads
+"$BIN" batch "${BARGS[@]}" -t 1 --json c.json --csv c.csv --checkpoint bk2 --round-blocks 8 \
+    --checkpoint-every 0 2>cerr & pid=$!
+interrupt_after bk2 $pid
+"$BIN" resume bk2 -t 2 2>err; rc2=$?
+[ $rc -eq 130 ] && [ $rc2 -eq 0 ] && same bref.json c.json bref.csv c.csv
+check "batch: Ctrl-C after the first save, resumed at 2 threads: the same bytes" $? \
+    "rc=$rc/$rc2 $(cat cerr err)"
+# 10. refusals: another list of scenarios, an edited scenario, a bit flipped
+"$BIN" batch "${BARGS[@]}" -t 1 --checkpoint dck --round-blocks 8 --checkpoint-every 0 2>/dev/null & pid=$!
+interrupt_after dck $pid
+refused "batch: the checkpoint with another list of scenarios is refused" \
+    "dck: checkpoint of another run (the study's options differs)" \
+    "$BIN" batch "$SC" "$TMP/b3.cfg" "$TMP/b2.cfg" --paths 100000 -q --round-blocks 8 --checkpoint dck
+cp "$TMP/b3.cfg" "$TMP/b3.keep"
+sed -i 's/relative_error = 0.001;/relative_error = 0.002;/' "$TMP/b3.cfg"
+refused "batch: a scenario edited since the checkpoint is refused on resume" \
+    "dck: checkpoint of another run (the study's options differs)" "$BIN" resume dck
+cp "$TMP/b3.keep" "$TMP/b3.cfg"
+cp dck ddmg
+python3 - <<'PY'
+import os
+size = os.path.getsize('ddmg')
+with open('ddmg', 'r+b') as f:
+    f.seek(size // 2)
+    b = f.read(1)
+    f.seek(size // 2)
+    f.write(bytes([b[0] ^ 0x01]))
+PY
+refused "batch: a checkpoint with one bit flipped is refused" "ddmg: damaged or truncated checkpoint" \
+    "$BIN" resume ddmg
 exit 0

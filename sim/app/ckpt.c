@@ -225,6 +225,52 @@ int cli_ckpt_setup_stress(cli_ckpt *c, const cli_ckpt_args *a, const char *scena
                         json, csv, quiet, o);
 }
 
+int cli_ckpt_setup_batch(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
+                         const cx_scenario *sc, const char *options, int sampling,
+                         bool antithetic, const cx_ckpt_shape *shapes, int n, const char *json,
+                         const char *csv, bool quiet, cx_engine_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    if (a->round_blocks) o->round_blocks = (int)a->round_blocks;
+    if (!a->file) {
+        if (a->has_every)
+            return cli_usage_error("batch", "--checkpoint-every needs --checkpoint FILE");
+        return 0;
+    }
+    if (cx_mpi_size() > 1)
+        return cli_usage_error("batch", "--checkpoint: a batch checkpoints in one process only");
+    cx_ckpt_id id;
+    int rc = ckpt_make_id(&id, "batch", a, scenario, sc);
+    if (rc) {
+        free(id.scenario);
+        return rc;
+    }
+    char err[1024] = "";
+    id.seed = o->seed;
+    id.paths = o->paths;
+    id.sampling = sampling >= 0 ? (uint32_t)sampling : 0;
+    id.antithetic = antithetic;
+    id.round_blocks = (uint32_t)o->round_blocks;
+    id.json = (char *)json;
+    id.csv = (char *)csv;
+    id.quiet = quiet;
+    id.every_s = a->every_s;
+    id.study = (char *)options;
+    rc = cx_ckpt_open_runs(&c->ck, a->file, &id, (uint64_t)n, shapes, err, sizeof err);
+    free(id.scenario);
+    if (rc < 0) {
+        if (err[0]) fprintf(stderr, "capexsim: %s\n", err);
+        return rc == CX_ERR_NOMEM ? EXIT_FAILURE : CLI_EXIT_USAGE;
+    }
+    cx_ckpt_hooks(c->ck, &c->hooks);
+    o->ckpt = &c->hooks;
+    if (cx_ckpt_runs_held(c->ck) > 0 && !quiet)
+        fprintf(stderr, "capexsim: resuming from %s\n", a->file);
+    cli_catch_sigint();
+    catch_sigterm();
+    return 0;
+}
+
 /* The study's save hook: its state into the file. */
 static int study_save(void *ctx, const void *p, size_t n)
 {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "models/model.h"
+#include "sim/engine/checkpoint.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/sampling.h"
 #include "sim/input/scenario.h"
@@ -61,6 +62,13 @@ int cli_ckpt_setup(cli_ckpt *c, const char *cmd, const cli_ckpt_args *a, const c
 int cli_ckpt_setup_stress(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
                           const cx_scenario *sc, const cx_model *m, const char *options,
                           const char *json, const char *csv, bool quiet, cx_engine_opts *o);
+/* cli_ckpt_setup for batch (issue 23): its n runs, run k of the scenario whose shape is
+ * shapes[k]; the first scenario (scenario, sc) as a run's, the others in options (their paths
+ * and digests, "sampling=own" where each scenario's run.sampling applies); one process only. */
+int cli_ckpt_setup_batch(cli_ckpt *c, const cli_ckpt_args *a, const char *scenario,
+                         const cx_scenario *sc, const char *options, int sampling,
+                         bool antithetic, const cx_ckpt_shape *shapes, int n, const char *json,
+                         const char *csv, bool quiet, cx_engine_opts *o);
 /* What identifies a study's checkpoint beyond its cx_study_opts, and bounds its state. */
 typedef struct cli_study_id {
     const char *options;     /* the study's own options as text ("metric=capex_burden") */

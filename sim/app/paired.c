@@ -431,10 +431,6 @@ int cli_pair_flags_parse(const char *cmd, int argc, char **argv, cli_pair_flags 
         }
         if (cli_ckpt_flag(cmd, c, optarg, &a->ck, &rc)) {
             if (rc) return rc;
-            if (!stress) /* issue 23: batch not yet */
-                return cli_usage_error(cmd, "--checkpoint, --checkpoint-every, --round-blocks: "
-                                       "only run, sweep, tornado, sobol, shapley and stress "
-                                       "take them");
             continue;
         }
         switch (c) {

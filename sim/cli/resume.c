@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "models/model.h"
+#include "sim/app/batch_exec.h"
 #include "sim/app/ckpt.h"
 #include "sim/app/common.h"
 #include "sim/app/progress.h"
@@ -29,12 +30,13 @@
 static void resume_help(void)
 {
     printf("Usage: capexsim resume FILE [options]\n"
-           "Finishes the run, sweep or study (tornado, sobol, shapley, stress) saved in FILE\n"
-           "(written by --checkpoint FILE) and writes its report: the same bytes as one never\n"
-           "stopped, at any thread count. The command, scenario, seed, paths, sampling, the\n"
-           "study's own options (tornado, sobol, shapley: --metric; sobol: --target-ci,\n"
-           "--max-paths, --order; shapley: --crn; stress: its case) and outputs are the\n"
-           "checkpoint's; the scenario file (and the files it includes) must be as they were.\n\n"
+           "Finishes the run, sweep, batch or study (tornado, sobol, shapley, stress) saved\n"
+           "in FILE (written by --checkpoint FILE) and writes its report: the same bytes as\n"
+           "one never stopped, at any thread count. The command, scenario, seed, paths,\n"
+           "sampling, the study's own options (tornado, sobol, shapley: --metric; sobol:\n"
+           "--target-ci, --max-paths, --order; shapley: --crn; stress: its case; batch: its\n"
+           "scenarios) and outputs are the checkpoint's; the scenario files (and the files\n"
+           "they include) must be as they were.\n\n"
            "  -j, --json FILE   write the JSON report to FILE (default: the run's)\n"
            "  -c, --csv PATH    write the CSV to PATH (default: the run's)\n"
            "  -t, --threads T   OpenMP threads (default: run.threads, else all %d cores)\n"
@@ -121,6 +123,45 @@ static int resume_stress(const cx_ckpt_id *id, const cli_common *co, const cli_c
                 id->study ? id->study : "");
     if (rc == 0) rc = cli_stress_exec(&a);
     free(inputs);
+    free(text);
+    return rc;
+}
+
+/* A batch's checkpoint: its other scenarios from the identity's options ("sampling=own|given",
+ * then "scenario=PATH" and "digest=HEX" for each), checked again by the batch itself (the
+ * digests are part of the identity it makes). */
+static int resume_batch(const cx_ckpt_id *id, const cli_common *co, const cli_ckpt_args *ck)
+{
+    char *text = strdup(id->study ? id->study : "");
+    const char **paths = calloc(strlen(text ? text : "") / 2 + 2, sizeof *paths);
+    const char *none[1] = {NULL};
+    cli_pair_flags a = {.paths_in = paths, .co = *co, .inputs = none, .ck = *ck,
+                        .sf = {.sampling = (int)id->sampling, .antithetic = id->antithetic}};
+    int rc = 0, line_no = 0;
+    if (!text || !paths) {
+        fprintf(stderr, "capexsim: out of memory\n");
+        rc = EXIT_FAILURE;
+    }
+    if (rc == 0) paths[a.n_in++] = id->scenario;
+    for (char *line = text, *next; rc == 0 && line && *line; line = next, line_no++) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        if (line_no == 0 && (!strcmp(line, "sampling=own") || !strcmp(line, "sampling=given")))
+            a.sf.sampling = line[9] == 'o' ? -1 : a.sf.sampling;
+        else if (line_no > 0 && line_no % 2 == 1 && !strncmp(line, "scenario=", 9) && line[9])
+            paths[a.n_in++] = line + 9;
+        else if (line_no > 0 && line_no % 2 == 0 && !strncmp(line, "digest=", 7) &&
+                 strlen(line + 7) == 64)
+            continue;
+        else
+            rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0 && (line_no < 1 || line_no % 2 != 1 || !id->scenario)) rc = CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_USAGE)
+        fprintf(stderr, "capexsim: %s: damaged checkpoint (study options: '%.64s')\n", ck->file,
+                id->study ? id->study : "");
+    if (rc == 0) rc = cli_batch_exec(&a);
+    free(paths);
     free(text);
     return rc;
 }
@@ -220,6 +261,8 @@ int cli_cmd_resume(int argc, char **argv)
         rc = resume_shapley(&id, &co, &ck);
     } else if (!strcmp(id.command, "stress")) {
         rc = resume_stress(&id, &co, &ck);
+    } else if (!strcmp(id.command, "batch")) {
+        rc = resume_batch(&id, &co, &ck);
     } else {
         fprintf(stderr, "capexsim: %s: a checkpoint of '%s', which resume does not know\n",
                 ck.file, id.command);

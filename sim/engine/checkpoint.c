@@ -89,6 +89,11 @@ struct cx_ckpt {
     cx_bd_shape bd;       /* the outcome breakdown the runs keep (n_out 0: none) */
     double rep_q[CX_REP_MAX_Q]; /* the replicate levels the run keeps (n_rep_q of them) */
     int n_rep_q;
+    /* batch (issue 23): run k's shape, put into the fields above by select_shape before its
+     * state is read (n_shapes 0: one shape, the fields above, for every run) */
+    cx_ckpt_shape *shapes;
+    double *shape_thr;    /* the shapes' thresholds, owned */
+    int n_shapes;
     blob *ended;          /* states of the runs that ended, by run index */
     int n_ended, cap_ended;
     blob cur;             /* the run in progress (p NULL: none) */
@@ -190,7 +195,8 @@ static void get_id(cx_rbuf *r, cx_ckpt_id *id)
 
 /* The commands that write checkpoints, by the command byte of their states: run and sweep
  * hold engine states, the studies (issue 23) their own (cx_ckpt_open_study). */
-static const char *const commands[] = {"run", "sweep", "tornado", "stress", "sobol", "shapley"};
+static const char *const commands[] = {"run",   "sweep",   "tornado", "stress",
+                                       "sobol", "shapley", "batch"};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
 /* The command byte of command (-1: none). */
@@ -207,11 +213,12 @@ bool cx_ckpt_is_study(const char *command)
            strcmp(command, "shapley") == 0;
 }
 
-/* Whether command's identity holds options of its own (id->study): the studies, and stress
- * (its case), whose states are engine states. */
+/* Whether command's identity holds options of its own (id->study): the studies, stress (its
+ * case) and batch (its other scenarios), whose states are engine states. */
 static bool has_study_options(const char *command)
 {
-    return cx_ckpt_is_study(command) || strcmp(command, "stress") == 0;
+    return cx_ckpt_is_study(command) || strcmp(command, "stress") == 0 ||
+           strcmp(command, "batch") == 0;
 }
 
 static bool str_ok(const char *s, size_t max)
@@ -227,7 +234,7 @@ static bool str_ok(const char *s, size_t max)
 static const char *check_id(const cx_ckpt_id *id, char *why, size_t why_len)
 {
     if (command_kind(id->command) < 0) {
-        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado, stress, sobol or shapley", id->command);
+        cx_set_err(why, why_len, "'%.64s', expected run, sweep, tornado, stress, sobol, shapley or batch", id->command);
         return "command";
     }
     if ((id->study != NULL) != has_study_options(id->command)) {
@@ -545,7 +552,7 @@ static const char *check_state(const cx_ckpt *ck, const cx_engine_state *st, boo
                    (unsigned long long)(st->paths_done + partial_paths));
         return "accumulator paths";
     }
-    if ((a->n_rq > 0) != has_replicates(&ck->id) ||
+    if ((a->n_rq > 0) != (ck->n_rep_q > 0) ||
         (a->n_rq > 0 && a->rep_blocks != st->next_block)) {
         cx_set_err(why, why_len, "%s, for %llu blocks folded", a->n_rq ? "kept" : "not kept",
                    (unsigned long long)st->next_block);
@@ -662,7 +669,7 @@ static int get_state(cx_ckpt *ck, int k, const blob *b, cx_engine_state *st, cha
         uint32_t ns = cx_rbuf_u32(&r);
         if (ns != (uint32_t)(CX_N_METRICS + CX_N_QSERIES * ck->n_quarters)) goto bad;
         uint32_t vcap = cx_rbuf_u32(&r);
-        if (vcap != (has_replicates(&ck->id) ? CX_BLOCK_PATHS : 0)) goto bad;
+        if (vcap != (ck->n_rep_q > 0 ? CX_BLOCK_PATHS : 0)) goto bad;
         const size_t vn = (size_t)CX_N_METRICS * vcap;
         /* every block costs at least a byte: a count beyond the bytes left is damage */
         if (r.err || pn > cx_rbuf_left(&r)) goto bad;
@@ -927,7 +934,13 @@ void cx_ckpt_free(cx_ckpt *ck)
     free(ck->cur.p);
     state_clear(&ck->st);
     cx_ckpt_id_clear(&ck->id);
-    free(ck->thresholds);
+    if (ck->n_shapes) {
+        for (int k = 0; ck->shapes && k < ck->n_shapes; k++) free((double *)ck->shapes[k].rep_q);
+        free(ck->shapes);
+        free(ck->shape_thr);
+    } else {
+        free(ck->thresholds);
+    }
     if (ck->lock_fd >= 0) {
         /* unlinked while still held: a process waiting on the old file sees it go (lock) */
         unlink(ck->lock_path);
@@ -936,6 +949,22 @@ void cx_ckpt_free(cx_ckpt *ck)
     free(ck->lock_path);
     free(ck->path);
     free(ck);
+}
+
+/* Run k's shape into ck's fields (batch: each run its scenario's; else nothing to do). */
+static void select_shape(cx_ckpt *ck, int k)
+{
+    if (!ck->n_shapes || k < 0 || k >= ck->n_shapes) return;
+    const cx_ckpt_shape *s = &ck->shapes[k];
+    ck->n_quarters = s->n_quarters;
+    ck->thresholds = (double *)s->thresholds;
+    ck->n_thresholds = s->n_thresholds;
+    ck->alpha = s->alpha;
+    ck->bd = s->bd;
+    ck->n_rep_q = s->n_rep_q;
+    if (s->n_rep_q) memcpy(ck->rep_q, s->rep_q, (size_t)s->n_rep_q * sizeof *s->rep_q);
+    ck->obs_block = s->obs_block;
+    ck->obs_max = s->obs_max;
 }
 
 /* a * b + c, saturating at SIZE_MAX */
@@ -966,7 +995,7 @@ static int file_bytes_max(const cx_ckpt *ck, size_t *out)
     size_t accum = sat_madd(ns, sketch + 24, 64 + 16 * nt + reps);
     accum = sat_madd(1, cx_breakdown_bytes_max(CX_BD_MAX_OUTCOMES, nb), accum);
     uint64_t rb = ck->id.round_blocks ? ck->id.round_blocks : CX_ROUND_BLOCKS;
-    size_t block = 16 + ns * 24 + (has_replicates(&ck->id) ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
+    size_t block = 16 + ns * 24 + (ck->n_rep_q > 0 ? CX_N_METRICS * CX_BLOCK_PATHS * 8 : 0);
     block = block > SIZE_MAX - ck->obs_block ? SIZE_MAX : block + ck->obs_block;
     accum = accum > SIZE_MAX - ck->obs_max - 16 ? SIZE_MAX : accum + ck->obs_max + 16;
     size_t state = sat_madd((size_t)rb, block, accum);
@@ -1148,6 +1177,8 @@ static int ckpt_read(cx_ckpt *ck, size_t max, bool *fresh, char *err, size_t err
     return rc;
 }
 
+static int open_states(cx_ckpt *ck, size_t max, char *err, size_t err_len);
+
 int cx_ckpt_open(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
                  int n_quarters, const double *thresholds, int n_thresholds, double alpha,
                  const cx_bd_shape *bd, const double *rep_q, int n_rep_q, char *err,
@@ -1189,13 +1220,25 @@ int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint
     if (!(ck->thresholds = calloc((size_t)n_thresholds + 1, sizeof *thresholds))) goto fail;
     if (n_thresholds) memcpy(ck->thresholds, thresholds, (size_t)n_thresholds * sizeof *thresholds);
     size_t max = 0;
+    if ((rc = file_bytes_max(ck, &max)) < 0) goto fail;
+    if ((rc = open_states(ck, max, err, err_len)) < 0) goto fail;
+    *out = ck;
+    return 0;
+fail:
+    if (rc == CX_ERR_NOMEM) cx_set_err(err, err_len, "%s: out of memory", path);
+    cx_ckpt_free(ck);
+    return rc;
+}
+
+/* Reads ck's file (at most max bytes) and checks every state it holds against its run's
+ * shape. @return 0 (ck->held set; 0 for a new checkpoint) or an error with err set. */
+static int open_states(cx_ckpt *ck, size_t max, char *err, size_t err_len)
+{
+    const char *path = ck->path;
+    const uint64_t n_runs = ck->n_runs;
     bool fresh = false;
-    if ((rc = file_bytes_max(ck, &max)) < 0 || (rc = ckpt_read(ck, max, &fresh, err, err_len)) < 0)
-        goto fail;
-    if (fresh) {
-        *out = ck; /* a new checkpoint */
-        return 0;
-    }
+    int rc = ckpt_read(ck, max, &fresh, err, err_len);
+    if (rc < 0 || fresh) return rc;
     /* the command's runs: one for run, a sweep's points */
     const uint64_t held = (uint64_t)ck->n_ended + (ck->cur.p != NULL);
     if (held > n_runs) {
@@ -1207,11 +1250,68 @@ int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint
     /* every state must read back into this run's accumulators, and agree with the run */
     for (int i = 0; rc == 0 && i <= ck->n_ended; i++) {
         const blob *b = i < ck->n_ended ? &ck->ended[i] : ck->cur.p ? &ck->cur : NULL;
+        select_shape(ck, i);
         if (b) rc = get_state(ck, i, b, &ck->st, err, err_len);
     }
     state_clear(&ck->st);
-    if (rc < 0) goto fail;
+    if (rc < 0) return rc;
     ck->held = ck->n_ended + (ck->cur.p != NULL);
+    return 0;
+}
+
+int cx_ckpt_open_runs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                      const cx_ckpt_shape *shapes, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (cx_ckpt_is_study(id->command) || n_runs < 1 || n_runs > CX_CKPT_MAX_RUNS) {
+        cx_set_err(err, err_len, "%s: %llu runs of '%s' for a checkpoint of runs", path,
+                   (unsigned long long)n_runs, id->command);
+        return CX_ERR_RANGE;
+    }
+    size_t n_thr = 0;
+    for (uint64_t k = 0; k < n_runs; k++) {
+        if (shapes[k].n_rep_q < 0 || shapes[k].n_rep_q > CX_REP_MAX_Q ||
+            shapes[k].n_thresholds < 0) {
+            cx_set_err(err, err_len, "%s: run %llu: %d replicate levels", path,
+                       (unsigned long long)k + 1, shapes[k].n_rep_q);
+            return CX_ERR_RANGE;
+        }
+        n_thr += (size_t)shapes[k].n_thresholds;
+    }
+    cx_ckpt *ck = NULL;
+    int rc = ckpt_new(&ck, path, id, err, err_len);
+    if (rc < 0) return rc;
+    ck->n_runs = n_runs;
+    ck->n_shapes = (int)n_runs;
+    rc = CX_ERR_NOMEM;
+    if (!(ck->shapes = calloc(n_runs, sizeof *ck->shapes)) ||
+        !(ck->shape_thr = calloc(n_thr + 1, sizeof *ck->shape_thr)))
+        goto fail;
+    size_t at = 0;
+    size_t max = 0;
+    for (uint64_t k = 0; k < n_runs; k++) {
+        ck->shapes[k] = shapes[k];
+        ck->shapes[k].thresholds = ck->shape_thr + at;
+        ck->shapes[k].rep_q = NULL; /* copied by select_shape from the caller's, below */
+        if (shapes[k].n_thresholds)
+            memcpy(ck->shape_thr + at, shapes[k].thresholds,
+                   (size_t)shapes[k].n_thresholds * sizeof *ck->shape_thr);
+        at += (size_t)shapes[k].n_thresholds;
+    }
+    /* the levels: kept in a copy per run, next to the thresholds' */
+    for (uint64_t k = 0; k < n_runs; k++) {
+        double *q = calloc(CX_REP_MAX_Q, sizeof *q);
+        if (!q) goto fail;
+        if (shapes[k].n_rep_q) memcpy(q, shapes[k].rep_q, (size_t)shapes[k].n_rep_q * sizeof *q);
+        ck->shapes[k].rep_q = q;
+    }
+    for (uint64_t k = 0; k < n_runs; k++) {
+        size_t m = 0;
+        select_shape(ck, (int)k);
+        if ((rc = file_bytes_max(ck, &m)) < 0) goto fail;
+        if (m > max) max = m;
+    }
+    if ((rc = open_states(ck, max, err, err_len)) < 0) goto fail;
     *out = ck;
     return 0;
 fail:
@@ -1295,6 +1395,7 @@ static int hook_begin(void *ctx, const cx_engine_state **resume)
     const blob *b = k < ck->n_ended ? &ck->ended[k] : k == ck->n_ended && ck->cur.p ? &ck->cur
                                                                                     : NULL;
     if (!b) return 0;
+    select_shape(ck, k);
     int rc = get_state(ck, k, b, &ck->st, ck->err, sizeof ck->err);
     if (rc < 0) return rc;
     *resume = &ck->st;

@@ -101,6 +101,24 @@ int cx_ckpt_open_obs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint
                      int n_quarters, const double *thresholds, int n_thresholds, double alpha,
                      const cx_bd_shape *bd, const double *rep_q, int n_rep_q, size_t obs_block,
                      size_t obs_max, char *err, size_t err_len);
+/* The shape of one engine run's accumulator, as cx_ckpt_open takes it (borrowed). */
+typedef struct cx_ckpt_shape {
+    int n_quarters;
+    const double *thresholds;
+    int n_thresholds;
+    double alpha;
+    cx_bd_shape bd;       /* the outcome breakdown the run keeps (n_out 0: none) */
+    const double *rep_q;  /* the replicate levels it keeps (n_rep_q of them) */
+    int n_rep_q;
+    size_t obs_block, obs_max; /* its observer's, as cx_ckpt_open_obs takes them (0: none) */
+} cx_ckpt_shape;
+/* The most runs cx_ckpt_open_runs takes (a batch's scenarios). */
+#define CX_CKPT_MAX_RUNS 4096
+/* cx_ckpt_open for a command whose n_runs engine runs each have a shape of their own (batch,
+ * issue 23: each run its scenario's horizon, thresholds, outcomes and sampling): run k's
+ * state is read and checked with shapes[k]. */
+int cx_ckpt_open_runs(cx_ckpt **out, const char *path, const cx_ckpt_id *id, uint64_t n_runs,
+                      const cx_ckpt_shape *shapes, char *err, size_t err_len);
 void cx_ckpt_free(cx_ckpt *ck);
 /* The engine's hooks for ck (every_s from id.every_s); ck must outlive the runs. */
 void cx_ckpt_hooks(cx_ckpt *ck, cx_engine_ckpt *hooks);

@@ -24,7 +24,8 @@
  * (cx_ckpt_read_id), then the whole file for the run that identity names (cx_ckpt_open, with
  * the seeds' shape, one run for `run`, 12 for `sweep`, 2 for `stress`), then every state it
  * holds as the engine's begin hook hands it over (stress: with its sections observer's state,
- * whose contents the engine checks as a run begins); for tornado, sobol and shapley (issue
+ * whose contents the engine checks as a run begins; batch: 2 runs, each of its own shape,
+ * cx_ckpt_open_runs); for tornado, sobol and shapley (issue
  * 23), the
  * file around the study's own state (cx_ckpt_open_study; the state is the study's to check).
  * What must hold: a refusal is a non-empty message
@@ -49,7 +50,9 @@
  *       --checkpoint stress.ck -t 1
  *   capexsim sobol tiny.cfg --paths 2048 --round-blocks 2 -q --checkpoint sobol.ck -t 1
  *   capexsim shapley tiny.cfg --paths 256 --round-blocks 4 -q --checkpoint shapley.ck -t 1
- *   for f in run tgt sweep part tornado stress sobol shapley; do head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
+ *   capexsim batch tiny.cfg tiny.cfg --paths 2048 --round-blocks 1 -q --checkpoint batch.ck -t 1
+ *   for f in run tgt sweep part tornado stress sobol shapley batch; do
+ *       head -c -32 $f.ck >corpus/checkpoint/$f.ck; done
  */
 #define N_QUARTERS 1
 #define ALPHA 0.1
@@ -87,6 +90,21 @@ static void check_message(const char *err)
         FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f,
                    "the message holds a control character: %s", err);
     FUZZ_CHECK(strncmp(err, "fuzz.ck: ", 9) == 0, "the message does not name the file: %s", err);
+}
+
+/* A batch's checkpoint (issue 23): as the seed's, BATCH_RUNS runs of the seeds' scenario,
+ * each with its own shape (here all alike) and the sections observer of the pairing. */
+#define BATCH_RUNS 2
+static int open_batch(cx_ckpt **ck, const cx_ckpt_id *id, char *err, size_t err_len)
+{
+    const int n_thr = (int)(sizeof thresholds / sizeof *thresholds);
+    cx_ckpt_shape sh[BATCH_RUNS];
+    for (int k = 0; k < BATCH_RUNS; k++)
+        sh[k] = (cx_ckpt_shape){.n_quarters = N_QUARTERS, .thresholds = thresholds,
+                                .n_thresholds = n_thr, .alpha = ALPHA, .bd = run_bd,
+                                .obs_block = cx_sections_block_bytes(),
+                                .obs_max = cx_sections_state_max(id->paths, n_thr, ALPHA)};
+    return cx_ckpt_open_runs(ck, "fuzz.ck", id, BATCH_RUNS, sh, err, err_len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -137,11 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the levels a run or sweep of this sampling keeps (sim/app/ckpt.c) */
     double rq[CX_REP_MAX_Q];
     const int n_rq = id.sampling != 0 || id.antithetic ? cx_report_replicate_levels(rq, NAN) : 0;
-    rc = cx_ckpt_open_obs(&ck, "fuzz.ck", &id, stress ? 2 : runs, N_QUARTERS, thresholds, n_thr,
-                          ALPHA, sweep ? &none : &run_bd, rq, n_rq,
-                          stress ? cx_sections_block_bytes() : 0,
-                          stress ? cx_sections_state_max(id.paths, n_thr, ALPHA) : 0, err,
-                          sizeof err);
+    const bool batch = strcmp(id.command, "batch") == 0;
+    if (batch)
+        rc = open_batch(&ck, &id, err, sizeof err);
+    else
+        rc = cx_ckpt_open_obs(&ck, "fuzz.ck", &id, stress ? 2 : runs, N_QUARTERS, thresholds,
+                              n_thr, ALPHA, sweep ? &none : &run_bd, rq, n_rq,
+                              stress ? cx_sections_block_bytes() : 0,
+                              stress ? cx_sections_state_max(id.paths, n_thr, ALPHA) : 0, err,
+                              sizeof err);
     if (rc != 0) {
         FUZZ_CHECK(ck == NULL, "a refused checkpoint was opened");
         check_message(err);
@@ -152,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cx_engine_ckpt hooks;
     cx_ckpt_hooks(ck, &hooks);
     const int held = cx_ckpt_runs_held(ck);
-    FUZZ_CHECK(held >= 0 && (uint64_t)held <= (stress ? 2 : runs), "%d runs held of %llu", held,
+    FUZZ_CHECK(held >= 0 && (uint64_t)held <= (stress ? 2 : batch ? BATCH_RUNS : runs),
+               "%d runs held of %llu", held,
                (unsigned long long)runs);
     for (int k = 0; k < held; k++) {
         const cx_engine_state *st = NULL;
