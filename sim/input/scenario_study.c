@@ -200,14 +200,15 @@ static int group_members(loader *l, const config_setting_t *in, const char *key,
                         "[ \"supply.*\", ... ], got %s", scn_type_name(in));
     if (!(spec->members = calloc((size_t)n, sizeof *spec->members)))
         return scn_oom(l);
-    for (int k = 0; k < n; k++, spec->n++) {
+    for (int k = 0; k < n; k++) {
         const config_setting_t *m = config_setting_get_elem(in, (unsigned)k);
         const char *pat = NULL;
         char mkey[KEY_LEN];
         scn_join_index(mkey, key, k);
         if ((rc = scn_string_of(l, m, mkey, &pat)) != 0)
             return rc;
-        if (!(spec->members[k] = strdup(pat)))
+        /* counted at once, so that the caller frees it on any error below */
+        if (!(spec->members[spec->n++] = strdup(pat)))
             return scn_oom(l);
         int hits = 0;
         for (int i = 0; i < sc->n_inputs; i++) {
