@@ -290,7 +290,10 @@ static bad_case cases[] = {
         {BASE "run = { paths = 0; };\n",
          "t.cfg:3: run.paths: must be in [1, 9223372036854775807], got 0"},
         {BASE "report = { relative_error = 0.5; };\n",
-         "t.cfg:3: report.relative_error: must be in (0, 0.1], got 0.5"},
+         "t.cfg:3: report.relative_error: must be in [0.0001, 0.1], got 0.5"},
+        /* 1e-12 overflowed the sketch's bucket count (a segfault) */
+        {BASE "report = { relative_error = 1e-12; };\n",
+         "t.cfg:3: report.relative_error: must be in [0.0001, 0.1], got 1e-12"},
         /* MODEL.md, Present value and Calendar */
         {BASE "report = { discount_rate = -0.01; };\n",
          "t.cfg:3: report.discount_rate: an annual rate must be a finite number >= 0, got -0.01"},

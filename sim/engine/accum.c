@@ -657,7 +657,7 @@ int cx_accum_deserialise(cx_accum *a, cx_rbuf *r)
     if (cx_moments_deserialise(a->mom_metric, CX_N_METRICS, r) < 0 ||
         cx_moments_deserialise(a->mom_quarter, CX_N_QSERIES * a->n_quarters, r) < 0)
         goto bad;
-    if (cx_breakdown_deserialise(&a->bd, r) < 0) goto bad;
+    if (cx_breakdown_deserialise(&a->bd, r, a->relative_error) < 0) goto bad;
     /* every path is in every sketch, NaN or not */
     for (int c = 0; a->bd && c < a->bd->n_out * CX_BD_N_METRICS; c++)
         if (a->bd->cell[c].n[0] + a->bd->cell[c].n[1] + a->bd->cell[c].bad != a->paths) goto bad;

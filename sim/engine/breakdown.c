@@ -245,7 +245,7 @@ static bool cell_ok(const cx_bd_cell *e)
            e->nn >= 0;
 }
 
-int cx_breakdown_deserialise(cx_breakdown **bd, cx_rbuf *r)
+int cx_breakdown_deserialise(cx_breakdown **bd, cx_rbuf *r, double want_alpha)
 {
     uint32_t n_out = cx_rbuf_u32(r);
     if (r->err || n_out > CX_BD_MAX_OUTCOMES) return CX_ERR_RANGE;
@@ -258,7 +258,7 @@ int cx_breakdown_deserialise(cx_breakdown **bd, cx_rbuf *r)
         prob[k] = (int)b;
     }
     double alpha = cx_rbuf_f64(r);
-    if (r->err || !(alpha > 0 && alpha < 0.5)) return CX_ERR_RANGE;
+    if (r->err || memcmp(&alpha, &want_alpha, sizeof alpha) != 0) return CX_ERR_RANGE;
     int rc;
     if (!*bd && (rc = cx_breakdown_new(bd, (int)n_out, input, prob, alpha)) < 0) return rc;
     cx_breakdown *b = *bd;

@@ -107,11 +107,13 @@ int cx_breakdown_merge(cx_breakdown *dst, const cx_breakdown *src);
 /*
  * Bytes for checkpoints and messages: u32 n_out (0 for bd NULL), the outcomes, alpha, then
  * every cell. cx_breakdown_deserialise reads them into *bd: with *bd NULL it makes one of
- * the shape read (none when n_out is 0); else the shape must be *bd's.
+ * the shape read (none when n_out is 0); else the shape must be *bd's. The alpha read must
+ * be alpha, the owner's relative error (bytes from a checkpoint are untrusted: a sketch is
+ * never made of an alpha they name).
  * @return 0, CX_ERR_RANGE (damaged or another shape), CX_ERR_NOMEM.
  */
 void cx_breakdown_serialise(const cx_breakdown *bd, cx_wbuf *w);
-int cx_breakdown_deserialise(cx_breakdown **bd, cx_rbuf *r);
+int cx_breakdown_deserialise(cx_breakdown **bd, cx_rbuf *r, double alpha);
 /* The most bytes cx_breakdown_serialise writes for n_out outcomes, sketches of nb buckets. */
 size_t cx_breakdown_bytes_max(int n_out, size_t nb);
 

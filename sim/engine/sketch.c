@@ -40,7 +40,8 @@
 int cx_sketch_new(cx_sketch **out, double alpha)
 {
     *out = NULL;
-    if (!(alpha > 0 && alpha < 0.5)) return CX_ERR_RANGE;
+    /* below 1e-6 the bucket count (about 90 / alpha) would pass 2^26 and soon overflow */
+    if (!(alpha >= 1e-6 && alpha < 0.5)) return CX_ERR_RANGE;
     cx_sketch *sk = calloc(1, sizeof *sk);
     if (!sk) return CX_ERR_NOMEM;
     double gamma = (1 + alpha) / (1 - alpha);

@@ -70,7 +70,7 @@ typedef struct cx_sketch {
 } cx_sketch;
 
 /*
- * A sketch with relative error alpha in (0, 0.5).
+ * A sketch with relative error alpha in [1e-6, 0.5).
  * @return 0, CX_ERR_RANGE for a bad alpha, CX_ERR_NOMEM.
  * @note the caller frees *out with cx_sketch_free.
  */

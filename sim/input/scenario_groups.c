@@ -482,9 +482,9 @@ static int parse_report(loader *l, const config_setting_t *root)
         if ((rc = scn_number_of(l, s, "report.relative_error", &v)) != 0)
             return rc;
         /* the sketch's bucket count grows as 1/relative_error; 0.1 is already coarse */
-        if (!(v > 0 && v <= MAX_RELATIVE_ERROR))
-            return scn_fail(l, s, "report.relative_error", "must be in (0, %g], got %g",
-                            MAX_RELATIVE_ERROR, v);
+        if (!(v >= MIN_RELATIVE_ERROR && v <= MAX_RELATIVE_ERROR))
+            return scn_fail(l, s, "report.relative_error", "must be in [%g, %g], got %g",
+                            MIN_RELATIVE_ERROR, MAX_RELATIVE_ERROR, v);
         sc->relative_error = v;
     }
     if ((s = config_setting_get_member(g, "discount_rate")) != NULL) {

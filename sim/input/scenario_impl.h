@@ -39,6 +39,9 @@
 #define MAX_SWEEP_POINTS 100000 /* a run each; the report holds them all */
 #define DEFAULT_RELATIVE_ERROR 0.001
 #define MAX_RELATIVE_ERROR 0.1
+/* a sketch's buckets grow as 1/relative_error: 1e-4 is 7 MB of address space a sketch (and
+ * 1e-12 made cx_sketch_new's bucket count overflow an int: a crash) */
+#define MIN_RELATIVE_ERROR 1e-4
 
 /* What values a scalar input may take (checked on its whole clamped support). R_OFFERS:
  * >= 0 and at most MAX_OFFERS_PER_MONTH (a rate of spot offers; each offer is work in the
