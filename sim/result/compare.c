@@ -162,8 +162,9 @@ static double num_i(const json_t *a, size_t i)
  * One statistical test: NEW value nv, BASE value bv, se of nv - bv. Rows whose base is
  * missing are not made (nothing to hold NEW to); NEW missing is a difference.
  */
-static void vtest(ctx *c, const char *method, double nv, double bv, double se, double df,
-                  const char *fmt, va_list ap)
+__attribute__((format(printf, 7, 0))) static void vtest(ctx *c, const char *method, double nv,
+                                                        double bv, double se, double df,
+                                                        const char *fmt, va_list ap)
 {
     if (isnan(nv) && isnan(bv)) return; /* neither reports it (null in both: non-finite) */
     char buf[512];
