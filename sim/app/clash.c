@@ -179,3 +179,13 @@ int cli_check_plot_clash(const char *result, const char *out)
                     "result %s; an output never replaces an input\n", out, result);
     return CLI_EXIT_USAGE;
 }
+
+int cli_check_resume_outputs(bool resuming, const char *scenario, const char *ckpt,
+                             const char *json, const char *csv)
+{
+    int rc;
+    if (!resuming) return 0;
+    if ((rc = cli_check_output("--json", json, NULL)) || (rc = cli_check_output("--csv", csv, NULL)))
+        return rc;
+    return cli_check_clash(scenario, ckpt, json, csv, NULL, NULL);
+}

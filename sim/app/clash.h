@@ -43,6 +43,12 @@ void cli_files_free(cli_files *fs);
  * those a command does not have. @return 0 or CLI_EXIT_USAGE after one line on stderr. */
 int cli_check_clash(const char *scenario, const char *ckpt, const char *json, const char *csv,
                     const char *csv_name, const char *export_path);
+/* What `capexsim resume` checks before a command's work, since it reaches the command without
+ * the command's own flag parsing: the --json and --csv targets (cli_check_output) and that no
+ * output clashes with the scenario or the checkpoint. Nothing when resuming is false.
+ * @return 0, or an exit code after a message. */
+int cli_check_resume_outputs(bool resuming, const char *scenario, const char *ckpt,
+                             const char *json, const char *csv);
 /* plot RESULT --out DIR: refuses a RESULT in DIR named like a plot (.png, .svg).
  * @return 0 or CLI_EXIT_USAGE after one line. */
 int cli_check_plot_clash(const char *result, const char *out);

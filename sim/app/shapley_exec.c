@@ -47,10 +47,7 @@ int cli_shapley_exec(const cli_shapley_args *ap)
     const cli_shapley_args a = *ap;
     int rc;
     /* resume comes here without the command's parse: its outputs are checked here too */
-    if (a.ck.resuming &&
-        ((rc = cli_check_output("--json", a.co.json, NULL)) ||
-         (rc = cli_check_output("--csv", a.co.csv, NULL)) ||
-         (rc = cli_check_clash(a.path, a.ck.file, a.co.json, a.co.csv, NULL, NULL))))
+    if ((rc = cli_check_resume_outputs(a.ck.resuming, a.path, a.ck.file, a.co.json, a.co.csv)))
         return rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;

@@ -68,10 +68,7 @@ int cli_sobol_exec(const cli_study_args *ap)
     int rc;
     if (a.sf.antithetic) return cli_usage_error("sobol", "--antithetic does not apply to Saltelli samples");
     /* resume comes here without cli_study_parse: its outputs are checked here too */
-    if (a.ck.resuming &&
-        ((rc = cli_check_output("--json", a.co.json, NULL)) ||
-         (rc = cli_check_output("--csv", a.co.csv, NULL)) ||
-         (rc = cli_check_clash(a.path, a.ck.file, a.co.json, a.co.csv, NULL, NULL))))
+    if ((rc = cli_check_resume_outputs(a.ck.resuming, a.path, a.ck.file, a.co.json, a.co.csv)))
         return rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;

@@ -303,10 +303,7 @@ int cli_stress_exec(const cli_pair_flags *ap)
     int rc;
     if (a.n_in != 1) return cli_usage_error("stress", "expected one SCENARIO file");
     /* resume comes here without cli_pair_flags_parse: its outputs are checked here too */
-    if (a.ck.resuming &&
-        ((rc = cli_check_output("--json", a.co.json, NULL)) ||
-         (rc = cli_check_output("--csv", a.co.csv, NULL)) ||
-         (rc = cli_check_clash(a.paths_in[0], a.ck.file, a.co.json, a.co.csv, NULL, NULL))))
+    if ((rc = cli_check_resume_outputs(a.ck.resuming, a.paths_in[0], a.ck.file, a.co.json, a.co.csv)))
         return rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;

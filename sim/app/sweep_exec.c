@@ -72,10 +72,7 @@ int cli_sweep_exec(const cli_study_args *ap)
     const char *json_out = root ? a.co.json : NULL, *csv_out = root ? a.co.csv : NULL;
     int rc;
     /* resume comes here without cli_study_parse: its outputs are checked here too */
-    if (a.ck.resuming &&
-        ((rc = cli_check_output("--json", json_out, NULL)) ||
-         (rc = cli_check_output("--csv", csv_out, NULL)) ||
-         (rc = cli_check_clash(a.path, a.ck.file, json_out, csv_out, NULL, NULL))))
+    if ((rc = cli_check_resume_outputs(a.ck.resuming, a.path, a.ck.file, json_out, csv_out)))
         return rc;
     cx_scenario *sc = NULL;
     cx_model *m = NULL;
